@@ -1,0 +1,1 @@
+//! Storage: one interface, SQLite by default and PostgreSQL for several nodes.
