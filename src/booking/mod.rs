@@ -7,4 +7,5 @@ pub mod french;
 pub mod holidays;
 pub mod model;
 pub mod rules;
+pub mod settings;
 pub mod weekdays;
