@@ -7,5 +7,6 @@ pub mod french;
 pub mod holidays;
 pub mod model;
 pub mod rules;
+pub mod school_calendar;
 pub mod settings;
 pub mod weekdays;
