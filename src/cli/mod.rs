@@ -1,0 +1,3 @@
+//! The subcommands of the `ivr` binary, one file each.
+
+pub mod check;
