@@ -156,6 +156,20 @@ pub enum SayKind {
     Announcement,
 }
 
+impl SayKind {
+    /// The name used in dialplan files.
+    pub fn name(self) -> &'static str {
+        match self {
+            SayKind::Number => "number",
+            SayKind::Date => "date",
+            SayKind::Service => "service",
+            SayKind::Refusal => "refusal",
+            SayKind::Week => "week",
+            SayKind::Announcement => "announcement",
+        }
+    }
+}
+
 /// The variables of a call. Their types are fixed, so the checker can tell at load time
 /// that `{ say = "date", value = "service" }` is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]

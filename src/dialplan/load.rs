@@ -367,20 +367,23 @@ impl Checker<'_> {
                         (Some(v), true) => self.problem(
                             Some(node),
                             format!(
-                                "« say = {:?} » ne prend pas de valeur (value = « {} »)",
-                                say.say,
+                                "« say = \"{}\" » ne prend pas de valeur (value = « {} »)",
+                                say.say.name(),
                                 v.name()
                             ),
                         ),
                         (None, false) => self.problem(
                             Some(node),
-                            format!("« say = {:?} » demande une valeur (value)", say.say),
+                            format!(
+                                "« say = \"{}\" » demande une valeur (value)",
+                                say.say.name()
+                            ),
                         ),
                         (Some(v), false) if !expected.contains(&v) => self.problem(
                             Some(node),
                             format!(
-                                "« say = {:?} » ne peut pas dire la variable « {} »",
-                                say.say,
+                                "« say = \"{}\" » ne peut pas dire la variable « {} »",
+                                say.say.name(),
                                 v.name()
                             ),
                         ),
@@ -390,7 +393,7 @@ impl Checker<'_> {
                         if !self.manifest.contains(id) {
                             self.problem(
                                 Some(node),
-                                format!("message « {id} » absent du manifeste (nécessaire pour say = {:?})", say.say),
+                                format!("message « {id} » absent du manifeste (nécessaire pour say = \"{}\")", say.say.name()),
                             );
                         }
                     }
