@@ -180,9 +180,9 @@ fn run_transcript(path: &Path) {
     let mut failures: Vec<String> = Vec::new();
 
     let settle = |pending: &mut Vec<String>,
-                      expected: &mut Vec<String>,
-                      at: usize,
-                      failures: &mut Vec<String>| {
+                  expected: &mut Vec<String>,
+                  at: usize,
+                  failures: &mut Vec<String>| {
         if pending != expected {
             failures.push(format!(
                 "{name}:{at}: expected\n    {}\n  got\n    {}",

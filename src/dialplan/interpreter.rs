@@ -12,6 +12,7 @@
 //! Keys typed while the booking service works are kept the same way.
 
 use std::collections::{HashMap, VecDeque};
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -109,7 +110,6 @@ enum Failure {
 }
 
 /// One call's run through a dialplan.
-#[derive(Debug)]
 pub struct Interpreter {
     plan: Arc<Dialplan>,
     state: State,
@@ -126,6 +126,19 @@ pub struct Interpreter {
     next_id: u64,
     today: Option<NaiveDate>,
     out: VecDeque<Output>,
+}
+
+impl fmt::Debug for Interpreter {
+    /// The dialplan by name only; variables and typed keys redact the codes and digits.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Interpreter")
+            .field("dialplan", &self.plan.name())
+            .field("state", &self.state)
+            .field("vars", &self.vars)
+            .field("typeahead", &self.typeahead.len())
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Interpreter {
@@ -496,8 +509,8 @@ impl Interpreter {
             Some(Node::Menu(m)) => {
                 let name = node.clone();
                 if Some(key) == m.repeat_key {
-                    // Reading the choices again is not a failed try.
-                    self.typeahead.clear();
+                    // Reading the choices again is not a failed try. (Keys typed ahead
+                    // after the repeat key answer at once, as with any question.)
                     return self.enter_input(name, None);
                 }
                 match m.keys.get(&key) {
@@ -704,6 +717,10 @@ impl Interpreter {
             switch_to,
         } = &self.state
         else {
+            if matches!(self.state, State::Ended) {
+                // The caller hung up while the booking service worked: nothing to say.
+                return Ok(());
+            }
             return Err(StepError::NoActionPending(result.name()));
         };
         let (name, action, switch_to) = (node.clone(), *action, *switch_to);
