@@ -39,7 +39,8 @@ while IFS=$'\t' read -r id text; do
   # espeak-ng writes 22.05 kHz; the telephone wants 8 kHz mono 16-bit. `gain -n -3`
   # normalises every prompt to the same level, with headroom for the codecs; the leading
   # and trailing silence is cut (and 80 ms put back) so words said in a row sound natural.
-  sox "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$dir/$id.wav" \
+  # -D: no dither, so that the same text always gives the same file (no spurious diffs).
+  sox -D "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$dir/$id.wav" \
     silence 1 0.02 0.5% reverse silence 1 0.02 0.5% reverse pad 0 0.08 gain -n -3
   count=$((count + 1))
 done <"$tmp/list"
