@@ -56,7 +56,10 @@ fn typed_codes_never_show_in_debug() {
     // Half-typed child code: held as keys.
     keys(&mut i, "98765");
     let half = format!("{i:?}");
-    assert!(half.contains("Key(*)"), "typed keys are held redacted: {half}");
+    assert!(
+        half.contains("Key(*)"),
+        "typed keys are held redacted: {half}"
+    );
     assert!(!half.contains("98765") && !half.contains("Digit"), "{half}");
     keys(&mut i, "4#");
     // Complete child code, payer code half-typed.

@@ -7,6 +7,7 @@
 //! - [`PromptManifest`]: the prompt ids and their French texts (`prompts/fr/manifest.toml`);
 //! - [`Interpreter`]: one call's run, `handle(now, Event)` then `poll() -> Output`.
 
+pub mod config;
 pub mod error;
 pub mod event;
 pub mod format;
@@ -20,6 +21,7 @@ pub mod set;
 mod speak;
 mod vars;
 
+pub use config::DialplanConfig;
 pub use error::{DialplanError, Problem};
 pub use event::{ActionResult, Event, Refusal, RefusalReason, WeekBooking};
 pub use interpreter::{Interpreter, StepError};
