@@ -9,7 +9,7 @@
 //! Barge-in: a key during an interruptible prompt stops it and counts as input. A key during
 //! a plain `play` node stops it too and is kept as type-ahead for the next collect or menu
 //! (interruptible `play` nodes met on the way are skipped: the caller is already answering).
-//! Keys typed while the booking service works are kept the same way.
+//! Keys typed while the booking service works are dropped: its answer must be heard.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -64,6 +64,9 @@ pub enum StepError {
     /// Too many nodes without waiting; the call was hung up.
     #[error("node {0}: too many steps without waiting; call hung up")]
     Runaway(String),
+    /// The dialplan does not have what its checks promised (a bug); the call was hung up.
+    #[error("node {0}: not as the checks promised; call hung up")]
+    Inconsistent(String),
 }
 
 /// Where the call is.
@@ -254,7 +257,7 @@ impl Interpreter {
         for _ in 0..MAX_STEPS {
             let Some(node) = plan.node(&current) else {
                 // The checker guarantees every target exists.
-                return self.abort(StepError::Runaway(current));
+                return self.abort(StepError::Inconsistent(current));
             };
             match node {
                 Node::Play(p) => {
@@ -321,7 +324,7 @@ impl Interpreter {
                     };
                     match b.cases.get(outcome) {
                         Some(next) => current.clone_from(next),
-                        None => return self.abort(StepError::Runaway(current)),
+                        None => return self.abort(StepError::Inconsistent(current)),
                     }
                 }
                 Node::Hangup(_) => {
@@ -356,7 +359,7 @@ impl Interpreter {
                 },
                 m.barge_in,
             ),
-            _ => return self.abort(StepError::Runaway(name)),
+            _ => return self.abort(StepError::Inconsistent(name)),
         };
         if barge_in && !self.typeahead.is_empty() {
             self.set_state(State::Input {
@@ -440,7 +443,7 @@ impl Interpreter {
             State::Playing { node, play, .. } if *play == id => {
                 let next = match self.plan.node(node) {
                     Some(Node::Play(p)) => p.next.clone(),
-                    _ => return self.abort(StepError::Runaway(node.clone())),
+                    _ => return self.abort(StepError::Inconsistent(node.clone())),
                 };
                 self.goto(next)
             }
@@ -464,7 +467,7 @@ impl Interpreter {
                 }
                 let next = match self.plan.node(node) {
                     Some(Node::Play(p)) => p.next.clone(),
-                    _ => return self.abort(StepError::Runaway(node.clone())),
+                    _ => return self.abort(StepError::Inconsistent(node.clone())),
                 };
                 self.out.push_back(Output::StopPlayback);
                 self.push_typeahead(key);
@@ -481,10 +484,10 @@ impl Interpreter {
                 }
                 Phase::Waiting { .. } | Phase::Feeding => self.input_key(key),
             },
-            State::Acting { .. } => {
-                self.push_typeahead(key);
-                Ok(())
-            }
+            // The answer of the booking service is news the caller has not heard yet (a
+            // refusal and its deadline, a failure): keys typed before it cannot be answers
+            // to what follows, and must not skip it.
+            State::Acting { .. } => Ok(()),
             State::NotStarted | State::Ended => Ok(()),
         }
     }
@@ -612,7 +615,7 @@ impl Interpreter {
                 (c.attempts, &c.on_timeout, &c.on_invalid, &c.on_max_attempts)
             }
             Some(Node::Menu(m)) => (m.attempts, &m.on_timeout, &m.on_invalid, &m.on_max_attempts),
-            _ => return self.abort(StepError::Runaway(name)),
+            _ => return self.abort(StepError::Inconsistent(name)),
         };
         let count = self.attempts.entry(name.clone()).or_insert(0);
         *count += 1;
@@ -766,7 +769,7 @@ impl Interpreter {
         };
         let plan = Arc::clone(&self.plan);
         let Some(Node::Action(a)) = plan.node(&name) else {
-            return self.abort(StepError::Runaway(name));
+            return self.abort(StepError::Inconsistent(name));
         };
         let outcome = branch.unwrap_or("error");
         let mut target = a.on.get(outcome).cloned();
@@ -781,7 +784,7 @@ impl Interpreter {
             }
         }
         let Some(target) = target else {
-            return self.abort(StepError::Runaway(name));
+            return self.abort(StepError::Inconsistent(name));
         };
         self.goto(target)?;
         match branch {
