@@ -16,6 +16,7 @@ use thiserror::Error;
 use crate::booking::calendar::Calendar;
 use crate::booking::rules::Rules;
 use crate::booking::settings::{self, CalendarConfig, ServiceConfig, SettingsError};
+use crate::dialplan::DialplanConfig;
 
 /// The whole of `ivr.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -29,6 +30,8 @@ pub struct Config {
     pub services: Vec<ServiceConfig>,
     /// Office days, school holidays, closures and overrides.
     pub calendar: CalendarConfig,
+    /// Where the voice line's dialplans and prompts are.
+    pub dialplan: DialplanConfig,
 }
 
 impl Default for Config {
@@ -38,6 +41,7 @@ impl Default for Config {
             town: TownConfig::default(),
             services: ServiceConfig::defaults(),
             calendar: CalendarConfig::default(),
+            dialplan: DialplanConfig::default(),
         }
     }
 }

@@ -7,4 +7,6 @@
 
 pub mod booking;
 pub mod config;
+pub mod dialplan;
+pub mod say;
 pub mod store;
