@@ -128,26 +128,13 @@ async fn failed_transaction_leaves_nothing(db: &TestDb) -> anyhow::Result<()> {
     let mut tx = store.begin().await?;
     let p2 = tx.insert_payer(&payer("880000", "Paul DURAND")).await?;
     tx.insert_child(&child("4000", p2, "Léa")).await?;
-    tx.insert_booking(
-        c,
-        date(2026, 5, 4),
-        &svc("REPAS"),
-        at(2026, 5, 1, 8, 0),
-    )
-    .await?;
+    tx.insert_booking(c, date(2026, 5, 4), &svc("REPAS"), at(2026, 5, 1, 8, 0))
+        .await?;
     // The third write fails: the whole transaction must vanish.
     assert!(tx.insert_child(&child("3011", p2, "Max")).await.is_err());
     drop(tx);
     assert_eq!(store.family_counts().await?, (1, 1));
-    assert!(
-        !store
-            .is_booked(
-                ivr::booking::model::ChildId(1),
-                date(2026, 5, 4),
-                &svc("REPAS")
-            )
-            .await?
-    );
+    assert!(!store.is_booked(c, date(2026, 5, 4), &svc("REPAS")).await?);
 
     // An explicit rollback undoes as well.
     let mut tx = store.begin().await?;
