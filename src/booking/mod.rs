@@ -1,5 +1,11 @@
 //! The booking domain: identities, the town's rules, the deadline engine and the booking
 //! service that every channel (phone, web, staff) goes through.
 
+pub mod calendar;
+pub mod deadline;
+pub mod french;
+pub mod holidays;
 pub mod import;
 pub mod model;
+pub mod rules;
+pub mod weekdays;
