@@ -2,11 +2,11 @@
 //! PostgreSQL (`TEST_DATABASE_URL`; the PostgreSQL half says it was skipped when unset).
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use ivr::booking::calendar::{ActionScope, Override, ServiceScope};
 use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
 use ivr::store::testing::TestDb;
 use ivr::store::{
-    Closure, HistoryEntry, LoginCounter, LoginKeyKind, NewChild, NewOverride, NewPayer,
-    OverrideScope, Store, StoreError,
+    Closure, HistoryEntry, LoginCounter, LoginKeyKind, NewChild, NewPayer, Store, StoreError,
 };
 
 /// Generates `sqlite_NAME` and `postgres_NAME` tests running `NAME(&TestDb)`.
@@ -274,21 +274,21 @@ async fn closures_round_trip(db: &TestDb) -> anyhow::Result<()> {
 
 async fn overrides_round_trip(db: &TestDb) -> anyhow::Result<()> {
     let store = &db.store;
-    let seed = NewOverride {
+    let seed = Override {
         date: date(2026, 5, 25),
-        services: None,
-        applies_to: OverrideScope::Cancelling,
+        services: ServiceScope::All,
+        actions: ActionScope::Cancel,
         deadline: at(2026, 5, 20, 8, 15),
-        sentence: "ATTENTION! En raison du week-end de l'Ascension, les annulations pour le \
+        message: "ATTENTION! En raison du week-end de l'Ascension, les annulations pour le \
                    lundi 25 mai NE SONT PLUS POSSIBLES depuis mercredi 20 mai à 10H15."
             .into(),
     };
-    let some = NewOverride {
+    let some = Override {
         date: date(2026, 5, 25),
-        services: Some(vec![svc("REPAS"), svc("MIDI")]),
-        applies_to: OverrideScope::Both,
+        services: ServiceScope::Only(vec![svc("REPAS"), svc("MIDI")]),
+        actions: ActionScope::Both,
         deadline: at(2026, 5, 19, 14, 30),
-        sentence: "Repas et accueil de midi : délai avancé.".into(),
+        message: "Repas et accueil de midi : délai avancé.".into(),
     };
     let mut tx = store.begin().await?;
     let a = tx.add_override(&seed).await?;
