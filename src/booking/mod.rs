@@ -9,5 +9,7 @@ pub mod import;
 pub mod login;
 pub mod model;
 pub mod rules;
+pub mod school_calendar;
 pub mod service;
+pub mod settings;
 pub mod weekdays;

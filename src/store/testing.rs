@@ -119,3 +119,13 @@ impl TestDb {
         Ok(n)
     }
 }
+
+impl TestDb {
+    /// Runs a query and returns its first column as text (tests use it to look at what is
+    /// really stored, e.g. that no child code is).
+    pub async fn query_texts(&self, sql: &str) -> Result<Vec<String>, StoreError> {
+        let v: Vec<String> =
+            super::on_pool!(self.store, p => sqlx::query_scalar(sql).fetch_all(p).await?);
+        Ok(v)
+    }
+}
