@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod deadline;
+pub mod demo;
 pub mod french;
 pub mod holidays;
 pub mod import;
