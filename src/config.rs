@@ -117,6 +117,17 @@ fn timezone_from_name<'de, D: Deserializer<'de>>(d: D) -> Result<Tz, D::Error> {
     })
 }
 
+/// The `[server]` keys given on the command line, which win over the file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerFlags {
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--web-listen`.
+    pub web_listen: Option<SocketAddr>,
+    /// `--sip-listen`.
+    pub sip_listen: Option<SocketAddr>,
+}
+
 /// A configuration that cannot be used; each message names the file and the key.
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -191,6 +202,23 @@ impl Config {
             source,
         })?;
         Ok(config)
+    }
+
+    /// Applies the command-line flags over the file's `[server]` keys, then checks again.
+    pub fn apply_flags(&mut self, flags: ServerFlags) -> Result<(), ConfigError> {
+        if let Some(url) = flags.database_url {
+            self.server.database_url = url;
+        }
+        if let Some(addr) = flags.web_listen {
+            self.server.web_listen = addr;
+        }
+        if let Some(addr) = flags.sip_listen {
+            self.server.sip_listen = addr;
+        }
+        self.check().map_err(|source| ConfigError::Invalid {
+            origin: "(options de la ligne de commande)".to_owned(),
+            source,
+        })
     }
 
     /// Checks what serde cannot: services, calendar and the database URL's scheme.

@@ -132,6 +132,13 @@ pub fn import_school_calendar(
             .map_err(|m| line_error(line, format!("« Date de début » : {m}")))?;
         let end = field(end_at);
         if end.is_empty() {
+            // Reported once, not once per académie.
+            if ignored
+                .iter()
+                .any(|r: &IgnoredRow| r.description == description)
+            {
+                continue;
+            }
             ignored.push(IgnoredRow {
                 line,
                 description: description.to_owned(),
@@ -159,8 +166,6 @@ pub fn import_school_calendar(
             periods.push(period);
         }
     }
-    // The same period without its end date is reported once, not once per académie.
-    ignored.dedup_by(|a, b| a.description == b.description && a.reason == b.reason);
     if periods.is_empty() && ignored.is_empty() {
         return Err(SchoolCalendarError::NoPeriod {
             zone: zone.to_owned(),

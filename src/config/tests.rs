@@ -202,3 +202,26 @@ name = \"Mezcalito\"
 [server\n");
     assert!(e.starts_with("configuration ivr.toml, ligne 3 : "), "{e}");
 }
+
+#[test]
+fn flags_win_over_the_file_and_are_checked() {
+    let mut config = Config::from_toml("[server]\nweb_listen = \"127.0.0.1:9000\"\n", "t").unwrap();
+    config
+        .apply_flags(ServerFlags {
+            database_url: Some("postgres://postgres@127.0.0.1:5432/test".to_owned()),
+            web_listen: Some("127.0.0.1:9001".parse().unwrap()),
+            sip_listen: None,
+        })
+        .unwrap();
+    assert_eq!(config.server.web_listen.to_string(), "127.0.0.1:9001");
+    assert_eq!(config.server.sip_listen.to_string(), "0.0.0.0:5060");
+    assert!(config.server.database_url.starts_with("postgres://"));
+    let e = config
+        .apply_flags(ServerFlags {
+            database_url: Some("ftp://x".to_owned()),
+            ..ServerFlags::default()
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`server.database_url`"), "{e}");
+}
