@@ -2,6 +2,9 @@
 
 mod calendar;
 mod deadline;
+mod demo;
+mod import;
+mod migrate;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -49,6 +52,12 @@ enum Command {
     /// School calendar tools
     #[command(subcommand)]
     Calendar(calendar::CalendarCommand),
+    /// Apply the database migrations (start-up does it too)
+    Migrate,
+    /// Demo town "Mezcalito": `--seed-only` fills the database
+    Demo(demo::DemoArgs),
+    /// Import payers and children from a CSV file (all or nothing)
+    Import(import::ImportArgs),
 }
 
 /// The default log filter: rsipstack logs every SIP message, callers' numbers included, at
@@ -76,6 +85,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Deadline(args) => deadline::run(&load_config(&cli.global)?, args),
         Command::Calendar(command) => calendar::run(&load_config(&cli.global)?, command),
+        Command::Migrate => migrate::run(&load_config(&cli.global)?),
+        Command::Demo(args) => demo::run(&load_config(&cli.global)?, args),
+        Command::Import(args) => import::run(&load_config(&cli.global)?, args),
     }
 }
 
