@@ -63,7 +63,7 @@ impl TestDb {
             .await?;
         conn.close().await?;
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(8)
             .connect_with(admin.clone().database(&name))
             .await?;
         let store = Store {
