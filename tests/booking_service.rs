@@ -3,7 +3,7 @@
 //! staff functions and the demo seeding. Each test runs on SQLite and on PostgreSQL.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use ivr::booking::calendar::{ActionScope, Calendar, Override, ServiceScope};
+use ivr::booking::calendar::{ActionScope, Calendar, Override, SchoolHoliday, ServiceScope};
 use ivr::booking::deadline::{Decision, RefusalReason};
 use ivr::booking::login::{LoginConfig, LoginError};
 use ivr::booking::model::{Action, Channel, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
@@ -52,6 +52,8 @@ both_backends!(
     children_are_only_the_payers,
     staff_functions,
     demo_seed_is_idempotent,
+    database_school_holiday_refuses_with_its_name,
+    demo_seeds_the_school_year_and_books_around_it,
 );
 
 /// The instant most tests run at: Monday 4 May 2026, 09:00 in Paris.
@@ -815,6 +817,7 @@ async fn demo_seed_is_idempotent(db: &TestDb) -> anyhow::Result<()> {
     assert_eq!((first.payers, first.children), (4, 6));
     assert!(first.bookings > 10, "{first:?}");
     assert_eq!(first.calendar_entries, 2);
+    assert_eq!(first.school_holidays, 6, "zone A, 2025-2026");
     let again = demo::seed(&service, "Mezcalito", "Autre", now).await?;
     assert_eq!(
         again,
@@ -854,6 +857,13 @@ async fn demo_seed_is_idempotent(db: &TestDb) -> anyhow::Result<()> {
         || *d == date(2026, 5, 14)
         || *d == date(2026, 5, 15)));
     assert_eq!(booked.len(), 10);
+    // Friday 15 May is in the seeded "Pont de l'Ascension" (and the town's closure).
+    let friday = &planning.weeks[1].days[4];
+    assert_eq!(friday.date, date(2026, 5, 15));
+    assert!(friday.cells.iter().all(|c| matches!(&c.decision,
+    Decision::Refused(r) if r.reason == RefusalReason::SchoolHoliday {
+        name: "Pont de l'Ascension".into()
+    })));
     // The bridge and the override for Monday 18 May.
     assert_eq!(
         service
@@ -873,6 +883,174 @@ async fn demo_seed_is_idempotent(db: &TestDb) -> anyhow::Result<()> {
     assert_eq!(
         o[0].rule.deadline,
         Utc.with_ymd_and_hms(2026, 5, 13, 8, 15, 0).unwrap()
+    );
+    Ok(())
+}
+
+async fn database_school_holiday_refuses_with_its_name(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let s = &f.service;
+    let now = monday_9h();
+    let thursday = date(2026, 5, 21);
+    let name = "Vacances de la Pentecôte";
+    let repas = svc("REPAS");
+    let book = |date| {
+        s.change(
+            f.angeline,
+            date,
+            &repas,
+            Action::Book,
+            Channel::Phone,
+            "parent",
+            now,
+        )
+    };
+    let planning = s.week(f.angeline, thursday, 1, now).await?;
+    assert!(planning.weeks[0].days[3].cells[0].decision.is_open());
+
+    // A bad period refuses the whole batch: the good one is not stored either.
+    let period = SchoolHoliday {
+        name: name.into(),
+        first: date(2026, 5, 20),
+        last: date(2026, 5, 22),
+    };
+    let unnamed = SchoolHoliday {
+        name: " ".into(),
+        first: date(2026, 6, 1),
+        last: date(2026, 6, 5),
+    };
+    let err = s
+        .add_school_holidays(&[period.clone(), unnamed])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BookingError::Invalid(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "vacances scolaires du 2026-06-01 : `name` est vide"
+    );
+    assert!(
+        s.school_holidays(date(2026, 1, 1), date(2026, 12, 31))
+            .await?
+            .is_empty()
+    );
+
+    assert_eq!(
+        s.add_school_holidays(std::slice::from_ref(&period)).await?,
+        1
+    );
+    assert_eq!(
+        s.add_school_holidays(std::slice::from_ref(&period)).await?,
+        0
+    );
+    assert_eq!(
+        s.school_holidays(thursday, thursday).await?,
+        vec![period.clone()]
+    );
+
+    // The phone, the web and the staff pages see it through the same engine.
+    let out = book(thursday).await?;
+    let Outcome::Refused(r) = &out else {
+        panic!("expected a refusal, got {out:?}")
+    };
+    assert_eq!(r.reason, RefusalReason::SchoolHoliday { name: name.into() });
+    let sentence = out.sentence_fr(Action::Book);
+    assert!(sentence.ends_with(&format!(": {name}.")), "{sentence}");
+    assert!(sentence.contains("jeudi 21 mai"), "{sentence}");
+    let planning = s.week(f.angeline, thursday, 1, now).await?;
+    let days = &planning.weeks[0].days;
+    assert!(
+        days[3..5]
+            .iter()
+            .all(|d| d.cells.iter().all(|c| matches!(&c.decision,
+        Decision::Refused(r) if r.reason == RefusalReason::SchoolHoliday { name: name.into() })))
+    );
+    assert!(
+        days[1].cells[0].decision.is_open(),
+        "Tuesday 19 May still runs"
+    );
+    assert!(
+        s.history(f.angeline, 40).await?.is_empty(),
+        "nothing written"
+    );
+
+    // The day before the holidays still books.
+    assert_eq!(book(date(2026, 5, 19)).await?, Outcome::Booked);
+    Ok(())
+}
+
+async fn demo_seeds_the_school_year_and_books_around_it(db: &TestDb) -> anyhow::Result<()> {
+    use ivr::booking::demo;
+    let service = BookingService::new(
+        db.store.clone(),
+        Rules::default(),
+        Calendar::default(),
+        LoginConfig::default(),
+    )
+    .await?;
+    // Monday 12 October 2026, 09:00 in Paris: the Toussaint holidays start on Saturday 17.
+    let now = Utc.with_ymd_and_hms(2026, 10, 12, 7, 0, 0).unwrap();
+    let first = demo::seed(&service, "Mezcalito", "Bienvenue", now).await?;
+    assert_eq!(first.school_holidays, 2, "2026-2027: Toussaint and Noël");
+    let again = demo::seed(&service, "Mezcalito", "Bienvenue", now).await?;
+    assert_eq!(again, demo::DemoSummary::default());
+    assert_eq!(
+        service
+            .school_holidays(date(2026, 9, 1), date(2027, 8, 31))
+            .await?
+            .iter()
+            .map(|h| (h.name.as_str(), h.first, h.last))
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                "Vacances de la Toussaint",
+                date(2026, 10, 17),
+                date(2026, 11, 1)
+            ),
+            ("Vacances de Noël", date(2026, 12, 19), date(2027, 1, 3)),
+        ]
+    );
+    let (c, p) = codes("3011", "770021");
+    let session = service.login("ip:127.0.0.1", &c, &p, now).await?;
+    let planning = service
+        .week(session.child, date(2026, 10, 12), 2, now)
+        .await?;
+    let booked: Vec<NaiveDate> = planning
+        .weeks
+        .iter()
+        .flat_map(|w| &w.days)
+        .filter(|d| d.cells.iter().any(|c| c.booked))
+        .map(|d| d.date)
+        .collect();
+    // Angéline's meals and evening care this week only: next week is the Toussaint.
+    assert_eq!(
+        booked,
+        vec![
+            date(2026, 10, 12),
+            date(2026, 10, 13),
+            date(2026, 10, 15),
+            date(2026, 10, 16)
+        ]
+    );
+    let monday_19 = &planning.weeks[1].days[0];
+    assert!(matches!(&monday_19.cells[0].decision,
+    Decision::Refused(r) if r.reason == RefusalReason::SchoolHoliday {
+        name: "Vacances de la Toussaint".into()
+    }));
+
+    // Seeding in another school year adds that year's holidays; the others stay.
+    let may = monday_9h();
+    assert_eq!(
+        demo::seed(&service, "Mezcalito", "Bienvenue", may)
+            .await?
+            .school_holidays,
+        6
+    );
+    assert_eq!(
+        service
+            .school_holidays(date(2025, 9, 1), date(2027, 8, 31))
+            .await?
+            .len(),
+        8
     );
     Ok(())
 }

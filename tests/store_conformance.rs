@@ -2,7 +2,7 @@
 //! PostgreSQL (`TEST_DATABASE_URL`; the PostgreSQL half says it was skipped when unset).
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use ivr::booking::calendar::{ActionScope, Override, ServiceScope};
+use ivr::booking::calendar::{ActionScope, Override, SchoolHoliday, ServiceScope};
 use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
 use ivr::store::testing::TestDb;
 use ivr::store::{
@@ -48,6 +48,7 @@ conformance!(
     settings_and_secrets,
     head_counts_per_school_and_service,
     children_belong_to_their_payer,
+    school_holidays_round_trip,
 );
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -509,5 +510,93 @@ async fn children_belong_to_their_payer(db: &TestDb) -> anyhow::Result<()> {
     assert!(!payer.invoice_email_opt_in);
     store.set_invoice_email_opt_in(p, true).await?;
     assert!(store.payer(p).await?.unwrap().invoice_email_opt_in);
+    Ok(())
+}
+
+fn holiday(name: &str, first: NaiveDate, last: NaiveDate) -> SchoolHoliday {
+    SchoolHoliday {
+        name: name.into(),
+        first,
+        last,
+    }
+}
+
+async fn school_holidays_round_trip(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.store;
+    let toussaint = holiday(
+        "Vacances de la Toussaint",
+        date(2025, 10, 18),
+        date(2025, 11, 2),
+    );
+    let noel = holiday("Vacances de Noël", date(2025, 12, 20), date(2026, 1, 4));
+    let mut tx = store.begin().await?;
+    assert!(tx.add_school_holiday(&noel).await?);
+    assert!(tx.add_school_holiday(&toussaint).await?);
+    // The same days again, under any name: nothing is added.
+    assert!(!tx.add_school_holiday(&toussaint).await?);
+    assert!(
+        !tx.add_school_holiday(&holiday("Toussaint", toussaint.first, toussaint.last))
+            .await?
+    );
+    // The transaction sees its own writes.
+    assert_eq!(
+        tx.school_holidays_between(date(2025, 9, 1), date(2026, 8, 31))
+            .await?,
+        vec![toussaint.clone(), noel.clone()]
+    );
+    tx.commit().await?;
+
+    // A period is found from any range that overlaps it, and only then.
+    let between = |from, to| store.school_holidays_between(from, to);
+    assert_eq!(
+        between(date(2025, 11, 2), date(2025, 11, 8)).await?,
+        vec![toussaint.clone()]
+    );
+    assert_eq!(
+        between(date(2025, 10, 13), date(2025, 10, 18)).await?,
+        vec![toussaint.clone()]
+    );
+    assert_eq!(
+        between(date(2026, 1, 1), date(2026, 1, 1)).await?,
+        vec![noel.clone()]
+    );
+    assert!(
+        between(date(2025, 11, 3), date(2025, 12, 19))
+            .await?
+            .is_empty()
+    );
+
+    // The rules live in the database, not only in the code.
+    for bad in [
+        "INSERT INTO school_holidays (name, first_day, last_day) \
+         VALUES ('Autre', '2025-10-18', '2025-11-02')",
+        "INSERT INTO school_holidays (name, first_day, last_day) \
+         VALUES ('À l''envers', '2026-02-22', '2026-02-07')",
+        "INSERT INTO school_holidays (name, first_day, last_day) \
+         VALUES ('  ', '2026-04-04', '2026-04-19')",
+    ] {
+        assert!(db.execute_raw(bad).await.is_err(), "{bad}");
+    }
+
+    // A failed transaction leaves nothing.
+    let mut tx = store.begin().await?;
+    assert!(
+        tx.add_school_holiday(&holiday(
+            "Vacances d'Hiver",
+            date(2026, 2, 7),
+            date(2026, 2, 22)
+        ))
+        .await?
+    );
+    assert!(
+        tx.add_school_holiday(&holiday("", date(2026, 4, 4), date(2026, 4, 19)))
+            .await
+            .is_err()
+    );
+    drop(tx);
+    assert_eq!(
+        between(date(2025, 9, 1), date(2026, 8, 31)).await?,
+        vec![toussaint, noel]
+    );
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! a planning, and book or cancel.
 //!
 //! One rule for every write: the deadline check (the engine's [`decide`], over the base
-//! calendar plus the closures and overrides staff keep in the database) and the write are
+//! calendar plus the closures, overrides and school holidays kept in the database) and the write are
 //! one transaction at one instant `now`. Outcomes are idempotent (booking what is booked
 //! says so and changes nothing) and each real change, and only a real change, adds a
 //! history row in the same transaction.
@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
 
-use crate::booking::calendar::{Calendar, CalendarError, Override};
+use crate::booking::calendar::{Calendar, CalendarError, Override, SchoolHoliday};
 use crate::booking::deadline::{Decision, Refusal, decide};
 use crate::booking::login::{LoginConfig, LoginError, LoginGuard, Session};
 use crate::booking::model::{Action, Channel, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
@@ -153,7 +153,8 @@ pub struct BookingService {
 
 impl BookingService {
     /// A service over `store` with the town's `rules` and base `calendar` (from the
-    /// configuration; the database's closures and overrides are added at each decision).
+    /// configuration; the database's closures, overrides and school holidays are added at
+    /// each decision).
     pub async fn new(
         store: Store,
         rules: Rules,
@@ -194,7 +195,8 @@ impl BookingService {
         &self.rules
     }
 
-    /// The configured calendar, without the database's closures and overrides.
+    /// The configured calendar, without the database's closures, overrides and school
+    /// holidays.
     pub fn base_calendar(&self) -> &Calendar {
         &self.calendar
     }
@@ -228,23 +230,34 @@ impl BookingService {
     }
 
     /// The calendar for decisions on dates between `from` and `to`: the base calendar plus
-    /// the database's closures (far enough back to move deadlines) and overrides.
+    /// the database's closures (far enough back to move deadlines), overrides and school
+    /// holidays (those overlapping the dates: a school holiday closes the service of its
+    /// days but never moves a deadline, the office works then).
     pub async fn calendar(&self, from: NaiveDate, to: NaiveDate) -> Result<Calendar, BookingError> {
         let back = from
             .checked_sub_days(Days::new(CLOSURE_LOOKBACK_DAYS))
             .unwrap_or(NaiveDate::MIN);
         let closures = self.store.closures_between(back, to).await?;
         let overrides = self.store.overrides_between(from, to).await?;
-        Ok(self.with_db_rows(closures, overrides))
+        let holidays = self.store.school_holidays_between(from, to).await?;
+        Ok(self.with_db_rows(closures, overrides, holidays))
     }
 
-    fn with_db_rows(&self, closures: Vec<Closure>, overrides: Vec<StoredOverride>) -> Calendar {
+    fn with_db_rows(
+        &self,
+        closures: Vec<Closure>,
+        overrides: Vec<StoredOverride>,
+        holidays: Vec<SchoolHoliday>,
+    ) -> Calendar {
         Calendar::clone(&self.calendar)
             .with_closures(closures.into_iter().map(|c| c.date))
             .with_overrides(overrides.into_iter().map(|o| o.rule))
+            .with_school_holidays(holidays)
     }
 
-    async fn calendar_in_tx(
+    /// [`BookingService::calendar`] as the transaction `tx` sees the database (the demo
+    /// seeding reads it after its own writes).
+    pub(crate) async fn calendar_in_tx(
         &self,
         tx: &mut StoreTx,
         from: NaiveDate,
@@ -255,7 +268,8 @@ impl BookingService {
             .unwrap_or(NaiveDate::MIN);
         let closures = tx.closures_between(back, to).await?;
         let overrides = tx.overrides_between(from, to).await?;
-        Ok(self.with_db_rows(closures, overrides))
+        let holidays = tx.school_holidays_between(from, to).await?;
+        Ok(self.with_db_rows(closures, overrides, holidays))
     }
 
     /// Books or cancels one cell for `child` at the instant `now`, recording `channel`
@@ -528,6 +542,38 @@ impl BookingService {
         to: NaiveDate,
     ) -> Result<Vec<StoredOverride>, BookingError> {
         Ok(self.store.overrides_between(from, to).await?)
+    }
+
+    /// Stores school holiday periods (e.g. from the official export) in ONE transaction,
+    /// all checked first: a period without a name or ending before it starts writes
+    /// nothing. A period whose days are already stored is skipped, so importing the same
+    /// file twice adds nothing. Returns how many periods were added.
+    pub async fn add_school_holidays(
+        &self,
+        periods: &[SchoolHoliday],
+    ) -> Result<usize, BookingError> {
+        Calendar::default()
+            .with_school_holidays(periods.iter().cloned())
+            .check(&self.rules)?;
+        let mut tx = self.store.begin().await?;
+        let mut added = 0;
+        for period in periods {
+            if tx.add_school_holiday(period).await? {
+                added += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// The school holiday periods stored in the database that overlap `from..=to` (the
+    /// configured ones are in [`BookingService::base_calendar`]).
+    pub async fn school_holidays(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<SchoolHoliday>, BookingError> {
+        Ok(self.store.school_holidays_between(from, to).await?)
     }
 
     /// The town's message shown on the portal, if any.

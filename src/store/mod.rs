@@ -16,6 +16,7 @@ mod error;
 mod families;
 mod login;
 mod records;
+mod school_holidays;
 mod settings;
 pub mod testing;
 mod tx;
