@@ -122,6 +122,9 @@ const BOOKINGS: &[(&str, &[&str])] = &[
 /// A day of the table below: (year, month, day).
 type Day = (i32, u32, u32);
 
+/// A period of the table below: (name, first day, last day).
+type Period = (&'static str, Day, Day);
+
 /// The school holidays of zone A (Mezcalito's zone) per school year, keyed by the year of
 /// its rentrée: (name, first day without school, last day without school = the eve of the
 /// day classes resume). Names are those of the official export, so that importing it with
@@ -140,7 +143,7 @@ type Day = (i32, u32, u32);
 ///   summer holidays could not be found (the pages at hand disagree), so they are left
 ///   out rather than guessed; a town imports the official file instead.
 /// - 2027-2028: not found; the demo seeds no school holiday for that year.
-const ZONE_A_HOLIDAYS: &[(i32, &[(&str, Day, Day)])] = &[
+const ZONE_A_HOLIDAYS: &[(i32, &[Period])] = &[
     (
         2025,
         &[
