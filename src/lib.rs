@@ -7,4 +7,5 @@
 
 pub mod booking;
 pub mod config;
+pub mod payment;
 pub mod store;
