@@ -7,5 +7,6 @@
 
 pub mod booking;
 pub mod config;
+pub mod invoice;
 pub mod payment;
 pub mod store;

@@ -1,0 +1,1 @@
+//! The invoice as a PDF (filled in next).
