@@ -8,5 +8,6 @@
 pub mod booking;
 pub mod config;
 pub mod invoice;
+pub mod mail;
 pub mod payment;
 pub mod store;
