@@ -111,7 +111,7 @@ async fn session(
         }
         let command = line.trim_end();
         let verb = command
-            .split(|c: char| c == ' ' || c == ':')
+            .split([' ', ':'])
             .next()
             .unwrap_or("")
             .to_ascii_uppercase();
