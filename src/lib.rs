@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod booking;
+pub mod cli;
 pub mod config;
 pub mod invoice;
 pub mod mail;

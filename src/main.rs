@@ -1,5 +1,33 @@
 //! The `ivr` command: serve the voice line and portal, run the demo, and operators' tools.
 
-fn main() -> anyhow::Result<()> {
+use clap::{Parser, Subcommand};
+
+/// Voice line and web portal for French towns' school services.
+#[derive(Debug, Parser)]
+#[command(name = "ivr", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve local stand-ins of SystemPay and PayFiP (tests and demos; no real payment).
+    FakeProvider(ivr::cli::fake_provider::FakeProviderArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::FakeProvider(args) => {
+            ivr::cli::fake_provider::run(Default::default(), args).await?;
+        }
+    }
     Ok(())
 }
