@@ -4,11 +4,13 @@
 //! Allocating sequence numbers (atomically, without gaps) and storing invoices is the store's
 //! job at integration; everything here is pure except [`pdf::render`], which only builds bytes.
 
+pub mod config;
 pub mod error;
 pub mod generate;
 pub mod number;
 pub mod pdf;
 pub mod tariff;
 
+pub use config::InvoiceConfig;
 pub use error::InvoiceError;
 pub use number::InvoiceNumber;

@@ -9,6 +9,7 @@
 pub mod error;
 pub mod outcome;
 pub mod payfip;
+pub mod settle;
 pub mod standin;
 pub mod systempay;
 
