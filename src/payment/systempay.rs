@@ -208,8 +208,8 @@ pub fn allocate_trans_id(
     TransId::from_daily_counter(counter.next_for(site, trans_day(now)))
 }
 
-/// The `[systempay]` section of the configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The `[systempay]` section of the configuration (its `Debug` hides the keys).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SystemPayConfig {
     /// Shop id given by the bank (`vads_site_id`, 8 digits).
@@ -223,6 +223,18 @@ pub struct SystemPayConfig {
     /// Where the browser posts the form: the provider's `/vads-payment/` page, or the local
     /// stand-in's (`ivr fake-provider`) in tests and demos.
     pub payment_url: String,
+}
+
+impl fmt::Debug for SystemPayConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SystemPayConfig")
+            .field("site_id", &self.site_id)
+            .field("mode", &self.mode)
+            .field("test_key", &"***")
+            .field("production_key", &"***")
+            .field("payment_url", &self.payment_url)
+            .finish()
+    }
 }
 
 impl Default for SystemPayConfig {
@@ -670,6 +682,134 @@ mod tests {
         ] {
             assert_eq!(outcome_of_status(s), Outcome::Unknown, "{s}");
         }
+    }
+
+    fn shop() -> SystemPay {
+        SystemPay::from_config(&SystemPayConfig::default()).unwrap()
+    }
+
+    fn request(amount: i64) -> PaymentRequest {
+        PaymentRequest {
+            trans_id: TransId::from_daily_counter(162).unwrap(),
+            trans_date: Utc.with_ymd_and_hms(2014, 12, 3, 8, 5, 9).unwrap(),
+            amount: Cents(amount),
+            order_id: "P-000042".into(),
+            customer_email: Some("parent@example.org".into()),
+            urls: ReturnUrls {
+                return_url: "https://mairie.example/retour".into(),
+                success: None,
+                refused: None,
+                cancel: None,
+                notification: Some("https://mairie.example/ipn".into()),
+            },
+        }
+    }
+
+    #[test]
+    fn form_has_the_required_fields_sorted_and_signed() {
+        let form = shop().form(&request(5830)).unwrap();
+        let names: Vec<&str> = form.fields.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "vads_action_mode",
+                "vads_amount",
+                "vads_ctx_mode",
+                "vads_currency",
+                "vads_cust_email",
+                "vads_order_id",
+                "vads_page_action",
+                "vads_payment_config",
+                "vads_return_mode",
+                "vads_site_id",
+                "vads_trans_date",
+                "vads_trans_id",
+                "vads_url_check",
+                "vads_url_return",
+                "vads_version",
+                "signature",
+            ]
+        );
+        for (name, value) in [
+            ("vads_action_mode", "INTERACTIVE"),
+            ("vads_amount", "5830"),
+            ("vads_ctx_mode", "TEST"),
+            ("vads_currency", "978"),
+            ("vads_page_action", "PAYMENT"),
+            ("vads_payment_config", "SINGLE"),
+            ("vads_site_id", "12345678"),
+            ("vads_trans_date", "20141203080509"),
+            ("vads_trans_id", "000162"),
+            ("vads_version", "V2"),
+        ] {
+            assert_eq!(form.field(name), Some(value), "{name}");
+        }
+        let keys = Keys {
+            test: ShopKey::new(crate::payment::standin::STANDIN_TEST_KEY).unwrap(),
+            production: None,
+        };
+        assert_eq!(
+            verify_signature(&form.fields, &keys).unwrap().0,
+            CtxMode::Test
+        );
+    }
+
+    #[test]
+    fn bad_requests_are_refused() {
+        assert!(shop().form(&request(0)).is_err());
+        let mut r = request(100);
+        r.order_id = "P 42".into();
+        assert!(shop().form(&r).is_err());
+        let mut r = request(100);
+        r.customer_email = Some("pas une adresse".into());
+        assert!(shop().form(&r).is_err());
+    }
+
+    #[test]
+    fn another_shops_message_is_refused() {
+        let other = SystemPay::from_config(&SystemPayConfig {
+            site_id: "87654321".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let mut fields = other.form(&request(100)).unwrap().fields;
+        fields.retain(|(n, _)| n != SIGNATURE_FIELD);
+        fields.push(("vads_trans_status".into(), "AUTHORISED".into()));
+        let sig = sign(
+            fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            &ShopKey::new(crate::payment::standin::STANDIN_TEST_KEY).unwrap(),
+        )
+        .unwrap();
+        fields.push((SIGNATURE_FIELD.into(), sig));
+        assert!(other.verify(&fields).is_ok());
+        assert_eq!(
+            shop().verify(&fields),
+            Err(PaymentError::WrongShop("87654321".into()))
+        );
+    }
+
+    #[test]
+    fn config_debug_hides_keys() {
+        let c = SystemPayConfig {
+            production_key: "prod-secret".into(),
+            ..Default::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("prod-secret") && !shown.contains(&c.test_key));
+        let parsed: SystemPayConfig =
+            toml::from_str("site_id = \"87654321\"\nmode = \"PRODUCTION\"\nproduction_key = \"k\"")
+                .unwrap();
+        assert_eq!(parsed.mode, CtxMode::Production);
+        assert!(SystemPay::from_config(&parsed).is_ok());
+        let no_key = SystemPayConfig {
+            mode: CtxMode::Production,
+            ..Default::default()
+        };
+        assert_eq!(
+            SystemPay::from_config(&no_key).unwrap_err(),
+            PaymentError::NoKeyForMode("PRODUCTION")
+        );
+        assert!(toml::from_str::<SystemPayConfig>("site = \"1\"").is_err());
     }
 
     #[test]
