@@ -97,9 +97,54 @@ pub fn notified_id_op(fields: &[(String, String)]) -> Result<IdOp, PaymentError>
     }
 }
 
+/// The `idOp` of a notification given its raw query string and form body (PayFiP may use
+/// either); the same value in both is fine, two different values are refused.
+pub fn notified_id_op_from(query: Option<&str>, body: &[u8]) -> Result<IdOp, PaymentError> {
+    let from_query =
+        query.map(|q| notified_id_op(&crate::payment::standin::decode_form(q.as_bytes())));
+    let from_body = notified_id_op(&crate::payment::standin::decode_form(body));
+    match (from_query, from_body) {
+        (Some(Ok(a)), Ok(b)) if a != b => Err(PaymentError::DuplicateField("idOp".into())),
+        (Some(Ok(a)), _) => Ok(a),
+        (_, Ok(b)) => Ok(b),
+        (Some(Err(e)), Err(PaymentError::MissingField(_))) => Err(e),
+        (_, Err(e)) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notification_id_from_query_or_body() {
+        assert_eq!(
+            notified_id_op_from(Some("idop=a1"), b"").unwrap().as_str(),
+            "a1"
+        );
+        assert_eq!(
+            notified_id_op_from(None, b"idOp=b2").unwrap().as_str(),
+            "b2"
+        );
+        assert_eq!(
+            notified_id_op_from(Some("x=1"), b"idOp=b2")
+                .unwrap()
+                .as_str(),
+            "b2"
+        );
+        assert_eq!(
+            notified_id_op_from(Some("idop=c3"), b"idOp=c3")
+                .unwrap()
+                .as_str(),
+            "c3"
+        );
+        assert!(notified_id_op_from(Some("idop=c3"), b"idOp=d4").is_err());
+        assert_eq!(
+            notified_id_op_from(Some("x=1"), b"y=2"),
+            Err(PaymentError::MissingField("idOp".into()))
+        );
+        assert!(notified_id_op_from(Some("idop=../x"), b"").is_err());
+    }
 
     #[test]
     fn notification_id_is_read_in_any_case() {
