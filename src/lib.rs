@@ -6,7 +6,6 @@
 #![forbid(unsafe_code)]
 
 pub mod booking;
-pub mod cli;
 pub mod config;
 pub mod invoice;
 pub mod mail;

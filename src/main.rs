@@ -1,5 +1,7 @@
 //! The `ivr` command: serve the voice line and portal, run the demo, and operators' tools.
 
+mod cli;
+
 use clap::{Parser, Subcommand};
 
 /// Voice line and web portal for French towns' school services.
@@ -12,12 +14,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve local stand-ins of SystemPay and PayFiP (tests and demos; no real payment).
-    FakeProvider(ivr::cli::fake_provider::FakeProviderArgs),
+    /// Serve local stand-ins of SystemPay and PayFiP (tests and demos; no real payment)
+    FakeProvider(cli::fake_provider::FakeProviderArgs),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     // Logs on stderr: stdout carries what scripts read (e.g. "listening on <addr>").
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -27,9 +28,6 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::FakeProvider(args) => {
-            ivr::cli::fake_provider::run(Default::default(), args).await?;
-        }
+        Command::FakeProvider(args) => cli::fake_provider::run(&Default::default(), args),
     }
-    Ok(())
 }

@@ -1,101 +1,36 @@
 //! `ivr fake-provider`: serves the local stand-ins of SystemPay and PayFiP on one address,
 //! for `ivr demo` and manual tests. Never a real payment service.
-//!
-//! Paths: SystemPay `POST /vads-payment/`; PayFiP classic `GET /tpa/paiement.web`, web
-//! service `POST /tpa/services/securite`, payment page `GET /tpa/paiementws.web?idop=`.
-//! These match the defaults of `SystemPayConfig` and `PayFipConfig` on `127.0.0.1:8089`.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use axum::Router;
-use axum::response::Html;
-use axum::routing::get;
-use serde::{Deserialize, Serialize};
-
-use crate::payment::PaymentError;
-use crate::payment::standin::payfip::PayFipStandin;
-use crate::payment::standin::systempay::{SystemPayStandin, SystemPayStandinConfig};
-use crate::payment::standin::{STANDIN_TEST_KEY, serve};
-
-/// The `[fake_provider]` section of the configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FakeProviderConfig {
-    /// Where the stand-ins listen (loopback only: they accept any card).
-    pub listen: SocketAddr,
-    /// SystemPay's notification URL "from the Back Office", for forms without `vads_url_check`.
-    pub notification_url: Option<String>,
-    /// Milliseconds between two attempts at a failed SystemPay notification.
-    pub retry_delay_ms: u64,
-}
-
-impl Default for FakeProviderConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8089)),
-            notification_url: None,
-            retry_delay_ms: 2000,
-        }
-    }
-}
+use ivr::payment::standin::fake_provider::{FakeProviderConfig, start};
 
 /// Command-line options of `ivr fake-provider` (they override the configuration).
 #[derive(Debug, Clone, clap::Args)]
 pub struct FakeProviderArgs {
-    /// Address to listen on (port 0 picks a free port; the address is printed on start).
-    #[arg(long)]
+    /// Address to listen on (port 0 picks a free port; the address is printed on start)
+    #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<SocketAddr>,
-    /// SystemPay notification URL used when a form has no `vads_url_check`.
-    #[arg(long)]
+    /// SystemPay notification URL used when a form has no `vads_url_check`
+    #[arg(long, value_name = "URL")]
     pub notification_url: Option<String>,
 }
 
-/// Both stand-ins in one router, with an index page at `/`.
-pub fn router(config: &FakeProviderConfig) -> Result<Router, PaymentError> {
-    let systempay = SystemPayStandin::new(SystemPayStandinConfig {
-        test_key: STANDIN_TEST_KEY.to_owned(),
-        notification_url: config.notification_url.clone(),
-        retry_delay: Duration::from_millis(config.retry_delay_ms),
-        ..Default::default()
-    })?;
-    let payfip = PayFipStandin::new()?;
-    Ok(Router::new()
-        .route("/", get(index))
-        .merge(systempay.router())
-        .merge(payfip.router()))
-}
-
-async fn index() -> Html<&'static str> {
-    Html(
-        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Simulateurs de paiement</title></head>\
-         <body><h1>Simulateurs de paiement (local)</h1><ul>\
-         <li>SystemPay : <code>POST /vads-payment/</code></li>\
-         <li>PayFiP classique : <code>GET /tpa/paiement.web</code></li>\
-         <li>PayFiP service web : <code>POST /tpa/services/securite</code>, <code>GET /tpa/paiementws.web?idop=</code></li>\
-         </ul></body></html>",
-    )
-}
-
-/// Runs until the process is stopped; prints `listening on <addr>` once bound.
-pub async fn run(
-    mut config: FakeProviderConfig,
-    args: FakeProviderArgs,
-) -> Result<(), PaymentError> {
+/// Runs until the process is stopped; prints `listening on <addr>` on stdout once bound.
+pub fn run(config: &FakeProviderConfig, args: FakeProviderArgs) -> anyhow::Result<()> {
+    let mut config = config.clone();
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
     if args.notification_url.is_some() {
         config.notification_url = args.notification_url;
     }
-    if !config.listen.ip().is_loopback() {
-        tracing::warn!(addr = %config.listen, "simulateurs de paiement exposés hors de la boucle locale");
-    }
-    let (addr, task) = serve(router(&config)?, config.listen)
-        .await
-        .map_err(|e| PaymentError::Transport(format!("écoute sur {} : {e}", config.listen)))?;
-    println!("listening on {addr}");
-    tracing::info!(%addr, "simulateurs SystemPay et PayFiP prêts");
-    task.await
-        .map_err(|e| PaymentError::Transport(e.to_string()))
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let (addr, task) = start(&config).await?;
+        println!("listening on {addr}");
+        tracing::info!(%addr, "simulateurs SystemPay et PayFiP prêts");
+        task.await?;
+        Ok(())
+    })
 }

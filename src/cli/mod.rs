@@ -1,3 +1,3 @@
-//! Subcommands of the `ivr` binary that live in the library (so tests can drive them).
+//! The binary's subcommands (see `main.rs`).
 
 pub mod fake_provider;

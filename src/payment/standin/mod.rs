@@ -6,6 +6,7 @@
 //! transaction number's uniqueness, then notifies and redirects; PayFiP shows the classic page
 //! and answers the two SOAP calls.
 
+pub mod fake_provider;
 pub mod payfip;
 pub mod systempay;
 
