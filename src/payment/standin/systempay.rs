@@ -45,6 +45,9 @@ impl Default for SystemPayStandinConfig {
     }
 }
 
+/// Sessions kept at most (a stand-in for tests and demos, not a long-running service).
+const MAX_SESSIONS: usize = 10_000;
+
 /// The payer's choice on the stand-in's page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Choice {
@@ -190,6 +193,9 @@ impl SystemPayStandin {
                 "03",
                 format!("le numéro de transaction {trans_id} a déjà été utilisé ce jour"),
             ));
+        }
+        if lock(&self.sessions).len() >= MAX_SESSIONS {
+            return Err(("96", "simulateur saturé, redémarrez-le".to_owned()));
         }
         let id = random_hex(16);
         let form = signed
