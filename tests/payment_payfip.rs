@@ -303,6 +303,26 @@ async fn web_service_refusal_and_abandonment() -> Result<()> {
 }
 
 #[tokio::test]
+async fn expired_operations_cannot_be_paid() -> Result<()> {
+    let standin = PayFipStandin::with_lifetime(Duration::ZERO)?;
+    let (addr, _t) = serve(standin.router(), "127.0.0.1:0".parse()?).await?;
+    let client = PayFipWsClient::from_config(&PayFipConfig {
+        ws_endpoint: format!("http://{addr}/tpa/services/securite"),
+        ws_payment_url: format!("http://{addr}/tpa/paiementws.web"),
+        ..Default::default()
+    })?;
+    let id = client
+        .create_payment(&creer("127.0.0.1:9".parse()?, 100)?)
+        .await?;
+    let r = reqwest::get(client.payment_page(&id)).await?;
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert!(r.text().await?.contains("expirée"));
+    // Never paid: the detail stays "not known".
+    assert_eq!(client.payment_detail(&id).await, Err(PaymentError::Pending));
+    Ok(())
+}
+
+#[tokio::test]
 async fn web_service_unreachable_is_a_transport_error() -> Result<()> {
     // Bind then drop a listener: nothing listens on that port any more.
     let port = std::net::TcpListener::bind("127.0.0.1:0")?

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -56,6 +56,8 @@ impl PayFipChoice {
 #[derive(Debug, Clone)]
 struct Operation {
     args: CreerPaiement,
+    /// When `creerPaiementSecurise` made it: the payment page refuses it after the lifetime.
+    created: Instant,
     /// `resultrans`, `numauto`, `dattrans`, `heurtrans` once the payer has chosen.
     result: Option<(String, Option<String>, String, String)>,
 }
@@ -67,7 +69,18 @@ pub struct PayFipStandin {
     /// When set, `recupererDetailPaiementSecurise` answers `P5` even for decided operations,
     /// as PayFiP does while it has not consolidated the result.
     hold_results: AtomicBool,
+    /// How long an `idOp` can be paid (PayFiP: 15 minutes).
+    lifetime: Duration,
     http: reqwest::Client,
+}
+
+/// Operations kept at most (a stand-in for tests and demos, not a long-running service).
+const MAX_OPERATIONS: usize = 10_000;
+
+/// The instant an operation is made, read at the edge (this is a simulated server).
+#[allow(clippy::disallowed_methods)] // the stand-in is an edge: it times idOp lifetimes
+fn instant_now() -> Instant {
+    Instant::now()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -98,8 +111,13 @@ fn stamp(at: DateTime<Utc>) -> (String, String) {
 }
 
 impl PayFipStandin {
-    /// A stand-in with no operation.
+    /// A stand-in with no operation, whose `idOp`s live 15 minutes.
     pub fn new() -> Result<Arc<Self>, PaymentError> {
+        Self::with_lifetime(Duration::from_secs(15 * 60))
+    }
+
+    /// A stand-in whose `idOp`s can be paid for `lifetime` (tests use a short one).
+    pub fn with_lifetime(lifetime: Duration) -> Result<Arc<Self>, PaymentError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -107,6 +125,7 @@ impl PayFipStandin {
         Ok(Arc::new(Self {
             operations: Mutex::default(),
             hold_results: AtomicBool::new(false),
+            lifetime,
             http,
         }))
     }
@@ -155,8 +174,19 @@ impl PayFipStandin {
     fn answer(&self, call: SoapCall) -> String {
         match call {
             SoapCall::Creer(args) => {
+                let mut ops = lock(&self.operations);
+                if ops.len() >= MAX_OPERATIONS {
+                    return soap::fault_response("T1", "Simulateur saturé");
+                }
                 let id = IdOp::parse(&random_hex(16)).expect("hex is a valid idOp");
-                lock(&self.operations).insert(id.clone(), Operation { args, result: None });
+                ops.insert(
+                    id.clone(),
+                    Operation {
+                        args,
+                        created: instant_now(),
+                        result: None,
+                    },
+                );
                 soap::creer_response(&id)
             }
             SoapCall::Detail(id) => {
@@ -357,6 +387,9 @@ async fn ws_page(State(s): State<Arc<PayFipStandin>>, RawQuery(query): RawQuery)
     if op.result.is_some() {
         return error_page(StatusCode::CONFLICT, "opération déjà traitée");
     }
+    if op.created.elapsed() >= s.lifetime {
+        return error_page(StatusCode::GONE, "opération expirée (15 minutes)");
+    }
     let body = format!(
         "{}<form method=\"post\" action=\"paiementws.web/choice\">\n{}{}</form>",
         debt_summary(op.args.refdet.as_str(), &op.args.montant.0.to_string()),
@@ -386,6 +419,9 @@ async fn ws_choice(State(s): State<Arc<PayFipStandin>>, body: Bytes) -> Response
         };
         if op.result.is_some() {
             return error_page(StatusCode::CONFLICT, "opération déjà traitée");
+        }
+        if op.created.elapsed() >= s.lifetime {
+            return error_page(StatusCode::GONE, "opération expirée (15 minutes)");
         }
         let (dattrans, heurtrans) = stamp(now());
         let numauto = (choice == PayFipChoice::Pay).then(|| random_hex(3).to_uppercase());
