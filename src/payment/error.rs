@@ -28,6 +28,15 @@ pub enum PaymentError {
     /// `vads_ctx_mode` is neither `TEST` nor `PRODUCTION`.
     #[error("mode inconnu : {0}")]
     UnknownMode(String),
+    /// A genuine message of the other mode (a TEST payment reaching a PRODUCTION shop):
+    /// no real money moved, so it must not pay anything.
+    #[error("message du mode {received} alors que la boutique est en mode {expected}")]
+    ModeMismatch {
+        /// The shop's mode.
+        expected: &'static str,
+        /// The message's mode.
+        received: &'static str,
+    },
     /// No key is configured for the mode the message claims.
     #[error("aucune clé configurée pour le mode {0}")]
     NoKeyForMode(&'static str),

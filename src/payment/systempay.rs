@@ -542,9 +542,18 @@ impl SystemPay {
     }
 
     /// Verifies an IPN or a browser return (every received field, as decoded from the body or
-    /// query) and reads it. The caller must still check the amount against the stored order.
+    /// query) and reads it. The signature is checked with the key of the received mode; a
+    /// genuine message of the other mode (a test payment reaching a production shop) is then
+    /// refused, since no real money moved. The caller must still check the amount against
+    /// the stored order.
     pub fn verify(&self, fields: &[(String, String)]) -> Result<Notification, PaymentError> {
         let (mode, f) = verify_signature(fields, &self.keys)?;
+        if mode != self.mode {
+            return Err(PaymentError::ModeMismatch {
+                expected: self.mode.as_str(),
+                received: mode.as_str(),
+            });
+        }
         let site = required(&f, "vads_site_id")?;
         if site != self.site_id.0 {
             return Err(PaymentError::WrongShop(site.to_owned()));
@@ -785,6 +794,57 @@ mod tests {
         assert_eq!(
             shop().verify(&fields),
             Err(PaymentError::WrongShop("87654321".into()))
+        );
+    }
+
+    /// Signs `fields` plus a status as the provider would, with `key`.
+    fn provider_message(mut fields: Vec<(String, String)>, key: &str) -> Vec<(String, String)> {
+        fields.retain(|(n, _)| n != SIGNATURE_FIELD);
+        fields.push(("vads_trans_status".into(), "AUTHORISED".into()));
+        fields.push(("vads_hash".into(), "ab".repeat(32)));
+        let sig = sign(
+            fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            &ShopKey::new(key).unwrap(),
+        )
+        .unwrap();
+        fields.push((SIGNATURE_FIELD.into(), sig));
+        fields
+    }
+
+    #[test]
+    fn each_mode_is_verified_with_its_key_and_only_the_shops_mode_counts() {
+        let prod = SystemPay::from_config(&SystemPayConfig {
+            mode: CtxMode::Production,
+            production_key: "prod-key".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let form = prod.form(&request(5830)).unwrap();
+        assert_eq!(form.field("vads_ctx_mode"), Some("PRODUCTION"));
+        let genuine = provider_message(form.fields.clone(), "prod-key");
+        let n = prod.verify(&genuine).unwrap();
+        assert_eq!((n.mode, n.outcome), (CtxMode::Production, Outcome::Paid));
+        // Claiming PRODUCTION but signed with the test key: forged.
+        let forged = provider_message(
+            form.fields.clone(),
+            crate::payment::standin::STANDIN_TEST_KEY,
+        );
+        assert_eq!(prod.verify(&forged), Err(PaymentError::BadSignature));
+        // A genuine TEST payment reaching the production shop pays nothing.
+        let test_form = shop().form(&request(5830)).unwrap();
+        let test_msg =
+            provider_message(test_form.fields, crate::payment::standin::STANDIN_TEST_KEY);
+        assert_eq!(
+            prod.verify(&test_msg),
+            Err(PaymentError::ModeMismatch {
+                expected: "PRODUCTION",
+                received: "TEST"
+            })
+        );
+        // And a test shop without a production key refuses production messages.
+        assert_eq!(
+            shop().verify(&genuine),
+            Err(PaymentError::NoKeyForMode("PRODUCTION"))
         );
     }
 
