@@ -34,6 +34,16 @@ pub struct Config {
     pub dialplan: DialplanConfig,
     /// Throttling of failed logins (slow-down, then lockout).
     pub login: crate::booking::login::LoginConfig,
+    /// Invoices: régie, label, due date, tariffs.
+    pub invoice: crate::invoice::InvoiceConfig,
+    /// SystemPay (card payment form) shop settings.
+    pub systempay: crate::payment::systempay::SystemPayConfig,
+    /// PayFiP / TIPI (DGFiP) settings.
+    pub payfip: crate::payment::payfip::PayFipConfig,
+    /// E-mail notices: SMTP server, or a folder when none is configured.
+    pub mail: crate::mail::MailConfig,
+    /// The local stand-ins of the payment providers (`ivr fake-provider`, `ivr demo`).
+    pub fake_provider: crate::payment::standin::fake_provider::FakeProviderConfig,
 }
 
 impl Default for Config {
@@ -45,6 +55,11 @@ impl Default for Config {
             calendar: CalendarConfig::default(),
             dialplan: DialplanConfig::default(),
             login: crate::booking::login::LoginConfig::default(),
+            invoice: Default::default(),
+            systempay: Default::default(),
+            payfip: Default::default(),
+            mail: Default::default(),
+            fake_provider: Default::default(),
         }
     }
 }

@@ -8,5 +8,8 @@
 pub mod booking;
 pub mod config;
 pub mod dialplan;
+pub mod invoice;
+pub mod mail;
+pub mod payment;
 pub mod say;
 pub mod store;

@@ -4,6 +4,7 @@ mod calendar;
 mod check;
 mod deadline;
 mod demo;
+mod fake_provider;
 mod import;
 mod migrate;
 
@@ -62,6 +63,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Import payers and children from a CSV file (all or nothing)
     Import(import::ImportArgs),
+    /// Serve local stand-ins of SystemPay and PayFiP (tests and demos; no real payment)
+    FakeProvider(fake_provider::FakeProviderArgs),
 }
 
 /// The default log filter: rsipstack logs every SIP message, callers' numbers included, at
@@ -99,6 +102,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate::run(&load_config(&cli.global)?),
         Command::Demo(args) => demo::run(&load_config(&cli.global)?, args),
         Command::Import(args) => import::run(&load_config(&cli.global)?, args),
+        Command::FakeProvider(args) => {
+            fake_provider::run(&load_config(&cli.global)?.fake_provider, args)
+        }
     }
 }
 

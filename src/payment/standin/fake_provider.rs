@@ -1,0 +1,79 @@
+//! Both stand-ins on one address: what `ivr fake-provider` and `ivr demo` serve.
+//!
+//! Paths: SystemPay `POST /vads-payment/`; PayFiP classic `GET /tpa/paiement.web`, web
+//! service `POST /tpa/services/securite`, payment page `GET /tpa/paiementws.web?idop=`.
+//! They match the defaults of `SystemPayConfig` and `PayFipConfig` on `127.0.0.1:8089`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::response::Html;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinHandle;
+
+use super::payfip::PayFipStandin;
+use super::systempay::{SystemPayStandin, SystemPayStandinConfig};
+use super::{STANDIN_TEST_KEY, serve};
+use crate::payment::PaymentError;
+
+/// The `[fake_provider]` section of the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FakeProviderConfig {
+    /// Where the stand-ins listen (keep it on loopback: they accept any card).
+    pub listen: SocketAddr,
+    /// SystemPay's notification URL "from the Back Office", for forms without `vads_url_check`.
+    pub notification_url: Option<String>,
+    /// Milliseconds between two attempts at a failed SystemPay notification.
+    pub retry_delay_ms: u64,
+}
+
+impl Default for FakeProviderConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8089)),
+            notification_url: None,
+            retry_delay_ms: 2000,
+        }
+    }
+}
+
+/// Both stand-ins in one router, with an index page at `/`.
+pub fn router(config: &FakeProviderConfig) -> Result<Router, PaymentError> {
+    let systempay = SystemPayStandin::new(SystemPayStandinConfig {
+        test_key: STANDIN_TEST_KEY.to_owned(),
+        notification_url: config.notification_url.clone(),
+        retry_delay: Duration::from_millis(config.retry_delay_ms),
+        ..Default::default()
+    })?;
+    let payfip = PayFipStandin::new()?;
+    Ok(Router::new()
+        .route("/", get(index))
+        .merge(systempay.router())
+        .merge(payfip.router()))
+}
+
+async fn index() -> Html<&'static str> {
+    Html(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Simulateurs de paiement</title></head>\
+         <body><h1>Simulateurs de paiement (local)</h1><ul>\
+         <li>SystemPay : <code>POST /vads-payment/</code></li>\
+         <li>PayFiP classique : <code>GET /tpa/paiement.web</code></li>\
+         <li>PayFiP service web : <code>POST /tpa/services/securite</code>, <code>GET /tpa/paiementws.web?idop=</code></li>\
+         </ul></body></html>",
+    )
+}
+
+/// Binds `config.listen` and serves both stand-ins; returns the bound address and the task.
+pub async fn start(
+    config: &FakeProviderConfig,
+) -> Result<(SocketAddr, JoinHandle<()>), PaymentError> {
+    if !config.listen.ip().is_loopback() {
+        tracing::warn!(addr = %config.listen, "simulateurs de paiement exposés hors de la boucle locale");
+    }
+    serve(router(config)?, config.listen)
+        .await
+        .map_err(|e| PaymentError::Transport(format!("écoute sur {} : {e}", config.listen)))
+}
