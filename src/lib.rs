@@ -8,3 +8,4 @@
 pub mod booking;
 pub mod config;
 pub mod store;
+pub mod web;
