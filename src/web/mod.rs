@@ -8,3 +8,5 @@ pub mod session;
 pub mod wav;
 
 pub use config::WebConfig;
+pub mod announcements;
+pub mod staff_accounts;
