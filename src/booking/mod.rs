@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod deadline;
 pub mod french;
 pub mod holidays;
+pub mod import;
 pub mod model;
 pub mod rules;
 pub mod weekdays;

@@ -4,10 +4,27 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::tx::service_code;
-use super::{
-    Closure, NewOverride, OverrideId, OverrideScope, Store, StoreError, StoreTx, StoredOverride,
-    on_pool, on_tx,
-};
+use super::{Closure, OverrideId, Store, StoreError, StoreTx, StoredOverride, on_pool, on_tx};
+use crate::booking::calendar::{ActionScope, Override, ServiceScope};
+
+/// The stored word for an action scope.
+fn scope_word(scope: ActionScope) -> &'static str {
+    match scope {
+        ActionScope::Book => "booking",
+        ActionScope::Cancel => "cancelling",
+        ActionScope::Both => "both",
+    }
+}
+
+/// Reads a stored action scope back.
+fn scope_from_word(word: &str) -> Result<ActionScope, StoreError> {
+    match word {
+        "booking" => Ok(ActionScope::Book),
+        "cancelling" => Ok(ActionScope::Cancel),
+        "both" => Ok(ActionScope::Both),
+        other => Err(StoreError::Corrupt(format!("portée « {other} »"))),
+    }
+}
 
 /// Reads the closures between two dates with any executor of the current backend.
 macro_rules! closures_between {
@@ -45,8 +62,8 @@ macro_rules! overrides_between {
         for row in rows {
             let services: Option<String> = row.try_get("services")?;
             let services = match services {
-                None => None,
-                Some(list) => Some(
+                None => ServiceScope::All,
+                Some(list) => ServiceScope::Only(
                     list.split(',')
                         .map(|s| service_code(s.to_owned()))
                         .collect::<Result<Vec<_>, _>>()?,
@@ -55,13 +72,12 @@ macro_rules! overrides_between {
             let scope: String = row.try_get("applies_to")?;
             out.push(StoredOverride {
                 id: OverrideId(row.try_get("id")?),
-                rule: NewOverride {
+                rule: Override {
                     date: row.try_get("date")?,
                     services,
-                    applies_to: OverrideScope::from_stored(&scope)
-                        .ok_or_else(|| StoreError::Corrupt(format!("portée « {scope} »")))?,
+                    actions: scope_from_word(&scope)?,
                     deadline: row.try_get("deadline")?,
-                    sentence: row.try_get("sentence")?,
+                    message: row.try_get("sentence")?,
                 },
             });
         }
@@ -134,22 +150,25 @@ impl StoreTx {
     }
 
     /// Adds an override.
-    pub async fn add_override(&mut self, rule: &NewOverride) -> Result<OverrideId, StoreError> {
-        let services = rule.services.as_ref().map(|list| {
-            list.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
-        });
+    pub async fn add_override(&mut self, rule: &Override) -> Result<OverrideId, StoreError> {
+        let services = match &rule.services {
+            ServiceScope::All => None,
+            ServiceScope::Only(list) => Some(
+                list.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+        };
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO overrides (date, services, applies_to, deadline, sentence) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(rule.date)
         .bind(services)
-        .bind(rule.applies_to.as_str())
+        .bind(scope_word(rule.actions))
         .bind(rule.deadline)
-        .bind(&rule.sentence)
+        .bind(&rule.message)
         .fetch_one(&mut **c)
         .await?);
         Ok(OverrideId(id))

@@ -23,8 +23,8 @@ mod tx;
 pub use error::StoreError;
 pub use login::LoginKeyKind;
 pub use records::{
-    Child, Closure, HeadCount, HistoryEntry, LoginCounter, NewChild, NewOverride, NewPayer,
-    OverrideId, OverrideScope, Payer, StoredOverride,
+    Child, Closure, HeadCount, HistoryEntry, LoginCounter, NewChild, NewPayer, OverrideId, Payer,
+    StoredOverride,
 };
 pub use tx::StoreTx;
 

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::booking::calendar::Override;
 use crate::booking::model::{Action, Channel, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
 
 /// A payer (family account), without its code.
@@ -115,70 +116,13 @@ pub struct Closure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OverrideId(pub i64);
 
-/// Which actions an override's deadline applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OverrideScope {
-    /// Only booking (inscription).
-    Booking,
-    /// Only cancelling (annulation).
-    Cancelling,
-    /// Both.
-    Both,
-}
-
-impl OverrideScope {
-    /// The stored word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OverrideScope::Booking => "booking",
-            OverrideScope::Cancelling => "cancelling",
-            OverrideScope::Both => "both",
-        }
-    }
-
-    /// Reads the stored word back.
-    pub fn from_stored(s: &str) -> Option<Self> {
-        match s {
-            "booking" => Some(OverrideScope::Booking),
-            "cancelling" => Some(OverrideScope::Cancelling),
-            "both" => Some(OverrideScope::Both),
-            _ => None,
-        }
-    }
-
-    /// Whether the override concerns `action`.
-    pub fn covers(self, action: Action) -> bool {
-        matches!(
-            (self, action),
-            (OverrideScope::Both, _)
-                | (OverrideScope::Booking, Action::Book)
-                | (OverrideScope::Cancelling, Action::Cancel)
-        )
-    }
-}
-
-/// A new deadline for one date, set by staff.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewOverride {
-    /// The day of the service concerned.
-    pub date: NaiveDate,
-    /// The services concerned; `None` for all.
-    pub services: Option<Vec<ServiceCode>>,
-    /// Booking, cancelling or both.
-    pub applies_to: OverrideScope,
-    /// The new deadline.
-    pub deadline: DateTime<Utc>,
-    /// The sentence shown and said to parents.
-    pub sentence: String,
-}
-
-/// A stored override.
+/// A stored staff override of one date's deadline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredOverride {
     /// Its id (to remove it).
     pub id: OverrideId,
     /// What it says.
-    pub rule: NewOverride,
+    pub rule: Override,
 }
 
 /// How many children are booked for one school and service on a date (for kitchens).

@@ -109,3 +109,13 @@ impl Drop for TestDb {
         }
     }
 }
+
+impl TestDb {
+    /// Runs raw SQL (tests use it to prove that a constraint lives in the database and not
+    /// only in the store's code).
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, StoreError> {
+        let n =
+            super::on_pool!(self.store, p => sqlx::query(sql).execute(p).await?.rows_affected());
+        Ok(n)
+    }
+}
