@@ -37,6 +37,15 @@ impl From<crate::store::StoreError> for WebError {
     }
 }
 
+impl From<crate::booking::service::BookingError> for WebError {
+    fn from(e: crate::booking::service::BookingError) -> Self {
+        match e {
+            crate::booking::service::BookingError::Invalid(msg) => WebError::BadRequest(msg),
+            other => WebError::Internal(format!("booking: {other:?}")),
+        }
+    }
+}
+
 impl WebError {
     fn status(&self) -> StatusCode {
         match self {

@@ -8,6 +8,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::config::WebConfig;
 use super::session::SessionStore;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use crate::booking::model::ServiceCode;
 use crate::booking::service::BookingService;
 use crate::store::Store;
 
@@ -59,7 +63,6 @@ pub struct AppState {
 
 struct Inner {
     service: BookingService,
-    store: Store,
     config: WebConfig,
     sessions: SessionStore,
     clock: Clock,
@@ -67,13 +70,12 @@ struct Inner {
 }
 
 impl AppState {
-    /// Builds the state from the booking service, its store and the `[web]` settings.
-    pub fn new(service: BookingService, store: Store, config: WebConfig, clock: Clock) -> Self {
+    /// Builds the state from the booking service and the `[web]` settings.
+    pub fn new(service: BookingService, config: WebConfig, clock: Clock) -> Self {
         let idle = Duration::minutes(i64::from(config.session_idle_minutes.max(1)));
         Self {
             inner: Arc::new(Inner {
                 service,
-                store,
                 config,
                 sessions: SessionStore::new(idle),
                 clock,
@@ -89,7 +91,28 @@ impl AppState {
 
     /// The database (the web's own tables: staff accounts, announcements).
     pub fn store(&self) -> &Store {
-        &self.inner.store
+        self.inner.service.store()
+    }
+
+    /// The town's legal time (deadlines are shown in it).
+    pub fn tz(&self) -> Tz {
+        self.inner.service.rules().timezone()
+    }
+
+    /// Today's date in the town.
+    pub fn today(&self) -> NaiveDate {
+        self.now().with_timezone(&self.tz()).date_naive()
+    }
+
+    /// The town's services, in order: (code, label).
+    pub fn services(&self) -> Vec<(ServiceCode, String)> {
+        self.inner
+            .service
+            .rules()
+            .services()
+            .iter()
+            .map(|s| (s.code.clone(), s.label.clone()))
+            .collect()
     }
 
     /// The `[web]` settings.

@@ -11,9 +11,11 @@ use maud::{Markup, html};
 
 use crate::booking::model::ServiceCode;
 
-/// The five school weekdays' short names, as in the seed's header.
-const DAY_SHORT: [&str; 5] = ["Lu", "Ma", "Me", "Je", "Ve"];
-const DAY_LONG: [&str; 5] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi"];
+/// The weekdays' short names, as in the seed's header (Lu Ma Me Je Ve), Monday first.
+const DAY_SHORT: [&str; 7] = ["Lu", "Ma", "Me", "Je", "Ve", "Sa", "Di"];
+const DAY_LONG: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
 
 /// What can be done with a cell now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +79,7 @@ pub fn parse_cell_key(key: &str) -> Option<(NaiveDate, ServiceCode)> {
 pub struct Row {
     /// The service's label ("Cantine").
     pub label: String,
-    /// Monday to Friday.
+    /// One cell per day of [`Week::days`].
     pub cells: Vec<Cell>,
 }
 
@@ -86,6 +88,8 @@ pub struct Row {
 pub struct Week {
     /// Its Monday.
     pub monday: NaiveDate,
+    /// The days shown: Monday to Friday (and a weekend day when a service runs on it).
+    pub days: Vec<NaiveDate>,
     /// One row per service.
     pub rows: Vec<Row>,
 }
@@ -111,7 +115,6 @@ pub fn weeks(weeks: &[Week], tz: Tz) -> Markup {
 
 fn week(w: &Week, tz: Tz) -> Markup {
     let sunday = w.monday + chrono::Days::new(6);
-    let days: Vec<NaiveDate> = (0..5).map(|i| w.monday + chrono::Days::new(i)).collect();
     // Reasons of locked cells, each once, under the table.
     let mut notes: Vec<&str> = Vec::new();
     for r in &w.rows {
@@ -134,7 +137,8 @@ fn week(w: &Week, tz: Tz) -> Markup {
                     thead {
                         tr {
                             th scope="col" { span.skip { "Prestation" } }
-                            @for (i, d) in days.iter().enumerate() {
+                            @for d in &w.days {
+                                @let i = d.weekday().num_days_from_monday() as usize;
                                 th scope="col" {
                                     abbr title=(DAY_LONG[i]) { (DAY_SHORT[i]) } br; (dm(*d))
                                 }

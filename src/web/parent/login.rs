@@ -10,7 +10,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::booking::model::{ChildCode, PayerCode};
-use crate::booking::service::LoginError;
+use crate::booking::login::LoginError;
 use crate::booking::french::{date_fr, time_fr};
 use crate::web::error::WebError;
 use crate::web::extract::{MaybeSession, SecureCookies, Source, removal_cookie, session_cookie};
@@ -47,7 +47,7 @@ async fn render(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<(StatusCode, Markup), WebError> {
-    let message = state.service().town_message().await?;
+    let message = state.service().town_message().await?.unwrap_or_default();
     let config = state.config();
     let shell = Shell {
         title: "Connexion",

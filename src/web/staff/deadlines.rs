@@ -16,7 +16,9 @@ use super::staff_page;
 use crate::booking::deadline::town_instant;
 use crate::booking::french::date_fr_with_year;
 use crate::booking::model::ServiceCode;
-use crate::store::{Closure, NewOverride, OverrideId, OverrideScope};
+use crate::booking::calendar::{ActionScope, Override, ServiceScope};
+use crate::booking::service::BookingError;
+use crate::store::{OverrideId, StoreError};
 use crate::web::error::WebError;
 use crate::web::extract::StaffSession;
 use crate::web::layout::{StaffTab, csrf_field};
@@ -26,11 +28,21 @@ use crate::web::state::AppState;
 /// The longest override sentence accepted.
 const MAX_SENTENCE_CHARS: usize = 500;
 
-fn scope_fr(s: OverrideScope) -> &'static str {
+fn scope_fr(s: ActionScope) -> &'static str {
     match s {
-        OverrideScope::Booking => "inscriptions",
-        OverrideScope::Cancelling => "annulations",
-        OverrideScope::Both => "inscriptions et annulations",
+        ActionScope::Book => "inscriptions",
+        ActionScope::Cancel => "annulations",
+        ActionScope::Both => "inscriptions et annulations",
+    }
+}
+
+/// Reads the form's "S'applique aux" radio.
+fn parse_scope(s: &str) -> Option<ActionScope> {
+    match s {
+        "booking" => Some(ActionScope::Book),
+        "cancelling" => Some(ActionScope::Cancel),
+        "both" => Some(ActionScope::Both),
+        _ => None,
     }
 }
 
@@ -39,8 +51,8 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
     let today = state.today();
     let from = today.checked_sub_days(Days::new(31)).unwrap_or(today);
     let to = today.checked_add_days(Days::new(400)).unwrap_or(today);
-    let overrides = state.store().overrides_between(from, to).await?;
-    let closures = state.store().closures_between(from, to).await?;
+    let overrides = state.service().overrides(from, to).await?;
+    let closures = state.service().closures(from, to).await?;
     let services = state.services();
     let tz = state.tz();
     let csrf = &s.data.csrf;
@@ -95,12 +107,12 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
                             tr {
                                 td { (date_fr_with_year(o.rule.date)) }
                                 td { @match &o.rule.services {
-                                    None => "toutes",
-                                    Some(list) => (list.iter().map(&label_of).collect::<Vec<_>>().join(", ")),
+                                    ServiceScope::All => "toutes",
+                                    ServiceScope::Only(list) => (list.iter().map(&label_of).collect::<Vec<_>>().join(", ")),
                                 } }
-                                td { (scope_fr(o.rule.applies_to)) }
+                                td { (scope_fr(o.rule.actions)) }
                                 td { (o.rule.deadline.with_timezone(&tz).format("%d/%m/%Y à %Hh%M")) }
-                                td { (o.rule.sentence) }
+                                td { (o.rule.message) }
                                 td { form method="post" action=(format!("/mairie/delais/derogation/{}/supprimer", o.id.0)) {
                                     (csrf_field(csrf))
                                     button.secondary type="submit" { "Supprimer" }
@@ -167,7 +179,7 @@ pub async fn add_override(
         .ok_or_else(|| WebError::BadRequest("indiquez la date limite".to_owned()))?;
     let time = NaiveTime::parse_from_str(form.deadline_time.trim(), "%H:%M")
         .map_err(|_| WebError::BadRequest("heure limite invalide (attendu HH:MM)".to_owned()))?;
-    let applies_to = OverrideScope::from_stored(&form.applies_to)
+    let actions = parse_scope(&form.applies_to)
         .ok_or_else(|| WebError::BadRequest("choisissez inscriptions, annulations ou les deux".to_owned()))?;
     let known = state.services();
     let mut chosen = Vec::new();
@@ -183,23 +195,25 @@ pub async fn add_override(
     if chosen.is_empty() {
         return Err(WebError::BadRequest("cochez au moins une prestation".to_owned()));
     }
-    let services = (chosen.len() < known.len()).then_some(chosen);
+    let services = if chosen.len() < known.len() {
+        ServiceScope::Only(chosen)
+    } else {
+        ServiceScope::All
+    };
     let sentence = form.sentence.replace("\r\n", "\n").trim().to_owned();
     if sentence.is_empty() || sentence.chars().count() > MAX_SENTENCE_CHARS {
         return Err(WebError::BadRequest(format!(
             "la phrase est obligatoire ({MAX_SENTENCE_CHARS} caractères au plus)"
         )));
     }
-    let rule = NewOverride {
+    let rule = Override {
         date,
         services,
-        applies_to,
+        actions,
         deadline: town_instant(state.tz(), day, time),
-        sentence,
+        message: sentence,
     };
-    let mut tx = state.store().begin().await?;
-    let id = tx.add_override(&rule).await?;
-    tx.commit().await?;
+    let id = state.service().add_override(&rule).await?;
     tracing::info!(user = %s.user, id = id.0, %date, "deadline override added");
     state.sessions().set_flash(
         &s.id,
@@ -222,9 +236,7 @@ pub async fn remove_override(
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, WebError> {
     s.check_csrf(&form.csrf)?;
-    let mut tx = state.store().begin().await?;
-    let removed = tx.remove_override(OverrideId(id)).await?;
-    tx.commit().await?;
+    let removed = state.service().remove_override(OverrideId(id)).await?;
     if !removed {
         return Err(WebError::NotFound("ce délai exceptionnel n'existe pas".to_owned()));
     }
@@ -256,24 +268,15 @@ pub async fn add_closure(
     if label.is_empty() || label.chars().count() > 200 {
         return Err(WebError::BadRequest("le motif est obligatoire (200 caractères au plus)".to_owned()));
     }
-    let mut tx = state.store().begin().await?;
-    let res = tx
-        .add_closure(&Closure {
-            date,
-            label: label.to_owned(),
-        })
-        .await;
-    match res {
+    match state.service().add_closure(date, label).await {
         Ok(()) => {
-            tx.commit().await?;
             tracing::info!(user = %s.user, %date, "closure added");
             state.sessions().set_flash(
                 &s.id,
                 Flash::Notice(format!("Fermeture du {} enregistrée.", date_fr_with_year(date))),
             );
         }
-        Err(crate::store::StoreError::Duplicate { what }) => {
-            tx.rollback().await?;
+        Err(BookingError::Store(StoreError::Duplicate { what })) => {
             state
                 .sessions()
                 .set_flash(&s.id, Flash::Error(format!("Rien d'enregistré : {what} existe déjà.")));
@@ -291,9 +294,7 @@ pub async fn remove_closure(
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, WebError> {
     s.check_csrf(&form.csrf)?;
-    let mut tx = state.store().begin().await?;
-    let removed = tx.remove_closure(date).await?;
-    tx.commit().await?;
+    let removed = state.service().remove_closure(date).await?;
     if !removed {
         return Err(WebError::NotFound("cette fermeture n'existe pas".to_owned()));
     }

@@ -58,7 +58,7 @@ pub async fn get(
     Query(q): Query<DateQuery>,
 ) -> Result<Response, WebError> {
     let date = day(&state, &q)?;
-    let counts = state.store().head_counts(date).await?;
+    let counts = state.service().head_counts(date).await?;
     let services = state.services();
     let rows = table(&counts, &services);
     let totals: Vec<i64> = (0..services.len())
@@ -107,7 +107,7 @@ pub async fn csv(
     Query(q): Query<DateQuery>,
 ) -> Result<Response, WebError> {
     let date = day(&state, &q)?;
-    let counts = state.store().head_counts(date).await?;
+    let counts = state.service().head_counts(date).await?;
     let services = state.services();
     let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
     let io = |e: csv::Error| WebError::Internal(format!("csv: {e}"));

@@ -18,7 +18,7 @@ pub const MAX_MESSAGE_CHARS: usize = 4000;
 
 /// GET /mairie/message
 pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Response, WebError> {
-    let message = state.service().town_message().await?;
+    let message = state.service().town_message().await?.unwrap_or_default();
     let body = html! {
         h1 { "Message de la mairie" }
         p { "Ce message s'affiche sur la page de connexion des familles (texte simple ; les retours à la ligne sont conservés)." }
@@ -57,7 +57,7 @@ pub async fn post(
             "le message dépasse {MAX_MESSAGE_CHARS} caractères"
         )));
     }
-    state.service().set_town_message(text.trim()).await?;
+    state.service().set_town_message(Some(&text)).await?;
     tracing::info!(user = %s.user, "town message changed");
     state
         .sessions()
