@@ -6,6 +6,8 @@ pub mod deadline;
 pub mod french;
 pub mod holidays;
 pub mod import;
+pub mod login;
 pub mod model;
 pub mod rules;
+pub mod service;
 pub mod weekdays;
