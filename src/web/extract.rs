@@ -19,7 +19,10 @@ pub struct MaybeSession(pub Option<(String, SessionData)>);
 impl FromRequestParts<AppState> for MaybeSession {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
         let now = state.now();
         Ok(MaybeSession(jar.get(COOKIE_NAME).and_then(|c| {
@@ -54,18 +57,32 @@ pub struct ParentSession {
 impl ParentSession {
     /// Checks a form's CSRF token.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), WebError> {
-        if self.data.csrf_ok(submitted) { Ok(()) } else { Err(WebError::Csrf) }
+        if self.data.csrf_ok(submitted) {
+            Ok(())
+        } else {
+            Err(WebError::Csrf)
+        }
     }
 }
 
 impl FromRequestParts<AppState> for ParentSession {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let MaybeSession(s) = MaybeSession::from_request_parts(parts, state).await.unwrap_or(MaybeSession(None));
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let MaybeSession(s) = MaybeSession::from_request_parts(parts, state)
+            .await
+            .unwrap_or(MaybeSession(None));
         match s {
             Some((id, data)) => match data.who.clone() {
-                Who::Parent { payer, child } => Ok(ParentSession { id, data, payer, child }),
+                Who::Parent { payer, child } => Ok(ParentSession {
+                    id,
+                    data,
+                    payer,
+                    child,
+                }),
                 Who::Staff { .. } => Err(WebError::Forbidden(
                     "cette page est réservée aux familles ; déconnectez-vous de l'espace mairie",
                 )
@@ -90,15 +107,24 @@ pub struct StaffSession {
 impl StaffSession {
     /// Checks a form's CSRF token.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), WebError> {
-        if self.data.csrf_ok(submitted) { Ok(()) } else { Err(WebError::Csrf) }
+        if self.data.csrf_ok(submitted) {
+            Ok(())
+        } else {
+            Err(WebError::Csrf)
+        }
     }
 }
 
 impl FromRequestParts<AppState> for StaffSession {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let MaybeSession(s) = MaybeSession::from_request_parts(parts, state).await.unwrap_or(MaybeSession(None));
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let MaybeSession(s) = MaybeSession::from_request_parts(parts, state)
+            .await
+            .unwrap_or(MaybeSession(None));
         match s {
             Some((id, data)) => match data.who.clone() {
                 Who::Staff { user } => Ok(StaffSession { id, data, user }),
@@ -120,7 +146,10 @@ pub struct Source(pub String);
 impl FromRequestParts<AppState> for Source {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if state.config().behind_proxy
             && let Some(first) = parts
                 .headers
@@ -145,7 +174,10 @@ pub struct SecureCookies(pub bool);
 impl FromRequestParts<AppState> for SecureCookies {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let https = parts
             .headers
             .get("x-forwarded-proto")

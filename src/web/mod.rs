@@ -7,6 +7,7 @@
 
 pub mod announcements;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod layout;
@@ -64,9 +65,15 @@ async fn security_headers(
             "default-src 'none'; style-src 'self'; media-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         // Pages show a family's bookings: not for shared caches or the back button's
         // copy after logout.
@@ -86,29 +93,56 @@ pub fn router(state: AppState) -> Router {
         .route("/connexion", post(parent::login::post))
         .route("/deconnexion", post(parent::login::logout))
         .route("/aide", get(parent::help::get))
-        .route("/planning", get(parent::planning::get).post(parent::planning::post))
+        .route(
+            "/planning",
+            get(parent::planning::get).post(parent::planning::post),
+        )
         .route("/historique", get(parent::history::get))
-        .route("/enfants", get(parent::children::get).post(parent::children::post))
+        .route(
+            "/enfants",
+            get(parent::children::get).post(parent::children::post),
+        )
         // Staff.
-        .route("/mairie", get(|| async { axum::response::Redirect::to("/mairie/message") }))
-        .route("/mairie/connexion", get(staff::login::get).post(staff::login::post))
+        .route(
+            "/mairie",
+            get(|| async { axum::response::Redirect::to("/mairie/message") }),
+        )
+        .route(
+            "/mairie/connexion",
+            get(staff::login::get).post(staff::login::post),
+        )
         .route("/mairie/deconnexion", post(parent::login::logout))
-        .route("/mairie/message", get(staff::message::get).post(staff::message::post))
+        .route(
+            "/mairie/message",
+            get(staff::message::get).post(staff::message::post),
+        )
         .route(
             "/mairie/annonce",
             get(staff::announcement::get)
                 .post(staff::announcement::upload)
                 .layer(DefaultBodyLimit::max(upload_limit)),
         )
-        .route("/mairie/annonce/{id}", post(staff::announcement::set_validity))
-        .route("/mairie/annonce/{id}/ecouter.wav", get(staff::announcement::listen))
+        .route(
+            "/mairie/annonce/{id}",
+            post(staff::announcement::set_validity),
+        )
+        .route(
+            "/mairie/annonce/{id}/ecouter.wav",
+            get(staff::announcement::listen),
+        )
         .route("/mairie/delais", get(staff::deadlines::get))
-        .route("/mairie/delais/derogation", post(staff::deadlines::add_override))
+        .route(
+            "/mairie/delais/derogation",
+            post(staff::deadlines::add_override),
+        )
         .route(
             "/mairie/delais/derogation/{id}/supprimer",
             post(staff::deadlines::remove_override),
         )
-        .route("/mairie/delais/fermeture", post(staff::deadlines::add_closure))
+        .route(
+            "/mairie/delais/fermeture",
+            post(staff::deadlines::add_closure),
+        )
         .route(
             "/mairie/delais/fermeture/{date}/supprimer",
             post(staff::deadlines::remove_closure),

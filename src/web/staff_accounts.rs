@@ -3,9 +3,9 @@
 //! Hashing is deliberately slow (that is its point), so callers on the async runtime go
 //! through `spawn_blocking`.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
@@ -54,7 +54,11 @@ pub fn hash_password(password: &str) -> Result<String, StaffError> {
 /// Whether `password` matches the PHC hash `phc` (constant-time inside argon2).
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

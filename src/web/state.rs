@@ -132,7 +132,11 @@ impl AppState {
 
     /// When a staff user name is locked out, until when.
     pub fn staff_locked_until(&self, user: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let map = self.inner.staff_failures.lock().unwrap_or_else(|e| e.into_inner());
+        let map = self
+            .inner
+            .staff_failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         map.get(user).and_then(|&(n, last)| {
             let until = last + Duration::minutes(STAFF_LOCKOUT_MINUTES);
             (n >= STAFF_MAX_FAILURES && now < until).then_some(until)
@@ -141,7 +145,11 @@ impl AppState {
 
     /// Records a failed or successful staff login.
     pub fn staff_login_result(&self, user: &str, ok: bool, now: DateTime<Utc>) {
-        let mut map = self.inner.staff_failures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self
+            .inner
+            .staff_failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if ok {
             map.remove(user);
             return;

@@ -37,7 +37,14 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
         }
         p { a href="/planning" { "← Retour au planning" } }
     };
-    Ok(parent_page(&state, &s, ParentTab::Planning, "Choisir un autre enfant", body).into_response())
+    Ok(parent_page(
+        &state,
+        &s,
+        ParentTab::Planning,
+        "Choisir un autre enfant",
+        body,
+    )
+    .into_response())
 }
 
 /// The choice.

@@ -166,7 +166,11 @@ fn week(w: &Week, tz: Tz) -> Markup {
 
 fn cell(c: &Cell, label: &str, tz: Tz) -> Markup {
     let i = c.date.weekday().num_days_from_monday() as usize;
-    let short_day = format!("{} {}", DAY_SHORT.get(i).copied().unwrap_or(""), c.date.format("%d"));
+    let short_day = format!(
+        "{} {}",
+        DAY_SHORT.get(i).copied().unwrap_or(""),
+        c.date.format("%d")
+    );
     let aria = format!(
         "{label}, {} {}",
         DAY_LONG.get(i).copied().unwrap_or(""),
@@ -222,7 +226,14 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 5, 4).unwrap();
         assert_eq!(cell_key(d, &s), "2026-05-04.REPAS");
         assert_eq!(parse_cell_key("2026-05-04.REPAS"), Some((d, s)));
-        for bad in ["", "2026-05-04", "2026-13-04.REPAS", "2026-05-04.repas", "x.REPAS", "2026-05-04.<b>"] {
+        for bad in [
+            "",
+            "2026-05-04",
+            "2026-13-04.REPAS",
+            "2026-05-04.repas",
+            "x.REPAS",
+            "2026-05-04.<b>",
+        ] {
             assert_eq!(parse_cell_key(bad), None, "{bad}");
         }
     }

@@ -44,5 +44,12 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
             }
         }
     };
-    Ok(parent_page(&state, &s, ParentTab::Planning, "Dernières modifications", body).into_response())
+    Ok(parent_page(
+        &state,
+        &s,
+        ParentTab::Planning,
+        "Dernières modifications",
+        body,
+    )
+    .into_response())
 }

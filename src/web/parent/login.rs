@@ -9,9 +9,9 @@ use axum_extra::extract::cookie::CookieJar;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::booking::model::{ChildCode, PayerCode};
-use crate::booking::login::LoginError;
 use crate::booking::french::{date_fr, time_fr};
+use crate::booking::login::LoginError;
+use crate::booking::model::{ChildCode, PayerCode};
 use crate::web::error::WebError;
 use crate::web::extract::{MaybeSession, SecureCookies, Source, removal_cookie, session_cookie};
 use crate::web::layout::{Area, Shell, csrf_field, page};
@@ -30,7 +30,9 @@ pub async fn get(
             Ok(Redirect::to("/planning").into_response())
         }
         Some((_, d)) if d.who == Who::Anonymous => {
-            Ok(render(&state, &d.csrf, None, StatusCode::OK).await?.into_response())
+            Ok(render(&state, &d.csrf, None, StatusCode::OK)
+                .await?
+                .into_response())
         }
         _ => {
             // A fresh anonymous session carries the login form's CSRF token.
@@ -132,13 +134,22 @@ pub async fn post(
                 now,
             );
             tracing::info!(source = %source, "parent logged in on the web");
-            Ok((jar.add(session_cookie(id, secure)), Redirect::to("/planning")).into_response())
+            Ok((
+                jar.add(session_cookie(id, secure)),
+                Redirect::to("/planning"),
+            )
+                .into_response())
         }
         Err(LoginError::WrongCodes) => {
             tracing::info!(source = %source, "web login refused: wrong codes");
-            Ok(render(&state, &old.csrf, Some(WRONG_CODES.to_owned()), StatusCode::UNAUTHORIZED)
-                .await?
-                .into_response())
+            Ok(render(
+                &state,
+                &old.csrf,
+                Some(WRONG_CODES.to_owned()),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await?
+            .into_response())
         }
         Err(LoginError::TooManyAttempts { retry_after }) => {
             let local = retry_after.with_timezone(&chrono_tz::Europe::Paris);
@@ -148,9 +159,11 @@ pub async fn post(
                 time_fr(local.time())
             );
             tracing::warn!(source = %source, "web login locked out");
-            Ok(render(&state, &old.csrf, Some(msg), StatusCode::TOO_MANY_REQUESTS)
-                .await?
-                .into_response())
+            Ok(
+                render(&state, &old.csrf, Some(msg), StatusCode::TOO_MANY_REQUESTS)
+                    .await?
+                    .into_response(),
+            )
         }
         Err(e) => Err(WebError::Internal(format!("login: {e:?}"))),
     }

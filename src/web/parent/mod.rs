@@ -56,7 +56,10 @@ pub(crate) async fn weeks_view(
     monday: NaiveDate,
     weeks: u32,
 ) -> Result<Vec<Week>, WebError> {
-    let planning = state.service().week(child, monday, weeks, state.now()).await?;
+    let planning = state
+        .service()
+        .week(child, monday, weeks, state.now())
+        .await?;
     let services = state.services();
     let mut out = Vec::with_capacity(planning.weeks.len());
     for w in &planning.weeks {
@@ -81,7 +84,9 @@ pub(crate) async fn weeks_view(
                             Some(pc) => {
                                 let action = pc.toggle_action();
                                 let st = match &pc.decision {
-                                    Decision::Open { deadline } => CellState::Open { deadline: *deadline },
+                                    Decision::Open { deadline } => CellState::Open {
+                                        deadline: *deadline,
+                                    },
                                     Decision::Refused(r) => match no_service_short(&r.reason) {
                                         Some(short) => CellState::NoService {
                                             short: short.to_owned(),

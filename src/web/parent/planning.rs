@@ -196,6 +196,8 @@ pub async fn post(
         refused = refused.len(),
         "web planning validated"
     );
-    state.sessions().set_flash(&s.id, Flash::Recap { done, refused });
+    state
+        .sessions()
+        .set_flash(&s.id, Flash::Recap { done, refused });
     Ok(Redirect::to(&format!("/planning?du={monday}")).into_response())
 }

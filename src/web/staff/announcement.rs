@@ -23,7 +23,9 @@ use crate::web::wav;
 pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Response, WebError> {
     let list = announcements::list(state.store()).await?;
     let today = state.today();
-    let current = announcements::current(state.store(), today).await?.map(|(id, _)| id);
+    let current = announcements::current(state.store(), today)
+        .await?
+        .map(|(id, _)| id);
     let csrf = &s.data.csrf;
     let body = html! {
         h1 { "Annonce vocale" }
@@ -106,8 +108,14 @@ pub async fn upload(
     s: StaffSession,
     mut multipart: Multipart,
 ) -> Result<Response, WebError> {
-    let (mut csrf, mut label, mut file, mut from, mut until, mut enabled) =
-        (String::new(), String::new(), None::<(String, Vec<u8>)>, String::new(), String::new(), false);
+    let (mut csrf, mut label, mut file, mut from, mut until, mut enabled) = (
+        String::new(),
+        String::new(),
+        None::<(String, Vec<u8>)>,
+        String::new(),
+        String::new(),
+        false,
+    );
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             WebError::TooLarge
@@ -152,9 +160,21 @@ pub async fn upload(
             return Ok(Redirect::to("/mairie/annonce").into_response());
         }
     };
-    let label = if label.trim().is_empty() { fname } else { label.trim().to_owned() };
+    let label = if label.trim().is_empty() {
+        fname
+    } else {
+        label.trim().to_owned()
+    };
     let label: String = label.chars().take(200).collect();
-    let id = announcements::add(state.store(), &label, &audio, &s.user, state.now(), validity).await?;
+    let id = announcements::add(
+        state.store(),
+        &label,
+        &audio,
+        &s.user,
+        state.now(),
+        validity,
+    )
+    .await?;
     tracing::info!(user = %s.user, id = id.0, ms = audio.duration_ms(), "announcement uploaded");
     state.sessions().set_flash(
         &s.id,

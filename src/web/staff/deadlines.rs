@@ -13,10 +13,10 @@ use serde::Deserialize;
 
 use super::announcement::opt_date;
 use super::staff_page;
+use crate::booking::calendar::{ActionScope, Override, ServiceScope};
 use crate::booking::deadline::town_instant;
 use crate::booking::french::date_fr_with_year;
 use crate::booking::model::ServiceCode;
-use crate::booking::calendar::{ActionScope, Override, ServiceScope};
 use crate::booking::service::BookingError;
 use crate::store::{OverrideId, StoreError};
 use crate::web::error::WebError;
@@ -150,7 +150,14 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
             }
         }
     };
-    Ok(staff_page(&state, &s, StaffTab::Deadlines, "Délais et fermetures", body).into_response())
+    Ok(staff_page(
+        &state,
+        &s,
+        StaffTab::Deadlines,
+        "Délais et fermetures",
+        body,
+    )
+    .into_response())
 }
 
 /// The override form.
@@ -179,8 +186,9 @@ pub async fn add_override(
         .ok_or_else(|| WebError::BadRequest("indiquez la date limite".to_owned()))?;
     let time = NaiveTime::parse_from_str(form.deadline_time.trim(), "%H:%M")
         .map_err(|_| WebError::BadRequest("heure limite invalide (attendu HH:MM)".to_owned()))?;
-    let actions = parse_scope(&form.applies_to)
-        .ok_or_else(|| WebError::BadRequest("choisissez inscriptions, annulations ou les deux".to_owned()))?;
+    let actions = parse_scope(&form.applies_to).ok_or_else(|| {
+        WebError::BadRequest("choisissez inscriptions, annulations ou les deux".to_owned())
+    })?;
     let known = state.services();
     let mut chosen = Vec::new();
     for code in &form.services {
@@ -193,7 +201,9 @@ pub async fn add_override(
         }
     }
     if chosen.is_empty() {
-        return Err(WebError::BadRequest("cochez au moins une prestation".to_owned()));
+        return Err(WebError::BadRequest(
+            "cochez au moins une prestation".to_owned(),
+        ));
     }
     let services = if chosen.len() < known.len() {
         ServiceScope::Only(chosen)
@@ -217,7 +227,10 @@ pub async fn add_override(
     tracing::info!(user = %s.user, id = id.0, %date, "deadline override added");
     state.sessions().set_flash(
         &s.id,
-        Flash::Notice(format!("Délai exceptionnel enregistré pour le {}.", date_fr_with_year(date))),
+        Flash::Notice(format!(
+            "Délai exceptionnel enregistré pour le {}.",
+            date_fr_with_year(date)
+        )),
     );
     Ok(Redirect::to("/mairie/delais").into_response())
 }
@@ -238,12 +251,15 @@ pub async fn remove_override(
     s.check_csrf(&form.csrf)?;
     let removed = state.service().remove_override(OverrideId(id)).await?;
     if !removed {
-        return Err(WebError::NotFound("ce délai exceptionnel n'existe pas".to_owned()));
+        return Err(WebError::NotFound(
+            "ce délai exceptionnel n'existe pas".to_owned(),
+        ));
     }
     tracing::info!(user = %s.user, id, "deadline override removed");
-    state
-        .sessions()
-        .set_flash(&s.id, Flash::Notice("Délai exceptionnel supprimé.".to_owned()));
+    state.sessions().set_flash(
+        &s.id,
+        Flash::Notice("Délai exceptionnel supprimé.".to_owned()),
+    );
     Ok(Redirect::to("/mairie/delais").into_response())
 }
 
@@ -266,20 +282,26 @@ pub async fn add_closure(
         .ok_or_else(|| WebError::BadRequest("indiquez le jour fermé".to_owned()))?;
     let label = form.label.trim();
     if label.is_empty() || label.chars().count() > 200 {
-        return Err(WebError::BadRequest("le motif est obligatoire (200 caractères au plus)".to_owned()));
+        return Err(WebError::BadRequest(
+            "le motif est obligatoire (200 caractères au plus)".to_owned(),
+        ));
     }
     match state.service().add_closure(date, label).await {
         Ok(()) => {
             tracing::info!(user = %s.user, %date, "closure added");
             state.sessions().set_flash(
                 &s.id,
-                Flash::Notice(format!("Fermeture du {} enregistrée.", date_fr_with_year(date))),
+                Flash::Notice(format!(
+                    "Fermeture du {} enregistrée.",
+                    date_fr_with_year(date)
+                )),
             );
         }
         Err(BookingError::Store(StoreError::Duplicate { what })) => {
-            state
-                .sessions()
-                .set_flash(&s.id, Flash::Error(format!("Rien d'enregistré : {what} existe déjà.")));
+            state.sessions().set_flash(
+                &s.id,
+                Flash::Error(format!("Rien d'enregistré : {what} existe déjà.")),
+            );
         }
         Err(e) => return Err(e.into()),
     }
@@ -296,7 +318,9 @@ pub async fn remove_closure(
     s.check_csrf(&form.csrf)?;
     let removed = state.service().remove_closure(date).await?;
     if !removed {
-        return Err(WebError::NotFound("cette fermeture n'existe pas".to_owned()));
+        return Err(WebError::NotFound(
+            "cette fermeture n'existe pas".to_owned(),
+        ));
     }
     tracing::info!(user = %s.user, %date, "closure removed");
     state

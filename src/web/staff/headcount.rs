@@ -26,11 +26,15 @@ pub struct DateQuery {
 
 fn day(state: &AppState, q: &DateQuery) -> Result<NaiveDate, WebError> {
     let today = state.today();
-    Ok(opt_date(&q.date, "jour")?.unwrap_or_else(|| today.checked_add_days(Days::new(1)).unwrap_or(today)))
+    Ok(opt_date(&q.date, "jour")?
+        .unwrap_or_else(|| today.checked_add_days(Days::new(1)).unwrap_or(today)))
 }
 
 /// Counts arranged as a table: schools in rows, the town's services in columns.
-fn table(counts: &[HeadCount], services: &[(crate::booking::model::ServiceCode, String)]) -> Vec<(String, Vec<i64>)> {
+fn table(
+    counts: &[HeadCount],
+    services: &[(crate::booking::model::ServiceCode, String)],
+) -> Vec<(String, Vec<i64>)> {
     let mut schools: Vec<String> = counts.iter().map(|c| c.school.clone()).collect();
     schools.dedup();
     schools
@@ -109,9 +113,12 @@ pub async fn csv(
     let date = day(&state, &q)?;
     let counts = state.service().head_counts(date).await?;
     let services = state.services();
-    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
     let io = |e: csv::Error| WebError::Internal(format!("csv: {e}"));
-    w.write_record(["date", "ecole", "prestation", "libelle", "nombre"]).map_err(io)?;
+    w.write_record(["date", "ecole", "prestation", "libelle", "nombre"])
+        .map_err(io)?;
     for c in &counts {
         let label = services
             .iter()
@@ -127,7 +134,9 @@ pub async fn csv(
         ])
         .map_err(io)?;
     }
-    let bytes = w.into_inner().map_err(|e| WebError::Internal(format!("csv: {e}")))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| WebError::Internal(format!("csv: {e}")))?;
     let disposition = format!("attachment; filename=\"effectifs-{date}.csv\"");
     Ok((
         [

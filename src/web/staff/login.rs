@@ -32,7 +32,11 @@ pub async fn get(
         }
         _ => {
             let (id, d) = state.sessions().create(Who::Anonymous, state.now());
-            (jar.add(session_cookie(id, secure)), render(&state, &d.csrf, None)).into_response()
+            (
+                jar.add(session_cookie(id, secure)),
+                render(&state, &d.csrf, None),
+            )
+                .into_response()
         }
     }
 }
@@ -93,7 +97,11 @@ pub async fn post(
             date_fr(l.date_naive()),
             time_fr(l.time())
         );
-        return Ok((StatusCode::TOO_MANY_REQUESTS, render(&state, &old.csrf, Some(&msg))).into_response());
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            render(&state, &old.csrf, Some(&msg)),
+        )
+            .into_response());
     }
     let ok = staff_accounts::check(state.store(), user, &form.password)
         .await
@@ -103,12 +111,25 @@ pub async fn post(
         tracing::info!(source = %source, "staff login refused");
         return Ok((
             StatusCode::UNAUTHORIZED,
-            render(&state, &old.csrf, Some("Nom d'utilisateur ou mot de passe incorrect.")),
+            render(
+                &state,
+                &old.csrf,
+                Some("Nom d'utilisateur ou mot de passe incorrect."),
+            ),
         )
             .into_response());
     }
     state.sessions().remove(&old_id);
-    let (id, _) = state.sessions().create(Who::Staff { user: user.to_owned() }, now);
+    let (id, _) = state.sessions().create(
+        Who::Staff {
+            user: user.to_owned(),
+        },
+        now,
+    );
     tracing::info!(source = %source, user = %user, "staff logged in");
-    Ok((jar.add(session_cookie(id, secure)), Redirect::to("/mairie/message")).into_response())
+    Ok((
+        jar.add(session_cookie(id, secure)),
+        Redirect::to("/mairie/message"),
+    )
+        .into_response())
 }
