@@ -282,7 +282,7 @@ async fn planning_shows_weeks_booked_locked_and_greyed_cells() {
         "locked cell is not editable"
     );
     assert!(
-        b.contains("depuis le 04/05 à 10h00"),
+        b.contains("<span class=\"sr-only\">depuis le </span>04/05 10h00"),
         "deadline readable in the cell"
     );
     assert!(b.contains(

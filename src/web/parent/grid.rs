@@ -104,6 +104,12 @@ pub fn short_instant(at: DateTime<Utc>, tz: Tz) -> String {
     format!("{} à {}", l.format("%d/%m"), l.format("%Hh%M"))
 }
 
+/// "30/04 10h00": a locked cell's deadline, compact enough for a phone's column.
+fn short_deadline(at: DateTime<Utc>, tz: Tz) -> String {
+    let l = at.with_timezone(&tz);
+    format!("{} {}", l.format("%d/%m"), l.format("%Hh%M"))
+}
+
 /// Draws the weeks (inside the planning form).
 pub fn weeks(weeks: &[Week], tz: Tz) -> Markup {
     html! {
@@ -136,7 +142,7 @@ fn week(w: &Week, tz: Tz) -> Markup {
                     }
                     thead {
                         tr {
-                            th scope="col" { span.skip { "Prestation" } }
+                            th scope="col" { span.sr-only { "Prestation" } }
                             @for d in &w.days {
                                 @let i = d.weekday().num_days_from_monday() as usize;
                                 th scope="col" {
@@ -198,11 +204,12 @@ fn cell(c: &Cell, label: &str, tz: Tz) -> Markup {
                 }
                 CellState::Locked { deadline, sentence } => {
                     input type="checkbox" id=(id) checked[c.booked] disabled
-                        aria-label=(format!("{aria} ({status}, verrouillé)"));
-                    span.cell-label { (short_day) }
+                        aria-label=(format!("{aria} ({status}, verrouillé : {sentence})"));
                     span.lock title=(sentence) {
-                        "🔒 clos"
-                        @if let Some(d) = deadline { br; "depuis le " (short_instant(*d, tz)) }
+                        "clos"
+                        @if let Some(d) = deadline {
+                            br; span.sr-only { "depuis le " } (short_deadline(*d, tz))
+                        }
                     }
                 }
                 CellState::NoService { short, sentence } => {

@@ -101,7 +101,7 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
             @else {
                 div.table-wrap { table.list {
                     thead { tr { th scope="col" { "Jour" } th scope="col" { "Prestations" } th scope="col" { "Pour les" }
-                        th scope="col" { "Date limite" } th scope="col" { "Phrase" } th scope="col" { span.skip { "Action" } } } }
+                        th scope="col" { "Date limite" } th scope="col" { "Phrase" } th scope="col" { span.sr-only { "Action" } } } }
                     tbody {
                         @for o in &overrides {
                             tr {
