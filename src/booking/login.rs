@@ -166,10 +166,9 @@ impl LoginGuard {
                 locked_until: Some(until),
                 ..
             }) = store.login_counter(*kind, key).await?
+                && until > now
             {
-                if until > now {
-                    retry_after = retry_after.max(Some(until));
-                }
+                retry_after = retry_after.max(Some(until));
             }
         }
         if let Some(retry_after) = retry_after {
