@@ -16,9 +16,26 @@ use std::time::Duration;
 
 use fantoccini::{ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use ivr::booking::model::{ChildCode, PayerCode};
+use ivr::booking::service::BookingService;
+use ivr::store::testing::TestDb;
+use ivr::web::{AppState, Clock, WebConfig};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use web_support::Portal;
+
+fn d(m: u32, day: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+}
+
+/// The default services' labels, as the recap writes them.
+fn config_labels(code: &str) -> String {
+    ivr::booking::rules::Rules::default()
+        .services()
+        .iter()
+        .find(|s| s.code.as_str() == code)
+        .map(|s| s.label.clone())
+        .unwrap_or_else(|| panic!("unknown service {code}"))
+}
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -64,7 +81,28 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-async fn step<T, E: std::fmt::Debug>(what: &str, f: impl std::future::Future<Output = Result<T, E>>) -> T {
+/// Clicks what `target` finds, then waits until the browser is at `base` + `path` (a click
+/// returns before the navigation it starts has finished).
+async fn click_to(
+    client: &fantoccini::Client,
+    what: &str,
+    target: Locator<'_>,
+    base: &str,
+    path: &str,
+) {
+    step(what, async { client.find(target).await?.click().await }).await;
+    let url = url::Url::parse(&format!("{base}{path}")).expect("url");
+    step(
+        &format!("{what}: arrive at {path}"),
+        client.wait().at_most(STEP).for_url(&url),
+    )
+    .await;
+}
+
+async fn step<T, E: std::fmt::Debug>(
+    what: &str,
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> T {
     match tokio::time::timeout(STEP, f).await {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => panic!("browser step « {what} » failed: {e:?}"),
@@ -85,11 +123,43 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
         );
     }
 
-    // The portal on an ephemeral port, demo families, clock on Wednesday 6 May 2026 09:00.
-    let portal = Portal::new().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    // The portal on an ephemeral port with the demo (`ivr demo`'s seed: families, bookings,
+    // the Ascension bridge), the clock on Wednesday 6 May 2026 09:00.
+    let db = TestDb::sqlite().await.expect("test database");
+    let config = ivr::config::Config::default();
+    let service = BookingService::from_config(db.store.clone(), &config)
+        .await
+        .expect("service");
+    let now = web_support::default_now();
+    ivr::booking::demo::seed(&service, &config.town.name, &config.town.message, now)
+        .await
+        .expect("demo seed");
+    let state = AppState::new(
+        service,
+        config.town.name.clone(),
+        WebConfig::default(),
+        Clock::fixed(now),
+    );
+    let angeline = db
+        .store
+        .find_login(
+            &ChildCode::parse("3011").unwrap(),
+            &PayerCode::parse("770021").unwrap(),
+        )
+        .await
+        .expect("login lookup")
+        .expect("demo child 3011")
+        .1;
+    let before = db
+        .store
+        .bookings_between(angeline, d(5, 1), d(6, 30))
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let server = tokio::spawn(ivr::web::serve(listener, portal.state.clone()));
+    let server = tokio::spawn(ivr::web::serve(listener, state.clone()));
 
     let (_driver, port) = start_chromedriver().await;
     let profile = tempfile::tempdir().expect("profile dir");
@@ -119,43 +189,136 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
 
     // 1. Log in with the demo codes.
     step("open login", client.goto(&format!("{base}/"))).await;
-    let login_text = step("login text", async { client.find(Locator::Css("main")).await?.text().await }).await;
-    assert!(login_text.contains("Message de votre mairie") || login_text.contains("Code enfant"), "{login_text}");
-    step("child code", async { client.find(Locator::Id("child_code")).await?.send_keys("3011").await }).await;
-    step("payer code", async { client.find(Locator::Id("payer_code")).await?.send_keys("770021").await }).await;
-    step("submit login", async { client.find(Locator::Css("form[action='/connexion'] button")).await?.click().await }).await;
+    let login_text = step("login text", async {
+        client.find(Locator::Css("main")).await?.text().await
+    })
+    .await;
+    assert!(
+        login_text.contains("Message de votre mairie") || login_text.contains("Code enfant"),
+        "{login_text}"
+    );
+    step("child code", async {
+        client
+            .find(Locator::Id("child_code"))
+            .await?
+            .send_keys("3011")
+            .await
+    })
+    .await;
+    step("payer code", async {
+        client
+            .find(Locator::Id("payer_code"))
+            .await?
+            .send_keys("770021")
+            .await
+    })
+    .await;
+    click_to(
+        &client,
+        "submit login",
+        Locator::Css("form[action='/connexion'] button"),
+        &base,
+        "/planning",
+    )
+    .await;
     let url = step("planning url", client.current_url()).await;
     assert_eq!(url.path(), "/planning");
-    assert!(!url.as_str().contains("3011") && !url.as_str().contains("770021"), "codes in URL: {url}");
-    let text = step("planning text", async { client.find(Locator::Css("main")).await?.text().await }).await;
+    assert!(
+        !url.as_str().contains("3011") && !url.as_str().contains("770021"),
+        "codes in URL: {url}"
+    );
+    let text = step("planning text", async {
+        client.find(Locator::Css("main")).await?.text().await
+    })
+    .await;
     assert!(text.contains("Angéline MARSONE"), "{text}");
     assert!(text.contains("CE1 - Mme Formatrice"));
 
-    // 2. Tick two open cells: Thursday 7 May's meal, Monday 11 May's morning care.
-    for id in ["c-2026-05-07-REPAS", "c-2026-05-11-MATIN"] {
-        let boxed = step("find cell", client.find(Locator::Id(id))).await;
-        assert!(!step("cell state", boxed.is_selected()).await, "{id} already ticked");
-        step("tick", boxed.click()).await;
-        assert!(step("cell ticked", boxed.is_selected()).await, "{id} not ticked");
+    // 2. Tick the first two open cells that are not booked yet.
+    let free = step(
+        "free cells",
+        client.find_all(Locator::Css(
+            "input[name=want]:not(:checked):not([disabled])",
+        )),
+    )
+    .await;
+    assert!(free.len() >= 2, "fewer than two open free cells");
+    let mut expected = Vec::new();
+    let mut ids = Vec::new();
+    for cell in &free[..2] {
+        let key = step("cell key", cell.attr("value"))
+            .await
+            .expect("cell value");
+        let (date, code) = key.split_once('.').expect("date.SERVICE");
+        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("date");
+        let label = config_labels(code);
+        expected.push(format!("inscription, {}, {label}", date.format("%d/%m/%Y")));
+        ids.push(step("cell id", cell.attr("id")).await.expect("cell id"));
+        step("tick", cell.click()).await;
+        assert!(
+            step("cell ticked", cell.is_selected()).await,
+            "{key} not ticked"
+        );
     }
-    // A locked cell is disabled in the browser.
-    let locked = step("locked cell", client.find(Locator::Id("c-2026-05-05-REPAS"))).await;
-    assert_eq!(step("disabled", locked.attr("disabled")).await.as_deref(), Some("true"));
+    // Cells past their deadline are disabled in the browser, with their deadline in text.
+    let locked = step(
+        "locked cells",
+        client.find_all(Locator::Css(
+            "input[name=want][disabled], td.locked input[disabled]",
+        )),
+    )
+    .await;
+    assert!(!locked.is_empty(), "no locked cell on the current week");
+    let locked_text = step("locked text", async {
+        client
+            .find(Locator::Css("td.locked .lock"))
+            .await?
+            .text()
+            .await
+    })
+    .await;
+    assert!(locked_text.contains("clos"), "{locked_text}");
 
     // 3. Validate and read the recap.
-    step("validate", async {
-        client.find(Locator::Css("form[action='/planning'] button[type=submit]")).await?.click().await
+    click_to(
+        &client,
+        "validate",
+        Locator::Css("form[action='/planning'] button[type=submit]"),
+        &base,
+        "/planning?du=2026-05-04",
+    )
+    .await;
+    let recap = step("recap", async {
+        client
+            .wait()
+            .at_most(STEP)
+            .for_element(Locator::Id("recap"))
+            .await?
+            .find(Locator::XPath(".."))
+            .await?
+            .text()
+            .await
     })
     .await;
-    let recap = step("recap", async { client.wait().at_most(STEP).for_element(Locator::Id("recap")).await?.find(Locator::XPath("..")).await?.text().await }).await;
     assert!(recap.contains("Modifications enregistrées"), "{recap}");
-    assert!(recap.contains("inscription, 07/05/2026, Cantine"), "{recap}");
-    assert!(recap.contains("inscription, 11/05/2026, Accueil Matin"), "{recap}");
+    for line in &expected {
+        assert!(recap.contains(line.as_str()), "{line} missing from {recap}");
+    }
     let booked_class = step("booked cell", async {
-        client.find(Locator::Id("c-2026-05-07-REPAS")).await?.find(Locator::XPath("..")).await?.attr("class").await
+        client
+            .find(Locator::Id(&ids[0]))
+            .await?
+            .find(Locator::XPath(".."))
+            .await?
+            .attr("class")
+            .await
     })
     .await;
-    assert_eq!(booked_class.as_deref(), Some("booked"), "booked cell is green");
+    assert_eq!(
+        booked_class.as_deref(),
+        Some("booked"),
+        "booked cell is green"
+    );
 
     // Screenshots of the planning, phone and desktop widths.
     let dir = screenshot_dir();
@@ -167,42 +330,110 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
     eprintln!("screenshots in {}", dir.display());
 
     // The database has exactly the two bookings.
-    let d = |m, day| chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap();
-    let booked = portal.db.store.bookings_between(portal.fam.angeline, d(5, 1), d(6, 30)).await.unwrap();
-    assert_eq!(booked.len(), 2, "{booked:?}");
+    let after = db
+        .store
+        .bookings_between(angeline, d(5, 1), d(6, 30))
+        .await
+        .unwrap();
+    assert_eq!(after.len(), before.len() + 2, "{after:?}");
 
     // 4. The last changes.
-    step("history link", async { client.find(Locator::LinkText("Voir les dernières modifications")).await?.click().await }).await;
-    let hist = step("history", async { client.find(Locator::Css("ul.history")).await?.text().await }).await;
-    assert!(hist.contains("inscription, 11/05/2026, Accueil Matin – par internet"), "{hist}");
-    assert!(hist.contains("inscription, 07/05/2026, Cantine – par internet"), "{hist}");
-    let first_class = step("history class", async { client.find(Locator::Css("ul.history li")).await?.attr("class").await }).await;
-    assert_eq!(first_class.as_deref(), Some("book"));
-
-    // 5. The other child.
-    step("back to planning", async { client.find(Locator::LinkText("← Retour au planning")).await?.click().await }).await;
-    step("other child link", async { client.find(Locator::LinkText("Choisir un autre enfant")).await?.click().await }).await;
-    step("pick Théo", async {
+    click_to(
+        &client,
+        "history link",
+        Locator::LinkText("Voir les dernières modifications"),
+        &base,
+        "/historique",
+    )
+    .await;
+    let hist = step("history", async {
+        client.find(Locator::Css("ul.history")).await?.text().await
+    })
+    .await;
+    for line in &expected {
+        assert!(
+            hist.contains(&format!("{line} – par internet")),
+            "{line} missing from {hist}"
+        );
+    }
+    let first_class = step("history class", async {
         client
-            .find(Locator::XPath("//button[normalize-space()='Théo MARSONE']"))
+            .find(Locator::Css("ul.history li"))
             .await?
-            .click()
+            .attr("class")
             .await
     })
     .await;
-    let text = step("Théo's planning", async { client.find(Locator::Css(".child .name")).await?.text().await }).await;
+    assert_eq!(first_class.as_deref(), Some("book"));
+
+    // 5. The other child.
+    click_to(
+        &client,
+        "back to planning",
+        Locator::LinkText("← Retour au planning"),
+        &base,
+        "/planning",
+    )
+    .await;
+    click_to(
+        &client,
+        "other child link",
+        Locator::LinkText("Choisir un autre enfant"),
+        &base,
+        "/enfants",
+    )
+    .await;
+    click_to(
+        &client,
+        "pick Théo",
+        Locator::XPath("//button[normalize-space()='Théo MARSONE']"),
+        &base,
+        "/planning",
+    )
+    .await;
+    let text = step("Théo's planning", async {
+        client
+            .find(Locator::Css(".child .name"))
+            .await?
+            .text()
+            .await
+    })
+    .await;
     assert_eq!(text, "Théo MARSONE");
-    let theo_cell = step("Théo's cell", client.find(Locator::Id("c-2026-05-07-REPAS"))).await;
-    assert!(!step("not booked", theo_cell.is_selected()).await, "Angéline's booking is not Théo's");
+    let card = step("Théo's class", async {
+        client.find(Locator::Css(".child")).await?.text().await
+    })
+    .await;
+    assert!(card.contains("CM2 - M. Lambert"), "{card}");
 
     // 6. Log out.
-    step("logout", async { client.find(Locator::Css("header form button")).await?.click().await }).await;
+    click_to(
+        &client,
+        "logout",
+        Locator::Css("header form button"),
+        &base,
+        "/",
+    )
+    .await;
+    step(
+        "login form again",
+        client
+            .wait()
+            .at_most(STEP)
+            .for_element(Locator::Id("child_code")),
+    )
+    .await;
     let url = step("after logout", client.current_url()).await;
     assert_eq!(url.path(), "/");
-    step("login form again", client.find(Locator::Id("child_code"))).await;
     step("planning closed", client.goto(&format!("{base}/planning"))).await;
-    assert_eq!(step("redirected", client.current_url()).await.path(), "/");
+    let src = step("source", client.source()).await;
+    assert_eq!(
+        step("redirected", client.current_url()).await.path(),
+        "/",
+        "{src}"
+    );
 
     step("close browser", client.close()).await;
     server.abort();
+    db.store.close().await;
 }

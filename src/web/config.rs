@@ -1,16 +1,12 @@
 //! The `[web]` section of `ivr.toml`: where the portal listens and how its cookies are set.
 
-use std::net::SocketAddr;
-
 use serde::Deserialize;
 
-/// Settings of the web portal (parents' pages and staff pages).
+/// Settings of the web portal (parents' pages and staff pages). The listen address is
+/// `server.web_listen` and the town's name `town.name`, shared with the other parts.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebConfig {
-    /// Address and port the HTTP server listens on. Default `127.0.0.1:8080`: put a TLS
-    /// reverse proxy in front to publish it.
-    pub listen: SocketAddr,
     /// The address parents type, e.g. `https://portail.ville.fr`; used to decide whether
     /// cookies are `Secure` when `secure_cookies` is not set. Empty: unknown.
     pub public_base_url: String,
@@ -26,8 +22,6 @@ pub struct WebConfig {
     pub session_idle_minutes: u32,
     /// Number of weeks the planning shows at once (the seed shows four).
     pub weeks_shown: u32,
-    /// The town's name shown in the header, e.g. `Ville de Mezcalito`.
-    pub town_name: String,
     /// The phone number of the voice line, shown on the login and help pages.
     pub phone_number: String,
     /// The largest announcement upload accepted, in bytes.
@@ -37,13 +31,11 @@ pub struct WebConfig {
 impl Default for WebConfig {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_base_url: String::new(),
             secure_cookies: None,
             behind_proxy: false,
             session_idle_minutes: 30,
             weeks_shown: 4,
-            town_name: "Mairie de démonstration".to_owned(),
             phone_number: String::new(),
             max_upload_bytes: 32 * 1024 * 1024,
         }
@@ -68,9 +60,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_listen_on_loopback_8080() {
+    fn defaults_show_four_weeks_without_secure_cookies_on_plain_http() {
         let c: WebConfig = toml::from_str("").unwrap();
-        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.weeks_shown, 4);
         assert!(!c.cookies_secure(false));
     }
 
@@ -87,6 +79,6 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_refused() {
-        assert!(toml::from_str::<WebConfig>("lisen = '1.2.3.4:1'").is_err());
+        assert!(toml::from_str::<WebConfig>("listen = '1.2.3.4:1'").is_err());
     }
 }

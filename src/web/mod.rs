@@ -7,7 +7,6 @@
 
 pub mod announcements;
 pub mod config;
-pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod layout;

@@ -63,6 +63,7 @@ pub struct AppState {
 
 struct Inner {
     service: BookingService,
+    town_name: String,
     config: WebConfig,
     sessions: SessionStore,
     clock: Clock,
@@ -70,12 +71,19 @@ struct Inner {
 }
 
 impl AppState {
-    /// Builds the state from the booking service and the `[web]` settings.
-    pub fn new(service: BookingService, config: WebConfig, clock: Clock) -> Self {
+    /// Builds the state from the booking service, the town's name (`town.name`, shown in
+    /// every page's header) and the `[web]` settings.
+    pub fn new(
+        service: BookingService,
+        town_name: impl Into<String>,
+        config: WebConfig,
+        clock: Clock,
+    ) -> Self {
         let idle = Duration::minutes(i64::from(config.session_idle_minutes.max(1)));
         Self {
             inner: Arc::new(Inner {
                 service,
+                town_name: town_name.into(),
                 config,
                 sessions: SessionStore::new(idle),
                 clock,
@@ -113,6 +121,11 @@ impl AppState {
             .iter()
             .map(|s| (s.code.clone(), s.label.clone()))
             .collect()
+    }
+
+    /// The town's name, for page headers.
+    pub fn town_name(&self) -> &str {
+        &self.inner.town_name
     }
 
     /// The `[web]` settings.

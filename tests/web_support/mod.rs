@@ -2,17 +2,19 @@
 //! a fixed clock, and a tiny cookie-keeping client that drives the router with `oneshot`.
 #![allow(dead_code)]
 
+pub mod families;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Europe::Paris;
+use families::DemoFamilies;
 use ivr::booking::calendar::Calendar;
 use ivr::booking::login::LoginConfig;
 use ivr::booking::rules::Rules;
 use ivr::booking::service::BookingService;
 use ivr::store::testing::TestDb;
-use ivr::web::demo::DemoFamilies;
 use ivr::web::{AppState, Clock, WebConfig};
 use tower::ServiceExt;
 
@@ -46,9 +48,7 @@ impl Portal {
 
     pub async fn with_config(config: WebConfig) -> Portal {
         let db = TestDb::sqlite().await.expect("test database");
-        let fam = ivr::web::demo::seed(&db.store)
-            .await
-            .expect("demo families");
+        let fam = families::seed(&db.store).await.expect("demo families");
         let service = BookingService::new(
             db.store.clone(),
             Rules::default(),
@@ -58,7 +58,7 @@ impl Portal {
         .await
         .expect("booking service");
         let clock = Clock::fixed(default_now());
-        let state = AppState::new(service, config, clock.clone());
+        let state = AppState::new(service, "Mezcalito", config, clock.clone());
         Portal {
             db,
             state,

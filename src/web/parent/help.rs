@@ -18,7 +18,7 @@ pub async fn get(State(state): State<AppState>, MaybeSession(s): MaybeSession) -
     };
     let shell = Shell {
         title: "Aide",
-        town: &state.config().town_name,
+        town: state.town_name(),
         area,
         csrf,
     };

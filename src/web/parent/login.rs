@@ -53,12 +53,12 @@ async fn render(
     let config = state.config();
     let shell = Shell {
         title: "Connexion",
-        town: &config.town_name,
+        town: state.town_name(),
         area: Area::Public,
         csrf: None,
     };
     let body = html! {
-        h1 { "Bienvenue," br; small { "Les Parents Services – " (config.town_name) } }
+        h1 { "Bienvenue," br; small { "Les Parents Services – " (state.town_name()) } }
         div.card {
             @if let Some(e) = &error { p.alert role="alert" id="erreur-connexion" { (e) } }
             form method="post" action="/connexion" {

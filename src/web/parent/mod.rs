@@ -30,7 +30,7 @@ pub(crate) fn parent_page(
 ) -> Markup {
     let shell = Shell {
         title,
-        town: &state.config().town_name,
+        town: state.town_name(),
         area: Area::Parent(tab),
         csrf: Some(&s.data.csrf),
     };

@@ -44,7 +44,7 @@ pub async fn get(
 fn render(state: &AppState, csrf: &str, error: Option<&str>) -> Markup {
     let shell = Shell {
         title: "Espace mairie",
-        town: &state.config().town_name,
+        town: state.town_name(),
         area: Area::Public,
         csrf: None,
     };

@@ -24,7 +24,7 @@ pub(crate) fn staff_page(
     let f = state.sessions().take_flash(&s.id);
     let shell = Shell {
         title,
-        town: &state.config().town_name,
+        town: state.town_name(),
         area: Area::Staff(tab),
         csrf: Some(&s.data.csrf),
     };

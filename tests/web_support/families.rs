@@ -1,21 +1,10 @@
-//! The demo's families, from the seed: Laurence MARSONE (payer code 770021) with Angéline
-//! (child code 3011, CE1 – Mme Formatrice) and Théo (3012), plus another family whose child
-//! must stay out of reach of the first. Used by `ivr demo`, the handler tests and the
-//! browser test.
+//! The handler tests' families, from the seed: Laurence MARSONE (payer code 770021) with
+//! Angéline (child code 3011, CE1 – Mme Formatrice) and Théo (3012), plus another family
+//! whose child must stay out of reach of the first. No bookings: each test makes its own.
+//! (The browser test uses the real demo seed, `ivr::booking::demo`.)
 
-use crate::booking::model::{ChildCode, ChildId, PayerCode, PayerId};
-use crate::store::{NewChild, NewPayer, Store, StoreError};
-
-/// The seed's town message (shown on the login page).
-pub const DEMO_MESSAGE: &str = "ATTENTION! En raison du week-end de l'Ascension, les annulations pour le lundi 25 mai NE SONT PLUS POSSIBLES depuis mercredi 20 mai à 10H15. Merci de votre compréhension.
-
-RAPPEL des délais d'inscriptions
-1 - REPAS clôt la veille 10h
-2 - MATIN clôt la veille 16h
-3 - SOIR clôt le jour même 16h
-
-Amélie
-Service scolaire";
+use ivr::booking::model::{ChildCode, ChildId, PayerCode, PayerId};
+use ivr::store::{NewChild, NewPayer, Store, StoreError};
 
 /// Ids of the demo's people.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +21,7 @@ pub struct DemoFamilies {
     pub other_child: ChildId,
 }
 
-fn code<T>(r: Result<T, crate::booking::model::BadCode>) -> Result<T, StoreError> {
+fn code<T>(r: Result<T, ivr::booking::model::BadCode>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
