@@ -31,6 +31,8 @@ pub struct Config {
     pub calendar: CalendarConfig,
     /// Throttling of failed logins (slow-down, then lockout).
     pub login: crate::booking::login::LoginConfig,
+    /// The web portal: cookies, proxy, planning width, uploads.
+    pub web: crate::web::WebConfig,
 }
 
 impl Default for Config {
@@ -41,6 +43,7 @@ impl Default for Config {
             services: ServiceConfig::defaults(),
             calendar: CalendarConfig::default(),
             login: crate::booking::login::LoginConfig::default(),
+            web: crate::web::WebConfig::default(),
         }
     }
 }

@@ -5,6 +5,8 @@ mod deadline;
 mod demo;
 mod import;
 mod migrate;
+mod staff;
+mod web;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -58,6 +60,11 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Import payers and children from a CSV file (all or nothing)
     Import(import::ImportArgs),
+    /// Town-hall staff accounts for the web's staff pages
+    #[command(subcommand)]
+    Staff(staff::StaffCommand),
+    /// Serve the web portal alone (parents' and staff pages) on server.web_listen
+    Web,
 }
 
 /// The default log filter: rsipstack logs every SIP message, callers' numbers included, at
@@ -88,6 +95,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate::run(&load_config(&cli.global)?),
         Command::Demo(args) => demo::run(&load_config(&cli.global)?, args),
         Command::Import(args) => import::run(&load_config(&cli.global)?, args),
+        Command::Staff(command) => staff::run(&load_config(&cli.global)?, command),
+        Command::Web => web::run(&load_config(&cli.global)?),
     }
 }
 

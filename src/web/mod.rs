@@ -158,3 +158,20 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await
 }
+
+/// Binds `config.server.web_listen` and serves the portal with the system clock: what
+/// `ivr serve` and `ivr demo` run for the web part (next to the voice line).
+pub async fn serve_config(
+    config: &crate::config::Config,
+    service: crate::booking::service::BookingService,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(config.server.web_listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "web portal listening");
+    let state = AppState::new(
+        service,
+        config.town.name.clone(),
+        config.web.clone(),
+        Clock::System,
+    );
+    serve(listener, state).await
+}
