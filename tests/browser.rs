@@ -22,6 +22,7 @@ use ivr::store::testing::TestDb;
 use ivr::web::{AppState, Clock, WebConfig};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use web_support::Portal;
 
 fn d(m: u32, day: u32) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap()
@@ -99,6 +100,42 @@ async fn click_to(
     .await;
 }
 
+/// chromedriver and a headless Chromium with a fresh profile; keep the first two alive.
+async fn start_browser() -> (Child, tempfile::TempDir, fantoccini::Client) {
+    if std::env::var_os("IVR_SKIP_BROWSER_TEST").is_none() {
+        for bin in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                std::path::Path::new(bin).exists(),
+                "{bin} is missing: install Debian's chromium and chromium-driver (or set IVR_SKIP_BROWSER_TEST=1 to skip knowingly)"
+            );
+        }
+    }
+    let (driver, port) = start_chromedriver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--lang=fr-FR",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let client = step(
+        "connect to chromedriver",
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}")),
+    )
+    .await;
+
+    (driver, profile, client)
+}
+
 async fn step<T, E: std::fmt::Debug>(
     what: &str,
     f: impl std::future::Future<Output = Result<T, E>>,
@@ -116,13 +153,6 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
         eprintln!("browser test skipped: IVR_SKIP_BROWSER_TEST is set");
         return;
     }
-    for bin in [CHROMIUM, CHROMEDRIVER] {
-        assert!(
-            std::path::Path::new(bin).exists(),
-            "{bin} is missing: install Debian's chromium and chromium-driver (or set IVR_SKIP_BROWSER_TEST=1 to skip knowingly)"
-        );
-    }
-
     // The portal on an ephemeral port with the demo (`ivr demo`'s seed: families, bookings,
     // the Ascension bridge), the clock on Wednesday 6 May 2026 09:00.
     let db = TestDb::sqlite().await.expect("test database");
@@ -161,28 +191,7 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let server = tokio::spawn(ivr::web::serve(listener, state.clone()));
 
-    let (_driver, port) = start_chromedriver().await;
-    let profile = tempfile::tempdir().expect("profile dir");
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--lang=fr-FR",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        }),
-    );
-    let client = step(
-        "connect to chromedriver",
-        ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}")),
-    )
-    .await;
+    let (_driver, _profile, client) = start_browser().await;
 
     // Phone-sized window first.
     step("window size", client.set_window_size(390, 1400)).await;
@@ -436,4 +445,124 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
     step("close browser", client.close()).await;
     server.abort();
     db.store.close().await;
+}
+
+#[tokio::test]
+async fn staff_log_in_publish_the_message_and_see_their_pages() {
+    if std::env::var_os("IVR_SKIP_BROWSER_TEST").is_some() {
+        eprintln!("browser test skipped: IVR_SKIP_BROWSER_TEST is set");
+        return;
+    }
+    let portal = Portal::new().await;
+    ivr::web::staff_accounts::add(
+        &portal.db.store,
+        "amelie",
+        "mot de passe solide",
+        portal.state.now(),
+    )
+    .await
+    .expect("staff account");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(ivr::web::serve(listener, portal.state.clone()));
+    let (_driver, _profile, client) = start_browser().await;
+    step("window size", client.set_window_size(1280, 1100)).await;
+
+    step(
+        "open staff login",
+        client.goto(&format!("{base}/mairie/connexion")),
+    )
+    .await;
+    step("user", async {
+        client
+            .find(Locator::Id("user"))
+            .await?
+            .send_keys("amelie")
+            .await
+    })
+    .await;
+    step("password", async {
+        client
+            .find(Locator::Id("password"))
+            .await?
+            .send_keys("mot de passe solide")
+            .await
+    })
+    .await;
+    click_to(
+        &client,
+        "staff login",
+        Locator::Css("form[action='/mairie/connexion'] button"),
+        &base,
+        "/mairie/message",
+    )
+    .await;
+    step("message", async {
+        client
+            .find(Locator::Id("message"))
+            .await?
+            .send_keys("Cantine fermée <b>vendredi</b>.")
+            .await
+    })
+    .await;
+    click_to(
+        &client,
+        "save message",
+        Locator::Css("form[action='/mairie/message'] button"),
+        &base,
+        "/mairie/message",
+    )
+    .await;
+    let notice = step("notice", async {
+        client.find(Locator::Css("p.notice")).await?.text().await
+    })
+    .await;
+    assert_eq!(notice, "Message enregistré.");
+    assert_eq!(
+        portal
+            .state
+            .service()
+            .town_message()
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Cantine fermée <b>vendredi</b>.")
+    );
+    click_to(
+        &client,
+        "deadlines tab",
+        Locator::LinkText("Délais et fermetures"),
+        &base,
+        "/mairie/delais",
+    )
+    .await;
+    let png = step("deadlines screenshot", client.screenshot()).await;
+    std::fs::write(screenshot_dir().join("browser-staff-deadlines.png"), &png)
+        .expect("write screenshot");
+    click_to(
+        &client,
+        "announcement tab",
+        Locator::LinkText("Annonce vocale"),
+        &base,
+        "/mairie/annonce",
+    )
+    .await;
+    click_to(
+        &client,
+        "logout",
+        Locator::Css("header form button"),
+        &base,
+        "/",
+    )
+    .await;
+    // The message shows on the parents' login page, as text.
+    let shown = step("login message", async {
+        client.find(Locator::Css("div.message")).await?.text().await
+    })
+    .await;
+    assert_eq!(shown, "Cantine fermée <b>vendredi</b>.");
+    step("close browser", client.close()).await;
+    server.abort();
 }
