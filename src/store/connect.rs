@@ -42,7 +42,7 @@ impl Store {
             let max = if memory { 1 } else { SQLITE_MAX_CONNECTIONS };
             let pool = SqlitePoolOptions::new()
                 .max_connections(max)
-                .min_connections(usize::from(memory) as u32)
+                .min_connections(u32::from(memory))
                 .idle_timeout(if memory {
                     None
                 } else {

@@ -6,6 +6,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::booking::calendar::{ActionScope, Override, ServiceScope};
+use crate::booking::weekdays::Weekdays;
 
 fn base() -> NaiveDate {
     NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()
@@ -35,9 +36,18 @@ fn action(cancel: bool) -> Action {
 
 proptest! {
     #[test]
-    fn deadline_is_on_a_working_day((date, service, closures, cancel) in cell()) {
+    fn deadline_is_on_a_working_day(
+        (date, service, closures, cancel) in cell(),
+        office_mask in 1u8..128,
+    ) {
         let rules = Rules::default();
-        let cal = calendar_with(date, &closures);
+        let mut cal = calendar_with(date, &closures);
+        // Any office week, even one without the service's days (Saturday-only offices).
+        cal.office_days = Weekdays::from_days(
+            (0..7).filter(|bit| office_mask & (1 << bit) != 0).map(|bit| {
+                chrono::Weekday::try_from(bit).expect("0 to 6 are weekdays")
+            }),
+        );
         let code = &rules.services()[service].code;
         if let Some(deadline) = deadline_for(&rules, &cal, date, code, action(cancel)) {
             let local_day = deadline.with_timezone(&rules.timezone()).date_naive();
