@@ -139,8 +139,9 @@ impl FromRequestParts<AppState> for StaffSession {
     }
 }
 
-/// The browser's address, the "source" of login throttling: the socket's peer, or the
-/// first `X-Forwarded-For` hop when a trusted proxy is in front.
+/// The browser's address as the booking service names sources (`ip:192.0.2.7`), for login
+/// throttling: the socket's peer, or the first `X-Forwarded-For` hop when a trusted proxy
+/// is in front.
 pub struct Source(pub String);
 
 impl FromRequestParts<AppState> for Source {
@@ -157,13 +158,13 @@ impl FromRequestParts<AppState> for Source {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.split(',').next())
         {
-            return Ok(Source(first.trim().to_owned()));
+            return Ok(Source(format!("ip:{}", first.trim())));
         }
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(a)| a.ip().to_string())
-            .unwrap_or_else(|| "inconnu".to_owned());
+            .map(|ConnectInfo(a)| format!("ip:{}", a.ip()))
+            .unwrap_or_else(|| "ip:inconnue".to_owned());
         Ok(Source(peer))
     }
 }
