@@ -626,3 +626,23 @@ async fn help_page_is_public_and_follows_the_seed() {
         assert!(page.body.contains(text), "missing {text}");
     }
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_https_makes_the_cookie_secure() {
+    let p = Portal::with_config(WebConfig {
+        behind_proxy: true,
+        ..WebConfig::default()
+    })
+    .await;
+    let mut c = p.client();
+    let req = axum::http::Request::get("/")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-for", "192.0.2.7")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let page = c.send(req).await;
+    assert!(page.set_cookie().unwrap().contains("Secure"));
+    // Without the proxy's word, plain HTTP: no Secure (the cookie would never come back).
+    let page = p.client().get("/").await;
+    assert!(!page.set_cookie().unwrap().contains("Secure"));
+}
