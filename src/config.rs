@@ -44,6 +44,8 @@ pub struct Config {
     pub mail: crate::mail::MailConfig,
     /// The local stand-ins of the payment providers (`ivr fake-provider`, `ivr demo`).
     pub fake_provider: crate::payment::standin::fake_provider::FakeProviderConfig,
+    /// The web portal: cookies, proxy, planning width, uploads.
+    pub web: crate::web::WebConfig,
 }
 
 impl Default for Config {
@@ -60,6 +62,7 @@ impl Default for Config {
             payfip: Default::default(),
             mail: Default::default(),
             fake_provider: Default::default(),
+            web: crate::web::WebConfig::default(),
         }
     }
 }

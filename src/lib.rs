@@ -13,3 +13,4 @@ pub mod mail;
 pub mod payment;
 pub mod say;
 pub mod store;
+pub mod web;

@@ -285,24 +285,40 @@ async fn a_parent_pays_with_both_stand_ins_in_a_browser() {
     // SystemPay: our page posts the signed form; the stand-in shows the card page.
     step("open /payer", client.goto(&format!("{base}/payer"))).await;
     step("click Payer", async {
-        client.find(Locator::Css("#pay")).await?.click().await
+        client
+            .wait()
+            .for_element(Locator::Css("#pay"))
+            .await?
+            .click()
+            .await
     })
     .await;
     let heading = step("stand-in page", async {
-        client.find(Locator::Css("h1")).await?.text().await
+        client
+            .wait()
+            .for_element(Locator::Css("h1"))
+            .await?
+            .text()
+            .await
     })
     .await;
     assert_eq!(heading, "Paiement par carte (SystemPay)");
     step("click Accepter", async {
         client
-            .find(Locator::Css("button[value=accept]"))
+            .wait()
+            .for_element(Locator::Css("button[value=accept]"))
             .await?
             .click()
             .await
     })
     .await;
     let shown = step("return page", async {
-        client.find(Locator::Css("#outcome")).await?.text().await
+        client
+            .wait()
+            .for_element(Locator::Css("#outcome"))
+            .await?
+            .text()
+            .await
     })
     .await;
     assert_eq!(shown, "Paiement accepté.");
@@ -324,13 +340,19 @@ async fn a_parent_pays_with_both_stand_ins_in_a_browser() {
     // PayFiP classic: redirect, pay, then the browser's own way back to urlcl.
     step("open /tipi", client.goto(&format!("{base}/tipi"))).await;
     let heading = step("PayFiP page", async {
-        client.find(Locator::Css("h1")).await?.text().await
+        client
+            .wait()
+            .for_element(Locator::Css("h1"))
+            .await?
+            .text()
+            .await
     })
     .await;
     assert_eq!(heading, "Paiement des services locaux (PayFiP)");
     step("click Payer", async {
         client
-            .find(Locator::Css("button[value=pay]"))
+            .wait()
+            .for_element(Locator::Css("button[value=pay]"))
             .await?
             .click()
             .await
@@ -338,14 +360,22 @@ async fn a_parent_pays_with_both_stand_ins_in_a_browser() {
     .await;
     step("click Retour au site", async {
         client
-            .find(Locator::Css("form button[type=submit]"))
+            .wait()
+            .for_element(Locator::XPath(
+                "//button[contains(., 'Retour au site de la collectivit')]",
+            ))
             .await?
             .click()
             .await
     })
     .await;
     let shown = step("town page", async {
-        client.find(Locator::Css("#outcome")).await?.text().await
+        client
+            .wait()
+            .for_element(Locator::Css("#outcome"))
+            .await?
+            .text()
+            .await
     })
     .await;
     assert_eq!(shown, "Paiement accepté.");

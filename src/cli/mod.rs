@@ -7,6 +7,8 @@ mod demo;
 mod fake_provider;
 mod import;
 mod migrate;
+mod staff;
+mod web;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -65,6 +67,11 @@ enum Command {
     Import(import::ImportArgs),
     /// Serve local stand-ins of SystemPay and PayFiP (tests and demos; no real payment)
     FakeProvider(fake_provider::FakeProviderArgs),
+    /// Town-hall staff accounts for the web's staff pages
+    #[command(subcommand)]
+    Staff(staff::StaffCommand),
+    /// Serve the web portal alone (parents' and staff pages) on server.web_listen
+    Web,
 }
 
 /// The default log filter: rsipstack logs every SIP message, callers' numbers included, at
@@ -105,6 +112,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::FakeProvider(args) => {
             fake_provider::run(&load_config(&cli.global)?.fake_provider, args)
         }
+        Command::Staff(command) => staff::run(&load_config(&cli.global)?, command),
+        Command::Web => web::run(&load_config(&cli.global)?),
     }
 }
 

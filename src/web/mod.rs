@@ -1,0 +1,177 @@
+//! The web portal: the parents' pages of the seed (login, planning, recap, last changes,
+//! other child, help) and the staff's essentials (town message, recorded announcement,
+//! deadline overrides and closures, head-count), served by axum with maud templates.
+//!
+//! No page needs JavaScript. Every form is a POST carrying the session's CSRF token;
+//! codes and passwords never appear in a URL or a log line.
+
+pub mod announcements;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod layout;
+pub mod parent;
+pub mod session;
+pub mod staff;
+pub mod staff_accounts;
+pub mod state;
+pub mod wav;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+pub use config::WebConfig;
+pub use state::{AppState, Clock};
+
+/// The stylesheet, compiled in (one file, no build step).
+const STYLE_CSS: &str = include_str!("../../static/style.css");
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE_CSS,
+    )
+}
+
+async fn not_found() -> error::WebError {
+    error::WebError::NotFound("cette page n'existe pas".to_owned())
+}
+
+/// Security headers on every response: no framing (clickjacking), no MIME sniffing, no
+/// referrer leaving the site, and a CSP that allows only our own stylesheet and audio.
+async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; media-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        // Pages show a family's bookings: not for shared caches or the back button's
+        // copy after logout.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// The portal's routes over `state`.
+pub fn router(state: AppState) -> Router {
+    let upload_limit = state.config().max_upload_bytes;
+    Router::new()
+        .route("/health", get(health))
+        .route("/static/style.css", get(style))
+        // Parents.
+        .route("/", get(parent::login::get))
+        .route("/connexion", post(parent::login::post))
+        .route("/deconnexion", post(parent::login::logout))
+        .route("/aide", get(parent::help::get))
+        .route(
+            "/planning",
+            get(parent::planning::get).post(parent::planning::post),
+        )
+        .route("/historique", get(parent::history::get))
+        .route(
+            "/enfants",
+            get(parent::children::get).post(parent::children::post),
+        )
+        // Staff.
+        .route(
+            "/mairie",
+            get(|| async { axum::response::Redirect::to("/mairie/message") }),
+        )
+        .route(
+            "/mairie/connexion",
+            get(staff::login::get).post(staff::login::post),
+        )
+        .route("/mairie/deconnexion", post(parent::login::logout))
+        .route(
+            "/mairie/message",
+            get(staff::message::get).post(staff::message::post),
+        )
+        .route(
+            "/mairie/annonce",
+            get(staff::announcement::get)
+                .post(staff::announcement::upload)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/mairie/annonce/{id}",
+            post(staff::announcement::set_validity),
+        )
+        .route(
+            "/mairie/annonce/{id}/ecouter.wav",
+            get(staff::announcement::listen),
+        )
+        .route("/mairie/delais", get(staff::deadlines::get))
+        .route(
+            "/mairie/delais/derogation",
+            post(staff::deadlines::add_override),
+        )
+        .route(
+            "/mairie/delais/derogation/{id}/supprimer",
+            post(staff::deadlines::remove_override),
+        )
+        .route(
+            "/mairie/delais/fermeture",
+            post(staff::deadlines::add_closure),
+        )
+        .route(
+            "/mairie/delais/fermeture/{date}/supprimer",
+            post(staff::deadlines::remove_closure),
+        )
+        .route("/mairie/effectifs", get(staff::headcount::get))
+        .route("/mairie/effectifs.csv", get(staff::headcount::csv))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Serves the portal on `listener` until the task is dropped or the server fails.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).await
+}
+
+/// Binds `config.server.web_listen` and serves the portal with the system clock: what
+/// `ivr serve` and `ivr demo` run for the web part (next to the voice line).
+pub async fn serve_config(
+    config: &crate::config::Config,
+    service: crate::booking::service::BookingService,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(config.server.web_listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "web portal listening");
+    let state = AppState::new(
+        service,
+        config.town.name.clone(),
+        config.web.clone(),
+        Clock::System,
+    );
+    serve(listener, state).await
+}

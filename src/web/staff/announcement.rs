@@ -1,0 +1,242 @@
+//! The recorded announcement: upload (any common WAV, checked and converted to the phone's
+//! 8 kHz mono 16-bit once), listen, validity dates and on/off switch. The voice line reads
+//! [`crate::web::announcements::current`] at each call, so the change needs no restart.
+
+use axum::Form;
+use axum::extract::{Multipart, Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use maud::html;
+use serde::Deserialize;
+
+use super::staff_page;
+use crate::web::announcements::{self, AnnouncementId, Validity};
+use crate::web::error::WebError;
+use crate::web::extract::StaffSession;
+use crate::web::layout::{StaffTab, csrf_field};
+use crate::web::session::Flash;
+use crate::web::state::AppState;
+use crate::web::wav;
+
+/// GET /mairie/annonce
+pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Response, WebError> {
+    let list = announcements::list(state.store()).await?;
+    let today = state.today();
+    let current = announcements::current(state.store(), today)
+        .await?
+        .map(|(id, _)| id);
+    let csrf = &s.data.csrf;
+    let body = html! {
+        h1 { "Annonce vocale" }
+        p { "L'annonce enregistrée est jouée sur le serveur vocal après le message d'accueil, dès l'appel suivant. "
+            "Envoyez un fichier WAV (toute fréquence courante, mono ou stéréo) : il est converti au format téléphonique (8 kHz, mono)." }
+        form.card method="post" action="/mairie/annonce" enctype="multipart/form-data" {
+            (csrf_field(csrf))
+            label for="label" { "Titre de l'annonce" }
+            input type="text" id="label" name="label" maxlength="200" placeholder="Ex. : pont de l'Ascension";
+            label for="file" { "Fichier WAV" }
+            input type="file" id="file" name="file" accept=".wav,audio/wav,audio/x-wav" required;
+            label for="valid_from" { "Diffusée à partir du (facultatif)" }
+            input type="date" id="valid_from" name="valid_from";
+            label for="valid_until" { "Jusqu'au (inclus, facultatif)" }
+            input type="date" id="valid_until" name="valid_until";
+            fieldset {
+                legend { "Diffusion" }
+                label { input type="checkbox" name="enabled" value="1" checked; " Activer cette annonce" }
+            }
+            button type="submit" { "Envoyer l'annonce" }
+        }
+        h2 { "Annonces enregistrées" }
+        @if list.is_empty() { p { "Aucune annonce enregistrée : le serveur vocal passe directement à la saisie des codes." } }
+        @for a in &list {
+            section.card aria-label=(format!("Annonce {}", a.label)) {
+                h3 {
+                    (a.label)
+                    @if Some(a.id) == current { " – " strong { "en service aujourd'hui" } }
+                }
+                p {
+                    (format!("{},{} s", a.duration_ms / 1000, (a.duration_ms % 1000) / 100))
+                    " · envoyée par " (a.uploaded_by) " le "
+                    (a.uploaded_at.with_timezone(&state.tz()).format("%d/%m/%Y à %Hh%M"))
+                }
+                audio controls preload="none" src=(format!("/mairie/annonce/{}/ecouter.wav", a.id.0)) {}
+                p { a href=(format!("/mairie/annonce/{}/ecouter.wav", a.id.0)) { "Écouter (fichier WAV)" } }
+                form method="post" action=(format!("/mairie/annonce/{}", a.id.0)) {
+                    (csrf_field(csrf))
+                    label for=(format!("from-{}", a.id.0)) { "Du" }
+                    input type="date" id=(format!("from-{}", a.id.0)) name="valid_from"
+                        value=(a.validity.from.map(|d| d.to_string()).unwrap_or_default());
+                    label for=(format!("until-{}", a.id.0)) { "Au" }
+                    input type="date" id=(format!("until-{}", a.id.0)) name="valid_until"
+                        value=(a.validity.until.map(|d| d.to_string()).unwrap_or_default());
+                    fieldset {
+                        legend { "Diffusion" }
+                        label { input type="checkbox" name="enabled" value="1" checked[a.validity.enabled]; " Activée" }
+                    }
+                    button.secondary type="submit" { "Mettre à jour" }
+                }
+            }
+        }
+    };
+    Ok(staff_page(&state, &s, StaffTab::Announcement, "Annonce vocale", body).into_response())
+}
+
+/// Reads an optional `<input type=date>` value.
+pub(crate) fn opt_date(s: &str, what: &str) -> Result<Option<NaiveDate>, WebError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| WebError::BadRequest(format!("date « {what} » invalide (attendu AAAA-MM-JJ)")))
+}
+
+fn check_order(v: &Validity) -> Result<(), WebError> {
+    match (v.from, v.until) {
+        (Some(f), Some(u)) if f > u => Err(WebError::BadRequest(
+            "la date de fin précède la date de début".to_owned(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// POST /mairie/annonce (multipart): checks, converts and stores a new announcement.
+pub async fn upload(
+    State(state): State<AppState>,
+    s: StaffSession,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
+    let (mut csrf, mut label, mut file, mut from, mut until, mut enabled) = (
+        String::new(),
+        String::new(),
+        None::<(String, Vec<u8>)>,
+        String::new(),
+        String::new(),
+        false,
+    );
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            WebError::TooLarge
+        } else {
+            WebError::BadRequest("formulaire d'envoi illisible".to_owned())
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_owned();
+        match name.as_str() {
+            "file" => {
+                let fname = field.file_name().unwrap_or("annonce.wav").to_owned();
+                file = Some((fname, field.bytes().await.map_err(bad)?.to_vec()));
+            }
+            "csrf" => csrf = field.text().await.map_err(bad)?,
+            "label" => label = field.text().await.map_err(bad)?,
+            "valid_from" => from = field.text().await.map_err(bad)?,
+            "valid_until" => until = field.text().await.map_err(bad)?,
+            "enabled" => enabled = !field.text().await.map_err(bad)?.is_empty(),
+            _ => {}
+        }
+    }
+    s.check_csrf(&csrf)?;
+    let validity = Validity {
+        from: opt_date(&from, "du")?,
+        until: opt_date(&until, "au")?,
+        enabled,
+    };
+    check_order(&validity)?;
+    let Some((fname, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return Err(WebError::BadRequest("aucun fichier envoyé".to_owned()));
+    };
+    let audio = match tokio::task::spawn_blocking(move || wav::to_phone(&bytes))
+        .await
+        .map_err(|e| WebError::Internal(format!("wav task: {e}")))?
+    {
+        Ok(a) => a,
+        Err(e) => {
+            state
+                .sessions()
+                .set_flash(&s.id, Flash::Error(format!("Annonce refusée : {e}.")));
+            return Ok(Redirect::to("/mairie/annonce").into_response());
+        }
+    };
+    let label = if label.trim().is_empty() {
+        fname
+    } else {
+        label.trim().to_owned()
+    };
+    let label: String = label.chars().take(200).collect();
+    let id = announcements::add(
+        state.store(),
+        &label,
+        &audio,
+        &s.user,
+        state.now(),
+        validity,
+    )
+    .await?;
+    tracing::info!(user = %s.user, id = id.0, ms = audio.duration_ms(), "announcement uploaded");
+    state.sessions().set_flash(
+        &s.id,
+        Flash::Notice(format!(
+            "Annonce « {label} » enregistrée ({} s, convertie en 8 kHz mono).",
+            audio.duration_ms() / 1000
+        )),
+    );
+    Ok(Redirect::to("/mairie/annonce").into_response())
+}
+
+/// The validity form of one announcement.
+#[derive(Deserialize)]
+pub struct ValidityForm {
+    csrf: String,
+    #[serde(default)]
+    valid_from: String,
+    #[serde(default)]
+    valid_until: String,
+    #[serde(default)]
+    enabled: String,
+}
+
+/// POST /mairie/annonce/{id}: dates and switch.
+pub async fn set_validity(
+    State(state): State<AppState>,
+    s: StaffSession,
+    Path(id): Path<i64>,
+    Form(form): Form<ValidityForm>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&form.csrf)?;
+    let validity = Validity {
+        from: opt_date(&form.valid_from, "du")?,
+        until: opt_date(&form.valid_until, "au")?,
+        enabled: !form.enabled.is_empty(),
+    };
+    check_order(&validity)?;
+    if !announcements::set_validity(state.store(), AnnouncementId(id), validity).await? {
+        return Err(WebError::NotFound("cette annonce n'existe pas".to_owned()));
+    }
+    tracing::info!(user = %s.user, id, enabled = validity.enabled, "announcement validity changed");
+    state
+        .sessions()
+        .set_flash(&s.id, Flash::Notice("Annonce mise à jour.".to_owned()));
+    Ok(Redirect::to("/mairie/annonce").into_response())
+}
+
+/// GET /mairie/annonce/{id}/ecouter.wav: the stored (converted) recording.
+pub async fn listen(
+    State(state): State<AppState>,
+    _s: StaffSession,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    match announcements::wav(state.store(), AnnouncementId(id)).await? {
+        Some(bytes) => Ok((
+            [
+                (header::CONTENT_TYPE, "audio/wav"),
+                (header::CACHE_CONTROL, "private, no-store"),
+            ],
+            bytes,
+        )
+            .into_response()),
+        None => Err(WebError::NotFound("cette annonce n'existe pas".to_owned())),
+    }
+}

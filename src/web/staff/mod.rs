@@ -1,0 +1,32 @@
+//! The staff's pages, behind a staff login: the town's message, the recorded
+//! announcement, deadline overrides and closures, the head-count.
+
+pub mod announcement;
+pub mod deadlines;
+pub mod headcount;
+pub mod login;
+pub mod message;
+
+use maud::Markup;
+
+use super::extract::StaffSession;
+use super::layout::{Area, Shell, StaffTab, flash, page};
+use super::state::AppState;
+
+/// A staff page: the shell with the staff tabs, the flash message, then `body`.
+pub(crate) fn staff_page(
+    state: &AppState,
+    s: &StaffSession,
+    tab: StaffTab,
+    title: &str,
+    body: Markup,
+) -> Markup {
+    let f = state.sessions().take_flash(&s.id);
+    let shell = Shell {
+        title,
+        town: state.town_name(),
+        area: Area::Staff(tab),
+        csrf: Some(&s.data.csrf),
+    };
+    page(&shell, maud::html! { (flash(&f)) (body) })
+}

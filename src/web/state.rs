@@ -1,0 +1,181 @@
+//! What every handler shares: the booking service, the store, the settings, the sessions
+//! and the clock (the one place the web reads the time, so tests can set it).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::config::WebConfig;
+use super::session::SessionStore;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use crate::booking::model::ServiceCode;
+use crate::booking::service::BookingService;
+use crate::store::Store;
+
+/// Where "now" comes from.
+#[derive(Debug, Clone)]
+pub enum Clock {
+    /// The server's clock.
+    System,
+    /// A settable instant (tests, demos of a given day).
+    Fixed(Arc<Mutex<DateTime<Utc>>>),
+}
+
+impl Clock {
+    /// A clock stopped at `at`; move it with [`Clock::set`].
+    pub fn fixed(at: DateTime<Utc>) -> Self {
+        Clock::Fixed(Arc::new(Mutex::new(at)))
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            // The edge: the one place the web portal reads the wall clock.
+            #[allow(clippy::disallowed_methods)]
+            Clock::System => Utc::now(),
+            Clock::Fixed(t) => *t.lock().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+
+    /// Sets a fixed clock (no effect on the system clock).
+    pub fn set(&self, at: DateTime<Utc>) {
+        if let Clock::Fixed(t) = self {
+            *t.lock().unwrap_or_else(|e| e.into_inner()) = at;
+        }
+    }
+}
+
+/// Failed staff logins per user name: after [`STAFF_MAX_FAILURES`] the account is refused
+/// for [`STAFF_LOCKOUT_MINUTES`]. (Parents' logins use the booking service's throttle,
+/// shared with the phone.)
+pub const STAFF_MAX_FAILURES: u32 = 5;
+/// See [`STAFF_MAX_FAILURES`].
+pub const STAFF_LOCKOUT_MINUTES: i64 = 15;
+
+/// The shared state of the web server (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    service: BookingService,
+    town_name: String,
+    config: WebConfig,
+    sessions: SessionStore,
+    clock: Clock,
+    staff_failures: Mutex<HashMap<String, (u32, DateTime<Utc>)>>,
+}
+
+impl AppState {
+    /// Builds the state from the booking service, the town's name (`town.name`, shown in
+    /// every page's header) and the `[web]` settings.
+    pub fn new(
+        service: BookingService,
+        town_name: impl Into<String>,
+        config: WebConfig,
+        clock: Clock,
+    ) -> Self {
+        let idle = Duration::minutes(i64::from(config.session_idle_minutes.max(1)));
+        Self {
+            inner: Arc::new(Inner {
+                service,
+                town_name: town_name.into(),
+                config,
+                sessions: SessionStore::new(idle),
+                clock,
+                staff_failures: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The booking service (same rules and history as the phone).
+    pub fn service(&self) -> &BookingService {
+        &self.inner.service
+    }
+
+    /// The database (the web's own tables: staff accounts, announcements).
+    pub fn store(&self) -> &Store {
+        self.inner.service.store()
+    }
+
+    /// The town's legal time (deadlines are shown in it).
+    pub fn tz(&self) -> Tz {
+        self.inner.service.rules().timezone()
+    }
+
+    /// Today's date in the town.
+    pub fn today(&self) -> NaiveDate {
+        self.now().with_timezone(&self.tz()).date_naive()
+    }
+
+    /// The town's services, in order: (code, label).
+    pub fn services(&self) -> Vec<(ServiceCode, String)> {
+        self.inner
+            .service
+            .rules()
+            .services()
+            .iter()
+            .map(|s| (s.code.clone(), s.label.clone()))
+            .collect()
+    }
+
+    /// The town's name, for page headers.
+    pub fn town_name(&self) -> &str {
+        &self.inner.town_name
+    }
+
+    /// The `[web]` settings.
+    pub fn config(&self) -> &WebConfig {
+        &self.inner.config
+    }
+
+    /// The sessions.
+    pub fn sessions(&self) -> &SessionStore {
+        &self.inner.sessions
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    /// When a staff user name is locked out, until when.
+    pub fn staff_locked_until(&self, user: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let map = self
+            .inner
+            .staff_failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.get(user).and_then(|&(n, last)| {
+            let until = last + Duration::minutes(STAFF_LOCKOUT_MINUTES);
+            (n >= STAFF_MAX_FAILURES && now < until).then_some(until)
+        })
+    }
+
+    /// Records a failed or successful staff login.
+    pub fn staff_login_result(&self, user: &str, ok: bool, now: DateTime<Utc>) {
+        let mut map = self
+            .inner
+            .staff_failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if ok {
+            map.remove(user);
+            return;
+        }
+        // Bounded: forget stale entries when the table grows.
+        if map.len() > 10_000 {
+            map.retain(|_, &mut (_, last)| now - last < Duration::minutes(STAFF_LOCKOUT_MINUTES));
+        }
+        let e = map.entry(user.to_owned()).or_insert((0, now));
+        if now - e.1 >= Duration::minutes(STAFF_LOCKOUT_MINUTES) {
+            e.0 = 0;
+        }
+        e.0 += 1;
+        e.1 = now;
+    }
+}

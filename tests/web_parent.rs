@@ -1,0 +1,648 @@
+//! The parents' pages through the router (`oneshot`), each test on a fresh SQLite
+//! database with the demo families and a fixed clock (Wednesday 6 May 2026, 09:00).
+
+mod web_support;
+
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
+use ivr::web::WebConfig;
+use web_support::{Portal, paris, planning_state, submit_planning};
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn svc(s: &str) -> ServiceCode {
+    ServiceCode::parse(s).unwrap()
+}
+
+#[tokio::test]
+async fn health_and_stylesheet_answer() {
+    let p = Portal::new().await;
+    let mut c = p.client();
+    let h = c.get("/health").await;
+    assert_eq!((h.status, h.body.as_str()), (StatusCode::OK, "ok"));
+    let css = c.get("/static/style.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.body.contains("td.booked"));
+    let missing = c.get("/nulle-part").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("cette page n'existe pas"));
+}
+
+#[tokio::test]
+async fn login_page_shows_codes_message_and_help_escaped_and_sets_a_safe_cookie() {
+    let p = Portal::new().await;
+    p.state
+        .service()
+        .set_town_message(Some("Fermé <script>alert('x')</script> jeudi"))
+        .await
+        .unwrap();
+    let mut c = p.client();
+    let page = c.get("/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in [
+        "Code enfant :",
+        "Code payeur :",
+        "Connexion",
+        "Besoin d'aide ? Consultez notre aide en ligne",
+        "Message de votre mairie",
+    ] {
+        assert!(page.body.contains(text), "missing {text}");
+    }
+    assert!(
+        page.body
+            .contains("Fermé &lt;script&gt;alert('x')&lt;/script&gt; jeudi")
+    );
+    assert!(!page.body.contains("<script>"));
+    let cookie = page.set_cookie().expect("session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP on loopback: {cookie}"
+    );
+    assert!(page.headers.get("content-security-policy").is_some());
+    // The form posts; codes never go in a URL.
+    assert!(page.body.contains("method=\"post\" action=\"/connexion\""));
+
+    let secure = Portal::with_config(WebConfig {
+        public_base_url: "https://portail.example.fr".into(),
+        ..WebConfig::default()
+    })
+    .await;
+    let page = secure.client().get("/").await;
+    assert!(page.set_cookie().unwrap().contains("Secure"));
+}
+
+#[tokio::test]
+async fn good_codes_open_the_planning_with_a_new_session_id() {
+    let p = Portal::new().await;
+    let mut c = p.client();
+    let page = c.get("/").await;
+    let anon = c.cookie.clone().unwrap();
+    let r = c
+        .post(
+            "/connexion",
+            &[
+                ("csrf", &page.csrf()),
+                ("child_code", "3011"),
+                ("payer_code", "770021"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/planning");
+    assert_ne!(
+        c.cookie.as_deref(),
+        Some(anon.as_str()),
+        "session id renewed at login"
+    );
+    assert!(!r.location().contains("3011") && !r.location().contains("770021"));
+    let planning = c.get("/planning").await;
+    assert_eq!(planning.status, StatusCode::OK);
+    assert!(planning.body.contains("Angéline MARSONE"));
+    assert!(planning.body.contains("CE1 - Mme Formatrice"));
+    // The old anonymous session is gone.
+    let mut old = p.client();
+    old.cookie = Some(anon);
+    assert_eq!(old.get("/planning").await.location(), "/");
+}
+
+#[tokio::test]
+async fn wrong_codes_get_one_sentence_whichever_is_wrong() {
+    let p = Portal::new().await;
+    let mut bodies = Vec::new();
+    for (child, payer) in [
+        ("3011", "770022"),
+        ("3019", "770021"),
+        ("4000", "770021"),
+        ("30a1", "770021"),
+    ] {
+        let mut c = p.client();
+        let page = c.get("/").await;
+        let r = c
+            .post(
+                "/connexion",
+                &[
+                    ("csrf", &page.csrf()),
+                    ("child_code", child),
+                    ("payer_code", payer),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{child}/{payer}");
+        let start = r.body.find("id=\"erreur-connexion\"").expect("error shown");
+        bodies.push(r.body[start..start + 150].to_owned());
+        assert!(r.body.contains("Codes incorrects"));
+        assert!(!r.body.contains(child) || child == "30a1" && !r.body.contains("value=\"30a1\""));
+        assert_eq!(c.get("/planning").await.location(), "/");
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_web_login_as_the_phone_does() {
+    let p = Portal::new().await;
+    let mut c = p.client();
+    let mut last = StatusCode::OK;
+    for _ in 0..12 {
+        let page = c.get("/").await;
+        let r = c
+            .post(
+                "/connexion",
+                &[
+                    ("csrf", &page.csrf()),
+                    ("child_code", "3011"),
+                    ("payer_code", "111111"),
+                ],
+            )
+            .await;
+        last = r.status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    // Even the right codes are refused now, for this child code.
+    let page = c.get("/").await;
+    let r = c
+        .post(
+            "/connexion",
+            &[
+                ("csrf", &page.csrf()),
+                ("child_code", "3011"),
+                ("payer_code", "770021"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("bloquée jusqu'au"), "{}", r.body);
+    // The phone sees the same lockout (shared counters).
+    let phone = p
+        .state
+        .service()
+        .login(
+            "phone:+33600000000",
+            &ChildCode::parse("3011").unwrap(),
+            &PayerCode::parse("770021").unwrap(),
+            p.state.now(),
+        )
+        .await;
+    assert!(matches!(
+        phone,
+        Err(ivr::booking::login::LoginError::TooManyAttempts { .. })
+    ));
+}
+
+#[tokio::test]
+async fn login_with_a_forged_or_missing_csrf_token_is_refused() {
+    let p = Portal::new().await;
+    let mut c = p.client();
+    let page = c.get("/").await;
+    let mut forged = page.csrf().into_bytes();
+    forged[0] = if forged[0] == b'0' { b'1' } else { b'0' };
+    let forged = String::from_utf8(forged).unwrap();
+    let r = c
+        .post(
+            "/connexion",
+            &[
+                ("csrf", &forged),
+                ("child_code", "3011"),
+                ("payer_code", "770021"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("le formulaire a expiré"));
+    // No cookie at all: refused too.
+    let mut bare = p.client();
+    let r = bare
+        .post(
+            "/connexion",
+            &[
+                ("csrf", &page.csrf()),
+                ("child_code", "3011"),
+                ("payer_code", "770021"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn planning_shows_weeks_booked_locked_and_greyed_cells() {
+    let p = Portal::new().await;
+    // Booked earlier by phone: Tuesday 5 May (now locked) and Monday 11 May (open).
+    let svc_ = p.state.service();
+    for date in [d(2026, 5, 5), d(2026, 5, 11)] {
+        let o = svc_
+            .change(
+                p.fam.angeline,
+                date,
+                &svc("REPAS"),
+                Action::Book,
+                Channel::Phone,
+                "téléphone",
+                paris(2026, 5, 1, 8, 0),
+            )
+            .await
+            .unwrap();
+        assert!(o.changed());
+    }
+    let mut c = p.parent().await;
+    let page = c.get("/planning").await;
+    let b = &page.body;
+    for text in [
+        "Semaine N° 19",
+        "Semaine N° 20",
+        "Semaine N° 21",
+        "Semaine N° 22",
+        ">Lu<",
+        ">Ma<",
+        ">Me<",
+        ">Je<",
+        ">Ve<",
+        "Accueil Matin",
+        "Accueil 12h15",
+        "Accueil Soir",
+        "Cantine",
+        "Précédent",
+        "Aujourd'hui",
+        "Suivant",
+        "Validez vos modifications",
+        "Voir les dernières modifications",
+        "Choisir un autre enfant",
+        "Déconnexion",
+    ] {
+        assert!(b.contains(text), "missing {text}");
+    }
+    // Tuesday's booked meal: green and locked, deadline written in the cell.
+    let (shown, want) = planning_state(&page);
+    assert!(
+        !shown.contains(&"2026-05-05.REPAS".to_owned()),
+        "locked cell is not editable"
+    );
+    assert!(
+        b.contains("<span class=\"sr-only\">depuis le </span>04/05 10h00"),
+        "deadline readable in the cell"
+    );
+    assert!(b.contains(
+        "Les annulations pour le mardi 5 mai sont closes depuis le lundi 4 mai à 10h00."
+    ));
+    assert!(b.contains("class=\"booked locked\""));
+    // Monday 11: booked and open.
+    assert!(want.contains(&"2026-05-11.REPAS".to_owned()));
+    // Thursday 7 meal open until today 10:00; Wednesday greyed; Friday 8 May a holiday.
+    assert!(shown.contains(&"2026-05-07.REPAS".to_owned()));
+    assert!(!shown.iter().any(|k| k.starts_with("2026-05-06")));
+    assert!(b.contains("pas de service"));
+    assert!(b.contains("férié"));
+    // Paging.
+    assert!(b.contains("href=\"/planning?du=2026-04-06\""));
+    assert!(b.contains("href=\"/planning?du=2026-06-01\""));
+    let next = c.get("/planning?du=2026-06-01").await;
+    assert!(next.body.contains("Semaine N° 23"));
+    let bad = c.get("/planning?du=demain").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn validating_submits_only_real_changes_and_shows_the_recap() {
+    let p = Portal::new().await;
+    let mut c = p.parent().await;
+    let page = c.get("/planning").await;
+    let (_, mut want) = planning_state(&page);
+    want.push("2026-05-07.REPAS".into());
+    want.push("2026-05-11.MATIN".into());
+    let r = submit_planning(&mut c, &page, "2026-05-04", &want).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/planning?du=2026-05-04");
+    let after = c.get(r.location()).await;
+    assert!(after.body.contains("Modifications enregistrées"));
+    assert!(after.body.contains("inscription, 07/05/2026, Cantine"));
+    assert!(
+        after
+            .body
+            .contains("inscription, 11/05/2026, Accueil Matin")
+    );
+    assert!(!after.body.contains("Modifications refusées"));
+    let booked =
+        p.db.store
+            .bookings_between(p.fam.angeline, d(2026, 5, 4), d(2026, 5, 31))
+            .await
+            .unwrap();
+    assert_eq!(
+        booked,
+        vec![
+            (d(2026, 5, 7), svc("REPAS")),
+            (d(2026, 5, 11), svc("MATIN"))
+        ]
+    );
+    // The recap is shown once.
+    assert!(
+        !c.get("/planning")
+            .await
+            .body
+            .contains("Modifications enregistrées")
+    );
+
+    // Submitting the page as it is changes nothing.
+    let page = c.get("/planning").await;
+    let (_, want) = planning_state(&page);
+    let r = submit_planning(&mut c, &page, "2026-05-04", &want).await;
+    let again = c.get(r.location()).await;
+    assert!(again.body.contains("Aucune modification."));
+    assert_eq!(
+        p.db.store.history(p.fam.angeline, 40).await.unwrap().len(),
+        2
+    );
+
+    // Unticking cancels.
+    let want: Vec<String> = want
+        .into_iter()
+        .filter(|k| k != "2026-05-11.MATIN")
+        .collect();
+    let r = submit_planning(&mut c, &page, "2026-05-04", &want).await;
+    let after = c.get(r.location()).await;
+    assert!(after.body.contains("annulation, 11/05/2026, Accueil Matin"));
+}
+
+#[tokio::test]
+async fn a_hand_made_post_ticking_a_locked_cell_is_refused_reported_and_writes_nothing() {
+    let p = Portal::new().await;
+    let mut c = p.parent().await;
+    let page = c.get("/planning").await;
+    let csrf = page.csrf();
+    // Tuesday 5 May's meal closed on Monday at 10:00; Wednesday has no service.
+    let r = c
+        .post(
+            "/planning",
+            &[
+                ("csrf", &csrf),
+                ("du", "2026-05-04"),
+                ("shown", "2026-05-05.REPAS"),
+                ("want", "2026-05-05.REPAS"),
+                ("want", "2026-05-06.MATIN"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let after = c.get(r.location()).await;
+    assert!(after.body.contains("Modifications refusées"));
+    assert!(after.body.contains(
+        "inscription, 05/05/2026, Cantine : Les inscriptions pour le mardi 5 mai sont closes depuis le lundi 4 mai à 10h00."
+    ), "{}", after.body);
+    assert!(
+        after.body.contains(
+            "inscription, 06/05/2026, Accueil Matin : Pas d&#39;accueil matin le mercredi 6 mai."
+        ) || after.body.contains(
+            "inscription, 06/05/2026, Accueil Matin : Pas d'accueil matin le mercredi 6 mai."
+        ),
+        "{}",
+        after.body
+    );
+    assert!(after.body.contains("Aucune modification."));
+    assert!(
+        p.db.store
+            .bookings_between(p.fam.angeline, d(2026, 5, 1), d(2026, 5, 31))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        p.db.store
+            .history(p.fam.angeline, 40)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn planning_post_with_forged_csrf_or_junk_cells_writes_nothing() {
+    let p = Portal::new().await;
+    let mut c = p.parent().await;
+    let r = c
+        .post(
+            "/planning",
+            &[
+                ("csrf", &"0".repeat(64)),
+                ("du", "2026-05-04"),
+                ("want", "2026-05-07.REPAS"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let page = c.get("/planning").await;
+    let csrf = page.csrf();
+    for junk in [
+        "2026-05-07.repas",
+        "2026-05-07",
+        "2027-01-07.REPAS",
+        "<b>.REPAS",
+    ] {
+        let r = c
+            .post(
+                "/planning",
+                &[("csrf", &csrf), ("du", "2026-05-04"), ("want", junk)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{junk}");
+    }
+    assert!(
+        p.db.store
+            .history(p.fam.angeline, 40)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn last_changes_list_bookings_green_cancellations_orange_with_channel() {
+    let p = Portal::new().await;
+    let s = p.state.service();
+    let t = paris(2026, 5, 4, 8, 0);
+    s.change(
+        p.fam.angeline,
+        d(2026, 5, 7),
+        &svc("REPAS"),
+        Action::Book,
+        Channel::Phone,
+        "téléphone",
+        t,
+    )
+    .await
+    .unwrap();
+    s.change(
+        p.fam.angeline,
+        d(2026, 5, 7),
+        &svc("REPAS"),
+        Action::Cancel,
+        Channel::Web,
+        "parent",
+        t,
+    )
+    .await
+    .unwrap();
+    // Theo's change is not Angéline's.
+    s.change(
+        p.fam.theo,
+        d(2026, 5, 11),
+        &svc("SOIR"),
+        Action::Book,
+        Channel::Web,
+        "parent",
+        t,
+    )
+    .await
+    .unwrap();
+    let mut c = p.parent().await;
+    let planning = c.get("/planning").await;
+    assert!(planning.body.contains("href=\"/historique\""));
+    let h = c.get("/historique").await;
+    assert_eq!(h.status, StatusCode::OK);
+    let cancel = h
+        .body
+        .find("class=\"cancel\"")
+        .expect("orange cancellation");
+    let book = h.body.find("class=\"book\"").expect("green booking");
+    assert!(cancel < book, "newest first");
+    assert!(
+        h.body
+            .contains("annulation</strong>, 07/05/2026, Cantine – par internet")
+    );
+    assert!(
+        h.body
+            .contains("inscription</strong>, 07/05/2026, Cantine – par téléphone")
+    );
+    assert!(!h.body.contains("Accueil Soir"));
+}
+
+#[tokio::test]
+async fn choosing_another_child_only_among_the_payers_children() {
+    let p = Portal::new().await;
+    let mut c = p.parent().await;
+    let list = c.get("/enfants").await;
+    assert!(list.body.contains("Théo MARSONE"));
+    assert!(list.body.contains("Angéline MARSONE"));
+    assert!(!list.body.contains("Léa"));
+    let csrf = list.csrf();
+    // Another family's child, an unknown id, junk: refused, still on Angéline.
+    for id in [
+        p.fam.other_child.0.to_string(),
+        "999999".into(),
+        "abc".into(),
+    ] {
+        let r = c.post("/enfants", &[("csrf", &csrf), ("child", &id)]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{id}");
+        assert!(
+            r.body.contains("cet enfant n&#39;est pas rattaché")
+                || r.body.contains("cet enfant n'est pas rattaché")
+        );
+    }
+    assert!(c.get("/planning").await.body.contains("Angéline MARSONE"));
+    let r = c
+        .post(
+            "/enfants",
+            &[
+                ("csrf", &"f".repeat(64)),
+                ("child", &p.fam.theo.0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = c
+        .post(
+            "/enfants",
+            &[("csrf", &csrf), ("child", &p.fam.theo.0.to_string())],
+        )
+        .await;
+    assert_eq!(r.location(), "/planning");
+    let page = c.get("/planning").await;
+    assert!(page.body.contains("Théo MARSONE"));
+    assert!(page.body.contains("CP - M. Lecteur"));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let p = Portal::new().await;
+    let mut c = p.parent().await;
+    let page = c.get("/planning").await;
+    let cookie = c.cookie.clone();
+    let r = c.post("/deconnexion", &[("csrf", &page.csrf())]).await;
+    assert_eq!(r.location(), "/");
+    assert!(
+        r.set_cookie().unwrap().contains("Max-Age=0")
+            || r.set_cookie().unwrap().contains("Expires")
+    );
+    let mut replay = p.client();
+    replay.cookie = cookie;
+    assert_eq!(replay.get("/planning").await.location(), "/");
+    assert_eq!(replay.get("/historique").await.location(), "/");
+}
+
+#[tokio::test]
+async fn parents_cannot_open_staff_pages_and_staff_cannot_open_parents_pages() {
+    let p = Portal::new().await;
+    let mut parent = p.parent().await;
+    for path in [
+        "/mairie/message",
+        "/mairie/annonce",
+        "/mairie/delais",
+        "/mairie/effectifs",
+        "/mairie/effectifs.csv",
+    ] {
+        let r = parent.get(path).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let mut staff = p.staff().await;
+    for path in ["/planning", "/historique", "/enfants"] {
+        let r = staff.get(path).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    // Nobody: sent to the right login.
+    let mut nobody = p.client();
+    assert_eq!(nobody.get("/planning").await.location(), "/");
+    assert_eq!(
+        nobody.get("/mairie/delais").await.location(),
+        "/mairie/connexion"
+    );
+}
+
+#[tokio::test]
+async fn help_page_is_public_and_follows_the_seed() {
+    let p = Portal::new().await;
+    let page = p.client().get("/aide").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in [
+        "Connexion",
+        "Le planning",
+        "surlignées en vert",
+        "Validez vos modifications",
+        "Choisir un autre enfant",
+        "40 dernières actions",
+        "Déconnexion",
+    ] {
+        assert!(page.body.contains(text), "missing {text}");
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_https_makes_the_cookie_secure() {
+    let p = Portal::with_config(WebConfig {
+        behind_proxy: true,
+        ..WebConfig::default()
+    })
+    .await;
+    let mut c = p.client();
+    let req = axum::http::Request::get("/")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-for", "192.0.2.7")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let page = c.send(req).await;
+    assert!(page.set_cookie().unwrap().contains("Secure"));
+    // Without the proxy's word, plain HTTP: no Secure (the cookie would never come back).
+    let page = p.client().get("/").await;
+    assert!(!page.set_cookie().unwrap().contains("Secure"));
+}

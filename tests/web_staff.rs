@@ -1,0 +1,657 @@
+//! The staff's pages through the router (`oneshot`), each test on a fresh SQLite database.
+
+mod web_support;
+
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use ivr::booking::model::{Action, Channel, ServiceCode};
+use ivr::web::announcements;
+use ivr::web::wav::sine_wav;
+use web_support::{Portal, paris, planning_state, submit_planning};
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+#[tokio::test]
+async fn staff_login_refuses_wrong_passwords_then_locks_the_account() {
+    let p = Portal::new().await;
+    ivr::web::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
+        .await
+        .unwrap();
+    let mut c = p.client();
+    for i in 0..5 {
+        let page = c.get("/mairie/connexion").await;
+        let r = c
+            .post(
+                "/mairie/connexion",
+                &[
+                    ("csrf", &page.csrf()),
+                    ("user", "amelie"),
+                    ("password", "mauvais"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+        assert!(
+            r.body
+                .contains("Nom d&#39;utilisateur ou mot de passe incorrect")
+                || r.body
+                    .contains("Nom d'utilisateur ou mot de passe incorrect")
+        );
+    }
+    let page = c.get("/mairie/connexion").await;
+    let r = c
+        .post(
+            "/mairie/connexion",
+            &[
+                ("csrf", &page.csrf()),
+                ("user", "amelie"),
+                ("password", "mot de passe solide"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // Unknown users get the same answer as a wrong password.
+    let page = c.get("/mairie/connexion").await;
+    let r = c
+        .post(
+            "/mairie/connexion",
+            &[
+                ("csrf", &page.csrf()),
+                ("user", "personne"),
+                ("password", "mot de passe solide"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // After the lockout, the right password works.
+    p.clock.set(p.state.now() + chrono::Duration::minutes(16));
+    let page = c.get("/mairie/connexion").await;
+    let r = c
+        .post(
+            "/mairie/connexion",
+            &[
+                ("csrf", &page.csrf()),
+                ("user", "amelie"),
+                ("password", "mot de passe solide"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/mairie/message");
+}
+
+#[tokio::test]
+async fn staff_accounts_need_a_real_password_and_unique_names() {
+    let p = Portal::new().await;
+    let store = &p.db.store;
+    let now = p.state.now();
+    assert!(
+        ivr::web::staff_accounts::add(store, "amelie", "court", now)
+            .await
+            .is_err()
+    );
+    assert!(
+        ivr::web::staff_accounts::add(store, "a b", "mot de passe solide", now)
+            .await
+            .is_err()
+    );
+    ivr::web::staff_accounts::add(store, "amelie", "mot de passe solide", now)
+        .await
+        .unwrap();
+    let dup = ivr::web::staff_accounts::add(store, "amelie", "autre mot de passe", now)
+        .await
+        .unwrap_err();
+    assert_eq!(dup.to_string(), "le compte « amelie » existe déjà");
+    assert!(
+        ivr::web::staff_accounts::check(store, "amelie", "mot de passe solide")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ivr::web::staff_accounts::check(store, "amelie", "autre mot de passe")
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn the_town_message_is_edited_by_staff_and_shown_escaped_on_the_login_page() {
+    let p = Portal::new().await;
+    let mut c = p.staff().await;
+    let page = c.get("/mairie/message").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let msg = "ATTENTION! <script>alert(1)</script>\r\nRAPPEL des délais";
+    let r = c
+        .post(
+            "/mairie/message",
+            &[("csrf", &"a".repeat(64)), ("message", msg)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(p.state.service().town_message().await.unwrap(), None);
+    let r = c
+        .post(
+            "/mairie/message",
+            &[("csrf", &page.csrf()), ("message", msg)],
+        )
+        .await;
+    assert_eq!(r.location(), "/mairie/message");
+    assert!(
+        c.get("/mairie/message")
+            .await
+            .body
+            .contains("Message enregistré.")
+    );
+    let login = p.client().get("/").await;
+    assert!(
+        login
+            .body
+            .contains("ATTENTION! &lt;script&gt;alert(1)&lt;/script&gt;\nRAPPEL des délais")
+    );
+    assert!(!login.body.contains("<script>"));
+}
+
+#[tokio::test]
+async fn an_uploaded_announcement_is_converted_listened_to_and_switched() {
+    let p = Portal::new().await;
+    let mut c = p.staff().await;
+    let page = c.get("/mairie/annonce").await;
+    assert!(page.body.contains("Aucune annonce enregistrée"));
+    let csrf = page.csrf();
+    let wav44 = sine_wav(44_100, 2, 16, 440.0, 1500);
+    // Forged token: nothing stored.
+    let r = c
+        .post_multipart(
+            "/mairie/annonce",
+            &[
+                ("csrf", None, b"0000"),
+                ("file", Some("a.wav"), &wav44),
+                ("enabled", None, b"1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Not a WAV: refused with a sentence, nothing stored.
+    let r = c
+        .post_multipart(
+            "/mairie/annonce",
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("file", Some("a.wav"), b"RIFF? no"),
+                ("enabled", None, b"1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = c.get("/mairie/annonce").await;
+    assert!(
+        page.body
+            .contains("Annonce refusée : le fichier n&#39;est pas un enregistrement WAV lisible")
+            || page
+                .body
+                .contains("Annonce refusée : le fichier n'est pas un enregistrement WAV lisible"),
+        "{}",
+        page.body
+    );
+    assert!(announcements::list(&p.db.store).await.unwrap().is_empty());
+    // A real one, valid from today to the end of the month.
+    let r = c
+        .post_multipart(
+            "/mairie/annonce",
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("label", None, "Pont de l'Ascension".as_bytes()),
+                ("file", Some("ascension.wav"), &wav44),
+                ("valid_from", None, b"2026-05-06"),
+                ("valid_until", None, b"2026-05-31"),
+                ("enabled", None, b"1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = c.get("/mairie/annonce").await;
+    assert!(
+        page.body
+            .contains("Annonce « Pont de l&#39;Ascension » enregistrée")
+            || page
+                .body
+                .contains("Annonce « Pont de l'Ascension » enregistrée")
+    );
+    assert!(
+        page.body.contains("en service aujourd'hui")
+            || page.body.contains("en service aujourd&#39;hui")
+    );
+    let (id, wav) = announcements::current(&p.db.store, d(2026, 5, 6))
+        .await
+        .unwrap()
+        .expect("current");
+    let spec = hound::WavReader::new(std::io::Cursor::new(&wav))
+        .unwrap()
+        .spec();
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (8000, 1, 16)
+    );
+    assert!(
+        announcements::current(&p.db.store, d(2026, 6, 1))
+            .await
+            .unwrap()
+            .is_none(),
+        "past its last day"
+    );
+    assert!(
+        announcements::current(&p.db.store, d(2026, 5, 5))
+            .await
+            .unwrap()
+            .is_none(),
+        "before its first day"
+    );
+    // The listen link serves the stored file.
+    let listen = c
+        .get(&format!("/mairie/annonce/{}/ecouter.wav", id.0))
+        .await;
+    assert_eq!(listen.status, StatusCode::OK);
+    assert_eq!(listen.headers["content-type"], "audio/wav");
+    assert_eq!(listen.body.len(), String::from_utf8_lossy(&wav).len());
+    assert_eq!(
+        c.get("/mairie/annonce/9999/ecouter.wav").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Switched off: the next call plays none.
+    let r = c
+        .post(
+            &format!("/mairie/annonce/{}", id.0),
+            &[
+                ("csrf", &csrf),
+                ("valid_from", "2026-05-06"),
+                ("valid_until", "2026-05-31"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        announcements::current(&p.db.store, d(2026, 5, 6))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Dates in the wrong order are refused.
+    let r = c
+        .post(
+            &format!("/mairie/annonce/{}", id.0),
+            &[
+                ("csrf", &csrf),
+                ("valid_from", "2026-05-31"),
+                ("valid_until", "2026-05-06"),
+                ("enabled", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // Back on.
+    c.post(
+        &format!("/mairie/annonce/{}", id.0),
+        &[("csrf", &csrf), ("enabled", "1")],
+    )
+    .await;
+    assert_eq!(
+        announcements::current(&p.db.store, d(2026, 9, 1))
+            .await
+            .unwrap()
+            .map(|(i, _)| i),
+        Some(id)
+    );
+}
+
+#[tokio::test]
+async fn the_seeds_ascension_override_is_entered_as_written_and_applied_to_parents() {
+    let p = Portal::new().await;
+    let sentence = "ATTENTION! En raison du week-end de l'Ascension, les annulations pour le lundi 25 mai NE SONT PLUS POSSIBLES depuis mercredi 20 mai à 10H15.";
+    // 2020 is a year where the seed's words fit: Ascension on Thursday 21 May, Monday 25
+    // May an ordinary school day (in 2026 it is Whit Monday). Its meal was booked earlier.
+    let repas = ServiceCode::parse("REPAS").unwrap();
+    p.clock.set(paris(2020, 5, 6, 9, 0));
+    p.state
+        .service()
+        .change(
+            p.fam.angeline,
+            d(2020, 5, 25),
+            &repas,
+            Action::Book,
+            Channel::Web,
+            "parent",
+            paris(2020, 5, 6, 8, 0),
+        )
+        .await
+        .unwrap();
+    let mut c = p.staff().await;
+    let page = c.get("/mairie/delais").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.csrf();
+    let all = [
+        ("services", "REPAS"),
+        ("services", "MATIN"),
+        ("services", "MIDI"),
+        ("services", "SOIR"),
+    ];
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("date", "2020-05-25"),
+        ("applies_to", "cancelling"),
+        ("deadline_date", "2020-05-20"),
+        ("deadline_time", "10:15"),
+        ("sentence", sentence),
+    ];
+    fields.extend(all);
+    let r = c.post("/mairie/delais/derogation", &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let list = c.get("/mairie/delais").await;
+    assert!(list.body.contains("lundi 25 mai 2020"));
+    assert!(list.body.contains("20/05/2020 à 10h15"));
+    assert!(list.body.contains(">annulations<"));
+    assert!(list.body.contains(">toutes<"));
+    let stored = p
+        .state
+        .service()
+        .overrides(d(2020, 5, 25), d(2020, 5, 25))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].rule.deadline, paris(2020, 5, 20, 10, 15));
+    assert_eq!(stored[0].rule.message, sentence);
+
+    // A parent on Wednesday 20 May at 11:00: cancelling Monday's meal is refused with the
+    // staff's sentence; booking Monday's morning care is still open (rule: Friday 16:00).
+    p.clock.set(paris(2020, 5, 20, 11, 0));
+    let mut parent = p.parent().await;
+    let page = parent.get("/planning?du=2020-05-25").await;
+    assert!(page.body.contains("NE SONT PLUS POSSIBLES"));
+    let (shown, want) = planning_state(&page);
+    assert!(!shown.contains(&"2020-05-25.REPAS".to_owned()));
+    assert!(shown.contains(&"2020-05-25.MATIN".to_owned()));
+    let csrf = page.csrf();
+    let r = parent
+        .post(
+            "/planning",
+            &[
+                ("csrf", &csrf),
+                ("du", "2020-05-25"),
+                ("shown", "2020-05-25.REPAS"),
+                ("shown", "2020-05-25.MATIN"),
+                ("want", "2020-05-25.MATIN"),
+            ],
+        )
+        .await;
+    let recap = parent.get(r.location()).await;
+    assert!(
+        recap
+            .body
+            .contains("inscription, 25/05/2020, Accueil Matin")
+    );
+    assert!(
+        recap
+            .body
+            .contains("annulation, 25/05/2020, Cantine : ATTENTION! En raison du week-end de l"),
+        "{}",
+        recap.body
+    );
+    assert!(
+        p.db.store
+            .is_booked(p.fam.angeline, d(2020, 5, 25), &repas)
+            .await
+            .unwrap()
+    );
+    let _ = (want, submit_planning);
+
+    // Removal (the staff session has long expired since 6 May: log in again).
+    let mut c = p.staff().await;
+    let page = c.get("/mairie/delais").await;
+    let id = stored[0].id.0;
+    let r = c
+        .post(
+            &format!("/mairie/delais/derogation/{id}/supprimer"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        p.state
+            .service()
+            .overrides(d(2020, 5, 1), d(2020, 5, 31))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let r = c
+        .post(
+            &format!("/mairie/delais/derogation/{id}/supprimer"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_override_forms_are_refused_with_a_sentence_and_store_nothing() {
+    let p = Portal::new().await;
+    let mut c = p.staff().await;
+    let csrf = c.get("/mairie/delais").await.csrf();
+    let base = [
+        ("csrf", csrf.as_str()),
+        ("date", "2026-05-25"),
+        ("applies_to", "both"),
+        ("deadline_date", "2026-05-20"),
+        ("deadline_time", "10:15"),
+        ("sentence", "Fermé."),
+        ("services", "REPAS"),
+    ];
+    for (key, bad) in [
+        ("date", "25/05/2026"),
+        ("applies_to", "tout"),
+        ("deadline_time", "10h15"),
+        ("sentence", " "),
+        ("services", "PISCINE"),
+    ] {
+        let fields: Vec<(&str, &str)> = base
+            .iter()
+            .map(|&(k, v)| if k == key { (k, bad) } else { (k, v) })
+            .collect();
+        let r = c.post("/mairie/delais/derogation", &fields).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{key}={bad}");
+    }
+    let no_service: Vec<(&str, &str)> = base
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "services")
+        .collect();
+    assert_eq!(
+        c.post("/mairie/delais/derogation", &no_service)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert!(
+        p.state
+            .service()
+            .overrides(d(2026, 1, 1), d(2026, 12, 31))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // One service only is stored as such.
+    let r = c.post("/mairie/delais/derogation", &base).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let o = p
+        .state
+        .service()
+        .overrides(d(2026, 5, 25), d(2026, 5, 25))
+        .await
+        .unwrap();
+    assert_eq!(
+        o[0].rule.services,
+        ivr::booking::calendar::ServiceScope::Only(vec![ServiceCode::parse("REPAS").unwrap()])
+    );
+}
+
+#[tokio::test]
+async fn closures_are_added_once_and_removed() {
+    let p = Portal::new().await;
+    let mut c = p.staff().await;
+    let csrf = c.get("/mairie/delais").await.csrf();
+    let r = c
+        .post(
+            "/mairie/delais/fermeture",
+            &[
+                ("csrf", &csrf),
+                ("date", "2026-05-15"),
+                ("label", "Pont de l'Ascension"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = c.get("/mairie/delais").await;
+    assert!(
+        page.body
+            .contains("Fermeture du vendredi 15 mai 2026 enregistrée.")
+    );
+    assert!(page.body.contains("vendredi 15 mai 2026 – Pont de l"));
+    let r = c
+        .post(
+            "/mairie/delais/fermeture",
+            &[("csrf", &csrf), ("date", "2026-05-15"), ("label", "encore")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let dup = c.get("/mairie/delais").await;
+    assert!(
+        dup.body
+            .contains("enregistré : la fermeture du 15/05/2026 existe déjà."),
+        "{}",
+        dup.body
+    );
+    assert_eq!(
+        p.state
+            .service()
+            .closures(d(2026, 5, 1), d(2026, 5, 31))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The closed Friday greys the parent's cell.
+    let mut parent = p.parent().await;
+    let page = parent.get("/planning?du=2026-05-11").await;
+    let (shown, _) = planning_state(&page);
+    assert!(!shown.iter().any(|k| k.starts_with("2026-05-15")));
+    let r = c
+        .post(
+            "/mairie/delais/fermeture/2026-05-15/supprimer",
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        p.state
+            .service()
+            .closures(d(2026, 5, 1), d(2026, 5, 31))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let r = c
+        .post(
+            "/mairie/delais/fermeture/2026-05-15/supprimer",
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = c
+        .post(
+            "/mairie/delais/fermeture",
+            &[("csrf", &csrf), ("date", "2026-05-15"), ("label", "  ")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn head_count_per_school_and_service_with_csv() {
+    let p = Portal::new().await;
+    let s = p.state.service();
+    let t = paris(2026, 5, 4, 8, 0);
+    for (child, svc) in [
+        (p.fam.angeline, "REPAS"),
+        (p.fam.theo, "REPAS"),
+        (p.fam.theo, "SOIR"),
+        (p.fam.other_child, "REPAS"),
+    ] {
+        s.change(
+            child,
+            d(2026, 5, 7),
+            &ServiceCode::parse(svc).unwrap(),
+            Action::Book,
+            Channel::Phone,
+            "téléphone",
+            t,
+        )
+        .await
+        .unwrap();
+    }
+    let mut c = p.staff().await;
+    // Default: tomorrow (Thursday 7 May).
+    let page = c.get("/mairie/effectifs").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Effectifs du jeudi 7 mai 2026"));
+    assert!(page.body.contains("École Jules Ferry"));
+    assert!(page.body.contains("<td>3</td>"), "{}", page.body);
+    let csv = c.get("/mairie/effectifs.csv?date=2026-05-07").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        csv.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("effectifs-2026-05-07.csv")
+    );
+    assert_eq!(
+        csv.body,
+        "date;ecole;prestation;libelle;nombre\n2026-05-07;École Jules Ferry;REPAS;Cantine;3\n2026-05-07;École Jules Ferry;SOIR;Accueil Soir;1\n"
+    );
+    let empty = c.get("/mairie/effectifs?date=2026-05-08").await;
+    assert!(empty.body.contains("Aucune inscription ce jour-là."));
+    assert_eq!(
+        c.get("/mairie/effectifs?date=hier").await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn staff_logout_and_staff_forms_without_a_session() {
+    let p = Portal::new().await;
+    let mut c = p.staff().await;
+    let page = c.get("/mairie/message").await;
+    assert!(page.body.contains("action=\"/mairie/deconnexion\""));
+    let r = c
+        .post("/mairie/deconnexion", &[("csrf", &page.csrf())])
+        .await;
+    assert_eq!(r.location(), "/");
+    assert_eq!(
+        c.get("/mairie/message").await.location(),
+        "/mairie/connexion"
+    );
+    let r = c
+        .post(
+            "/mairie/message",
+            &[("csrf", &page.csrf()), ("message", "x")],
+        )
+        .await;
+    assert_eq!(r.location(), "/mairie/connexion");
+    assert_eq!(p.state.service().town_message().await.unwrap(), None);
+}

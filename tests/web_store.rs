@@ -1,0 +1,175 @@
+//! The web's own tables (staff accounts, announcements) on SQLite and on PostgreSQL
+//! (`TEST_DATABASE_URL`; skipped with a message when unset), the same checks on both.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use ivr::store::testing::TestDb;
+use ivr::web::announcements::{self, Validity};
+use ivr::web::staff_accounts::{self, StaffError};
+use ivr::web::wav;
+
+fn d(m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+}
+
+async fn suite(db: &TestDb) {
+    let store = &db.store;
+    let now = Utc.with_ymd_and_hms(2026, 5, 6, 7, 0, 0).unwrap();
+    // Staff accounts: unique names, hashes verified, unknown users refused.
+    staff_accounts::add(store, "amelie", "mot de passe solide", now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        staff_accounts::add(store, "amelie", "un autre mot de passe", now).await,
+        Err(StaffError::Exists(_))
+    ));
+    assert!(
+        staff_accounts::check(store, "amelie", "mot de passe solide")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !staff_accounts::check(store, "amelie", "mot de passe faux!")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !staff_accounts::check(store, "inconnu", "mot de passe solide")
+            .await
+            .unwrap()
+    );
+
+    // Announcements: the newest enabled one valid today is current.
+    assert!(
+        announcements::current(store, d(5, 6))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let audio = wav::to_phone(&wav::sine_wav(16_000, 1, 16, 440.0, 300)).unwrap();
+    let always = Validity {
+        from: None,
+        until: None,
+        enabled: true,
+    };
+    let a = announcements::add(store, "permanente", &audio, "amelie", now, always)
+        .await
+        .unwrap();
+    let may = Validity {
+        from: Some(d(5, 10)),
+        until: Some(d(5, 31)),
+        enabled: true,
+    };
+    let b = announcements::add(store, "mai", &audio, "amelie", now, may)
+        .await
+        .unwrap();
+    assert_eq!(
+        announcements::current(store, d(5, 6))
+            .await
+            .unwrap()
+            .map(|x| x.0),
+        Some(a)
+    );
+    assert_eq!(
+        announcements::current(store, d(5, 10))
+            .await
+            .unwrap()
+            .map(|x| x.0),
+        Some(b)
+    );
+    assert_eq!(
+        announcements::current(store, d(6, 1))
+            .await
+            .unwrap()
+            .map(|x| x.0),
+        Some(a)
+    );
+    let (_, bytes) = announcements::current(store, d(5, 20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bytes, audio.wav);
+    // Switching the newest off falls back to the older one; both off: none.
+    assert!(
+        announcements::set_validity(
+            store,
+            b,
+            Validity {
+                enabled: false,
+                ..may
+            }
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        announcements::current(store, d(5, 20))
+            .await
+            .unwrap()
+            .map(|x| x.0),
+        Some(a)
+    );
+    assert!(
+        announcements::set_validity(
+            store,
+            a,
+            Validity {
+                enabled: false,
+                ..always
+            }
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        announcements::current(store, d(5, 20))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !announcements::set_validity(store, announcements::AnnouncementId(9999), always)
+            .await
+            .unwrap()
+    );
+    // Dates in the wrong order are refused by the database itself.
+    let bad = Validity {
+        from: Some(d(5, 31)),
+        until: Some(d(5, 1)),
+        enabled: true,
+    };
+    assert!(
+        announcements::add(store, "à l'envers", &audio, "amelie", now, bad)
+            .await
+            .is_err()
+    );
+    let list = announcements::list(store).await.unwrap();
+    assert_eq!(
+        list.iter().map(|x| x.label.as_str()).collect::<Vec<_>>(),
+        ["mai", "permanente"]
+    );
+    assert_eq!(
+        list[0].validity,
+        Validity {
+            enabled: false,
+            ..may
+        }
+    );
+    assert_eq!(list[0].uploaded_at, now);
+    assert_eq!(list[0].duration_ms, audio.duration_ms() as i64);
+}
+
+#[tokio::test]
+async fn web_tables_on_sqlite() {
+    let db = TestDb::sqlite().await.unwrap();
+    suite(&db).await;
+    db.store.close().await;
+}
+
+#[tokio::test]
+async fn web_tables_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        return;
+    };
+    suite(&db).await;
+    db.store.close().await;
+}

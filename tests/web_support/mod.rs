@@ -1,0 +1,292 @@
+//! Shared by the web tests: a portal over a fresh SQLite database with the demo families,
+//! a fixed clock, and a tiny cookie-keeping client that drives the router with `oneshot`.
+#![allow(dead_code)]
+
+pub mod families;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Europe::Paris;
+use families::DemoFamilies;
+use ivr::booking::calendar::Calendar;
+use ivr::booking::login::LoginConfig;
+use ivr::booking::rules::Rules;
+use ivr::booking::service::BookingService;
+use ivr::store::testing::TestDb;
+use ivr::web::{AppState, Clock, WebConfig};
+use tower::ServiceExt;
+
+/// Town time → UTC.
+pub fn paris(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Paris
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .expect("unambiguous town time")
+        .with_timezone(&Utc)
+}
+
+/// Wednesday 6 May 2026, 09:00 in town: Thursday's meal is open until 10:00 today,
+/// Tuesday's is closed, Friday 8 May is a public holiday.
+pub fn default_now() -> DateTime<Utc> {
+    paris(2026, 5, 6, 9, 0)
+}
+
+/// A portal on a fresh database.
+pub struct Portal {
+    pub db: TestDb,
+    pub state: AppState,
+    pub clock: Clock,
+    pub fam: DemoFamilies,
+}
+
+impl Portal {
+    pub async fn new() -> Portal {
+        Self::with_config(WebConfig::default()).await
+    }
+
+    pub async fn with_config(config: WebConfig) -> Portal {
+        let db = TestDb::sqlite().await.expect("test database");
+        let fam = families::seed(&db.store).await.expect("demo families");
+        let service = BookingService::new(
+            db.store.clone(),
+            Rules::default(),
+            Calendar::default(),
+            LoginConfig::default(),
+        )
+        .await
+        .expect("booking service");
+        let clock = Clock::fixed(default_now());
+        let state = AppState::new(service, "Mezcalito", config, clock.clone());
+        Portal {
+            db,
+            state,
+            clock,
+            fam,
+        }
+    }
+
+    pub fn app(&self) -> Router {
+        ivr::web::router(self.state.clone())
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            app: self.app(),
+            cookie: None,
+        }
+    }
+
+    /// A client logged in as the demo parent (child 3011, payer 770021).
+    pub async fn parent(&self) -> Client {
+        let mut c = self.client();
+        let page = c.get("/").await;
+        let csrf = page.csrf();
+        let r = c
+            .post(
+                "/connexion",
+                &[
+                    ("csrf", &csrf),
+                    ("child_code", "3011"),
+                    ("payer_code", "770021"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), "/planning");
+        c
+    }
+
+    /// A client logged in as staff `amelie` (created here).
+    pub async fn staff(&self) -> Client {
+        let store = &self.db.store;
+        match ivr::web::staff_accounts::add(store, "amelie", "mot de passe solide", default_now())
+            .await
+        {
+            Ok(()) | Err(ivr::web::staff_accounts::StaffError::Exists(_)) => {}
+            Err(e) => panic!("staff account: {e}"),
+        }
+        let mut c = self.client();
+        let page = c.get("/mairie/connexion").await;
+        let csrf = page.csrf();
+        let r = c
+            .post(
+                "/mairie/connexion",
+                &[
+                    ("csrf", &csrf),
+                    ("user", "amelie"),
+                    ("password", "mot de passe solide"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        c
+    }
+}
+
+/// A response, body read as text.
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    /// The first CSRF token in the page.
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let at = self.body.find(marker).expect("page has a CSRF field") + marker.len();
+        self.body[at..at + 64].to_owned()
+    }
+
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn set_cookie(&self) -> Option<&str> {
+        self.headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Keeps the session cookie between requests, as a browser does.
+pub struct Client {
+    pub app: Router,
+    pub cookie: Option<String>,
+}
+
+impl Client {
+    pub async fn send(&mut self, req: Request<Body>) -> Page {
+        let res = self.app.clone().oneshot(req).await.expect("router answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        if let Some(sc) = headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+        {
+            let pair = sc.split(';').next().unwrap_or("");
+            let (name, value) = pair.split_once('=').unwrap_or(("", ""));
+            if name == "ivr_session" {
+                self.cookie = if value.is_empty() {
+                    None
+                } else {
+                    Some(pair.to_owned())
+                };
+            }
+        }
+        let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024 * 1024)
+            .await
+            .expect("body");
+        Page {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    fn with_cookie(&self, b: axum::http::request::Builder) -> axum::http::request::Builder {
+        match &self.cookie {
+            Some(c) => b.header(header::COOKIE, c),
+            None => b,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let req = self
+            .with_cookie(Request::get(path))
+            .body(Body::empty())
+            .expect("request");
+        self.send(req).await
+    }
+
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let req = self
+            .with_cookie(Request::post(path))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        parts: &[(&str, Option<&str>, &[u8])],
+    ) -> Page {
+        let boundary = "----ivr-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, filename, data) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match filename {
+                Some(f) => body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: audio/wav\r\n\r\n"
+                    )
+                    .as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = self
+            .with_cookie(Request::post(path))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+}
+
+/// The planning form as a browser would submit it untouched: every `shown` cell, and the
+/// `want` boxes that are ticked and enabled.
+pub fn planning_state(page: &Page) -> (Vec<String>, Vec<String>) {
+    let mut shown = Vec::new();
+    let mut want = Vec::new();
+    for tag in page.body.split("<input").skip(1) {
+        let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+        let value = tag
+            .split("value=\"")
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .unwrap_or("")
+            .to_owned();
+        if tag.contains("name=\"shown\"") {
+            shown.push(value);
+        } else if tag.contains("name=\"want\"")
+            && tag.contains(" checked")
+            && !tag.contains(" disabled")
+        {
+            want.push(value);
+        }
+    }
+    (shown, want)
+}
+
+/// Posts the planning with `want` as the ticked cells.
+pub async fn submit_planning(c: &mut Client, page: &Page, du: &str, want: &[String]) -> Page {
+    let (shown, _) = planning_state(page);
+    let csrf = page.csrf();
+    let mut fields: Vec<(&str, &str)> = vec![("csrf", &csrf), ("du", du)];
+    for s in &shown {
+        fields.push(("shown", s));
+    }
+    for w in want {
+        fields.push(("want", w));
+    }
+    c.post("/planning", &fields).await
+}
