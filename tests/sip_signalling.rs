@@ -299,7 +299,8 @@ async fn late_offer_without_answer_in_ack_is_hung_up() -> Result<()> {
         .await?;
     let req = peer.next_request().await?;
     assert!(req.starts_with("BYE "), "{req}");
-    server.shutdown().await;
+    // The raw peer never answers the BYE: drop the server rather than wait out the BYE.
+    drop(server);
     Ok(())
 }
 
