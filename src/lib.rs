@@ -7,4 +7,6 @@
 
 pub mod booking;
 pub mod config;
+pub mod core;
+pub mod media;
 pub mod store;
