@@ -10,4 +10,6 @@ pub mod call;
 pub mod config;
 pub mod metrics;
 pub mod sip;
+pub mod core;
+pub mod media;
 pub mod store;
