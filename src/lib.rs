@@ -8,8 +8,8 @@
 pub mod booking;
 pub mod call;
 pub mod config;
-pub mod metrics;
-pub mod sip;
 pub mod core;
 pub mod media;
+pub mod metrics;
+pub mod sip;
 pub mod store;
