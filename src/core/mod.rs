@@ -10,6 +10,7 @@ pub mod error;
 pub mod outbound;
 pub mod pacer;
 pub mod player;
+pub mod recorder;
 pub mod rtp_types;
 
 pub use digit::Digit;
