@@ -7,6 +7,7 @@
 pub mod digit;
 pub mod dtmf;
 pub mod error;
+pub mod inbound;
 pub mod outbound;
 pub mod pacer;
 pub mod player;

@@ -92,6 +92,11 @@ impl Recorder {
         }
     }
 
+    /// Whether no packet was kept yet.
+    pub fn is_empty(&self) -> bool {
+        self.packets.is_empty()
+    }
+
     /// Whether the maximum length is reached (later packets are dropped).
     pub fn is_full(&self) -> bool {
         self.full
