@@ -106,6 +106,7 @@ fn receiving_and_detecting_allocates_nothing_per_packet() {
         codec: Codec::Pcma,
         audio_payload_type: PayloadType::PCMA,
         telephone_event: Some((PayloadType::new(101).unwrap(), ClockRate(8000))),
+        inband_dtmf: true,
     });
     rx.start_recording(Duration::from_secs(10));
     // Prepare the datagrams beforehand: a tone press in the audio, then events.

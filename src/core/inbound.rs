@@ -29,6 +29,10 @@ pub struct InboundConfig {
     pub audio_payload_type: PayloadType,
     /// The telephone-event payload type and its clock rate (8000 or 48000), if negotiated.
     pub telephone_event: Option<(PayloadType, ClockRate)>,
+    /// Whether to look for DTMF tones in the audio (G.711 only). It costs about 8 filter
+    /// updates per sample, so a deployment whose trunks all send telephone-events may turn it
+    /// off; it also stops by itself once events or INFO digits are heard.
+    pub inband_dtmf: bool,
 }
 
 /// What one datagram turned out to be.
@@ -121,6 +125,7 @@ impl MediaReceiver {
         self.remote_ssrc = Some(ssrc);
         let payload = rtp.payload();
         if let Some(law) = self.law
+            && self.config.inband_dtmf
             && self.merger.inband_wanted()
         {
             self.inband.handle_g711(law, payload);
@@ -222,6 +227,7 @@ mod tests {
             codec,
             audio_payload_type: PayloadType::new(audio).unwrap(),
             telephone_event: Some((PayloadType::new(101).unwrap(), ClockRate(8000))),
+            inband_dtmf: true,
         }
     }
 
@@ -345,6 +351,20 @@ mod tests {
         assert_eq!(got, "#");
         assert_eq!(rx.dtmf_source(), Some(DtmfSource::InBand));
         assert_eq!(rx.last_packet_at(), Some(t0 + Duration::from_millis(180)));
+    }
+
+    #[test]
+    fn inband_detection_can_be_turned_off() {
+        let t0 = crate::core::test_epoch();
+        let mut rx = MediaReceiver::new(InboundConfig {
+            inband_dtmf: false,
+            ..config(Codec::Pcma, 8)
+        });
+        for (i, p) in tone_packets('5', 200, 0, 0).iter().enumerate() {
+            rx.handle_rtp(t0 + Duration::from_millis(20 * i as u64), p)
+                .unwrap();
+        }
+        assert_eq!(digits(&mut rx, t0 + Duration::from_secs(5)), "");
     }
 
     #[test]
