@@ -29,6 +29,8 @@ pub struct Config {
     pub services: Vec<ServiceConfig>,
     /// Office days, school holidays, closures and overrides.
     pub calendar: CalendarConfig,
+    /// The SIP/RTP engine (RTP ports, call limits, timeouts, trunk registration).
+    pub sip: crate::sip::SipConfig,
 }
 
 impl Default for Config {
@@ -38,6 +40,7 @@ impl Default for Config {
             town: TownConfig::default(),
             services: ServiceConfig::defaults(),
             calendar: CalendarConfig::default(),
+            sip: crate::sip::SipConfig::default(),
         }
     }
 }

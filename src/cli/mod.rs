@@ -2,6 +2,7 @@
 
 mod calendar;
 mod deadline;
+mod serve;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,8 @@ struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the voice line (SIP over UDP and TCP, RTP) until Ctrl-C or SIGTERM
+    Serve(serve::ServeArgs),
     /// Show a day's deadline for a service, and whether booking and cancelling are open
     Deadline(deadline::DeadlineArgs),
     /// School calendar tools
@@ -74,6 +77,7 @@ pub fn init_tracing() -> anyhow::Result<()> {
 /// Runs the subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Serve(args) => serve::run(&load_config(&cli.global)?, args),
         Command::Deadline(args) => deadline::run(&load_config(&cli.global)?, args),
         Command::Calendar(command) => calendar::run(&load_config(&cli.global)?, command),
     }
