@@ -515,7 +515,7 @@ impl Driver {
             Command::StopPlay => self.stop_playing(Played::Interrupted),
             Command::Collect { spec, done } => {
                 if self.waiter.is_some() {
-                    // The previous waiter is dropped: its flow sees the call as busy.
+                    // One wait at a time: the previous one is dropped (its caller sees Ended).
                     warn!("collect while another digit wait is pending");
                 }
                 self.waiter = Some(DigitWaiter::Collect(Collector::new(spec, t), done));
