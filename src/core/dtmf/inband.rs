@@ -356,13 +356,18 @@ mod tests {
         }
     }
 
-    /// Runs samples through A-law (as a trunk sends them) and the detector, in 20 ms packets.
+    /// Runs samples through A-law (as a French trunk sends them) and the detector, in 20 ms
+    /// packets.
     fn detect(samples: &[i16]) -> String {
+        detect_law(Law::Alaw, samples)
+    }
+
+    fn detect_law(law: Law, samples: &[i16]) -> String {
         let mut det = InbandDetector::new();
         let mut out = String::new();
         for packet in samples.chunks(160) {
-            let payload = Law::Alaw.encode(packet);
-            det.handle_g711(Law::Alaw, &payload);
+            let payload = law.encode(packet);
+            det.handle_g711(law, &payload);
             while let Some(d) = det.poll_digit() {
                 out.push(d.to_char());
             }
