@@ -49,9 +49,7 @@ pub const MIN_PURITY: f32 = 0.9;
 const HITS_TO_CONFIRM: u8 = 2;
 /// Consecutive windows without the digit that end it.
 const MISSES_TO_RELEASE: u8 = 4;
-/// Amplitude of a 0 dBm0 sine in 16-bit linear PCM (G.711: the +3.17 dBm0 full-scale µ-law
-/// sine peaks at 32124).
-const DBM0_AMPLITUDE: f32 = 22_300.0;
+use crate::media::tone::DBM0_AMPLITUDE;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Complex {
