@@ -46,6 +46,8 @@ pub struct Config {
     pub fake_provider: crate::payment::standin::fake_provider::FakeProviderConfig,
     /// The web portal: cookies, proxy, planning width, uploads.
     pub web: crate::web::WebConfig,
+    /// The SIP/RTP engine (RTP ports, call limits, timeouts, trunk registration).
+    pub sip: crate::sip::SipConfig,
 }
 
 impl Default for Config {
@@ -63,6 +65,7 @@ impl Default for Config {
             mail: Default::default(),
             fake_provider: Default::default(),
             web: crate::web::WebConfig::default(),
+            sip: crate::sip::SipConfig::default(),
         }
     }
 }

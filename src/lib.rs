@@ -6,11 +6,16 @@
 #![forbid(unsafe_code)]
 
 pub mod booking;
+pub mod call;
 pub mod config;
+pub mod core;
 pub mod dialplan;
 pub mod invoice;
 pub mod mail;
+pub mod media;
+pub mod metrics;
 pub mod payment;
 pub mod say;
+pub mod sip;
 pub mod store;
 pub mod web;
