@@ -6,5 +6,10 @@
 #![forbid(unsafe_code)]
 
 pub mod booking;
+pub mod call;
 pub mod config;
+pub mod metrics;
+pub mod sip;
+pub mod core;
+pub mod media;
 pub mod store;
