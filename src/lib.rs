@@ -12,4 +12,6 @@ pub mod metrics;
 pub mod sip;
 pub mod core;
 pub mod media;
+pub mod dialplan;
+pub mod say;
 pub mod store;

@@ -1,6 +1,7 @@
 //! Command-line parsing, shared set-up (configuration, logs) and dispatch to subcommands.
 
 mod calendar;
+pub mod check;
 mod deadline;
 
 use std::net::SocketAddr;
@@ -49,6 +50,9 @@ enum Command {
     /// School calendar tools
     #[command(subcommand)]
     Calendar(calendar::CalendarCommand),
+    /// Check the prompts (missing or unreadable WAV files) and the dialplans; fails when
+    /// anything is wrong.
+    Check(check::CheckArgs),
 }
 
 /// The default log filter: rsipstack logs every SIP message, callers' numbers included, at
@@ -76,6 +80,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Deadline(args) => deadline::run(&load_config(&cli.global)?, args),
         Command::Calendar(command) => calendar::run(&load_config(&cli.global)?, command),
+        Command::Check(args) => {
+            if check::run(&args) {
+                Ok(())
+            } else {
+                anyhow::bail!("la vérification a trouvé des problèmes")
+            }
+        }
     }
 }
 
