@@ -29,6 +29,8 @@ pub struct Config {
     pub services: Vec<ServiceConfig>,
     /// Office days, school holidays, closures and overrides.
     pub calendar: CalendarConfig,
+    /// Throttling of failed logins (slow-down, then lockout).
+    pub login: crate::booking::login::LoginConfig,
 }
 
 impl Default for Config {
@@ -38,6 +40,7 @@ impl Default for Config {
             town: TownConfig::default(),
             services: ServiceConfig::defaults(),
             calendar: CalendarConfig::default(),
+            login: crate::booking::login::LoginConfig::default(),
         }
     }
 }
