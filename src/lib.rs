@@ -8,10 +8,10 @@
 pub mod booking;
 pub mod call;
 pub mod config;
-pub mod metrics;
-pub mod sip;
 pub mod core;
 pub mod media;
 pub mod dialplan;
 pub mod say;
+pub mod metrics;
+pub mod sip;
 pub mod store;

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::collect::{CollectSpec, Collected};
 use super::digits::Digit;
 use super::media::PromptRef;
-use crate::sip::sdp::AudioCodec;
+use crate::media::Codec;
 
 /// Who called whom, as the flow may need it. Numbers are personal data: do not log them.
 #[derive(Clone, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct CallInfo {
     /// The caller's number (user part of From), when given.
     pub caller: Option<String>,
     /// The codec negotiated with the caller.
-    pub codec: AudioCodec,
+    pub codec: Codec,
 }
 
 impl std::fmt::Debug for CallInfo {
@@ -81,6 +81,9 @@ pub enum CallError {
     /// Another `collect`, `record` or `next_digit` is already waiting on this call.
     #[error("une autre saisie est déjà en cours sur cet appel")]
     Busy,
+    /// Recording is not available in this build (the media recorder is not wired yet).
+    #[error("l'enregistrement n'est pas disponible")]
+    RecordingUnavailable,
 }
 
 /// Requests from the flow to the driver.
@@ -102,7 +105,7 @@ pub(crate) enum Command {
     FlushDigits,
     Record {
         spec: RecordSpec,
-        done: oneshot::Sender<Recording>,
+        done: oneshot::Sender<Result<Recording, CallError>>,
     },
     Hangup,
 }
@@ -181,7 +184,7 @@ impl Call {
     pub async fn record(&self, spec: RecordSpec) -> Result<Recording, CallError> {
         let (done, rx) = oneshot::channel();
         self.send(Command::Record { spec, done })?;
-        rx.await.map_err(|_| CallError::Ended)
+        rx.await.map_err(|_| CallError::Ended)?
     }
 
     /// Hangs up (BYE). Later calls on this handle return [`CallError::Ended`].

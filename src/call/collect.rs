@@ -116,6 +116,7 @@ impl Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::digits::pound;
 
     fn d(c: char) -> Digit {
         Digit::from_char(c).unwrap()
@@ -131,7 +132,7 @@ mod tests {
         CollectSpec {
             min: 2,
             max: 4,
-            terminator: Some(Digit::POUND),
+            terminator: Some(pound()),
             first_digit_timeout: Duration::from_secs(5),
             inter_digit_timeout: Duration::from_secs(3),
         }
@@ -143,7 +144,7 @@ mod tests {
         let mut c = Collector::new(spec(), t0);
         assert_eq!(c.handle_digit(t0, d('1')), None);
         assert_eq!(c.handle_digit(t0, d('2')), None);
-        match c.handle_digit(t0, Digit::POUND) {
+        match c.handle_digit(t0, pound()) {
             Some(Collected::Digits {
                 digits,
                 terminated: true,

@@ -17,10 +17,13 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info, warn};
 
-use super::api::{Call, CallFlow, CallInfo, Command, FlowFuture, Played, RecordSpec, Recording};
+use super::api::{
+    Call, CallError, CallFlow, CallInfo, Command, FlowFuture, Played, RecordSpec, Recording,
+};
 use super::collect::{Collected, Collector};
 use super::digits::Digit;
 use super::media::{MediaEvent, MediaSession, PromptRef};
+use crate::core::player::PlayId;
 use crate::metrics::Metrics;
 use crate::sip::config::SipConfig;
 use crate::sip::sdp::{self, LocalSession, Negotiated, RemoteAudio, SdpError};
@@ -65,7 +68,8 @@ pub(crate) struct CallSetup {
 
 /// A `play` in progress: how many of its prompts are still to end.
 struct PendingPlay {
-    remaining: usize,
+    /// The last prompt of the play: when it ends, the play is over.
+    last: PlayId,
     barge_in: bool,
     done: oneshot::Sender<Played>,
 }
@@ -74,12 +78,6 @@ struct PendingPlay {
 enum DigitWaiter {
     Collect(Collector, oneshot::Sender<Collected>),
     Next(Option<Instant>, oneshot::Sender<Option<Digit>>),
-}
-
-struct PendingRecord {
-    deadline: Instant,
-    stop_on: Option<Digit>,
-    done: oneshot::Sender<Recording>,
 }
 
 /// Where the call is in its life.
@@ -116,7 +114,6 @@ struct Driver {
     plays: VecDeque<PendingPlay>,
     type_ahead: VecDeque<Digit>,
     waiter: Option<DigitWaiter>,
-    record: Option<PendingRecord>,
     commands_tx: Option<mpsc::UnboundedSender<Command>>,
     hangup_requested: bool,
 }
@@ -174,7 +171,7 @@ async fn drive(setup: CallSetup) {
     let codec = negotiated
         .as_ref()
         .map(|n| n.codec)
-        .unwrap_or(sdp::AudioCodec::Pcmu);
+        .unwrap_or(crate::media::Codec::Pcmu);
     let info = Arc::new(CallInfo {
         call_id,
         dialled,
@@ -207,7 +204,6 @@ async fn drive(setup: CallSetup) {
         plays: VecDeque::new(),
         type_ahead: VecDeque::new(),
         waiter: None,
-        record: None,
         commands_tx: None,
         hangup_requested: false,
     };
@@ -224,7 +220,6 @@ async fn drive(setup: CallSetup) {
     let mut flow_fut: Option<FlowFuture> = None;
     let drain = d.shared.drain.clone();
     let mut buf = vec![0u8; 2048];
-    let mut out = vec![0u8; 1500];
     loop {
         if d.hangup_requested {
             break;
@@ -244,10 +239,11 @@ async fn drive(setup: CallSetup) {
                 debug!("flow ended");
                 break;
             },
-            cmd = commands.recv(), if flow_fut.is_some() => match cmd {
-                Some(cmd) => d.on_command(cmd),
-                None => {}
-            },
+            cmd = commands.recv(), if flow_fut.is_some() => {
+                if let Some(cmd) = cmd {
+                    d.on_command(cmd);
+                }
+            }
             r = rtp.recv_from(&mut buf) => match r {
                 Ok((len, from)) => d.on_rtp(&buf[..len], from),
                 Err(e) => debug!(error = %e, "RTP receive error"),
@@ -262,7 +258,7 @@ async fn drive(setup: CallSetup) {
         if d.on_time(t) {
             break;
         }
-        d.pump_media(t, &rtp, &mut out);
+        d.pump_media(t, &rtp);
     }
     // We end the call: BYE when it was answered, a final error when still ringing.
     d.end().await;
@@ -308,6 +304,28 @@ impl Driver {
             return;
         }
         self.phase = Phase::Answered;
+        // The caller may send RTP (and digits) as soon as it has our answer, before its ACK.
+        self.start_media(now());
+    }
+
+    /// Starts the media session once the codec is known; idempotent.
+    fn start_media(&mut self, t: Instant) {
+        if self.media.is_some() {
+            return;
+        }
+        let Some(neg) = self.negotiated.clone() else {
+            return;
+        };
+        if !self.latched {
+            self.send_to = Some(neg.remote);
+        }
+        match MediaSession::new(neg, t) {
+            Ok(m) => self.media = Some(m),
+            Err(e) => {
+                warn!(error = %e, "cannot start media");
+                self.hangup_requested = true;
+            }
+        }
     }
 
     /// Handles one dialog event; returns false when the call is over.
@@ -317,10 +335,18 @@ impl Driver {
             DialogEvent::Updated(req, handle) => self.on_update(req, handle).await,
             DialogEvent::Info(req, handle) => {
                 let content_type = content_type(&req);
-                if let Some(media) = self.media.as_mut() {
-                    media.handle_info(now(), &content_type, req.body());
-                }
-                handle.reply(StatusCode::OK).await.ok();
+                let dtmf = match self.media.as_mut() {
+                    Some(media) => media.handle_info(now(), &content_type, req.body()),
+                    None => true,
+                };
+                self.pump_events(now());
+                // RFC 6086 §4.2.2: an INFO body we do not understand gets 415.
+                let status = if dtmf {
+                    StatusCode::OK
+                } else {
+                    StatusCode::UnsupportedMediaType
+                };
+                handle.reply(status).await.ok();
             }
             DialogEvent::Options(handle) => {
                 handle
@@ -356,7 +382,12 @@ impl Driver {
                 .unwrap_or_default();
             // RFC 3264 §5: the ACK carries the answer to the offer we put in the 200.
             match sdp::parse(&body).and_then(|r| r.negotiate()) {
-                Ok(neg) => self.set_negotiated(neg),
+                Ok(neg) => {
+                    let mut info = (*self.info).clone();
+                    info.codec = neg.codec;
+                    self.info = Arc::new(info);
+                    self.set_negotiated(neg);
+                }
                 Err(e) => {
                     warn!(error = %e, "no usable answer in the ACK");
                     self.hangup_requested = true;
@@ -369,10 +400,7 @@ impl Driver {
             self.phase = Phase::Confirmed;
             self.confirmed_at = Some(t);
             self.last_rtp_at = Some(t);
-            if let Some(neg) = self.negotiated.clone() {
-                self.send_to = Some(neg.remote);
-                self.media = Some(MediaSession::new(neg, t));
-            }
+            self.start_media(t);
             info!(codec = ?self.info.codec, "call confirmed");
         }
     }
@@ -462,13 +490,17 @@ impl Driver {
                     done.send(Played::Interrupted).ok();
                     return;
                 }
-                let remaining = prompts.len();
-                self.queue_prompts(prompts, t);
-                self.plays.push_back(PendingPlay {
-                    remaining,
-                    barge_in,
-                    done,
-                });
+                match self.queue_prompts(prompts) {
+                    Some(last) => self.plays.push_back(PendingPlay {
+                        last,
+                        barge_in,
+                        done,
+                    }),
+                    // Nothing playable (or no media yet): the play is over at once.
+                    None => {
+                        done.send(Played::Finished).ok();
+                    }
+                }
             }
             Command::StopPlay => self.stop_playing(Played::Interrupted),
             Command::Collect { spec, done } => {
@@ -489,12 +521,9 @@ impl Driver {
         }
     }
 
-    fn queue_prompts(&mut self, prompts: Vec<PromptRef>, t: Instant) {
-        if let Some(media) = self.media.as_mut() {
-            for p in prompts {
-                media.play(p, t);
-            }
-        }
+    fn queue_prompts(&mut self, prompts: Vec<PromptRef>) -> Option<PlayId> {
+        let media = self.media.as_mut()?;
+        prompts.into_iter().filter_map(|p| media.play(p)).last()
     }
 
     fn stop_playing(&mut self, outcome: Played) {
@@ -506,15 +535,15 @@ impl Driver {
         }
     }
 
-    fn start_record(&mut self, spec: RecordSpec, done: oneshot::Sender<Recording>, t: Instant) {
-        if let Some(media) = self.media.as_mut() {
-            media.start_recording(t);
-        }
-        self.record = Some(PendingRecord {
-            deadline: t + spec.max_len,
-            stop_on: spec.stop_on,
-            done,
-        });
+    fn start_record(
+        &mut self,
+        spec: RecordSpec,
+        done: oneshot::Sender<Result<Recording, CallError>>,
+        _t: Instant,
+    ) {
+        // The recorder of the media core is not merged yet: say so rather than pretend.
+        let _ = spec;
+        done.send(Err(CallError::RecordingUnavailable)).ok();
     }
 
     fn on_rtp(&mut self, packet: &[u8], from: SocketAddr) {
@@ -536,35 +565,41 @@ impl Driver {
     }
 
     /// Moves media events and due packets; called after every wake-up.
-    fn pump_media(&mut self, t: Instant, rtp: &UdpSocket, out: &mut [u8]) {
+    fn pump_media(&mut self, t: Instant, rtp: &UdpSocket) {
         let Some(media) = self.media.as_mut() else {
             return;
         };
         let sending = self.negotiated.as_ref().is_some_and(Negotiated::sending);
-        while let Some(len) = media.poll_transmit(t, out) {
-            if let (true, Some(to)) = (sending, self.send_to) {
+        let to = self.send_to;
+        let metrics = &self.shared.metrics;
+        // On hold the pacer keeps running (timestamps stay continuous) but nothing is sent.
+        let late = media.transmit(t, |packet| {
+            if let (true, Some(to)) = (sending, to)
                 // A full socket buffer drops the packet, as the network would.
-                if rtp.try_send_to(&out[..len], to).is_ok() {
-                    self.shared.metrics.rtp_packets_sent.inc();
-                }
+                && rtp.try_send_to(packet, to).is_ok()
+            {
+                metrics.rtp_packets_sent.inc();
             }
+        });
+        if late > 0 {
+            metrics.rtp_late_ticks.inc_by(late);
         }
+        self.pump_events(t);
+    }
+
+    /// Moves media events (digits, prompts ended) to the waiting flow.
+    fn pump_events(&mut self, t: Instant) {
+        let Some(media) = self.media.as_mut() else {
+            return;
+        };
         let mut digits = Vec::new();
         while let Some(ev) = media.poll_event() {
             match ev {
                 MediaEvent::Digit(d) => digits.push(d),
-                MediaEvent::PromptDone => {
-                    if let Some(front) = self.plays.front_mut() {
-                        front.remaining = front.remaining.saturating_sub(1);
-                        if front.remaining == 0 {
-                            let p = self.plays.pop_front().expect("front exists");
-                            p.done.send(Played::Finished).ok();
-                        }
-                    }
-                }
-                MediaEvent::Recorded(rec) => {
-                    if let Some(r) = self.record.take() {
-                        r.done.send(rec).ok();
+                MediaEvent::PromptDone(id) => {
+                    if let Some(pos) = self.plays.iter().position(|p| p.last == id) {
+                        let p = self.plays.remove(pos).expect("position is valid");
+                        p.done.send(Played::Finished).ok();
                     }
                 }
             }
@@ -576,14 +611,6 @@ impl Driver {
 
     fn on_digit(&mut self, d: Digit, t: Instant) {
         self.shared.metrics.digits.inc();
-        if let Some(r) = &self.record
-            && Some(d) == r.stop_on
-        {
-            if let Some(media) = self.media.as_mut() {
-                media.stop_recording();
-            }
-            return;
-        }
         if self.plays.iter().any(|p| p.barge_in) {
             self.stop_playing(Played::Interrupted);
         }
@@ -636,8 +663,7 @@ impl Driver {
         consider(self.grace_deadline);
         consider(self.media_deadline());
         consider(self.max_length_deadline());
-        consider(self.media.as_ref().and_then(MediaSession::poll_timeout));
-        consider(self.record.as_ref().map(|r| r.deadline));
+        consider(self.media.as_ref().map(MediaSession::poll_timeout));
         consider(match &self.waiter {
             Some(DigitWaiter::Collect(c, _)) => Some(c.poll_timeout()),
             Some(DigitWaiter::Next(t, _)) => *t,
@@ -683,12 +709,6 @@ impl Driver {
         if self.max_length_deadline().is_some_and(|m| m <= t) {
             info!("maximum call length reached, hanging up");
             return true;
-        }
-        if let Some(r) = &self.record
-            && r.deadline <= t
-            && let Some(media) = self.media.as_mut()
-        {
-            media.stop_recording();
         }
         match self.waiter.take() {
             Some(DigitWaiter::Collect(mut c, done)) => match c.handle_timeout(t) {

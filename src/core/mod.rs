@@ -7,9 +7,11 @@
 pub mod digit;
 pub mod dtmf;
 pub mod error;
+pub mod inbound;
 pub mod outbound;
 pub mod pacer;
 pub mod player;
+pub mod recorder;
 pub mod rtp_types;
 
 pub use digit::Digit;

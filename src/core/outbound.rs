@@ -32,6 +32,21 @@ pub struct OutboundConfig {
     pub initial_timestamp: RtpTimestamp,
 }
 
+impl OutboundConfig {
+    /// A configuration with a random SSRC, first sequence number and first timestamp, as
+    /// RFC 3550 §5.1 recommends.
+    pub fn random(codec: Codec, ptime: Ptime, payload_type: PayloadType) -> OutboundConfig {
+        OutboundConfig {
+            codec,
+            ptime,
+            payload_type,
+            ssrc: Ssrc(rand::random()),
+            initial_seq: SeqNo(rand::random()),
+            initial_timestamp: RtpTimestamp(rand::random()),
+        }
+    }
+}
+
 /// Counters of one outbound stream.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SenderStats {

@@ -7,62 +7,22 @@
 use std::net::{IpAddr, SocketAddr};
 
 use sdp_types::{Attribute, Connection, Direction, Media, Origin, Session};
+
+use crate::core::PayloadType;
+use crate::media::{Codec, Ptime};
+
+pub use sdp_types::Direction as MediaDirection;
 use thiserror::Error;
 
-/// An RTP payload type number (RFC 3551).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PayloadType(pub u8);
-
-/// The audio codecs this server speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AudioCodec {
-    /// G.711 µ-law, 8 kHz, static payload type 0.
-    Pcmu,
-    /// G.711 A-law, 8 kHz, static payload type 8.
-    Pcma,
-    /// Opus (RFC 7587): always described as `opus/48000/2`.
-    Opus,
-}
-
-impl AudioCodec {
-    /// The RTP clock rate of the codec.
-    pub fn clock_rate(self) -> u32 {
-        match self {
-            Self::Pcmu | Self::Pcma => 8_000,
-            Self::Opus => 48_000,
-        }
-    }
-
-    /// The encoding name in an `a=rtpmap` line.
-    pub fn encoding_name(self) -> &'static str {
-        match self {
-            Self::Pcmu => "PCMU",
-            Self::Pcma => "PCMA",
-            Self::Opus => "opus",
-        }
-    }
-
-    /// The payload type we use when we make the offer (late offer).
-    fn our_payload_type(self) -> PayloadType {
-        match self {
-            Self::Pcmu => PayloadType(0),
-            Self::Pcma => PayloadType(8),
-            Self::Opus => PayloadType(111),
-        }
-    }
-
-    fn from_rtpmap(name: &str, clock_rate: u32) -> Option<Self> {
-        match (name.to_ascii_uppercase().as_str(), clock_rate) {
-            ("PCMU", 8_000) => Some(Self::Pcmu),
-            ("PCMA", 8_000) => Some(Self::Pcma),
-            ("OPUS", 48_000) => Some(Self::Opus),
-            _ => None,
-        }
-    }
+/// The payload type we use for a codec when we make the offer (late offer).
+fn our_payload_type(codec: Codec) -> PayloadType {
+    codec
+        .static_payload_type()
+        .unwrap_or(PayloadType::new(111).expect("111 is a valid dynamic payload type"))
 }
 
 /// Our codecs in our own order of preference, used when we make the offer.
-const OUR_CODECS: [AudioCodec; 3] = [AudioCodec::Pcmu, AudioCodec::Pcma, AudioCodec::Opus];
+const OUR_CODECS: [Codec; 3] = [Codec::Pcmu, Codec::Pcma, Codec::Opus];
 
 /// Telephone-event (RFC 4733) as negotiated: its payload type and clock rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,15 +37,15 @@ pub struct TelephoneEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Negotiated {
     /// The codec we send with (the caller's preferred one among ours).
-    pub codec: AudioCodec,
+    pub codec: Codec,
     /// Its payload type, as the caller numbered it.
     pub payload_type: PayloadType,
     /// Every codec we share, in the caller's order (the caller may send any of them).
-    pub codecs: Vec<(AudioCodec, PayloadType)>,
+    pub codecs: Vec<(Codec, PayloadType)>,
     /// Telephone-events, when the caller offered them.
     pub telephone_event: Option<TelephoneEvent>,
-    /// Packet duration in milliseconds (the caller's `a=ptime`, else 20).
-    pub ptime_ms: u32,
+    /// Packet duration (the caller's `a=ptime` when our codec can carry it, else 20 ms).
+    pub ptime: Ptime,
     /// Where the caller said to send RTP (until symmetric RTP latches on its source).
     pub remote: SocketAddr,
     /// Our direction, from our point of view: whether we send and/or receive.
@@ -173,7 +133,7 @@ impl RemoteAudio {
             .filter_map(|pt| {
                 if let Some(map) = maps.iter().find(|m| m.payload_type == pt) {
                     return Some(Format {
-                        pt: PayloadType(pt),
+                        pt: PayloadType::new(pt)?,
                         name: map.encoding_name.clone(),
                         clock_rate: map.clock_rate,
                     });
@@ -185,7 +145,7 @@ impl RemoteAudio {
                     _ => return None,
                 };
                 Some(Format {
-                    pt: PayloadType(pt),
+                    pt: PayloadType::new(pt)?,
                     name: name.to_owned(),
                     clock_rate,
                 })
@@ -228,9 +188,9 @@ impl RemoteAudio {
     /// Negotiates the caller's offer against our codecs (RFC 3264 §6).
     pub fn negotiate(&self) -> Result<Negotiated, SdpError> {
         let formats = self.formats();
-        let codecs: Vec<(AudioCodec, PayloadType)> = formats
+        let codecs: Vec<(Codec, PayloadType)> = formats
             .iter()
-            .filter_map(|f| AudioCodec::from_rtpmap(&f.name, f.clock_rate).map(|c| (c, f.pt)))
+            .filter_map(|f| Codec::from_rtpmap(&f.name, f.clock_rate).map(|c| (c, f.pt)))
             .collect();
         let &(codec, payload_type) = codecs.first().ok_or(SdpError::NotAcceptable)?;
         let events: Vec<TelephoneEvent> = formats
@@ -245,20 +205,18 @@ impl RemoteAudio {
         // RFC 4733 §2.1: events use the clock of the audio they accompany when possible.
         let telephone_event = events
             .iter()
-            .find(|e| e.clock_rate == codec.clock_rate())
+            .find(|e| e.clock_rate == codec.clock_rate().0)
             .or(events.first())
             .copied();
-        // Only whole multiples of 10 ms up to 60 ms make sense for our packetizers.
-        let ptime_ms = match self.ptime() {
-            Some(p) if (10..=60).contains(&p) && p % 10 == 0 => p,
-            _ => 20,
-        };
+        let ptime = self
+            .ptime()
+            .map_or(Ptime::DEFAULT, |ms| Ptime::negotiate(ms, codec));
         Ok(Negotiated {
             codec,
             payload_type,
             codecs,
             telephone_event,
-            ptime_ms,
+            ptime,
             remote: self.remote_addr()?,
             direction: self.direction().reverse(),
         })
@@ -273,7 +231,7 @@ impl RemoteAudio {
                     local.rtp_port,
                     &neg.codecs,
                     neg.telephone_event,
-                    Some(neg.ptime_ms),
+                    Some(neg.ptime.as_millis()),
                     neg.direction,
                 ));
             } else {
@@ -296,15 +254,15 @@ impl RemoteAudio {
 /// Writes our offer, for an INVITE that came without one (late offer, RFC 3261 §13.2.1).
 pub fn offer(local: &LocalSession) -> Vec<u8> {
     let mut session = base_session(local);
-    let codecs: Vec<(AudioCodec, PayloadType)> = OUR_CODECS
+    let codecs: Vec<(Codec, PayloadType)> = OUR_CODECS
         .iter()
-        .map(|&c| (c, c.our_payload_type()))
+        .map(|&c| (c, our_payload_type(c)))
         .collect();
     session.medias.push(audio_media(
         local.rtp_port,
         &codecs,
         Some(TelephoneEvent {
-            payload_type: PayloadType(101),
+            payload_type: PayloadType::new(101).expect("valid payload type"),
             clock_rate: 8_000,
         }),
         Some(20),
@@ -324,14 +282,14 @@ fn base_session(local: &LocalSession) -> Session {
 
 fn audio_media(
     port: u16,
-    codecs: &[(AudioCodec, PayloadType)],
+    codecs: &[(Codec, PayloadType)],
     event: Option<TelephoneEvent>,
     ptime: Option<u32>,
     direction: Direction,
 ) -> Media {
-    let mut fmt: Vec<String> = codecs.iter().map(|(_, pt)| pt.0.to_string()).collect();
+    let mut fmt: Vec<String> = codecs.iter().map(|(_, pt)| pt.get().to_string()).collect();
     if let Some(ev) = event {
-        fmt.push(ev.payload_type.0.to_string());
+        fmt.push(ev.payload_type.get().to_string());
     }
     let mut media = Media::new(
         sdp_types::MediaType::Audio,
@@ -341,13 +299,13 @@ fn audio_media(
     );
     for (codec, pt) in codecs {
         let value = match codec {
-            AudioCodec::Opus => format!("{} opus/48000/2", pt.0),
-            c => format!("{} {}/{}", pt.0, c.encoding_name(), c.clock_rate()),
+            Codec::Opus => format!("{} opus/48000/2", pt.get()),
+            c => format!("{} {}/{}", pt.get(), c.encoding_name(), c.clock_rate().0),
         };
         media.add_attribute_with_value("rtpmap", value);
     }
     if let Some(ev) = event {
-        let pt = ev.payload_type.0;
+        let pt = ev.payload_type.get();
         media.add_attribute_with_value("rtpmap", format!("{pt} telephone-event/{}", ev.clock_rate));
         media.add_attribute_with_value("fmtp", format!("{pt} 0-16"));
     }
@@ -383,23 +341,23 @@ mod tests {
         );
         let remote = parse(sdp.as_bytes()).unwrap();
         let neg = remote.negotiate().unwrap();
-        assert_eq!(neg.codec, AudioCodec::Pcma);
-        assert_eq!(neg.payload_type, PayloadType(8));
+        assert_eq!(neg.codec, Codec::Pcma);
+        assert_eq!(neg.payload_type, PayloadType::new(8).unwrap());
         assert_eq!(
             neg.codecs,
             vec![
-                (AudioCodec::Pcma, PayloadType(8)),
-                (AudioCodec::Pcmu, PayloadType(0))
+                (Codec::Pcma, PayloadType::new(8).unwrap()),
+                (Codec::Pcmu, PayloadType::new(0).unwrap())
             ]
         );
         assert_eq!(
             neg.telephone_event,
             Some(TelephoneEvent {
-                payload_type: PayloadType(96),
+                payload_type: PayloadType::new(96).unwrap(),
                 clock_rate: 8000
             })
         );
-        assert_eq!(neg.ptime_ms, 30);
+        assert_eq!(neg.ptime, Ptime::from_millis(30).unwrap());
         assert_eq!(neg.remote, "192.0.2.1:4000".parse().unwrap());
         assert_eq!(neg.direction, Direction::SendRecv);
         let local = LocalSession {
@@ -422,7 +380,7 @@ mod tests {
         assert!(answer.contains("a=sendrecv\r\n"), "{answer}");
         // The answer parses back and negotiates the same codec.
         let back = parse(answer.as_bytes()).unwrap().negotiate().unwrap();
-        assert_eq!(back.codec, AudioCodec::Pcma);
+        assert_eq!(back.codec, Codec::Pcma);
     }
 
     #[test]
@@ -432,16 +390,16 @@ mod tests {
             "a=rtpmap:111 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\na=rtpmap:102 telephone-event/48000\r\n",
         );
         let neg = parse(sdp.as_bytes()).unwrap().negotiate().unwrap();
-        assert_eq!(neg.codec, AudioCodec::Opus);
-        assert_eq!(neg.payload_type, PayloadType(111));
+        assert_eq!(neg.codec, Codec::Opus);
+        assert_eq!(neg.payload_type, PayloadType::new(111).unwrap());
         assert_eq!(
             neg.telephone_event,
             Some(TelephoneEvent {
-                payload_type: PayloadType(102),
+                payload_type: PayloadType::new(102).unwrap(),
                 clock_rate: 48000
             })
         );
-        assert_eq!(neg.ptime_ms, 20);
+        assert_eq!(neg.ptime, Ptime::DEFAULT);
     }
 
     #[test]
@@ -511,8 +469,11 @@ mod tests {
         };
         let sdp = offer(&local);
         let neg = parse(&sdp).unwrap().negotiate().unwrap();
-        assert_eq!(neg.codec, AudioCodec::Pcmu);
+        assert_eq!(neg.codec, Codec::Pcmu);
         assert_eq!(neg.codecs.len(), 3);
-        assert_eq!(neg.telephone_event.unwrap().payload_type, PayloadType(101));
+        assert_eq!(
+            neg.telephone_event.unwrap().payload_type,
+            PayloadType::new(101).unwrap()
+        );
     }
 }

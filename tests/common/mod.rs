@@ -416,3 +416,218 @@ pub fn header(resp: &Response, name: &str) -> Option<String> {
             .then(|| v.trim().to_string())
     })
 }
+
+/// A test tone prompt: a sweep from 300 to 3000 Hz over 0.6 s at 8 kHz (distinctive enough
+/// that a correlation finds its alignment), shared by the media tests.
+pub fn sweep_prompt() -> Arc<ivr::media::Prompt> {
+    let rate = 8_000.0f32;
+    let n = (0.6 * rate) as usize;
+    let mut phase = 0.0f32;
+    let samples: Vec<i16> = (0..n)
+        .map(|i| {
+            let f = 300.0 + 2700.0 * i as f32 / n as f32;
+            phase += 2.0 * std::f32::consts::PI * f / rate;
+            (9_000.0 * phase.sin()) as i16
+        })
+        .collect();
+    Arc::new(ivr::media::Prompt::from_pcm("sweep", &samples, 8_000).expect("tone prompt"))
+}
+
+/// Best normalised cross-correlation of `got` against `want` over lags `0..max_lag`.
+pub fn best_correlation(want: &[i16], got: &[i16], max_lag: usize) -> f64 {
+    let mut best = 0.0f64;
+    for lag in 0..max_lag.min(got.len()) {
+        let n = want.len().min(got.len() - lag);
+        if n < want.len() / 2 {
+            break;
+        }
+        let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+        for i in 0..n {
+            let a = f64::from(want[i]);
+            let b = f64::from(got[i + lag]);
+            ab += a * b;
+            aa += a * a;
+            bb += b * b;
+        }
+        if aa > 0.0 && bb > 0.0 {
+            best = best.max(ab / (aa * bb).sqrt());
+        }
+    }
+    best
+}
+
+/// One RTP packet built by the test caller.
+pub fn rtp_packet(pt: u8, seq: u16, ts: u32, ssrc: u32, marker: bool, payload: &[u8]) -> Vec<u8> {
+    rtp_rs::RtpPacketBuilder::new()
+        .payload_type(pt)
+        .ssrc(ssrc)
+        .sequence(rtp_rs::Seq::from(seq))
+        .timestamp(ts)
+        .marked(marker)
+        .payload(payload)
+        .build()
+        .expect("test RTP packet")
+}
+
+/// The caller's outbound RTP state: sends RFC 4733 presses and silence.
+pub struct RtpOut {
+    pub seq: u16,
+    pub ts: u32,
+    pub ssrc: u32,
+    pub to: SocketAddr,
+    /// RTP clock ticks per 20 ms (160 at 8 kHz, 960 at 48 kHz).
+    pub tick20: u32,
+}
+
+impl RtpOut {
+    pub fn new(to: SocketAddr, clock_rate: u32) -> Self {
+        Self {
+            seq: 1000,
+            ts: 50_000,
+            ssrc: 0x1234_5678,
+            to,
+            tick20: clock_rate / 50,
+        }
+    }
+
+    async fn send(
+        &mut self,
+        sock: &UdpSocket,
+        pt: u8,
+        ts: u32,
+        marker: bool,
+        payload: &[u8],
+    ) -> Result<()> {
+        let p = rtp_packet(pt, self.seq, ts, self.ssrc, marker, payload);
+        self.seq = self.seq.wrapping_add(1);
+        sock.send_to(&p, self.to).await?;
+        Ok(())
+    }
+
+    /// One key press as RFC 4733 §2.5 senders do: start (marker), two updates, the end
+    /// packet three times, all with the press's timestamp.
+    pub async fn press(&mut self, sock: &UdpSocket, pt: u8, key: char) -> Result<()> {
+        let event = Digit::from_char(key).context("key")?.event_code();
+        let ts = self.ts;
+        for (i, (end, dur)) in [
+            (false, 1u32),
+            (false, 2),
+            (false, 3),
+            (true, 4),
+            (true, 4),
+            (true, 4),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let duration = (dur * self.tick20) as u16;
+            let payload = [
+                event,
+                if end { 0x80 | 10 } else { 10 },
+                (duration >> 8) as u8,
+                duration as u8,
+            ];
+            self.send(sock, pt, ts, i == 0, &payload).await?;
+        }
+        self.ts = self.ts.wrapping_add(6 * self.tick20);
+        Ok(())
+    }
+
+    /// One packet of G.711 audio (already encoded), 20 ms.
+    pub async fn audio(&mut self, sock: &UdpSocket, pt: u8, payload: &[u8]) -> Result<()> {
+        let ts = self.ts;
+        self.send(sock, pt, ts, false, payload).await?;
+        self.ts = self.ts.wrapping_add(self.tick20);
+        Ok(())
+    }
+}
+
+/// Receives RTP on `sock` until `want` packets of the talk-spurt that starts with a marker
+/// bit have arrived; returns (payload type, payloads from that marker on, all payloads).
+pub async fn receive_spurt(
+    sock: &UdpSocket,
+    want: usize,
+) -> Result<(u8, Vec<Vec<u8>>, Vec<Vec<u8>>)> {
+    let mut buf = vec![0u8; 2048];
+    let mut all = Vec::new();
+    let mut spurt: Option<Vec<Vec<u8>>> = None;
+    let mut pt = 0;
+    let mut last_seq: Option<u16> = None;
+    guard("the prompt's RTP", async {
+        loop {
+            let (len, _) = sock.recv_from(&mut buf).await?;
+            let r = rtp_rs::RtpReader::new(&buf[..len]).map_err(|e| anyhow!("bad RTP {e:?}"))?;
+            let seq = u16::from(r.sequence_number());
+            if let Some(prev) = last_seq {
+                // Sequence numbers are continuous (loopback loses nothing).
+                anyhow::ensure!(seq == prev.wrapping_add(1), "sequence jump {prev} -> {seq}");
+            }
+            last_seq = Some(seq);
+            pt = r.payload_type();
+            all.push(r.payload().to_vec());
+            if r.mark() && spurt.is_none() {
+                spurt = Some(Vec::new());
+            }
+            if let Some(s) = spurt.as_mut() {
+                s.push(r.payload().to_vec());
+                if s.len() >= want {
+                    return Ok::<_, anyhow::Error>(());
+                }
+            }
+        }
+    })
+    .await??;
+    Ok((pt, spurt.unwrap_or_default(), all))
+}
+
+/// Spectrogram similarity of `got` against `want` (both at `rate`): the correlation of their
+/// 20 ms Goertzel power spectra (300–3300 Hz), best over lags up to 20 ms. A phase-free
+/// measure for Opus, whose decoded waveform need not match sample by sample.
+pub fn spectral_similarity(want: &[i16], got: &[i16], rate: u32) -> f64 {
+    let win = (rate / 50) as usize;
+    let freqs: Vec<f64> = (3..=33).map(|k| f64::from(k) * 100.0).collect();
+    let spectrum = |x: &[i16]| -> Vec<f64> {
+        let mut out = Vec::new();
+        for w in x.chunks_exact(win) {
+            for &f in &freqs {
+                let coeff = 2.0 * (2.0 * std::f64::consts::PI * f / f64::from(rate)).cos();
+                let (mut s1, mut s2) = (0.0f64, 0.0f64);
+                for &v in w {
+                    let s0 = f64::from(v) + coeff * s1 - s2;
+                    s2 = s1;
+                    s1 = s0;
+                }
+                out.push((s1 * s1 + s2 * s2 - coeff * s1 * s2).max(0.0).sqrt());
+            }
+        }
+        out
+    };
+    let a = spectrum(want);
+    let step = (rate / 1000) as usize;
+    let mut best = 0.0f64;
+    for lag in (0..=win).step_by(step) {
+        if lag >= got.len() {
+            break;
+        }
+        let b = spectrum(&got[lag..]);
+        let n = a.len().min(b.len());
+        if n < a.len() / 2 {
+            break;
+        }
+        let (ma, mb) = (
+            a[..n].iter().sum::<f64>() / n as f64,
+            b[..n].iter().sum::<f64>() / n as f64,
+        );
+        let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+        for i in 0..n {
+            let (x, y) = (a[i] - ma, b[i] - mb);
+            ab += x * y;
+            aa += x * x;
+            bb += y * y;
+        }
+        if aa > 0.0 && bb > 0.0 {
+            best = best.max(ab / (aa * bb).sqrt());
+        }
+    }
+    best
+}

@@ -2,6 +2,8 @@
 //! ([`rfc4733`]), SIP INFO bodies ([`sip_info`]) and in-band tones in G.711 audio
 //! ([`inband`]); [`merge`] makes a press sent by two sources count once.
 
+pub mod inband;
+pub mod merge;
 pub mod rfc4733;
 pub mod sip_info;
 
