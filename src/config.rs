@@ -31,6 +31,10 @@ pub struct Config {
     pub calendar: CalendarConfig,
     /// Throttling of failed logins (slow-down, then lockout).
     pub login: crate::booking::login::LoginConfig,
+    /// The voice line's call flows and prompts (directories).
+    pub dialplan: crate::dialplan::DialplanConfig,
+    /// The voice line: staff line for the announcement, recordings, reloads.
+    pub phone: crate::phone::PhoneConfig,
 }
 
 impl Default for Config {
@@ -41,6 +45,8 @@ impl Default for Config {
             services: ServiceConfig::defaults(),
             calendar: CalendarConfig::default(),
             login: crate::booking::login::LoginConfig::default(),
+            dialplan: crate::dialplan::DialplanConfig::default(),
+            phone: crate::phone::PhoneConfig::default(),
         }
     }
 }

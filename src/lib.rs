@@ -13,5 +13,6 @@ pub mod media;
 pub mod dialplan;
 pub mod say;
 pub mod metrics;
+pub mod phone;
 pub mod sip;
 pub mod store;
