@@ -4,8 +4,11 @@ mod calendar;
 pub mod check;
 mod deadline;
 mod demo;
+mod demo_server;
 mod import;
 mod migrate;
+mod phone;
+mod serve;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -58,8 +61,14 @@ enum Command {
     Check(check::CheckArgs),
     /// Apply the database migrations (start-up does it too)
     Migrate,
-    /// Demo town "Mezcalito": `--seed-only` fills the database
+    /// Demo town "Mezcalito": the whole server on a fresh database (`--seed-only`: only
+    /// fill the configured database)
     Demo(demo::DemoArgs),
+    /// Serve the voice line (SIP on `server.sip_listen`, UDP and TCP) until Ctrl-C
+    Serve(serve::ServeArgs),
+    /// Voice line tools (staff PIN hash, a child's history)
+    #[command(subcommand)]
+    Phone(phone::PhoneCommand),
     /// Import payers and children from a CSV file (all or nothing)
     Import(import::ImportArgs),
 }
@@ -98,6 +107,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => migrate::run(&load_config(&cli.global)?),
         Command::Demo(args) => demo::run(&load_config(&cli.global)?, args),
+        Command::Serve(args) => serve::run(&load_config(&cli.global)?, args),
+        Command::Phone(command) => phone::run(&load_config(&cli.global)?, command),
         Command::Import(args) => import::run(&load_config(&cli.global)?, args),
     }
 }

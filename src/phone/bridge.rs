@@ -216,14 +216,14 @@ fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sip::sdp::AudioCodec;
+    use crate::media::Codec;
 
     fn info(caller: Option<&str>) -> CallInfo {
         CallInfo {
             call_id: "abc@host".into(),
             dialled: "0476549985".into(),
             caller: caller.map(Into::into),
-            codec: AudioCodec::Pcmu,
+            codec: Codec::Pcmu,
         }
     }
 
