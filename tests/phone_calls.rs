@@ -242,7 +242,18 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
         "the caller typed ahead: {seen:?}"
     );
 
-    // 1 book, 1 tomorrow, 1 meal: the read-back says the service and the date.
+    // The demo family has Tuesday's meal booked: 2 cancel, 1 tomorrow, 1 meal, 1 confirm.
+    caller.keys("2").await?;
+    env.played(&id, &mut seen, "choix_date").await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "choix_service").await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "vous_demandez_annulation").await?;
+    caller.keys("1").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "cancelled");
+    env.played(&id, &mut seen, "annulation_enregistree").await?;
+
+    // Then 1 book, 1 tomorrow, 1 meal: the read-back says the service and the date.
     caller.keys("1").await?;
     env.played(&id, &mut seen, "choix_date").await?;
     caller.keys("1").await?;
@@ -274,13 +285,20 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
         .await?
         .context("demo child")?;
     let history = env.service.history(child, 40).await?;
-    let line = history
+    let phone_lines: Vec<_> = history
         .iter()
-        .find(|h| h.date == tuesday() && h.channel == Channel::Phone)
-        .context("a phone line in the history")?;
-    assert_eq!(line.action, Action::Book);
-    assert_eq!(line.service, ServiceCode::parse("REPAS")?);
-    assert_eq!(line.at, monday_8am());
+        .filter(|h| h.date == tuesday() && h.channel == Channel::Phone)
+        .map(|h| (h.action, h.service.clone(), h.actor.as_str(), h.at))
+        .collect();
+    let meal = ServiceCode::parse("REPAS")?;
+    // Newest first: the booking, then the cancellation.
+    assert_eq!(
+        phone_lines,
+        [
+            (Action::Book, meal.clone(), "parent", monday_8am()),
+            (Action::Cancel, meal, "parent", monday_8am()),
+        ]
+    );
     let week = env.service.week(child, tuesday(), 1, monday_8am()).await?;
     let cell = week.weeks[0]
         .days
@@ -304,7 +322,18 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
 #[tokio::test]
 async fn booking_after_the_deadline_is_refused_with_the_deadline_spoken() -> Result<()> {
     let mut env = Env::start(monday_8am()).await?;
-    // The server's clock moves past Monday 10:00.
+    // Tuesday's meal is not booked (the demo booked it; the web cancels it in time)...
+    let (_, child) = env
+        .service
+        .store()
+        .find_login(&child_code(), &payer_code())
+        .await?
+        .context("demo child")?;
+    let meal = ServiceCode::parse("REPAS")?;
+    env.service
+        .change(child, tuesday(), &meal, Action::Cancel, Channel::Web, "parent", monday_8am())
+        .await?;
+    // ...and the server's clock moves past Monday 10:00.
     env.clock.set(monday_1030());
     let mut caller = Caller::call(&env, "0476549985").await?;
     let id = caller.call_id.clone();
@@ -339,12 +368,6 @@ async fn booking_after_the_deadline_is_refused_with_the_deadline_spoken() -> Res
             .with_context(|| format!("{w} in order in {refusal:?}"))?;
     }
     // Nothing was written.
-    let (_, child) = env
-        .service
-        .store()
-        .find_login(&child_code(), &payer_code())
-        .await?
-        .context("demo child")?;
     assert!(
         env.service
             .history(child, 40)
@@ -404,6 +427,10 @@ async fn silence_repeats_the_question_twice_then_ends_politely() -> Result<()> {
     let caller = Caller::call(&env, "0476549985").await?;
     let id = caller.call_id.clone();
     let mut seen = Vec::new();
+    // Each wait is guarded on its own: the whole takes longer than one guard.
+    env.played(&id, &mut seen, "demande_code_enfant").await?;
+    env.played(&id, &mut seen, "pas_entendu").await?;
+    env.played(&id, &mut seen, "pas_entendu").await?;
     env.played(&id, &mut seen, "au_revoir_sans_reponse").await?;
     env.ended(&id, &mut seen).await?;
     guard("the BYE", caller._phone.ended(&id)).await??;
