@@ -35,6 +35,8 @@ pub struct Config {
     pub dialplan: crate::dialplan::DialplanConfig,
     /// The voice line: staff line for the announcement, recordings, reloads.
     pub phone: crate::phone::PhoneConfig,
+    /// The SIP/RTP engine (RTP ports, call limits, timeouts, trunk registration).
+    pub sip: crate::sip::SipConfig,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             login: crate::booking::login::LoginConfig::default(),
             dialplan: crate::dialplan::DialplanConfig::default(),
             phone: crate::phone::PhoneConfig::default(),
+            sip: crate::sip::SipConfig::default(),
         }
     }
 }

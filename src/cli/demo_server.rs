@@ -17,7 +17,7 @@ const DEMO_STAFF_PIN: &str = "1234";
 
 /// Runs the demo server until Ctrl-C.
 pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
-    let clock = serve::clock(args.now);
+    let clock = serve::clock(args.serve.now);
     let dir = match args.data_dir {
         Some(d) => d,
         None => format!("data/demo-{}", clock.now().format("%Y%m%d-%H%M%S")).into(),
@@ -56,7 +56,7 @@ pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         )
         .await?;
         let town = config.town.name.clone();
-        serve::serve(&config, service, clock, |voice| {
+        serve::serve(&config, service, clock, &args.serve, |voice| {
             let sip = voice.sip().udp_addr();
             println!("Démonstration « {town} » : {} famille(s), {} enfant(s), base {}.", s.payers, s.children, db.display());
             println!();

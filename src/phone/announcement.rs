@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use thiserror::Error;
 
+use crate::media::resample::{f32_to_i16, i16_to_f32, resample};
 use crate::media::wav::{normalize_rms, write_wav};
 use crate::media::{MediaError, Prompt, SharedPrompts};
 use crate::store::{Store, StoreError, on_pool};
@@ -179,8 +180,20 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    /// Normalises raw 8 kHz samples ([`normalise`]) and encodes them once.
-    pub fn prepare(raw: &[i16]) -> Result<Self, AnnouncementError> {
+    /// Brings raw samples at `rate` to 8 kHz, normalises them ([`normalise`]) and encodes
+    /// them once.
+    pub fn prepare(raw: &[i16], rate: u32) -> Result<Self, AnnouncementError> {
+        let at_8k;
+        let raw = if rate == RATE {
+            raw
+        } else {
+            let f: Vec<f32> = raw.iter().map(|&s| i16_to_f32(s)).collect();
+            at_8k = resample(&f, rate, RATE)?
+                .into_iter()
+                .map(f32_to_i16)
+                .collect::<Vec<i16>>();
+            &at_8k
+        };
         let samples = normalise(raw).ok_or(AnnouncementError::Silent)?;
         let prompt = Arc::new(Prompt::from_pcm(ANNOUNCEMENT_PROMPT, &samples, RATE)?);
         Ok(Self { samples, prompt })

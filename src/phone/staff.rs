@@ -48,7 +48,7 @@ pub(crate) async fn run(line: Arc<PhoneLine>, call: Call) {
     async {
         match flow(&line, &call).await {
             Ok(()) | Err(CallError::Ended) => {}
-            Err(e @ (CallError::Busy | CallError::RecordingUnavailable)) => {
+            Err(e @ CallError::RecordingFailed) => {
                 warn!(error = %e, "staff line stopped")
             }
         }
@@ -115,8 +115,9 @@ async fn flow(line: &PhoneLine, call: &Call) -> Result<(), CallError> {
             })
             .await?;
         // Encoding (Opus included) is CPU work: keep it off the call's driver task.
-        let raw = recording.samples;
-        let prepared = tokio::task::spawn_blocking(move || Recorded::prepare(&raw))
+        let audio = recording.audio;
+        let prepared =
+            tokio::task::spawn_blocking(move || Recorded::prepare(&audio.samples, audio.sample_rate))
             .await
             .map_err(|_| CallError::Ended)?;
         let recorded = match prepared {

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct SipConfig {
     /// Address SIP listens on, for both UDP and TCP (port 0 picks a free port, as tests do).
+    /// Not read from the `[sip]` section: `ivr serve` sets it from `server.sip_listen`.
+    #[serde(skip)]
     pub listen: SocketAddr,
     /// Address written in `c=`/`o=` of our SDP and in our Contact, for a server behind NAT.
     /// When unset, the listen address is used (or 127.0.0.1 when listening on 0.0.0.0).
@@ -31,6 +33,12 @@ pub struct SipConfig {
     pub shutdown_grace_secs: u64,
     /// Milliseconds of ringing (180) before we answer; 0 answers at once.
     pub ring_ms: u64,
+    /// Look for DTMF tones in G.711 audio, for trunks that send no telephone-events.
+    pub inband_dtmf: bool,
+    /// SIP timer T1 in milliseconds (RFC 3261 §17.1.1.1: 500 on the Internet; lower only on
+    /// a known fast network). Retransmissions and the 64×T1 transaction timeouts follow it,
+    /// among them the BYE sent when a 200 is never acknowledged.
+    pub t1_ms: u64,
     /// Optional registration to an upstream SIP trunk, so a carrier can deliver calls here.
     pub trunk: Option<TrunkConfig>,
 }
@@ -48,6 +56,8 @@ impl Default for SipConfig {
             max_call_secs: 1_800,
             shutdown_grace_secs: 60,
             ring_ms: 0,
+            inband_dtmf: true,
+            t1_ms: 500,
             trunk: None,
         }
     }
@@ -80,13 +90,11 @@ impl SipConfig {
 }
 
 /// Registration to an upstream SIP trunk (RFC 3261 §10) with digest authentication.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrunkConfig {
     /// Registrar address, `host:port` (an IP address; no DNS lookup is made).
     pub registrar: SocketAddr,
-    /// SIP domain of the account (used in the request URI and To/From); defaults to the registrar.
-    pub domain: Option<String>,
     /// Account user name.
     pub user: String,
     /// Account password (never logged).
@@ -99,10 +107,20 @@ impl Default for TrunkConfig {
     fn default() -> Self {
         Self {
             registrar: SocketAddr::from(([127, 0, 0, 1], 5060)),
-            domain: None,
             user: String::new(),
             password: String::new(),
             expires_secs: 3_600,
         }
+    }
+}
+
+impl std::fmt::Debug for TrunkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrunkConfig")
+            .field("registrar", &self.registrar)
+            .field("user", &self.user)
+            .field("password", &"***")
+            .field("expires_secs", &self.expires_secs)
+            .finish()
     }
 }

@@ -16,6 +16,7 @@ use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, DialogStateSen
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
 use rsipstack::sip::{Header, Method, Param, StatusCode, Transport};
+use rsipstack::transaction::endpoint::EndpointOption;
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::udp::UdpConnection;
@@ -41,6 +42,7 @@ pub struct SipServer {
     active: watch::Receiver<usize>,
     stop: CancellationToken,
     task: JoinHandle<()>,
+    endpoint: rsipstack::transaction::endpoint::EndpointInnerRef,
 }
 
 impl SipServer {
@@ -75,7 +77,14 @@ impl SipServer {
         .map_err(|e| SipError::Bind(tcp_addr, e.to_string()))?;
         transport.add_transport(udp.into());
         transport.add_transport(SipConnection::TcpListener(tcp));
+        let t1 = Duration::from_millis(config.t1_ms.max(1));
+        let option = EndpointOption {
+            t1,
+            t1x64: t1 * 64,
+            ..EndpointOption::default()
+        };
         let endpoint = EndpointBuilder::new()
+            .with_option(option)
             .with_user_agent(concat!("ivr/", env!("CARGO_PKG_VERSION")))
             .with_cancel_token(stop.child_token())
             .with_transport_layer(transport)
@@ -119,6 +128,7 @@ impl SipServer {
             active,
             stop,
             task,
+            endpoint: endpoint.inner.clone(),
         })
     }
 
@@ -130,6 +140,16 @@ impl SipServer {
     /// The TCP address SIP listens on (same port as UDP).
     pub fn tcp_addr(&self) -> SocketAddr {
         self.tcp_addr
+    }
+
+    /// The SIP endpoint, for requests of our own (trunk registration).
+    pub(crate) fn endpoint(&self) -> rsipstack::transaction::endpoint::EndpointInnerRef {
+        self.endpoint.clone()
+    }
+
+    /// Fires when the server stops.
+    pub(crate) fn stop_token(&self) -> &CancellationToken {
+        &self.stop
     }
 
     /// Calls in progress.
