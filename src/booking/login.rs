@@ -166,10 +166,9 @@ impl LoginGuard {
                 locked_until: Some(until),
                 ..
             }) = store.login_counter(*kind, key).await?
+                && until > now
             {
-                if until > now {
-                    retry_after = retry_after.max(Some(until));
-                }
+                retry_after = retry_after.max(Some(until));
             }
         }
         if let Some(retry_after) = retry_after {
@@ -224,5 +223,17 @@ mod tests {
         assert_eq!(wait(9), Some(60));
         assert_eq!(wait(10), Some(15 * 60));
         assert_eq!(wait(500), Some(15 * 60));
+    }
+
+    #[test]
+    fn config_section_reads_from_toml_and_refuses_unknown_keys() {
+        let c: LoginConfig = toml::from_str("free_failures = 5\nlockout_minutes = 30").unwrap();
+        assert_eq!(c.free_failures, 5);
+        assert_eq!(c.lockout_minutes, 30);
+        assert_eq!(c.lockout_after, LoginConfig::default().lockout_after);
+        let err = toml::from_str::<LoginConfig>("lockout_mins = 30").unwrap_err();
+        assert!(err.to_string().contains("lockout_mins"), "{err}");
+        let cfg = crate::config::Config::from_toml("[login]\nlockout_after = 6\n", "test").unwrap();
+        assert_eq!(cfg.login.lockout_after, 6);
     }
 }

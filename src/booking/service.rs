@@ -28,6 +28,9 @@ const CLOSURE_LOOKBACK_DAYS: u64 = 400;
 /// deadlock, SQLite still busy) is run again before giving up.
 const MAX_ATTEMPTS: u32 = 5;
 
+/// The most weeks one planning request covers (a bound on the work per request).
+pub const MAX_PLANNING_WEEKS: u32 = 12;
+
 /// Errors of the booking service. Sentences are French; details are in the source.
 #[derive(Debug, thiserror::Error)]
 pub enum BookingError {
@@ -394,8 +397,9 @@ impl BookingService {
         })
     }
 
-    /// The planning of `child` for `weeks` weeks from the week of `monday` (any day of the
-    /// week may be given), with each cell's state and the engine's answer at `now`.
+    /// The planning of `child` for `weeks` weeks (1 to [`MAX_PLANNING_WEEKS`]; other values
+    /// are brought into that range) from the week of `monday` (any day of the week may be
+    /// given), with each cell's state and the engine's answer at `now`.
     pub async fn week(
         &self,
         child: ChildId,
@@ -404,7 +408,7 @@ impl BookingService {
         now: DateTime<Utc>,
     ) -> Result<Planning, BookingError> {
         let monday = monday - Days::new(u64::from(monday.weekday().num_days_from_monday()));
-        let weeks = weeks.max(1);
+        let weeks = weeks.clamp(1, MAX_PLANNING_WEEKS);
         let last = monday + Days::new(u64::from(weeks) * 7 - 1);
         let calendar = self.calendar(monday, last).await?;
         let booked = self.store.bookings_between(child, monday, last).await?;

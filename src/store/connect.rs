@@ -29,21 +29,20 @@ impl Store {
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true);
             let memory = url.contains(":memory:") || url.contains("mode=memory");
-            if !memory {
-                if let Some(dir) = opts.get_filename().parent() {
-                    if !dir.as_os_str().is_empty() {
-                        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                            path: dir.display().to_string(),
-                            source,
-                        })?;
-                    }
-                }
+            if let Some(dir) = opts.get_filename().parent()
+                && !memory
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
             }
             // An in-memory database lives in one connection: never open a second one.
             let max = if memory { 1 } else { SQLITE_MAX_CONNECTIONS };
             let pool = SqlitePoolOptions::new()
                 .max_connections(max)
-                .min_connections(usize::from(memory) as u32)
+                .min_connections(u32::from(memory))
                 .idle_timeout(if memory {
                     None
                 } else {

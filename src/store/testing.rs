@@ -25,7 +25,7 @@ pub struct TestDb {
 enum Cleanup {
     SqliteDir(PathBuf),
     Postgres {
-        admin: PgConnectOptions,
+        admin: Box<PgConnectOptions>,
         name: String,
     },
 }
@@ -63,7 +63,7 @@ impl TestDb {
             .await?;
         conn.close().await?;
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(8)
             .connect_with(admin.clone().database(&name))
             .await?;
         let store = Store {
@@ -72,7 +72,10 @@ impl TestDb {
         store.migrate().await?;
         Ok(Some(TestDb {
             store,
-            cleanup: Cleanup::Postgres { admin, name },
+            cleanup: Cleanup::Postgres {
+                admin: Box::new(admin),
+                name,
+            },
         }))
     }
 }
@@ -86,7 +89,7 @@ impl Drop for TestDb {
             Cleanup::Postgres { admin, name } => {
                 // Drop runs outside async: do the clean-up on a thread with its own runtime.
                 // FORCE ends the test pool's connections that may still be open.
-                let admin = admin.clone();
+                let admin = PgConnectOptions::clone(admin);
                 let db = name.clone();
                 let done = std::thread::spawn(move || {
                     let rt = tokio::runtime::Builder::new_current_thread()
