@@ -2,7 +2,8 @@
 //! of caller input gives exactly the expected prompts played and actions asked.
 //!
 //! Each transcript in `tests/dialplans/golden/*.txt` is a list of lines:
-//! - `dialplan NAME`: run `dialplans/NAME.toml` (default: `default`), with `prompts/fr`;
+//! - `dialplan NAME`: run `dialplans/NAME.toml` (default: `default`), or `NAME.toml` when
+//!   NAME starts with `tests/`, with the prompts of `prompts/fr`;
 //! - `clock RFC3339`: the instant passed with the following events;
 //! - `> EVENT`: one input (see `parse_event`); `> keys 12#` is one key event per character,
 //!   `> played` and `> timeout` answer the last play and timer, `> played stale` and
@@ -272,6 +273,7 @@ golden!(
     silence,
     barge_in,
     abandon_and_errors,
+    branches,
 );
 
 /// Every transcript in the directory is run by one of the tests above.
@@ -292,6 +294,7 @@ fn every_transcript_has_a_test() {
         "silence",
         "barge_in",
         "abandon_and_errors",
+        "branches",
     ];
     for entry in std::fs::read_dir(root().join("tests/dialplans/golden")).unwrap() {
         let path = entry.unwrap().path();

@@ -6,6 +6,52 @@
 //!   dialled number;
 //! - [`PromptManifest`]: the prompt ids and their French texts (`prompts/fr/manifest.toml`);
 //! - [`Interpreter`]: one call's run, `handle(now, Event)` then `poll() -> Output`.
+//!
+//! A call's driver, in short (the edge plays, times, asks the booking service, hangs up):
+//!
+//! ```
+//! use std::path::Path;
+//! use std::sync::Arc;
+//! use chrono::{TimeZone, Utc};
+//! use ivr::dialplan::{Dialplan, Event, Interpreter, Key, Output, PromptManifest};
+//!
+//! let manifest = PromptManifest::parse(
+//!     Path::new("prompts/fr"),
+//!     Path::new("prompts/fr/manifest.toml"),
+//!     "[prompts]\nmenu_principal = \"Tapez 1.\"\nau_revoir_sans_reponse = \"Au revoir.\"\n",
+//! )?;
+//! let plan = Dialplan::parse(
+//!     Path::new("dialplans/mini.toml"),
+//!     r#"
+//!     [dialplan]
+//!     start = "menu"
+//!     [nodes.menu]
+//!     kind = "menu"
+//!     prompts = ["menu_principal"]
+//!     keys = { "1" = "bye" }
+//!     on_max_attempts = "bye"
+//!     [nodes.bye]
+//!     kind = "play"
+//!     prompts = ["au_revoir_sans_reponse"]
+//!     barge_in = false
+//!     next = "end"
+//!     [nodes.end]
+//!     kind = "hangup"
+//!     "#,
+//!     &manifest,
+//! )?;
+//! let mut call = Interpreter::new(Arc::new(plan));
+//! let now = Utc.with_ymd_and_hms(2025, 5, 4, 9, 0, 0).unwrap(); // the edge's clock
+//! call.handle(now, Event::CallStarted { announcement_active: false })?;
+//! let Some(Output::Play { id, .. }) = call.poll() else { unreachable!() };
+//! call.handle(now, Event::PromptsFinished(id))?; // the edge played it to the end
+//! assert!(matches!(call.poll(), Some(Output::StartTimer { .. })));
+//! call.handle(now, Event::Key(Key::Digit(1)))?; // RFC 4733 digit 1
+//! let Some(Output::Play { id, barge_in: false, .. }) = call.poll() else { unreachable!() };
+//! call.handle(now, Event::PromptsFinished(id))?;
+//! assert_eq!(call.poll(), Some(Output::Hangup));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod config;
 pub mod error;
