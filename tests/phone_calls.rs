@@ -51,11 +51,16 @@ struct Env {
     service: BookingService,
     clock: Arc<ManualClock>,
     events: mpsc::UnboundedReceiver<PhoneEvent>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Env {
     async fn start(now: DateTime<Utc>) -> Result<Self> {
+        Self::start_with(now, PhoneConfig::default()).await
+    }
+
+    /// As [`Env::start`], with `phone` for the staff line (its directories are set here).
+    async fn start_with(now: DateTime<Utc>, phone: PhoneConfig) -> Result<Self> {
         init_logs();
         let dir = tempfile::tempdir()?;
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -64,9 +69,18 @@ impl Env {
         std::fs::create_dir(&plans)?;
         let default = std::fs::read_to_string(root.join("dialplans/default.toml"))?;
         let short = default
-            .replace("first_digit_timeout_ms = 8000", "first_digit_timeout_ms = 1500")
-            .replace("first_digit_timeout_ms = 7000", "first_digit_timeout_ms = 1500")
-            .replace("inter_digit_timeout_ms = 5000", "inter_digit_timeout_ms = 1500")
+            .replace(
+                "first_digit_timeout_ms = 8000",
+                "first_digit_timeout_ms = 1500",
+            )
+            .replace(
+                "first_digit_timeout_ms = 7000",
+                "first_digit_timeout_ms = 1500",
+            )
+            .replace(
+                "inter_digit_timeout_ms = 5000",
+                "inter_digit_timeout_ms = 1500",
+            )
             .replace("timeout_ms = 7000", "timeout_ms = 1500");
         std::fs::write(plans.join("default.toml"), short)?;
 
@@ -86,7 +100,7 @@ impl Env {
             PhoneConfig {
                 data_dir: dir.path().join("data"),
                 staff_prompts_dir: root.join("prompts/staff"),
-                ..PhoneConfig::default()
+                ..phone
             },
             clock.clone(),
             sink,
@@ -97,7 +111,7 @@ impl Env {
             service,
             clock,
             events,
-            _dir: dir,
+            dir,
         })
     }
 
@@ -116,7 +130,10 @@ impl Env {
         guard("a voice line event", async {
             while let Some(ev) = self.events.recv().await {
                 let mine = match &ev {
-                    PhoneEvent::Played { call_id: c, prompts } => {
+                    PhoneEvent::Played {
+                        call_id: c,
+                        prompts,
+                    } => {
                         if c == call_id {
                             seen.extend(prompts.iter().cloned());
                         }
@@ -124,7 +141,9 @@ impl Env {
                     }
                     PhoneEvent::Action { call_id: c, .. }
                     | PhoneEvent::AnnouncementSaved { call_id: c }
+                    | PhoneEvent::RecordingStarted { call_id: c }
                     | PhoneEvent::Ended { call_id: c } => c == call_id,
+                    PhoneEvent::Reloaded { .. } => false,
                 };
                 if mine && let Some(t) = pick(&ev) {
                     return Ok(t);
@@ -153,8 +172,10 @@ impl Env {
     }
 
     async fn ended(&mut self, call_id: &str, seen: &mut Vec<String>) -> Result<()> {
-        self.until(call_id, seen, |e| matches!(e, PhoneEvent::Ended { .. }).then_some(()))
-            .await
+        self.until(call_id, seen, |e| {
+            matches!(e, PhoneEvent::Ended { .. }).then_some(())
+        })
+        .await
     }
 
     async fn stop(mut self) {
@@ -248,7 +269,8 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
     caller.keys("1").await?;
     env.played(&id, &mut seen, "choix_service").await?;
     caller.keys("1").await?;
-    env.played(&id, &mut seen, "vous_demandez_annulation").await?;
+    env.played(&id, &mut seen, "vous_demandez_annulation")
+        .await?;
     caller.keys("1").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "cancelled");
     env.played(&id, &mut seen, "annulation_enregistree").await?;
@@ -268,14 +290,12 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
         "n_10",
         "month_mars",
     ] {
-        assert!(
-            readback.iter().any(|p| p == word),
-            "{word} in {readback:?}"
-        );
+        assert!(readback.iter().any(|p| p == word), "{word} in {readback:?}");
     }
     caller.keys("1").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "booked");
-    env.played(&id, &mut seen, "inscription_enregistree").await?;
+    env.played(&id, &mut seen, "inscription_enregistree")
+        .await?;
 
     // In the database: the booking, and its history line with channel phone.
     let (_, child) = env
@@ -331,7 +351,15 @@ async fn booking_after_the_deadline_is_refused_with_the_deadline_spoken() -> Res
         .context("demo child")?;
     let meal = ServiceCode::parse("REPAS")?;
     env.service
-        .change(child, tuesday(), &meal, Action::Cancel, Channel::Web, "parent", monday_8am())
+        .change(
+            child,
+            tuesday(),
+            &meal,
+            Action::Cancel,
+            Channel::Web,
+            "parent",
+            monday_8am(),
+        )
         .await?;
     // ...and the server's clock moves past Monday 10:00.
     env.clock.set(monday_1030());
@@ -348,7 +376,8 @@ async fn booking_after_the_deadline_is_refused_with_the_deadline_spoken() -> Res
     caller.keys("1").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "refused");
     let mut refusal = Vec::new();
-    env.played(&id, &mut refusal, "refus_inscriptions_closes").await?;
+    env.played(&id, &mut refusal, "refus_inscriptions_closes")
+        .await?;
     // "... closes depuis lundi neuf mars à dix heures".
     let want = [
         "refus_inscriptions_closes",
@@ -390,9 +419,14 @@ async fn three_wrong_pairs_end_the_call_and_the_next_call_is_locked_out() -> Res
     env.played(&id, &mut seen, "bienvenue").await?;
     for round in 0..3 {
         caller.keys("3011#111111#").await?;
-        assert_eq!(env.action(&id, &mut seen).await?, "wrong_codes", "round {round}");
+        assert_eq!(
+            env.action(&id, &mut seen).await?,
+            "wrong_codes",
+            "round {round}"
+        );
     }
-    env.played(&id, &mut seen, "codes_incorrects_au_revoir").await?;
+    env.played(&id, &mut seen, "codes_incorrects_au_revoir")
+        .await?;
     env.ended(&id, &mut seen).await?;
     guard("the BYE", caller._phone.ended(&id)).await??;
     assert_eq!(
@@ -462,6 +496,92 @@ async fn a_key_interrupts_the_menu_and_is_its_answer() -> Result<()> {
     assert_eq!(env.action(&id, &mut seen).await?, "week");
     env.played(&id, &mut seen, "semaine_intro").await?;
     caller.hang_up().await;
+    env.stop().await;
+    Ok(())
+}
+
+/// 1.2 s of a 440 Hz tone in PCMU packets of 20 ms: what the staff member says.
+fn spoken_announcement() -> Vec<Vec<u8>> {
+    let pcm: Vec<i16> = (0..9_600)
+        .map(|i| ((i as f32 * 2.0 * std::f32::consts::PI * 440.0 / 8000.0).sin() * 8000.0) as i16)
+        .collect();
+    pcm.chunks(160)
+        .map(|c| ivr::media::g711::Law::Ulaw.encode(c))
+        .collect()
+}
+
+#[tokio::test]
+async fn staff_records_an_announcement_and_the_next_caller_hears_it() -> Result<()> {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let hash = argon2::Argon2::default()
+        .hash_password(b"2468", &SaltString::generate(&mut OsRng))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .to_string();
+    let mut env = Env::start_with(
+        monday_8am(),
+        PhoneConfig {
+            staff_number: Some("8000".into()),
+            staff_pin_hash: Some(hash),
+            ..PhoneConfig::default()
+        },
+    )
+    .await?;
+
+    // Nobody has recorded anything: the welcome goes straight to the question.
+    let first = Caller::call(&env, "0476549985").await?;
+    let mut seen = Vec::new();
+    env.played(&first.call_id, &mut seen, "demande_code_enfant")
+        .await?;
+    assert!(!seen.iter().any(|p| p == "announcement"), "{seen:?}");
+    first.hang_up().await;
+
+    let mut staff = Caller::call(&env, "8000").await?;
+    let id = staff.call_id.clone();
+    let mut seen = Vec::new();
+    env.played(&id, &mut seen, "staff_accueil").await?;
+    // A wrong PIN first: refused, asked again.
+    staff.keys("1111#").await?;
+    env.played(&id, &mut seen, "staff_code_incorrect").await?;
+    staff.keys("2468#").await?;
+    env.played(&id, &mut seen, "bip").await?;
+    env.until(&id, &mut seen, |e| {
+        matches!(e, PhoneEvent::RecordingStarted { .. }).then_some(())
+    })
+    .await?;
+    // Speak at a phone's pace (one packet per 20 ms), then # stops the recording.
+    let mut pace = tokio::time::interval(std::time::Duration::from_millis(20));
+    for packet in spoken_announcement() {
+        pace.tick().await;
+        staff.out.audio(&staff.media.socket, 0, &packet).await?;
+    }
+    staff.keys("#").await?;
+    let mut playback = Vec::new();
+    env.played(&id, &mut playback, "staff_garder").await?;
+    assert_eq!(playback, ["staff_ecoute", "recording", "staff_garder"]);
+    staff.keys("1").await?;
+    env.until(&id, &mut seen, |e| {
+        matches!(e, PhoneEvent::AnnouncementSaved { .. }).then_some(())
+    })
+    .await?;
+    env.played(&id, &mut seen, "staff_annonce_enregistree")
+        .await?;
+    env.ended(&id, &mut seen).await?;
+
+    // Kept: a file under the data directory.
+    let files: Vec<_> =
+        std::fs::read_dir(env.dir.path().join("data/announcements"))?.collect::<Result<_, _>>()?;
+    assert_eq!(files.len(), 1);
+    let wav = hound::WavReader::open(files[0].path())?;
+    assert_eq!((wav.spec().sample_rate, wav.spec().channels), (8000, 1));
+    assert!(wav.duration() >= 8_000, "about a second of speech kept");
+
+    // The very next call hears it after the welcome.
+    let next = Caller::call(&env, "0476549985").await?;
+    let mut heard = Vec::new();
+    env.played(&next.call_id, &mut heard, "announcement")
+        .await?;
+    assert_eq!(heard, ["bienvenue", "announcement"]);
+    next.hang_up().await;
     env.stop().await;
     Ok(())
 }

@@ -104,7 +104,10 @@ impl CallSession {
                 child,
                 date,
                 service: code,
-            } => self.change(service, child, date, &code, Action::Book, now).await,
+            } => {
+                self.change(service, child, date, &code, Action::Book, now)
+                    .await
+            }
             ActionRequest::Cancel {
                 child,
                 date,

@@ -82,7 +82,10 @@ impl Announcements {
     }
 
     fn cached(&self) -> Option<(i64, Arc<Prompt>)> {
-        self.cached.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.cached
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn remember(&self, id: i64, prompt: Arc<Prompt>) {
@@ -92,7 +95,10 @@ impl Announcements {
 
     /// The prompt of the announcement active on `today` (the town's date), if any. The audio
     /// is read and decoded only when the active announcement changed.
-    pub async fn current(&self, today: NaiveDate) -> Result<Option<Arc<Prompt>>, AnnouncementError> {
+    pub async fn current(
+        &self,
+        today: NaiveDate,
+    ) -> Result<Option<Arc<Prompt>>, AnnouncementError> {
         let id: Option<i64> = on_pool!(self.store, p => sqlx::query_scalar(
             "SELECT id FROM announcements WHERE enabled = $1 \
              AND (valid_from IS NULL OR valid_from <= $2) \

@@ -15,7 +15,9 @@ use tracing::info;
 
 use crate::booking::service::BookingService;
 use crate::call::{Call, CallFlow, FlowSelector};
-use crate::dialplan::{DialplanConfig, DialplanError, DialplanSet, PromptManifest, normalize_number};
+use crate::dialplan::{
+    DialplanConfig, DialplanError, DialplanSet, PromptManifest, normalize_number,
+};
 use crate::media::{MediaError, Prompt, PromptLibrary, SharedPrompts};
 use crate::phone::announcement::{ANNOUNCEMENT_PROMPT, Announcements};
 use crate::phone::clock::Clock;
@@ -103,11 +105,8 @@ impl PhoneLine {
         let (manifest, set) = dialplan_config.load()?;
         let library = load_library(&dialplan_config, &config, &manifest)?;
         let prompts = Arc::new(SharedPrompts::new(library));
-        let announcements = Announcements::new(
-            service.store().clone(),
-            &config.data_dir,
-            prompts.clone(),
-        );
+        let announcements =
+            Announcements::new(service.store().clone(), &config.data_dir, prompts.clone());
         info!(
             dialplans = set.plans().len(),
             prompts = prompts.current().len(),
@@ -139,6 +138,16 @@ impl PhoneLine {
         self.prompts.replace(library);
         self.dialplans.store(Arc::new(set));
         info!("voice line reloaded");
+        Ok(())
+    }
+
+    /// Loads the dialplans again against the prompts already loaded (a dialplan edit does
+    /// not need the audio re-encoded); on any error the running set stays.
+    pub fn reload_dialplans(&self) -> Result<(), PhoneError> {
+        let (manifest, set) = self.dialplan_config.load()?;
+        self.prompts.current().require(manifest.ids())?;
+        self.dialplans.store(Arc::new(set));
+        info!("dialplans reloaded");
         Ok(())
     }
 
@@ -203,8 +212,11 @@ impl PhoneLine {
         let hash = self.staff.as_ref().map(|s| s.pin_hash.clone());
         move |pin: &str| {
             hash.as_deref().is_some_and(|hash| {
-                PasswordHash::new(hash)
-                    .is_ok_and(|h| Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
+                PasswordHash::new(hash).is_ok_and(|h| {
+                    Argon2::default()
+                        .verify_password(pin.as_bytes(), &h)
+                        .is_ok()
+                })
             })
         }
     }

@@ -108,6 +108,9 @@ async fn flow(line: &PhoneLine, call: &Call) -> Result<(), CallError> {
         )
         .await?;
         call.flush_digits()?;
+        line.events().emit(|| PhoneEvent::RecordingStarted {
+            call_id: call.info().call_id.clone(),
+        });
         let recording = call
             .record(RecordSpec {
                 max_len,
@@ -116,10 +119,11 @@ async fn flow(line: &PhoneLine, call: &Call) -> Result<(), CallError> {
             .await?;
         // Encoding (Opus included) is CPU work: keep it off the call's driver task.
         let audio = recording.audio;
-        let prepared =
-            tokio::task::spawn_blocking(move || Recorded::prepare(&audio.samples, audio.sample_rate))
-            .await
-            .map_err(|_| CallError::Ended)?;
+        let prepared = tokio::task::spawn_blocking(move || {
+            Recorded::prepare(&audio.samples, audio.sample_rate)
+        })
+        .await
+        .map_err(|_| CallError::Ended)?;
         let recorded = match prepared {
             Ok(r) => r,
             Err(e) => {
