@@ -171,4 +171,21 @@ mod tests {
         assert!(text.contains("# TYPE ivr_dtmf_digits counter"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
+
+    #[tokio::test]
+    async fn serves_metrics_over_http() {
+        let m = Metrics::new();
+        m.digits.inc_by(3);
+        let cancel = CancellationToken::new();
+        let addr = serve_metrics("127.0.0.1:0".parse().unwrap(), m, cancel.clone())
+            .await
+            .unwrap();
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").await.unwrap();
+        let mut body = String::new();
+        s.read_to_string(&mut body).await.unwrap();
+        assert!(body.starts_with("HTTP/1.0 200 OK"), "{body}");
+        assert!(body.contains("ivr_dtmf_digits_total 3"), "{body}");
+        cancel.cancel();
+    }
 }

@@ -439,3 +439,59 @@ async fn unacknowledged_200_is_followed_by_bye() -> Result<()> {
     drop(server);
     Ok(())
 }
+
+#[tokio::test]
+async fn maximum_call_length_hangs_up() -> Result<()> {
+    let config = ivr::sip::SipConfig {
+        max_call_secs: 1,
+        ..test_config()
+    };
+    let (server, _) = start_server(config, wait_forever).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let reason = phone.ended(&call_id_of(&dialog)).await?;
+    assert!(reason.contains("UasBye"), "{reason}");
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn flow_hangs_up_over_tcp() -> Result<()> {
+    let flow = |call: Call| async move {
+        call.hangup().ok();
+    };
+    let (server, _) = start_server(test_config(), flow).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.tcp_addr(),
+            Transport::Tcp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let (_, sdp) = answer_media(resp.as_ref().unwrap())?;
+    assert!(sdp.contains("m=audio"), "{sdp}");
+    let contact = header(resp.as_ref().unwrap(), "Contact").unwrap_or_default();
+    assert!(
+        contact.to_ascii_lowercase().contains("transport=tcp"),
+        "{contact}"
+    );
+    let reason = phone.ended(&call_id_of(&dialog)).await?;
+    assert!(reason.contains("UasBye"), "{reason}");
+    server.shutdown().await;
+    Ok(())
+}

@@ -490,7 +490,7 @@ mod proptests {
             2 => format!("a=rtpmap:{pt} opus/48000/2\r\n"),
             3 => format!(
                 "a=rtpmap:{pt} telephone-event/{}\r\n",
-                if pt % 2 == 0 { 8000 } else { 48000 }
+                if pt.is_multiple_of(2) { 8000 } else { 48000 }
             ),
             _ => format!("a=rtpmap:{pt} G729/8000\r\n"),
         }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use rsipstack::EndpointBuilder;
@@ -117,7 +117,6 @@ impl SipServer {
             shared: shared.clone(),
             active: active_tx,
             next_rtp_port: Arc::new(AtomicU16::new(0)),
-            spawned: Arc::new(AtomicUsize::new(0)),
         };
         let task = tokio::spawn(router.run(incoming, state_rx, stop.clone()));
         info!(%udp_addr, %tcp_addr, "SIP server listening");
@@ -187,7 +186,6 @@ struct Router {
     shared: Arc<Shared>,
     active: watch::Sender<usize>,
     next_rtp_port: Arc<AtomicU16>,
-    spawned: Arc<AtomicUsize>,
 }
 
 impl Router {
@@ -334,7 +332,6 @@ impl Router {
         });
         let shared = self.shared.clone();
         let ports = self.next_rtp_port.clone();
-        self.spawned.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let rtp = match bind_rtp(&shared.config, &ports).await {
                 Ok(s) => s,
