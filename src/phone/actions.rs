@@ -97,7 +97,6 @@ impl CallSession {
                 service: code,
             } if !self.owns(child) => {
                 warn!(?code, %date, "phone change for a child not of this session");
-                let _ = child;
                 ActionResult::Failed
             }
             ActionRequest::Book {

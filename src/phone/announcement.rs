@@ -245,7 +245,9 @@ mod tests {
         s.extend(tone(8000, 1000.0));
         s.extend(vec![5i16; 16000]);
         let out = normalise(&s).unwrap();
-        assert_eq!(out.len(), 8000 + 2 * MARGIN_SAMPLES);
+        // The tone starts and ends on quiet samples (its sine passes through zero).
+        let want = 8000 + 2 * MARGIN_SAMPLES;
+        assert!(out.len().abs_diff(want) <= 4, "{} samples", out.len());
         let peak = out.iter().map(|s| s.unsigned_abs()).max().unwrap();
         assert!(peak > 4000 && peak <= 23300, "peak {peak}");
     }
