@@ -585,3 +585,76 @@ async fn staff_records_an_announcement_and_the_next_caller_hears_it() -> Result<
     env.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn caller_switches_to_the_other_child_and_books_for_him() -> Result<()> {
+    let mut env = Env::start(monday_8am()).await?;
+    // Théo's Thursday meal is free (whatever the demo booked).
+    let (_, theo) = env
+        .service
+        .store()
+        .find_login(&ChildCode::parse("3012")?, &payer_code())
+        .await?
+        .context("Théo")?;
+    let thursday = NaiveDate::from_ymd_opt(2026, 3, 12).unwrap();
+    let meal = ServiceCode::parse("REPAS")?;
+    env.service
+        .change(
+            theo,
+            thursday,
+            &meal,
+            Action::Cancel,
+            Channel::Web,
+            "parent",
+            monday_8am(),
+        )
+        .await?;
+    let mut caller = Caller::call(&env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    log_in(&mut env, &mut caller, &mut seen).await?;
+    // 4: another child. The family has two: "Ce compte regroupe deux enfants...".
+    caller.keys("4").await?;
+    let mut asked = Vec::new();
+    env.played(&id, &mut asked, "choix_enfant").await?;
+    assert!(asked.iter().any(|p| p == "n_2"), "{asked:?}");
+    caller.keys("2").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "switched");
+    env.played(&id, &mut seen, "enfant_choisi").await?;
+
+    // Théo's Thursday meal, typed as a date: 1 book, 3 type a date, 1203, 1 meal, 1 confirm.
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "choix_date").await?;
+    caller.keys("31203").await?;
+    env.played(&id, &mut seen, "choix_service").await?;
+    caller.keys("1").await?;
+    let mut readback = Vec::new();
+    env.played(&id, &mut readback, "confirmer").await?;
+    assert!(
+        readback.iter().any(|p| p == "day_jeudi") && readback.iter().any(|p| p == "n_12"),
+        "{readback:?}"
+    );
+    caller.keys("1").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "booked");
+
+    // The change is Théo's, by phone.
+    let last = env.service.history(theo, 1).await?;
+    assert_eq!(
+        last.iter()
+            .map(|h| (h.date, h.action, h.channel))
+            .collect::<Vec<_>>(),
+        [(thursday, Action::Book, Channel::Phone)]
+    );
+    let week = env.service.week(theo, thursday, 1, monday_8am()).await?;
+    assert!(
+        week.weeks[0]
+            .days
+            .iter()
+            .filter(|d| d.date == thursday)
+            .flat_map(|d| &d.cells)
+            .any(|c| c.service.as_str() == "REPAS" && c.booked)
+    );
+    caller.hang_up().await;
+    env.stop().await;
+    Ok(())
+}
