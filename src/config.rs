@@ -48,6 +48,8 @@ pub struct Config {
     pub web: crate::web::WebConfig,
     /// The SIP/RTP engine (RTP ports, call limits, timeouts, trunk registration).
     pub sip: crate::sip::SipConfig,
+    /// The voice line: staff line for the announcement, recordings, reloads.
+    pub phone: crate::phone::PhoneConfig,
 }
 
 impl Default for Config {
@@ -66,6 +68,7 @@ impl Default for Config {
             fake_provider: Default::default(),
             web: crate::web::WebConfig::default(),
             sip: crate::sip::SipConfig::default(),
+            phone: crate::phone::PhoneConfig::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod mail;
 pub mod media;
 pub mod metrics;
 pub mod payment;
+pub mod phone;
 pub mod say;
 pub mod sip;
 pub mod store;

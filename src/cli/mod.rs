@@ -1,12 +1,14 @@
 //! Command-line parsing, shared set-up (configuration, logs) and dispatch to subcommands.
 
 mod calendar;
-mod check;
+pub mod check;
 mod deadline;
 mod demo;
+mod demo_server;
 mod fake_provider;
 mod import;
 mod migrate;
+mod phone;
 mod serve;
 mod staff;
 mod web;
@@ -64,10 +66,14 @@ enum Command {
     Check(check::CheckArgs),
     /// Apply the database migrations (start-up does it too)
     Migrate,
-    /// Demo town "Mezcalito": `--seed-only` fills the database
+    /// Demo town "Mezcalito": the whole server on a fresh database (`--seed-only`: only
+    /// fill the configured database)
     Demo(demo::DemoArgs),
     /// Import payers and children from a CSV file (all or nothing)
     Import(import::ImportArgs),
+    /// Voice line tools (staff PIN hash, a child's history)
+    #[command(subcommand)]
+    Phone(phone::PhoneCommand),
     /// Serve local stand-ins of SystemPay and PayFiP (tests and demos; no real payment)
     FakeProvider(fake_provider::FakeProviderArgs),
     /// Town-hall staff accounts for the web's staff pages
@@ -101,6 +107,7 @@ pub fn init_tracing() -> anyhow::Result<()> {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(&load_config(&cli.global)?, args),
+        Command::Phone(command) => phone::run(&load_config(&cli.global)?, command),
         Command::Deadline(args) => deadline::run(&load_config(&cli.global)?, args),
         Command::Calendar(command) => calendar::run(&load_config(&cli.global)?, command),
         Command::Check(args) => {

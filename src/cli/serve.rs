@@ -1,66 +1,66 @@
-//! `ivr serve`: starts the voice line (SIP over UDP and TCP, RTP) and, when asked, a small
-//! `/metrics` listener. Until the dialplans are wired in, every call hears the welcome prompt
-//! (or a beep) and its digits are counted; the web side is added by its own module.
+//! `ivr serve` (production) and the server half of `ivr demo`: the voice line on SIP
+//! (UDP and TCP, RTP) running the dialplans over the booking service, the optional trunk
+//! registration and `/metrics` listener, and a place for the web portal.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::{DateTime, FixedOffset};
 use clap::Args;
-use ivr::call::{Call, CallFlow, SingleFlow};
+use ivr::booking::service::BookingService;
 use ivr::config::Config;
-use ivr::media::{Prompt, PromptLibrary};
 use ivr::metrics::{Metrics, serve_metrics};
-use ivr::sip::SipServer;
+use ivr::phone::{Clock, EventSink, OffsetClock, PhoneLine, SystemClock, VoiceLine};
+use ivr::store::Store;
 use tokio_util::sync::CancellationToken;
 
-/// Options of `ivr serve`.
-#[derive(Debug, Args)]
+/// Options of `ivr serve` (also taken by `ivr demo`).
+#[derive(Debug, Args, Default)]
 pub struct ServeArgs {
-    /// Folder of WAV prompts; the one named `welcome` is played to every caller
-    #[arg(long, value_name = "DIR")]
-    prompts: Option<PathBuf>,
     /// Serve Prometheus metrics at http://ADDR/metrics
     #[arg(long, value_name = "ADDR:PORT")]
-    metrics_listen: Option<SocketAddr>,
+    pub metrics_listen: Option<SocketAddr>,
     /// Stop by itself after this many seconds (tests and benchmarks; graceful as on Ctrl-C)
     #[arg(long, value_name = "SECONDS")]
-    run_for: Option<u64>,
+    pub run_for: Option<u64>,
+    /// Start the server's clock at this instant (RFC 3339), then let it run: a rehearsal
+    /// of a given morning. Deadlines, "tomorrow" and the history use it.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<DateTime<FixedOffset>>,
 }
 
-/// The flow `ivr serve` runs until the dialplans take over: the welcome prompt (barge-in),
-/// then digits are read (and counted by the metrics) until the caller hangs up.
-fn welcome_flow(welcome: Arc<Prompt>) -> impl CallFlow {
-    move |call: Call| {
-        let welcome = welcome.clone();
-        async move {
-            let _ = call.play(vec![welcome], true).await;
-            while let Ok(Some(_digit)) = call.next_digit(None).await {}
-        }
+/// The clock of the server: the system's, or moved so that it reads `now` at start.
+pub fn clock(now: Option<DateTime<FixedOffset>>) -> Arc<dyn Clock> {
+    match now {
+        None => Arc::new(SystemClock),
+        Some(at) => Arc::new(OffsetClock(at.to_utc() - SystemClock.now())),
     }
 }
 
-/// Runs the server until Ctrl-C, SIGTERM or `--run-for`.
+/// Runs `ivr serve`: opens (and migrates) the database and serves until Ctrl-C, SIGTERM or
+/// `--run-for`.
 pub fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("démarrage du moteur asynchrone")?;
-    runtime.block_on(serve(config, args))
+    runtime.block_on(async {
+        let store = Store::open(&config.server.database_url).await?;
+        let service = BookingService::from_config(store, config).await?;
+        let clock = clock(args.now);
+        serve(config, service, clock, &args, |_| {}).await
+    })
 }
 
-async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
-    let welcome = match &args.prompts {
-        Some(dir) => {
-            let lib = PromptLibrary::load_dir(dir)
-                .with_context(|| format!("chargement des messages de {}", dir.display()))?;
-            lib.get("welcome").cloned()
-        }
-        None => None,
-    };
-    let welcome = match welcome {
-        Some(p) => p,
-        None => Arc::new(Prompt::beep("beep", 440.0, Duration::from_secs(1))?),
-    };
+/// Starts the voice line (and, once merged, the web portal) over `service`, prints that
+/// it is ready, calls `ready`, then serves until Ctrl-C, SIGTERM or `--run-for` and shuts
+/// down gracefully (new calls refused, current calls finishing).
+pub async fn serve(
+    config: &Config,
+    service: BookingService,
+    clock: Arc<dyn Clock>,
+    args: &ServeArgs,
+    ready: impl FnOnce(&VoiceLine),
+) -> anyhow::Result<()> {
     let metrics = Metrics::new();
     let stop_metrics = CancellationToken::new();
     if let Some(addr) = args.metrics_listen {
@@ -69,17 +69,28 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("écoute des métriques sur {addr}"))?;
         tracing::info!(%bound, "metrics at /metrics");
     }
+    let line = PhoneLine::load(
+        service.clone(),
+        config.dialplan.clone(),
+        config.phone.clone(),
+        clock,
+        EventSink::default(),
+    )
+    .context("chargement du serveur vocal (plans d'appel, messages)")?;
     let mut sip = config.sip.clone();
     sip.listen = config.server.sip_listen;
-    let flow: Arc<dyn CallFlow> = Arc::new(welcome_flow(welcome));
-    let server = SipServer::start(sip, Arc::new(SingleFlow(flow)), metrics)
+    let voice = VoiceLine::start(sip, line, metrics)
         .await
         .context("démarrage de la ligne SIP")?;
-    let _trunk = ivr::sip::register::spawn_if_configured(&server, &config.sip);
+    let _trunk = ivr::sip::register::spawn_if_configured(voice.sip(), &config.sip);
+    // The web portal: when the `web` module is merged, start it here on
+    // `config.server.web_listen` with `service.clone()` (it shares the booking service and
+    // the announcements table with the voice line) and stop it below with the voice line.
     println!(
         "ligne vocale prête : sip:{} (UDP et TCP)",
-        server.udp_addr()
+        voice.sip().udp_addr()
     );
+    ready(&voice);
     let run_for = async {
         match args.run_for {
             Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
@@ -88,16 +99,16 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     };
     tokio::select! {
         r = tokio::signal::ctrl_c() => r.context("attente de Ctrl-C")?,
-        _ = terminate() => {},
-        _ = run_for => {},
+        () = terminate() => {},
+        () = run_for => {},
     }
     tracing::info!("stopping: new calls refused, current calls finishing");
-    server.shutdown().await;
+    voice.shutdown().await;
     stop_metrics.cancel();
+    service.store().close().await;
     Ok(())
 }
 
-#[cfg(unix)]
 async fn terminate() {
     match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(mut s) => {
@@ -108,9 +119,4 @@ async fn terminate() {
             std::future::pending::<()>().await
         }
     }
-}
-
-#[cfg(not(unix))]
-async fn terminate() {
-    std::future::pending::<()>().await
 }
