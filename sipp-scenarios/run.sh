@@ -46,8 +46,9 @@ free_port() {
 
 # GET /metrics with bash alone (no curl needed).
 metrics() {
+  local request=$'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n'
   exec 3<>"/dev/tcp/127.0.0.1/$1"
-  printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
+  echo -n "$request" >&3
   cat <&3
   exec 3<&-
 }

@@ -127,8 +127,19 @@ pub async fn serve_metrics(
             };
             let metrics = metrics.clone();
             tokio::spawn(async move {
+                // Read the whole request head (a client may write it in pieces) before
+                // answering, so that closing never cuts a request still being sent.
                 let mut buf = [0u8; 1024];
-                let n = stream.read(&mut buf).await.unwrap_or(0);
+                let mut n = 0;
+                while n < buf.len() {
+                    match stream.read(&mut buf[n..]).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => n += k,
+                    }
+                    if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
                 let request = &buf[..n];
                 let (status, body) = if request.starts_with(b"GET /metrics ") {
                     ("200 OK", metrics.render())

@@ -495,3 +495,68 @@ async fn flow_hangs_up_over_tcp() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+/// Two lines on one server: the dialled number chooses the flow; others get 404.
+struct TwoLines;
+
+impl ivr::call::FlowSelector for TwoLines {
+    fn select(&self, dialled: &str) -> Option<std::sync::Arc<dyn ivr::call::CallFlow>> {
+        match dialled {
+            "3900" => Some(std::sync::Arc::new(wait_forever)),
+            "3901" => Some(std::sync::Arc::new(|call: Call| async move {
+                call.hangup().ok();
+            })),
+            _ => None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn dialled_number_chooses_the_flow() -> Result<()> {
+    init_logs();
+    let server = ivr::sip::SipServer::start(
+        test_config(),
+        std::sync::Arc::new(TwoLines),
+        ivr::metrics::Metrics::new(),
+    )
+    .await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (_, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "0000",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 404)?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3901",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    phone.ended(&call_id_of(&dialog)).await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    // The 3901 call ends (its BYE completes) while 3900 stays up.
+    let mut active = server.watch_active_calls();
+    guard("one call left", active.wait_for(|n| *n == 1)).await??;
+    dialog.bye().await?;
+    server.shutdown().await;
+    Ok(())
+}
