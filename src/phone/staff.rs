@@ -191,12 +191,17 @@ async fn pin_accepted(
             })
             .await?;
         if let Collected::Digits { digits, .. } = collected {
+            if line.staff_locked() {
+                info!("staff line locked: PIN not checked");
+                return Ok(false);
+            }
             let pin = digits.expose().to_owned();
             let line_hash = line.staff_pin_checker();
             // argon2 is deliberately slow: not on the call's driver task.
             let ok = tokio::task::spawn_blocking(move || line_hash(&pin))
                 .await
                 .unwrap_or(false);
+            line.staff_pin_result(ok);
             if ok {
                 return Ok(true);
             }

@@ -1,6 +1,6 @@
-//! Reloading the voice line's dialplans and prompts: a dialplan that fails its checks is
-//! refused and the running set kept; a good change is picked up by the watcher (polling
-//! the files) without a restart.
+//! The voice line's shared state without calls: reloading the dialplans and prompts (a
+//! dialplan that fails its checks is refused and the running set kept; a good change is
+//! picked up by the watcher without a restart) and the staff PIN's guard.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -113,5 +113,64 @@ async fn the_watcher_reloads_when_a_file_changes() -> Result<()> {
 
     stop.cancel();
     watcher.await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_staff_line_locks_after_five_wrong_pins_then_reopens() -> Result<()> {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    use ivr::phone::ManualClock;
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("ivr.sqlite").display());
+    let service = BookingService::from_config(Store::open(&url).await?, &Config::default()).await?;
+    let hash = argon2::Argon2::default()
+        .hash_password(b"2468", &SaltString::generate(&mut OsRng))
+        .map_err(|e| anyhow!("{e}"))?
+        .to_string();
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-03-09T08:00:00+01:00")?.to_utc();
+    let clock = Arc::new(ManualClock::new(t0));
+    let line = PhoneLine::load(
+        service,
+        DialplanConfig {
+            dialplans_dir: root().join("dialplans"),
+            prompts_dir: root().join("prompts/fr"),
+        },
+        PhoneConfig {
+            data_dir: dir.path().join("data"),
+            staff_prompts_dir: root().join("prompts/staff"),
+            staff_number: Some("8000".into()),
+            staff_pin_hash: Some(hash.clone()),
+            ..PhoneConfig::default()
+        },
+        clock.clone(),
+        EventSink::default(),
+    )?;
+    assert!(line.staff_pin_matches("2468") && !line.staff_pin_matches("1111"));
+    for _ in 0..4 {
+        line.staff_pin_result(false);
+        assert!(!line.staff_locked());
+    }
+    line.staff_pin_result(false);
+    assert!(line.staff_locked(), "the fifth wrong PIN locks");
+    clock.set(t0 + chrono::Duration::minutes(16));
+    assert!(!line.staff_locked(), "the lock passes");
+
+    // The hash is never shown, and a PIN alone (no number) is a configuration error.
+    assert!(!format!("{line:?}").contains(&hash));
+    let err = PhoneLine::load(
+        BookingService::from_config(Store::open(&url).await?, &Config::default()).await?,
+        DialplanConfig {
+            dialplans_dir: root().join("dialplans"),
+            prompts_dir: root().join("prompts/fr"),
+        },
+        PhoneConfig {
+            staff_pin_hash: Some(hash),
+            ..PhoneConfig::default()
+        },
+        clock,
+        EventSink::default(),
+    )
+    .expect_err("a PIN without a number");
+    assert!(err.to_string().contains("staff_number"), "{err}");
     Ok(())
 }
