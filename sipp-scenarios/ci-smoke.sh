@@ -59,7 +59,7 @@ IVR_BIN="$bin" "$here/run.sh" smoke.xml 20 100 200
 echo "== ci-smoke: log in and book by phone (book.xml) against ivr demo"
 port="$(free_port)"
 # Monday 9 March 2026, 08:00 in Paris: tomorrow's meal (Tuesday 10) closes at 10:00 today.
-RUST_LOG="${RUST_LOG:-warn}" "$bin" --sip-listen "127.0.0.1:$port" demo --data-dir "$work/demo" \
+RUST_LOG="${RUST_LOG:-warn}" "$bin" --sip-listen "127.0.0.1:$port" --web-listen 127.0.0.1:0 demo --data-dir "$work/demo" \
   --now 2026-03-09T08:00:00+01:00 >"$work/demo.out" 2>"$work/demo.err" &
 demo_pid=$!
 for _ in $(seq 1 600); do

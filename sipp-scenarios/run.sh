@@ -67,10 +67,10 @@ else
   fi
   sip_port="$(free_port)"
   metrics_port="$(free_port)"
-  RUST_LOG="${RUST_LOG:-warn}" "$bin" serve --sip-listen "127.0.0.1:$sip_port" \
+  RUST_LOG="${RUST_LOG:-warn}" "$bin" serve --sip-listen "127.0.0.1:$sip_port" --web-listen 127.0.0.1:0 \
     --metrics-listen "127.0.0.1:$metrics_port" >"$work/server.out" 2>"$work/server.err" &
   server_pid=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 600); do
     grep -q "ligne vocale prête" "$work/server.out" 2>/dev/null && break
     kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; echo "run.sh: server did not start" >&2; exit 1; }
     sleep 0.1

@@ -1,5 +1,5 @@
 //! The server half of `ivr demo`: a fresh SQLite file seeded with the demo town, the voice
-//! line on SIP (and the web portal once merged), and how to call it.
+//! line on SIP and the web portal, and how to use them.
 
 use anyhow::Context;
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
@@ -14,6 +14,9 @@ use super::serve;
 /// The staff number and PIN of the demo (public: printed at start).
 const DEMO_STAFF_NUMBER: &str = "8000";
 const DEMO_STAFF_PIN: &str = "1234";
+/// The demo's staff account on the web (public: printed at start).
+const DEMO_STAFF_USER: &str = "amelie";
+const DEMO_STAFF_PASSWORD: &str = "mezcalito-demo";
 
 /// Runs the demo server until Ctrl-C.
 pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
@@ -55,8 +58,16 @@ pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
             clock.now(),
         )
         .await?;
+        ivr::web::staff_accounts::add(
+            service.store(),
+            DEMO_STAFF_USER,
+            DEMO_STAFF_PASSWORD,
+            clock.now(),
+        )
+        .await
+        .context("compte de démonstration de la mairie")?;
         let town = config.town.name.clone();
-        serve::serve(&config, service, clock, &args.serve, |voice| {
+        serve::serve(&config, service, clock, &args.serve, |voice, web| {
             let sip = voice.sip().udp_addr();
             println!(
                 "Démonstration « {town} » : {} famille(s), {} enfant(s), base {}.",
@@ -69,7 +80,7 @@ pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
             println!(
                 "  Appelez n'importe quel numéro, par exemple avec un softphone : sip:mairie@{sip}"
             );
-            println!("  ou avec SIPp : sipp-scenarios/run-book.sh {sip}");
+            println!("  ou avec SIPp : IVR_SERVER={sip} sipp-scenarios/run.sh book.xml 1 1 1");
             println!(
                 "  Codes : enfant 3011 (Angéline) ou 3012 (Théo), puis #, payeur 770021, puis #."
             );
@@ -83,9 +94,10 @@ pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
                 );
             }
             println!();
+            println!("Portail web : http://{web}/ (mêmes codes).");
             println!(
-                "Portail web : pas encore intégré dans cette version (adresse prévue http://{}).",
-                config.server.web_listen
+                "  Pages de la mairie : http://{web}/mairie, compte « {DEMO_STAFF_USER} », mot de \
+                 passe « {DEMO_STAFF_PASSWORD} »."
             );
             println!("Ctrl-C arrête le serveur.");
         })

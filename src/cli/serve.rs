@@ -1,6 +1,6 @@
 //! `ivr serve` (production) and the server half of `ivr demo`: the voice line on SIP
 //! (UDP and TCP, RTP) running the dialplans over the booking service, the optional trunk
-//! registration and `/metrics` listener, and a place for the web portal.
+//! registration and `/metrics` listener, and the web portal on the same booking service.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,20 +47,26 @@ pub fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         let store = Store::open(&config.server.database_url).await?;
         let service = BookingService::from_config(store, config).await?;
         let clock = clock(args.now);
-        serve(config, service, clock, &args, |_| {}).await
+        serve(config, service, clock, &args, |_, _| {}).await
     })
 }
 
-/// Starts the voice line (and, once merged, the web portal) over `service`, prints that
-/// it is ready, calls `ready`, then serves until Ctrl-C, SIGTERM or `--run-for` and shuts
-/// down gracefully (new calls refused, current calls finishing).
+/// Starts the voice line and the web portal over `service`, prints that they are ready,
+/// calls `ready` with the voice line and the portal's address, then serves until Ctrl-C,
+/// SIGTERM or `--run-for` and shuts down gracefully (new calls refused, current calls
+/// finishing).
 pub async fn serve(
     config: &Config,
     service: BookingService,
     clock: Arc<dyn Clock>,
     args: &ServeArgs,
-    ready: impl FnOnce(&VoiceLine),
+    ready: impl FnOnce(&VoiceLine, SocketAddr),
 ) -> anyhow::Result<()> {
+    // Bound first, so that a port already taken stops start-up before any call is taken.
+    let web_listener = tokio::net::TcpListener::bind(config.server.web_listen)
+        .await
+        .with_context(|| format!("écoute du portail web sur {}", config.server.web_listen))?;
+    let web_addr = web_listener.local_addr()?;
     let metrics = Metrics::new();
     let stop_metrics = CancellationToken::new();
     if let Some(addr) = args.metrics_listen {
@@ -73,7 +79,7 @@ pub async fn serve(
         service.clone(),
         config.dialplan.clone(),
         config.phone.clone(),
-        clock,
+        clock.clone(),
         EventSink::default(),
     )
     .context("chargement du serveur vocal (plans d'appel, messages)")?;
@@ -83,14 +89,23 @@ pub async fn serve(
         .await
         .context("démarrage de la ligne SIP")?;
     let _trunk = ivr::sip::register::spawn_if_configured(voice.sip(), &config.sip);
-    // The web portal: when the `web` module is merged, start it here on
-    // `config.server.web_listen` with `service.clone()` (it shares the booking service and
-    // the announcements table with the voice line) and stop it below with the voice line.
+    // The portal shares the booking service (same rules, history and lockouts), the
+    // announcements table and the clock with the voice line.
+    let web = {
+        let (config, service) = (config.clone(), service.clone());
+        let clock = ivr::web::Clock::Shared(clock);
+        tokio::spawn(async move {
+            if let Err(e) = ivr::web::serve_config(web_listener, &config, service, clock).await {
+                tracing::error!(error = %e, "web portal stopped");
+            }
+        })
+    };
     println!(
         "ligne vocale prête : sip:{} (UDP et TCP)",
         voice.sip().udp_addr()
     );
-    ready(&voice);
+    println!("portail web prêt : http://{web_addr}/");
+    ready(&voice, web_addr);
     let run_for = async {
         match args.run_for {
             Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
@@ -104,6 +119,7 @@ pub async fn serve(
     }
     tracing::info!("stopping: new calls refused, current calls finishing");
     voice.shutdown().await;
+    web.abort();
     stop_metrics.cancel();
     service.store().close().await;
     Ok(())

@@ -2,6 +2,7 @@
 //! `server.web_listen`, for a node that does not answer calls. `ivr serve` and `ivr demo`
 //! start the same portal next to the voice line through [`ivr::web::serve_config`].
 
+use anyhow::Context;
 use ivr::booking::service::BookingService;
 use ivr::config::Config;
 use ivr::store::Store;
@@ -12,8 +13,11 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     rt.block_on(async {
         let store = Store::open(&config.server.database_url).await?;
         let service = BookingService::from_config(store, config).await?;
-        println!("Portail famille sur http://{}/", config.server.web_listen);
-        ivr::web::serve_config(config, service).await?;
+        let listener = tokio::net::TcpListener::bind(config.server.web_listen)
+            .await
+            .with_context(|| format!("écoute du portail sur {}", config.server.web_listen))?;
+        println!("Portail famille sur http://{}/", listener.local_addr()?);
+        ivr::web::serve_config(listener, config, service, ivr::web::Clock::System).await?;
         Ok(())
     })
 }

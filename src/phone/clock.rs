@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Duration, Utc};
 
 /// A source of the current instant.
-pub trait Clock: Send + Sync + 'static {
+pub trait Clock: std::fmt::Debug + Send + Sync + 'static {
     /// Now, in UTC.
     fn now(&self) -> DateTime<Utc>;
 }

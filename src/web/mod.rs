@@ -159,19 +159,16 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     axum::serve(listener, app).await
 }
 
-/// Binds `config.server.web_listen` and serves the portal with the system clock: what
-/// `ivr serve` and `ivr demo` run for the web part (next to the voice line).
+/// Serves the portal on `listener` with the settings of `config` and `clock`: what
+/// `ivr web`, `ivr serve` and `ivr demo` run for the web part (the latter two next to the
+/// voice line, sharing its booking service and clock).
 pub async fn serve_config(
+    listener: TcpListener,
     config: &crate::config::Config,
     service: crate::booking::service::BookingService,
+    clock: Clock,
 ) -> std::io::Result<()> {
-    let listener = TcpListener::bind(config.server.web_listen).await?;
     tracing::info!(address = %listener.local_addr()?, "web portal listening");
-    let state = AppState::new(
-        service,
-        config.town.name.clone(),
-        config.web.clone(),
-        Clock::System,
-    );
+    let state = AppState::new(service, config.town.name.clone(), config.web.clone(), clock);
     serve(listener, state).await
 }

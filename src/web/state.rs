@@ -22,6 +22,8 @@ pub enum Clock {
     System,
     /// A settable instant (tests, demos of a given day).
     Fixed(Arc<Mutex<DateTime<Utc>>>),
+    /// The voice line's clock, so that phone and web agree on "now" (`ivr demo --now`).
+    Shared(Arc<dyn crate::phone::Clock>),
 }
 
 impl Clock {
@@ -37,6 +39,7 @@ impl Clock {
             #[allow(clippy::disallowed_methods)]
             Clock::System => Utc::now(),
             Clock::Fixed(t) => *t.lock().unwrap_or_else(|e| e.into_inner()),
+            Clock::Shared(c) => c.now(),
         }
     }
 
