@@ -6,7 +6,12 @@
 #![forbid(unsafe_code)]
 
 pub mod booking;
+pub mod call;
 pub mod config;
+pub mod core;
 pub mod dialplan;
+pub mod media;
+pub mod metrics;
 pub mod say;
+pub mod sip;
 pub mod store;

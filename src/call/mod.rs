@@ -1,0 +1,13 @@
+//! Calls: one driver task per call, its RTP socket, and the API the flows drive calls with.
+
+pub mod api;
+pub mod collect;
+pub mod digits;
+pub(crate) mod driver;
+pub mod media;
+
+pub use api::{
+    Call, CallError, CallFlow, CallInfo, FlowSelector, Played, RecordSpec, Recording, SingleFlow,
+};
+pub use collect::{CollectSpec, Collected};
+pub use digits::{Digit, Digits};

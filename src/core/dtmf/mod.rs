@@ -1,0 +1,19 @@
+//! DTMF in, each key press exactly once, from three sources: RFC 4733 telephone-events
+//! ([`rfc4733`]), SIP INFO bodies ([`sip_info`]) and in-band tones in G.711 audio
+//! ([`inband`]); [`merge`] makes a press sent by two sources count once.
+
+pub mod inband;
+pub mod merge;
+pub mod rfc4733;
+pub mod sip_info;
+
+/// Where a digit came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DtmfSource {
+    /// An RFC 4733 telephone-event in the RTP stream.
+    Rfc4733,
+    /// A SIP INFO request (`application/dtmf-relay` or `application/dtmf`).
+    SipInfo,
+    /// Dual tones detected in the received audio.
+    InBand,
+}

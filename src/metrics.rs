@@ -1,0 +1,174 @@
+//! Counters of the voice line, rendered in the Prometheus text format for `/metrics`.
+//!
+//! The counters are atomics (prometheus-client): bumping one on the RTP path costs no lock
+//! and no allocation. The web module mounts [`Metrics::render`] at `/metrics`; `ivr serve`
+//! can also serve it on a small listener of its own ([`serve_metrics`]).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// The engine's counters. Clone the `Arc` and bump from anywhere.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// INVITEs that created a call (answered or not).
+    pub calls: Counter,
+    /// Calls in progress.
+    pub calls_active: Gauge,
+    /// INVITEs refused: line full or shutting down (503), no common codec (488), bad SDP (400).
+    pub calls_rejected: Counter,
+    /// DTMF digits received (each counted once whatever its source).
+    pub digits: Counter,
+    /// RTP packets sent.
+    pub rtp_packets_sent: Counter,
+    /// RTP packets received.
+    pub rtp_packets_received: Counter,
+    /// Pacer ticks that fired late (a packet sent after its due time by more than a tick).
+    pub rtp_late_ticks: Counter,
+    /// Calls we hung up because no RTP came for the configured time.
+    pub media_timeouts: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("ivr");
+        let calls = Counter::default();
+        let calls_active = Gauge::default();
+        let calls_rejected = Counter::default();
+        let digits = Counter::default();
+        let rtp_packets_sent = Counter::default();
+        let rtp_packets_received = Counter::default();
+        let rtp_late_ticks = Counter::default();
+        let media_timeouts = Counter::default();
+        registry.register("calls", "Calls received", calls.clone());
+        registry.register("calls_active", "Calls in progress", calls_active.clone());
+        registry.register(
+            "calls_rejected",
+            "Calls refused (503 full or shutting down, 488 no common codec, 400 bad SDP)",
+            calls_rejected.clone(),
+        );
+        registry.register("dtmf_digits", "DTMF digits received", digits.clone());
+        registry.register(
+            "rtp_packets_sent",
+            "RTP packets sent",
+            rtp_packets_sent.clone(),
+        );
+        registry.register(
+            "rtp_packets_received",
+            "RTP packets received",
+            rtp_packets_received.clone(),
+        );
+        registry.register(
+            "rtp_late_ticks",
+            "RTP pacer ticks that fired late",
+            rtp_late_ticks.clone(),
+        );
+        registry.register(
+            "media_timeouts",
+            "Calls ended because no RTP came in time",
+            media_timeouts.clone(),
+        );
+        Self {
+            registry,
+            calls,
+            calls_active,
+            calls_rejected,
+            digits,
+            rtp_packets_sent,
+            rtp_packets_received,
+            rtp_late_ticks,
+            media_timeouts,
+        }
+    }
+}
+
+impl Metrics {
+    /// A fresh set of counters, shared.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// The counters in the Prometheus text exposition format (OpenMetrics flavour).
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(2048);
+        // Encoding into a String cannot fail.
+        encode(&mut out, &self.registry).expect("encoding metrics into a string");
+        out
+    }
+}
+
+/// Serves `GET /metrics` on `addr` until `cancel` fires; returns the bound address.
+///
+/// A deliberately tiny HTTP/1.0 responder for when the web module is not running; the web
+/// module mounts [`Metrics::render`] on its own router instead.
+pub async fn serve_metrics(
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    cancel: CancellationToken,
+) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = tokio::select! {
+                _ = cancel.cancelled() => return,
+                accepted = listener.accept() => match accepted {
+                    Ok(s) => s,
+                    Err(e) => { tracing::warn!(error = %e, "metrics accept failed"); continue; }
+                },
+            };
+            let metrics = metrics.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                let n = stream.read(&mut buf).await.unwrap_or(0);
+                let request = &buf[..n];
+                let (status, body) = if request.starts_with(b"GET /metrics ") {
+                    ("200 OK", metrics.render())
+                } else {
+                    ("404 Not Found", String::from("not found\n"))
+                };
+                let head = format!(
+                    "HTTP/1.0 {status}\r\nContent-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                if let Err(e) = async {
+                    stream.write_all(head.as_bytes()).await?;
+                    stream.write_all(body.as_bytes()).await?;
+                    stream.shutdown().await
+                }
+                .await
+                {
+                    tracing::debug!(error = %e, "metrics response not sent");
+                }
+            });
+        }
+    });
+    Ok(local)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_in_text_format() {
+        let m = Metrics::new();
+        m.calls.inc();
+        m.calls_active.inc();
+        m.rtp_packets_sent.inc_by(50);
+        let text = m.render();
+        assert!(text.contains("ivr_calls_total 1"), "{text}");
+        assert!(text.contains("ivr_calls_active 1"), "{text}");
+        assert!(text.contains("ivr_rtp_packets_sent_total 50"), "{text}");
+        assert!(text.contains("# TYPE ivr_dtmf_digits counter"), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+}

@@ -1,0 +1,108 @@
+//! The `[sip]` section of `ivr.toml`: where the voice line listens and how it treats calls.
+
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Settings of the SIP/RTP engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SipConfig {
+    /// Address SIP listens on, for both UDP and TCP (port 0 picks a free port, as tests do).
+    pub listen: SocketAddr,
+    /// Address written in `c=`/`o=` of our SDP and in our Contact, for a server behind NAT.
+    /// When unset, the listen address is used (or 127.0.0.1 when listening on 0.0.0.0).
+    pub advertised_address: Option<IpAddr>,
+    /// First UDP port of the range used for RTP (one port per call; RTCP is not used).
+    pub rtp_port_min: u16,
+    /// Last UDP port of the RTP range (inclusive).
+    pub rtp_port_max: u16,
+    /// Calls carried at once; a new INVITE beyond this gets 503 with Retry-After.
+    pub max_calls: usize,
+    /// Seconds a caller is told to wait (Retry-After) when the line is full or shutting down.
+    pub retry_after_secs: u32,
+    /// Seconds without any RTP from the caller after which we hang up (0 disables).
+    pub media_timeout_secs: u64,
+    /// Longest call in seconds; past it we hang up (0 disables).
+    pub max_call_secs: u64,
+    /// On shutdown, seconds the current calls may go on before we hang them up.
+    pub shutdown_grace_secs: u64,
+    /// Milliseconds of ringing (180) before we answer; 0 answers at once.
+    pub ring_ms: u64,
+    /// Optional registration to an upstream SIP trunk, so a carrier can deliver calls here.
+    pub trunk: Option<TrunkConfig>,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 5060)),
+            advertised_address: None,
+            rtp_port_min: 10_000,
+            rtp_port_max: 20_000,
+            max_calls: 2_000,
+            retry_after_secs: 5,
+            media_timeout_secs: 30,
+            max_call_secs: 1_800,
+            shutdown_grace_secs: 60,
+            ring_ms: 0,
+            trunk: None,
+        }
+    }
+}
+
+impl SipConfig {
+    /// The RTP port range as a range.
+    pub fn rtp_ports(&self) -> RangeInclusive<u16> {
+        self.rtp_port_min..=self.rtp_port_max
+    }
+
+    /// The media inactivity timeout, if enabled.
+    pub fn media_timeout(&self) -> Option<Duration> {
+        (self.media_timeout_secs > 0).then(|| Duration::from_secs(self.media_timeout_secs))
+    }
+
+    /// The maximum call length, if enabled.
+    pub fn max_call_length(&self) -> Option<Duration> {
+        (self.max_call_secs > 0).then(|| Duration::from_secs(self.max_call_secs))
+    }
+
+    /// The address put in our SDP and Contact.
+    pub fn public_ip(&self) -> IpAddr {
+        match self.advertised_address {
+            Some(ip) => ip,
+            None if self.listen.ip().is_unspecified() => IpAddr::from([127, 0, 0, 1]),
+            None => self.listen.ip(),
+        }
+    }
+}
+
+/// Registration to an upstream SIP trunk (RFC 3261 §10) with digest authentication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrunkConfig {
+    /// Registrar address, `host:port` (an IP address; no DNS lookup is made).
+    pub registrar: SocketAddr,
+    /// SIP domain of the account (used in the request URI and To/From); defaults to the registrar.
+    pub domain: Option<String>,
+    /// Account user name.
+    pub user: String,
+    /// Account password (never logged).
+    pub password: String,
+    /// Registration lifetime asked for, in seconds; refreshed before it ends.
+    pub expires_secs: u32,
+}
+
+impl Default for TrunkConfig {
+    fn default() -> Self {
+        Self {
+            registrar: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            domain: None,
+            user: String::new(),
+            password: String::new(),
+            expires_secs: 3_600,
+        }
+    }
+}

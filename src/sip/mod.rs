@@ -1,0 +1,43 @@
+//! SIP signalling: rsipstack wiring (UDP and TCP), SDP offer/answer, trunk registration.
+
+pub mod config;
+pub mod register;
+pub mod sdp;
+pub mod server;
+
+use std::net::SocketAddr;
+
+use thiserror::Error;
+
+pub use config::{SipConfig, TrunkConfig};
+pub use server::SipServer;
+
+/// The methods we accept, for Allow headers (RFC 3261 §20.5).
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE";
+
+fn allowed_methods() -> Vec<rsipstack::sip::Method> {
+    use rsipstack::sip::Method;
+    vec![
+        Method::Invite,
+        Method::Ack,
+        Method::Cancel,
+        Method::Bye,
+        Method::Options,
+        Method::Info,
+        Method::Update,
+    ]
+}
+
+/// Errors of the SIP layer.
+#[derive(Debug, Error)]
+pub enum SipError {
+    /// A socket could not be bound.
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, String),
+    /// The SIP stack refused to start or failed.
+    #[error("SIP stack error: {0}")]
+    Stack(String),
+    /// Registration to the trunk failed.
+    #[error("registration failed: {0}")]
+    Register(String),
+}

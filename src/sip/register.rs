@@ -1,0 +1,1 @@
+//! Trunk registration (placeholder, filled below).

@@ -1,0 +1,479 @@
+//! SDP offer/answer (RFC 3264) over the `sdp-types` parser and writer.
+//!
+//! We carry one audio stream: PCMU, PCMA or Opus, plus RFC 4733 telephone-events at the
+//! payload type and clock rate the caller offers. The answer lists the codecs we share in the
+//! caller's order of preference (RFC 3264 §6.1) and we send with the first of them.
+
+use std::net::{IpAddr, SocketAddr};
+
+use sdp_types::{Attribute, Connection, Direction, Media, Origin, Session};
+
+use crate::core::PayloadType;
+use crate::media::{Codec, Ptime};
+
+pub use sdp_types::Direction as MediaDirection;
+use thiserror::Error;
+
+/// The payload type we use for a codec when we make the offer (late offer).
+fn our_payload_type(codec: Codec) -> PayloadType {
+    codec
+        .static_payload_type()
+        .unwrap_or(PayloadType::new(111).expect("111 is a valid dynamic payload type"))
+}
+
+/// Our codecs in our own order of preference, used when we make the offer.
+const OUR_CODECS: [Codec; 3] = [Codec::Pcmu, Codec::Pcma, Codec::Opus];
+
+/// Telephone-event (RFC 4733) as negotiated: its payload type and clock rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TelephoneEvent {
+    /// The dynamic payload type the caller chose.
+    pub payload_type: PayloadType,
+    /// 8000 or 48000, matching the audio clock.
+    pub clock_rate: u32,
+}
+
+/// What offer/answer settled for the call's audio stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negotiated {
+    /// The codec we send with (the caller's preferred one among ours).
+    pub codec: Codec,
+    /// Its payload type, as the caller numbered it.
+    pub payload_type: PayloadType,
+    /// Every codec we share, in the caller's order (the caller may send any of them).
+    pub codecs: Vec<(Codec, PayloadType)>,
+    /// Telephone-events, when the caller offered them.
+    pub telephone_event: Option<TelephoneEvent>,
+    /// Packet duration (the caller's `a=ptime` when our codec can carry it, else 20 ms).
+    pub ptime: Ptime,
+    /// Where the caller said to send RTP (until symmetric RTP latches on its source).
+    pub remote: SocketAddr,
+    /// Our direction, from our point of view: whether we send and/or receive.
+    pub direction: Direction,
+}
+
+impl Negotiated {
+    /// Whether we should be sending audio (not on hold, not inactive, address not 0.0.0.0).
+    pub fn sending(&self) -> bool {
+        self.direction.has_send() && !self.remote.ip().is_unspecified() && self.remote.port() != 0
+    }
+}
+
+/// Errors of SDP handling; each maps to a SIP response.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum SdpError {
+    /// The body is not a valid SDP (answered with 400).
+    #[error("malformed SDP: {0}")]
+    Malformed(String),
+    /// No usable audio stream, or no codec in common (answered with 488, RFC 3261 §21.4.26).
+    #[error("no acceptable audio codec")]
+    NotAcceptable,
+}
+
+/// Our side of the session: the address and port we receive RTP on, and the `o=` line state.
+#[derive(Debug, Clone)]
+pub struct LocalSession {
+    /// Address written in `o=` and `c=` (the advertised address behind NAT).
+    pub ip: IpAddr,
+    /// Our RTP port.
+    pub rtp_port: u16,
+    /// `o=` session id, fixed for the call.
+    pub session_id: u64,
+    /// `o=` version, incremented each time our description changes (RFC 3264 §8).
+    pub version: u64,
+}
+
+/// The caller's description of its audio stream, as parsed.
+#[derive(Debug, Clone)]
+pub struct RemoteAudio {
+    session: Session,
+    audio_index: usize,
+}
+
+/// Parses an offer (or an answer to our late offer) and finds its first usable audio stream.
+pub fn parse(body: &[u8]) -> Result<RemoteAudio, SdpError> {
+    let session = Session::parse(body).map_err(|e| SdpError::Malformed(e.to_string()))?;
+    let audio_index = session
+        .medias
+        .iter()
+        .position(|m| {
+            m.media.eq_ignore_ascii_case("audio")
+                && m.port != 0
+                && m.proto.eq_ignore_ascii_case("RTP/AVP")
+        })
+        .ok_or(SdpError::NotAcceptable)?;
+    Ok(RemoteAudio {
+        session,
+        audio_index,
+    })
+}
+
+/// One format of the offered audio stream.
+struct Format {
+    pt: PayloadType,
+    name: String,
+    clock_rate: u32,
+}
+
+impl RemoteAudio {
+    fn media(&self) -> &Media {
+        &self.session.medias[self.audio_index]
+    }
+
+    fn formats(&self) -> Vec<Format> {
+        let media = self.media();
+        let maps: Vec<sdp_types::RtpMap> = media
+            .attributes_typed::<sdp_types::RtpMap>()
+            .filter_map(Result::ok)
+            .collect();
+        media
+            .fmt
+            .split_ascii_whitespace()
+            .filter_map(|f| f.parse::<u8>().ok())
+            .filter_map(|pt| {
+                if let Some(map) = maps.iter().find(|m| m.payload_type == pt) {
+                    return Some(Format {
+                        pt: PayloadType::new(pt)?,
+                        name: map.encoding_name.clone(),
+                        clock_rate: map.clock_rate,
+                    });
+                }
+                // Static payload types need no rtpmap (RFC 3551 §6).
+                let (name, clock_rate) = match pt {
+                    0 => ("PCMU", 8_000),
+                    8 => ("PCMA", 8_000),
+                    _ => return None,
+                };
+                Some(Format {
+                    pt: PayloadType::new(pt)?,
+                    name: name.to_owned(),
+                    clock_rate,
+                })
+            })
+            .collect()
+    }
+
+    fn remote_addr(&self) -> Result<SocketAddr, SdpError> {
+        let media = self.media();
+        let conn = media
+            .connections
+            .first()
+            .or(self.session.connection.as_ref())
+            .ok_or_else(|| SdpError::Malformed("no c= line".into()))?;
+        let ip = conn
+            .try_address()
+            .map_err(|e| SdpError::Malformed(e.to_string()))?
+            .ip;
+        Ok(SocketAddr::new(ip, media.port))
+    }
+
+    fn direction(&self) -> Direction {
+        let from = |attrs: &[Attribute]| {
+            attrs
+                .iter()
+                .find_map(|a| a.attribute.parse::<Direction>().ok())
+        };
+        from(&self.media().attributes)
+            .or_else(|| from(&self.session.attributes))
+            .unwrap_or_default()
+    }
+
+    fn ptime(&self) -> Option<u32> {
+        self.media()
+            .get_first_attribute_value("ptime")
+            .flatten()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+    }
+
+    /// Negotiates the caller's offer against our codecs (RFC 3264 §6).
+    pub fn negotiate(&self) -> Result<Negotiated, SdpError> {
+        let formats = self.formats();
+        let codecs: Vec<(Codec, PayloadType)> = formats
+            .iter()
+            .filter_map(|f| Codec::from_rtpmap(&f.name, f.clock_rate).map(|c| (c, f.pt)))
+            .collect();
+        let &(codec, payload_type) = codecs.first().ok_or(SdpError::NotAcceptable)?;
+        let events: Vec<TelephoneEvent> = formats
+            .iter()
+            .filter(|f| f.name.eq_ignore_ascii_case("telephone-event"))
+            .filter(|f| matches!(f.clock_rate, 8_000 | 48_000))
+            .map(|f| TelephoneEvent {
+                payload_type: f.pt,
+                clock_rate: f.clock_rate,
+            })
+            .collect();
+        // RFC 4733 §2.1: events use the clock of the audio they accompany when possible.
+        let telephone_event = events
+            .iter()
+            .find(|e| e.clock_rate == codec.clock_rate().0)
+            .or(events.first())
+            .copied();
+        let ptime = self
+            .ptime()
+            .map_or(Ptime::DEFAULT, |ms| Ptime::negotiate(ms, codec));
+        Ok(Negotiated {
+            codec,
+            payload_type,
+            codecs,
+            telephone_event,
+            ptime,
+            remote: self.remote_addr()?,
+            direction: self.direction().reverse(),
+        })
+    }
+
+    /// Writes our answer: the same m= lines as the offer, the others refused with port 0.
+    pub fn answer(&self, local: &LocalSession, neg: &Negotiated) -> Vec<u8> {
+        let mut session = base_session(local);
+        for (i, offered) in self.session.medias.iter().enumerate() {
+            if i == self.audio_index {
+                session.medias.push(audio_media(
+                    local.rtp_port,
+                    &neg.codecs,
+                    neg.telephone_event,
+                    Some(neg.ptime.as_millis()),
+                    neg.direction,
+                ));
+            } else {
+                // RFC 3264 §6: a refused stream keeps its place with port 0.
+                session.medias.push(Media::new(
+                    offered.media.parse().unwrap_or(sdp_types::MediaType::Audio),
+                    0,
+                    offered
+                        .proto
+                        .parse()
+                        .unwrap_or(sdp_types::TransportProto::RtpAvp),
+                    offered.fmt.clone(),
+                ));
+            }
+        }
+        write(&session)
+    }
+}
+
+/// Writes our offer, for an INVITE that came without one (late offer, RFC 3261 §13.2.1).
+pub fn offer(local: &LocalSession) -> Vec<u8> {
+    let mut session = base_session(local);
+    let codecs: Vec<(Codec, PayloadType)> = OUR_CODECS
+        .iter()
+        .map(|&c| (c, our_payload_type(c)))
+        .collect();
+    session.medias.push(audio_media(
+        local.rtp_port,
+        &codecs,
+        Some(TelephoneEvent {
+            payload_type: PayloadType::new(101).expect("valid payload type"),
+            clock_rate: 8_000,
+        }),
+        Some(20),
+        Direction::SendRecv,
+    ));
+    write(&session)
+}
+
+fn base_session(local: &LocalSession) -> Session {
+    let mut origin = Origin::with_ip_addr(local.session_id, local.version, local.ip);
+    origin.set_username("ivr");
+    let mut session = Session::new(origin, "ivr");
+    session.connection = Some(Connection::from_ip_addr(local.ip));
+    session.times.push(sdp_types::Time::new(0, 0));
+    session
+}
+
+fn audio_media(
+    port: u16,
+    codecs: &[(Codec, PayloadType)],
+    event: Option<TelephoneEvent>,
+    ptime: Option<u32>,
+    direction: Direction,
+) -> Media {
+    let mut fmt: Vec<String> = codecs.iter().map(|(_, pt)| pt.get().to_string()).collect();
+    if let Some(ev) = event {
+        fmt.push(ev.payload_type.get().to_string());
+    }
+    let mut media = Media::new(
+        sdp_types::MediaType::Audio,
+        port,
+        sdp_types::TransportProto::RtpAvp,
+        fmt.join(" "),
+    );
+    for (codec, pt) in codecs {
+        let value = match codec {
+            Codec::Opus => format!("{} opus/48000/2", pt.get()),
+            c => format!("{} {}/{}", pt.get(), c.encoding_name(), c.clock_rate().0),
+        };
+        media.add_attribute_with_value("rtpmap", value);
+    }
+    if let Some(ev) = event {
+        let pt = ev.payload_type.get();
+        media.add_attribute_with_value("rtpmap", format!("{pt} telephone-event/{}", ev.clock_rate));
+        media.add_attribute_with_value("fmtp", format!("{pt} 0-16"));
+    }
+    if let Some(p) = ptime {
+        media.add_attribute_with_value("ptime", p);
+    }
+    media.add_attribute(Attribute::new(direction.as_str()));
+    media
+}
+
+fn write(session: &Session) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    // Writing into a Vec cannot fail.
+    session.write(&mut out).expect("writing SDP into memory");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offer_with(m: &str, attrs: &str) -> String {
+        format!(
+            "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n{m}\r\n{attrs}"
+        )
+    }
+
+    #[test]
+    fn answers_in_callers_order_with_its_event_type_and_ptime() {
+        let sdp = offer_with(
+            "m=audio 4000 RTP/AVP 8 0 96 9",
+            "a=rtpmap:96 telephone-event/8000\r\na=fmtp:96 0-15\r\na=ptime:30\r\n",
+        );
+        let remote = parse(sdp.as_bytes()).unwrap();
+        let neg = remote.negotiate().unwrap();
+        assert_eq!(neg.codec, Codec::Pcma);
+        assert_eq!(neg.payload_type, PayloadType::new(8).unwrap());
+        assert_eq!(
+            neg.codecs,
+            vec![
+                (Codec::Pcma, PayloadType::new(8).unwrap()),
+                (Codec::Pcmu, PayloadType::new(0).unwrap())
+            ]
+        );
+        assert_eq!(
+            neg.telephone_event,
+            Some(TelephoneEvent {
+                payload_type: PayloadType::new(96).unwrap(),
+                clock_rate: 8000
+            })
+        );
+        assert_eq!(neg.ptime, Ptime::from_millis(30).unwrap());
+        assert_eq!(neg.remote, "192.0.2.1:4000".parse().unwrap());
+        assert_eq!(neg.direction, Direction::SendRecv);
+        let local = LocalSession {
+            ip: [198, 51, 100, 7].into(),
+            rtp_port: 12000,
+            session_id: 42,
+            version: 1,
+        };
+        let answer = String::from_utf8(remote.answer(&local, &neg)).unwrap();
+        assert!(
+            answer.contains("m=audio 12000 RTP/AVP 8 0 96\r\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("c=IN IP4 198.51.100.7\r\n"), "{answer}");
+        assert!(
+            answer.contains("a=rtpmap:96 telephone-event/8000\r\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("a=ptime:30\r\n"), "{answer}");
+        assert!(answer.contains("a=sendrecv\r\n"), "{answer}");
+        // The answer parses back and negotiates the same codec.
+        let back = parse(answer.as_bytes()).unwrap().negotiate().unwrap();
+        assert_eq!(back.codec, Codec::Pcma);
+    }
+
+    #[test]
+    fn opus_prefers_telephone_event_at_48k() {
+        let sdp = offer_with(
+            "m=audio 4000 RTP/AVP 111 101 102",
+            "a=rtpmap:111 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\na=rtpmap:102 telephone-event/48000\r\n",
+        );
+        let neg = parse(sdp.as_bytes()).unwrap().negotiate().unwrap();
+        assert_eq!(neg.codec, Codec::Opus);
+        assert_eq!(neg.payload_type, PayloadType::new(111).unwrap());
+        assert_eq!(
+            neg.telephone_event,
+            Some(TelephoneEvent {
+                payload_type: PayloadType::new(102).unwrap(),
+                clock_rate: 48000
+            })
+        );
+        assert_eq!(neg.ptime, Ptime::DEFAULT);
+    }
+
+    #[test]
+    fn no_common_codec_is_not_acceptable() {
+        let sdp = offer_with("m=audio 4000 RTP/AVP 9 18", "a=rtpmap:18 G729/8000\r\n");
+        assert_eq!(
+            parse(sdp.as_bytes()).unwrap().negotiate(),
+            Err(SdpError::NotAcceptable)
+        );
+        let video = offer_with("m=video 4000 RTP/AVP 96", "a=rtpmap:96 H264/90000\r\n");
+        assert_eq!(
+            parse(video.as_bytes()).unwrap_err(),
+            SdpError::NotAcceptable
+        );
+        assert!(matches!(parse(b"garbage"), Err(SdpError::Malformed(_))));
+    }
+
+    #[test]
+    fn hold_and_resume_directions() {
+        for (attr, ours, sending) in [
+            ("a=sendonly\r\n", Direction::RecvOnly, false),
+            ("a=inactive\r\n", Direction::Inactive, false),
+            ("a=recvonly\r\n", Direction::SendOnly, true),
+            ("", Direction::SendRecv, true),
+        ] {
+            let sdp = offer_with("m=audio 4000 RTP/AVP 0", attr);
+            let neg = parse(sdp.as_bytes()).unwrap().negotiate().unwrap();
+            assert_eq!(neg.direction, ours, "{attr}");
+            assert_eq!(neg.sending(), sending, "{attr}");
+        }
+        // RFC 2543 hold: c=0.0.0.0.
+        let sdp = "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+        assert!(
+            !parse(sdp.as_bytes())
+                .unwrap()
+                .negotiate()
+                .unwrap()
+                .sending()
+        );
+    }
+
+    #[test]
+    fn refused_streams_keep_their_place() {
+        let sdp = offer_with("m=video 5000 RTP/AVP 96\r\nm=audio 4000 RTP/AVP 0", "");
+        let remote = parse(sdp.as_bytes()).unwrap();
+        let neg = remote.negotiate().unwrap();
+        let local = LocalSession {
+            ip: [127, 0, 0, 1].into(),
+            rtp_port: 10002,
+            session_id: 1,
+            version: 3,
+        };
+        let answer = String::from_utf8(remote.answer(&local, &neg)).unwrap();
+        let v = answer.find("m=video 0 RTP/AVP 96").expect(&answer);
+        let a = answer.find("m=audio 10002 RTP/AVP 0").expect(&answer);
+        assert!(v < a);
+        assert!(answer.contains("o=ivr 1 3 IN IP4 127.0.0.1"), "{answer}");
+    }
+
+    #[test]
+    fn our_offer_negotiates_back() {
+        let local = LocalSession {
+            ip: [127, 0, 0, 1].into(),
+            rtp_port: 10000,
+            session_id: 1,
+            version: 1,
+        };
+        let sdp = offer(&local);
+        let neg = parse(&sdp).unwrap().negotiate().unwrap();
+        assert_eq!(neg.codec, Codec::Pcmu);
+        assert_eq!(neg.codecs.len(), 3);
+        assert_eq!(
+            neg.telephone_event.unwrap().payload_type,
+            PayloadType::new(101).unwrap()
+        );
+    }
+}

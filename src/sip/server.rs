@@ -1,0 +1,444 @@
+//! The SIP server: rsipstack transport, transaction and dialog layers wired for an IVR (UAS).
+//!
+//! One task reads new transactions and dialog state changes (both channels are cancel-safe)
+//! and routes them: a new INVITE becomes a call driver task, in-dialog requests go to their
+//! dialog's `handle()`, and dialog states go to the call's driver.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use rsipstack::EndpointBuilder;
+use rsipstack::dialog::DialogId;
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, DialogStateSender};
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
+use rsipstack::sip::{Header, Method, Param, StatusCode, Transport};
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transport::tcp_listener::TcpListenerConnection;
+use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::{SipConnection, TransportLayer};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::SipError;
+use super::config::SipConfig;
+use super::sdp::{self, SdpError};
+use crate::call::api::FlowSelector;
+use crate::call::driver::{self, CallSetup, DialogEvent, Shared};
+use crate::metrics::Metrics;
+
+/// A running SIP server. Dropping it does not stop it: call [`SipServer::shutdown`].
+pub struct SipServer {
+    udp_addr: SocketAddr,
+    tcp_addr: SocketAddr,
+    shared: Arc<Shared>,
+    active: watch::Receiver<usize>,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl SipServer {
+    /// Binds UDP and TCP on `config.listen` and starts answering calls with the flows
+    /// `flows` selects by dialled number.
+    pub async fn start(
+        config: SipConfig,
+        flows: Arc<dyn FlowSelector>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, SipError> {
+        let stop = CancellationToken::new();
+        let transport = TransportLayer::new(stop.child_token());
+        let external_ip = config.advertised_address;
+        let udp = UdpConnection::create_connection(
+            config.listen,
+            external_ip.map(|ip| SocketAddr::new(ip, config.listen.port())),
+            Some(stop.child_token()),
+        )
+        .await
+        .map_err(|e| SipError::Bind(config.listen, e.to_string()))?;
+        let udp_addr = udp
+            .get_addr()
+            .get_socketaddr()
+            .map_err(|e| SipError::Bind(config.listen, e.to_string()))?;
+        // TCP on the same port as UDP (port 0 in tests: the port UDP got).
+        let tcp_addr = SocketAddr::new(config.listen.ip(), udp_addr.port());
+        let tcp = TcpListenerConnection::new(
+            tcp_addr,
+            external_ip.map(|ip| SocketAddr::new(ip, udp_addr.port())),
+        )
+        .await
+        .map_err(|e| SipError::Bind(tcp_addr, e.to_string()))?;
+        transport.add_transport(udp.into());
+        transport.add_transport(SipConnection::TcpListener(tcp));
+        let endpoint = EndpointBuilder::new()
+            .with_user_agent(concat!("ivr/", env!("CARGO_PKG_VERSION")))
+            .with_cancel_token(stop.child_token())
+            .with_transport_layer(transport)
+            .with_allows(super::allowed_methods())
+            .build();
+        let incoming = endpoint
+            .incoming_transactions()
+            .map_err(|e| SipError::Stack(e.to_string()))?;
+        let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let (state_tx, state_rx) = dialogs.new_dialog_state_channel();
+        let endpoint_inner = endpoint.inner.clone();
+        tokio::spawn(async move {
+            if let Err(e) = endpoint_inner.serve().await {
+                warn!(error = %e, "SIP endpoint stopped");
+            }
+        });
+        // The TCP listener binds when the endpoint serves it; give the scheduler a turn.
+        tokio::task::yield_now().await;
+        let shared = Arc::new(Shared {
+            config,
+            metrics,
+            drain: CancellationToken::new(),
+        });
+        let (active_tx, active) = watch::channel(0usize);
+        let router = Router {
+            dialogs,
+            state_tx,
+            calls: HashMap::new(),
+            flows,
+            shared: shared.clone(),
+            active: active_tx,
+            next_rtp_port: Arc::new(AtomicU16::new(0)),
+            spawned: Arc::new(AtomicUsize::new(0)),
+        };
+        let task = tokio::spawn(router.run(incoming, state_rx, stop.clone()));
+        info!(%udp_addr, %tcp_addr, "SIP server listening");
+        Ok(Self {
+            udp_addr,
+            tcp_addr,
+            shared,
+            active,
+            stop,
+            task,
+        })
+    }
+
+    /// The UDP address SIP listens on.
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.udp_addr
+    }
+
+    /// The TCP address SIP listens on (same port as UDP).
+    pub fn tcp_addr(&self) -> SocketAddr {
+        self.tcp_addr
+    }
+
+    /// Calls in progress.
+    pub fn active_calls(&self) -> usize {
+        *self.active.borrow()
+    }
+
+    /// A receiver of the number of calls in progress (for tests and the web status page).
+    pub fn watch_active_calls(&self) -> watch::Receiver<usize> {
+        self.active.clone()
+    }
+
+    /// Graceful shutdown: new calls get 503, current ones may go on for the grace period,
+    /// then they are hung up (BYE); returns once every call has ended and SIP is closed.
+    pub async fn shutdown(mut self) {
+        self.shared.drain.cancel();
+        info!("draining calls");
+        // Each driver hangs up at the end of the grace period; wait for the last one.
+        let grace = Duration::from_secs(self.shared.config.shutdown_grace_secs + 10);
+        let wait = self.active.wait_for(|n| *n == 0);
+        if tokio::time::timeout(grace, wait).await.is_err() {
+            warn!("calls still up after the grace period");
+        }
+        self.stop.cancel();
+        (&mut self.task).await.ok();
+    }
+}
+
+/// The routing task's state (owned by one task: no locks).
+struct Router {
+    dialogs: Arc<DialogLayer>,
+    state_tx: DialogStateSender,
+    calls: HashMap<DialogId, mpsc::UnboundedSender<DialogEvent>>,
+    flows: Arc<dyn FlowSelector>,
+    shared: Arc<Shared>,
+    active: watch::Sender<usize>,
+    next_rtp_port: Arc<AtomicU16>,
+    spawned: Arc<AtomicUsize>,
+}
+
+impl Router {
+    async fn run(
+        mut self,
+        mut incoming: rsipstack::transaction::TransactionReceiver,
+        mut states: DialogStateReceiver,
+        stop: CancellationToken,
+    ) {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                tx = incoming.recv() => match tx {
+                    Some(tx) => self.on_transaction(tx),
+                    None => break,
+                },
+                st = states.recv() => match st {
+                    Some(st) => self.on_state(st),
+                    None => break,
+                },
+            }
+        }
+        debug!("SIP router stopped");
+    }
+
+    fn on_transaction(&mut self, mut tx: Transaction) {
+        let has_to_tag = tx
+            .original
+            .to_header()
+            .ok()
+            .and_then(|t| t.tag().ok().flatten())
+            .is_some();
+        if has_to_tag {
+            // In-dialog request: the dialog answers it (and tells the driver through states).
+            match self.dialogs.match_dialog(&tx) {
+                Some(mut dialog) => {
+                    tokio::spawn(async move {
+                        if let Err(e) = dialog.handle(&mut tx).await {
+                            debug!(error = %e, "in-dialog request failed");
+                        }
+                    });
+                }
+                None if tx.original.method == Method::Ack => {}
+                None => spawn_reply(tx, StatusCode::CallTransactionDoesNotExist, vec![]),
+            }
+            return;
+        }
+        match tx.original.method {
+            Method::Invite => self.on_invite(tx),
+            Method::Options => {
+                // RFC 3261 §11.2: capabilities.
+                let headers = vec![
+                    Header::Allow(super::ALLOW.into()),
+                    Header::Accept("application/sdp".into()),
+                ];
+                spawn_reply(tx, StatusCode::OK, headers);
+            }
+            Method::Ack => {}
+            Method::Bye => spawn_reply(tx, StatusCode::CallTransactionDoesNotExist, vec![]),
+            _ => spawn_reply(
+                tx,
+                StatusCode::MethodNotAllowed,
+                vec![Header::Allow(super::ALLOW.into())],
+            ),
+        }
+    }
+
+    fn on_invite(&mut self, tx: Transaction) {
+        let metrics = &self.shared.metrics;
+        if self.shared.drain.is_cancelled() || self.calls.len() >= self.shared.config.max_calls {
+            metrics.calls_rejected.inc();
+            let retry = Header::RetryAfter(self.shared.config.retry_after_secs.to_string().into());
+            info!("line full or shutting down: 503");
+            spawn_reply(tx, StatusCode::ServiceUnavailable, vec![retry]);
+            return;
+        }
+        let dialled = tx
+            .original
+            .uri
+            .auth
+            .as_ref()
+            .map(|a| a.user.clone())
+            .unwrap_or_default();
+        let Some(flow) = self.flows.select(&dialled) else {
+            metrics.calls_rejected.inc();
+            spawn_reply(tx, StatusCode::NotFound, vec![]);
+            return;
+        };
+        let offer = if tx.original.body.is_empty() {
+            None
+        } else {
+            match sdp::parse(&tx.original.body).and_then(|r| r.negotiate().map(|n| (r, n))) {
+                Ok(o) => Some(o),
+                Err(SdpError::NotAcceptable) => {
+                    metrics.calls_rejected.inc();
+                    info!("no common codec: 488");
+                    spawn_reply(tx, StatusCode::NotAcceptableHere, vec![]);
+                    return;
+                }
+                Err(SdpError::Malformed(e)) => {
+                    metrics.calls_rejected.inc();
+                    debug!(error = %e, "bad SDP: 400");
+                    spawn_reply(tx, StatusCode::BadRequest, vec![]);
+                    return;
+                }
+            }
+        };
+        let caller = tx
+            .original
+            .from_header()
+            .ok()
+            .and_then(|f| f.typed().ok())
+            .and_then(|f| f.uri.auth.map(|a| a.user));
+        let call_id = tx
+            .original
+            .call_id_header()
+            .map(|c| c.value().to_string())
+            .unwrap_or_default();
+        let contact = self.contact_for(&tx);
+        let dialog = match self.dialogs.get_or_create_server_invite(
+            &tx,
+            self.state_tx.clone(),
+            None,
+            Some(contact),
+        ) {
+            Ok(d) => d,
+            Err(e) => {
+                warn!(error = %e, "could not create dialog");
+                spawn_reply(tx, StatusCode::ServerInternalError, vec![]);
+                return;
+            }
+        };
+        metrics.calls.inc();
+        let (events_tx, events) = mpsc::unbounded_channel();
+        self.calls.insert(dialog.id(), events_tx);
+        self.active.send_replace(self.calls.len());
+        // Start handle() before accept(), or no 100 Trying is sent and the ACK is missed.
+        let mut handle_dialog = dialog.clone();
+        let mut tx = tx;
+        tokio::spawn(async move {
+            if let Err(e) = handle_dialog.handle(&mut tx).await {
+                debug!(error = %e, "INVITE transaction ended with an error");
+            }
+        });
+        let shared = self.shared.clone();
+        let ports = self.next_rtp_port.clone();
+        self.spawned.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(async move {
+            let rtp = match bind_rtp(&shared.config, &ports).await {
+                Ok(s) => s,
+                Err(e) => {
+                    warn!(error = %e, "no RTP port free: 503");
+                    shared.metrics.calls_rejected.inc();
+                    dialog
+                        .reject(Some(StatusCode::ServiceUnavailable), None)
+                        .ok();
+                    return;
+                }
+            };
+            driver::run(CallSetup {
+                dialog,
+                events,
+                offer,
+                rtp,
+                flow,
+                call_id,
+                dialled,
+                caller,
+                shared,
+            })
+            .await;
+        });
+    }
+
+    /// Our Contact: the advertised address and our port, over the transport the call came on.
+    fn contact_for(&self, tx: &Transaction) -> rsipstack::sip::Uri {
+        let mut uri = self
+            .dialogs
+            .build_local_contact(None, None)
+            .unwrap_or_default();
+        if let Some(ip) = self.shared.config.advertised_address {
+            uri.host_with_port.host = ip.into();
+        }
+        if let Some(conn) = &tx.connection
+            && matches!(conn.transport(), Transport::Tcp)
+        {
+            uri.params.push(Param::Transport(Transport::Tcp));
+        }
+        uri
+    }
+
+    fn on_state(&mut self, state: DialogState) {
+        let (id, event) = match state {
+            DialogState::Confirmed(id, _) => (id, DialogEvent::Confirmed),
+            DialogState::Updated(id, req, h) => (id, DialogEvent::Updated(req, h)),
+            DialogState::Info(id, req, h) => (id, DialogEvent::Info(req, h)),
+            DialogState::Options(id, _, h) => (id, DialogEvent::Options(h)),
+            DialogState::Refer(id, _, h)
+            | DialogState::Message(id, _, h)
+            | DialogState::Notify(id, _, h)
+            | DialogState::Publish(id, _, h) => (id, DialogEvent::Unsupported(h)),
+            DialogState::Terminated(id, reason) => {
+                // Forget the dialog, or dialogs pile up in the layer.
+                self.dialogs.remove_dialog(&id);
+                if let Some(tx) = self.calls.remove(&id) {
+                    tx.send(DialogEvent::Terminated(reason)).ok();
+                }
+                self.active.send_replace(self.calls.len());
+                return;
+            }
+            _ => return,
+        };
+        match self.calls.get(&id) {
+            Some(tx) => {
+                if let Err(mpsc::error::SendError(ev)) = tx.send(event) {
+                    // The driver is gone: answer so the stack does not wait 32 s.
+                    answer_orphan(ev);
+                }
+            }
+            None => answer_orphan(event),
+        }
+    }
+}
+
+/// Answers a request whose call has no driver any more.
+fn answer_orphan(ev: DialogEvent) {
+    let (h, status) = match ev {
+        DialogEvent::Updated(_, h) | DialogEvent::Info(_, h) | DialogEvent::Options(h) => {
+            (h, StatusCode::CallTransactionDoesNotExist)
+        }
+        DialogEvent::Unsupported(h) => (h, StatusCode::MethodNotAllowed),
+        _ => return,
+    };
+    tokio::spawn(async move {
+        h.reply(status).await.ok();
+    });
+}
+
+/// Replies to a transaction from its own task (replies are not cancel-safe) and keeps the
+/// transaction alive until it ends, so that a non-2xx final is retransmitted until ACKed.
+fn spawn_reply(mut tx: Transaction, status: StatusCode, headers: Vec<Header>) {
+    tokio::spawn(async move {
+        if let Err(e) = tx.reply_with(status, headers, None).await {
+            debug!(error = %e, "reply failed");
+            return;
+        }
+        if tx.original.method == Method::Invite {
+            while tx.receive().await.is_some() {}
+        }
+    });
+}
+
+/// Binds the call's RTP socket on the next free even port of the configured range.
+async fn bind_rtp(config: &SipConfig, cursor: &AtomicU16) -> std::io::Result<UdpSocket> {
+    let ip = config.listen.ip();
+    let (min, max) = (config.rtp_port_min & !1, config.rtp_port_max);
+    if min == 0 {
+        return UdpSocket::bind(SocketAddr::new(ip, 0)).await;
+    }
+    let slots = (max.saturating_sub(min) / 2 + 1).max(1);
+    for _ in 0..slots {
+        let slot = cursor.fetch_add(1, Ordering::Relaxed) % slots;
+        let port = min + slot * 2;
+        match UdpSocket::bind(SocketAddr::new(ip, port)).await {
+            Ok(s) => return Ok(s),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        "every RTP port of the range is in use",
+    ))
+}

@@ -1,0 +1,633 @@
+//! A test caller built on rsipstack: places real SIP calls over loopback, sends and receives
+//! RTP, and sends DTMF by RFC 4733 and SIP INFO. Shared by the `sip_*` integration tests.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use ivr::call::{Call, CallFlow, Digit, SingleFlow};
+use ivr::metrics::Metrics;
+use ivr::sip::{SipConfig, SipServer};
+use rsipstack::EndpointBuilder;
+use rsipstack::dialog::DialogId;
+use rsipstack::dialog::dialog::{DialogState, DialogStateSender};
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::dialog::invitation::InviteOption;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::{Header, Response, Transport};
+use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::{SipAddr, TransportLayer};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+/// Guard for every await in the tests: long enough never to fire on a healthy run.
+pub const GUARD: Duration = Duration::from_secs(10);
+
+/// Awaits `fut` with the guard timeout.
+pub async fn guard<T>(what: &str, fut: impl std::future::Future<Output = T>) -> Result<T> {
+    tokio::time::timeout(GUARD, fut)
+        .await
+        .map_err(|_| anyhow!("timed out waiting for {what}"))
+}
+
+/// Test logs: `RUST_LOG=ivr=debug cargo test ...` shows the server's side.
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,rsipstack=error".into()),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
+/// A server config for tests: loopback, free ports.
+pub fn test_config() -> SipConfig {
+    SipConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        rtp_port_min: 0,
+        rtp_port_max: 0,
+        ..SipConfig::default()
+    }
+}
+
+/// Starts a server whose every number runs `flow`.
+pub async fn start_server(
+    config: SipConfig,
+    flow: impl CallFlow,
+) -> Result<(SipServer, Arc<Metrics>)> {
+    init_logs();
+    let metrics = Metrics::new();
+    let flow: Arc<dyn CallFlow> = Arc::new(flow);
+    let server = SipServer::start(config, Arc::new(SingleFlow(flow)), metrics.clone()).await?;
+    Ok((server, metrics))
+}
+
+/// A flow that reports every digit on a channel and hangs up on `*` twice... it never hangs
+/// up by itself: the caller does.
+pub fn digit_reporter() -> (impl CallFlow, mpsc::UnboundedReceiver<Digit>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let flow = move |call: Call| {
+        let tx = tx.clone();
+        async move {
+            while let Ok(Some(d)) = call.next_digit(None).await {
+                if tx.send(d).is_err() {
+                    break;
+                }
+            }
+        }
+    };
+    (flow, rx)
+}
+
+/// A flow that waits until the caller hangs up.
+pub async fn wait_forever(call: Call) {
+    let _ = call.next_digit(None).await;
+    std::future::pending::<()>().await
+}
+
+/// The caller's side: an rsipstack endpoint on loopback.
+pub struct Phone {
+    pub dialogs: Arc<DialogLayer>,
+    state_tx: DialogStateSender,
+    /// Call-IDs whose dialog ended, with the reason.
+    ended: watch::Receiver<Vec<(String, String)>>,
+    pub addr: SocketAddr,
+    cancel: CancellationToken,
+}
+
+impl Drop for Phone {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Audio offer choices for the test caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offer {
+    Pcmu,
+    Pcma,
+    Opus,
+}
+
+impl Phone {
+    pub async fn new() -> Result<Self> {
+        let cancel = CancellationToken::new();
+        let transport = TransportLayer::new(cancel.child_token());
+        let udp = UdpConnection::create_connection(
+            "127.0.0.1:0".parse()?,
+            None,
+            Some(cancel.child_token()),
+        )
+        .await?;
+        let addr = udp.get_addr().get_socketaddr()?;
+        transport.add_transport(udp.into());
+        let endpoint = EndpointBuilder::new()
+            .with_user_agent("ivr-test-phone")
+            .with_cancel_token(cancel.child_token())
+            .with_transport_layer(transport)
+            .build();
+        let mut incoming = endpoint.incoming_transactions()?;
+        let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let (state_tx, mut state_rx) = dialogs.new_dialog_state_channel();
+        let inner = endpoint.inner.clone();
+        tokio::spawn(async move { inner.serve().await });
+        // Requests from the server (BYE...) go to their dialog.
+        let d = dialogs.clone();
+        tokio::spawn(async move {
+            while let Some(mut tx) = incoming.recv().await {
+                if let Some(mut dialog) = d.match_dialog(&tx) {
+                    tokio::spawn(async move { dialog.handle(&mut tx).await });
+                } else {
+                    tokio::spawn(async move {
+                        tx.reply(rsipstack::sip::StatusCode::CallTransactionDoesNotExist)
+                            .await
+                    });
+                }
+            }
+        });
+        let (ended_tx, ended) = watch::channel(Vec::new());
+        let d = dialogs.clone();
+        tokio::spawn(async move {
+            while let Some(state) = state_rx.recv().await {
+                match state {
+                    DialogState::Terminated(id, reason) => {
+                        d.remove_dialog(&id);
+                        ended_tx
+                            .send_modify(|v| v.push((id.call_id.clone(), format!("{reason:?}"))));
+                    }
+                    DialogState::Info(_, _, h)
+                    | DialogState::Options(_, _, h)
+                    | DialogState::Updated(_, _, h) => {
+                        tokio::spawn(async move { h.reply(rsipstack::sip::StatusCode::OK).await });
+                    }
+                    _ => {}
+                }
+            }
+        });
+        Ok(Self {
+            dialogs,
+            state_tx,
+            ended,
+            addr,
+            cancel,
+        })
+    }
+
+    /// Sends an INVITE to `server` for `dialled` with `body` as SDP (None: late offer is
+    /// not done here, see the raw tests) and returns the dialog and final response.
+    pub async fn invite(
+        &self,
+        server: SocketAddr,
+        transport: Transport,
+        dialled: &str,
+        body: Option<Vec<u8>>,
+        call_id: Option<String>,
+    ) -> Result<(InviteDialog, Option<Response>)> {
+        let callee = match transport {
+            Transport::Tcp => format!("sip:{dialled}@{server};transport=tcp"),
+            _ => format!("sip:{dialled}@{server}"),
+        };
+        let opt = InviteOption {
+            caller: format!("sip:0600000000@{}", self.addr)
+                .as_str()
+                .try_into()?,
+            callee: callee.as_str().try_into()?,
+            contact: format!("sip:0600000000@{}", self.addr)
+                .as_str()
+                .try_into()?,
+            content_type: body.as_ref().map(|_| "application/sdp".to_string()),
+            offer: body,
+            destination: Some(SipAddr {
+                r#type: Some(transport),
+                addr: server.into(),
+            }),
+            call_id,
+            ..Default::default()
+        };
+        Ok(self.dialogs.do_invite(opt, self.state_tx.clone()).await?)
+    }
+
+    /// Waits until the dialog of `call_id` has ended; returns the reason.
+    pub async fn ended(&self, call_id: &str) -> Result<String> {
+        let mut rx = self.ended.clone();
+        let v = guard(
+            "the end of the dialog",
+            rx.wait_for(|v| v.iter().any(|(c, _)| c == call_id)),
+        )
+        .await??;
+        Ok(v.iter()
+            .find(|(c, _)| c == call_id)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default())
+    }
+}
+
+/// The caller's RTP side.
+pub struct Media {
+    pub socket: UdpSocket,
+}
+
+impl Media {
+    pub async fn new() -> Result<Self> {
+        Ok(Self {
+            socket: UdpSocket::bind("127.0.0.1:0").await?,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.socket.local_addr().unwrap().port()
+    }
+
+    /// An SDP offer for `codec`, with telephone-event at `te_pt`/`te_rate` and extra lines.
+    pub fn offer(&self, codec: Offer, te: Option<(u8, u32)>, extra: &str) -> Vec<u8> {
+        let (pt, map) = match codec {
+            Offer::Pcmu => (0, "a=rtpmap:0 PCMU/8000\r\n".to_string()),
+            Offer::Pcma => (8, "a=rtpmap:8 PCMA/8000\r\n".to_string()),
+            Offer::Opus => (111, "a=rtpmap:111 opus/48000/2\r\n".to_string()),
+        };
+        let (fmt_te, map_te) = match te {
+            Some((p, rate)) => (
+                format!(" {p}"),
+                format!("a=rtpmap:{p} telephone-event/{rate}\r\na=fmtp:{p} 0-16\r\n"),
+            ),
+            None => (String::new(), String::new()),
+        };
+        format!(
+            "v=0\r\no=phone 7 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {port} RTP/AVP {pt}{fmt_te}\r\n{map}{map_te}{extra}",
+            port = self.port()
+        )
+        .into_bytes()
+    }
+}
+
+/// The RTP port and address of the server's SDP in a response.
+pub fn answer_media(resp: &Response) -> Result<(SocketAddr, String)> {
+    let body = String::from_utf8(resp.body.clone())?;
+    let c = body
+        .lines()
+        .find_map(|l| l.strip_prefix("c=IN IP4 "))
+        .context("no c= line")?;
+    let port = body
+        .lines()
+        .find_map(|l| l.strip_prefix("m=audio "))
+        .and_then(|l| l.split(' ').next())
+        .context("no m= line")?;
+    Ok((format!("{}:{}", c.trim(), port).parse()?, body))
+}
+
+/// The `o=` version of an SDP.
+pub fn sdp_version(sdp: &str) -> Result<u64> {
+    let o = sdp
+        .lines()
+        .find_map(|l| l.strip_prefix("o="))
+        .context("no o=")?;
+    Ok(o.split(' ').nth(2).context("short o=")?.parse()?)
+}
+
+/// Content-Type header for SIP INFO DTMF.
+pub fn dtmf_relay_headers() -> Vec<Header> {
+    vec![Header::ContentType("application/dtmf-relay".into())]
+}
+
+/// Fails unless `r` is a response with status `code`.
+pub fn expect_status(r: &Option<Response>, code: u16) -> Result<()> {
+    match r {
+        Some(r) if u16::from(r.status_code.clone()) == code => Ok(()),
+        Some(r) => bail!("expected {code}, got {}", r.status_code),
+        None => bail!("expected {code}, got no response"),
+    }
+}
+
+/// The dialog id's Call-ID.
+pub fn call_id_of(d: &InviteDialog) -> String {
+    let id: DialogId = d.id();
+    id.call_id
+}
+
+/// A raw UDP SIP peer, for the cases where the test must control every byte (OPTIONS out of
+/// dialog, late offer with the answer in the ACK).
+pub struct RawPeer {
+    pub socket: UdpSocket,
+    pub server: SocketAddr,
+}
+
+impl RawPeer {
+    pub async fn new(server: SocketAddr) -> Result<Self> {
+        Ok(Self {
+            socket: UdpSocket::bind("127.0.0.1:0").await?,
+            server,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.socket.local_addr().unwrap()
+    }
+
+    /// Sends a request built from its parts.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send(
+        &self,
+        method: &str,
+        call_id: &str,
+        cseq: u32,
+        branch: &str,
+        to_tag: Option<&str>,
+        body: Option<&str>,
+    ) -> Result<()> {
+        let to = match to_tag {
+            Some(tag) => format!("<sip:ivr@{}>;tag={tag}", self.server),
+            None => format!("<sip:ivr@{}>", self.server),
+        };
+        let (ct, body) = match body {
+            Some(b) => ("Content-Type: application/sdp\r\n", b),
+            None => ("", ""),
+        };
+        let msg = format!(
+            "{method} sip:ivr@{server} SIP/2.0\r\n\
+             Via: SIP/2.0/UDP {addr};branch={branch};rport\r\n\
+             Max-Forwards: 70\r\n\
+             From: <sip:raw@{addr}>;tag=rawtag\r\n\
+             To: {to}\r\n\
+             Call-ID: {call_id}\r\n\
+             CSeq: {cseq} {method}\r\n\
+             Contact: <sip:raw@{addr}>\r\n\
+             {ct}Content-Length: {len}\r\n\r\n{body}",
+            server = self.server,
+            addr = self.addr(),
+            len = body.len(),
+        );
+        self.socket.send_to(msg.as_bytes(), self.server).await?;
+        Ok(())
+    }
+
+    /// The next final response to `cseq` (provisional ones skipped).
+    pub async fn final_response(&self, cseq: u32) -> Result<Response> {
+        use rsipstack::sip::SipMessage;
+        use rsipstack::sip::prelude::HeadersExt;
+        let mut buf = vec![0u8; 8192];
+        guard("a final response", async {
+            loop {
+                let (len, _) = self.socket.recv_from(&mut buf).await?;
+                let text = std::str::from_utf8(&buf[..len])?;
+                if let Ok(SipMessage::Response(resp)) = SipMessage::try_from(text)
+                    && resp.cseq_header()?.seq()? == cseq
+                    && resp.status_code.code() >= 200
+                {
+                    return Ok::<_, anyhow::Error>(resp);
+                }
+            }
+        })
+        .await?
+    }
+
+    /// The next request the server sends us (BYE...), as text.
+    pub async fn next_request(&self) -> Result<String> {
+        let mut buf = vec![0u8; 8192];
+        guard("a request", async {
+            loop {
+                let (len, _) = self.socket.recv_from(&mut buf).await?;
+                let text = String::from_utf8_lossy(&buf[..len]).into_owned();
+                if !text.starts_with("SIP/2.0") {
+                    return Ok::<_, anyhow::Error>(text);
+                }
+            }
+        })
+        .await?
+    }
+}
+
+/// The To tag of a response.
+pub fn to_tag(resp: &Response) -> Result<String> {
+    use rsipstack::sip::prelude::HeadersExt;
+    Ok(resp.to_header()?.tag()?.context("no To tag")?.to_string())
+}
+
+/// A header value of a response, by name.
+pub fn header(resp: &Response, name: &str) -> Option<String> {
+    resp.headers.iter().find_map(|h| {
+        let s = h.to_string();
+        let (n, v) = s.split_once(':')?;
+        n.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
+}
+
+/// A test tone prompt: a sweep from 300 to 3000 Hz over 0.6 s at 8 kHz (distinctive enough
+/// that a correlation finds its alignment), shared by the media tests.
+pub fn sweep_prompt() -> Arc<ivr::media::Prompt> {
+    let rate = 8_000.0f32;
+    let n = (0.6 * rate) as usize;
+    let mut phase = 0.0f32;
+    let samples: Vec<i16> = (0..n)
+        .map(|i| {
+            let f = 300.0 + 2700.0 * i as f32 / n as f32;
+            phase += 2.0 * std::f32::consts::PI * f / rate;
+            (9_000.0 * phase.sin()) as i16
+        })
+        .collect();
+    Arc::new(ivr::media::Prompt::from_pcm("sweep", &samples, 8_000).expect("tone prompt"))
+}
+
+/// Best normalised cross-correlation of `got` against `want` over lags `0..max_lag`.
+pub fn best_correlation(want: &[i16], got: &[i16], max_lag: usize) -> f64 {
+    let mut best = 0.0f64;
+    for lag in 0..max_lag.min(got.len()) {
+        let n = want.len().min(got.len() - lag);
+        if n < want.len() / 2 {
+            break;
+        }
+        let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+        for i in 0..n {
+            let a = f64::from(want[i]);
+            let b = f64::from(got[i + lag]);
+            ab += a * b;
+            aa += a * a;
+            bb += b * b;
+        }
+        if aa > 0.0 && bb > 0.0 {
+            best = best.max(ab / (aa * bb).sqrt());
+        }
+    }
+    best
+}
+
+/// One RTP packet built by the test caller.
+pub fn rtp_packet(pt: u8, seq: u16, ts: u32, ssrc: u32, marker: bool, payload: &[u8]) -> Vec<u8> {
+    rtp_rs::RtpPacketBuilder::new()
+        .payload_type(pt)
+        .ssrc(ssrc)
+        .sequence(rtp_rs::Seq::from(seq))
+        .timestamp(ts)
+        .marked(marker)
+        .payload(payload)
+        .build()
+        .expect("test RTP packet")
+}
+
+/// The caller's outbound RTP state: sends RFC 4733 presses and silence.
+pub struct RtpOut {
+    pub seq: u16,
+    pub ts: u32,
+    pub ssrc: u32,
+    pub to: SocketAddr,
+    /// RTP clock ticks per 20 ms (160 at 8 kHz, 960 at 48 kHz).
+    pub tick20: u32,
+}
+
+impl RtpOut {
+    pub fn new(to: SocketAddr, clock_rate: u32) -> Self {
+        Self {
+            seq: 1000,
+            ts: 50_000,
+            ssrc: 0x1234_5678,
+            to,
+            tick20: clock_rate / 50,
+        }
+    }
+
+    async fn send(
+        &mut self,
+        sock: &UdpSocket,
+        pt: u8,
+        ts: u32,
+        marker: bool,
+        payload: &[u8],
+    ) -> Result<()> {
+        let p = rtp_packet(pt, self.seq, ts, self.ssrc, marker, payload);
+        self.seq = self.seq.wrapping_add(1);
+        sock.send_to(&p, self.to).await?;
+        Ok(())
+    }
+
+    /// One key press as RFC 4733 §2.5 senders do: start (marker), two updates, the end
+    /// packet three times, all with the press's timestamp.
+    pub async fn press(&mut self, sock: &UdpSocket, pt: u8, key: char) -> Result<()> {
+        let event = Digit::from_char(key).context("key")?.event_code();
+        let ts = self.ts;
+        for (i, (end, dur)) in [
+            (false, 1u32),
+            (false, 2),
+            (false, 3),
+            (true, 4),
+            (true, 4),
+            (true, 4),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let duration = (dur * self.tick20) as u16;
+            let payload = [
+                event,
+                if end { 0x80 | 10 } else { 10 },
+                (duration >> 8) as u8,
+                duration as u8,
+            ];
+            self.send(sock, pt, ts, i == 0, &payload).await?;
+        }
+        self.ts = self.ts.wrapping_add(6 * self.tick20);
+        Ok(())
+    }
+
+    /// One packet of G.711 audio (already encoded), 20 ms.
+    pub async fn audio(&mut self, sock: &UdpSocket, pt: u8, payload: &[u8]) -> Result<()> {
+        let ts = self.ts;
+        self.send(sock, pt, ts, false, payload).await?;
+        self.ts = self.ts.wrapping_add(self.tick20);
+        Ok(())
+    }
+}
+
+/// Receives RTP on `sock` until `want` packets of the talk-spurt that starts with a marker
+/// bit have arrived; returns (payload type, payloads from that marker on, all payloads).
+pub async fn receive_spurt(
+    sock: &UdpSocket,
+    want: usize,
+) -> Result<(u8, Vec<Vec<u8>>, Vec<Vec<u8>>)> {
+    let mut buf = vec![0u8; 2048];
+    let mut all = Vec::new();
+    let mut spurt: Option<Vec<Vec<u8>>> = None;
+    let mut pt = 0;
+    let mut last_seq: Option<u16> = None;
+    guard("the prompt's RTP", async {
+        loop {
+            let (len, _) = sock.recv_from(&mut buf).await?;
+            let r = rtp_rs::RtpReader::new(&buf[..len]).map_err(|e| anyhow!("bad RTP {e:?}"))?;
+            let seq = u16::from(r.sequence_number());
+            if let Some(prev) = last_seq {
+                // Sequence numbers are continuous (loopback loses nothing).
+                anyhow::ensure!(seq == prev.wrapping_add(1), "sequence jump {prev} -> {seq}");
+            }
+            last_seq = Some(seq);
+            pt = r.payload_type();
+            all.push(r.payload().to_vec());
+            if r.mark() && spurt.is_none() {
+                spurt = Some(Vec::new());
+            }
+            if let Some(s) = spurt.as_mut() {
+                s.push(r.payload().to_vec());
+                if s.len() >= want {
+                    return Ok::<_, anyhow::Error>(());
+                }
+            }
+        }
+    })
+    .await??;
+    Ok((pt, spurt.unwrap_or_default(), all))
+}
+
+/// Spectrogram similarity of `got` against `want` (both at `rate`): the correlation of their
+/// 20 ms Goertzel power spectra (300–3300 Hz), best over lags up to 20 ms. A phase-free
+/// measure for Opus, whose decoded waveform need not match sample by sample.
+pub fn spectral_similarity(want: &[i16], got: &[i16], rate: u32) -> f64 {
+    let win = (rate / 50) as usize;
+    let freqs: Vec<f64> = (3..=33).map(|k| f64::from(k) * 100.0).collect();
+    let spectrum = |x: &[i16]| -> Vec<f64> {
+        let mut out = Vec::new();
+        for w in x.chunks_exact(win) {
+            for &f in &freqs {
+                let coeff = 2.0 * (2.0 * std::f64::consts::PI * f / f64::from(rate)).cos();
+                let (mut s1, mut s2) = (0.0f64, 0.0f64);
+                for &v in w {
+                    let s0 = f64::from(v) + coeff * s1 - s2;
+                    s2 = s1;
+                    s1 = s0;
+                }
+                out.push((s1 * s1 + s2 * s2 - coeff * s1 * s2).max(0.0).sqrt());
+            }
+        }
+        out
+    };
+    let a = spectrum(want);
+    let step = (rate / 1000) as usize;
+    let mut best = 0.0f64;
+    for lag in (0..=win).step_by(step) {
+        if lag >= got.len() {
+            break;
+        }
+        let b = spectrum(&got[lag..]);
+        let n = a.len().min(b.len());
+        if n < a.len() / 2 {
+            break;
+        }
+        let (ma, mb) = (
+            a[..n].iter().sum::<f64>() / n as f64,
+            b[..n].iter().sum::<f64>() / n as f64,
+        );
+        let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+        for i in 0..n {
+            let (x, y) = (a[i] - ma, b[i] - mb);
+            ab += x * y;
+            aa += x * x;
+            bb += y * y;
+        }
+        if aa > 0.0 && bb > 0.0 {
+            best = best.max(ab / (aa * bb).sqrt());
+        }
+    }
+    best
+}

@@ -1,0 +1,380 @@
+//! SIP signalling end to end over loopback: OPTIONS, INVITE/ACK/BYE both ways, CANCEL,
+//! re-INVITE (hold, resume, refresh), late offer, 488, 503, TCP, media inactivity timeout.
+
+mod common;
+
+use std::time::Duration;
+
+use anyhow::Result;
+use common::*;
+use ivr::call::Call;
+use rsipstack::sip::{StatusCode, Transport};
+
+#[tokio::test]
+async fn options_out_of_dialog_gets_200_with_allow() -> Result<()> {
+    let (server, _) = start_server(test_config(), wait_forever).await?;
+    let peer = RawPeer::new(server.udp_addr()).await?;
+    peer.send("OPTIONS", "opt-1", 1, "z9hG4bKopt1", None, None)
+        .await?;
+    let resp = peer.final_response(1).await?;
+    assert_eq!(resp.status_code, StatusCode::OK);
+    let allow = header(&resp, "Allow").expect("Allow header");
+    for m in [
+        "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE",
+    ] {
+        assert!(allow.contains(m), "{allow}");
+    }
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn invite_is_answered_with_sdp_and_caller_hangs_up() -> Result<()> {
+    let (server, metrics) = start_server(test_config(), wait_forever).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let offer = media.offer(Offer::Pcma, Some((101, 8000)), "a=ptime:20\r\n");
+    let (dialog, resp) = phone
+        .invite(server.udp_addr(), Transport::Udp, "3900", Some(offer), None)
+        .await?;
+    expect_status(&resp, 200)?;
+    let (rtp_addr, sdp) = answer_media(resp.as_ref().unwrap())?;
+    assert!(sdp.contains("m=audio "), "{sdp}");
+    assert!(sdp.contains("RTP/AVP 8 101"), "{sdp}");
+    assert!(sdp.contains("a=rtpmap:101 telephone-event/8000"), "{sdp}");
+    assert_ne!(rtp_addr.port(), 0);
+    let mut active = server.watch_active_calls();
+    guard("the call to be counted", active.wait_for(|n| *n == 1)).await??;
+    dialog.bye().await?;
+    guard("the call to end", active.wait_for(|n| *n == 0)).await??;
+    assert!(metrics.render().contains("ivr_calls_total 1"));
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn invite_over_tcp_is_answered() -> Result<()> {
+    let (server, _) = start_server(test_config(), wait_forever).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.tcp_addr(),
+            Transport::Tcp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    dialog.bye().await?;
+    let mut active = server.watch_active_calls();
+    guard("the call to end", active.wait_for(|n| *n == 0)).await??;
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn no_common_codec_gets_488() -> Result<()> {
+    let (server, metrics) = start_server(test_config(), wait_forever).await?;
+    let phone = Phone::new().await?;
+    let sdp = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n".to_vec();
+    let (_, resp) = phone
+        .invite(server.udp_addr(), Transport::Udp, "3900", Some(sdp), None)
+        .await?;
+    expect_status(&resp, 488)?;
+    assert!(metrics.render().contains("ivr_calls_rejected_total 1"));
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn full_line_gets_503_with_retry_after() -> Result<()> {
+    let config = ivr::sip::SipConfig {
+        max_calls: 1,
+        retry_after_secs: 7,
+        ..test_config()
+    };
+    let (server, _) = start_server(config, wait_forever).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (first, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let (_, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 503)?;
+    assert_eq!(
+        header(resp.as_ref().unwrap(), "Retry-After").as_deref(),
+        Some("7")
+    );
+    first.bye().await?;
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn cancel_before_answer_gets_487() -> Result<()> {
+    // The server rings for a long time, so the CANCEL surely comes first.
+    let config = ivr::sip::SipConfig {
+        ring_ms: 60_000,
+        ..test_config()
+    };
+    let (server, _) = start_server(config, wait_forever).await?;
+    let phone = std::sync::Arc::new(Phone::new().await?);
+    let media = Media::new().await?;
+    let offer = media.offer(Offer::Pcmu, None, "");
+    let call_id = "cancel-test-1".to_string();
+    let p = phone.clone();
+    let addr = server.udp_addr();
+    let cid = call_id.clone();
+    let invite = tokio::spawn(async move {
+        p.invite(addr, Transport::Udp, "3900", Some(offer), Some(cid))
+            .await
+    });
+    let mut active = server.watch_active_calls();
+    guard("the call to ring", active.wait_for(|n| *n == 1)).await??;
+    let dialog = guard("the client dialog", async {
+        loop {
+            if let Some(d) = phone.dialogs.get_client_dialog_by_call_id(&call_id).pop() {
+                return d;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await?;
+    dialog.cancel().await?;
+    let (_, resp) = guard("the INVITE's final response", invite).await???;
+    expect_status(&resp, 487)?;
+    guard("the call to end", active.wait_for(|n| *n == 0)).await??;
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn reinvite_hold_resume_and_refresh() -> Result<()> {
+    let (server, _) = start_server(test_config(), wait_forever).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, Some((101, 8000)), "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let (_, first) = answer_media(resp.as_ref().unwrap())?;
+    let v1 = sdp_version(&first)?;
+    assert!(first.contains("a=sendrecv"), "{first}");
+
+    // Hold: we offer sendonly, the server answers recvonly with a new version.
+    let hold = media.offer(Offer::Pcmu, Some((101, 8000)), "a=sendonly\r\n");
+    let resp = dialog
+        .reinvite(
+            Some(vec![rsipstack::sip::Header::ContentType(
+                "application/sdp".into(),
+            )]),
+            Some(hold),
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let (_, held) = answer_media(resp.as_ref().unwrap())?;
+    assert!(held.contains("a=recvonly"), "{held}");
+    let v2 = sdp_version(&held)?;
+    assert_eq!(v2, v1 + 1);
+
+    // Resume: sendrecv again, version moves again.
+    let resume = media.offer(Offer::Pcmu, Some((101, 8000)), "");
+    let resp = dialog
+        .reinvite(
+            Some(vec![rsipstack::sip::Header::ContentType(
+                "application/sdp".into(),
+            )]),
+            Some(resume.clone()),
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let (_, resumed) = answer_media(resp.as_ref().unwrap())?;
+    assert!(resumed.contains("a=sendrecv"), "{resumed}");
+    let v3 = sdp_version(&resumed)?;
+    assert_eq!(v3, v2 + 1);
+
+    // Session refresh with the same offer: same description, same version (RFC 3264 §8).
+    let resp = dialog
+        .reinvite(
+            Some(vec![rsipstack::sip::Header::ContentType(
+                "application/sdp".into(),
+            )]),
+            Some(resume),
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let (_, refreshed) = answer_media(resp.as_ref().unwrap())?;
+    assert_eq!(sdp_version(&refreshed)?, v3);
+    assert_eq!(refreshed, resumed);
+
+    // A re-INVITE with no common codec is refused and the call goes on.
+    let bad = b"v=0\r\no=phone 7 9 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\n".to_vec();
+    let resp = dialog
+        .reinvite(
+            Some(vec![rsipstack::sip::Header::ContentType(
+                "application/sdp".into(),
+            )]),
+            Some(bad),
+        )
+        .await?;
+    expect_status(&resp, 488)?;
+    assert_eq!(server.active_calls(), 1);
+
+    dialog.bye().await?;
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn late_offer_answer_comes_in_the_ack() -> Result<()> {
+    let (server, _) = start_server(test_config(), wait_forever).await?;
+    let peer = RawPeer::new(server.udp_addr()).await?;
+    peer.send("INVITE", "late-1", 1, "z9hG4bKlate1", None, None)
+        .await?;
+    let resp = peer.final_response(1).await?;
+    assert_eq!(resp.status_code, StatusCode::OK);
+    let (_, offer) = answer_media(&resp)?;
+    // Our offer lists all our codecs and telephone-event.
+    for needle in [
+        "RTP/AVP 0 8 111 101",
+        "a=rtpmap:111 opus/48000/2",
+        "a=rtpmap:101 telephone-event/8000",
+    ] {
+        assert!(offer.contains(needle), "{offer}");
+    }
+    let tag = to_tag(&resp)?;
+    let answer = "v=0\r\no=raw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4002 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n";
+    peer.send(
+        "ACK",
+        "late-1",
+        1,
+        "z9hG4bKlate1ack",
+        Some(&tag),
+        Some(answer),
+    )
+    .await?;
+    let mut active = server.watch_active_calls();
+    guard("the call to be up", active.wait_for(|n| *n == 1)).await??;
+    peer.send("BYE", "late-1", 2, "z9hG4bKlate1bye", Some(&tag), None)
+        .await?;
+    let bye = peer.final_response(2).await?;
+    assert_eq!(bye.status_code, StatusCode::OK);
+    guard("the call to end", active.wait_for(|n| *n == 0)).await??;
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn late_offer_without_answer_in_ack_is_hung_up() -> Result<()> {
+    let (server, _) = start_server(test_config(), wait_forever).await?;
+    let peer = RawPeer::new(server.udp_addr()).await?;
+    peer.send("INVITE", "late-2", 1, "z9hG4bKlate2", None, None)
+        .await?;
+    let resp = peer.final_response(1).await?;
+    let tag = to_tag(&resp)?;
+    peer.send("ACK", "late-2", 1, "z9hG4bKlate2ack", Some(&tag), None)
+        .await?;
+    let req = peer.next_request().await?;
+    assert!(req.starts_with("BYE "), "{req}");
+    // The raw peer never answers the BYE: drop the server rather than wait out the BYE.
+    drop(server);
+    Ok(())
+}
+
+#[tokio::test]
+async fn flow_hangs_up_and_caller_gets_bye() -> Result<()> {
+    let flow = |call: Call| async move {
+        call.hangup().ok();
+    };
+    let (server, _) = start_server(test_config(), flow).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let reason = phone.ended(&call_id_of(&dialog)).await?;
+    assert!(reason.contains("UasBye"), "{reason}");
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn silent_caller_is_hung_up_after_media_timeout() -> Result<()> {
+    let config = ivr::sip::SipConfig {
+        media_timeout_secs: 1,
+        ..test_config()
+    };
+    let (server, metrics) = start_server(config, wait_forever).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    phone.ended(&call_id_of(&dialog)).await?;
+    assert!(metrics.render().contains("ivr_media_timeouts_total 1"));
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn shutdown_refuses_new_calls_and_hangs_up_after_grace() -> Result<()> {
+    let config = ivr::sip::SipConfig {
+        shutdown_grace_secs: 0,
+        ..test_config()
+    };
+    let (server, _) = start_server(config, wait_forever).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    guard("shutdown", server.shutdown()).await?;
+    let reason = phone.ended(&call_id_of(&dialog)).await?;
+    assert!(reason.contains("UasBye"), "{reason}");
+    let _ = Duration::ZERO;
+    Ok(())
+}
