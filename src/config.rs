@@ -32,6 +32,8 @@ pub struct Config {
     pub calendar: CalendarConfig,
     /// Where the voice line's dialplans and prompts are.
     pub dialplan: DialplanConfig,
+    /// Throttling of failed logins (slow-down, then lockout).
+    pub login: crate::booking::login::LoginConfig,
 }
 
 impl Default for Config {
@@ -42,6 +44,7 @@ impl Default for Config {
             services: ServiceConfig::defaults(),
             calendar: CalendarConfig::default(),
             dialplan: DialplanConfig::default(),
+            login: crate::booking::login::LoginConfig::default(),
         }
     }
 }

@@ -3,10 +3,14 @@
 
 pub mod calendar;
 pub mod deadline;
+pub mod demo;
 pub mod french;
 pub mod holidays;
+pub mod import;
+pub mod login;
 pub mod model;
 pub mod rules;
 pub mod school_calendar;
+pub mod service;
 pub mod settings;
 pub mod weekdays;

@@ -3,6 +3,9 @@
 mod calendar;
 mod check;
 mod deadline;
+mod demo;
+mod import;
+mod migrate;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -53,6 +56,12 @@ enum Command {
     /// Check the prompts (missing or unreadable WAV files) and the dialplans; exits with
     /// status 1 when anything is wrong
     Check(check::CheckArgs),
+    /// Apply the database migrations (start-up does it too)
+    Migrate,
+    /// Demo town "Mezcalito": `--seed-only` fills the database
+    Demo(demo::DemoArgs),
+    /// Import payers and children from a CSV file (all or nothing)
+    Import(import::ImportArgs),
 }
 
 /// The default log filter: rsipstack logs every SIP message, callers' numbers included, at
@@ -87,6 +96,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("la vérification a trouvé des problèmes")
             }
         }
+        Command::Migrate => migrate::run(&load_config(&cli.global)?),
+        Command::Demo(args) => demo::run(&load_config(&cli.global)?, args),
+        Command::Import(args) => import::run(&load_config(&cli.global)?, args),
     }
 }
 

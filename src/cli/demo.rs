@@ -1,0 +1,46 @@
+//! `ivr demo --seed-only`: fills the configured database with the demo town, families and
+//! bookings (idempotent).
+
+use clap::Args;
+use ivr::booking::demo;
+use ivr::booking::service::BookingService;
+use ivr::config::Config;
+use ivr::store::Store;
+
+/// Arguments of `ivr demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Only seed the database (town, families, bookings), do not start the servers
+    #[arg(long)]
+    seed_only: bool,
+}
+
+/// Seeds the demo data at the current instant.
+pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
+    if !args.seed_only {
+        anyhow::bail!(
+            "le serveur de démonstration (portail et serveur vocal) n'est pas encore disponible ; \
+             « ivr demo --seed-only » remplit la base"
+        );
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let store = Store::open(&config.server.database_url).await?;
+        let service = BookingService::from_config(store.clone(), config).await?;
+        // The edge reads the clock once; the seeding is a pure function of this instant.
+        #[allow(clippy::disallowed_methods)]
+        let now = chrono::Utc::now();
+        let s = demo::seed(&service, &config.town.name, &config.town.message, now).await?;
+        store.close().await;
+        println!(
+            "Démonstration « {} » prête : {} payeur(s), {} enfant(s), {} inscription(s) et {} \
+             fermeture(s)/dérogation(s) ajoutés.",
+            config.town.name, s.payers, s.children, s.bookings, s.calendar_entries
+        );
+        println!(
+            "Connexion de démonstration : code enfant 3011 (Angéline) ou 3012 (Théo), \
+             code payeur 770021."
+        );
+        Ok(())
+    })
+}

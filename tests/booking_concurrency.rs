@@ -1,0 +1,144 @@
+//! 50 concurrent book/cancel calls on one cell from two channels (web and phone): the final
+//! state and the history agree, and the cell is never booked twice. On SQLite and
+//! PostgreSQL.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use ivr::booking::calendar::Calendar;
+use ivr::booking::login::LoginConfig;
+use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
+use ivr::booking::rules::Rules;
+use ivr::booking::service::{BookingService, Outcome};
+use ivr::store::testing::TestDb;
+use ivr::store::{NewChild, NewPayer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_concurrent_changes_agree_with_history() -> anyhow::Result<()> {
+    concurrent_changes_agree_with_history(&TestDb::sqlite().await?).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_changes_agree_with_history() -> anyhow::Result<()> {
+    match TestDb::postgres().await? {
+        Some(db) => concurrent_changes_agree_with_history(&db).await,
+        None => Ok(()),
+    }
+}
+
+const CALLS: usize = 50;
+
+async fn concurrent_changes_agree_with_history(db: &TestDb) -> anyhow::Result<()> {
+    let service = BookingService::new(
+        db.store.clone(),
+        Rules::default(),
+        Calendar::default(),
+        LoginConfig::default(),
+    )
+    .await?;
+    let mut tx = db.store.begin().await?;
+    let payer = tx
+        .insert_payer(&NewPayer {
+            code: PayerCode::parse("770021")?,
+            name: "Laurence MARSONE".into(),
+            email: String::new(),
+            invoice_email_opt_in: false,
+        })
+        .await?;
+    let child = tx
+        .insert_child(&NewChild {
+            code: ChildCode::parse("3011")?,
+            payer,
+            first_name: "Angéline".into(),
+            last_name: "MARSONE".into(),
+            school: "École Jules Ferry".into(),
+            class_label: "CE1".into(),
+            teacher: "Mme Formatrice".into(),
+        })
+        .await?;
+    tx.commit().await?;
+
+    let date = NaiveDate::from_ymd_opt(2026, 5, 12).unwrap();
+    let repas = ServiceCode::parse("REPAS")?;
+    // Monday 4 May 2026, 9:00 in Paris: the cell is open; each call has its own instant.
+    let start = Utc.with_ymd_and_hms(2026, 5, 4, 7, 0, 0).unwrap();
+
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(CALLS));
+    let mut tasks = Vec::with_capacity(CALLS);
+    for i in 0..CALLS {
+        let service = service.clone();
+        let repas = repas.clone();
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            let (channel, actor) = if i % 2 == 0 {
+                (Channel::Web, "parent")
+            } else {
+                (Channel::Phone, "téléphone")
+            };
+            // Books and cancels interleave: i = 0, 1 book, 2, 3 cancel, and so on.
+            let action = if (i / 2) % 2 == 0 {
+                Action::Book
+            } else {
+                Action::Cancel
+            };
+            let now = start + chrono::Duration::milliseconds(i as i64);
+            barrier.wait().await;
+            let outcome = service
+                .change(child, date, &repas, action, channel, actor, now)
+                .await?;
+            Ok::<_, anyhow::Error>((action, outcome))
+        }));
+    }
+    let mut outcomes = Vec::with_capacity(CALLS);
+    for t in tasks {
+        outcomes.push(t.await??);
+    }
+
+    for (action, outcome) in &outcomes {
+        let fits = match action {
+            Action::Book => matches!(outcome, Outcome::Booked | Outcome::AlreadyBooked),
+            Action::Cancel => matches!(outcome, Outcome::Cancelled | Outcome::NotBooked),
+        };
+        assert!(fits, "{action:?} gave {outcome:?}");
+    }
+    let booked_count = outcomes
+        .iter()
+        .filter(|(_, o)| *o == Outcome::Booked)
+        .count();
+    let cancelled_count = outcomes
+        .iter()
+        .filter(|(_, o)| *o == Outcome::Cancelled)
+        .count();
+    assert!(booked_count >= 1, "the first writer books");
+    eprintln!("{booked_count} bookings and {cancelled_count} cancellations took effect");
+
+    // The history, oldest first, replays to the final state: strictly alternating, starting
+    // with an inscription, one row per real change.
+    let mut history = service.history(child, 1000).await?;
+    history.reverse();
+    assert_eq!(history.len(), booked_count + cancelled_count);
+    let mut state = false;
+    for (n, entry) in history.iter().enumerate() {
+        assert_eq!((entry.date, &entry.service), (date, &repas));
+        match entry.action {
+            Action::Book => assert!(!state, "entry {n}: booked twice"),
+            Action::Cancel => assert!(state, "entry {n}: cancelled what was not booked"),
+        }
+        state = entry.action == Action::Book;
+    }
+    let booked_rows = db.query_texts("SELECT service FROM bookings").await?.len();
+    assert!(booked_rows <= 1, "never two bookings of one cell");
+    assert_eq!(state, booked_rows == 1, "history and final state agree");
+    assert_eq!(state, db.store.is_booked(child, date, &repas).await?);
+    assert_eq!(
+        booked_count - cancelled_count,
+        usize::from(state),
+        "outcomes agree with the final state"
+    );
+    let channels: std::collections::HashSet<_> = history.iter().map(|h| h.channel).collect();
+    assert!(
+        !history.is_empty()
+            && channels
+                .iter()
+                .all(|c| matches!(c, Channel::Web | Channel::Phone))
+    );
+    Ok(())
+}

@@ -1,0 +1,878 @@
+//! The booking service every channel uses: login and its throttling, book and cancel with
+//! the deadline check in the same transaction, idempotent outcomes, history, planning,
+//! staff functions and the demo seeding. Each test runs on SQLite and on PostgreSQL.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use ivr::booking::calendar::{ActionScope, Calendar, Override, ServiceScope};
+use ivr::booking::deadline::{Decision, RefusalReason};
+use ivr::booking::login::{LoginConfig, LoginError};
+use ivr::booking::model::{Action, Channel, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
+use ivr::booking::rules::Rules;
+use ivr::booking::service::{BookingError, BookingService, CellChange, Outcome};
+use ivr::store::testing::TestDb;
+use ivr::store::{NewChild, NewPayer};
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() -> anyhow::Result<()> {
+                    super::$name(&ivr::store::testing::TestDb::sqlite().await?).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() -> anyhow::Result<()> {
+                    match ivr::store::testing::TestDb::postgres().await? {
+                        Some(db) => super::$name(&db).await,
+                        None => Ok(()),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+both_backends!(
+    login_opens_the_childs_planning,
+    wrong_pairs_look_the_same,
+    failures_slow_down_then_lock_out,
+    child_code_is_locked_across_sources,
+    success_resets_the_counters,
+    book_and_cancel_are_idempotent,
+    past_deadline_is_refused_and_writes_nothing,
+    database_closure_moves_the_deadline,
+    database_override_refuses_with_its_sentence,
+    batch_is_one_transaction_at_one_instant,
+    batch_rolls_back_on_error,
+    planning_shows_state_and_decisions,
+    children_are_only_the_payers,
+    staff_functions,
+    demo_seed_is_idempotent,
+);
+
+/// The instant most tests run at: Monday 4 May 2026, 09:00 in Paris.
+fn monday_9h() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 4, 7, 0, 0).unwrap()
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn svc(s: &str) -> ServiceCode {
+    ServiceCode::parse(s).unwrap()
+}
+
+fn codes(child: &str, payer: &str) -> (ChildCode, PayerCode) {
+    (
+        ChildCode::parse(child).unwrap(),
+        PayerCode::parse(payer).unwrap(),
+    )
+}
+
+struct Family {
+    service: BookingService,
+    payer: PayerId,
+    angeline: ChildId,
+    theo: ChildId,
+    other_child: ChildId,
+}
+
+async fn family(db: &TestDb) -> anyhow::Result<Family> {
+    let service = BookingService::new(
+        db.store.clone(),
+        Rules::default(),
+        Calendar::default(),
+        LoginConfig::default(),
+    )
+    .await?;
+    let mut tx = db.store.begin().await?;
+    let payer = tx
+        .insert_payer(&NewPayer {
+            code: PayerCode::parse("770021")?,
+            name: "Laurence MARSONE".into(),
+            email: "laurence.marsone@example.org".into(),
+            invoice_email_opt_in: false,
+        })
+        .await?;
+    let kid = |code: &str, first: &str, class: &str, payer| NewChild {
+        code: ChildCode::parse(code).unwrap(),
+        payer,
+        first_name: first.into(),
+        last_name: "MARSONE".into(),
+        school: "École Jules Ferry".into(),
+        class_label: class.into(),
+        teacher: "Mme Formatrice".into(),
+    };
+    let angeline = tx
+        .insert_child(&kid("3011", "Angéline", "CE1", payer))
+        .await?;
+    let theo = tx.insert_child(&kid("3012", "Théo", "CM2", payer)).await?;
+    let other = tx
+        .insert_payer(&NewPayer {
+            code: PayerCode::parse("880000")?,
+            name: "Paul DURAND".into(),
+            email: String::new(),
+            invoice_email_opt_in: false,
+        })
+        .await?;
+    let other_child = tx.insert_child(&kid("4000", "Léa", "CP", other)).await?;
+    tx.commit().await?;
+    Ok(Family {
+        service,
+        payer,
+        angeline,
+        theo,
+        other_child,
+    })
+}
+
+async fn login_opens_the_childs_planning(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let (c, p) = codes("3012", "770021");
+    let session = f.service.login("ip:127.0.0.1", &c, &p, monday_9h()).await?;
+    assert_eq!((session.payer, session.child), (f.payer, f.theo));
+    Ok(())
+}
+
+async fn wrong_pairs_look_the_same(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let now = monday_9h();
+    let mut messages = Vec::new();
+    for (child, payer) in [("9999", "770021"), ("3011", "880000"), ("4000", "770021")] {
+        let (c, p) = codes(child, payer);
+        let err = f
+            .service
+            .login(&format!("ip:{child}"), &c, &p, now)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LoginError::WrongCodes), "{err:?}");
+        messages.push(err.to_string());
+    }
+    assert!(
+        messages
+            .iter()
+            .all(|m| m == "Code enfant ou code payeur incorrect.")
+    );
+    // The counters never hold a code in clear.
+    let keys = db
+        .query_texts("SELECT key_hash FROM login_failures")
+        .await?;
+    assert_eq!(keys.len(), 6, "one per source and one per child code");
+    for k in &keys {
+        assert_eq!(k.len(), 64, "an HMAC-SHA-256 in hex");
+        for secret in ["9999", "3011", "4000", "770021", "880000", "ip:"] {
+            assert!(!k.contains(secret));
+        }
+    }
+    Ok(())
+}
+
+async fn failures_slow_down_then_lock_out(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let (good_c, good_p) = codes("3011", "770021");
+    let src = "phone:0476549985";
+    let mut now = monday_9h();
+    // Different child codes, so only the source counter grows.
+    for i in 1..=3 {
+        let (c, p) = codes(&format!("90{i}"), "770021");
+        let err = f.service.login(src, &c, &p, now).await.unwrap_err();
+        assert!(
+            matches!(err, LoginError::WrongCodes),
+            "attempt {i}: {err:?}"
+        );
+    }
+    // Third failure: wait 2 s, even with the right codes.
+    let err = f
+        .service
+        .login(src, &good_c, &good_p, now + Duration::seconds(1))
+        .await
+        .unwrap_err();
+    match err {
+        LoginError::TooManyAttempts { retry_after } => {
+            assert_eq!(retry_after, now + Duration::seconds(2))
+        }
+        other => panic!("expected a slow-down, got {other:?}"),
+    }
+    // Failures 4 to 10, each after the previous wait.
+    for i in 4..=10 {
+        now += Duration::seconds(61);
+        let (c, p) = codes(&format!("90{i}"), "770021");
+        let err = f.service.login(src, &c, &p, now).await.unwrap_err();
+        assert!(
+            matches!(err, LoginError::WrongCodes),
+            "attempt {i}: {err:?}"
+        );
+    }
+    let locked_at = now;
+    let err = f
+        .service
+        .login(src, &good_c, &good_p, now + Duration::minutes(14))
+        .await
+        .unwrap_err();
+    match err {
+        LoginError::TooManyAttempts { retry_after } => {
+            assert_eq!(retry_after, locked_at + Duration::minutes(15))
+        }
+        other => panic!("expected a lockout, got {other:?}"),
+    }
+    // Another source is not concerned.
+    f.service
+        .login(
+            "phone:0600000000",
+            &good_c,
+            &good_p,
+            now + Duration::minutes(1),
+        )
+        .await?;
+    // After the lockout, the right codes open again.
+    f.service
+        .login(src, &good_c, &good_p, locked_at + Duration::minutes(15))
+        .await?;
+    Ok(())
+}
+
+async fn child_code_is_locked_across_sources(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let mut now = monday_9h();
+    // Ten sources each try one wrong payer code for child 3011, a minute apart (attempts
+    // refused during a slow-down are not even looked at, so they are not counted).
+    for i in 0..10 {
+        now += Duration::seconds(61);
+        let (c, p) = codes("3011", &format!("1{i}"));
+        let err = f
+            .service
+            .login(&format!("ip:10.0.0.{i}"), &c, &p, now)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, LoginError::WrongCodes),
+            "attempt {i}: {err:?}"
+        );
+    }
+    let (c, p) = codes("3011", "770021");
+    let err = f
+        .service
+        .login("ip:10.9.9.9", &c, &p, now + Duration::minutes(1))
+        .await
+        .unwrap_err();
+    match err {
+        LoginError::TooManyAttempts { retry_after } => {
+            assert_eq!(retry_after, now + Duration::minutes(15))
+        }
+        other => panic!("expected a lockout, got {other:?}"),
+    }
+    // Théo, same payer, is not locked.
+    let (c, p) = codes("3012", "770021");
+    f.service
+        .login("ip:10.9.9.9", &c, &p, now + Duration::minutes(1))
+        .await?;
+    Ok(())
+}
+
+async fn success_resets_the_counters(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let mut now = monday_9h();
+    let src = "ip:192.0.2.1";
+    let (good_c, good_p) = codes("3011", "770021");
+    for _ in 0..2 {
+        let (c, p) = codes("3011", "1");
+        assert!(f.service.login(src, &c, &p, now).await.is_err());
+    }
+    f.service.login(src, &good_c, &good_p, now).await?;
+    // Two more failures would be the 3rd and 4th without the reset: no slow-down now.
+    for _ in 0..2 {
+        let (c, p) = codes("3011", "1");
+        let err = f.service.login(src, &c, &p, now).await.unwrap_err();
+        assert!(matches!(err, LoginError::WrongCodes), "{err:?}");
+    }
+    f.service.login(src, &good_c, &good_p, now).await?;
+    // Failures long ago are forgotten too.
+    for _ in 0..2 {
+        let (c, p) = codes("3011", "1");
+        f.service.login(src, &c, &p, now).await.unwrap_err();
+    }
+    now += Duration::hours(2);
+    let (c, p) = codes("3011", "1");
+    let err = f.service.login(src, &c, &p, now).await.unwrap_err();
+    assert!(matches!(err, LoginError::WrongCodes), "{err:?}");
+    f.service.login(src, &good_c, &good_p, now).await?;
+    Ok(())
+}
+
+async fn book_and_cancel_are_idempotent(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let s = &f.service;
+    let now = monday_9h();
+    let tue = date(2026, 5, 5);
+    let repas = svc("REPAS");
+    let ch = |a| s.change(f.angeline, tue, &repas, a, Channel::Web, "parent", now);
+    assert_eq!(ch(Action::Book).await?, Outcome::Booked);
+    assert_eq!(ch(Action::Book).await?, Outcome::AlreadyBooked);
+    assert_eq!(
+        s.change(
+            f.angeline,
+            tue,
+            &repas,
+            Action::Cancel,
+            Channel::Phone,
+            "téléphone",
+            now + Duration::minutes(5)
+        )
+        .await?,
+        Outcome::Cancelled
+    );
+    assert_eq!(ch(Action::Cancel).await?, Outcome::NotBooked);
+    let history = s.history(f.angeline, 40).await?;
+    assert_eq!(history.len(), 2, "only real changes are recorded");
+    assert_eq!(history[0].action, Action::Cancel);
+    assert_eq!(history[0].channel, Channel::Phone);
+    assert_eq!(history[0].actor, "téléphone");
+    assert_eq!(history[0].at, now + Duration::minutes(5));
+    assert_eq!(history[1].action, Action::Book);
+    assert_eq!(history[1].channel, Channel::Web);
+    assert_eq!((history[1].date, &history[1].service), (tue, &repas));
+    assert!(s.history(f.theo, 40).await?.is_empty());
+    Ok(())
+}
+
+async fn past_deadline_is_refused_and_writes_nothing(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let s = &f.service;
+    // Monday 4 May 10:00 in Paris = 08:00 UTC: Tuesday's meal closes then.
+    let ten = Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap();
+    let out = s
+        .change(
+            f.angeline,
+            date(2026, 5, 5),
+            &svc("REPAS"),
+            Action::Book,
+            Channel::Web,
+            "parent",
+            ten,
+        )
+        .await?;
+    let Outcome::Refused(r) = &out else {
+        panic!("expected a refusal, got {out:?}")
+    };
+    assert_eq!(r.reason, RefusalReason::DeadlinePassed);
+    assert_eq!(r.deadline, Some(ten));
+    assert_eq!(
+        out.sentence_fr(Action::Book),
+        "Les inscriptions pour le mardi 5 mai sont closes depuis le lundi 4 mai à 10h00."
+    );
+    // Wednesday: no service.
+    let out = s
+        .change(
+            f.angeline,
+            date(2026, 5, 6),
+            &svc("REPAS"),
+            Action::Book,
+            Channel::Phone,
+            "téléphone",
+            ten,
+        )
+        .await?;
+    assert!(matches!(&out, Outcome::Refused(r) if r.reason == RefusalReason::NotServiceDay));
+    assert!(
+        !db.store
+            .is_booked(f.angeline, date(2026, 5, 5), &svc("REPAS"))
+            .await?
+    );
+    assert!(s.history(f.angeline, 40).await?.is_empty());
+    // Evening care the same day is still open until 16:00.
+    let out = s
+        .change(
+            f.angeline,
+            date(2026, 5, 4),
+            &svc("SOIR"),
+            Action::Book,
+            Channel::Web,
+            "parent",
+            ten,
+        )
+        .await?;
+    assert_eq!(out, Outcome::Booked);
+    Ok(())
+}
+
+async fn database_closure_moves_the_deadline(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let s = &f.service;
+    let monday = date(2026, 6, 8);
+    // Thursday 4 June, 11:00 in Paris: Monday's meal normally closes on Friday at 10:00.
+    let thursday_11h = Utc.with_ymd_and_hms(2026, 6, 4, 9, 0, 0).unwrap();
+    let planning = s.week(f.angeline, monday, 1, thursday_11h).await?;
+    assert!(planning.weeks[0].days[0].cells[0].decision.is_open());
+    // Staff close Friday 5 June: the deadline moves back to Thursday 10:00.
+    s.add_closure(date(2026, 6, 5), "Pont").await?;
+    let out = s
+        .change(
+            f.angeline,
+            monday,
+            &svc("REPAS"),
+            Action::Book,
+            Channel::Web,
+            "parent",
+            thursday_11h,
+        )
+        .await?;
+    let Outcome::Refused(r) = out else {
+        panic!("expected a refusal")
+    };
+    assert_eq!(r.reason, RefusalReason::DeadlinePassed);
+    assert_eq!(
+        r.deadline,
+        Some(Utc.with_ymd_and_hms(2026, 6, 4, 8, 0, 0).unwrap())
+    );
+    // The closed Friday itself has no service.
+    let out = s
+        .change(
+            f.angeline,
+            date(2026, 6, 5),
+            &svc("SOIR"),
+            Action::Book,
+            Channel::Web,
+            "parent",
+            thursday_11h,
+        )
+        .await?;
+    assert!(matches!(out, Outcome::Refused(r) if r.reason == RefusalReason::TownClosed));
+    assert!(s.remove_closure(date(2026, 6, 5)).await?);
+    let out = s
+        .change(
+            f.angeline,
+            monday,
+            &svc("REPAS"),
+            Action::Book,
+            Channel::Web,
+            "parent",
+            thursday_11h,
+        )
+        .await?;
+    assert_eq!(out, Outcome::Booked);
+    Ok(())
+}
+
+async fn database_override_refuses_with_its_sentence(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let s = &f.service;
+    // The seed's case, in 2020: Ascension on Thursday 21 May, cancellations for Monday 25
+    // May closed since Wednesday 20 May at 10:15.
+    let monday = date(2020, 5, 25);
+    let sentence = "ATTENTION! En raison du week-end de l'Ascension, les annulations pour le \
+                    lundi 25 mai NE SONT PLUS POSSIBLES depuis mercredi 20 mai à 10H15.";
+    let booked_at = Utc.with_ymd_and_hms(2020, 5, 18, 7, 0, 0).unwrap();
+    assert_eq!(
+        s.change(
+            f.angeline,
+            monday,
+            &svc("REPAS"),
+            Action::Book,
+            Channel::Web,
+            "parent",
+            booked_at
+        )
+        .await?,
+        Outcome::Booked
+    );
+    let id = s
+        .add_override(&Override {
+            date: monday,
+            services: ServiceScope::All,
+            actions: ActionScope::Cancel,
+            deadline: Utc.with_ymd_and_hms(2020, 5, 20, 8, 15, 0).unwrap(),
+            message: sentence.into(),
+        })
+        .await?;
+    let wednesday_11h = Utc.with_ymd_and_hms(2020, 5, 20, 9, 0, 0).unwrap();
+    let out = s
+        .change(
+            f.angeline,
+            monday,
+            &svc("REPAS"),
+            Action::Cancel,
+            Channel::Phone,
+            "téléphone",
+            wednesday_11h,
+        )
+        .await?;
+    assert_eq!(out.sentence_fr(Action::Cancel), sentence);
+    // Booking is not concerned by this override: Théo can still book.
+    assert_eq!(
+        s.change(
+            f.theo,
+            monday,
+            &svc("REPAS"),
+            Action::Book,
+            Channel::Phone,
+            "téléphone",
+            wednesday_11h
+        )
+        .await?,
+        Outcome::Booked
+    );
+    let listed = s.overrides(monday, monday).await?;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, id);
+    assert!(s.remove_override(id).await?);
+    assert_eq!(
+        s.change(
+            f.angeline,
+            monday,
+            &svc("REPAS"),
+            Action::Cancel,
+            Channel::Phone,
+            "téléphone",
+            wednesday_11h
+        )
+        .await?,
+        Outcome::Cancelled
+    );
+    // An override naming a service the town does not have is refused.
+    let err = s
+        .add_override(&Override {
+            date: monday,
+            services: ServiceScope::Only(vec![svc("PISCINE")]),
+            actions: ActionScope::Both,
+            deadline: wednesday_11h,
+            message: "x".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BookingError::Invalid(_)));
+    assert!(err.to_string().contains("PISCINE"), "{err}");
+    Ok(())
+}
+
+async fn batch_is_one_transaction_at_one_instant(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let s = &f.service;
+    let now = monday_9h();
+    s.change(
+        f.angeline,
+        date(2026, 5, 11),
+        &svc("MIDI"),
+        Action::Book,
+        Channel::Phone,
+        "téléphone",
+        now,
+    )
+    .await?;
+    let changes = vec![
+        CellChange {
+            date: date(2026, 5, 11),
+            service: svc("MIDI"),
+            action: Action::Cancel,
+        },
+        CellChange {
+            date: date(2026, 5, 12),
+            service: svc("REPAS"),
+            action: Action::Book,
+        },
+        CellChange {
+            date: date(2026, 5, 12),
+            service: svc("REPAS"),
+            action: Action::Book,
+        },
+        CellChange {
+            date: date(2026, 5, 13),
+            service: svc("REPAS"),
+            action: Action::Book,
+        },
+        CellChange {
+            date: date(2026, 5, 4),
+            service: svc("REPAS"),
+            action: Action::Book,
+        },
+        CellChange {
+            date: date(2026, 5, 15),
+            service: svc("SOIR"),
+            action: Action::Cancel,
+        },
+    ];
+    let out = s
+        .change_many(f.angeline, &changes, Channel::Web, "parent", now)
+        .await?;
+    assert_eq!(out[0], Outcome::Cancelled);
+    assert_eq!(out[1], Outcome::Booked);
+    assert_eq!(
+        out[2],
+        Outcome::AlreadyBooked,
+        "the batch sees its own writes"
+    );
+    assert!(matches!(&out[3], Outcome::Refused(r) if r.reason == RefusalReason::NotServiceDay));
+    assert!(matches!(&out[4], Outcome::Refused(r) if r.reason == RefusalReason::DeadlinePassed));
+    assert_eq!(out[5], Outcome::NotBooked);
+    let history = s.history(f.angeline, 40).await?;
+    assert_eq!(history.len(), 3);
+    assert!(
+        history[..2]
+            .iter()
+            .all(|h| h.at == now && h.channel == Channel::Web)
+    );
+    assert!(
+        s.change_many(f.angeline, &[], Channel::Web, "parent", now)
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+async fn batch_rolls_back_on_error(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let s = &f.service;
+    let now = monday_9h();
+    // A child id that does not exist: the foreign key refuses the second write, and the
+    // first one (for the same unknown child) must not remain either.
+    let ghost = ChildId(f.other_child.0 + 1000);
+    let changes = vec![
+        CellChange {
+            date: date(2026, 5, 11),
+            service: svc("REPAS"),
+            action: Action::Book,
+        },
+        CellChange {
+            date: date(2026, 5, 12),
+            service: svc("REPAS"),
+            action: Action::Book,
+        },
+    ];
+    assert!(
+        s.change_many(ghost, &changes, Channel::Web, "parent", now)
+            .await
+            .is_err()
+    );
+    assert!(
+        db.query_texts("SELECT service FROM bookings")
+            .await?
+            .is_empty()
+    );
+    assert!(
+        db.query_texts("SELECT actor FROM history")
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+async fn planning_shows_state_and_decisions(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let s = &f.service;
+    let now = monday_9h();
+    s.change(
+        f.angeline,
+        date(2026, 5, 12),
+        &svc("REPAS"),
+        Action::Book,
+        Channel::Web,
+        "parent",
+        now,
+    )
+    .await?;
+    // Any day of the week gives that week; two weeks from Wednesday 6 May.
+    let p = s.week(f.angeline, date(2026, 5, 6), 2, now).await?;
+    assert_eq!(p.weeks.len(), 2);
+    assert_eq!(p.weeks[0].monday, date(2026, 5, 4));
+    assert_eq!(p.weeks[0].iso_week, 19);
+    assert_eq!(p.weeks[1].monday, date(2026, 5, 11));
+    assert_eq!(
+        p.weeks[0].days.len(),
+        5,
+        "Monday to Friday: no weekend service"
+    );
+    let codes: Vec<_> = p.weeks[0].days[0]
+        .cells
+        .iter()
+        .map(|c| c.service.as_str())
+        .collect();
+    assert_eq!(codes, ["REPAS", "MATIN", "MIDI", "SOIR"]);
+    // Monday 4 May at 9:00: meal closed (Friday 10:00), evening care open until 16:00.
+    let monday = &p.weeks[0].days[0];
+    assert!(
+        matches!(&monday.cells[0].decision, Decision::Refused(r) if r.reason == RefusalReason::DeadlinePassed)
+    );
+    assert_eq!(
+        monday.cells[3].decision,
+        Decision::Open {
+            deadline: Utc.with_ymd_and_hms(2026, 5, 4, 14, 0, 0).unwrap()
+        }
+    );
+    // Wednesday greyed, Friday 8 May a public holiday.
+    let wednesday = &p.weeks[0].days[2];
+    assert!(wednesday.cells.iter().all(
+        |c| matches!(&c.decision, Decision::Refused(r) if r.reason == RefusalReason::NotServiceDay)
+    ));
+    let friday = &p.weeks[0].days[4];
+    assert!(
+        matches!(&friday.cells[0].decision, Decision::Refused(r) if matches!(r.reason, RefusalReason::PublicHoliday { .. }))
+    );
+    // Tuesday 12 May: booked, so the cell's action is a cancellation, open.
+    let tuesday = &p.weeks[1].days[1];
+    assert!(tuesday.cells[0].booked);
+    assert_eq!(tuesday.cells[0].toggle_action(), Action::Cancel);
+    assert!(tuesday.cells[0].decision.is_open());
+    assert!(!tuesday.cells[1].booked);
+    let booked: usize = p
+        .weeks
+        .iter()
+        .flat_map(|w| &w.days)
+        .flat_map(|d| &d.cells)
+        .filter(|c| c.booked)
+        .count();
+    assert_eq!(booked, 1);
+    Ok(())
+}
+
+async fn children_are_only_the_payers(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let kids = f.service.children(f.payer).await?;
+    assert_eq!(
+        kids.iter().map(|c| c.full_name()).collect::<Vec<_>>(),
+        ["Angéline MARSONE", "Théo MARSONE"]
+    );
+    assert_eq!(kids[0].class_line(), "CE1 - Mme Formatrice");
+    assert_eq!(
+        f.service.child(f.payer, f.theo).await?.map(|c| c.id),
+        Some(f.theo)
+    );
+    assert_eq!(f.service.child(f.payer, f.other_child).await?, None);
+    Ok(())
+}
+
+async fn staff_functions(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let s = &f.service;
+    let now = monday_9h();
+    assert_eq!(s.town_message().await?, None);
+    s.set_town_message(Some("  RAPPEL des délais d'inscriptions  "))
+        .await?;
+    assert_eq!(
+        s.town_message().await?.as_deref(),
+        Some("RAPPEL des délais d'inscriptions")
+    );
+    s.set_town_message(Some("   ")).await?;
+    assert_eq!(s.town_message().await?, None);
+    let d = date(2026, 5, 12);
+    for child in [f.angeline, f.theo, f.other_child] {
+        s.change(
+            child,
+            d,
+            &svc("REPAS"),
+            Action::Book,
+            Channel::Staff,
+            "amelie",
+            now,
+        )
+        .await?;
+    }
+    s.change(
+        f.theo,
+        d,
+        &svc("SOIR"),
+        Action::Book,
+        Channel::Staff,
+        "amelie",
+        now,
+    )
+    .await?;
+    let counts: Vec<_> = s
+        .head_counts(d)
+        .await?
+        .into_iter()
+        .map(|h| (h.school, h.service.to_string(), h.count))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("École Jules Ferry".to_string(), "REPAS".to_string(), 3),
+            ("École Jules Ferry".to_string(), "SOIR".to_string(), 1)
+        ]
+    );
+    assert!(s.add_closure(d, " ").await.is_err());
+    s.add_closure(d, "Grève").await?;
+    let err = s.add_closure(d, "Grève").await.unwrap_err();
+    assert_eq!(err.to_string(), "la fermeture du 12/05/2026 existe déjà");
+    assert_eq!(s.closures(d, d).await?.len(), 1);
+    Ok(())
+}
+
+async fn demo_seed_is_idempotent(db: &TestDb) -> anyhow::Result<()> {
+    use ivr::booking::demo;
+    let service = BookingService::new(
+        db.store.clone(),
+        Rules::default(),
+        Calendar::default(),
+        LoginConfig::default(),
+    )
+    .await?;
+    let now = monday_9h();
+    let first = demo::seed(&service, "Mezcalito", "Bienvenue", now).await?;
+    assert_eq!((first.payers, first.children), (4, 6));
+    assert!(first.bookings > 10, "{first:?}");
+    assert_eq!(first.calendar_entries, 2);
+    let again = demo::seed(&service, "Mezcalito", "Autre", now).await?;
+    assert_eq!(
+        again,
+        demo::DemoSummary::default(),
+        "nothing added the second time"
+    );
+    assert_eq!(service.town_message().await?.as_deref(), Some("Bienvenue"));
+    assert_eq!(service.town_name().await?.as_deref(), Some("Mezcalito"));
+    let (c, p) = codes("3011", "770021");
+    let session = service.login("ip:127.0.0.1", &c, &p, now).await?;
+    let angeline = service.child(session.payer, session.child).await?.unwrap();
+    assert_eq!(angeline.full_name(), "Angéline MARSONE");
+    assert_eq!(angeline.class_line(), "CE1 - Mme Formatrice");
+    assert_eq!(angeline.school, "École Jules Ferry");
+    assert_eq!(service.children(session.payer).await?.len(), 2);
+    let payer = db.store.payer(session.payer).await?.unwrap();
+    assert_eq!(payer.email, "laurence.marsone@example.org");
+    let planning = service
+        .week(session.child, date(2026, 5, 4), 2, now)
+        .await?;
+    let booked: Vec<_> = planning
+        .weeks
+        .iter()
+        .flat_map(|w| &w.days)
+        .flat_map(|d| {
+            d.cells
+                .iter()
+                .filter(|c| c.booked)
+                .map(move |c| (d.date, c.service.to_string()))
+        })
+        .collect();
+    // Meals and evening care on Mon, Tue, Thu of this week (Friday 8 May is a holiday),
+    // and Mon, Tue of the next (Thursday 14 is Ascension, Friday 15 the demo's bridge).
+    assert!(booked.contains(&(date(2026, 5, 4), "REPAS".to_string())));
+    assert!(booked.contains(&(date(2026, 5, 12), "SOIR".to_string())));
+    assert!(!booked.iter().any(|(d, _)| *d == date(2026, 5, 8)
+        || *d == date(2026, 5, 14)
+        || *d == date(2026, 5, 15)));
+    assert_eq!(booked.len(), 10);
+    // The bridge and the override for Monday 18 May.
+    assert_eq!(
+        service
+            .closures(date(2026, 5, 15), date(2026, 5, 15))
+            .await?
+            .len(),
+        1
+    );
+    let o = service
+        .overrides(date(2026, 5, 18), date(2026, 5, 18))
+        .await?;
+    assert_eq!(
+        o[0].rule.message,
+        "ATTENTION! En raison du week-end de l'Ascension, les annulations pour le lundi 18 mai \
+         NE SONT PLUS POSSIBLES depuis mercredi 13 mai à 10H15."
+    );
+    assert_eq!(
+        o[0].rule.deadline,
+        Utc.with_ymd_and_hms(2026, 5, 13, 8, 15, 0).unwrap()
+    );
+    Ok(())
+}

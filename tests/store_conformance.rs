@@ -1,0 +1,513 @@
+//! The storage conformance suite: the same test functions run against SQLite and
+//! PostgreSQL (`TEST_DATABASE_URL`; the PostgreSQL half says it was skipped when unset).
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use ivr::booking::calendar::{ActionScope, Override, ServiceScope};
+use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
+use ivr::store::testing::TestDb;
+use ivr::store::{
+    Closure, HistoryEntry, LoginCounter, LoginKeyKind, NewChild, NewPayer, Store, StoreError,
+};
+
+/// Generates `sqlite_NAME` and `postgres_NAME` tests running `NAME(&TestDb)`.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() -> anyhow::Result<()> {
+                    let db = ivr::store::testing::TestDb::sqlite().await?;
+                    super::$name(&db).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() -> anyhow::Result<()> {
+                    let Some(db) = ivr::store::testing::TestDb::postgres().await? else {
+                        return Ok(());
+                    };
+                    super::$name(&db).await
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    codes_are_unique,
+    failed_transaction_leaves_nothing,
+    booking_uniqueness_is_a_constraint,
+    bookings_insert_and_delete_once,
+    history_is_newest_first,
+    closures_round_trip,
+    overrides_round_trip,
+    login_counters_round_trip,
+    concurrent_login_failures_are_all_counted,
+    settings_and_secrets,
+    head_counts_per_school_and_service,
+    children_belong_to_their_payer,
+);
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+fn svc(s: &str) -> ServiceCode {
+    ServiceCode::parse(s).unwrap()
+}
+
+fn payer(code: &str, name: &str) -> NewPayer {
+    NewPayer {
+        code: PayerCode::parse(code).unwrap(),
+        name: name.into(),
+        email: format!("{}@example.org", name.to_lowercase().replace(' ', ".")),
+        invoice_email_opt_in: false,
+    }
+}
+
+fn child(code: &str, payer: ivr::booking::model::PayerId, first: &str) -> NewChild {
+    NewChild {
+        code: ChildCode::parse(code).unwrap(),
+        payer,
+        first_name: first.into(),
+        last_name: "MARSONE".into(),
+        school: "École Jules Ferry".into(),
+        class_label: "CE1".into(),
+        teacher: "Mme Formatrice".into(),
+    }
+}
+
+/// One payer with one child, committed.
+async fn family(
+    store: &Store,
+) -> anyhow::Result<(ivr::booking::model::PayerId, ivr::booking::model::ChildId)> {
+    let mut tx = store.begin().await?;
+    let p = tx
+        .insert_payer(&payer("770021", "Laurence MARSONE"))
+        .await?;
+    let c = tx.insert_child(&child("3011", p, "Angéline")).await?;
+    tx.commit().await?;
+    Ok((p, c))
+}
+
+async fn codes_are_unique(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.store;
+    let (p, _) = family(store).await?;
+
+    let mut tx = store.begin().await?;
+    let err = tx
+        .insert_payer(&payer("770021", "Autre Payeur"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "ce code payeur existe déjà");
+    drop(tx);
+
+    let mut tx = store.begin().await?;
+    let err = tx
+        .insert_child(&child("3011", p, "Théo"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "ce code enfant existe déjà");
+    drop(tx);
+
+    assert_eq!(store.family_counts().await?, (1, 1));
+    Ok(())
+}
+
+async fn failed_transaction_leaves_nothing(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.store;
+    let (_, c) = family(store).await?;
+    let mut tx = store.begin().await?;
+    let p2 = tx.insert_payer(&payer("880000", "Paul DURAND")).await?;
+    tx.insert_child(&child("4000", p2, "Léa")).await?;
+    tx.insert_booking(c, date(2026, 5, 4), &svc("REPAS"), at(2026, 5, 1, 8, 0))
+        .await?;
+    // The third write fails: the whole transaction must vanish.
+    assert!(tx.insert_child(&child("3011", p2, "Max")).await.is_err());
+    drop(tx);
+    assert_eq!(store.family_counts().await?, (1, 1));
+    assert!(!store.is_booked(c, date(2026, 5, 4), &svc("REPAS")).await?);
+
+    // An explicit rollback undoes as well.
+    let mut tx = store.begin().await?;
+    tx.insert_payer(&payer("880001", "Jeanne MARTIN")).await?;
+    tx.rollback().await?;
+    assert_eq!(store.family_counts().await?, (1, 1));
+    Ok(())
+}
+
+async fn booking_uniqueness_is_a_constraint(db: &TestDb) -> anyhow::Result<()> {
+    let (_, c) = family(&db.store).await?;
+    let insert = format!(
+        "INSERT INTO bookings (child_id, date, service, created_at) \
+         VALUES ({}, '2026-05-04', 'REPAS', '2026-05-01T08:00:00+00:00')",
+        c.0
+    );
+    assert_eq!(db.execute_raw(&insert).await?, 1);
+    // A plain INSERT, without the store's ON CONFLICT, is refused by the database itself.
+    let err = db.execute_raw(&insert).await.unwrap_err();
+    match err {
+        StoreError::Database(sqlx::Error::Database(e)) => assert!(e.is_unique_violation()),
+        other => panic!("expected a unique violation, got {other:?}"),
+    }
+    Ok(())
+}
+
+async fn bookings_insert_and_delete_once(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.store;
+    let (_, c) = family(store).await?;
+    let d = date(2026, 5, 4);
+    let now = at(2026, 5, 1, 8, 0);
+    let mut tx = store.begin().await?;
+    assert!(!tx.is_booked(c, d, &svc("REPAS")).await?);
+    assert!(tx.insert_booking(c, d, &svc("REPAS"), now).await?);
+    assert!(!tx.insert_booking(c, d, &svc("REPAS"), now).await?);
+    assert!(tx.is_booked(c, d, &svc("REPAS")).await?);
+    assert!(tx.insert_booking(c, d, &svc("SOIR"), now).await?);
+    tx.commit().await?;
+    assert_eq!(
+        store.bookings_between(c, d, d).await?,
+        vec![(d, svc("REPAS")), (d, svc("SOIR"))]
+    );
+    let mut tx = store.begin().await?;
+    assert!(tx.delete_booking(c, d, &svc("REPAS")).await?);
+    assert!(!tx.delete_booking(c, d, &svc("REPAS")).await?);
+    tx.commit().await?;
+    assert_eq!(
+        store.bookings_between(c, d, d).await?,
+        vec![(d, svc("SOIR"))]
+    );
+    assert!(
+        store
+            .bookings_between(c, date(2026, 5, 5), date(2026, 5, 10))
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+async fn history_is_newest_first(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.store;
+    let (_, c) = family(store).await?;
+    let mut tx = store.begin().await?;
+    let mut written = Vec::new();
+    for i in 0..45u32 {
+        let e = HistoryEntry {
+            action: if i % 2 == 0 {
+                Action::Book
+            } else {
+                Action::Cancel
+            },
+            date: date(2026, 5, 4) + Duration::days(i64::from(i)),
+            service: svc("REPAS"),
+            channel: [Channel::Web, Channel::Phone, Channel::Staff][i as usize % 3],
+            actor: format!("acteur {i}"),
+            at: at(2026, 5, 1, 8, 0) + Duration::milliseconds(i64::from(i) * 1234),
+        };
+        tx.push_history(c, &e).await?;
+        written.push(e);
+    }
+    tx.commit().await?;
+    let got = store.history(c, 40).await?;
+    assert_eq!(got.len(), 40);
+    let expected: Vec<_> = written.iter().rev().take(40).cloned().collect();
+    assert_eq!(got, expected, "entries read back exactly, newest first");
+    assert!(
+        store
+            .history(ivr::booking::model::ChildId(c.0 + 1), 40)
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+async fn closures_round_trip(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.store;
+    let pont = Closure {
+        date: date(2026, 5, 15),
+        label: "Pont de l'Ascension".into(),
+    };
+    let mut tx = store.begin().await?;
+    tx.add_closure(&pont).await?;
+    tx.add_closure(&Closure {
+        date: date(2026, 11, 10),
+        label: "Pont du 11 novembre".into(),
+    })
+    .await?;
+    tx.commit().await?;
+    let mut tx = store.begin().await?;
+    let err = tx.add_closure(&pont).await.unwrap_err();
+    assert_eq!(err.to_string(), "la fermeture du 15/05/2026 existe déjà");
+    drop(tx);
+    assert_eq!(
+        store
+            .closures_between(date(2026, 5, 1), date(2026, 5, 31))
+            .await?,
+        vec![pont.clone()]
+    );
+    let mut tx = store.begin().await?;
+    assert_eq!(
+        tx.closures_between(date(2026, 1, 1), date(2026, 12, 31))
+            .await?
+            .len(),
+        2
+    );
+    assert!(tx.remove_closure(pont.date).await?);
+    assert!(!tx.remove_closure(pont.date).await?);
+    tx.commit().await?;
+    assert!(
+        store
+            .closures_between(date(2026, 5, 1), date(2026, 5, 31))
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+async fn overrides_round_trip(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.store;
+    let seed = Override {
+        date: date(2026, 5, 25),
+        services: ServiceScope::All,
+        actions: ActionScope::Cancel,
+        deadline: at(2026, 5, 20, 8, 15),
+        message: "ATTENTION! En raison du week-end de l'Ascension, les annulations pour le \
+                   lundi 25 mai NE SONT PLUS POSSIBLES depuis mercredi 20 mai à 10H15."
+            .into(),
+    };
+    let some = Override {
+        date: date(2026, 5, 25),
+        services: ServiceScope::Only(vec![svc("REPAS"), svc("MIDI")]),
+        actions: ActionScope::Both,
+        deadline: at(2026, 5, 19, 14, 30),
+        message: "Repas et accueil de midi : délai avancé.".into(),
+    };
+    let mut tx = store.begin().await?;
+    let a = tx.add_override(&seed).await?;
+    let b = tx.add_override(&some).await?;
+    tx.commit().await?;
+    let got = store
+        .overrides_between(date(2026, 5, 25), date(2026, 5, 25))
+        .await?;
+    assert_eq!(got.len(), 2);
+    assert_eq!((got[0].id, &got[0].rule), (a, &seed));
+    assert_eq!((got[1].id, &got[1].rule), (b, &some));
+    assert!(
+        store
+            .overrides_between(date(2026, 5, 26), date(2026, 6, 30))
+            .await?
+            .is_empty()
+    );
+    let mut tx = store.begin().await?;
+    assert!(tx.remove_override(a).await?);
+    assert!(!tx.remove_override(a).await?);
+    tx.commit().await?;
+    let got = store
+        .overrides_between(date(2026, 5, 1), date(2026, 5, 31))
+        .await?;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rule, some);
+    Ok(())
+}
+
+async fn login_counters_round_trip(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.store;
+    let now = at(2026, 5, 4, 9, 0);
+    assert_eq!(
+        store.login_counter(LoginKeyKind::Source, "abc").await?,
+        None
+    );
+    let mut tx = store.begin().await?;
+    let fresh = tx
+        .lock_login_counter(LoginKeyKind::Source, "abc", now)
+        .await?;
+    assert_eq!(
+        fresh,
+        LoginCounter {
+            failures: 0,
+            last_at: now,
+            locked_until: None
+        }
+    );
+    let locked = LoginCounter {
+        failures: 10,
+        last_at: now,
+        locked_until: Some(now + Duration::minutes(15)),
+    };
+    tx.set_login_counter(LoginKeyKind::Source, "abc", &locked)
+        .await?;
+    tx.set_login_counter(
+        LoginKeyKind::Child,
+        "abc",
+        &LoginCounter {
+            failures: 1,
+            last_at: now,
+            locked_until: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    assert_eq!(
+        store.login_counter(LoginKeyKind::Source, "abc").await?,
+        Some(locked)
+    );
+    assert_eq!(
+        store
+            .login_counter(LoginKeyKind::Child, "abc")
+            .await?
+            .unwrap()
+            .failures,
+        1
+    );
+    let mut tx = store.begin().await?;
+    assert_eq!(
+        tx.lock_login_counter(LoginKeyKind::Source, "abc", now + Duration::hours(1))
+            .await?,
+        locked
+    );
+    tx.clear_login_counter(LoginKeyKind::Source, "abc").await?;
+    tx.commit().await?;
+    assert_eq!(
+        store.login_counter(LoginKeyKind::Source, "abc").await?,
+        None
+    );
+    assert!(
+        store
+            .login_counter(LoginKeyKind::Child, "abc")
+            .await?
+            .is_some()
+    );
+    Ok(())
+}
+
+async fn concurrent_login_failures_are_all_counted(db: &TestDb) -> anyhow::Result<()> {
+    let now = at(2026, 5, 4, 9, 0);
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = store.begin().await?;
+            let mut c = tx.lock_login_counter(LoginKeyKind::Child, "k", now).await?;
+            c.failures += 1;
+            tx.set_login_counter(LoginKeyKind::Child, "k", &c).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    assert_eq!(
+        db.store
+            .login_counter(LoginKeyKind::Child, "k")
+            .await?
+            .unwrap()
+            .failures,
+        20
+    );
+    Ok(())
+}
+
+async fn settings_and_secrets(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.store;
+    assert_eq!(store.setting(Store::TOWN_MESSAGE).await?, None);
+    store.set_setting(Store::TOWN_MESSAGE, "Bonjour").await?;
+    store
+        .set_setting(Store::TOWN_MESSAGE, "ATTENTION! Rentrée le 1er septembre.")
+        .await?;
+    assert_eq!(
+        store.setting(Store::TOWN_MESSAGE).await?.as_deref(),
+        Some("ATTENTION! Rentrée le 1er septembre.")
+    );
+    assert!(store.remove_setting(Store::TOWN_MESSAGE).await?);
+    assert!(!store.remove_setting(Store::TOWN_MESSAGE).await?);
+    let first = store.secret_or_insert("k", &[1, 2, 3]).await?;
+    let second = store.secret_or_insert("k", &[9, 9]).await?;
+    assert_eq!(first, vec![1, 2, 3]);
+    assert_eq!(second, first, "the first value stays");
+    Ok(())
+}
+
+async fn head_counts_per_school_and_service(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.store;
+    let d = date(2026, 5, 4);
+    let now = at(2026, 5, 1, 8, 0);
+    let mut tx = store.begin().await?;
+    let p = tx.insert_payer(&payer("1", "A B")).await?;
+    let mut kids = Vec::new();
+    for (i, school) in ["École Jules Ferry", "École Jules Ferry", "École du Centre"]
+        .iter()
+        .enumerate()
+    {
+        let mut c = child(&format!("10{i}"), p, "X");
+        c.school = (*school).into();
+        kids.push(tx.insert_child(&c).await?);
+    }
+    for k in &kids {
+        tx.insert_booking(*k, d, &svc("REPAS"), now).await?;
+    }
+    tx.insert_booking(kids[0], d, &svc("SOIR"), now).await?;
+    tx.insert_booking(kids[1], d + Duration::days(1), &svc("SOIR"), now)
+        .await?;
+    tx.commit().await?;
+    let counts: Vec<_> = store
+        .head_counts(d)
+        .await?
+        .into_iter()
+        .map(|h| (h.school, h.service.to_string(), h.count))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            ("École Jules Ferry".to_string(), "REPAS".to_string(), 2),
+            ("École Jules Ferry".to_string(), "SOIR".to_string(), 1),
+            ("École du Centre".to_string(), "REPAS".to_string(), 1),
+        ]
+    );
+    Ok(())
+}
+
+async fn children_belong_to_their_payer(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.store;
+    let mut tx = store.begin().await?;
+    let p = tx
+        .insert_payer(&payer("770021", "Laurence MARSONE"))
+        .await?;
+    let theo = tx.insert_child(&child("3012", p, "Théo")).await?;
+    let ange = tx.insert_child(&child("3011", p, "Angéline")).await?;
+    let other = tx.insert_payer(&payer("880000", "Paul DURAND")).await?;
+    tx.insert_child(&child("4000", other, "Léa")).await?;
+    tx.commit().await?;
+    let kids = store.children_of(p).await?;
+    assert_eq!(
+        kids.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![ange, theo]
+    );
+    assert_eq!(kids[0].full_name(), "Angéline MARSONE");
+    assert_eq!(kids[0].class_line(), "CE1 - Mme Formatrice");
+    let codes = |c: &str, p: &str| (ChildCode::parse(c).unwrap(), PayerCode::parse(p).unwrap());
+    let (c, pc) = codes("3011", "770021");
+    assert_eq!(store.find_login(&c, &pc).await?, Some((p, ange)));
+    let (c, pc) = codes("4000", "770021");
+    assert_eq!(
+        store.find_login(&c, &pc).await?,
+        None,
+        "another payer's child"
+    );
+    let (c, pc) = codes("9999", "770021");
+    assert_eq!(store.find_login(&c, &pc).await?, None);
+    let payer = store.payer(p).await?.unwrap();
+    assert_eq!(payer.name, "Laurence MARSONE");
+    assert!(!payer.invoice_email_opt_in);
+    store.set_invoice_email_opt_in(p, true).await?;
+    assert!(store.payer(p).await?.unwrap().invoice_email_opt_in);
+    Ok(())
+}
