@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::collect::{CollectSpec, Collected};
 use super::digits::Digit;
 use super::media::PromptRef;
+pub use crate::core::recorder::Recording;
 use crate::media::Codec;
 
 /// Who called whom, as the flow may need it. Numbers are personal data: do not log them.
@@ -58,18 +59,14 @@ pub struct RecordSpec {
     pub stop_on: Option<Digit>,
 }
 
-/// A finished recording: 8 kHz mono 16-bit samples, gaps filled with silence.
+/// A finished recording.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recording {
-    /// The samples, at [`Recording::SAMPLE_RATE`].
-    pub samples: Vec<i16>,
+pub struct Recorded {
+    /// The caller's audio: mono 16-bit samples, in order, gaps filled with silence (write it
+    /// with [`Recording::write_wav`]).
+    pub audio: Recording,
     /// Whether the stop key ended it (otherwise `max_len` did).
     pub stopped_by_key: bool,
-}
-
-impl Recording {
-    /// Sample rate of recordings.
-    pub const SAMPLE_RATE: u32 = 8_000;
 }
 
 /// Errors a flow sees when driving a call.
@@ -81,9 +78,9 @@ pub enum CallError {
     /// Another `collect`, `record` or `next_digit` is already waiting on this call.
     #[error("une autre saisie est déjà en cours sur cet appel")]
     Busy,
-    /// Recording is not available in this build (the media recorder is not wired yet).
-    #[error("l'enregistrement n'est pas disponible")]
-    RecordingUnavailable,
+    /// The recording could not be made (details in the logs).
+    #[error("l'enregistrement a échoué")]
+    RecordingFailed,
 }
 
 /// Requests from the flow to the driver.
@@ -105,7 +102,7 @@ pub(crate) enum Command {
     FlushDigits,
     Record {
         spec: RecordSpec,
-        done: oneshot::Sender<Result<Recording, CallError>>,
+        done: oneshot::Sender<Result<Recorded, CallError>>,
     },
     Hangup,
 }
@@ -181,7 +178,7 @@ impl Call {
     }
 
     /// Records what the caller says, up to `spec.max_len` or the stop key.
-    pub async fn record(&self, spec: RecordSpec) -> Result<Recording, CallError> {
+    pub async fn record(&self, spec: RecordSpec) -> Result<Recorded, CallError> {
         let (done, rx) = oneshot::channel();
         self.send(Command::Record { spec, done })?;
         rx.await.map_err(|_| CallError::Ended)?

@@ -18,11 +18,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info, warn};
 
 use super::api::{
-    Call, CallError, CallFlow, CallInfo, Command, FlowFuture, Played, RecordSpec, Recording,
+    Call, CallError, CallFlow, CallInfo, Command, FlowFuture, Played, RecordSpec, Recorded,
 };
 use super::collect::{Collected, Collector};
 use super::digits::Digit;
 use super::media::{MediaEvent, MediaSession, PromptRef};
+use crate::core::error::CoreError;
 use crate::core::player::PlayId;
 use crate::metrics::Metrics;
 use crate::sip::config::SipConfig;
@@ -80,6 +81,13 @@ enum DigitWaiter {
     Next(Option<Instant>, oneshot::Sender<Option<Digit>>),
 }
 
+/// A recording in progress.
+struct PendingRecord {
+    deadline: Instant,
+    stop_on: Option<Digit>,
+    done: oneshot::Sender<Result<Recorded, CallError>>,
+}
+
 /// Where the call is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -114,6 +122,7 @@ struct Driver {
     plays: VecDeque<PendingPlay>,
     type_ahead: VecDeque<Digit>,
     waiter: Option<DigitWaiter>,
+    record: Option<PendingRecord>,
     commands_tx: Option<mpsc::UnboundedSender<Command>>,
     hangup_requested: bool,
 }
@@ -204,6 +213,7 @@ async fn drive(setup: CallSetup) {
         plays: VecDeque::new(),
         type_ahead: VecDeque::new(),
         waiter: None,
+        record: None,
         commands_tx: None,
         hangup_requested: false,
     };
@@ -319,7 +329,7 @@ impl Driver {
         if !self.latched {
             self.send_to = Some(neg.remote);
         }
-        match MediaSession::new(neg, t) {
+        match MediaSession::new(neg, self.shared.config.inband_dtmf, t) {
             Ok(m) => self.media = Some(m),
             Err(e) => {
                 warn!(error = %e, "cannot start media");
@@ -335,16 +345,16 @@ impl Driver {
             DialogEvent::Updated(req, handle) => self.on_update(req, handle).await,
             DialogEvent::Info(req, handle) => {
                 let content_type = content_type(&req);
-                let dtmf = match self.media.as_mut() {
+                let result = match self.media.as_mut() {
                     Some(media) => media.handle_info(now(), &content_type, req.body()),
-                    None => true,
+                    None => Ok(()),
                 };
                 self.pump_events(now());
-                // RFC 6086 §4.2.2: an INFO body we do not understand gets 415.
-                let status = if dtmf {
-                    StatusCode::OK
-                } else {
-                    StatusCode::UnsupportedMediaType
+                // RFC 6086 §4.2.2: an INFO package we do not understand gets 415.
+                let status = match result {
+                    Ok(()) => StatusCode::OK,
+                    Err(CoreError::NotDtmfInfo) => StatusCode::UnsupportedMediaType,
+                    Err(_) => StatusCode::BadRequest,
                 };
                 handle.reply(status).await.ok();
             }
@@ -538,12 +548,38 @@ impl Driver {
     fn start_record(
         &mut self,
         spec: RecordSpec,
-        done: oneshot::Sender<Result<Recording, CallError>>,
-        _t: Instant,
+        done: oneshot::Sender<Result<Recorded, CallError>>,
+        t: Instant,
     ) {
-        // The recorder of the media core is not merged yet: say so rather than pretend.
-        let _ = spec;
-        done.send(Err(CallError::RecordingUnavailable)).ok();
+        let Some(media) = self.media.as_mut() else {
+            done.send(Err(CallError::RecordingFailed)).ok();
+            return;
+        };
+        media.start_recording(spec.max_len);
+        self.record = Some(PendingRecord {
+            deadline: t + spec.max_len,
+            stop_on: spec.stop_on,
+            done,
+        });
+    }
+
+    /// Ends the recording in progress and hands its audio to the flow.
+    fn finish_record(&mut self, stopped_by_key: bool) {
+        let Some(pending) = self.record.take() else {
+            return;
+        };
+        let result = match self.media.as_mut().and_then(MediaSession::stop_recording) {
+            Some(Ok(audio)) => Ok(Recorded {
+                audio,
+                stopped_by_key,
+            }),
+            Some(Err(e)) => {
+                warn!(error = %e, "recording failed");
+                Err(CallError::RecordingFailed)
+            }
+            None => Err(CallError::RecordingFailed),
+        };
+        pending.done.send(result).ok();
     }
 
     fn on_rtp(&mut self, packet: &[u8], from: SocketAddr) {
@@ -611,6 +647,11 @@ impl Driver {
 
     fn on_digit(&mut self, d: Digit, t: Instant) {
         self.shared.metrics.digits.inc();
+        if self.record.as_ref().is_some_and(|r| r.stop_on == Some(d)) {
+            // The stop key ends the recording and is not kept as input.
+            self.finish_record(true);
+            return;
+        }
         if self.plays.iter().any(|p| p.barge_in) {
             self.stop_playing(Played::Interrupted);
         }
@@ -664,6 +705,7 @@ impl Driver {
         consider(self.media_deadline());
         consider(self.max_length_deadline());
         consider(self.media.as_ref().map(MediaSession::poll_timeout));
+        consider(self.record.as_ref().map(|r| r.deadline));
         consider(match &self.waiter {
             Some(DigitWaiter::Collect(c, _)) => Some(c.poll_timeout()),
             Some(DigitWaiter::Next(t, _)) => *t,
@@ -709,6 +751,15 @@ impl Driver {
         if self.max_length_deadline().is_some_and(|m| m <= t) {
             info!("maximum call length reached, hanging up");
             return true;
+        }
+        let record_over = self.record.as_ref().is_some_and(|r| r.deadline <= t)
+            || (self.record.is_some()
+                && self
+                    .media
+                    .as_ref()
+                    .is_some_and(MediaSession::recording_full));
+        if record_over {
+            self.finish_record(false);
         }
         match self.waiter.take() {
             Some(DigitWaiter::Collect(mut c, done)) => match c.handle_timeout(t) {

@@ -6,17 +6,17 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use rtp_rs::RtpReader;
 use tracing::{debug, warn};
 
-use crate::core::dtmf::rfc4733::Rfc4733Detector;
-use crate::core::dtmf::sip_info;
+use crate::core::error::CoreError;
+use crate::core::inbound::{InboundConfig, MediaReceiver};
 use crate::core::outbound::{MediaSender, OutboundConfig};
 use crate::core::player::{PlayId, PlayerEvent};
+use crate::core::recorder::Recording;
 use crate::core::{ClockRate, Digit, RtpTimestamp, SeqNo, Ssrc};
-use crate::media::Prompt;
+use crate::media::{MediaError, Prompt};
 use crate::sip::sdp::Negotiated;
 
 /// A prompt ready to play, shared by every call (the call holds a cursor, not a copy).
@@ -35,8 +35,8 @@ pub(crate) enum MediaEvent {
 pub(crate) struct MediaSession {
     negotiated: Negotiated,
     sender: MediaSender,
-    /// Telephone-events: their payload type and detector.
-    rfc4733: Option<(u8, Rfc4733Detector)>,
+    receiver: MediaReceiver,
+    inband_dtmf: bool,
     events: VecDeque<MediaEvent>,
     late_ticks_seen: u64,
 }
@@ -53,24 +53,28 @@ fn outbound_config(neg: &Negotiated) -> OutboundConfig {
     }
 }
 
-fn detector(neg: &Negotiated) -> Option<(u8, Rfc4733Detector)> {
-    neg.telephone_event.map(|te| {
-        (
-            te.payload_type.get(),
-            Rfc4733Detector::new(ClockRate(te.clock_rate)),
-        )
-    })
+fn inbound_config(neg: &Negotiated, inband_dtmf: bool) -> InboundConfig {
+    InboundConfig {
+        codec: neg.codec,
+        audio_payload_type: neg.payload_type,
+        telephone_event: neg
+            .telephone_event
+            .map(|te| (te.payload_type, ClockRate(te.clock_rate))),
+        inband_dtmf,
+    }
 }
 
 impl MediaSession {
     /// Starts the outbound stream at `now` (its first packet is due then).
     pub(crate) fn new(
         negotiated: Negotiated,
+        inband_dtmf: bool,
         now: Instant,
-    ) -> Result<Self, crate::media::MediaError> {
+    ) -> Result<Self, MediaError> {
         let sender = MediaSender::new(now, outbound_config(&negotiated))?;
         Ok(Self {
-            rfc4733: detector(&negotiated),
+            receiver: MediaReceiver::new(inbound_config(&negotiated, inband_dtmf)),
+            inband_dtmf,
             negotiated,
             sender,
             events: VecDeque::new(),
@@ -95,8 +99,11 @@ impl MediaSession {
                 Err(e) => warn!(error = %e, "cannot switch codec, keeping the old one"),
             }
         }
-        if old.telephone_event != negotiated.telephone_event {
-            self.rfc4733 = detector(&negotiated);
+        if old.telephone_event != negotiated.telephone_event
+            || old.codec != negotiated.codec
+            || old.payload_type != negotiated.payload_type
+        {
+            self.receiver = MediaReceiver::new(inbound_config(&negotiated, self.inband_dtmf));
         }
         self.negotiated = negotiated;
     }
@@ -118,40 +125,51 @@ impl MediaSession {
         self.drain_player_events();
     }
 
-    /// One received RTP packet (already checked to be version 2).
-    pub(crate) fn handle_rtp(&mut self, _now: Instant, packet: &[u8]) {
-        let rtp = match RtpReader::new(packet) {
-            Ok(r) => r,
-            Err(e) => {
-                debug!(error = ?e, "unreadable RTP packet");
-                return;
-            }
-        };
-        if let Some((pt, det)) = self.rfc4733.as_mut()
-            && rtp.payload_type() == *pt
-        {
-            match det.handle_packet(
-                Ssrc(rtp.ssrc()),
-                RtpTimestamp(rtp.timestamp()),
-                rtp.payload(),
-            ) {
-                Ok(Some(d)) => self.events.push_back(MediaEvent::Digit(d)),
-                Ok(None) => {}
-                Err(e) => debug!(error = %e, "bad telephone-event packet"),
-            }
+    /// One received RTP packet.
+    pub(crate) fn handle_rtp(&mut self, now: Instant, packet: &[u8]) {
+        if let Err(e) = self.receiver.handle_rtp(now, packet) {
+            debug!(error = %e, "bad RTP packet");
+        }
+        self.drain_digits();
+    }
+
+    /// The body of a SIP INFO: `Ok` when it carried a digit; an error names why not.
+    pub(crate) fn handle_info(
+        &mut self,
+        now: Instant,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(), CoreError> {
+        let r = self.receiver.handle_info(now, content_type, body);
+        self.drain_digits();
+        r
+    }
+
+    /// Releases digits the merger held (waiting to see whether another source repeats them).
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        self.receiver.handle_timeout(now);
+        self.drain_digits();
+    }
+
+    fn drain_digits(&mut self) {
+        while let Some((d, _source)) = self.receiver.poll_digit() {
+            self.events.push_back(MediaEvent::Digit(d));
         }
     }
 
-    /// The body of a SIP INFO; returns false when it is not DTMF (answer 415).
-    pub(crate) fn handle_info(&mut self, _now: Instant, content_type: &str, body: &[u8]) -> bool {
-        if sip_info::InfoFormat::from_content_type(content_type).is_none() {
-            return false;
-        }
-        match sip_info::parse_info(content_type, body) {
-            Ok(d) => self.events.push_back(MediaEvent::Digit(d)),
-            Err(e) => debug!(error = %e, "INFO without a usable digit"),
-        }
-        true
+    /// Starts recording the caller, at most `max`.
+    pub(crate) fn start_recording(&mut self, max: Duration) {
+        self.receiver.start_recording(max);
+    }
+
+    /// Whether the recording reached its maximum length.
+    pub(crate) fn recording_full(&self) -> bool {
+        self.receiver.recording_full()
+    }
+
+    /// Ends the recording and gives its audio.
+    pub(crate) fn stop_recording(&mut self) -> Option<Result<Recording, MediaError>> {
+        self.receiver.stop_recording()
     }
 
     fn drain_player_events(&mut self) {
@@ -168,14 +186,18 @@ impl MediaSession {
         self.events.pop_front()
     }
 
-    /// When the next packet is due.
+    /// When the session must be woken: the next packet, or a held digit to release.
     pub(crate) fn poll_timeout(&self) -> Instant {
-        self.sender.poll_timeout()
+        let next = self.sender.poll_timeout();
+        self.receiver.poll_timeout().map_or(next, |t| t.min(next))
     }
 
     /// Hands every packet due by `now` to `send`; returns how many late ticks happened since
     /// the last call (for the metrics).
     pub(crate) fn transmit(&mut self, now: Instant, mut send: impl FnMut(&[u8])) -> u64 {
+        if self.receiver.poll_timeout().is_some_and(|t| t <= now) {
+            self.handle_timeout(now);
+        }
         if now < self.sender.poll_timeout() {
             return 0;
         }

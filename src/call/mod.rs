@@ -7,7 +7,8 @@ pub(crate) mod driver;
 pub mod media;
 
 pub use api::{
-    Call, CallError, CallFlow, CallInfo, FlowSelector, Played, RecordSpec, Recording, SingleFlow,
+    Call, CallError, CallFlow, CallInfo, FlowSelector, Played, RecordSpec, Recorded, Recording,
+    SingleFlow,
 };
 pub use collect::{CollectSpec, Collected};
 pub use digits::{Digit, Digits};

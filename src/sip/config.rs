@@ -31,6 +31,8 @@ pub struct SipConfig {
     pub shutdown_grace_secs: u64,
     /// Milliseconds of ringing (180) before we answer; 0 answers at once.
     pub ring_ms: u64,
+    /// Look for DTMF tones in G.711 audio, for trunks that send no telephone-events.
+    pub inband_dtmf: bool,
     /// Optional registration to an upstream SIP trunk, so a carrier can deliver calls here.
     pub trunk: Option<TrunkConfig>,
 }
@@ -48,6 +50,7 @@ impl Default for SipConfig {
             max_call_secs: 1_800,
             shutdown_grace_secs: 60,
             ring_ms: 0,
+            inband_dtmf: true,
             trunk: None,
         }
     }

@@ -631,3 +631,28 @@ pub fn spectral_similarity(want: &[i16], got: &[i16], rate: u32) -> f64 {
     }
     best
 }
+
+/// µ-law packets (20 ms each) of the DTMF tone pair of `key`: 100 ms of tone at about
+/// −10 dBm0 per tone, then 100 ms of silence (ITU-T Q.24 durations with margin).
+pub fn inband_key_packets(key: char) -> Vec<Vec<u8>> {
+    let d = Digit::from_char(key).expect("key");
+    let (lo, hi) = d.frequencies();
+    let mut packets = Vec::new();
+    for p in 0..10 {
+        let payload: Vec<u8> = (0..160)
+            .map(|i| {
+                let n = (p * 160 + i) as f32;
+                let v = if p < 5 {
+                    let t = n / 8000.0;
+                    6000.0 * (2.0 * std::f32::consts::PI * lo * t).sin()
+                        + 6000.0 * (2.0 * std::f32::consts::PI * hi * t).sin()
+                } else {
+                    0.0
+                };
+                ivr::media::g711::ulaw_encode(v as i16)
+            })
+            .collect();
+        packets.push(payload);
+    }
+    packets
+}
