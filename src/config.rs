@@ -34,6 +34,8 @@ pub struct Config {
     pub dialplan: DialplanConfig,
     /// Throttling of failed logins (slow-down, then lockout).
     pub login: crate::booking::login::LoginConfig,
+    /// The SIP/RTP engine (RTP ports, call limits, timeouts, trunk registration).
+    pub sip: crate::sip::SipConfig,
 }
 
 impl Default for Config {
@@ -45,6 +47,7 @@ impl Default for Config {
             calendar: CalendarConfig::default(),
             dialplan: DialplanConfig::default(),
             login: crate::booking::login::LoginConfig::default(),
+            sip: crate::sip::SipConfig::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ mod deadline;
 mod demo;
 mod import;
 mod migrate;
+mod serve;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,8 @@ struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the voice line (SIP over UDP and TCP, RTP) until Ctrl-C or SIGTERM
+    Serve(serve::ServeArgs),
     /// Show a day's deadline for a service, and whether booking and cancelling are open
     Deadline(deadline::DeadlineArgs),
     /// School calendar tools
@@ -87,6 +90,7 @@ pub fn init_tracing() -> anyhow::Result<()> {
 /// Runs the subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Serve(args) => serve::run(&load_config(&cli.global)?, args),
         Command::Deadline(args) => deadline::run(&load_config(&cli.global)?, args),
         Command::Calendar(command) => calendar::run(&load_config(&cli.global)?, command),
         Command::Check(args) => {

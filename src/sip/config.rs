@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct SipConfig {
     /// Address SIP listens on, for both UDP and TCP (port 0 picks a free port, as tests do).
+    /// Not read from the `[sip]` section: `ivr serve` sets it from `server.sip_listen`.
+    #[serde(skip)]
     pub listen: SocketAddr,
     /// Address written in `c=`/`o=` of our SDP and in our Contact, for a server behind NAT.
     /// When unset, the listen address is used (or 127.0.0.1 when listening on 0.0.0.0).
@@ -83,13 +85,11 @@ impl SipConfig {
 }
 
 /// Registration to an upstream SIP trunk (RFC 3261 §10) with digest authentication.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrunkConfig {
     /// Registrar address, `host:port` (an IP address; no DNS lookup is made).
     pub registrar: SocketAddr,
-    /// SIP domain of the account (used in the request URI and To/From); defaults to the registrar.
-    pub domain: Option<String>,
     /// Account user name.
     pub user: String,
     /// Account password (never logged).
@@ -102,10 +102,20 @@ impl Default for TrunkConfig {
     fn default() -> Self {
         Self {
             registrar: SocketAddr::from(([127, 0, 0, 1], 5060)),
-            domain: None,
             user: String::new(),
             password: String::new(),
             expires_secs: 3_600,
         }
+    }
+}
+
+impl std::fmt::Debug for TrunkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrunkConfig")
+            .field("registrar", &self.registrar)
+            .field("user", &self.user)
+            .field("password", &"***")
+            .field("expires_secs", &self.expires_secs)
+            .finish()
     }
 }

@@ -41,6 +41,7 @@ pub struct SipServer {
     active: watch::Receiver<usize>,
     stop: CancellationToken,
     task: JoinHandle<()>,
+    endpoint: rsipstack::transaction::endpoint::EndpointInnerRef,
 }
 
 impl SipServer {
@@ -119,6 +120,7 @@ impl SipServer {
             active,
             stop,
             task,
+            endpoint: endpoint.inner.clone(),
         })
     }
 
@@ -130,6 +132,16 @@ impl SipServer {
     /// The TCP address SIP listens on (same port as UDP).
     pub fn tcp_addr(&self) -> SocketAddr {
         self.tcp_addr
+    }
+
+    /// The SIP endpoint, for requests of our own (trunk registration).
+    pub(crate) fn endpoint(&self) -> rsipstack::transaction::endpoint::EndpointInnerRef {
+        self.endpoint.clone()
+    }
+
+    /// Fires when the server stops.
+    pub(crate) fn stop_token(&self) -> &CancellationToken {
+        &self.stop
     }
 
     /// Calls in progress.
