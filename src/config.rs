@@ -36,6 +36,8 @@ pub struct Config {
     pub login: crate::booking::login::LoginConfig,
     /// The SIP/RTP engine (RTP ports, call limits, timeouts, trunk registration).
     pub sip: crate::sip::SipConfig,
+    /// The voice line: staff line for the announcement, recordings, reloads.
+    pub phone: crate::phone::PhoneConfig,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             dialplan: DialplanConfig::default(),
             login: crate::booking::login::LoginConfig::default(),
             sip: crate::sip::SipConfig::default(),
+            phone: crate::phone::PhoneConfig::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod core;
 pub mod dialplan;
 pub mod media;
 pub mod metrics;
+pub mod phone;
 pub mod say;
 pub mod sip;
 pub mod store;

@@ -1,6 +1,10 @@
-//! `ivr demo --seed-only`: fills the configured database with the demo town, families and
+//! `ivr demo`: the whole server with the demo town on a fresh SQLite file, or
+//! `ivr demo --seed-only` to fill the configured database with the demo town, families and
 //! bookings (idempotent).
 
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset};
 use clap::Args;
 use ivr::booking::demo;
 use ivr::booking::service::BookingService;
@@ -13,15 +17,18 @@ pub struct DemoArgs {
     /// Only seed the database (town, families, bookings), do not start the servers
     #[arg(long)]
     seed_only: bool,
+    /// Directory of the demo's fresh database and recordings [default: data/demo-<time>]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Start the server's clock at this instant (RFC 3339), then let it run
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<DateTime<FixedOffset>>,
 }
 
-/// Seeds the demo data at the current instant.
+/// Seeds the demo data at the current instant, or runs the demo server.
 pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     if !args.seed_only {
-        anyhow::bail!(
-            "le serveur de démonstration (portail et serveur vocal) n'est pas encore disponible ; \
-             « ivr demo --seed-only » remplit la base"
-        );
+        return super::demo_server::run(config, args);
     }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {

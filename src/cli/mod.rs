@@ -1,11 +1,13 @@
 //! Command-line parsing, shared set-up (configuration, logs) and dispatch to subcommands.
 
 mod calendar;
-mod check;
+pub mod check;
 mod deadline;
 mod demo;
+mod demo_server;
 mod import;
 mod migrate;
+mod phone;
 mod serve;
 
 use std::net::SocketAddr;
@@ -49,20 +51,24 @@ struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the voice line (SIP over UDP and TCP, RTP) until Ctrl-C or SIGTERM
-    Serve(serve::ServeArgs),
     /// Show a day's deadline for a service, and whether booking and cancelling are open
     Deadline(deadline::DeadlineArgs),
     /// School calendar tools
     #[command(subcommand)]
     Calendar(calendar::CalendarCommand),
-    /// Check the prompts (missing or unreadable WAV files) and the dialplans; exits with
-    /// status 1 when anything is wrong
+    /// Check the prompts (missing or unreadable WAV files) and the dialplans; fails when
+    /// anything is wrong.
     Check(check::CheckArgs),
     /// Apply the database migrations (start-up does it too)
     Migrate,
-    /// Demo town "Mezcalito": `--seed-only` fills the database
+    /// Demo town "Mezcalito": the whole server on a fresh database (`--seed-only`: only
+    /// fill the configured database)
     Demo(demo::DemoArgs),
+    /// Serve the voice line (SIP on `server.sip_listen`, UDP and TCP) until Ctrl-C
+    Serve(serve::ServeArgs),
+    /// Voice line tools (staff PIN hash, a child's history)
+    #[command(subcommand)]
+    Phone(phone::PhoneCommand),
     /// Import payers and children from a CSV file (all or nothing)
     Import(import::ImportArgs),
 }
@@ -90,7 +96,6 @@ pub fn init_tracing() -> anyhow::Result<()> {
 /// Runs the subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve::run(&load_config(&cli.global)?, args),
         Command::Deadline(args) => deadline::run(&load_config(&cli.global)?, args),
         Command::Calendar(command) => calendar::run(&load_config(&cli.global)?, command),
         Command::Check(args) => {
@@ -102,6 +107,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => migrate::run(&load_config(&cli.global)?),
         Command::Demo(args) => demo::run(&load_config(&cli.global)?, args),
+        Command::Serve(args) => serve::run(&load_config(&cli.global)?, args),
+        Command::Phone(command) => phone::run(&load_config(&cli.global)?, command),
         Command::Import(args) => import::run(&load_config(&cli.global)?, args),
     }
 }

@@ -1,116 +1,100 @@
-//! `ivr serve`: starts the voice line (SIP over UDP and TCP, RTP) and, when asked, a small
-//! `/metrics` listener. Until the dialplans are wired in, every call hears the welcome prompt
-//! (or a beep) and its digits are counted; the web side is added by its own module.
+//! `ivr serve` (production) and the server half of `ivr demo`: the voice line on SIP
+//! (UDP and TCP), the booking service behind it, and a place for the web portal.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
+use chrono::{DateTime, FixedOffset};
 use clap::Args;
-use ivr::call::{Call, CallFlow, SingleFlow};
+use ivr::booking::service::BookingService;
 use ivr::config::Config;
-use ivr::media::{Prompt, PromptLibrary};
-use ivr::metrics::{Metrics, serve_metrics};
-use ivr::sip::SipServer;
-use tokio_util::sync::CancellationToken;
+use ivr::metrics::Metrics;
+use ivr::phone::{Clock, EventSink, OffsetClock, PhoneLine, SystemClock, VoiceLine};
+use ivr::sip::SipConfig;
+use ivr::store::Store;
 
-/// Options of `ivr serve`.
+/// Arguments of `ivr serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Folder of WAV prompts; the one named `welcome` is played to every caller
-    #[arg(long, value_name = "DIR")]
-    prompts: Option<PathBuf>,
-    /// Serve Prometheus metrics at http://ADDR/metrics
-    #[arg(long, value_name = "ADDR:PORT")]
-    metrics_listen: Option<SocketAddr>,
-    /// Stop by itself after this many seconds (tests and benchmarks; graceful as on Ctrl-C)
-    #[arg(long, value_name = "SECONDS")]
-    run_for: Option<u64>,
+    /// Start the server's clock at this instant (RFC 3339), then let it run: a rehearsal
+    /// of a given morning. Deadlines, "tomorrow" and history use it.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<DateTime<FixedOffset>>,
 }
 
-/// The flow `ivr serve` runs until the dialplans take over: the welcome prompt (barge-in),
-/// then digits are read (and counted by the metrics) until the caller hangs up.
-fn welcome_flow(welcome: Arc<Prompt>) -> impl CallFlow {
-    move |call: Call| {
-        let welcome = welcome.clone();
-        async move {
-            let _ = call.play(vec![welcome], true).await;
-            while let Ok(Some(_digit)) = call.next_digit(None).await {}
-        }
+/// The clock of the server: the system's, or moved so that it reads `now` at start.
+pub fn clock(now: Option<DateTime<FixedOffset>>) -> Arc<dyn Clock> {
+    match now {
+        None => Arc::new(SystemClock),
+        Some(at) => Arc::new(OffsetClock(at.to_utc() - SystemClock.now())),
     }
 }
 
-/// Runs the server until Ctrl-C, SIGTERM or `--run-for`.
+/// Runs `ivr serve`: opens (and migrates) the database and serves until Ctrl-C or SIGTERM.
 pub fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Runtime::new().context("démarrage du moteur asynchrone")?;
-    runtime.block_on(serve(config, args))
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let store = Store::open(&config.server.database_url).await?;
+        let service = BookingService::from_config(store, config).await?;
+        serve(config, service, clock(args.now), |voice| {
+            println!(
+                "Serveur vocal à l'écoute sur {} (UDP et TCP).",
+                voice.sip().udp_addr()
+            );
+        })
+        .await
+    })
 }
 
-async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
-    let welcome = match &args.prompts {
-        Some(dir) => {
-            let lib = PromptLibrary::load_dir(dir)
-                .with_context(|| format!("chargement des messages de {}", dir.display()))?;
-            lib.get("welcome").cloned()
-        }
-        None => None,
-    };
-    let welcome = match welcome {
-        Some(p) => p,
-        None => Arc::new(Prompt::beep("beep", 440.0, Duration::from_secs(1))?),
+/// Starts the voice line (and, once merged, the web portal) over `service`, calls `ready`
+/// with it, then serves until Ctrl-C or SIGTERM and shuts down gracefully.
+pub async fn serve(
+    config: &Config,
+    service: BookingService,
+    clock: Arc<dyn Clock>,
+    ready: impl FnOnce(&VoiceLine),
+) -> anyhow::Result<()> {
+    let line = PhoneLine::load(
+        service.clone(),
+        config.dialplan.clone(),
+        config.phone.clone(),
+        clock,
+        EventSink::default(),
+    )
+    .context("chargement du serveur vocal (plans d'appel, messages)")?;
+    // The [sip] section (call limit, RTP ports, timeouts), listening where [server] says.
+    let sip = SipConfig {
+        listen: config.server.sip_listen,
+        ..config.sip.clone()
     };
     let metrics = Metrics::new();
-    let stop_metrics = CancellationToken::new();
-    if let Some(addr) = args.metrics_listen {
-        let bound = serve_metrics(addr, metrics.clone(), stop_metrics.clone())
-            .await
-            .with_context(|| format!("écoute des métriques sur {addr}"))?;
-        tracing::info!(%bound, "metrics at /metrics");
-    }
-    let mut sip = config.sip.clone();
-    sip.listen = config.server.sip_listen;
-    let flow: Arc<dyn CallFlow> = Arc::new(welcome_flow(welcome));
-    let server = SipServer::start(sip, Arc::new(SingleFlow(flow)), metrics)
+    let voice = VoiceLine::start(sip, line, metrics)
         .await
-        .context("démarrage de la ligne SIP")?;
-    let _trunk = ivr::sip::register::spawn_if_configured(&server, &config.sip);
-    println!(
-        "ligne vocale prête : sip:{} (UDP et TCP)",
-        server.udp_addr()
-    );
-    let run_for = async {
-        match args.run_for {
-            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("attente de Ctrl-C")?,
-        _ = terminate() => {},
-        _ = run_for => {},
-    }
-    tracing::info!("stopping: new calls refused, current calls finishing");
-    server.shutdown().await;
-    stop_metrics.cancel();
+        .context("démarrage du serveur SIP")?;
+    // The web portal: when the `web` module is merged, start it here on
+    // `config.server.web_listen` with `service.clone()` (it shares the booking service and
+    // the announcements table with the voice line) and stop it with the voice line below.
+    ready(&voice);
+    stopped().await;
+    tracing::info!("arrêt demandé : fin des appels en cours");
+    voice.shutdown().await;
+    service.store().close().await;
     Ok(())
 }
 
-#[cfg(unix)]
-async fn terminate() {
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(mut s) => {
-            s.recv().await;
+/// Waits for Ctrl-C or SIGTERM.
+async fn stopped() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let term = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "SIGTERM not watched");
-            std::future::pending::<()>().await
-        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
     }
-}
-
-#[cfg(not(unix))]
-async fn terminate() {
-    std::future::pending::<()>().await
 }

@@ -1,0 +1,264 @@
+//! The booking side of a call: performs the dialplan's [`ActionRequest`]s on the
+//! [`BookingService`] and maps its answers to the interpreter's [`ActionResult`]s.
+//!
+//! The session (payer and children) lives here, so a request for a child that is not the
+//! caller's is refused whatever the dialplan asks. Codes are passed through, never logged.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use tracing::{info, warn};
+
+use crate::booking::deadline::{self, Decision, RefusalReason as EngineReason};
+use crate::booking::login::LoginError;
+use crate::booking::model::{Action, Channel, ChildId, PayerId};
+use crate::booking::service::{BookingService, Outcome};
+use crate::dialplan::{ActionRequest, ActionResult, Refusal, RefusalReason, WeekBooking};
+
+/// Who the history names as the author of a change made by a parent (as the web does).
+const ACTOR: &str = "parent";
+/// How far "the next service day" is looked for.
+const NEXT_SERVICE_DAY_HORIZON: u64 = 60;
+
+/// One call's dealings with the booking service.
+#[derive(Debug)]
+pub struct CallSession {
+    source: String,
+    payer: Option<PayerId>,
+    children: Vec<ChildId>,
+}
+
+impl CallSession {
+    /// A call whose logins count against `source` (`phone:<caller>`).
+    pub fn new(source: String) -> Self {
+        Self {
+            source,
+            payer: None,
+            children: Vec::new(),
+        }
+    }
+
+    fn owns(&self, child: ChildId) -> bool {
+        self.payer.is_some() && self.children.contains(&child)
+    }
+
+    /// Performs `request` at `now`; a technical failure is logged and answered `Failed`.
+    pub async fn perform(
+        &mut self,
+        service: &BookingService,
+        request: ActionRequest,
+        now: DateTime<Utc>,
+    ) -> ActionResult {
+        match request {
+            ActionRequest::Login {
+                child_code,
+                payer_code,
+            } => match service
+                .login(&self.source, &child_code, &payer_code, now)
+                .await
+            {
+                Ok(session) => match service.children(session.payer).await {
+                    Ok(children) => {
+                        self.payer = Some(session.payer);
+                        self.children = children.iter().map(|c| c.id).collect();
+                        if !self.children.contains(&session.child) {
+                            self.children.insert(0, session.child);
+                        }
+                        info!("phone login");
+                        ActionResult::LoggedIn {
+                            child: session.child,
+                            children: self.children.clone(),
+                        }
+                    }
+                    Err(e) => failed("children", &e),
+                },
+                Err(LoginError::WrongCodes) => {
+                    info!("phone login refused");
+                    ActionResult::WrongCodes
+                }
+                Err(LoginError::TooManyAttempts { .. }) => {
+                    info!("phone login locked out");
+                    ActionResult::Locked
+                }
+                Err(e @ LoginError::Store(_)) => failed("login", &e),
+            },
+            ActionRequest::NextServiceDay { after } => {
+                match next_service_day(service, after, now).await {
+                    Ok(day) => ActionResult::NextServiceDay(day),
+                    Err(e) => failed("next service day", &e),
+                }
+            }
+            ActionRequest::Book {
+                child,
+                date,
+                service: code,
+            }
+            | ActionRequest::Cancel {
+                child,
+                date,
+                service: code,
+            } if !self.owns(child) => {
+                warn!(?code, %date, "phone change for a child not of this session");
+                let _ = child;
+                ActionResult::Failed
+            }
+            ActionRequest::Book {
+                child,
+                date,
+                service: code,
+            } => self.change(service, child, date, &code, Action::Book, now).await,
+            ActionRequest::Cancel {
+                child,
+                date,
+                service: code,
+            } => {
+                self.change(service, child, date, &code, Action::Cancel, now)
+                    .await
+            }
+            ActionRequest::HearWeek { child, monday } => {
+                if !self.owns(child) {
+                    return ActionResult::Failed;
+                }
+                match service.week(child, monday, 1, now).await {
+                    Ok(planning) => ActionResult::Week(
+                        planning
+                            .weeks
+                            .iter()
+                            .flat_map(|w| &w.days)
+                            .flat_map(|d| {
+                                d.cells.iter().filter(|c| c.booked).map(|c| WeekBooking {
+                                    date: d.date,
+                                    service: c.service.clone(),
+                                })
+                            })
+                            .collect(),
+                    ),
+                    Err(e) => failed("week", &e),
+                }
+            }
+            ActionRequest::SwitchChild { child } => {
+                if self.owns(child) {
+                    ActionResult::Switched
+                } else {
+                    ActionResult::Failed
+                }
+            }
+        }
+    }
+
+    async fn change(
+        &self,
+        service: &BookingService,
+        child: ChildId,
+        date: NaiveDate,
+        code: &crate::booking::model::ServiceCode,
+        action: Action,
+        now: DateTime<Utc>,
+    ) -> ActionResult {
+        let today = now.with_timezone(&service.rules().timezone()).date_naive();
+        match service
+            .change(child, date, code, action, Channel::Phone, ACTOR, now)
+            .await
+        {
+            Ok(Outcome::Booked) => ActionResult::Booked,
+            Ok(Outcome::AlreadyBooked) => ActionResult::AlreadyBooked,
+            Ok(Outcome::Cancelled) => ActionResult::Cancelled,
+            Ok(Outcome::NotBooked) => ActionResult::NotBooked,
+            Ok(Outcome::Refused(r)) => {
+                ActionResult::Refused(refusal(&r.reason, r.deadline, action, date < today))
+            }
+            Err(e) => failed("change", &e),
+        }
+    }
+}
+
+/// The engine's refusal as the dialplan speaks it. A past date is said as such; a staff
+/// override is spoken as the deadline it set (its sentence is for the web).
+pub fn refusal(
+    reason: &EngineReason,
+    deadline: Option<DateTime<Utc>>,
+    action: Action,
+    past: bool,
+) -> Refusal {
+    let closed = match action {
+        Action::Book => RefusalReason::BookingClosed,
+        Action::Cancel => RefusalReason::CancellationClosed,
+    };
+    let reason = match reason {
+        _ if past => RefusalReason::PastDate,
+        EngineReason::DeadlinePassed | EngineReason::Override { .. } => closed,
+        EngineReason::NotServiceDay
+        | EngineReason::SchoolHoliday { .. }
+        | EngineReason::PublicHoliday { .. }
+        | EngineReason::TownClosed => RefusalReason::NoService,
+        EngineReason::UnknownService | EngineReason::NoWorkingDay => RefusalReason::Other,
+    };
+    let deadline = match reason {
+        RefusalReason::BookingClosed | RefusalReason::CancellationClosed => deadline,
+        _ => None,
+    };
+    Refusal { reason, deadline }
+}
+
+/// The first day after `after` on which some service runs (whether or not its deadline
+/// has passed), within [`NEXT_SERVICE_DAY_HORIZON`] days.
+async fn next_service_day(
+    service: &BookingService,
+    after: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Option<NaiveDate>, crate::booking::service::BookingError> {
+    let first = after + Days::new(1);
+    let last = after + Days::new(NEXT_SERVICE_DAY_HORIZON);
+    let calendar = service.calendar(first, last).await?;
+    let rules = service.rules();
+    let mut day = first;
+    while day <= last {
+        let runs = rules.services().iter().any(|s| {
+            match deadline::decide(rules, &calendar, day, &s.code, Action::Book, now) {
+                Decision::Open { .. } => true,
+                Decision::Refused(r) => matches!(
+                    r.reason,
+                    EngineReason::DeadlinePassed | EngineReason::Override { .. }
+                ),
+            }
+        });
+        if runs {
+            return Ok(Some(day));
+        }
+        day = day + Days::new(1);
+    }
+    Ok(None)
+}
+
+fn failed(what: &str, error: &dyn std::fmt::Display) -> ActionResult {
+    warn!(%error, "booking service failed ({what})");
+    ActionResult::Failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_spoken_by_kind() {
+        let t = DateTime::parse_from_rfc3339("2025-05-02T08:00:00Z")
+            .unwrap()
+            .to_utc();
+        let r = refusal(&EngineReason::DeadlinePassed, Some(t), Action::Book, false);
+        assert_eq!(r.reason, RefusalReason::BookingClosed);
+        assert_eq!(r.deadline, Some(t));
+        let r = refusal(
+            &EngineReason::Override {
+                message: "x".into(),
+            },
+            Some(t),
+            Action::Cancel,
+            false,
+        );
+        assert_eq!(r.reason, RefusalReason::CancellationClosed);
+        let r = refusal(&EngineReason::NotServiceDay, None, Action::Book, false);
+        assert_eq!((r.reason, r.deadline), (RefusalReason::NoService, None));
+        let r = refusal(&EngineReason::DeadlinePassed, Some(t), Action::Book, true);
+        assert_eq!((r.reason, r.deadline), (RefusalReason::PastDate, None));
+        let r = refusal(&EngineReason::UnknownService, None, Action::Book, false);
+        assert_eq!(r.reason, RefusalReason::Other);
+    }
+}

@@ -1,0 +1,237 @@
+//! The bridge: runs a dialplan [`Interpreter`] over a live [`Call`].
+//!
+//! It is the edge of the pure interpreter: it reads the clock, feeds the call's events in
+//! (call started with or without an announcement, prompts finished, keys, timeouts, the
+//! booking service's answers) and performs the outputs (play with barge-in, stop, start a
+//! timer, ask the booking service, hang up). One `select!` waits for the next event; the
+//! digit wait is one future kept across turns, so no digit is ever lost between them.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+use tokio::time::Sleep;
+use tracing::{Instrument, debug, warn};
+
+use crate::call::{Call, CallInfo, Played};
+use crate::dialplan::{Dialplan, Event, Interpreter, Key, Output, PlayId, PromptRef, TimerId};
+use crate::media::{Prompt, PromptLibrary};
+use crate::phone::actions::CallSession;
+use crate::phone::events::PhoneEvent;
+use crate::phone::line::PhoneLine;
+
+/// What woke the bridge up.
+enum Wake {
+    Played(Result<Played, oneshot::error::RecvError>),
+    Digit(Result<Option<crate::call::Digit>, crate::call::CallError>),
+    Timer,
+}
+
+/// Reports the end of the flow however it ends (the driver drops the flow when the caller
+/// hangs up).
+struct EndGuard<'a> {
+    line: &'a PhoneLine,
+    call_id: &'a str,
+}
+
+impl Drop for EndGuard<'_> {
+    fn drop(&mut self) {
+        self.line.events().emit(|| PhoneEvent::Ended {
+            call_id: self.call_id.to_owned(),
+        });
+    }
+}
+
+/// The login source of a call: the caller's number when given, else a hash of the Call-ID
+/// (so that failures still count per call). The booking service keys its counters by an
+/// HMAC of this, never by the value itself.
+pub fn login_source(info: &CallInfo) -> String {
+    match info.caller.as_deref().filter(|c| !c.is_empty()) {
+        Some(caller) => format!("phone:{caller}"),
+        None => {
+            use sha2::{Digest, Sha256};
+            let digest = Sha256::digest(info.call_id.as_bytes());
+            let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+            format!("phone:call-{hex}")
+        }
+    }
+}
+
+/// Runs the dialplan chosen by the dialled number over `call` until either side hangs up.
+pub(crate) async fn run(line: Arc<PhoneLine>, call: Call) {
+    let info = call.info().clone();
+    let plan = line.dialplans().select(&info.dialled).clone();
+    let span = tracing::info_span!("dialplan", call_id = %info.call_id, dialplan = plan.name());
+    run_plan(&line, &call, &info, plan).instrument(span).await;
+}
+
+async fn run_plan(line: &Arc<PhoneLine>, call: &Call, info: &CallInfo, plan: Arc<Dialplan>) {
+    let _end = EndGuard {
+        line,
+        call_id: &info.call_id,
+    };
+    let tz = plan.timezone();
+    let mut interp = Interpreter::new(plan);
+    // One library for the whole call: a reload does not change a call in progress.
+    let library = line.prompts().current();
+    let now = line.clock().now();
+    let announcement = match line
+        .announcements()
+        .current(now.with_timezone(&tz).date_naive())
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => {
+            warn!(error = %e, "announcement unavailable; the call goes on without it");
+            None
+        }
+    };
+    let mut session = CallSession::new(login_source(info));
+    step(
+        &mut interp,
+        line,
+        Event::CallStarted {
+            announcement_active: announcement.is_some(),
+        },
+    );
+    let mut play: Option<(PlayId, oneshot::Receiver<Played>)> = None;
+    let mut timer: Option<(TimerId, Pin<Box<Sleep>>)> = None;
+    let mut digit = Box::pin(call.next_digit(None));
+    loop {
+        while let Some(output) = interp.poll() {
+            match output {
+                Output::Play {
+                    id,
+                    prompts,
+                    barge_in,
+                } => {
+                    let ready = resolve(&library, announcement.as_ref(), &prompts);
+                    line.events().emit(|| PhoneEvent::Played {
+                        call_id: info.call_id.clone(),
+                        prompts: prompts.iter().map(|p| p.name().to_owned()).collect(),
+                    });
+                    match call.start_play(ready, barge_in) {
+                        Ok(rx) => play = Some((id, rx)),
+                        Err(_) => return,
+                    }
+                }
+                Output::StopPlayback => {
+                    call.stop_play().ok();
+                    play = None;
+                }
+                Output::StartTimer { id, after } => {
+                    timer = Some((id, Box::pin(tokio::time::sleep(after))));
+                }
+                Output::Action(request) => {
+                    let result = session
+                        .perform(line.service(), request, line.clock().now())
+                        .await;
+                    line.events().emit(|| PhoneEvent::Action {
+                        call_id: info.call_id.clone(),
+                        result: result.name(),
+                    });
+                    step(&mut interp, line, Event::ActionResult(result));
+                }
+                Output::Hangup => {
+                    debug!("dialplan hangs up");
+                    call.hangup().ok();
+                    return;
+                }
+            }
+        }
+        if interp.is_ended() {
+            call.hangup().ok();
+            return;
+        }
+        let wake = tokio::select! {
+            r = async { (&mut play.as_mut().expect("guarded").1).await }, if play.is_some() => {
+                Wake::Played(r)
+            }
+            d = &mut digit => Wake::Digit(d),
+            () = async { timer.as_mut().expect("guarded").1.as_mut().await }, if timer.is_some() => {
+                Wake::Timer
+            }
+        };
+        let event = match wake {
+            Wake::Played(r) => {
+                let (id, _) = play.take().expect("it woke us");
+                match r {
+                    Ok(Played::Finished) => Event::PromptsFinished(id),
+                    // Stopped by a key: the key itself comes as a digit.
+                    Ok(Played::Interrupted) => continue,
+                    Err(_) => Event::HungUp,
+                }
+            }
+            Wake::Digit(Ok(Some(d))) => {
+                digit.set(call.next_digit(None));
+                match Key::from_char(d.to_char()) {
+                    Some(key) => Event::Key(key),
+                    None => continue,
+                }
+            }
+            Wake::Digit(_) => Event::HungUp,
+            Wake::Timer => {
+                let (id, _) = timer.take().expect("it woke us");
+                Event::Timeout(id)
+            }
+        };
+        let hung_up = event == Event::HungUp;
+        step(&mut interp, line, event);
+        if hung_up {
+            return;
+        }
+    }
+}
+
+/// Feeds one event at the clock's instant; a flow error is logged (the interpreter has
+/// already hung up or taken the error branch).
+fn step(interp: &mut Interpreter, line: &PhoneLine, event: Event) {
+    if let Err(e) = interp.handle(line.clock().now(), event) {
+        warn!(error = %e, "dialplan step failed");
+    }
+}
+
+/// The prompts ready to send; a missing one (a file removed since the checks) is skipped
+/// and logged rather than silencing the whole list.
+fn resolve(
+    library: &PromptLibrary,
+    announcement: Option<&Arc<Prompt>>,
+    prompts: &[PromptRef],
+) -> Vec<Arc<Prompt>> {
+    prompts
+        .iter()
+        .filter_map(|p| {
+            let found = match p {
+                PromptRef::Prompt(id) => library.get(id.as_str()).cloned(),
+                PromptRef::Announcement => announcement.cloned(),
+            };
+            if found.is_none() {
+                warn!(prompt = p.name(), "prompt missing from the library: skipped");
+            }
+            found
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::Codec;
+
+    fn info(caller: Option<&str>) -> CallInfo {
+        CallInfo {
+            call_id: "abc@host".into(),
+            dialled: "0476549985".into(),
+            caller: caller.map(Into::into),
+            codec: Codec::Pcmu,
+        }
+    }
+
+    #[test]
+    fn login_source_is_the_caller_or_a_call_id_hash() {
+        assert_eq!(login_source(&info(Some("0612345678"))), "phone:0612345678");
+        let anon = login_source(&info(None));
+        assert!(anon.starts_with("phone:call-") && !anon.contains("abc"), "{anon}");
+        assert_eq!(anon, login_source(&info(Some(""))));
+    }
+}

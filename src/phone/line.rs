@@ -1,0 +1,282 @@
+//! [`PhoneLine`]: everything the voice line's calls share (booking service, dialplans,
+//! prompts, the announcement, the clock) and the choice of a flow by dialled number.
+//!
+//! Dialplans and prompts are swapped whole (`arc-swap`): a reload builds and checks a new
+//! set first and keeps the old one on any error; calls in progress keep what they started
+//! with.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use thiserror::Error;
+use tracing::info;
+
+use crate::booking::service::BookingService;
+use crate::call::{Call, CallFlow, FlowSelector};
+use crate::dialplan::{DialplanConfig, DialplanError, DialplanSet, PromptManifest, normalize_number};
+use crate::media::{MediaError, Prompt, PromptLibrary, SharedPrompts};
+use crate::phone::announcement::{ANNOUNCEMENT_PROMPT, Announcements};
+use crate::phone::clock::Clock;
+use crate::phone::config::PhoneConfig;
+use crate::phone::events::EventSink;
+use crate::phone::{bridge, staff};
+
+/// The prompt id of the beep before a recording.
+pub const BEEP_PROMPT: &str = "bip";
+
+/// Errors loading or reloading the voice line.
+#[derive(Debug, Error)]
+pub enum PhoneError {
+    /// A dialplan or the prompt manifest failed its checks.
+    #[error(transparent)]
+    Dialplan(#[from] DialplanError),
+    /// A prompt file could not be loaded.
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// The `[phone]` section is inconsistent.
+    #[error("configuration [phone] : {0}")]
+    Config(String),
+}
+
+/// Staff access to the announcement recorder.
+struct StaffAccess {
+    number: String,
+    pin_hash: String,
+}
+
+/// What every call of the voice line shares.
+pub struct PhoneLine {
+    service: BookingService,
+    dialplan_config: DialplanConfig,
+    config: PhoneConfig,
+    dialplans: ArcSwap<DialplanSet>,
+    prompts: Arc<SharedPrompts>,
+    announcements: Announcements,
+    clock: Arc<dyn Clock>,
+    events: EventSink,
+    staff: Option<StaffAccess>,
+}
+
+impl std::fmt::Debug for PhoneLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhoneLine")
+            .field("dialplan_config", &self.dialplan_config)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PhoneLine {
+    /// Loads and checks the dialplans and prompts; fails on any problem (start-up).
+    pub fn load(
+        service: BookingService,
+        dialplan_config: DialplanConfig,
+        config: PhoneConfig,
+        clock: Arc<dyn Clock>,
+        events: EventSink,
+    ) -> Result<Arc<Self>, PhoneError> {
+        let staff = match (&config.staff_number, &config.staff_pin_hash) {
+            (None, None) => None,
+            (Some(number), Some(hash)) => {
+                let number = normalize_number(number).ok_or_else(|| {
+                    PhoneError::Config(format!("staff_number « {number} » n'est pas un numéro"))
+                })?;
+                PasswordHash::new(hash).map_err(|e| {
+                    PhoneError::Config(format!(
+                        "staff_pin_hash n'est pas une empreinte argon2 ({e}) ; \
+                         utilisez « ivr phone hash-pin »"
+                    ))
+                })?;
+                Some(StaffAccess {
+                    number,
+                    pin_hash: hash.clone(),
+                })
+            }
+            _ => {
+                return Err(PhoneError::Config(
+                    "staff_number et staff_pin_hash vont ensemble (l'un manque)".into(),
+                ));
+            }
+        };
+        let (manifest, set) = dialplan_config.load()?;
+        let library = load_library(&dialplan_config, &config, &manifest)?;
+        let prompts = Arc::new(SharedPrompts::new(library));
+        let announcements = Announcements::new(
+            service.store().clone(),
+            &config.data_dir,
+            prompts.clone(),
+        );
+        info!(
+            dialplans = set.plans().len(),
+            prompts = prompts.current().len(),
+            staff_line = staff.is_some(),
+            "voice line loaded"
+        );
+        Ok(Arc::new(Self {
+            service,
+            dialplan_config,
+            config,
+            dialplans: ArcSwap::from_pointee(set),
+            prompts,
+            announcements,
+            clock,
+            events,
+            staff,
+        }))
+    }
+
+    /// Loads the dialplans and prompts again; on any error the running ones stay and the
+    /// error is returned (for the log). Calls in progress are not touched.
+    pub fn reload(&self) -> Result<(), PhoneError> {
+        let (manifest, set) = self.dialplan_config.load()?;
+        let mut library = load_library(&self.dialplan_config, &self.config, &manifest)?;
+        // The announcement is not a file of the prompt directory: carry it over.
+        if let Some(a) = self.prompts.get(ANNOUNCEMENT_PROMPT) {
+            library.insert(a);
+        }
+        self.prompts.replace(library);
+        self.dialplans.store(Arc::new(set));
+        info!("voice line reloaded");
+        Ok(())
+    }
+
+    /// A flow selector for the SIP server: the staff number runs the announcement recorder,
+    /// every other number the dialplan it chooses (the default one for unknown numbers).
+    pub fn flows(self: &Arc<Self>) -> Arc<dyn FlowSelector> {
+        Arc::new(Flows {
+            dialplan: Arc::new(DialplanFlow(self.clone())),
+            staff: Arc::new(StaffFlow(self.clone())),
+            line: self.clone(),
+        })
+    }
+
+    /// The booking service.
+    pub fn service(&self) -> &BookingService {
+        &self.service
+    }
+
+    /// The dialplans now.
+    pub fn dialplans(&self) -> Arc<DialplanSet> {
+        self.dialplans.load_full()
+    }
+
+    /// The prompt library, swapped on reload and on a new announcement.
+    pub fn prompts(&self) -> &Arc<SharedPrompts> {
+        &self.prompts
+    }
+
+    /// The announcement store.
+    pub fn announcements(&self) -> &Announcements {
+        &self.announcements
+    }
+
+    /// The server's clock.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// Where calls report what they do.
+    pub fn events(&self) -> &EventSink {
+        &self.events
+    }
+
+    /// The `[phone]` settings.
+    pub fn config(&self) -> &PhoneConfig {
+        &self.config
+    }
+
+    /// The `[dialplan]` settings.
+    pub fn dialplan_config(&self) -> &DialplanConfig {
+        &self.dialplan_config
+    }
+
+    /// Whether `pin` is the staff PIN (argon2 verification, slow on purpose: call it off
+    /// the call's task; the PIN is never logged).
+    pub fn staff_pin_matches(&self, pin: &str) -> bool {
+        self.staff_pin_checker()(pin)
+    }
+
+    /// [`PhoneLine::staff_pin_matches`] as an owned function, to run on a blocking thread.
+    pub fn staff_pin_checker(&self) -> impl Fn(&str) -> bool + Send + 'static {
+        let hash = self.staff.as_ref().map(|s| s.pin_hash.clone());
+        move |pin: &str| {
+            hash.as_deref().is_some_and(|hash| {
+                PasswordHash::new(hash)
+                    .is_ok_and(|h| Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
+            })
+        }
+    }
+
+    fn is_staff_number(&self, dialled: &str) -> bool {
+        self.staff
+            .as_ref()
+            .is_some_and(|s| normalize_number(dialled).as_deref() == Some(s.number.as_str()))
+    }
+}
+
+/// The prompts of the manifest's directory, the staff prompts and the beep, all checked:
+/// every id of the manifest must have its file.
+fn load_library(
+    dialplan_config: &DialplanConfig,
+    config: &PhoneConfig,
+    manifest: &PromptManifest,
+) -> Result<PromptLibrary, PhoneError> {
+    let mut library = PromptLibrary::load_dir(&dialplan_config.prompts_dir)?;
+    library.require(manifest.ids())?;
+    if config.staff_prompts_dir.is_dir() {
+        let staff = PromptLibrary::load_dir(&config.staff_prompts_dir)?;
+        staff.require(staff::PROMPTS.iter().copied())?;
+        for id in staff.ids() {
+            if let Some(p) = staff.get(id) {
+                library.insert(p.clone());
+            }
+        }
+    }
+    library.insert(Arc::new(Prompt::beep(
+        BEEP_PROMPT,
+        1_000.0,
+        std::time::Duration::from_millis(400),
+    )?));
+    Ok(library)
+}
+
+/// Checks that `dir` holds what [`PhoneLine::load`] needs (for `ivr check`-like uses).
+pub fn staff_prompts_present(dir: &Path) -> bool {
+    staff::PROMPTS
+        .iter()
+        .all(|id| dir.join(format!("{id}.wav")).is_file())
+}
+
+struct Flows {
+    dialplan: Arc<dyn CallFlow>,
+    staff: Arc<dyn CallFlow>,
+    line: Arc<PhoneLine>,
+}
+
+impl FlowSelector for Flows {
+    fn select(&self, dialled: &str) -> Option<Arc<dyn CallFlow>> {
+        Some(if self.line.is_staff_number(dialled) {
+            self.staff.clone()
+        } else {
+            self.dialplan.clone()
+        })
+    }
+}
+
+struct DialplanFlow(Arc<PhoneLine>);
+
+impl CallFlow for DialplanFlow {
+    fn run(&self, call: Call) -> crate::call::api::FlowFuture {
+        Box::pin(bridge::run(self.0.clone(), call))
+    }
+}
+
+struct StaffFlow(Arc<PhoneLine>);
+
+impl CallFlow for StaffFlow {
+    fn run(&self, call: Call) -> crate::call::api::FlowFuture {
+        Box::pin(staff::run(self.0.clone(), call))
+    }
+}

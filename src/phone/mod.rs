@@ -1,0 +1,28 @@
+//! The voice line: dialplans run over live calls, the booking service behind them, and the
+//! staff line that records the town's announcement.
+//!
+//! - [`PhoneLine`]: what calls share, loaded and checked once, reloaded without dropping
+//!   calls; chooses the flow by dialled number;
+//! - [`bridge`]: runs the pure dialplan interpreter over a [`crate::call::Call`];
+//! - [`actions`]: the dialplan's booking actions on the [`crate::booking::service::BookingService`];
+//! - [`announcement`]: the active announcement, shared with the web's uploads;
+//! - [`staff`]: recording the announcement by phone behind a PIN;
+//! - [`clock`]: the server's clock, injectable for tests;
+//! - [`VoiceLine`]: SIP plus all of the above, as `ivr serve` and `ivr demo` run it.
+
+pub mod actions;
+pub mod announcement;
+pub mod bridge;
+pub mod clock;
+pub mod config;
+pub mod events;
+pub mod line;
+pub mod reload;
+pub mod server;
+pub mod staff;
+
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
+pub use config::PhoneConfig;
+pub use events::{EventSink, PhoneEvent};
+pub use line::{PhoneError, PhoneLine};
+pub use server::VoiceLine;

@@ -1,0 +1,440 @@
+//! The voice line end to end over loopback: real SIP calls from the rsipstack test caller,
+//! digits by RFC 4733, the default French dialplan, the booking service on a fresh SQLite
+//! file with the demo families, and the server's clock set by the test. What the caller
+//! hears is observed through the line's event hook (prompt ids played, action results).
+//!
+//! The dialplan is the shipped `dialplans/default.toml` with its timeouts shortened, so
+//! that silence tests take seconds; its nodes, prompts and order are unchanged.
+
+mod common;
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use common::*;
+use ivr::booking::demo;
+use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
+use ivr::booking::service::BookingService;
+use ivr::config::Config;
+use ivr::dialplan::DialplanConfig;
+use ivr::metrics::Metrics;
+use ivr::phone::{EventSink, ManualClock, PhoneConfig, PhoneEvent, PhoneLine, VoiceLine};
+use ivr::store::Store;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::Transport;
+use tokio::sync::mpsc;
+
+const TE: (u8, u32) = (101, 8000);
+
+/// Monday 9 March 2026, 08:00 in Paris: tomorrow's meal closes today at 10:00.
+fn monday_8am() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-09T08:00:00+01:00")
+        .unwrap()
+        .to_utc()
+}
+
+/// The same Monday at 10:30: tomorrow's meal is closed since 10:00.
+fn monday_1030() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-09T10:30:00+01:00")
+        .unwrap()
+        .to_utc()
+}
+
+fn tuesday() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 10).unwrap()
+}
+
+/// A server with the demo data, the default dialplan (short timeouts) and a set clock.
+struct Env {
+    voice: Option<VoiceLine>,
+    service: BookingService,
+    clock: Arc<ManualClock>,
+    events: mpsc::UnboundedReceiver<PhoneEvent>,
+    _dir: tempfile::TempDir,
+}
+
+impl Env {
+    async fn start(now: DateTime<Utc>) -> Result<Self> {
+        init_logs();
+        let dir = tempfile::tempdir()?;
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        // The shipped flow, with seconds instead of several seconds of patience.
+        let plans = dir.path().join("dialplans");
+        std::fs::create_dir(&plans)?;
+        let default = std::fs::read_to_string(root.join("dialplans/default.toml"))?;
+        let short = default
+            .replace("first_digit_timeout_ms = 8000", "first_digit_timeout_ms = 1500")
+            .replace("first_digit_timeout_ms = 7000", "first_digit_timeout_ms = 1500")
+            .replace("inter_digit_timeout_ms = 5000", "inter_digit_timeout_ms = 1500")
+            .replace("timeout_ms = 7000", "timeout_ms = 1500");
+        std::fs::write(plans.join("default.toml"), short)?;
+
+        let config = Config::default();
+        let url = format!("sqlite://{}", dir.path().join("ivr.sqlite").display());
+        let store = Store::open(&url).await?;
+        let service = BookingService::from_config(store, &config).await?;
+        demo::seed(&service, &config.town.name, &config.town.message, now).await?;
+        let clock = Arc::new(ManualClock::new(now));
+        let (sink, events) = EventSink::channel();
+        let line = PhoneLine::load(
+            service.clone(),
+            DialplanConfig {
+                dialplans_dir: plans,
+                prompts_dir: root.join("prompts/fr"),
+            },
+            PhoneConfig {
+                data_dir: dir.path().join("data"),
+                staff_prompts_dir: root.join("prompts/staff"),
+                ..PhoneConfig::default()
+            },
+            clock.clone(),
+            sink,
+        )?;
+        let voice = VoiceLine::start(test_config(), line, Metrics::new()).await?;
+        Ok(Self {
+            voice: Some(voice),
+            service,
+            clock,
+            events,
+            _dir: dir,
+        })
+    }
+
+    fn addr(&self) -> std::net::SocketAddr {
+        self.voice.as_ref().expect("running").sip().udp_addr()
+    }
+
+    /// Waits for the next event of `call_id` that `pick` accepts; events of other kinds
+    /// are recorded in `seen` (prompts played) so tests can check what was heard.
+    async fn until<T>(
+        &mut self,
+        call_id: &str,
+        seen: &mut Vec<String>,
+        mut pick: impl FnMut(&PhoneEvent) -> Option<T>,
+    ) -> Result<T> {
+        guard("a voice line event", async {
+            while let Some(ev) = self.events.recv().await {
+                let mine = match &ev {
+                    PhoneEvent::Played { call_id: c, prompts } => {
+                        if c == call_id {
+                            seen.extend(prompts.iter().cloned());
+                        }
+                        c == call_id
+                    }
+                    PhoneEvent::Action { call_id: c, .. }
+                    | PhoneEvent::AnnouncementSaved { call_id: c }
+                    | PhoneEvent::Ended { call_id: c } => c == call_id,
+                };
+                if mine && let Some(t) = pick(&ev) {
+                    return Ok(t);
+                }
+            }
+            bail!("event channel closed")
+        })
+        .await?
+    }
+
+    async fn played(&mut self, call_id: &str, seen: &mut Vec<String>, id: &str) -> Result<()> {
+        self.until(call_id, seen, |e| match e {
+            PhoneEvent::Played { prompts, .. } if prompts.iter().any(|p| p == id) => Some(()),
+            _ => None,
+        })
+        .await
+        .with_context(|| format!("prompt {id}"))
+    }
+
+    async fn action(&mut self, call_id: &str, seen: &mut Vec<String>) -> Result<&'static str> {
+        self.until(call_id, seen, |e| match e {
+            PhoneEvent::Action { result, .. } => Some(*result),
+            _ => None,
+        })
+        .await
+    }
+
+    async fn ended(&mut self, call_id: &str, seen: &mut Vec<String>) -> Result<()> {
+        self.until(call_id, seen, |e| matches!(e, PhoneEvent::Ended { .. }).then_some(()))
+            .await
+    }
+
+    async fn stop(mut self) {
+        if let Some(v) = self.voice.take() {
+            v.shutdown().await;
+        }
+    }
+}
+
+/// A caller on the line.
+struct Caller {
+    _phone: Phone,
+    media: Media,
+    out: RtpOut,
+    dialog: InviteDialog,
+    call_id: String,
+}
+
+impl Caller {
+    async fn call(env: &Env, dialled: &str) -> Result<Self> {
+        let phone = Phone::new().await?;
+        let media = Media::new().await?;
+        let (dialog, resp) = phone
+            .invite(
+                env.addr(),
+                Transport::Udp,
+                dialled,
+                Some(media.offer(Offer::Pcmu, Some(TE), "")),
+                None,
+            )
+            .await?;
+        expect_status(&resp, 200)?;
+        let (server_rtp, _) = answer_media(resp.as_ref().context("response")?)?;
+        let call_id = call_id_of(&dialog);
+        Ok(Self {
+            _phone: phone,
+            out: RtpOut::new(server_rtp, TE.1),
+            media,
+            dialog,
+            call_id,
+        })
+    }
+
+    /// Types `keys` by RFC 4733.
+    async fn keys(&mut self, keys: &str) -> Result<()> {
+        for k in keys.chars() {
+            self.out.press(&self.media.socket, TE.0, k).await?;
+        }
+        Ok(())
+    }
+
+    async fn hang_up(&self) {
+        self.dialog.bye().await.ok();
+    }
+}
+
+fn child_code() -> ChildCode {
+    ChildCode::parse("3011").unwrap()
+}
+
+fn payer_code() -> PayerCode {
+    PayerCode::parse("770021").unwrap()
+}
+
+/// Logs in by typing both codes during the welcome (barge-in), as regular callers do.
+async fn log_in(env: &mut Env, caller: &mut Caller, seen: &mut Vec<String>) -> Result<()> {
+    env.played(&caller.call_id, seen, "bienvenue").await?;
+    caller.keys("3011#770021#").await?;
+    assert_eq!(env.action(&caller.call_id, seen).await?, "logged_in");
+    env.played(&caller.call_id, seen, "menu_principal").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone() -> Result<()> {
+    let mut env = Env::start(monday_8am()).await?;
+    let mut caller = Caller::call(&env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    log_in(&mut env, &mut caller, &mut seen).await?;
+    // Barge-in: the keys typed during the welcome were the codes, so the question for the
+    // child code was never asked.
+    assert!(
+        !seen.iter().any(|p| p == "demande_code_enfant"),
+        "the caller typed ahead: {seen:?}"
+    );
+
+    // 1 book, 1 tomorrow, 1 meal: the read-back says the service and the date.
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "choix_date").await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "choix_service").await?;
+    caller.keys("1").await?;
+    let mut readback = Vec::new();
+    env.played(&id, &mut readback, "confirmer").await?;
+    for word in [
+        "vous_demandez_inscription",
+        "svc_repas",
+        "day_mardi",
+        "n_10",
+        "month_mars",
+    ] {
+        assert!(
+            readback.iter().any(|p| p == word),
+            "{word} in {readback:?}"
+        );
+    }
+    caller.keys("1").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "booked");
+    env.played(&id, &mut seen, "inscription_enregistree").await?;
+
+    // In the database: the booking, and its history line with channel phone.
+    let (_, child) = env
+        .service
+        .store()
+        .find_login(&child_code(), &payer_code())
+        .await?
+        .context("demo child")?;
+    let history = env.service.history(child, 40).await?;
+    let line = history
+        .iter()
+        .find(|h| h.date == tuesday() && h.channel == Channel::Phone)
+        .context("a phone line in the history")?;
+    assert_eq!(line.action, Action::Book);
+    assert_eq!(line.service, ServiceCode::parse("REPAS")?);
+    assert_eq!(line.at, monday_8am());
+    let week = env.service.week(child, tuesday(), 1, monday_8am()).await?;
+    let cell = week.weeks[0]
+        .days
+        .iter()
+        .find(|d| d.date == tuesday())
+        .and_then(|d| d.cells.iter().find(|c| c.service.as_str() == "REPAS"))
+        .context("Tuesday's meal cell")?;
+    assert!(cell.booked);
+
+    // 3: hear the week, the new booking among them.
+    caller.keys("3").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "week");
+    env.played(&id, &mut seen, "semaine_intro").await?;
+
+    caller.hang_up().await;
+    env.ended(&id, &mut seen).await?;
+    env.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn booking_after_the_deadline_is_refused_with_the_deadline_spoken() -> Result<()> {
+    let mut env = Env::start(monday_8am()).await?;
+    // The server's clock moves past Monday 10:00.
+    env.clock.set(monday_1030());
+    let mut caller = Caller::call(&env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    log_in(&mut env, &mut caller, &mut seen).await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "choix_date").await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "choix_service").await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "confirmer").await?;
+    caller.keys("1").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "refused");
+    let mut refusal = Vec::new();
+    env.played(&id, &mut refusal, "refus_inscriptions_closes").await?;
+    // "... closes depuis lundi neuf mars à dix heures".
+    let want = [
+        "refus_inscriptions_closes",
+        "depuis",
+        "day_lundi",
+        "n_9",
+        "month_mars",
+        "a",
+        "n_10",
+        "heures",
+    ];
+    let mut at = 0;
+    for w in want {
+        at += refusal[at..]
+            .iter()
+            .position(|p| p == w)
+            .with_context(|| format!("{w} in order in {refusal:?}"))?;
+    }
+    // Nothing was written.
+    let (_, child) = env
+        .service
+        .store()
+        .find_login(&child_code(), &payer_code())
+        .await?
+        .context("demo child")?;
+    assert!(
+        env.service
+            .history(child, 40)
+            .await?
+            .iter()
+            .all(|h| h.channel != Channel::Phone)
+    );
+    caller.hang_up().await;
+    env.ended(&id, &mut seen).await?;
+    env.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn three_wrong_pairs_end_the_call_and_the_next_call_is_locked_out() -> Result<()> {
+    let mut env = Env::start(monday_8am()).await?;
+    let mut caller = Caller::call(&env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    env.played(&id, &mut seen, "bienvenue").await?;
+    for round in 0..3 {
+        caller.keys("3011#111111#").await?;
+        assert_eq!(env.action(&id, &mut seen).await?, "wrong_codes", "round {round}");
+    }
+    env.played(&id, &mut seen, "codes_incorrects_au_revoir").await?;
+    env.ended(&id, &mut seen).await?;
+    guard("the BYE", caller._phone.ended(&id)).await??;
+    assert_eq!(
+        seen.iter().filter(|p| *p == "codes_incorrects").count(),
+        2,
+        "{seen:?}"
+    );
+
+    // Same caller again, right away, with the right codes this time: locked out.
+    let mut again = Caller::call(&env, "0476549985").await?;
+    let id2 = again.call_id.clone();
+    let mut seen2 = Vec::new();
+    env.played(&id2, &mut seen2, "bienvenue").await?;
+    again.keys("3011#770021#").await?;
+    assert_eq!(env.action(&id2, &mut seen2).await?, "locked");
+    env.played(&id2, &mut seen2, "acces_bloque").await?;
+    env.ended(&id2, &mut seen2).await?;
+
+    // Once the lock has passed (the clock moves on), the right codes open the planning.
+    env.clock.set(monday_8am() + chrono::Duration::minutes(30));
+    let mut later = Caller::call(&env, "0476549985").await?;
+    let mut seen3 = Vec::new();
+    log_in(&mut env, &mut later, &mut seen3).await?;
+    later.hang_up().await;
+    env.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn silence_repeats_the_question_twice_then_ends_politely() -> Result<()> {
+    let mut env = Env::start(monday_8am()).await?;
+    let caller = Caller::call(&env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    env.played(&id, &mut seen, "au_revoir_sans_reponse").await?;
+    env.ended(&id, &mut seen).await?;
+    guard("the BYE", caller._phone.ended(&id)).await??;
+    assert_eq!(
+        seen,
+        [
+            "bienvenue",
+            "demande_code_enfant",
+            "pas_entendu",
+            "demande_code_enfant",
+            "pas_entendu",
+            "demande_code_enfant",
+            "au_revoir_sans_reponse",
+        ]
+    );
+    env.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_key_interrupts_the_menu_and_is_its_answer() -> Result<()> {
+    let mut env = Env::start(monday_8am()).await?;
+    let mut caller = Caller::call(&env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    log_in(&mut env, &mut caller, &mut seen).await?;
+    // The main menu is long; "3" during it stops it and hears the week at once.
+    caller.keys("3").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "week");
+    env.played(&id, &mut seen, "semaine_intro").await?;
+    caller.hang_up().await;
+    env.stop().await;
+    Ok(())
+}
