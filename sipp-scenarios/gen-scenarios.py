@@ -9,6 +9,7 @@ it from anywhere after changing the flow:
     python3 sipp-scenarios/gen-scenarios.py
 """
 import os
+import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -116,10 +117,50 @@ INFO = """
 PCAP_NAMES = {"#": "pound", "*": "star"}
 
 
-def pcap_key(key, gap):
+SHIPPED = "/usr/share/sip-tester/dtmf_2833_{}.pcap"
+
+
+def renumbered_pcap(key, index):
+    """The shipped pcap of `key`, its RTP timestamps and sequence numbers moved so that the
+    index-th key press of a call comes after the previous ones.
+
+    Every shipped file has the same SSRC and its own fixed timestamp and sequence numbers:
+    played one after the other they look, to an RFC 4733 receiver, like one stream whose
+    events go back in time (stale, section 2.5.1.5... dropped) or repeat an event already
+    seen (the same key twice in a row is one press). Renumbering keeps the packets as
+    shipped otherwise (payload, timing, SSRC)."""
     name = PCAP_NAMES.get(key, key)
+    data = bytearray(open(SHIPPED.format(name), "rb").read())
+    magic = struct.unpack("<I", data[:4])[0]
+    if magic not in (0xA1B2C3D4, 0xA1B23C4D):
+        raise SystemExit("shipped pcap is not little-endian libpcap")
+    linktype = struct.unpack("<I", data[20:24])[0]
+    l2 = {1: 14, 113: 16, 0: 4}[linktype]
+    pos, n = 24, 0
+    while pos + 16 <= len(data):
+        incl = struct.unpack("<I", data[pos + 8:pos + 12])[0]
+        pkt = pos + 16
+        ip = pkt + l2
+        ihl = (data[ip] & 15) * 4
+        udp = ip + ihl
+        rtp = udp + 8
+        struct.pack_into(">H", data, udp + 6, 0)  # no UDP checksum (IPv4 allows it)
+        old_seq = struct.unpack(">H", data[rtp + 2:rtp + 4])[0]
+        if n == 0:
+            first_seq = old_seq
+        struct.pack_into(">H", data, rtp + 2, (1000 + index * 50 + old_seq - first_seq) & 0xFFFF)
+        struct.pack_into(">I", data, rtp + 4, 8000 + index * 8000)
+        pos = pkt + incl
+        n += 1
+    return bytes(data)
+
+
+def pcap_key(key, gap, index):
+    name = f"pcap/parent-call-{index:02}-{PCAP_NAMES.get(key, key)}.pcap"
+    with open(os.path.join(HERE, name), "wb") as f:
+        f.write(renumbered_pcap(key, index))
     return f"""
-  <nop><action><exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_{name}.pcap"/></action></nop>
+  <nop><action><exec play_pcap_audio="{name}"/></action></nop>
   <pause milliseconds="{gap + 140}"/>
 """
 
@@ -135,10 +176,13 @@ def steps(info):
             ("date: 3 typed as DDMM", ["3"], 800),
             ("the date, DDMM", date, 1000),
         ]
+        service_step = ("service: 1 meal (REPAS)", ["1"], 1500)
     else:
-        child = list("3011")
-        payer = list("770021")
+        child = list("3042")
+        payer = list("770024")
         date_steps = [("date: 2 the next service day", ["2"], 1000)]
+        # The evening club closes the same day at 16:00: the next service day is open.
+        service_step = ("service: 4 evening club (SOIR)", ["4"], 1500)
     return (
         [
             ("welcome, then the child code ended by #", None, 1500),
@@ -148,7 +192,7 @@ def steps(info):
         ]
         + date_steps
         + [
-            ("service: 1 meal (REPAS)", ["1"], 1500),
+            service_step,
             ("read-back heard, 1 confirms", ["1"], 3000),
         ]
     )
@@ -185,10 +229,15 @@ def scenario(info):
         out.append("""<!--
   Full parent call, keys by the telephone-event pcaps shipped with SIPp
   (/usr/share/sip-tester/dtmf_2833_*.pcap, payload type 101 at 8 kHz: PCMU only), with the
-  demo codes (child 3011, payer 770021) that `ivr demo` prints: welcome; 3011#; 770021#;
-  1 (book); 2 (the next service day); 1 (REPAS); 1 confirms; BYE. Every call books the same child, so after the first one the server says
-  it is already booked: this scenario checks RFC 4733 digits end to end, not capacity.
-  pcap play needs root (raw socket).
+  demo codes of Lina BENALI (child 3042, payer 770024, no demo bookings): welcome; 3042#;
+  770024#; 1 (book); 2 (the next service day); 4 (SOIR, the evening club: it closes the
+  same day at 16:00, so the next service day is open); 1 confirms; BYE. The first call
+  books; the next ones hear that she is already booked: this scenario checks RFC 4733
+  digits end to end, not capacity. The pcaps played are the shipped ones with their RTP
+  timestamps and sequence numbers renumbered per key press (pcap/, written by
+  gen-scenarios.py): as shipped, every file has the same SSRC and its own fixed timestamp,
+  so a receiver that follows RFC 4733 drops a key whose timestamp is older than the previous
+  one, or the same key twice in a row. pcap play needs root (raw socket).
 
   Run against `ivr demo`:
     sipp-scenarios/run.sh parent-call-pcap -r 2 -l 10 -m 10
@@ -198,6 +247,7 @@ def scenario(info):
     out.append(f'<scenario name="{title}">\n')
     out.append(INVITE.format(subject="parent call"))
     cseq = 2
+    presses = 0
     for what, keys, gap in steps(info):
         out.append(f"\n  <!-- {what} -->\n")
         if keys is None:
@@ -216,7 +266,8 @@ def scenario(info):
             else:
                 if k.startswith("f"):
                     raise SystemExit("pcap keys must be literal")
-                out.append(pcap_key(k, g))
+                out.append(pcap_key(k, g, presses))
+                presses += 1
     out.append("\n  <!-- hang up -->\n")
     out.append(BYE.format(cseq=cseq))
     out.append("""
@@ -419,6 +470,7 @@ def cancel():
 
 
 def main():
+    os.makedirs(os.path.join(HERE, "pcap"), exist_ok=True)
     files = {
         "parent-call-info.xml": scenario(True),
         "parent-call-pcap.xml": scenario(False),

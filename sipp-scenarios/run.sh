@@ -20,6 +20,7 @@
 #   --out DIR             where SIPp's statistics, response times and errors go
 #                         (default a new folder under /tmp)
 #   --media-port P        SIPp's RTP port (-mp, default 6000)
+#   --local-port P        SIPp's SIP port (-p, default 5070: never the server's 5060)
 #
 # The caller echoes the server's RTP back (-rtp_echo), as a phone sends its own, so the
 # server's media-inactivity timeout does not end held calls; the pcap scenarios play the
@@ -28,13 +29,13 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 [ $# -ge 1 ] || usage
 scenario="$1"; shift
 case "$scenario" in -h|--help) usage ;; esac
 rate=10 concurrency=50 count=100 server=127.0.0.1:5060 inf="" hold=2000 codec=pcmu
-timeout="" out="" media_port=6000
+timeout="" out="" media_port=6000 local_port=5070
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -48,6 +49,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --media-port|-mp) media_port="$2"; shift 2 ;;
+    --local-port|-p) local_port="$2"; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) usage ;;
     *) echo "run.sh: unknown argument $1" >&2; usage ;;
@@ -74,6 +76,8 @@ if [ -z "$timeout" ]; then
 fi
 out="${out:-$(mktemp -d "/tmp/sipp-$name.XXXXXX")}"
 mkdir -p "$out"
+# SIPp runs in $out (its response-time file lands there); pcap paths are relative to here.
+[ -e "$out/pcap" ] || ln -s "$here/pcap" "$out/pcap"
 
 media=(-rtp_echo -mp "$media_port")
 case "$name" in *pcap*|smoke*|*login*) media=(-mp "$media_port") ;; esac
@@ -81,10 +85,10 @@ if [ "$name" = cancel ]; then
   echo "run.sh: cancel needs a server that rings first ([sip] ring_ms = 2000)" >&2
 fi
 
-args=(-sf "$file" "$server" -i 127.0.0.1 -r "$rate" -l "$concurrency" -m "$count"
+args=(-sf "$file" "$server" -i 127.0.0.1 -p "$local_port" -r "$rate" -l "$concurrency" -m "$count"
   -d "$hold" -timeout "${timeout}s" -nostdin -max_recv_loops 5000 -max_sched_loops 5000
   -buff_size 4194304 -trace_stat -stf "$out/stat.csv" -fd 5
-  -trace_rtt -rtt_freq 50 -trace_err -error_file "$out/errors.log"
+  -trace_rtt -rtt_freq 1 -trace_err -error_file "$out/errors.log"
   -trace_screen -screen_file "$out/screen.log"
   "${keys[@]}" "${media[@]}")
 [ -n "$inf" ] && args+=(-inf "$inf")
