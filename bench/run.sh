@@ -13,7 +13,8 @@
 # CPU (% of the whole 2-core machine, from /proc/PID/stat, over the 12 s of full load);
 # its peak memory (VmHWM); INVITE to 200 OK p50/p99 (SIPp -trace_rtt); the RTP pacing at
 # the receiver (bench/pacing.py on a 4 s capture of the server's packets on loopback).
-# A step whose answers pass 1 s at p99 or that fails calls ends the ramp.
+# A step whose answers pass 1 s at p99, that fails calls or that loses bookings (fewer in
+# the database than completed calls: the server fell behind the caller's keys) ends the ramp.
 #
 # Call-rate steps: for R in --rates, 10*R short calls (answer, 1 s of prompt, BYE) at R
 # new calls per second; stops at the first step with failed calls or answers over 1 s.
@@ -24,6 +25,7 @@
 #
 # The server and the callers run under SCHED_RR (SCHED=rt|nice|none), as the machine may be
 # shared; the server's time waiting for the CPU is reported (run_delay, /proc/PID/schedstat).
+# PERF=1: also record a 10 s profile of the server at full load (DIR/STEP/perf.data).
 # Needs: a release build (cargo build --release; IVR=path/to/ivr to use another), sipp,
 # dumpcap, sqlite3, taskset; root for the capture.
 set -euo pipefail
@@ -158,6 +160,11 @@ calls_step() { # concurrency
   ( sleep 14; "${prio[@]}" taskset -c 1 dumpcap -q -P -i lo -f "udp and dst port 6000" -a duration:4 \
       -B 256 -w "$dir/rtp.pcap" >"$dir/dumpcap.log" 2>&1 || true ) &
   local cap_pid=$!
+  if [ -n "${PERF:-}" ]; then
+    # A profile of the server at full load (a separate run: it costs a little CPU itself).
+    ( sleep 12; taskset -c 1 perf record -q -e cpu-clock -F 999 -g -p "$server_pid" \
+        -o "$dir/perf.data" -- sleep 10 >"$dir/perf.log" 2>&1 || true ) &
+  fi
   local cpu sipp_cpu busy wait
   read -r cpu sipp_cpu busy wait < <(measure_window "$server_pid" 12 24 "$dir/sipp/stat.csv")
   local peak_calls; peak_calls=$(grep -o 'Peak was [0-9]* calls' "$dir/sipp/screen.log" 2>/dev/null | tail -1 | grep -o '[0-9]*' || echo "?")
@@ -223,7 +230,8 @@ saturated() { # last result line: failed calls, or answers over 1 s at p99
 import json, sys
 row = json.loads(open(sys.argv[1]).read().splitlines()[-1])
 p99 = (row.get("answer") or {}).get("p99_ms") or 0
-sys.exit(0 if row["failed"] > 0 or p99 > 1000 or row["completed"] < row["attempted"] else 1)
+lost = row["kind"] == "calls" and row["bookings"] < row["completed"]
+sys.exit(0 if row["failed"] > 0 or p99 > 1000 or row["completed"] < row["attempted"] or lost else 1)
 EOF
 }
 
