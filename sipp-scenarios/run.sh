@@ -7,6 +7,8 @@
 #                         [--out DIR] [--media-port P] [-- extra sipp arguments]
 #
 # SCENARIO is a file name here with or without .xml (smoke, parent-call-info, options...).
+# (`run.sh SCENARIO RATE CONCURRENCY COUNT`, numbers only, runs check.sh: CI's smoke check
+# with a server of its own.)
 #   --rate, -r R          new calls per second (default 10)
 #   --concurrency, -l C   most calls at once (default 50)
 #   --count, -m N         calls in all, then stop (default 100)
@@ -29,7 +31,10 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+# The CI form, `run.sh SCENARIO RATE CONCURRENCY COUNT` (numbers only): check.sh starts its
+# own server and checks its metrics afterwards.
+if [ $# -ge 2 ] && [[ "$2" =~ ^[0-9]+$ ]]; then exec "$here/check.sh" "$@"; fi
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 [ $# -ge 1 ] || usage
 scenario="$1"; shift

@@ -127,8 +127,19 @@ pub async fn serve_metrics(
             };
             let metrics = metrics.clone();
             tokio::spawn(async move {
+                // Read the whole request head (a client may write it in pieces) before
+                // answering, so that closing never cuts a request still being sent.
                 let mut buf = [0u8; 1024];
-                let n = stream.read(&mut buf).await.unwrap_or(0);
+                let mut n = 0;
+                while n < buf.len() {
+                    match stream.read(&mut buf[n..]).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => n += k,
+                    }
+                    if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
                 let request = &buf[..n];
                 let (status, body) = if request.starts_with(b"GET /metrics ") {
                     ("200 OK", metrics.render())
@@ -170,5 +181,22 @@ mod tests {
         assert!(text.contains("ivr_rtp_packets_sent_total 50"), "{text}");
         assert!(text.contains("# TYPE ivr_dtmf_digits counter"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn serves_metrics_over_http() {
+        let m = Metrics::new();
+        m.digits.inc_by(3);
+        let cancel = CancellationToken::new();
+        let addr = serve_metrics("127.0.0.1:0".parse().unwrap(), m, cancel.clone())
+            .await
+            .unwrap();
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").await.unwrap();
+        let mut body = String::new();
+        s.read_to_string(&mut body).await.unwrap();
+        assert!(body.starts_with("HTTP/1.0 200 OK"), "{body}");
+        assert!(body.contains("ivr_dtmf_digits_total 3"), "{body}");
+        cancel.cancel();
     }
 }

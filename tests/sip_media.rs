@@ -291,3 +291,59 @@ async fn opus_continuous_decode_matches_prompt() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn reinvite_to_another_codec_switches_the_stream_and_keeps_digits() -> Result<()> {
+    let (flow, mut digits) = prompt_then_digits();
+    let (server, _) = start_server(test_config(), flow).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, Some((101, 8000)), "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let (server_rtp, _) = answer_media(resp.as_ref().unwrap())?;
+    let mut out = RtpOut::new(server_rtp, 8_000);
+    out.press(&media.socket, 101, '1').await?;
+    assert_eq!(digits_until(&mut digits, '1').await?, "1");
+    // Switch to PCMA with telephone-events at another payload type.
+    let offer = media.offer(Offer::Pcma, Some((96, 8000)), "");
+    let resp = dialog
+        .reinvite(
+            Some(vec![Header::ContentType("application/sdp".into())]),
+            Some(offer),
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let (_, answer) = answer_media(resp.as_ref().unwrap())?;
+    assert!(answer.contains("RTP/AVP 8 96"), "{answer}");
+    // The server's packets now carry PCMA (payload type 8).
+    let mut buf = vec![0u8; 2048];
+    guard("PCMA packets", async {
+        loop {
+            let (n, _) = media.socket.recv_from(&mut buf).await?;
+            if rtp_rs::RtpReader::new(&buf[..n])
+                .map(|r| r.payload_type())
+                .ok()
+                == Some(8)
+            {
+                return Ok::<_, anyhow::Error>(());
+            }
+        }
+    })
+    .await??;
+    // Digits on the new payload type are heard, once each.
+    for key in ['2', '2', '#'] {
+        out.press(&media.socket, 96, key).await?;
+    }
+    assert_eq!(digits_until(&mut digits, '#').await?, "22#");
+    dialog.bye().await?;
+    server.shutdown().await;
+    Ok(())
+}

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use anyhow::Result;
 use common::*;
 use ivr::call::Call;
@@ -354,7 +352,47 @@ async fn silent_caller_is_hung_up_after_media_timeout() -> Result<()> {
 }
 
 #[tokio::test]
-async fn shutdown_refuses_new_calls_and_hangs_up_after_grace() -> Result<()> {
+async fn shutdown_refuses_new_calls_and_lets_current_ones_finish() -> Result<()> {
+    let config = ivr::sip::SipConfig {
+        shutdown_grace_secs: 60,
+        ..test_config()
+    };
+    let (server, _) = start_server(config, wait_forever).await?;
+    let addr = server.udp_addr();
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            addr,
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let mut active = server.watch_active_calls();
+    let shutdown = tokio::spawn(server.shutdown());
+    // Draining: a new call is refused with 503, the current one goes on.
+    let (_, resp) = phone
+        .invite(
+            addr,
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 503)?;
+    assert_eq!(*active.borrow(), 1);
+    dialog.bye().await?;
+    guard("the last call to end", active.wait_for(|n| *n == 0)).await??;
+    guard("shutdown", shutdown).await??;
+    Ok(())
+}
+
+#[tokio::test]
+async fn shutdown_hangs_up_after_grace() -> Result<()> {
     let config = ivr::sip::SipConfig {
         shutdown_grace_secs: 0,
         ..test_config()
@@ -375,6 +413,150 @@ async fn shutdown_refuses_new_calls_and_hangs_up_after_grace() -> Result<()> {
     guard("shutdown", server.shutdown()).await?;
     let reason = phone.ended(&call_id_of(&dialog)).await?;
     assert!(reason.contains("UasBye"), "{reason}");
-    let _ = Duration::ZERO;
+    Ok(())
+}
+
+#[tokio::test]
+async fn unacknowledged_200_is_followed_by_bye() -> Result<()> {
+    // T1 = 20 ms: the stack gives up waiting for the ACK after 64 x T1 = 1.28 s.
+    let config = ivr::sip::SipConfig {
+        t1_ms: 20,
+        ..test_config()
+    };
+    let (server, _) = start_server(config, wait_forever).await?;
+    let peer = RawPeer::new(server.udp_addr()).await?;
+    let media = Media::new().await?;
+    let offer = String::from_utf8(media.offer(Offer::Pcmu, None, ""))?;
+    peer.send("INVITE", "noack-1", 1, "z9hG4bKnoack1", None, Some(&offer))
+        .await?;
+    let resp = peer.final_response(1).await?;
+    assert_eq!(resp.status_code, StatusCode::OK);
+    // No ACK: the server retransmits its 200, then hangs up with a BYE.
+    let req = peer.next_request().await?;
+    assert!(req.starts_with("BYE "), "{req}");
+    let mut active = server.watch_active_calls();
+    guard("the call to end", active.wait_for(|n| *n == 0)).await??;
+    drop(server);
+    Ok(())
+}
+
+#[tokio::test]
+async fn maximum_call_length_hangs_up() -> Result<()> {
+    let config = ivr::sip::SipConfig {
+        max_call_secs: 1,
+        ..test_config()
+    };
+    let (server, _) = start_server(config, wait_forever).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let reason = phone.ended(&call_id_of(&dialog)).await?;
+    assert!(reason.contains("UasBye"), "{reason}");
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn flow_hangs_up_over_tcp() -> Result<()> {
+    let flow = |call: Call| async move {
+        call.hangup().ok();
+    };
+    let (server, _) = start_server(test_config(), flow).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.tcp_addr(),
+            Transport::Tcp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let (_, sdp) = answer_media(resp.as_ref().unwrap())?;
+    assert!(sdp.contains("m=audio"), "{sdp}");
+    let contact = header(resp.as_ref().unwrap(), "Contact").unwrap_or_default();
+    assert!(
+        contact.to_ascii_lowercase().contains("transport=tcp"),
+        "{contact}"
+    );
+    let reason = phone.ended(&call_id_of(&dialog)).await?;
+    assert!(reason.contains("UasBye"), "{reason}");
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Two lines on one server: the dialled number chooses the flow; others get 404.
+struct TwoLines;
+
+impl ivr::call::FlowSelector for TwoLines {
+    fn select(&self, dialled: &str) -> Option<std::sync::Arc<dyn ivr::call::CallFlow>> {
+        match dialled {
+            "3900" => Some(std::sync::Arc::new(wait_forever)),
+            "3901" => Some(std::sync::Arc::new(|call: Call| async move {
+                call.hangup().ok();
+            })),
+            _ => None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn dialled_number_chooses_the_flow() -> Result<()> {
+    init_logs();
+    let server = ivr::sip::SipServer::start(
+        test_config(),
+        std::sync::Arc::new(TwoLines),
+        ivr::metrics::Metrics::new(),
+    )
+    .await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let (_, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "0000",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 404)?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3901",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    phone.ended(&call_id_of(&dialog)).await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    // The 3901 call ends (its BYE completes) while 3900 stays up.
+    let mut active = server.watch_active_calls();
+    guard("one call left", active.wait_for(|n| *n == 1)).await??;
+    dialog.bye().await?;
+    server.shutdown().await;
     Ok(())
 }

@@ -75,9 +75,6 @@ pub enum CallError {
     /// The call is over (the caller hung up, or we did).
     #[error("l'appel est terminé")]
     Ended,
-    /// Another `collect`, `record` or `next_digit` is already waiting on this call.
-    #[error("une autre saisie est déjà en cours sur cet appel")]
-    Busy,
     /// The recording could not be made (details in the logs).
     #[error("l'enregistrement a échoué")]
     RecordingFailed,

@@ -272,12 +272,19 @@ async fn drive(setup: CallSetup) {
     }
     // We end the call: BYE when it was answered, a final error when still ringing.
     d.end().await;
-    // Wait for the dialog to report its end so that the layer forgets it.
-    while let Some(ev) = events.recv().await {
-        if let DialogEvent::Terminated(_) = ev {
-            break;
+    // Wait for the dialog to report its end so that the layer forgets it; the BYE
+    // transaction ends within 64 x T1 whatever happens, so this wait is bounded too.
+    let bound = Duration::from_millis(d.shared.config.t1_ms.max(1) * 64 * 2);
+    let leftovers = async {
+        while let Some(ev) = events.recv().await {
+            if let DialogEvent::Terminated(_) = ev {
+                break;
+            }
+            d.answer_leftover(ev).await;
         }
-        d.answer_leftover(ev).await;
+    };
+    if tokio::time::timeout(bound, leftovers).await.is_err() {
+        warn!("dialog did not report its end after our hang-up");
     }
 }
 
@@ -451,7 +458,7 @@ impl Driver {
                     self.local.version += 1;
                     body = remote.answer(&self.local, &neg);
                 }
-                self.last_answer = remote.answer(&self.local, &neg);
+                self.last_answer.clone_from(&body);
                 debug!(direction = ?neg.direction, "session updated");
                 self.set_negotiated(neg);
                 self.remote_offer = Some(remote);
@@ -515,7 +522,7 @@ impl Driver {
             Command::StopPlay => self.stop_playing(Played::Interrupted),
             Command::Collect { spec, done } => {
                 if self.waiter.is_some() {
-                    // The previous waiter is dropped: its flow sees the call as busy.
+                    // One wait at a time: the previous one is dropped (its caller sees Ended).
                     warn!("collect while another digit wait is pending");
                 }
                 self.waiter = Some(DigitWaiter::Collect(Collector::new(spec, t), done));

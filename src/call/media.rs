@@ -99,12 +99,9 @@ impl MediaSession {
                 Err(e) => warn!(error = %e, "cannot switch codec, keeping the old one"),
             }
         }
-        if old.telephone_event != negotiated.telephone_event
-            || old.codec != negotiated.codec
-            || old.payload_type != negotiated.payload_type
-        {
-            self.receiver = MediaReceiver::new(inbound_config(&negotiated, self.inband_dtmf));
-        }
+        // The DTMF merger and a recording in progress carry on across the re-INVITE.
+        self.receiver
+            .renegotiate(inbound_config(&negotiated, self.inband_dtmf));
         self.negotiated = negotiated;
     }
 

@@ -56,7 +56,7 @@ pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         )
         .await?;
         let town = config.town.name.clone();
-        serve::serve(&config, service, clock, |voice| {
+        serve::serve(&config, service, clock, None, |voice| {
             let sip = voice.sip().udp_addr();
             println!("Démonstration « {town} » : {} famille(s), {} enfant(s), base {}.", s.payers, s.children, db.display());
             println!();

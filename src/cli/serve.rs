@@ -20,6 +20,9 @@ pub struct ServeArgs {
     /// of a given morning. Deadlines, "tomorrow" and history use it.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<DateTime<FixedOffset>>,
+    /// Serve Prometheus metrics at http://ADDR/metrics
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// The clock of the server: the system's, or moved so that it reads `now` at start.
@@ -36,7 +39,7 @@ pub fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     rt.block_on(async {
         let store = Store::open(&config.server.database_url).await?;
         let service = BookingService::from_config(store, config).await?;
-        serve(config, service, clock(args.now), |voice| {
+        serve(config, service, clock(args.now), args.metrics_listen, |voice| {
             println!(
                 "Serveur vocal à l'écoute sur {} (UDP et TCP).",
                 voice.sip().udp_addr()
@@ -52,6 +55,7 @@ pub async fn serve(
     config: &Config,
     service: BookingService,
     clock: Arc<dyn Clock>,
+    metrics_listen: Option<std::net::SocketAddr>,
     ready: impl FnOnce(&VoiceLine),
 ) -> anyhow::Result<()> {
     let line = PhoneLine::load(
@@ -68,6 +72,13 @@ pub async fn serve(
         ..config.sip.clone()
     };
     let metrics = Metrics::new();
+    let stop_metrics = tokio_util::sync::CancellationToken::new();
+    if let Some(addr) = metrics_listen {
+        let bound = ivr::metrics::serve_metrics(addr, metrics.clone(), stop_metrics.clone())
+            .await
+            .with_context(|| format!("écoute des métriques sur {addr}"))?;
+        tracing::info!(%bound, "metrics at /metrics");
+    }
     let voice = VoiceLine::start(sip, line, metrics)
         .await
         .context("démarrage du serveur SIP")?;
@@ -78,6 +89,7 @@ pub async fn serve(
     stopped().await;
     tracing::info!("arrêt demandé : fin des appels en cours");
     voice.shutdown().await;
+    stop_metrics.cancel();
     service.store().close().await;
     Ok(())
 }

@@ -55,7 +55,7 @@ fn an_unknown_key_is_named() {
     assert!(e.contains("`server.web_lisen`"), "{e}");
     assert!(e.contains("ligne 3"), "{e}");
     let e = err("[sip]\nport = 5060\n");
-    assert!(e.contains("`sip`"), "{e}");
+    assert!(e.contains("`sip.port`"), "{e}");
     let e = err(
         "[[services]]\ncode = \"REPAS\"\nlabel = \"Cantine\"\ndays = [\"lundi\"]\nphone_key = 1\ndeadline_days_before = 1\ndeadline_time = \"10:00\"\ncolor = \"red\"\n",
     );

@@ -64,6 +64,8 @@ pub struct MediaReceiver {
     inband: InbandDetector,
     merger: DtmfMerger,
     recorder: Option<(Recorder, Ssrc)>,
+    /// A recording cut short by a codec change, returned by the next `stop_recording`.
+    finished_recording: Option<Result<Recording, MediaError>>,
     last_packet: Option<Instant>,
     remote_ssrc: Option<Ssrc>,
     stats: ReceiverStats,
@@ -84,10 +86,33 @@ impl MediaReceiver {
             inband: InbandDetector::new(),
             merger: DtmfMerger::new(),
             recorder: None,
+            finished_recording: None,
             last_packet: None,
             remote_ssrc: None,
             stats: ReceiverStats::default(),
         }
+    }
+
+    /// Applies a new offer/answer (re-INVITE): codec, payload types. The DTMF merger, the
+    /// recording and the counters carry on; the detectors restart if what they read changed.
+    pub fn renegotiate(&mut self, config: InboundConfig) {
+        if config.telephone_event.map(|(_, c)| c) != self.config.telephone_event.map(|(_, c)| c) {
+            let clock = config.telephone_event.map_or(ClockRate(8000), |(_, c)| c);
+            self.rfc4733 = Rfc4733Detector::new(clock);
+        }
+        if config.codec != self.config.codec {
+            self.inband = InbandDetector::new();
+            self.law = match config.codec {
+                Codec::Pcmu => Some(Law::Ulaw),
+                Codec::Pcma => Some(Law::Alaw),
+                Codec::Opus => None,
+            };
+            if let Some((rec, _)) = self.recorder.take() {
+                // A recording cannot mix codecs: keep what was recorded so far.
+                self.finished_recording = Some(rec.finish());
+            }
+        }
+        self.config = config;
     }
 
     /// Takes one datagram received on the call's RTP socket at `now`.
@@ -181,18 +206,23 @@ impl MediaReceiver {
     /// Starts recording the caller's audio, at most `max` of it (replacing any recording in
     /// progress).
     pub fn start_recording(&mut self, max: Duration) {
+        self.finished_recording = None;
         let rec = Recorder::new(self.config.codec, max);
         self.recorder = Some((rec, self.remote_ssrc.unwrap_or(Ssrc(0))));
     }
 
-    /// Whether a recording runs and has reached its maximum length.
+    /// Whether a recording has reached its maximum length (or was cut by a codec change).
     pub fn recording_full(&self) -> bool {
         self.recorder.as_ref().is_some_and(|(r, _)| r.is_full())
+            || self.finished_recording.is_some()
     }
 
     /// Stops the recording and returns its audio (`None` if none was running).
     pub fn stop_recording(&mut self) -> Option<Result<Recording, MediaError>> {
-        self.recorder.take().map(|(r, _)| r.finish())
+        self.recorder
+            .take()
+            .map(|(r, _)| r.finish())
+            .or_else(|| self.finished_recording.take())
     }
 
     /// When the last valid RTP packet arrived (for the media-inactivity timeout).
@@ -351,6 +381,29 @@ mod tests {
         assert_eq!(got, "#");
         assert_eq!(rx.dtmf_source(), Some(DtmfSource::InBand));
         assert_eq!(rx.last_packet_at(), Some(t0 + Duration::from_millis(180)));
+    }
+
+    #[test]
+    fn renegotiation_keeps_the_merger_and_cuts_a_recording_on_codec_change() {
+        let t0 = crate::core::test_epoch();
+        let mut rx = MediaReceiver::new(config(Codec::Pcma, 8));
+        for p in event_packets('1', 0, 0) {
+            rx.handle_rtp(t0, &p).unwrap();
+        }
+        assert_eq!(digits(&mut rx, t0), "1");
+        rx.start_recording(Duration::from_secs(5));
+        for p in tone_packets('2', 100, 10, 800) {
+            rx.handle_rtp(t0, &p).unwrap();
+        }
+        rx.renegotiate(InboundConfig {
+            telephone_event: None,
+            ..config(Codec::Pcmu, 0)
+        });
+        assert!(rx.recording_full());
+        // Still established on RFC 4733: tones are not looked for.
+        assert_eq!(rx.dtmf_source(), Some(DtmfSource::Rfc4733));
+        assert_eq!(rx.stop_recording().unwrap().unwrap().samples.len(), 800);
+        assert!(rx.stop_recording().is_none());
     }
 
     #[test]

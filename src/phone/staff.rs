@@ -48,7 +48,7 @@ pub(crate) async fn run(line: Arc<PhoneLine>, call: Call) {
     async {
         match flow(&line, &call).await {
             Ok(()) | Err(CallError::Ended) => {}
-            Err(e @ (CallError::Busy | CallError::RecordingFailed)) => {
+            Err(e @ CallError::RecordingFailed) => {
                 warn!(error = %e, "staff line stopped")
             }
         }

@@ -35,6 +35,10 @@ pub struct SipConfig {
     pub ring_ms: u64,
     /// Look for DTMF tones in G.711 audio, for trunks that send no telephone-events.
     pub inband_dtmf: bool,
+    /// SIP timer T1 in milliseconds (RFC 3261 §17.1.1.1: 500 on the Internet; lower only on
+    /// a known fast network). Retransmissions and the 64×T1 transaction timeouts follow it,
+    /// among them the BYE sent when a 200 is never acknowledged.
+    pub t1_ms: u64,
     /// Optional registration to an upstream SIP trunk, so a carrier can deliver calls here.
     pub trunk: Option<TrunkConfig>,
 }
@@ -53,6 +57,7 @@ impl Default for SipConfig {
             shutdown_grace_secs: 60,
             ring_ms: 0,
             inband_dtmf: true,
+            t1_ms: 500,
             trunk: None,
         }
     }

@@ -477,3 +477,61 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rtpmap(pt: u8, kind: u8) -> String {
+        match kind % 5 {
+            0 => format!("a=rtpmap:{pt} PCMU/8000\r\n"),
+            1 => format!("a=rtpmap:{pt} PCMA/8000\r\n"),
+            2 => format!("a=rtpmap:{pt} opus/48000/2\r\n"),
+            3 => format!(
+                "a=rtpmap:{pt} telephone-event/{}\r\n",
+                if pt.is_multiple_of(2) { 8000 } else { 48000 }
+            ),
+            _ => format!("a=rtpmap:{pt} G729/8000\r\n"),
+        }
+    }
+
+    proptest! {
+        /// Whatever the caller offers, parsing never panics, and an offer that negotiates
+        /// gives an answer that parses back to the same choice (the fuzz target's property).
+        #[test]
+        fn answers_round_trip(
+            formats in proptest::collection::vec((96u8..128, 0u8..5), 1..6),
+            ptime in 0u32..100,
+            dir in 0usize..5,
+        ) {
+            let pts: Vec<String> = formats.iter().map(|(pt, _)| pt.to_string()).collect();
+            let maps: String = formats.iter().map(|&(pt, k)| rtpmap(pt, k)).collect();
+            let dirs = ["", "a=sendonly\r\n", "a=recvonly\r\n", "a=inactive\r\n", "a=sendrecv\r\n"];
+            let sdp = format!(
+                "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP {}\r\n{maps}a=ptime:{ptime}\r\n{}",
+                pts.join(" "),
+                dirs[dir],
+            );
+            let remote = parse(sdp.as_bytes()).unwrap();
+            if let Ok(neg) = remote.negotiate() {
+                let local = LocalSession { ip: [192, 0, 2, 9].into(), rtp_port: 10_000, session_id: 5, version: 1 };
+                let answer = remote.answer(&local, &neg);
+                let back = parse(&answer).unwrap().negotiate().unwrap();
+                prop_assert_eq!(back.codec, neg.codec);
+                prop_assert_eq!(back.payload_type, neg.payload_type);
+                prop_assert_eq!(back.telephone_event, neg.telephone_event);
+                prop_assert_eq!(back.ptime, neg.ptime);
+                prop_assert_eq!(back.direction, neg.direction.reverse());
+            }
+        }
+
+        /// Arbitrary bytes never panic the parser or the negotiation.
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+            if let Ok(remote) = parse(&data) {
+                let _ = remote.negotiate();
+            }
+        }
+    }
+}

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use rsipstack::EndpointBuilder;
@@ -16,6 +16,7 @@ use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, DialogStateSen
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
 use rsipstack::sip::{Header, Method, Param, StatusCode, Transport};
+use rsipstack::transaction::endpoint::EndpointOption;
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::udp::UdpConnection;
@@ -76,7 +77,14 @@ impl SipServer {
         .map_err(|e| SipError::Bind(tcp_addr, e.to_string()))?;
         transport.add_transport(udp.into());
         transport.add_transport(SipConnection::TcpListener(tcp));
+        let t1 = Duration::from_millis(config.t1_ms.max(1));
+        let option = EndpointOption {
+            t1,
+            t1x64: t1 * 64,
+            ..EndpointOption::default()
+        };
         let endpoint = EndpointBuilder::new()
+            .with_option(option)
             .with_user_agent(concat!("ivr/", env!("CARGO_PKG_VERSION")))
             .with_cancel_token(stop.child_token())
             .with_transport_layer(transport)
@@ -109,7 +117,6 @@ impl SipServer {
             shared: shared.clone(),
             active: active_tx,
             next_rtp_port: Arc::new(AtomicU16::new(0)),
-            spawned: Arc::new(AtomicUsize::new(0)),
         };
         let task = tokio::spawn(router.run(incoming, state_rx, stop.clone()));
         info!(%udp_addr, %tcp_addr, "SIP server listening");
@@ -179,7 +186,6 @@ struct Router {
     shared: Arc<Shared>,
     active: watch::Sender<usize>,
     next_rtp_port: Arc<AtomicU16>,
-    spawned: Arc<AtomicUsize>,
 }
 
 impl Router {
@@ -326,7 +332,6 @@ impl Router {
         });
         let shared = self.shared.clone();
         let ports = self.next_rtp_port.clone();
-        self.spawned.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let rtp = match bind_rtp(&shared.config, &ports).await {
                 Ok(s) => s,

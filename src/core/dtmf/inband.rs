@@ -49,9 +49,7 @@ pub const MIN_PURITY: f32 = 0.9;
 const HITS_TO_CONFIRM: u8 = 2;
 /// Consecutive windows without the digit that end it.
 const MISSES_TO_RELEASE: u8 = 4;
-/// Amplitude of a 0 dBm0 sine in 16-bit linear PCM (G.711: the +3.17 dBm0 full-scale µ-law
-/// sine peaks at 32124).
-const DBM0_AMPLITUDE: f32 = 22_300.0;
+use crate::media::tone::DBM0_AMPLITUDE;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Complex {
@@ -356,13 +354,18 @@ mod tests {
         }
     }
 
-    /// Runs samples through A-law (as a trunk sends them) and the detector, in 20 ms packets.
+    /// Runs samples through A-law (as a French trunk sends them) and the detector, in 20 ms
+    /// packets.
     fn detect(samples: &[i16]) -> String {
+        detect_law(Law::Alaw, samples)
+    }
+
+    fn detect_law(law: Law, samples: &[i16]) -> String {
         let mut det = InbandDetector::new();
         let mut out = String::new();
         for packet in samples.chunks(160) {
-            let payload = Law::Alaw.encode(packet);
-            det.handle_g711(Law::Alaw, &payload);
+            let payload = law.encode(packet);
+            det.handle_g711(law, &payload);
             while let Some(d) = det.poll_digit() {
                 out.push(d.to_char());
             }
