@@ -51,11 +51,16 @@ struct Env {
     service: BookingService,
     clock: Arc<ManualClock>,
     events: mpsc::UnboundedReceiver<PhoneEvent>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Env {
     async fn start(now: DateTime<Utc>) -> Result<Self> {
+        Self::start_with(now, PhoneConfig::default()).await
+    }
+
+    /// As [`Env::start`], with `phone` for the staff line (its directories are set here).
+    async fn start_with(now: DateTime<Utc>, phone: PhoneConfig) -> Result<Self> {
         init_logs();
         let dir = tempfile::tempdir()?;
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -64,9 +69,18 @@ impl Env {
         std::fs::create_dir(&plans)?;
         let default = std::fs::read_to_string(root.join("dialplans/default.toml"))?;
         let short = default
-            .replace("first_digit_timeout_ms = 8000", "first_digit_timeout_ms = 1500")
-            .replace("first_digit_timeout_ms = 7000", "first_digit_timeout_ms = 1500")
-            .replace("inter_digit_timeout_ms = 5000", "inter_digit_timeout_ms = 1500")
+            .replace(
+                "first_digit_timeout_ms = 8000",
+                "first_digit_timeout_ms = 1500",
+            )
+            .replace(
+                "first_digit_timeout_ms = 7000",
+                "first_digit_timeout_ms = 1500",
+            )
+            .replace(
+                "inter_digit_timeout_ms = 5000",
+                "inter_digit_timeout_ms = 1500",
+            )
             .replace("timeout_ms = 7000", "timeout_ms = 1500");
         std::fs::write(plans.join("default.toml"), short)?;
 
@@ -86,7 +100,7 @@ impl Env {
             PhoneConfig {
                 data_dir: dir.path().join("data"),
                 staff_prompts_dir: root.join("prompts/staff"),
-                ..PhoneConfig::default()
+                ..phone
             },
             clock.clone(),
             sink,
@@ -97,7 +111,7 @@ impl Env {
             service,
             clock,
             events,
-            _dir: dir,
+            dir,
         })
     }
 
@@ -116,7 +130,10 @@ impl Env {
         guard("a voice line event", async {
             while let Some(ev) = self.events.recv().await {
                 let mine = match &ev {
-                    PhoneEvent::Played { call_id: c, prompts } => {
+                    PhoneEvent::Played {
+                        call_id: c,
+                        prompts,
+                    } => {
                         if c == call_id {
                             seen.extend(prompts.iter().cloned());
                         }
@@ -124,7 +141,9 @@ impl Env {
                     }
                     PhoneEvent::Action { call_id: c, .. }
                     | PhoneEvent::AnnouncementSaved { call_id: c }
+                    | PhoneEvent::RecordingStarted { call_id: c }
                     | PhoneEvent::Ended { call_id: c } => c == call_id,
+                    PhoneEvent::Reloaded { .. } => false,
                 };
                 if mine && let Some(t) = pick(&ev) {
                     return Ok(t);
@@ -153,8 +172,10 @@ impl Env {
     }
 
     async fn ended(&mut self, call_id: &str, seen: &mut Vec<String>) -> Result<()> {
-        self.until(call_id, seen, |e| matches!(e, PhoneEvent::Ended { .. }).then_some(()))
-            .await
+        self.until(call_id, seen, |e| {
+            matches!(e, PhoneEvent::Ended { .. }).then_some(())
+        })
+        .await
     }
 
     async fn stop(mut self) {
@@ -242,7 +263,19 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
         "the caller typed ahead: {seen:?}"
     );
 
-    // 1 book, 1 tomorrow, 1 meal: the read-back says the service and the date.
+    // The demo family has Tuesday's meal booked: 2 cancel, 1 tomorrow, 1 meal, 1 confirm.
+    caller.keys("2").await?;
+    env.played(&id, &mut seen, "choix_date").await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "choix_service").await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "vous_demandez_annulation")
+        .await?;
+    caller.keys("1").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "cancelled");
+    env.played(&id, &mut seen, "annulation_enregistree").await?;
+
+    // Then 1 book, 1 tomorrow, 1 meal: the read-back says the service and the date.
     caller.keys("1").await?;
     env.played(&id, &mut seen, "choix_date").await?;
     caller.keys("1").await?;
@@ -257,14 +290,12 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
         "n_10",
         "month_mars",
     ] {
-        assert!(
-            readback.iter().any(|p| p == word),
-            "{word} in {readback:?}"
-        );
+        assert!(readback.iter().any(|p| p == word), "{word} in {readback:?}");
     }
     caller.keys("1").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "booked");
-    env.played(&id, &mut seen, "inscription_enregistree").await?;
+    env.played(&id, &mut seen, "inscription_enregistree")
+        .await?;
 
     // In the database: the booking, and its history line with channel phone.
     let (_, child) = env
@@ -274,13 +305,20 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
         .await?
         .context("demo child")?;
     let history = env.service.history(child, 40).await?;
-    let line = history
+    let phone_lines: Vec<_> = history
         .iter()
-        .find(|h| h.date == tuesday() && h.channel == Channel::Phone)
-        .context("a phone line in the history")?;
-    assert_eq!(line.action, Action::Book);
-    assert_eq!(line.service, ServiceCode::parse("REPAS")?);
-    assert_eq!(line.at, monday_8am());
+        .filter(|h| h.date == tuesday() && h.channel == Channel::Phone)
+        .map(|h| (h.action, h.service.clone(), h.actor.as_str(), h.at))
+        .collect();
+    let meal = ServiceCode::parse("REPAS")?;
+    // Newest first: the booking, then the cancellation.
+    assert_eq!(
+        phone_lines,
+        [
+            (Action::Book, meal.clone(), "parent", monday_8am()),
+            (Action::Cancel, meal, "parent", monday_8am()),
+        ]
+    );
     let week = env.service.week(child, tuesday(), 1, monday_8am()).await?;
     let cell = week.weeks[0]
         .days
@@ -304,7 +342,26 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
 #[tokio::test]
 async fn booking_after_the_deadline_is_refused_with_the_deadline_spoken() -> Result<()> {
     let mut env = Env::start(monday_8am()).await?;
-    // The server's clock moves past Monday 10:00.
+    // Tuesday's meal is not booked (the demo booked it; the web cancels it in time)...
+    let (_, child) = env
+        .service
+        .store()
+        .find_login(&child_code(), &payer_code())
+        .await?
+        .context("demo child")?;
+    let meal = ServiceCode::parse("REPAS")?;
+    env.service
+        .change(
+            child,
+            tuesday(),
+            &meal,
+            Action::Cancel,
+            Channel::Web,
+            "parent",
+            monday_8am(),
+        )
+        .await?;
+    // ...and the server's clock moves past Monday 10:00.
     env.clock.set(monday_1030());
     let mut caller = Caller::call(&env, "0476549985").await?;
     let id = caller.call_id.clone();
@@ -319,7 +376,8 @@ async fn booking_after_the_deadline_is_refused_with_the_deadline_spoken() -> Res
     caller.keys("1").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "refused");
     let mut refusal = Vec::new();
-    env.played(&id, &mut refusal, "refus_inscriptions_closes").await?;
+    env.played(&id, &mut refusal, "refus_inscriptions_closes")
+        .await?;
     // "... closes depuis lundi neuf mars à dix heures".
     let want = [
         "refus_inscriptions_closes",
@@ -339,12 +397,6 @@ async fn booking_after_the_deadline_is_refused_with_the_deadline_spoken() -> Res
             .with_context(|| format!("{w} in order in {refusal:?}"))?;
     }
     // Nothing was written.
-    let (_, child) = env
-        .service
-        .store()
-        .find_login(&child_code(), &payer_code())
-        .await?
-        .context("demo child")?;
     assert!(
         env.service
             .history(child, 40)
@@ -367,9 +419,14 @@ async fn three_wrong_pairs_end_the_call_and_the_next_call_is_locked_out() -> Res
     env.played(&id, &mut seen, "bienvenue").await?;
     for round in 0..3 {
         caller.keys("3011#111111#").await?;
-        assert_eq!(env.action(&id, &mut seen).await?, "wrong_codes", "round {round}");
+        assert_eq!(
+            env.action(&id, &mut seen).await?,
+            "wrong_codes",
+            "round {round}"
+        );
     }
-    env.played(&id, &mut seen, "codes_incorrects_au_revoir").await?;
+    env.played(&id, &mut seen, "codes_incorrects_au_revoir")
+        .await?;
     env.ended(&id, &mut seen).await?;
     guard("the BYE", caller._phone.ended(&id)).await??;
     assert_eq!(
@@ -404,6 +461,10 @@ async fn silence_repeats_the_question_twice_then_ends_politely() -> Result<()> {
     let caller = Caller::call(&env, "0476549985").await?;
     let id = caller.call_id.clone();
     let mut seen = Vec::new();
+    // Each wait is guarded on its own: the whole takes longer than one guard.
+    env.played(&id, &mut seen, "demande_code_enfant").await?;
+    env.played(&id, &mut seen, "pas_entendu").await?;
+    env.played(&id, &mut seen, "pas_entendu").await?;
     env.played(&id, &mut seen, "au_revoir_sans_reponse").await?;
     env.ended(&id, &mut seen).await?;
     guard("the BYE", caller._phone.ended(&id)).await??;
@@ -434,6 +495,165 @@ async fn a_key_interrupts_the_menu_and_is_its_answer() -> Result<()> {
     caller.keys("3").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "week");
     env.played(&id, &mut seen, "semaine_intro").await?;
+    caller.hang_up().await;
+    env.stop().await;
+    Ok(())
+}
+
+/// 1.2 s of a 440 Hz tone in PCMU packets of 20 ms: what the staff member says.
+fn spoken_announcement() -> Vec<Vec<u8>> {
+    let pcm: Vec<i16> = (0..9_600)
+        .map(|i| ((i as f32 * 2.0 * std::f32::consts::PI * 440.0 / 8000.0).sin() * 8000.0) as i16)
+        .collect();
+    pcm.chunks(160)
+        .map(|c| ivr::media::g711::Law::Ulaw.encode(c))
+        .collect()
+}
+
+#[tokio::test]
+async fn staff_records_an_announcement_and_the_next_caller_hears_it() -> Result<()> {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let hash = argon2::Argon2::default()
+        .hash_password(b"2468", &SaltString::generate(&mut OsRng))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .to_string();
+    let mut env = Env::start_with(
+        monday_8am(),
+        PhoneConfig {
+            staff_number: Some("8000".into()),
+            staff_pin_hash: Some(hash),
+            ..PhoneConfig::default()
+        },
+    )
+    .await?;
+
+    // Nobody has recorded anything: the welcome goes straight to the question.
+    let first = Caller::call(&env, "0476549985").await?;
+    let mut seen = Vec::new();
+    env.played(&first.call_id, &mut seen, "demande_code_enfant")
+        .await?;
+    assert!(!seen.iter().any(|p| p == "announcement"), "{seen:?}");
+    first.hang_up().await;
+
+    let mut staff = Caller::call(&env, "8000").await?;
+    let id = staff.call_id.clone();
+    let mut seen = Vec::new();
+    env.played(&id, &mut seen, "staff_accueil").await?;
+    // A wrong PIN first: refused, asked again.
+    staff.keys("1111#").await?;
+    env.played(&id, &mut seen, "staff_code_incorrect").await?;
+    staff.keys("2468#").await?;
+    env.played(&id, &mut seen, "bip").await?;
+    env.until(&id, &mut seen, |e| {
+        matches!(e, PhoneEvent::RecordingStarted { .. }).then_some(())
+    })
+    .await?;
+    // Speak at a phone's pace (one packet per 20 ms), then # stops the recording.
+    let mut pace = tokio::time::interval(std::time::Duration::from_millis(20));
+    for packet in spoken_announcement() {
+        pace.tick().await;
+        staff.out.audio(&staff.media.socket, 0, &packet).await?;
+    }
+    staff.keys("#").await?;
+    let mut playback = Vec::new();
+    env.played(&id, &mut playback, "staff_garder").await?;
+    assert_eq!(playback, ["staff_ecoute", "recording", "staff_garder"]);
+    staff.keys("1").await?;
+    env.until(&id, &mut seen, |e| {
+        matches!(e, PhoneEvent::AnnouncementSaved { .. }).then_some(())
+    })
+    .await?;
+    env.played(&id, &mut seen, "staff_annonce_enregistree")
+        .await?;
+    env.ended(&id, &mut seen).await?;
+
+    // Kept: a file under the data directory.
+    let files: Vec<_> =
+        std::fs::read_dir(env.dir.path().join("data/announcements"))?.collect::<Result<_, _>>()?;
+    assert_eq!(files.len(), 1);
+    let wav = hound::WavReader::open(files[0].path())?;
+    assert_eq!((wav.spec().sample_rate, wav.spec().channels), (8000, 1));
+    assert!(wav.duration() >= 8_000, "about a second of speech kept");
+
+    // The very next call hears it after the welcome.
+    let next = Caller::call(&env, "0476549985").await?;
+    let mut heard = Vec::new();
+    env.played(&next.call_id, &mut heard, "announcement")
+        .await?;
+    assert_eq!(heard, ["bienvenue", "announcement"]);
+    next.hang_up().await;
+    env.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn caller_switches_to_the_other_child_and_books_for_him() -> Result<()> {
+    let mut env = Env::start(monday_8am()).await?;
+    // Théo's Thursday meal is free (whatever the demo booked).
+    let (_, theo) = env
+        .service
+        .store()
+        .find_login(&ChildCode::parse("3012")?, &payer_code())
+        .await?
+        .context("Théo")?;
+    let thursday = NaiveDate::from_ymd_opt(2026, 3, 12).unwrap();
+    let meal = ServiceCode::parse("REPAS")?;
+    env.service
+        .change(
+            theo,
+            thursday,
+            &meal,
+            Action::Cancel,
+            Channel::Web,
+            "parent",
+            monday_8am(),
+        )
+        .await?;
+    let mut caller = Caller::call(&env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    log_in(&mut env, &mut caller, &mut seen).await?;
+    // 4: another child. The family has two: "Ce compte regroupe deux enfants...".
+    caller.keys("4").await?;
+    let mut asked = Vec::new();
+    env.played(&id, &mut asked, "choix_enfant").await?;
+    assert!(asked.iter().any(|p| p == "n_2"), "{asked:?}");
+    caller.keys("2").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "switched");
+    env.played(&id, &mut seen, "enfant_choisi").await?;
+
+    // Théo's Thursday meal, typed as a date: 1 book, 3 type a date, 1203, 1 meal, 1 confirm.
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "choix_date").await?;
+    caller.keys("31203").await?;
+    env.played(&id, &mut seen, "choix_service").await?;
+    caller.keys("1").await?;
+    let mut readback = Vec::new();
+    env.played(&id, &mut readback, "confirmer").await?;
+    assert!(
+        readback.iter().any(|p| p == "day_jeudi") && readback.iter().any(|p| p == "n_12"),
+        "{readback:?}"
+    );
+    caller.keys("1").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "booked");
+
+    // The change is Théo's, by phone.
+    let last = env.service.history(theo, 1).await?;
+    assert_eq!(
+        last.iter()
+            .map(|h| (h.date, h.action, h.channel))
+            .collect::<Vec<_>>(),
+        [(thursday, Action::Book, Channel::Phone)]
+    );
+    let week = env.service.week(theo, thursday, 1, monday_8am()).await?;
+    assert!(
+        week.weeks[0]
+            .days
+            .iter()
+            .filter(|d| d.date == thursday)
+            .flat_map(|d| &d.cells)
+            .any(|c| c.service.as_str() == "REPAS" && c.booked)
+    );
     caller.hang_up().await;
     env.stop().await;
     Ok(())

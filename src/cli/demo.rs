@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, FixedOffset};
 use clap::Args;
 use ivr::booking::demo;
 use ivr::booking::service::BookingService;
@@ -20,9 +19,9 @@ pub struct DemoArgs {
     /// Directory of the demo's fresh database and recordings [default: data/demo-<time>]
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Start the server's clock at this instant (RFC 3339), then let it run
-    #[arg(long, value_name = "RFC3339")]
-    pub now: Option<DateTime<FixedOffset>>,
+    /// Server options (metrics, clock, run time), as for `ivr serve`
+    #[command(flatten)]
+    pub serve: super::serve::ServeArgs,
 }
 
 /// Seeds the demo data at the current instant, or runs the demo server.

@@ -17,7 +17,7 @@ const DEMO_STAFF_PIN: &str = "1234";
 
 /// Runs the demo server until Ctrl-C.
 pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
-    let clock = serve::clock(args.now);
+    let clock = serve::clock(args.serve.now);
     let dir = match args.data_dir {
         Some(d) => d,
         None => format!("data/demo-{}", clock.now().format("%Y%m%d-%H%M%S")).into(),
@@ -56,15 +56,26 @@ pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         )
         .await?;
         let town = config.town.name.clone();
-        serve::serve(&config, service, clock, None, |voice| {
+        serve::serve(&config, service, clock, &args.serve, |voice| {
             let sip = voice.sip().udp_addr();
-            println!("Démonstration « {town} » : {} famille(s), {} enfant(s), base {}.", s.payers, s.children, db.display());
+            println!(
+                "Démonstration « {town} » : {} famille(s), {} enfant(s), base {}.",
+                s.payers,
+                s.children,
+                db.display()
+            );
             println!();
             println!("Serveur vocal : sip:{sip} (UDP et TCP).");
-            println!("  Appelez n'importe quel numéro, par exemple avec un softphone : sip:mairie@{sip}");
+            println!(
+                "  Appelez n'importe quel numéro, par exemple avec un softphone : sip:mairie@{sip}"
+            );
             println!("  ou avec SIPp : sipp-scenarios/run-book.sh {sip}");
-            println!("  Codes : enfant 3011 (Angéline) ou 3012 (Théo), puis #, payeur 770021, puis #.");
-            println!("  Menu : 1 inscrire, 2 annuler, 3 la semaine, 4 un autre enfant, * réécouter.");
+            println!(
+                "  Codes : enfant 3011 (Angéline) ou 3012 (Théo), puis #, payeur 770021, puis #."
+            );
+            println!(
+                "  Menu : 1 inscrire, 2 annuler, 3 la semaine, 4 un autre enfant, * réécouter."
+            );
             if demo_pin {
                 println!(
                     "  Annonce de la mairie : appelez le {DEMO_STAFF_NUMBER}, code personnel \
@@ -72,7 +83,10 @@ pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
                 );
             }
             println!();
-            println!("Portail web : pas encore intégré dans cette version (adresse prévue http://{}).", config.server.web_listen);
+            println!(
+                "Portail web : pas encore intégré dans cette version (adresse prévue http://{}).",
+                config.server.web_listen
+            );
             println!("Ctrl-C arrête le serveur.");
         })
         .await

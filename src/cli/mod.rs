@@ -51,6 +51,8 @@ struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the voice line (SIP over UDP and TCP, RTP) until Ctrl-C or SIGTERM
+    Serve(serve::ServeArgs),
     /// Show a day's deadline for a service, and whether booking and cancelling are open
     Deadline(deadline::DeadlineArgs),
     /// School calendar tools
@@ -64,8 +66,6 @@ enum Command {
     /// Demo town "Mezcalito": the whole server on a fresh database (`--seed-only`: only
     /// fill the configured database)
     Demo(demo::DemoArgs),
-    /// Serve the voice line (SIP on `server.sip_listen`, UDP and TCP) until Ctrl-C
-    Serve(serve::ServeArgs),
     /// Voice line tools (staff PIN hash, a child's history)
     #[command(subcommand)]
     Phone(phone::PhoneCommand),

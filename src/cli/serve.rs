@@ -1,28 +1,34 @@
 //! `ivr serve` (production) and the server half of `ivr demo`: the voice line on SIP
-//! (UDP and TCP), the booking service behind it, and a place for the web portal.
+//! (UDP and TCP, RTP) running the dialplans over the booking service, the optional trunk
+//! registration and `/metrics` listener, and a place for the web portal.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset};
 use clap::Args;
 use ivr::booking::service::BookingService;
 use ivr::config::Config;
-use ivr::metrics::Metrics;
+use ivr::metrics::{Metrics, serve_metrics};
 use ivr::phone::{Clock, EventSink, OffsetClock, PhoneLine, SystemClock, VoiceLine};
-use ivr::sip::SipConfig;
 use ivr::store::Store;
+use tokio_util::sync::CancellationToken;
 
-/// Arguments of `ivr serve`.
-#[derive(Debug, Args)]
+/// Options of `ivr serve` (also taken by `ivr demo`).
+#[derive(Debug, Args, Default)]
 pub struct ServeArgs {
-    /// Start the server's clock at this instant (RFC 3339), then let it run: a rehearsal
-    /// of a given morning. Deadlines, "tomorrow" and history use it.
-    #[arg(long, value_name = "RFC3339")]
-    pub now: Option<DateTime<FixedOffset>>,
     /// Serve Prometheus metrics at http://ADDR/metrics
     #[arg(long, value_name = "ADDR:PORT")]
-    pub metrics_listen: Option<std::net::SocketAddr>,
+    pub metrics_listen: Option<SocketAddr>,
+    /// Stop by itself after this many seconds (tests and benchmarks; graceful as on Ctrl-C)
+    #[arg(long, value_name = "SECONDS")]
+    pub run_for: Option<u64>,
+    /// Start the server's clock at this instant (RFC 3339), then let it run: a rehearsal
+    /// of a given morning. Deadlines, "tomorrow" and the history use it.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<DateTime<FixedOffset>>,
 }
 
 /// The clock of the server: the system's, or moved so that it reads `now` at start.
@@ -33,31 +39,36 @@ pub fn clock(now: Option<DateTime<FixedOffset>>) -> Arc<dyn Clock> {
     }
 }
 
-/// Runs `ivr serve`: opens (and migrates) the database and serves until Ctrl-C or SIGTERM.
+/// Runs `ivr serve`: opens (and migrates) the database and serves until Ctrl-C, SIGTERM or
+/// `--run-for`.
 pub fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async {
+    let runtime = tokio::runtime::Runtime::new().context("démarrage du moteur asynchrone")?;
+    runtime.block_on(async {
         let store = Store::open(&config.server.database_url).await?;
         let service = BookingService::from_config(store, config).await?;
-        serve(config, service, clock(args.now), args.metrics_listen, |voice| {
-            println!(
-                "Serveur vocal à l'écoute sur {} (UDP et TCP).",
-                voice.sip().udp_addr()
-            );
-        })
-        .await
+        let clock = clock(args.now);
+        serve(config, service, clock, &args, |_| {}).await
     })
 }
 
-/// Starts the voice line (and, once merged, the web portal) over `service`, calls `ready`
-/// with it, then serves until Ctrl-C or SIGTERM and shuts down gracefully.
+/// Starts the voice line (and, once merged, the web portal) over `service`, prints that
+/// it is ready, calls `ready`, then serves until Ctrl-C, SIGTERM or `--run-for` and shuts
+/// down gracefully (new calls refused, current calls finishing).
 pub async fn serve(
     config: &Config,
     service: BookingService,
     clock: Arc<dyn Clock>,
-    metrics_listen: Option<std::net::SocketAddr>,
+    args: &ServeArgs,
     ready: impl FnOnce(&VoiceLine),
 ) -> anyhow::Result<()> {
+    let metrics = Metrics::new();
+    let stop_metrics = CancellationToken::new();
+    if let Some(addr) = args.metrics_listen {
+        let bound = serve_metrics(addr, metrics.clone(), stop_metrics.clone())
+            .await
+            .with_context(|| format!("écoute des métriques sur {addr}"))?;
+        tracing::info!(%bound, "metrics at /metrics");
+    }
     let line = PhoneLine::load(
         service.clone(),
         config.dialplan.clone(),
@@ -66,47 +77,46 @@ pub async fn serve(
         EventSink::default(),
     )
     .context("chargement du serveur vocal (plans d'appel, messages)")?;
-    // The [sip] section (call limit, RTP ports, timeouts), listening where [server] says.
-    let sip = SipConfig {
-        listen: config.server.sip_listen,
-        ..config.sip.clone()
-    };
-    let metrics = Metrics::new();
-    let stop_metrics = tokio_util::sync::CancellationToken::new();
-    if let Some(addr) = metrics_listen {
-        let bound = ivr::metrics::serve_metrics(addr, metrics.clone(), stop_metrics.clone())
-            .await
-            .with_context(|| format!("écoute des métriques sur {addr}"))?;
-        tracing::info!(%bound, "metrics at /metrics");
-    }
+    let mut sip = config.sip.clone();
+    sip.listen = config.server.sip_listen;
     let voice = VoiceLine::start(sip, line, metrics)
         .await
-        .context("démarrage du serveur SIP")?;
+        .context("démarrage de la ligne SIP")?;
+    let _trunk = ivr::sip::register::spawn_if_configured(voice.sip(), &config.sip);
     // The web portal: when the `web` module is merged, start it here on
     // `config.server.web_listen` with `service.clone()` (it shares the booking service and
-    // the announcements table with the voice line) and stop it with the voice line below.
+    // the announcements table with the voice line) and stop it below with the voice line.
+    println!(
+        "ligne vocale prête : sip:{} (UDP et TCP)",
+        voice.sip().udp_addr()
+    );
     ready(&voice);
-    stopped().await;
-    tracing::info!("arrêt demandé : fin des appels en cours");
+    let run_for = async {
+        match args.run_for {
+            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("attente de Ctrl-C")?,
+        () = terminate() => {},
+        () = run_for => {},
+    }
+    tracing::info!("stopping: new calls refused, current calls finishing");
     voice.shutdown().await;
     stop_metrics.cancel();
     service.store().close().await;
     Ok(())
 }
 
-/// Waits for Ctrl-C or SIGTERM.
-async fn stopped() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let term = async {
-        match term.as_mut() {
-            Some(t) => {
-                t.recv().await;
-            }
-            None => std::future::pending::<()>().await,
+async fn terminate() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut s) => {
+            s.recv().await;
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "SIGTERM not watched");
+            std::future::pending::<()>().await
+        }
     }
 }

@@ -97,14 +97,16 @@ impl CallSession {
                 service: code,
             } if !self.owns(child) => {
                 warn!(?code, %date, "phone change for a child not of this session");
-                let _ = child;
                 ActionResult::Failed
             }
             ActionRequest::Book {
                 child,
                 date,
                 service: code,
-            } => self.change(service, child, date, &code, Action::Book, now).await,
+            } => {
+                self.change(service, child, date, &code, Action::Book, now)
+                    .await
+            }
             ActionRequest::Cancel {
                 child,
                 date,

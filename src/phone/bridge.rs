@@ -206,7 +206,10 @@ fn resolve(
                 PromptRef::Announcement => announcement.cloned(),
             };
             if found.is_none() {
-                warn!(prompt = p.name(), "prompt missing from the library: skipped");
+                warn!(
+                    prompt = p.name(),
+                    "prompt missing from the library: skipped"
+                );
             }
             found
         })
@@ -231,7 +234,10 @@ mod tests {
     fn login_source_is_the_caller_or_a_call_id_hash() {
         assert_eq!(login_source(&info(Some("0612345678"))), "phone:0612345678");
         let anon = login_source(&info(None));
-        assert!(anon.starts_with("phone:call-") && !anon.contains("abc"), "{anon}");
+        assert!(
+            anon.starts_with("phone:call-") && !anon.contains("abc"),
+            "{anon}"
+        );
         assert_eq!(anon, login_source(&info(Some(""))));
     }
 }

@@ -20,10 +20,21 @@ pub enum PhoneEvent {
         /// The action's result name (`logged_in`, `booked`, `refused`...).
         result: &'static str,
     },
+    /// The staff line started recording (after the beep).
+    RecordingStarted {
+        /// SIP Call-ID.
+        call_id: String,
+    },
     /// A new announcement was recorded by phone and is now active.
     AnnouncementSaved {
         /// SIP Call-ID.
         call_id: String,
+    },
+    /// The dialplans and prompts were reloaded (`ok`), or the new files were refused and
+    /// the previous ones stay.
+    Reloaded {
+        /// Whether the new files are in use.
+        ok: bool,
     },
     /// The call's flow ended (hang-up by us or by the caller).
     Ended {

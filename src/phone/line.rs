@@ -15,7 +15,9 @@ use tracing::info;
 
 use crate::booking::service::BookingService;
 use crate::call::{Call, CallFlow, FlowSelector};
-use crate::dialplan::{DialplanConfig, DialplanError, DialplanSet, PromptManifest, normalize_number};
+use crate::dialplan::{
+    DialplanConfig, DialplanError, DialplanSet, PromptManifest, normalize_number,
+};
 use crate::media::{MediaError, Prompt, PromptLibrary, SharedPrompts};
 use crate::phone::announcement::{ANNOUNCEMENT_PROMPT, Announcements};
 use crate::phone::clock::Clock;
@@ -46,6 +48,18 @@ struct StaffAccess {
     pin_hash: String,
 }
 
+/// Wrong staff PINs in a row (any caller) before the staff line locks.
+const STAFF_PIN_FAILURES: u32 = 5;
+/// How long the staff line stays locked after too many wrong PINs.
+const STAFF_LOCK_MINUTES: i64 = 15;
+
+/// Guessing the staff PIN: wrong PINs in a row and the end of the current lock.
+#[derive(Debug, Default)]
+struct StaffGuard {
+    failures: u32,
+    locked_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// What every call of the voice line shares.
 pub struct PhoneLine {
     service: BookingService,
@@ -57,6 +71,7 @@ pub struct PhoneLine {
     clock: Arc<dyn Clock>,
     events: EventSink,
     staff: Option<StaffAccess>,
+    staff_guard: std::sync::Mutex<StaffGuard>,
 }
 
 impl std::fmt::Debug for PhoneLine {
@@ -103,11 +118,8 @@ impl PhoneLine {
         let (manifest, set) = dialplan_config.load()?;
         let library = load_library(&dialplan_config, &config, &manifest)?;
         let prompts = Arc::new(SharedPrompts::new(library));
-        let announcements = Announcements::new(
-            service.store().clone(),
-            &config.data_dir,
-            prompts.clone(),
-        );
+        let announcements =
+            Announcements::new(service.store().clone(), &config.data_dir, prompts.clone());
         info!(
             dialplans = set.plans().len(),
             prompts = prompts.current().len(),
@@ -124,6 +136,7 @@ impl PhoneLine {
             clock,
             events,
             staff,
+            staff_guard: std::sync::Mutex::new(StaffGuard::default()),
         }))
     }
 
@@ -139,6 +152,16 @@ impl PhoneLine {
         self.prompts.replace(library);
         self.dialplans.store(Arc::new(set));
         info!("voice line reloaded");
+        Ok(())
+    }
+
+    /// Loads the dialplans again against the prompts already loaded (a dialplan edit does
+    /// not need the audio re-encoded); on any error the running set stays.
+    pub fn reload_dialplans(&self) -> Result<(), PhoneError> {
+        let (manifest, set) = self.dialplan_config.load()?;
+        self.prompts.current().require(manifest.ids())?;
+        self.dialplans.store(Arc::new(set));
+        info!("dialplans reloaded");
         Ok(())
     }
 
@@ -198,13 +221,41 @@ impl PhoneLine {
         self.staff_pin_checker()(pin)
     }
 
+    /// Whether the staff line is locked now (too many wrong PINs lately): a locked line
+    /// checks no PIN at all, so the PIN cannot be guessed call after call.
+    pub fn staff_locked(&self) -> bool {
+        let now = self.clock.now();
+        let guard = self.staff_guard.lock().unwrap_or_else(|e| e.into_inner());
+        guard.locked_until.is_some_and(|until| now < until)
+    }
+
+    /// Counts a staff PIN check: a success forgets the failures; the
+    /// [`STAFF_PIN_FAILURES`]th failure in a row locks the line for [`STAFF_LOCK_MINUTES`].
+    pub fn staff_pin_result(&self, ok: bool) {
+        let now = self.clock.now();
+        let mut guard = self.staff_guard.lock().unwrap_or_else(|e| e.into_inner());
+        if ok {
+            *guard = StaffGuard::default();
+            return;
+        }
+        guard.failures += 1;
+        if guard.failures >= STAFF_PIN_FAILURES {
+            guard.failures = 0;
+            guard.locked_until = Some(now + chrono::Duration::minutes(STAFF_LOCK_MINUTES));
+            tracing::warn!("too many wrong staff PINs: staff line locked for a while");
+        }
+    }
+
     /// [`PhoneLine::staff_pin_matches`] as an owned function, to run on a blocking thread.
     pub fn staff_pin_checker(&self) -> impl Fn(&str) -> bool + Send + 'static {
         let hash = self.staff.as_ref().map(|s| s.pin_hash.clone());
         move |pin: &str| {
             hash.as_deref().is_some_and(|hash| {
-                PasswordHash::new(hash)
-                    .is_ok_and(|h| Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
+                PasswordHash::new(hash).is_ok_and(|h| {
+                    Argon2::default()
+                        .verify_password(pin.as_bytes(), &h)
+                        .is_ok()
+                })
             })
         }
     }

@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
+use crate::phone::events::PhoneEvent;
 use crate::phone::line::PhoneLine;
 
 /// What the watched files looked like.
@@ -40,27 +41,48 @@ impl Fingerprint {
     }
 }
 
+/// What changed on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reload {
+    /// Only dialplan files: the prompts already loaded are kept.
+    Dialplans,
+    /// Prompts (or on SIGHUP): everything is loaded again.
+    All,
+}
+
 /// Reloads `line` and logs the outcome; `true` when the new files are in use.
-pub fn reload_and_log(line: &PhoneLine) -> bool {
-    match line.reload() {
+pub fn reload_and_log(line: &PhoneLine, what: Reload) -> bool {
+    let result = match what {
+        Reload::Dialplans => line.reload_dialplans(),
+        Reload::All => line.reload(),
+    };
+    let ok = match result {
         Ok(()) => true,
         Err(e) => {
             error!(error = %e, "dialplans or prompts refused; the previous ones stay in use");
             false
         }
-    }
+    };
+    line.events().emit(|| PhoneEvent::Reloaded { ok });
+    ok
 }
 
 /// Watches the line's directories (every `reload_poll_ms`) and SIGHUP until `stop`.
 pub fn spawn(line: Arc<PhoneLine>, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+    let plans_dir = line.dialplan_config().dialplans_dir.clone();
+    let prompt_dirs = [
+        line.dialplan_config().prompts_dir.clone(),
+        line.config().staff_prompts_dir.clone(),
+    ];
+    let fingerprint = move || {
+        (
+            Fingerprint::of(&[plans_dir.as_path()]),
+            Fingerprint::of(&prompt_dirs.iter().map(PathBuf::as_path).collect::<Vec<_>>()),
+        )
+    };
+    // Taken now, not in the task: a change made right after `spawn` returns is seen.
+    let mut seen = fingerprint();
     tokio::spawn(async move {
-        let dirs = [
-            line.dialplan_config().dialplans_dir.clone(),
-            line.dialplan_config().prompts_dir.clone(),
-            line.config().staff_prompts_dir.clone(),
-        ];
-        let fingerprint = || Fingerprint::of(&dirs.iter().map(PathBuf::as_path).collect::<Vec<_>>());
-        let mut seen = fingerprint();
         let poll = Duration::from_millis(line.config().reload_poll_ms);
         let mut hup = hangup_signal();
         loop {
@@ -84,14 +106,15 @@ pub fn spawn(line: Arc<PhoneLine>, stop: CancellationToken) -> tokio::task::Join
                 () = hup_fired => {
                     info!("SIGHUP: reloading dialplans and prompts");
                     seen = fingerprint();
-                    reload_and_log(&line);
+                    reload_and_log(&line, Reload::All);
                 }
                 () = tick => {
                     let now = fingerprint();
                     if now != seen {
+                        let what = if now.1 == seen.1 { Reload::Dialplans } else { Reload::All };
                         seen = now;
-                        info!("dialplan or prompt files changed: reloading");
-                        reload_and_log(&line);
+                        info!(?what, "dialplan or prompt files changed: reloading");
+                        reload_and_log(&line, what);
                     }
                 }
             }
@@ -117,6 +140,9 @@ mod tests {
         assert_ne!(a, b);
         std::fs::write(dir.path().join("x.toml"), "ab").unwrap();
         assert_ne!(b, Fingerprint::of(&[dir.path()]));
-        assert_eq!(Fingerprint::of(&[&dir.path().join("none")]), Fingerprint::default());
+        assert_eq!(
+            Fingerprint::of(&[&dir.path().join("none")]),
+            Fingerprint::default()
+        );
     }
 }

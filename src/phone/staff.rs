@@ -108,6 +108,9 @@ async fn flow(line: &PhoneLine, call: &Call) -> Result<(), CallError> {
         )
         .await?;
         call.flush_digits()?;
+        line.events().emit(|| PhoneEvent::RecordingStarted {
+            call_id: call.info().call_id.clone(),
+        });
         let recording = call
             .record(RecordSpec {
                 max_len,
@@ -115,10 +118,12 @@ async fn flow(line: &PhoneLine, call: &Call) -> Result<(), CallError> {
             })
             .await?;
         // Encoding (Opus included) is CPU work: keep it off the call's driver task.
-        let raw = recording.audio.samples;
-        let prepared = tokio::task::spawn_blocking(move || Recorded::prepare(&raw))
-            .await
-            .map_err(|_| CallError::Ended)?;
+        let audio = recording.audio;
+        let prepared = tokio::task::spawn_blocking(move || {
+            Recorded::prepare(&audio.samples, audio.sample_rate)
+        })
+        .await
+        .map_err(|_| CallError::Ended)?;
         let recorded = match prepared {
             Ok(r) => r,
             Err(e) => {
@@ -186,12 +191,17 @@ async fn pin_accepted(
             })
             .await?;
         if let Collected::Digits { digits, .. } = collected {
+            if line.staff_locked() {
+                info!("staff line locked: PIN not checked");
+                return Ok(false);
+            }
             let pin = digits.expose().to_owned();
             let line_hash = line.staff_pin_checker();
             // argon2 is deliberately slow: not on the call's driver task.
             let ok = tokio::task::spawn_blocking(move || line_hash(&pin))
                 .await
                 .unwrap_or(false);
+            line.staff_pin_result(ok);
             if ok {
                 return Ok(true);
             }
