@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
     --out) out="$2"; shift 2 ;;
     --no-rate) do_rate=0; shift ;;
     --no-calls) do_calls=0; shift ;;
-    *) sed -n '2,27p' "$0"; exit 2 ;;
+    *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;
   esac
 done
 out="${out:-/tmp/ivr-bench-$(date -u +%Y%m%dT%H%M%S)}"
