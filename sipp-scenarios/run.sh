@@ -1,119 +1,124 @@
 #!/usr/bin/env bash
-# Runs a SIPp scenario against the voice line and fails on any failed call.
+# Runs one SIPp scenario of this folder against an `ivr` server, bounded in count and time,
+# and prints SIPp's totals.
 #
-#   sipp-scenarios/run.sh [SCENARIO] [RATE] [CONCURRENCY] [COUNT]
-#     SCENARIO     file in sipp-scenarios/ (default smoke.xml)
-#     RATE         new calls per second (default 20)
-#     CONCURRENCY  most calls at once (default 100)
-#     COUNT        calls in all (default 200)
+#   sipp-scenarios/run.sh SCENARIO [--rate R] [--concurrency C] [--count N] [--server ADDR]
+#                         [--inf FILE] [--hold MS] [--codec pcmu|opus] [--timeout S]
+#                         [--out DIR] [--media-port P] [-- extra sipp arguments]
 #
-# Environment:
-#   IVR_SERVER=host:port  call a server already running (its metrics are not checked);
-#                         otherwise the script starts `ivr serve` on free loopback ports,
-#                         checks its /metrics afterwards (every call counted, 4 digits per
-#                         call for smoke.xml) and stops it gracefully.
-#   IVR_BIN=path          the ivr binary (default: built with `cargo build --release`).
-#   SIPP=path             the sipp binary (default: sipp, Debian package sip-tester).
+# SCENARIO is a file name here with or without .xml (smoke, parent-call-info, options...).
+# (`run.sh SCENARIO RATE CONCURRENCY COUNT`, numbers only, runs check.sh: CI's smoke check
+# with a server of its own.)
+#   --rate, -r R          new calls per second (default 10)
+#   --concurrency, -l C   most calls at once (default 50)
+#   --count, -m N         calls in all, then stop (default 100)
+#   --server, -s ADDR     the server's SIP address (default 127.0.0.1:5060)
+#   --inf FILE            injection file (-inf) for scenarios that read [fieldN]
+#                         (parent-call-info: bench/families.py writes one)
+#   --hold, -d MS         the pause of scenarios that hold the line with <pause/> (default 2000)
+#   --codec pcmu|opus     the codec offered (default pcmu; the pcap scenarios need pcmu)
+#   --timeout S           SIPp stops after S seconds whatever happens (default: the count at
+#                         the rate, plus 120 s)
+#   --out DIR             where SIPp's statistics, response times and errors go
+#                         (default a new folder under /tmp)
+#   --media-port P        SIPp's RTP port (-mp, default 6000)
+#   --local-port P        SIPp's SIP port (-p, default 5070: never the server's 5060)
 #
-# SIPp plays pcaps through a raw socket: run as root. Load stays on 127.0.0.1, bounded by COUNT.
+# The caller echoes the server's RTP back (-rtp_echo), as a phone sends its own, so the
+# server's media-inactivity timeout does not end held calls; the pcap scenarios play the
+# shipped telephone-event pcaps instead (raw socket: run as root).
+# Exit status: SIPp's (0 when every call succeeded).
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-scenario="${1:-smoke.xml}"
-rate="${2:-20}"
-limit="${3:-100}"
-count="${4:-200}"
-sipp="${SIPP:-sipp}"
-[[ "$scenario" = /* ]] || scenario="$here/$scenario"
+here="$(cd "$(dirname "$0")" && pwd)"
+# The CI form, `run.sh SCENARIO RATE CONCURRENCY COUNT` (numbers only): check.sh starts its
+# own server and checks its metrics afterwards.
+if [ $# -ge 2 ] && [[ "$2" =~ ^[0-9]+$ ]]; then exec "$here/check.sh" "$@"; fi
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
-command -v "$sipp" >/dev/null || { echo "run.sh: sipp not found (apt-get install sip-tester)" >&2; exit 2; }
-[[ -f "$scenario" ]] || { echo "run.sh: no scenario $scenario" >&2; exit 2; }
+[ $# -ge 1 ] || usage
+scenario="$1"; shift
+case "$scenario" in -h|--help) usage ;; esac
+rate=10 concurrency=50 count=100 server=127.0.0.1:5060 inf="" hold=2000 codec=pcmu
+timeout="" out="" media_port=6000 local_port=5070
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rate|-r) rate="$2"; shift 2 ;;
+    --concurrency|-l) concurrency="$2"; shift 2 ;;
+    --count|-m) count="$2"; shift 2 ;;
+    --server|-s) server="$2"; shift 2 ;;
+    --inf|-inf) inf="$2"; shift 2 ;;
+    --hold|-d) hold="$2"; shift 2 ;;
+    --codec) codec="$2"; shift 2 ;;
+    --timeout) timeout="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --media-port|-mp) media_port="$2"; shift 2 ;;
+    --local-port|-p) local_port="$2"; shift 2 ;;
+    --) shift; extra=("$@"); break ;;
+    -h|--help) usage ;;
+    *) echo "run.sh: unknown argument $1" >&2; usage ;;
+  esac
+done
 
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+file="$here/${scenario%.xml}.xml"
+[ -f "$file" ] || { echo "run.sh: no scenario $file" >&2; exit 2; }
+name="$(basename "${file%.xml}")"
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+case "$codec" in
+  pcmu) keys=(-key codec_pt 0 -key codec_map PCMU/8000 -key te_rate 8000) ;;
+  opus) keys=(-key codec_pt 96 -key codec_map opus/48000/2 -key te_rate 48000) ;;
+  *) echo "run.sh: codec is pcmu or opus" >&2; exit 2 ;;
+esac
+if grep -q 'field[0-9]' "$file" && [ -z "$inf" ]; then
+  echo "run.sh: $name reads an injection file: give --inf FILE (bench/families.py)" >&2
+  exit 2
+fi
+if [ -z "$timeout" ]; then
+  # Every call started at the rate, plus the longest call (long-call holds ~3 minutes).
+  timeout=$(( (count + rate - 1) / rate + 120 ))
+  if [ "$name" = long-call ]; then timeout=$(( timeout + 240 )); fi
+fi
+out="${out:-$(mktemp -d "/tmp/sipp-$name.XXXXXX")}"
+mkdir -p "$out"
+# SIPp runs in $out (its response-time file lands there); pcap paths are relative to here.
+[ -e "$out/pcap" ] || ln -s "$here/pcap" "$out/pcap"
 
-# GET /metrics with bash alone (no curl needed).
-metrics() {
-  local request=$'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n'
-  exec 3<>"/dev/tcp/127.0.0.1/$1"
-  echo -n "$request" >&3
-  cat <&3
-  exec 3<&-
-}
-
-metric() { # NAME TEXT
-  awk -v n="$1" '$1 == n { print $2 }' <<<"$2"
-}
-
-if [[ -n "${IVR_SERVER:-}" ]]; then
-  target="$IVR_SERVER"
-else
-  bin="${IVR_BIN:-}"
-  if [[ -z "$bin" ]]; then
-    (cd "$here/.." && cargo build --release --quiet --bin ivr)
-    bin="${CARGO_TARGET_DIR:-$here/../target}/release/ivr"
-  fi
-  sip_port="$(free_port)"
-  metrics_port="$(free_port)"
-  RUST_LOG="${RUST_LOG:-warn}" "$bin" serve --sip-listen "127.0.0.1:$sip_port" --web-listen 127.0.0.1:0 \
-    --metrics-listen "127.0.0.1:$metrics_port" >"$work/server.out" 2>"$work/server.err" &
-  server_pid=$!
-  for _ in $(seq 1 600); do
-    grep -q "ligne vocale prête" "$work/server.out" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; echo "run.sh: server did not start" >&2; exit 1; }
-    sleep 0.1
-  done
-  grep -q "ligne vocale prête" "$work/server.out" || { echo "run.sh: server not ready" >&2; exit 1; }
-  target="127.0.0.1:$sip_port"
+media=(-rtp_echo -mp "$media_port")
+case "$name" in *pcap*|smoke*|*login*) media=(-mp "$media_port") ;; esac
+if [ "$name" = cancel ]; then
+  echo "run.sh: cancel needs a server that rings first ([sip] ring_ms = 2000)" >&2
 fi
 
-echo "== $(basename "$scenario"): $count calls, $rate/s, at most $limit at once, against $target"
+args=(-sf "$file" "$server" -i 127.0.0.1 -p "$local_port" -r "$rate" -l "$concurrency" -m "$count"
+  -d "$hold" -timeout "${timeout}s" -nostdin -max_recv_loops 5000 -max_sched_loops 5000
+  -buff_size 4194304 -trace_stat -stf "$out/stat.csv" -fd 5
+  -trace_rtt -rtt_freq 1 -trace_err -error_file "$out/errors.log"
+  -trace_screen -screen_file "$out/screen.log"
+  "${keys[@]}" "${media[@]}")
+[ -n "$inf" ] && args+=(-inf "$inf")
+args+=("${extra[@]}")
+
+echo "run.sh: sipp ${args[*]}" >&2
 status=0
-(cd "$work" && "$sipp" "$target" -sf "$scenario" -s 3900 -i 127.0.0.1 \
-  -r "$rate" -l "$limit" -m "$count" -nostdin -trace_screen -trace_err \
-  -timeout 120s -timeout_error >"$work/sipp.out" 2>&1) || status=$?
+(cd "$out" && sipp "${args[@]}" >"$out/sipp.log" 2>&1) || status=$?
 
-screen="$(ls "$work"/*_screen.log 2>/dev/null | head -n 1 || true)"
-if [[ -n "$screen" ]]; then
-  # SIPp's final statistics screen: totals of calls, successes and failures.
-  sed -n '/Start Time/,$p' "$screen" | grep -E "Elapsed|Call Rate|Incoming|Outgoing|Successful call|Failed call|Response Time|Call Length|Retransmissions|Dead call|Unexpected" || cat "$screen"
-else
-  tail -n 40 "$work/sipp.out"
-fi
-if [[ $status -ne 0 ]]; then
-  echo "run.sh: SIPp reported failed calls (exit $status)" >&2
-  ls "$work"/*_errors.log >/dev/null 2>&1 && tail -n 20 "$work"/*_errors.log >&2
-  exit 1
-fi
-
-if [[ -n "$server_pid" ]]; then
-  text="$(metrics "$metrics_port")"
-  calls="$(metric ivr_calls_total "$text")"
-  rejected="$(metric ivr_calls_rejected_total "$text")"
-  digits="$(metric ivr_dtmf_digits_total "$text")"
-  active="$(metric ivr_calls_active "$text")"
-  echo "server: calls=$calls rejected=$rejected digits=$digits active=$active"
-  fail=0
-  [[ "$calls" == "$count" ]] || { echo "run.sh: server counted $calls calls, expected $count" >&2; fail=1; }
-  [[ "$rejected" == "0" ]] || { echo "run.sh: server rejected $rejected calls" >&2; fail=1; }
-  if [[ "$(basename "$scenario")" == "smoke.xml" ]]; then
-    [[ "$digits" == "$((count * 4))" ]] || { echo "run.sh: server heard $digits digits, expected $((count * 4))" >&2; fail=1; }
-  fi
-  kill -TERM "$server_pid"
-  wait "$server_pid" || { echo "run.sh: server did not stop cleanly" >&2; fail=1; }
-  server_pid=""
-  [[ $fail -eq 0 ]] || exit 1
-fi
-echo "run.sh: OK, no failed call"
+# SIPp's totals: the last line of the statistics file (cumulated columns end in (C)).
+python3 - "$out/stat.csv" "$name" "$status" <<'EOF'
+import csv, sys
+path, name, status = sys.argv[1], sys.argv[2], sys.argv[3]
+try:
+    rows = list(csv.reader(open(path), delimiter=";"))
+except OSError:
+    print(f"{name}: no statistics (sipp exit {status}); see sipp.log"); sys.exit(0)
+head, last = rows[0], rows[-1]
+get = lambda col: last[head.index(col)] if col in head else "?"
+print(f"{name}: created {get('TotalCallCreated')}, successful {get('SuccessfulCall(C)')}, "
+      f"failed {get('FailedCall(C)')}, retransmissions {get('Retransmissions(C)')}, "
+      f"elapsed {get('ElapsedTime(C)')}, sipp exit {status}")
+for col in head:
+    if col.startswith("ResponseTime") and col.endswith("(C)") and "StDev" not in col:
+        print(f"  {col}: {get(col)}")
+EOF
+echo "run.sh: statistics, response times and errors in $out" >&2
+exit "$status"

@@ -230,6 +230,12 @@ async fn drive(setup: CallSetup) {
     let mut flow_fut: Option<FlowFuture> = None;
     let drain = d.shared.drain.clone();
     let mut buf = vec![0u8; 2048];
+    // The timer and the drain signal live across iterations: re-creating them on every
+    // wake-up registered and cancelled a timer and a waiter each time (docs/performance.md).
+    let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(started_at));
+    tokio::pin!(sleep);
+    let drained = drain.cancelled();
+    tokio::pin!(drained);
     loop {
         if d.hangup_requested {
             break;
@@ -240,6 +246,15 @@ async fn drive(setup: CallSetup) {
             flow_fut = Some(flow.run(Call::new(d.info.clone(), tx)));
         }
         let deadline = d.next_deadline();
+        if let Some(t) = deadline.map(tokio::time::Instant::from_std)
+            && sleep.deadline() != t
+        {
+            sleep.as_mut().reset(t);
+        }
+        // While media runs its pacer wakes the task every packet time anyway: incoming RTP
+        // is read then (at most one packet time later, see `drain_rtp`) rather than waking
+        // the task once more for every packet received, which halved the wake-ups.
+        let rtp_on_tick = d.media.is_some();
         tokio::select! {
             ev = events.recv() => match ev {
                 Some(ev) => if !d.on_dialog_event(ev).await { return; },
@@ -254,15 +269,18 @@ async fn drive(setup: CallSetup) {
                     d.on_command(cmd);
                 }
             }
-            r = rtp.recv_from(&mut buf) => match r {
+            r = rtp.recv_from(&mut buf), if !rtp_on_tick => match r {
                 Ok((len, from)) => d.on_rtp(&buf[..len], from),
                 Err(e) => debug!(error = %e, "RTP receive error"),
             },
-            _ = sleep_until(deadline), if deadline.is_some() => {},
-            _ = drain.cancelled(), if d.grace_deadline.is_none() => {
+            _ = &mut sleep, if deadline.is_some() => {},
+            _ = &mut drained, if d.grace_deadline.is_none() => {
                 let grace = Duration::from_secs(d.shared.config.shutdown_grace_secs);
                 d.grace_deadline = Some(now() + grace);
             },
+        }
+        if d.media.is_some() {
+            d.drain_rtp(&rtp, &mut buf);
         }
         let t = now();
         if d.on_time(t) {
@@ -288,12 +306,9 @@ async fn drive(setup: CallSetup) {
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(t) => tokio::time::sleep_until(t.into()).await,
-        None => std::future::pending().await,
-    }
-}
+/// The most RTP packets read in one wake-up: a flood waits for the next tick rather than
+/// holding the task (the socket buffer drops the excess, as the network would).
+const MAX_RTP_PER_WAKE: usize = 64;
 
 fn sdp_headers() -> Option<Vec<Header>> {
     Some(vec![Header::ContentType("application/sdp".into())])
@@ -604,6 +619,21 @@ impl Driver {
         }
         if let Some(media) = self.media.as_mut() {
             media.handle_rtp(t, packet);
+        }
+    }
+
+    /// Reads the RTP packets waiting on the socket (without a system call when tokio knows
+    /// it is empty), up to [`MAX_RTP_PER_WAKE`].
+    fn drain_rtp(&mut self, rtp: &UdpSocket, buf: &mut [u8]) {
+        for _ in 0..MAX_RTP_PER_WAKE {
+            match rtp.try_recv_from(buf) {
+                Ok((len, from)) => self.on_rtp(&buf[..len], from),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    debug!(error = %e, "RTP receive error");
+                    return;
+                }
+            }
         }
     }
 
