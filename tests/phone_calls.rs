@@ -7,6 +7,8 @@
 //! that silence tests take seconds; its nodes, prompts and order are unchanged.
 
 mod common;
+#[path = "web_support/mod.rs"]
+mod web_support;
 
 use std::sync::Arc;
 
@@ -656,5 +658,102 @@ async fn caller_switches_to_the_other_child_and_books_for_him() -> Result<()> {
     );
     caller.hang_up().await;
     env.stop().await;
+    Ok(())
+}
+
+/// One booking, two channels: a meal cancelled by phone is unticked on the web portal, with
+/// the phone's line in the web's last changes; booked again on the web, the phone finds it
+/// already booked.
+#[tokio::test]
+async fn phone_and_web_see_the_same_bookings() -> Result<()> {
+    let mut env = Env::start(monday_8am()).await?;
+    let tuesday_meal = format!("{}.REPAS", tuesday());
+
+    // Phone: cancel Tuesday's meal (the demo booked it): 2 cancel, 1 tomorrow, 1 meal, 1 confirm.
+    let mut caller = Caller::call(&env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    log_in(&mut env, &mut caller, &mut seen).await?;
+    caller.keys("2").await?;
+    env.played(&id, &mut seen, "choix_date").await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "choix_service").await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "vous_demandez_annulation")
+        .await?;
+    caller.keys("1").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "cancelled");
+    caller.hang_up().await;
+
+    // The web portal over the same booking service, at the same instant.
+    let state = ivr::web::AppState::new(
+        env.service.clone(),
+        "Mezcalito",
+        ivr::web::WebConfig::default(),
+        ivr::web::Clock::fixed(monday_8am()),
+    );
+    let mut web = web_support::parent_client(ivr::web::router(state)).await;
+    let du = "2026-03-09";
+    let page = web.get(&format!("/planning?du={du}")).await;
+    let (shown, want) = web_support::planning_state(&page);
+    assert!(shown.contains(&tuesday_meal), "{tuesday_meal} shown");
+    assert!(
+        !want.contains(&tuesday_meal),
+        "cancelled by phone, unticked on the web"
+    );
+    let changes = web.get("/historique").await;
+    assert!(
+        changes.body.contains("téléphone"),
+        "the phone's change is listed"
+    );
+
+    // Web: tick it again and validate.
+    let mut ticked = want.clone();
+    ticked.push(tuesday_meal.clone());
+    let posted = web_support::submit_planning(&mut web, &page, du, &ticked).await;
+    let recap = web.get(posted.location()).await;
+    assert!(
+        recap.body.contains("Modifications enregistrées"),
+        "{}",
+        recap.body
+    );
+
+    // Phone: booking the same meal finds it already booked.
+    let mut caller = Caller::call(&env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    log_in(&mut env, &mut caller, &mut seen).await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "choix_date").await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "choix_service").await?;
+    caller.keys("1").await?;
+    env.played(&id, &mut seen, "vous_demandez_inscription")
+        .await?;
+    caller.keys("1").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "already_booked");
+    caller.hang_up().await;
+
+    let (_, child) = env
+        .service
+        .store()
+        .find_login(&child_code(), &payer_code())
+        .await?
+        .context("demo child")?;
+    let channels: Vec<_> = env
+        .service
+        .history(child, 40)
+        .await?
+        .iter()
+        .filter(|h| h.date == tuesday())
+        .map(|h| (h.action, h.channel))
+        .collect();
+    assert_eq!(
+        channels[..2],
+        [
+            (Action::Book, Channel::Web),
+            (Action::Cancel, Channel::Phone)
+        ]
+    );
     Ok(())
 }

@@ -80,22 +80,7 @@ impl Portal {
 
     /// A client logged in as the demo parent (child 3011, payer 770021).
     pub async fn parent(&self) -> Client {
-        let mut c = self.client();
-        let page = c.get("/").await;
-        let csrf = page.csrf();
-        let r = c
-            .post(
-                "/connexion",
-                &[
-                    ("csrf", &csrf),
-                    ("child_code", "3011"),
-                    ("payer_code", "770021"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        assert_eq!(r.location(), "/planning");
-        c
+        parent_client(self.app()).await
     }
 
     /// A client logged in as staff `amelie` (created here).
@@ -123,6 +108,26 @@ impl Portal {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         c
     }
+}
+
+/// A client of `app` logged in as the demo parent (child 3011, payer 770021).
+pub async fn parent_client(app: Router) -> Client {
+    let mut c = Client { app, cookie: None };
+    let page = c.get("/").await;
+    let csrf = page.csrf();
+    let r = c
+        .post(
+            "/connexion",
+            &[
+                ("csrf", &csrf),
+                ("child_code", "3011"),
+                ("payer_code", "770021"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/planning");
+    c
 }
 
 /// A response, body read as text.
