@@ -225,3 +225,334 @@ fn flags_win_over_the_file_and_are_checked() {
         .to_string();
     assert!(e.contains("`server.database_url`"), "{e}");
 }
+
+/// One struct met while walking `Config`'s fields: where it sits and the keys it accepts.
+#[derive(Debug)]
+struct FoundTable {
+    /// Path from the root: each key, and whether its value is a list (`[[...]]`).
+    path: Vec<(&'static str, bool)>,
+    /// The struct's keys, as serde names them (skipped fields are not among them).
+    fields: &'static [&'static str],
+}
+
+impl FoundTable {
+    /// `invoice.tariffs.brackets`: how `ivr.example.toml` names it.
+    fn dotted(&self) -> String {
+        let names: Vec<&str> = self.path.iter().map(|(name, _)| *name).collect();
+        names.join(".")
+    }
+
+    /// `invoice.tariffs[0].brackets[0]`: how an error names it.
+    fn error_path(&self) -> String {
+        let parts: Vec<String> = self
+            .path
+            .iter()
+            .map(|(name, list)| {
+                if *list {
+                    format!("{name}[0]")
+                } else {
+                    (*name).to_owned()
+                }
+            })
+            .collect();
+        parts.join(".")
+    }
+}
+
+/// A serde deserializer that holds no data: it goes down `path` (field indices) through
+/// structs, lists, options and newtypes, and records the struct it finds at the end with
+/// its field names. Anything else is an error, which ends the walk; the struct's own
+/// `Deserialize` (derived) gives its field names before asking for any value, so the names
+/// of every section, including the ones with no default value (`sip.trunk`) or empty
+/// lists (`invoice.tariffs`), come from the types themselves.
+struct KeyWalker<'a> {
+    path: Vec<(&'static str, bool)>,
+    remaining: &'a [usize],
+    found: &'a std::cell::RefCell<Option<FoundTable>>,
+}
+
+type WalkError = serde::de::value::Error;
+
+fn leaf() -> WalkError {
+    serde::de::Error::custom("not a table")
+}
+
+impl<'de> serde::Deserializer<'de> for KeyWalker<'_> {
+    type Error = WalkError;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, WalkError> {
+        Err(leaf())
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, WalkError> {
+        let Some((&index, rest)) = self.remaining.split_first() else {
+            *self.found.borrow_mut() = Some(FoundTable {
+                path: self.path,
+                fields,
+            });
+            return Err(leaf());
+        };
+        let key = *fields.get(index).ok_or_else(leaf)?;
+        let mut path = self.path;
+        path.push((key, false));
+        visitor.visit_map(OneEntry {
+            key: Some(key),
+            value: Some(KeyWalker {
+                path,
+                remaining: rest,
+                found: self.found,
+            }),
+        })
+    }
+
+    fn deserialize_seq<V: serde::de::Visitor<'de>>(
+        mut self,
+        visitor: V,
+    ) -> Result<V::Value, WalkError> {
+        if let Some(last) = self.path.last_mut() {
+            last.1 = true;
+        }
+        visitor.visit_seq(OneElement(Some(self)))
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, WalkError> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, WalkError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct tuple tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// The one key a [`KeyWalker`] offers to the struct it goes through.
+struct OneEntry<'a> {
+    key: Option<&'static str>,
+    value: Option<KeyWalker<'a>>,
+}
+
+impl<'de> serde::de::MapAccess<'de> for OneEntry<'_> {
+    type Error = WalkError;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, WalkError> {
+        use serde::de::IntoDeserializer;
+        match self.key.take() {
+            Some(key) => seed
+                .deserialize(IntoDeserializer::<WalkError>::into_deserializer(key))
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<S: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<S::Value, WalkError> {
+        seed.deserialize(self.value.take().ok_or_else(leaf)?)
+    }
+}
+
+/// The one element a [`KeyWalker`] offers to the list it goes through.
+struct OneElement<'a>(Option<KeyWalker<'a>>);
+
+impl<'de> serde::de::SeqAccess<'de> for OneElement<'_> {
+    type Error = WalkError;
+
+    fn next_element_seed<S: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, WalkError> {
+        match self.0.take() {
+            Some(walker) => seed.deserialize(walker).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Every table of `Config` (the root first), found from the types' own field lists.
+fn config_tables() -> Vec<FoundTable> {
+    let mut tables = Vec::new();
+    let mut queue = std::collections::VecDeque::from([Vec::<usize>::new()]);
+    while let Some(indices) = queue.pop_front() {
+        assert!(
+            indices.len() < 8,
+            "configuration nested too deep: {indices:?}"
+        );
+        let found = std::cell::RefCell::new(None);
+        let walker = KeyWalker {
+            path: Vec::new(),
+            remaining: &indices,
+            found: &found,
+        };
+        // The walk always ends in an error: what counts is what it found on the way.
+        let _ = Config::deserialize(walker);
+        if let Some(table) = found.into_inner() {
+            for i in 0..table.fields.len() {
+                let mut next = indices.clone();
+                next.push(i);
+                queue.push_back(next);
+            }
+            tables.push(table);
+        }
+    }
+    tables
+}
+
+/// The dotted keys `text` documents: table headers, `key =` lines, and the same written
+/// as comments (`# [sip.trunk]`, `# password = ...`) for keys with no default value.
+fn documented_keys(text: &str) -> std::collections::BTreeSet<String> {
+    let mut keys = std::collections::BTreeSet::new();
+    let mut table = String::new();
+    let bare = |k: &str| {
+        !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    for line in text.lines() {
+        let line = line.trim_start().trim_start_matches('#').trim();
+        let header = line
+            .strip_prefix("[[")
+            .and_then(|l| l.strip_suffix("]]"))
+            .or_else(|| line.strip_prefix('[').and_then(|l| l.strip_suffix(']')));
+        if let Some(name) = header {
+            let name = name.trim();
+            if name.split('.').all(bare) {
+                table = name.to_owned();
+                keys.insert(table.clone());
+            }
+            continue;
+        }
+        if let Some((key, _)) = line.split_once('=') {
+            let key = key.trim();
+            if bare(key) {
+                keys.insert(if table.is_empty() {
+                    key.to_owned()
+                } else {
+                    format!("{table}.{key}")
+                });
+            }
+        }
+    }
+    keys
+}
+
+#[test]
+fn the_walk_finds_every_section_and_nested_table() {
+    let tables = config_tables();
+    let dotted: Vec<String> = tables.iter().map(FoundTable::dotted).collect();
+    for expected in [
+        "",
+        "server",
+        "services",
+        "calendar.school_holidays",
+        "calendar.overrides",
+        "sip",
+        "sip.trunk",
+        "invoice.town",
+        "invoice.tariffs.brackets",
+        "mail",
+    ] {
+        assert!(
+            dotted.iter().any(|d| d == expected),
+            "{expected} not in {dotted:?}"
+        );
+    }
+    let sip = tables.iter().find(|t| t.dotted() == "sip").unwrap();
+    assert!(sip.fields.contains(&"rtp_port_min"));
+    assert!(
+        !sip.fields.contains(&"listen"),
+        "skipped fields are not keys"
+    );
+    let brackets = tables
+        .iter()
+        .find(|t| t.dotted() == "invoice.tariffs.brackets")
+        .unwrap();
+    assert_eq!(brackets.error_path(), "invoice.tariffs[0].brackets[0]");
+}
+
+#[test]
+fn every_key_of_the_configuration_is_in_the_example_file() {
+    let documented = documented_keys(include_str!("../../ivr.example.toml"));
+    let mut missing = Vec::new();
+    for table in config_tables() {
+        let prefix = table.dotted();
+        for field in table.fields {
+            let key = if prefix.is_empty() {
+                (*field).to_owned()
+            } else {
+                format!("{prefix}.{field}")
+            };
+            if !documented.contains(&key) {
+                missing.push(key);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "keys missing from ivr.example.toml (write them with their default and a comment, \
+         or as a commented-out line when they have no default): {missing:?}"
+    );
+}
+
+#[test]
+fn the_key_check_sees_a_missing_key() {
+    let text = include_str!("../../ivr.example.toml").replace("\nring_ms = 0\n", "\n");
+    let documented = documented_keys(&text);
+    assert!(!documented.contains("sip.ring_ms"));
+    assert!(documented.contains("sip.t1_ms"));
+    assert!(
+        documented.contains("sip.trunk.password"),
+        "commented-out keys count"
+    );
+    assert!(documented.contains("calendar.overrides.services"));
+}
+
+#[test]
+fn an_unknown_key_is_refused_in_every_table() {
+    let tables = config_tables();
+    assert!(tables.len() >= 15, "{tables:?}");
+    for table in &tables {
+        // The headers that open this table, the lists on the way as [[...]] entries.
+        let mut text = String::new();
+        let mut names = Vec::new();
+        for (i, (name, list)) in table.path.iter().enumerate() {
+            names.push(*name);
+            if *list {
+                text.push_str(&format!("[[{}]]\n", names.join(".")));
+            } else if i + 1 == table.path.len() {
+                text.push_str(&format!("[{}]\n", names.join(".")));
+            }
+        }
+        text.push_str("no_such_key = 1\n");
+        let expected = if table.path.is_empty() {
+            "`no_such_key`".to_owned()
+        } else {
+            format!("`{}.no_such_key`", table.error_path())
+        };
+        let e = err(&text);
+        assert!(e.contains(&expected), "{text}→ {e}");
+        assert!(
+            e.contains("no_such_key") && e.contains("unknown field"),
+            "{e}"
+        );
+    }
+}
