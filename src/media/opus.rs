@@ -1,8 +1,9 @@
 //! Opus (RFC 6716, RTP payload RFC 7587) through audiopus: prompts encoded once into frames,
 //! a pre-encoded silence frame per ptime, and a decoder for recordings and tests.
 //!
-//! We always encode mono 48 kHz audio with the VoIP application; RFC 7587 §7 lets a mono
-//! encoder talk to an `opus/48000/2` receiver.
+//! We always encode mono 48 kHz audio, CELT-only (restricted low delay) so that prompts and
+//! silence splice in any order for a receiver that decodes the whole stream (see
+//! `SETTINGS`); RFC 7587 §7 lets a mono encoder talk to an `opus/48000/2` receiver.
 
 use std::sync::OnceLock;
 
