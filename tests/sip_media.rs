@@ -97,9 +97,8 @@ async fn hear_prompt(codec: Offer) -> Result<()> {
             // the waveform's phase, so spectrograms are compared rather than samples.
             let pcm = decode_opus(&spurt)?;
             let fresh = spectral_similarity(prompt.pcm_48k(), &pcm, 48_000);
-            // Decoded continuously from the stream's first packet (as a phone does), the
-            // result is reported: the silence frames before the prompt come from another
-            // encoder state (see `opus_continuous_decode_matches_prompt`).
+            // Decoded continuously from the stream's first packet (as a phone does): see
+            // `opus_continuous_decode_matches_prompt`, which asserts it.
             let continuous = decode_opus(&all)?;
             let skip = (all.len() - spurt.len()) * 960;
             let cont = spectral_similarity(prompt.pcm_48k(), &continuous[skip..], 48_000);
@@ -259,12 +258,10 @@ async fn digits_each_once_pcma_with_other_event_type() -> Result<()> {
         .context("payload type 96")
 }
 
-/// Known defect, kept visible: a phone decodes the whole stream, and the prompt's frames (one
-/// encoder, from its start) follow silence frames (another encoder), so the decoder's state
-/// does not match the one the prompt was encoded against and the audio degrades. The fix
-/// belongs to the media core (e.g. CELT-only frames or re-priming); run with `--ignored`.
+/// A phone decodes the whole stream: the prompt's frames follow silence frames sent before it,
+/// and must still decode to the prompt (the media core encodes CELT-only frames from a state
+/// primed with silence, the first one coded without inter-frame prediction).
 #[tokio::test]
-#[ignore = "Opus prompt frames follow silence from another encoder state (media core)"]
 async fn opus_continuous_decode_matches_prompt() -> Result<()> {
     let (flow, _digits) = prompt_then_digits();
     let (server, _) = start_server(test_config(), flow).await?;

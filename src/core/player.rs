@@ -396,4 +396,83 @@ mod tests {
         );
         assert!(Player::new(Codec::Opus, Ptime::from_millis(30).unwrap()).is_err());
     }
+
+    /// A phone decodes the whole stream with one decoder: silence, three prompts back to back
+    /// and silence again, as the player sends them, decode to each prompt as its frames
+    /// decode after silence only (what they were encoded against).
+    #[test]
+    fn opus_prompts_and_silence_decode_continuously() {
+        let ptime = Ptime::DEFAULT;
+        let load = |name: &str| {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("prompts/fr")
+                .join(name);
+            Arc::new(Prompt::from_wav_file(&path).unwrap())
+        };
+        // A sweep between speech prompts: tones are where SILK prediction went wrong.
+        let n = 4_800;
+        let mut phase = 0.0f32;
+        let sweep: Vec<i16> = (0..n)
+            .map(|i| {
+                phase +=
+                    2.0 * std::f32::consts::PI * (300.0 + 2700.0 * i as f32 / n as f32) / 8_000.0;
+                // 5 ms ramps, as a recorded prompt starts and ends.
+                let ramp = (i.min(n - 1 - i) as f32 / 40.0).min(1.0);
+                (9_000.0 * ramp * phase.sin()) as i16
+            })
+            .collect();
+        let a = load("bienvenue.wav");
+        let b = Arc::new(Prompt::from_pcm("sweep", &sweep, 8_000).unwrap());
+        let c = load("choix_service.wav");
+        let mut p = Player::new(Codec::Opus, ptime).unwrap();
+        let mut dec = opus::OpusDecoder::new().unwrap();
+        let mut out = vec![0i16; opus::OPUS_MAX_FRAME_SAMPLES];
+        let mut stream = Vec::new();
+        let mut send = |p: &mut Player, stream: &mut Vec<i16>| {
+            let n = dec.decode(Some(p.next_frame().payload), &mut out).unwrap();
+            stream.extend_from_slice(&out[..n]);
+        };
+        for _ in 0..5 {
+            send(&mut p, &mut stream);
+        }
+        p.enqueue(a.clone()).unwrap();
+        p.enqueue(b.clone()).unwrap();
+        p.enqueue(c.clone()).unwrap();
+        while p.is_playing() {
+            send(&mut p, &mut stream);
+        }
+        for _ in 0..5 {
+            send(&mut p, &mut stream);
+        }
+        let silence = opus::silence_frame(ptime).unwrap();
+        let mut offset = 5 * 960;
+        for prompt in [&a, &b, &c] {
+            let frames = prompt.prepared_opus_frames(ptime).unwrap();
+            let mut fresh = opus::OpusDecoder::new().unwrap();
+            for _ in 0..5 {
+                fresh.decode(Some(silence), &mut out).unwrap();
+            }
+            let mut meant = Vec::new();
+            for i in 0..frames.len() {
+                let n = fresh.decode(frames.frame(i), &mut out).unwrap();
+                meant.extend_from_slice(&out[..n]);
+            }
+            let got = &stream[offset..offset + meant.len()];
+            let (sig, err) = meant
+                .iter()
+                .zip(got)
+                .fold((0.0f64, 0.0f64), |(s, e), (&m, &g)| {
+                    (
+                        s + f64::from(m).powi(2),
+                        e + (f64::from(m) - f64::from(g)).powi(2),
+                    )
+                });
+            let snr = 10.0 * (sig / err.max(1.0)).log10();
+            eprintln!("{}: SNR {snr:.1} dB", prompt.name());
+            assert!(snr > 30.0, "{}: SNR {snr:.1} dB", prompt.name());
+            offset += meant.len();
+        }
+        // The stream ends in silence.
+        assert!(stream[stream.len() - 960..].iter().all(|&s| s.abs() < 50));
+    }
 }
