@@ -7,6 +7,7 @@
 pub mod config;
 pub mod error;
 pub mod generate;
+pub mod issue;
 pub mod number;
 pub mod pdf;
 pub mod tariff;

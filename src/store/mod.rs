@@ -14,6 +14,7 @@ mod calendar;
 mod connect;
 mod error;
 mod families;
+mod invoices;
 mod login;
 mod records;
 mod school_holidays;
@@ -22,6 +23,7 @@ pub mod testing;
 mod tx;
 
 pub use error::StoreError;
+pub use invoices::{InvoiceId, MonthBookings, NewInvoice, StoredInvoice};
 pub use login::LoginKeyKind;
 pub use records::{
     Child, Closure, HeadCount, HistoryEntry, LoginCounter, NewChild, NewPayer, OverrideId, Payer,
