@@ -51,7 +51,7 @@ CREATE TABLE invoice_lines (
 -- (SystemPay: trans id and UTC day; PayFiP: idOp or refdet).
 CREATE TABLE payment_requests (
     id INTEGER PRIMARY KEY,
-    provider TEXT NOT NULL CHECK (provider IN ('systempay', 'payfip')),
+    provider TEXT NOT NULL CHECK (provider IN ('systempay', 'payfip', 'payfip-ws')),
     order_id TEXT NOT NULL UNIQUE,
     payer_id INTEGER NOT NULL REFERENCES payers(id),
     amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
@@ -72,7 +72,7 @@ CREATE TABLE payment_request_invoices (
 -- What a provider told us, once per (provider, transaction): a repeat changes nothing.
 CREATE TABLE payments (
     id INTEGER PRIMARY KEY,
-    provider TEXT NOT NULL CHECK (provider IN ('systempay', 'payfip')),
+    provider TEXT NOT NULL CHECK (provider IN ('systempay', 'payfip', 'payfip-ws')),
     transaction_ref TEXT NOT NULL,
     request_id INTEGER NOT NULL REFERENCES payment_requests(id),
     outcome TEXT NOT NULL,

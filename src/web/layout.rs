@@ -23,6 +23,8 @@ pub enum Area {
 pub enum ParentTab {
     /// The planning (and its sub-pages).
     Planning,
+    /// The invoices ("Factures") and their payment.
+    Invoices,
     /// The help page.
     Help,
 }
@@ -106,6 +108,7 @@ fn tabs(area: Area) -> Markup {
                 }
                 Area::Parent(t) => {
                     (tab("/planning", "Planning", t == ParentTab::Planning))
+                    (tab("/factures", "Factures", t == ParentTab::Invoices))
                     (tab("/aide", "Aide", t == ParentTab::Help))
                 }
                 Area::Staff(t) => {

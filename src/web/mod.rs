@@ -27,7 +27,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 pub use config::WebConfig;
-pub use state::{AppState, Clock};
+pub use state::{AppState, Clock, Invoicing};
 
 /// The stylesheet, compiled in (one file, no build step).
 const STYLE_CSS: &str = include_str!("../../static/style.css");
@@ -101,6 +101,9 @@ pub fn router(state: AppState) -> Router {
             "/enfants",
             get(parent::children::get).post(parent::children::post),
         )
+        .route("/factures", get(parent::invoices::get))
+        .route("/factures/avis", post(parent::invoices::opt_in))
+        .route("/factures/{id}/facture.pdf", get(parent::invoices::pdf))
         // Staff.
         .route(
             "/mairie",
@@ -169,6 +172,17 @@ pub async fn serve_config(
     clock: Clock,
 ) -> std::io::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "web portal listening");
-    let state = AppState::new(service, config.town.name.clone(), config.web.clone(), clock);
+    let systempay = match crate::payment::systempay::SystemPay::from_config(&config.systempay) {
+        Ok(shop) => Some(shop),
+        Err(e) => {
+            tracing::warn!(error = %e, "SystemPay settings unusable: card payment disabled");
+            None
+        }
+    };
+    let state = AppState::new(service, config.town.name.clone(), config.web.clone(), clock)
+        .with_invoicing(state::Invoicing {
+            invoice: config.invoice.clone(),
+            systempay,
+        });
     serve(listener, state).await
 }

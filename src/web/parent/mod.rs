@@ -4,6 +4,7 @@ pub mod children;
 pub mod grid;
 pub mod help;
 pub mod history;
+pub mod invoices;
 pub mod login;
 pub mod planning;
 
