@@ -291,6 +291,32 @@ impl StoreTx {
         Ok(done == 1)
     }
 
+    /// The invoices among `ids` that `payer` owes and has not paid, as this transaction
+    /// sees them (ids of other payers or paid invoices are left out).
+    pub async fn unpaid_invoices(
+        &mut self,
+        payer: PayerId,
+        ids: &[InvoiceId],
+    ) -> Result<Vec<StoredInvoice>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            on_tx!(self, c => {
+                let row = sqlx::query(&format!(
+                    "SELECT {INVOICE_COLUMNS} FROM invoices \
+                     WHERE id = $1 AND payer_id = $2 AND paid_at IS NULL"
+                ))
+                .bind(id.0)
+                .bind(payer.0)
+                .fetch_optional(&mut **c)
+                .await?;
+                if let Some(row) = row {
+                    out.push(invoice_from_row!(&row));
+                }
+            });
+        }
+        Ok(out)
+    }
+
     /// Whether the payer wants an e-mail when an invoice is online (and has an address).
     pub async fn payer_opted_in(&mut self, payer: PayerId) -> Result<bool, StoreError> {
         let row: Option<bool> = on_tx!(self, c => sqlx::query_scalar(

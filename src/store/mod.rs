@@ -16,6 +16,7 @@ mod error;
 mod families;
 mod invoices;
 mod login;
+mod payments;
 mod records;
 mod school_holidays;
 mod settings;
@@ -25,6 +26,7 @@ mod tx;
 pub use error::StoreError;
 pub use invoices::{InvoiceId, MonthBookings, NewInvoice, StoredInvoice};
 pub use login::LoginKeyKind;
+pub use payments::{NewPaymentRequest, PaymentRequestId, StoredPaymentRequest};
 pub use records::{
     Child, Closure, HeadCount, HistoryEntry, LoginCounter, NewChild, NewPayer, OverrideId, Payer,
     StoredOverride,

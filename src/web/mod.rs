@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod layout;
 pub mod parent;
+pub mod payment_ipn;
 pub mod session;
 pub mod staff;
 pub mod staff_accounts;
@@ -58,12 +59,15 @@ async fn security_headers(
 ) -> axum::response::Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; media-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+    // A page may set a stricter or specific policy (the payment form posts to the bank).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; media-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -104,6 +108,13 @@ pub fn router(state: AppState) -> Router {
         .route("/factures", get(parent::invoices::get))
         .route("/factures/avis", post(parent::invoices::opt_in))
         .route("/factures/{id}/facture.pdf", get(parent::invoices::pdf))
+        .route("/factures/paiement", post(parent::pay::choose))
+        .route(
+            "/factures/paiement/carte",
+            post(parent::pay::systempay_form),
+        )
+        .route("/factures/paiement/retour", get(parent::pay::back))
+        .route("/paiement/systempay/ipn", post(payment_ipn::systempay))
         // Staff.
         .route(
             "/mairie",

@@ -6,6 +6,7 @@ pub mod help;
 pub mod history;
 pub mod invoices;
 pub mod login;
+pub mod pay;
 pub mod planning;
 
 use std::collections::BTreeSet;
