@@ -46,6 +46,7 @@ both_backends!(
     concurrent_runs_make_no_duplicates_and_no_gaps,
     invoice_uniqueness_is_a_constraint,
     missing_tariff_stores_nothing,
+    concurrent_repeated_notifications_pay_once,
 );
 
 const CONFIG: &str = r#"
@@ -304,5 +305,111 @@ async fn missing_tariff_stores_nothing(db: &TestDb) -> anyhow::Result<()> {
     };
     let report = generate_month(store, &cfg, month("2026-11"), date(2026, 12, 1), now()).await?;
     assert_eq!(report.created[0].sequence(), 1);
+    Ok(())
+}
+
+async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Result<()> {
+    use ivr::payment::Outcome;
+    use ivr::payment::settle::{Provider, Settlement};
+    use ivr::store::NewPaymentRequest;
+    let store = &db.store;
+    let (payer, child) = family(store, 1, false, None).await?;
+    book(store, child, &[date(2026, 11, 2)], "REPAS").await?;
+    generate_month(store, &config(), month("2026-11"), date(2026, 12, 1), now()).await?;
+    let inv = store.invoices_of(payer).await?.remove(0);
+    let day = date(2026, 12, 3);
+    let mut tx = store.begin().await?;
+    assert_eq!(tx.next_systempay_counter("12345678", day).await?, 0);
+    assert_eq!(tx.next_systempay_counter("12345678", day).await?, 1);
+    assert_eq!(
+        tx.next_systempay_counter("12345678", date(2026, 12, 4))
+            .await?,
+        0
+    );
+    let unpaid = tx.unpaid_invoices(payer, &[inv.id]).await?;
+    assert_eq!(unpaid.len(), 1);
+    let request = tx
+        .insert_payment_request(
+            &NewPaymentRequest {
+                provider: Provider::SystemPay,
+                order_id: "SP20261203000001",
+                payer,
+                amount: inv.total,
+                trans: Some(("000001".into(), day)),
+                invoices: &[inv.id],
+            },
+            now(),
+        )
+        .await?;
+    tx.commit().await?;
+
+    // A refusal first, then the same transaction reported paid by several deliveries at once.
+    let mut tx = store.begin().await?;
+    let first = tx
+        .apply_payment_result(
+            Provider::SystemPay,
+            "20261203-000001",
+            request,
+            Outcome::Refused,
+            "REFUSED",
+            now(),
+        )
+        .await?;
+    tx.commit().await?;
+    assert_eq!(first, Settlement::RecordFailure);
+    assert!(store.invoices_of(payer).await?[0].paid_at.is_none());
+
+    let mut runs = tokio::task::JoinSet::new();
+    for i in 0..4 {
+        let store = store.clone();
+        runs.spawn(async move {
+            let at = now() + chrono::Duration::minutes(i);
+            let mut tx = store.begin().await?;
+            let s = tx
+                .apply_payment_result(
+                    Provider::SystemPay,
+                    "20261203-000001",
+                    request,
+                    Outcome::Paid,
+                    "AUTHORISED",
+                    at,
+                )
+                .await?;
+            tx.commit().await?;
+            Ok::<_, ivr::store::StoreError>(s)
+        });
+    }
+    let mut decisions = Vec::new();
+    while let Some(r) = runs.join_next().await {
+        decisions.push(r??);
+    }
+    decisions.sort_by_key(|d| format!("{d:?}"));
+    assert_eq!(
+        decisions,
+        [
+            Settlement::AlreadyDone,
+            Settlement::AlreadyDone,
+            Settlement::AlreadyDone,
+            Settlement::MarkPaid
+        ]
+    );
+    let paid = store.invoices_of(payer).await?.remove(0);
+    assert!(paid.paid_at.is_some());
+    let mut tx = store.begin().await?;
+    assert!(tx.unpaid_invoices(payer, &[inv.id]).await?.is_empty());
+    // A late refusal of a paid transaction never unpays it.
+    let late = tx
+        .apply_payment_result(
+            Provider::SystemPay,
+            "20261203-000001",
+            request,
+            Outcome::Refused,
+            "REFUSED",
+            now(),
+        )
+        .await?;
+    tx.commit().await?;
+    assert_eq!(late, Settlement::Conflict);
+    assert_eq!(store.invoices_of(payer).await?[0].paid_at, paid.paid_at);
     Ok(())
 }
