@@ -89,7 +89,8 @@ CREATE TABLE systempay_trans_counters (
     PRIMARY KEY (site_id, day)
 );
 
--- E-mail notices to send, one per key; `sent_at` set once it went out.
+-- E-mail notices to send, one per key; `sent_at` set once it went out. A worker claims a
+-- row by moving `next_attempt_at` forward, so two workers do not send the same one.
 CREATE TABLE mail_outbox (
     id INTEGER PRIMARY KEY,
     key TEXT NOT NULL UNIQUE,
@@ -99,6 +100,8 @@ CREATE TABLE mail_outbox (
     next_attempt_at TEXT NOT NULL,
     last_error TEXT NULL,
     sent_at TEXT NULL,
+    -- Set when the server refused the message for good: never tried again.
+    gave_up_at TEXT NULL,
     created_at TEXT NOT NULL
 );
 CREATE INDEX mail_outbox_pending ON mail_outbox(sent_at, next_attempt_at);

@@ -442,3 +442,133 @@ impl Store {
         .await?))
     }
 }
+
+/// An e-mail notice due for sending, with what its message says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingNotice {
+    /// The outbox row.
+    pub id: i64,
+    /// Its unique key (Message-ID, file name).
+    pub key: String,
+    /// The payer's name.
+    pub payer_name: String,
+    /// The payer's address.
+    pub email: String,
+    /// The invoice.
+    pub number: InvoiceNumber,
+    /// Its month, `YYYY-MM`.
+    pub month: String,
+    /// Its amount.
+    pub total: Cents,
+    /// Its due date.
+    pub due: NaiveDate,
+    /// Attempts made so far.
+    pub attempts: i32,
+}
+
+impl Store {
+    /// Notices not sent nor given up whose next attempt is due at `now`, oldest first.
+    pub async fn due_notices(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingNotice>, StoreError> {
+        on_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT o.id AS id, o.key AS key, o.attempts AS attempts, p.name AS name, \
+                        p.email AS email, i.number AS number, i.month AS month, \
+                        i.total_cents AS total_cents, i.due_on AS due_on \
+                 FROM mail_outbox o JOIN payers p ON p.id = o.payer_id \
+                 JOIN invoices i ON i.id = o.invoice_id \
+                 WHERE o.sent_at IS NULL AND o.gave_up_at IS NULL AND o.next_attempt_at <= $1 \
+                 ORDER BY o.id LIMIT $2",
+            )
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let number: String = row.try_get("number")?;
+                out.push(PendingNotice {
+                    id: row.try_get("id")?,
+                    key: row.try_get("key")?,
+                    payer_name: row.try_get("name")?,
+                    email: row.try_get("email")?,
+                    number: InvoiceNumber::parse(&number)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    month: row.try_get("month")?,
+                    total: Cents(row.try_get("total_cents")?),
+                    due: row.try_get("due_on")?,
+                    attempts: row.try_get("attempts")?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Claims a due notice until `until` (true when this caller got it): the conditional
+    /// update lets one worker only take it.
+    pub async fn claim_notice(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let n = on_pool!(self, p => sqlx::query(
+            "UPDATE mail_outbox SET next_attempt_at = $3, attempts = attempts + 1 \
+             WHERE id = $1 AND sent_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= $2",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(until)
+        .execute(p)
+        .await?
+        .rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Records that the notice went out.
+    pub async fn notice_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query(
+            "UPDATE mail_outbox SET sent_at = $2, last_error = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(drop)?);
+        Ok(())
+    }
+
+    /// Records a failed attempt: retried at `retry_at`, or never again when `None`.
+    pub async fn notice_failed(
+        &self,
+        id: i64,
+        error: &str,
+        now: DateTime<Utc>,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, p => match retry_at {
+            Some(at) => sqlx::query(
+                "UPDATE mail_outbox SET last_error = $2, next_attempt_at = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(error)
+            .bind(at)
+            .execute(p)
+            .await
+            .map(drop)?,
+            None => sqlx::query(
+                "UPDATE mail_outbox SET last_error = $2, gave_up_at = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(error)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(drop)?,
+        });
+        Ok(())
+    }
+}

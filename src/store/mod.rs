@@ -24,7 +24,7 @@ pub mod testing;
 mod tx;
 
 pub use error::StoreError;
-pub use invoices::{InvoiceId, MonthBookings, NewInvoice, StoredInvoice};
+pub use invoices::{InvoiceId, MonthBookings, NewInvoice, PendingNotice, StoredInvoice};
 pub use login::LoginKeyKind;
 pub use payments::{NewPaymentRequest, PaymentRequestId, StoredPaymentRequest};
 pub use records::{
