@@ -227,3 +227,60 @@ async fn email_opt_in_is_saved_with_csrf() {
             .invoice_email_opt_in
     );
 }
+
+#[tokio::test]
+async fn staff_button_generates_the_months_invoices_once() {
+    let invoicing = Invoicing {
+        invoice: invoice_config(),
+        systempay: None,
+    };
+    let portal = Portal::with_settings(WebConfig::default(), invoicing).await;
+    let store = portal.db.store.clone();
+    book(&store, portal.fam.angeline, &[1, 2]).await;
+    book(&store, portal.fam.other_child, &[1]).await;
+    let mut staff = portal.staff().await;
+    let page = staff.get("/mairie/factures").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Générer les factures du mois"));
+    assert!(
+        page.body.contains("value=\"2026-04\""),
+        "last month by default"
+    );
+    let csrf = page.csrf();
+    // A parent cannot generate invoices.
+    let mut parent = portal.parent().await;
+    let pcsrf = parent.get("/factures").await.csrf();
+    let r = parent
+        .post("/mairie/factures", &[("csrf", &pcsrf), ("mois", "2026-04")])
+        .await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER);
+    let month = InvoiceMonth::parse("2026-04").unwrap();
+    assert!(store.invoices_of_month(month).await.unwrap().is_empty());
+
+    let r = staff
+        .post("/mairie/factures", &[("csrf", &csrf), ("mois", "2026-04")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = staff.get(r.location()).await;
+    assert!(
+        page.body.contains("2 créée(s), 0 déjà existante(s)"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("2026-003-000001"));
+    assert!(page.body.contains("2026-003-000002"));
+    let r = staff
+        .post("/mairie/factures", &[("csrf", &csrf), ("mois", "2026-04")])
+        .await;
+    let page = staff.get(r.location()).await;
+    assert!(
+        page.body.contains("0 créée(s), 2 déjà existante(s)"),
+        "{}",
+        page.body
+    );
+    assert_eq!(store.invoices_of_month(month).await.unwrap().len(), 2);
+    let r = staff
+        .post("/mairie/factures", &[("csrf", &csrf), ("mois", "avril")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}

@@ -40,6 +40,8 @@ pub enum StaffTab {
     Deadlines,
     /// Head-count.
     HeadCount,
+    /// Invoices: generating a month's.
+    Invoices,
 }
 
 /// Everything the shell needs besides the page body.
@@ -116,6 +118,7 @@ fn tabs(area: Area) -> Markup {
                     (tab("/mairie/annonce", "Annonce vocale", t == StaffTab::Announcement))
                     (tab("/mairie/delais", "Délais et fermetures", t == StaffTab::Deadlines))
                     (tab("/mairie/effectifs", "Effectifs", t == StaffTab::HeadCount))
+                    (tab("/mairie/factures", "Factures", t == StaffTab::Invoices))
                 }
             }
         }

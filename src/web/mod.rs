@@ -162,6 +162,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/mairie/effectifs", get(staff::headcount::get))
         .route("/mairie/effectifs.csv", get(staff::headcount::csv))
+        .route(
+            "/mairie/factures",
+            get(staff::invoices::get).post(staff::invoices::generate),
+        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
@@ -195,5 +199,35 @@ pub async fn serve_config(
             invoice: config.invoice.clone(),
             systempay,
         });
-    serve(listener, state).await
+    // The e-mail outbox worker runs beside the portal (on every node: a notice is claimed
+    // before it is sent, so two nodes never send the same one), and stops with it.
+    let worker = match crate::mail::Mailer::from_config(&config.mail) {
+        Ok(mailer) => Some(AbortOnDrop(tokio::spawn(crate::mail::outbox::run(
+            state.store().clone(),
+            mailer,
+            crate::mail::outbox::OutboxSettings {
+                portal_url: config.web.public_base_url.clone(),
+                town_name: config.town.name.clone(),
+                retry_after: chrono::Duration::minutes(15),
+                batch: 100,
+            },
+            std::time::Duration::from_secs(60),
+        )))),
+        Err(e) => {
+            tracing::warn!(error = %e, "mail settings unusable: invoice e-mails not sent");
+            None
+        }
+    };
+    let res = serve(listener, state).await;
+    drop(worker);
+    res
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
