@@ -336,6 +336,7 @@ async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Resu
                 payer,
                 amount: inv.total,
                 trans: Some(("000001".into(), day)),
+                refdet: None,
                 invoices: &[inv.id],
             },
             now(),

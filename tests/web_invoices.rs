@@ -54,6 +54,7 @@ async fn portal_with_invoices() -> (Portal, StoredInvoice, StoredInvoice) {
     let invoicing = Invoicing {
         invoice: invoice_config(),
         systempay: None,
+        payfip: None,
     };
     let portal = Portal::with_settings(WebConfig::default(), invoicing).await;
     let store = &portal.db.store;
@@ -233,6 +234,7 @@ async fn staff_button_generates_the_months_invoices_once() {
     let invoicing = Invoicing {
         invoice: invoice_config(),
         systempay: None,
+        payfip: None,
     };
     let portal = Portal::with_settings(WebConfig::default(), invoicing).await;
     let store = portal.db.store.clone();

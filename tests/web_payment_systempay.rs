@@ -69,6 +69,7 @@ async fn setup() -> Result<Setup> {
             payment_url: format!("http://{standin_addr}/vads-payment/"),
             ..Default::default()
         })?),
+        payfip: None,
     };
     let web = WebConfig {
         public_base_url: format!("http://{portal_addr}"),

@@ -27,6 +27,8 @@ pub struct NewPaymentRequest<'a> {
     pub amount: Cents,
     /// SystemPay's `vads_trans_id` and its UTC day.
     pub trans: Option<(String, NaiveDate)>,
+    /// PayFiP's `refdet` (the debt's reference).
+    pub refdet: Option<&'a str>,
     /// The invoices paid by it.
     pub invoices: &'a [InvoiceId],
 }
@@ -44,6 +46,8 @@ pub struct StoredPaymentRequest {
     pub amount: Cents,
     /// SystemPay's transaction id and UTC day.
     pub trans: Option<(String, NaiveDate)>,
+    /// PayFiP's `refdet`.
+    pub refdet: Option<String>,
 }
 
 impl StoreTx {
@@ -78,7 +82,8 @@ impl StoreTx {
         };
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO payment_requests (provider, order_id, payer_id, amount_cents, \
-             trans_id, trans_day, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+             trans_id, trans_day, refdet, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             RETURNING id",
         )
         .bind(req.provider.as_str())
         .bind(req.order_id)
@@ -86,6 +91,7 @@ impl StoreTx {
         .bind(req.amount.0)
         .bind(trans_id)
         .bind(trans_day)
+        .bind(req.refdet)
         .bind(now)
         .fetch_one(&mut **c)
         .await
@@ -110,7 +116,7 @@ impl StoreTx {
     ) -> Result<Option<StoredPaymentRequest>, StoreError> {
         on_tx!(self, c => {
             let row = sqlx::query(
-                "SELECT id, provider, payer_id, amount_cents, trans_id, trans_day \
+                "SELECT id, provider, payer_id, amount_cents, trans_id, trans_day, refdet \
                  FROM payment_requests WHERE order_id = $1",
             )
             .bind(order_id)
@@ -127,6 +133,7 @@ impl StoreTx {
                 payer: PayerId(row.try_get("payer_id")?),
                 amount: Cents(row.try_get("amount_cents")?),
                 trans: trans_id.zip(trans_day),
+                refdet: row.try_get("refdet")?,
             }))
         })
     }

@@ -115,6 +115,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/factures/paiement/retour", get(parent::pay::back))
         .route("/paiement/systempay/ipn", post(payment_ipn::systempay))
+        .route(
+            "/factures/paiement/payfip",
+            post(parent::pay::payfip_redirect),
+        )
+        .route("/paiement/payfip/retour", post(payment_ipn::payfip_return))
         // Staff.
         .route(
             "/mairie",
@@ -198,6 +203,7 @@ pub async fn serve_config(
         .with_invoicing(state::Invoicing {
             invoice: config.invoice.clone(),
             systempay,
+            payfip: Some(config.payfip.clone()),
         });
     // The e-mail outbox worker runs beside the portal (on every node: a notice is claimed
     // before it is sent, so two nodes never send the same one), and stops with it.

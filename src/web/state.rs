@@ -83,6 +83,8 @@ pub struct Invoicing {
     pub invoice: crate::invoice::InvoiceConfig,
     /// The SystemPay shop.
     pub systempay: Option<crate::payment::systempay::SystemPay>,
+    /// PayFiP (classic redirect) settings; None: not offered.
+    pub payfip: Option<crate::payment::payfip::PayFipConfig>,
 }
 
 impl AppState {

@@ -92,6 +92,13 @@ pub async fn choose(
             @for inv in &invoices { li { "Facture n° " (inv.number) " : " (inv.total) } }
         }
         p { strong { "Total : " (total) } }
+        @if state.invoicing().payfip.is_some() && !base_url(&state).is_empty() && invoices.len() == 1 {
+            form method="post" action="/factures/paiement/payfip" {
+                (csrf_field(&s.data.csrf))
+                @for inv in &invoices { input type="hidden" name="invoice" value=(inv.id.0); }
+                button type="submit" { "Payer par PayFiP (Trésor public)" }
+            }
+        }
         @if card {
             form method="post" action="/factures/paiement/carte" {
                 (csrf_field(&s.data.csrf))
@@ -165,6 +172,7 @@ pub async fn systempay_form(
             payer: s.payer,
             amount: total,
             trans: Some((trans_id.to_string(), day)),
+            refdet: None,
             invoices: &ids,
         },
         now,
@@ -251,4 +259,77 @@ pub async fn back(
         p { a href="/factures" { "Voir mes factures" } }
     };
     Ok(parent_page(&state, &s, ParentTab::Invoices, "Paiement", body).into_response())
+}
+
+/// POST /factures/paiement/payfip: PayFiP classic for one invoice. The request is stored
+/// (its `refdet` is the invoice number's), then the browser is sent to PayFiP's page; the
+/// result comes back to `urlcl` ([`crate::web::payment_ipn::payfip_return`]).
+pub async fn payfip_redirect(
+    State(state): State<AppState>,
+    s: ParentSession,
+    Form(form): Form<SelectionForm>,
+) -> Result<Response, WebError> {
+    use crate::payment::payfip::classic::ClassicRequest;
+    use crate::payment::payfip::{Exer, NumCli, Objet};
+    s.check_csrf(&form.csrf)?;
+    let unavailable = || WebError::BadRequest("le paiement PayFiP n'est pas disponible".into());
+    let config = state.invoicing().payfip.as_ref().ok_or_else(unavailable)?;
+    let base = base_url(&state);
+    if base.is_empty() {
+        return Err(unavailable());
+    }
+    let ids = parse_ids(&form.invoice)?;
+    if ids.len() != 1 {
+        return Err(WebError::BadRequest(
+            "PayFiP règle une facture à la fois : cochez-en une seule".into(),
+        ));
+    }
+    let payer = state
+        .store()
+        .payer(s.payer)
+        .await?
+        .ok_or_else(|| WebError::NotFound("compte introuvable".into()))?;
+    let mut tx = state.store().begin().await?;
+    let Some(inv) = tx.unpaid_invoices(s.payer, &ids).await?.pop() else {
+        tx.rollback().await?;
+        state.sessions().set_flash(
+            &s.id,
+            Flash::Error(
+                "Une des factures choisies est déjà payée ou n'est pas rattachée à votre compte."
+                    .into(),
+            ),
+        );
+        return Ok(Redirect::to("/factures").into_response());
+    };
+    let bad = |e: crate::payment::PaymentError| WebError::Internal(format!("payfip: {e}"));
+    let refdet = inv.number.refdet();
+    let order_id = format!("PF{}{:012x}", refdet.as_str(), rand::random::<u64>() >> 16);
+    tx.insert_payment_request(
+        &NewPaymentRequest {
+            provider: Provider::PayFipClassic,
+            order_id: &order_id,
+            payer: s.payer,
+            amount: inv.total,
+            trans: None,
+            refdet: Some(refdet.as_str()),
+            invoices: &ids,
+        },
+        state.now(),
+    )
+    .await?;
+    let request = ClassicRequest {
+        numcli: NumCli::parse(&config.numcli).map_err(bad)?,
+        exer: Exer::new(i32::from(inv.number.year())).map_err(bad)?,
+        refdet,
+        objet: Objet::sanitize(&format!("Facture {} {}", inv.number, inv.label)).map_err(bad)?,
+        montant: inv.total,
+        mel: payer.email.clone(),
+        urlcl: format!("{base}/paiement/payfip/retour?demande={order_id}"),
+        saisie: config.saisie,
+    };
+    let url = request
+        .redirect_url(&config.classic_url)
+        .map_err(|e| WebError::BadRequest(format!("paiement PayFiP impossible : {e}")))?;
+    tx.commit().await?;
+    Ok(Redirect::to(url.as_str()).into_response())
 }
