@@ -7,6 +7,7 @@ mod demo;
 mod demo_server;
 mod fake_provider;
 mod import;
+mod invoices;
 mod migrate;
 mod phone;
 mod serve;
@@ -76,6 +77,9 @@ enum Command {
     Phone(phone::PhoneCommand),
     /// Serve local stand-ins of SystemPay and PayFiP (tests and demos; no real payment)
     FakeProvider(fake_provider::FakeProviderArgs),
+    /// Invoices: make a month's invoices from its bookings
+    #[command(subcommand)]
+    Invoices(invoices::InvoicesCommand),
     /// Town-hall staff accounts for the web's staff pages
     #[command(subcommand)]
     Staff(staff::StaffCommand),
@@ -123,6 +127,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::FakeProvider(args) => {
             fake_provider::run(&load_config(&cli.global)?.fake_provider, args)
         }
+        Command::Invoices(command) => invoices::run(&load_config(&cli.global)?, command),
         Command::Staff(command) => staff::run(&load_config(&cli.global)?, command),
         Command::Web => web::run(&load_config(&cli.global)?),
     }

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod error;
 pub mod notice;
+pub mod outbox;
 pub mod sender;
 pub mod test_smtp;
 

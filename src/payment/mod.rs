@@ -5,7 +5,10 @@
 //! is the PayFiP web-service client and the stand-ins' HTTP servers. Storing the requests,
 //! marking invoices paid once, and the per-day transaction counter are the store's job.
 //!
-//! # How the portal uses it (integration)
+//! # How the portal uses it
+//! Implemented in `src/web/parent/pay.rs` (forms and redirects), `src/web/payment_ipn.rs`
+//! (IPN and PayFiP return) and `src/store/payments.rs` (requests, counter, settlement);
+//! the PayFiP web service is not wired into the portal yet.
 //! - **SystemPay**: in one transaction, increment the (site, UTC day) counter row, turn the
 //!   value into a [`systempay::TransId`] with `TransId::from_daily_counter`, and insert the
 //!   payment request (invoices, amount, trans id, day, `order_id`); then render

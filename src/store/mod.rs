@@ -14,7 +14,9 @@ mod calendar;
 mod connect;
 mod error;
 mod families;
+mod invoices;
 mod login;
+mod payments;
 mod records;
 mod school_holidays;
 mod settings;
@@ -22,7 +24,9 @@ pub mod testing;
 mod tx;
 
 pub use error::StoreError;
+pub use invoices::{InvoiceId, MonthBookings, NewInvoice, PendingNotice, StoredInvoice};
 pub use login::LoginKeyKind;
+pub use payments::{NewPaymentRequest, PaymentRequestId, StoredPaymentRequest};
 pub use records::{
     Child, Closure, HeadCount, HistoryEntry, LoginCounter, NewChild, NewPayer, OverrideId, Payer,
     StoredOverride,

@@ -23,6 +23,8 @@ pub enum Area {
 pub enum ParentTab {
     /// The planning (and its sub-pages).
     Planning,
+    /// The invoices ("Factures") and their payment.
+    Invoices,
     /// The help page.
     Help,
 }
@@ -38,6 +40,8 @@ pub enum StaffTab {
     Deadlines,
     /// Head-count.
     HeadCount,
+    /// Invoices: generating a month's.
+    Invoices,
 }
 
 /// Everything the shell needs besides the page body.
@@ -106,6 +110,7 @@ fn tabs(area: Area) -> Markup {
                 }
                 Area::Parent(t) => {
                     (tab("/planning", "Planning", t == ParentTab::Planning))
+                    (tab("/factures", "Factures", t == ParentTab::Invoices))
                     (tab("/aide", "Aide", t == ParentTab::Help))
                 }
                 Area::Staff(t) => {
@@ -113,6 +118,7 @@ fn tabs(area: Area) -> Markup {
                     (tab("/mairie/annonce", "Annonce vocale", t == StaffTab::Announcement))
                     (tab("/mairie/delais", "Délais et fermetures", t == StaffTab::Deadlines))
                     (tab("/mairie/effectifs", "Effectifs", t == StaffTab::HeadCount))
+                    (tab("/mairie/factures", "Factures", t == StaffTab::Invoices))
                 }
             }
         }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod layout;
 pub mod parent;
+pub mod payment_ipn;
 pub mod session;
 pub mod staff;
 pub mod staff_accounts;
@@ -27,7 +28,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 pub use config::WebConfig;
-pub use state::{AppState, Clock};
+pub use state::{AppState, Clock, Invoicing};
 
 /// The stylesheet, compiled in (one file, no build step).
 const STYLE_CSS: &str = include_str!("../../static/style.css");
@@ -58,12 +59,15 @@ async fn security_headers(
 ) -> axum::response::Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; media-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+    // A page may set a stricter or specific policy (the payment form posts to the bank).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; media-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -101,6 +105,21 @@ pub fn router(state: AppState) -> Router {
             "/enfants",
             get(parent::children::get).post(parent::children::post),
         )
+        .route("/factures", get(parent::invoices::get))
+        .route("/factures/avis", post(parent::invoices::opt_in))
+        .route("/factures/{id}/facture.pdf", get(parent::invoices::pdf))
+        .route("/factures/paiement", post(parent::pay::choose))
+        .route(
+            "/factures/paiement/carte",
+            post(parent::pay::systempay_form),
+        )
+        .route("/factures/paiement/retour", get(parent::pay::back))
+        .route("/paiement/systempay/ipn", post(payment_ipn::systempay))
+        .route(
+            "/factures/paiement/payfip",
+            post(parent::pay::payfip_redirect),
+        )
+        .route("/paiement/payfip/retour", post(payment_ipn::payfip_return))
         // Staff.
         .route(
             "/mairie",
@@ -148,6 +167,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/mairie/effectifs", get(staff::headcount::get))
         .route("/mairie/effectifs.csv", get(staff::headcount::csv))
+        .route(
+            "/mairie/factures",
+            get(staff::invoices::get).post(staff::invoices::generate),
+        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
@@ -169,6 +192,48 @@ pub async fn serve_config(
     clock: Clock,
 ) -> std::io::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "web portal listening");
-    let state = AppState::new(service, config.town.name.clone(), config.web.clone(), clock);
-    serve(listener, state).await
+    let systempay = match crate::payment::systempay::SystemPay::from_config(&config.systempay) {
+        Ok(shop) => Some(shop),
+        Err(e) => {
+            tracing::warn!(error = %e, "SystemPay settings unusable: card payment disabled");
+            None
+        }
+    };
+    let state = AppState::new(service, config.town.name.clone(), config.web.clone(), clock)
+        .with_invoicing(state::Invoicing {
+            invoice: config.invoice.clone(),
+            systempay,
+            payfip: Some(config.payfip.clone()),
+        });
+    // The e-mail outbox worker runs beside the portal (on every node: a notice is claimed
+    // before it is sent, so two nodes never send the same one), and stops with it.
+    let worker = match crate::mail::Mailer::from_config(&config.mail) {
+        Ok(mailer) => Some(AbortOnDrop(tokio::spawn(crate::mail::outbox::run(
+            state.store().clone(),
+            mailer,
+            crate::mail::outbox::OutboxSettings {
+                portal_url: config.web.public_base_url.clone(),
+                town_name: config.town.name.clone(),
+                retry_after: chrono::Duration::minutes(15),
+                batch: 100,
+            },
+            std::time::Duration::from_secs(60),
+        )))),
+        Err(e) => {
+            tracing::warn!(error = %e, "mail settings unusable: invoice e-mails not sent");
+            None
+        }
+    };
+    let res = serve(listener, state).await;
+    drop(worker);
+    res
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -71,6 +71,20 @@ struct Inner {
     sessions: SessionStore,
     clock: Clock,
     staff_failures: Mutex<HashMap<String, (u32, DateTime<Utc>)>>,
+    invoicing: Invoicing,
+}
+
+/// What the invoice and payment pages need: the `[invoice]` settings (PDF header, régie)
+/// and the SystemPay shop (None when its settings are unusable: paying by card is then
+/// offered nowhere).
+#[derive(Debug, Clone, Default)]
+pub struct Invoicing {
+    /// The `[invoice]` section.
+    pub invoice: crate::invoice::InvoiceConfig,
+    /// The SystemPay shop.
+    pub systempay: Option<crate::payment::systempay::SystemPay>,
+    /// PayFiP (classic redirect) settings; None: not offered.
+    pub payfip: Option<crate::payment::payfip::PayFipConfig>,
 }
 
 impl AppState {
@@ -91,8 +105,25 @@ impl AppState {
                 sessions: SessionStore::new(idle),
                 clock,
                 staff_failures: Mutex::new(HashMap::new()),
+                invoicing: Invoicing::default(),
             }),
         }
+    }
+
+    /// The same state with the invoice and payment settings; call it right after
+    /// [`AppState::new`], before the state is cloned (a shared state is left unchanged and
+    /// the refusal logged).
+    pub fn with_invoicing(mut self, invoicing: Invoicing) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.invoicing = invoicing,
+            None => tracing::error!("invoice settings set on a shared web state: ignored"),
+        }
+        self
+    }
+
+    /// The invoice and payment settings.
+    pub fn invoicing(&self) -> &Invoicing {
+        &self.inner.invoicing
     }
 
     /// The booking service (same rules and history as the phone).

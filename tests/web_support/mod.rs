@@ -47,6 +47,11 @@ impl Portal {
     }
 
     pub async fn with_config(config: WebConfig) -> Portal {
+        Self::with_settings(config, ivr::web::Invoicing::default()).await
+    }
+
+    /// A portal with invoice and payment settings (invoice pages, SystemPay).
+    pub async fn with_settings(config: WebConfig, invoicing: ivr::web::Invoicing) -> Portal {
         let db = TestDb::sqlite().await.expect("test database");
         let fam = families::seed(&db.store).await.expect("demo families");
         let service = BookingService::new(
@@ -58,7 +63,8 @@ impl Portal {
         .await
         .expect("booking service");
         let clock = Clock::fixed(default_now());
-        let state = AppState::new(service, "Mezcalito", config, clock.clone());
+        let state =
+            AppState::new(service, "Mezcalito", config, clock.clone()).with_invoicing(invoicing);
         Portal {
             db,
             state,

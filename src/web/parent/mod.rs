@@ -4,7 +4,9 @@ pub mod children;
 pub mod grid;
 pub mod help;
 pub mod history;
+pub mod invoices;
 pub mod login;
+pub mod pay;
 pub mod planning;
 
 use std::collections::BTreeSet;

@@ -4,6 +4,7 @@
 pub mod announcement;
 pub mod deadlines;
 pub mod headcount;
+pub mod invoices;
 pub mod login;
 pub mod message;
 

@@ -1,0 +1,118 @@
+//! "Factures" for staff: the button that makes a month's invoices (the same transaction as
+//! `ivr invoices generate`: one invoice per payer, numbered without gaps, nothing new when
+//! run again) and the month's invoices with their state.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Datelike, Months};
+use maud::html;
+use serde::Deserialize;
+
+use super::staff_page;
+use crate::invoice::generate::InvoiceMonth;
+use crate::invoice::issue::{IssueError, generate_month};
+use crate::web::error::WebError;
+use crate::web::extract::StaffSession;
+use crate::web::layout::{StaffTab, csrf_field};
+use crate::web::session::Flash;
+use crate::web::state::AppState;
+
+/// `?mois=YYYY-MM` (default: last month, the one invoiced at the start of this one).
+#[derive(Deserialize)]
+pub struct MonthQuery {
+    #[serde(default)]
+    mois: String,
+}
+
+fn month_or_last(state: &AppState, text: &str) -> Result<InvoiceMonth, WebError> {
+    if text.trim().is_empty() {
+        let last = state.today() - Months::new(1);
+        InvoiceMonth::new(last.year(), last.month())
+            .map_err(|e| WebError::Internal(format!("month: {e}")))
+    } else {
+        InvoiceMonth::parse(text.trim()).map_err(|e| WebError::BadRequest(e.to_string()))
+    }
+}
+
+/// GET /mairie/factures
+pub async fn get(
+    State(state): State<AppState>,
+    s: StaffSession,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, WebError> {
+    let month = month_or_last(&state, &q.mois)?;
+    let invoices = state.store().invoices_of_month(month).await?;
+    let tz = state.tz();
+    let body = html! {
+        h1 { "Factures" }
+        form.card method="post" action="/mairie/factures" {
+            (csrf_field(&s.data.csrf))
+            label for="mois" { "Mois facturé (AAAA-MM)" }
+            input id="mois" name="mois" value=(month.to_string()) pattern="[0-9]{4}-[0-9]{2}" required;
+            button type="submit" { "Générer les factures du mois" }
+        }
+        h2 { "Factures de " (month.label_fr()) }
+        @if invoices.is_empty() { p { "Aucune facture pour ce mois." } }
+        @else {
+            table {
+                thead { tr { th { "Facture" } th { "Montant" } th { "Échéance" } th { "État" } } }
+                tbody {
+                    @for inv in &invoices {
+                        tr {
+                            td { (inv.number) } td { (inv.total) } td { (inv.due.format("%d/%m/%Y")) }
+                            td { @match inv.paid_at {
+                                Some(at) => { "payée le " (at.with_timezone(&tz).format("%d/%m/%Y")) }
+                                None => { "à payer" }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(staff_page(&state, &s, StaffTab::Invoices, "Factures", body).into_response())
+}
+
+/// The generation form.
+#[derive(Deserialize)]
+pub struct GenerateForm {
+    csrf: String,
+    mois: String,
+}
+
+/// POST /mairie/factures: makes the month's missing invoices.
+pub async fn generate(
+    State(state): State<AppState>,
+    s: StaffSession,
+    Form(form): Form<GenerateForm>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&form.csrf)?;
+    let month =
+        InvoiceMonth::parse(form.mois.trim()).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let res = generate_month(
+        state.store(),
+        &state.invoicing().invoice,
+        month,
+        state.today(),
+        state.now(),
+    )
+    .await;
+    let flash = match res {
+        Ok(r) => {
+            tracing::info!(user = %s.user, %month, created = r.created.len(), "invoices generated");
+            Flash::Notice(format!(
+                "Factures de {} : {} créée(s), {} déjà existante(s), {} avis par e-mail à envoyer.",
+                month.label_fr(),
+                r.created.len(),
+                r.already_invoiced,
+                r.notices_queued
+            ))
+        }
+        // The configuration or bookings do not make invoices: say why, nothing was stored.
+        Err(IssueError::Invoice(e)) => Flash::Error(format!("Aucune facture créée : {e}.")),
+        Err(IssueError::Store(e)) => return Err(e.into()),
+    };
+    state.sessions().set_flash(&s.id, flash);
+    Ok(Redirect::to(&format!("/mairie/factures?mois={month}")).into_response())
+}

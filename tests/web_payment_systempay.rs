@@ -1,0 +1,357 @@
+//! Paying an invoice by card through the portal, end to end over loopback: the parent ticks
+//! an invoice, gets the signed form, the SystemPay stand-in (served on 127.0.0.1:0) takes
+//! the "card" and notifies the portal's IPN endpoint (the portal served on 127.0.0.1:0),
+//! then sends the browser back. The invoice is paid once whatever is repeated; a refused
+//! payment leaves it to pay; a forged notification changes nothing.
+
+mod web_support;
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, ensure};
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use ivr::booking::model::{ChildId, ServiceCode};
+use ivr::invoice::InvoiceConfig;
+use ivr::invoice::generate::InvoiceMonth;
+use ivr::invoice::issue::generate_month;
+use ivr::payment::standin::serve;
+use ivr::payment::standin::systempay::{SystemPayStandin, SystemPayStandinConfig};
+use ivr::payment::systempay::{SystemPay, SystemPayConfig};
+use ivr::store::{InvoiceId, Store, StoredInvoice};
+use ivr::web::{Invoicing, WebConfig};
+use web_support::{Client, Portal, default_now};
+
+const INVOICE_CONFIG: &str = r#"
+regie_code = 3
+[[tariffs]]
+service = "REPAS"
+label = "Repas (cantine)"
+price_cents = 365
+"#;
+
+struct Setup {
+    portal: Portal,
+    standin_addr: std::net::SocketAddr,
+    portal_addr: std::net::SocketAddr,
+    http: reqwest::Client,
+    mine: StoredInvoice,
+}
+
+async fn book(store: &Store, child: ChildId, days: &[u32]) {
+    let mut tx = store.begin().await.unwrap();
+    for d in days {
+        let date = NaiveDate::from_ymd_opt(2026, 4, *d).unwrap();
+        tx.insert_booking(
+            child,
+            date,
+            &ServiceCode::parse("REPAS").unwrap(),
+            default_now(),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn setup() -> Result<Setup> {
+    let standin = SystemPayStandin::new(SystemPayStandinConfig {
+        retry_delay: Duration::from_millis(20),
+        max_retries: 1,
+        ..Default::default()
+    })?;
+    let (standin_addr, _t) = serve(standin.router(), "127.0.0.1:0".parse()?).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let portal_addr = listener.local_addr()?;
+    let invoicing = Invoicing {
+        invoice: toml::from_str::<InvoiceConfig>(INVOICE_CONFIG)?,
+        systempay: Some(SystemPay::from_config(&SystemPayConfig {
+            payment_url: format!("http://{standin_addr}/vads-payment/"),
+            ..Default::default()
+        })?),
+        payfip: None,
+    };
+    let web = WebConfig {
+        public_base_url: format!("http://{portal_addr}"),
+        ..Default::default()
+    };
+    let portal = Portal::with_settings(web, invoicing).await;
+    tokio::spawn(ivr::web::serve(listener, portal.state.clone()));
+    let store = &portal.db.store;
+    book(store, portal.fam.angeline, &[1, 2]).await;
+    let month = InvoiceMonth::parse("2026-04")?;
+    let cfg = &portal.state.invoicing().invoice;
+    generate_month(
+        store,
+        cfg,
+        month,
+        NaiveDate::from_ymd_opt(2026, 5, 2).unwrap(),
+        default_now(),
+    )
+    .await?;
+    let mine = store.invoices_of(portal.fam.payer).await?.remove(0);
+    Ok(Setup {
+        portal,
+        standin_addr,
+        portal_addr,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?,
+        mine,
+    })
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The bank form of the page: its action and its hidden `vads_*`/`signature` fields.
+fn bank_form(page: &str) -> Result<(String, Vec<(String, String)>)> {
+    let action = page
+        .split("<form method=\"post\" action=\"")
+        .map(|rest| rest.split('"').next().unwrap_or(""))
+        .find(|a| a.starts_with("http://"))
+        .context("no form to the bank")?
+        .to_owned();
+    let mut fields = Vec::new();
+    for tag in page.split("<input type=\"hidden\" name=\"").skip(1) {
+        let (name, rest) = tag.split_once('"').context("name")?;
+        let value = rest
+            .split_once("value=\"")
+            .and_then(|(_, v)| v.split_once('"'))
+            .map(|(v, _)| v)
+            .context("value")?;
+        if name.starts_with("vads_") || name == "signature" {
+            fields.push((name.to_owned(), unescape(value)));
+        }
+    }
+    Ok((unescape(&action), fields))
+}
+
+impl Setup {
+    fn store(&self) -> &Store {
+        &self.portal.db.store
+    }
+
+    async fn invoice(&self, id: InvoiceId) -> Result<StoredInvoice> {
+        self.store()
+            .invoice_of_payer(self.portal.fam.payer, id)
+            .await?
+            .context("invoice")
+    }
+
+    /// Ticks `id`, chooses the card, posts the bank form and clicks `choice` on the
+    /// stand-in's page; returns the stand-in session and the return URL (path and query).
+    async fn pay(&self, c: &mut Client, id: InvoiceId, choice: &str) -> Result<(String, String)> {
+        let page = c.get("/factures").await;
+        let csrf = page.csrf();
+        let id = id.0.to_string();
+        let page = c
+            .post("/factures/paiement", &[("csrf", &csrf), ("invoice", &id)])
+            .await;
+        ensure!(page.status == StatusCode::OK, "{}", page.body);
+        ensure!(
+            page.body.contains("Payer par carte bancaire"),
+            "{}",
+            page.body
+        );
+        let page = c
+            .post(
+                "/factures/paiement/carte",
+                &[("csrf", &csrf), ("invoice", &id)],
+            )
+            .await;
+        ensure!(page.status == StatusCode::OK, "{}", page.body);
+        let csp = page.headers["content-security-policy"].to_str()?;
+        ensure!(
+            csp.contains(&format!("form-action 'self' http://{}", self.standin_addr)),
+            "{csp}"
+        );
+        let (action, fields) = bank_form(&page.body)?;
+        ensure!(action == format!("http://{}/vads-payment/", self.standin_addr));
+        let r = self.http.post(&action).form(&fields).send().await?;
+        ensure!(r.status() == StatusCode::OK, "bank refused the form");
+        let bank_page = r.text().await?;
+        let session = bank_page
+            .split("action=\"session/")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .context("no session in the bank page")?
+            .to_owned();
+        let r = self
+            .http
+            .post(format!(
+                "http://{}/vads-payment/session/{session}",
+                self.standin_addr
+            ))
+            .form(&[("choice", choice)])
+            .send()
+            .await?;
+        ensure!(r.status() == StatusCode::SEE_OTHER, "{}", r.status());
+        let location = url::Url::parse(r.headers()["location"].to_str()?)?;
+        ensure!(location.host_str() == Some("127.0.0.1"));
+        ensure!(location.port() == Some(self.portal_addr.port()));
+        let back = format!("{}?{}", location.path(), location.query().unwrap_or(""));
+        Ok((session, back))
+    }
+}
+
+#[tokio::test]
+async fn ticked_invoice_paid_by_card_once_whatever_is_repeated() -> Result<()> {
+    let s = setup().await?;
+    let mut c = s.portal.parent().await;
+    let (session, back) = s.pay(&mut c, s.mine.id, "accept").await?;
+    // The stand-in delivers the IPN before sending the browser back.
+    let paid = s.invoice(s.mine.id).await?;
+    let paid_at = paid.paid_at.context("the IPN marked the invoice paid")?;
+    assert_eq!(paid_at, default_now());
+
+    // The return page shows the verified outcome.
+    assert!(back.starts_with("/factures/paiement/retour?"), "{back}");
+    let page = c.get(&back).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Paiement accepté."), "{}", page.body);
+    let page = c.get("/factures").await;
+    assert!(
+        page.body.contains("Aucune facture à payer."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("Facture n° {}", s.mine.number)));
+
+    // The provider repeats the notification later: nothing changes.
+    s.portal
+        .clock
+        .set(default_now() + chrono::Duration::minutes(5));
+    let r = s
+        .http
+        .post(format!(
+            "http://{}/vads-payment/session/{session}/repeat",
+            s.standin_addr
+        ))
+        .send()
+        .await?;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the portal acknowledged the repeat"
+    );
+    assert_eq!(s.invoice(s.mine.id).await?.paid_at, Some(paid_at));
+
+    // Paying it again is refused before anything reaches the bank.
+    let page = c.get("/factures").await;
+    let csrf = page.csrf();
+    let r = c
+        .post(
+            "/factures/paiement/carte",
+            &[("csrf", &csrf), ("invoice", &s.mine.id.0.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = c.get("/factures").await;
+    assert!(page.body.contains("déjà payée"), "{}", page.body);
+    Ok(())
+}
+
+#[tokio::test]
+async fn refused_payment_leaves_the_invoice_to_pay_and_forgery_changes_nothing() -> Result<()> {
+    let s = setup().await?;
+    let mut c = s.portal.parent().await;
+    let (_, back) = s.pay(&mut c, s.mine.id, "refuse").await?;
+    assert!(s.invoice(s.mine.id).await?.paid_at.is_none());
+    let page = c.get(&back).await;
+    assert!(page.body.contains("Paiement refusé."), "{}", page.body);
+
+    // A forged IPN: the browser's signed return turned into an "AUTHORISED" notification.
+    let mut fields: Vec<(String, String)> = url::Url::parse(&format!("http://x{back}"))?
+        .query_pairs()
+        .into_owned()
+        .collect();
+    for (name, value) in &mut fields {
+        if name == "vads_trans_status" {
+            *value = "AUTHORISED".into();
+        }
+    }
+    fields.push(("vads_hash".into(), "0".repeat(64)));
+    let ipn = format!("http://{}/paiement/systempay/ipn", s.portal_addr);
+    let r = s.http.post(&ipn).form(&fields).send().await?;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        s.invoice(s.mine.id).await?.paid_at.is_none(),
+        "forgery paid the invoice"
+    );
+    // The browser's return itself (signed, but no vads_hash) is not a notification either.
+    let fields: Vec<(String, String)> = url::Url::parse(&format!("http://x{back}"))?
+        .query_pairs()
+        .into_owned()
+        .collect();
+    let r = s.http.post(&ipn).form(&fields).send().await?;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(s.invoice(s.mine.id).await?.paid_at.is_none());
+
+    // Still to pay: a second attempt, accepted this time, pays it.
+    let page = c.get("/factures").await;
+    assert!(page.body.contains(&format!("Facture n° {}", s.mine.number)));
+    assert!(!page.body.contains("Aucune facture à payer."));
+    s.pay(&mut c, s.mine.id, "accept").await?;
+    assert!(s.invoice(s.mine.id).await?.paid_at.is_some());
+    Ok(())
+}
+
+#[tokio::test]
+async fn another_familys_invoice_cannot_be_paid_and_nothing_ticked_is_explained() -> Result<()> {
+    let s = setup().await?;
+    book(s.store(), s.portal.fam.other_child, &[6]).await;
+    let cfg = &s.portal.state.invoicing().invoice;
+    generate_month(
+        s.store(),
+        cfg,
+        InvoiceMonth::parse("2026-04")?,
+        NaiveDate::from_ymd_opt(2026, 5, 2).unwrap(),
+        default_now(),
+    )
+    .await?;
+    let other = s
+        .store()
+        .invoices_of(s.portal.fam.other_payer)
+        .await?
+        .remove(0);
+    let mut c = s.portal.parent().await;
+    let page = c.get("/factures").await;
+    let csrf = page.csrf();
+    for path in ["/factures/paiement", "/factures/paiement/carte"] {
+        let r = c
+            .post(
+                path,
+                &[("csrf", &csrf), ("invoice", &other.id.0.to_string())],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        let page = c.get("/factures").await;
+        assert!(
+            page.body.contains("n'est pas rattachée à votre compte"),
+            "{}",
+            page.body
+        );
+    }
+    let r = c.post("/factures/paiement", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = c.get("/factures").await;
+    assert!(
+        page.body.contains("Cochez au moins une facture"),
+        "{}",
+        page.body
+    );
+    // Without the CSRF token: refused.
+    let r = c
+        .post(
+            "/factures/paiement/carte",
+            &[("csrf", "x"), ("invoice", &s.mine.id.0.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    Ok(())
+}
