@@ -17,21 +17,6 @@ pub struct InvoiceMonth {
     first_day: NaiveDate,
 }
 
-const MONTHS_FR: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
-
 impl InvoiceMonth {
     /// The month of (`year`, `month` 1-12).
     pub fn new(year: i32, month: u32) -> Result<Self, InvoiceError> {
@@ -76,7 +61,7 @@ impl InvoiceMonth {
     pub fn label_fr(self) -> String {
         format!(
             "{} {}",
-            MONTHS_FR[self.first_day.month0() as usize],
+            crate::booking::french::month_fr(self.first_day.month()),
             self.first_day.year()
         )
     }
