@@ -117,7 +117,7 @@ async fn the_watcher_reloads_when_a_file_changes() -> Result<()> {
 }
 
 #[tokio::test]
-async fn the_staff_line_locks_after_five_wrong_pins_then_reopens() -> Result<()> {
+async fn the_staff_line_locks_a_caller_after_five_wrong_pins_not_the_others() -> Result<()> {
     use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
     use ivr::phone::ManualClock;
     let dir = tempfile::tempdir()?;
@@ -146,14 +146,52 @@ async fn the_staff_line_locks_after_five_wrong_pins_then_reopens() -> Result<()>
         EventSink::default(),
     )?;
     assert!(line.staff_pin_matches("2468") && !line.staff_pin_matches("1111"));
+    let (first, second) = (Some("0476112233"), Some("0476445566"));
     for _ in 0..4 {
-        line.staff_pin_result(false);
-        assert!(!line.staff_locked());
+        line.staff_pin_result(first, false);
+        assert!(!line.staff_locked(first));
     }
-    line.staff_pin_result(false);
-    assert!(line.staff_locked(), "the fifth wrong PIN locks");
+    line.staff_pin_result(first, false);
+    assert!(
+        line.staff_locked(first),
+        "the fifth wrong PIN locks that caller"
+    );
+    assert!(
+        !line.staff_locked(second) && !line.staff_locked(None),
+        "another caller is not locked out by the first one's failures"
+    );
+    // The second caller has their own count: four mistakes and a good PIN leave them free.
+    for _ in 0..4 {
+        line.staff_pin_result(second, false);
+    }
+    line.staff_pin_result(second, true);
+    line.staff_pin_result(second, false);
+    assert!(
+        !line.staff_locked(second),
+        "a success forgets the caller's failures"
+    );
     clock.set(t0 + chrono::Duration::minutes(16));
-    assert!(!line.staff_locked(), "the lock passes");
+    assert!(!line.staff_locked(first), "the lock passes");
+
+    // Guessing spread over many numbers meets the global ceiling: everybody is locked.
+    let t1 = t0 + chrono::Duration::minutes(40);
+    clock.set(t1);
+    let mut global_lock_after = None;
+    for n in 0..200 {
+        line.staff_pin_result(Some(&format!("06000{n:05}")), false);
+        if line.staff_locked(second) {
+            global_lock_after = Some(n + 1);
+            break;
+        }
+    }
+    let tries = global_lock_after.expect("a distributed guess locks the line");
+    assert!(
+        tries > 20,
+        "the global ceiling is far above one caller's: {tries}"
+    );
+    assert!(line.staff_locked(first) && line.staff_locked(None));
+    clock.set(t1 + chrono::Duration::minutes(16));
+    assert!(!line.staff_locked(second), "the global lock passes too");
 
     // The hash is never shown, and a PIN alone (no number) is a configuration error.
     assert!(!format!("{line:?}").contains(&hash));

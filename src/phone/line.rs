@@ -48,16 +48,110 @@ struct StaffAccess {
     pin_hash: String,
 }
 
-/// Wrong staff PINs in a row (any caller) before the staff line locks.
+/// Wrong staff PINs in a row from one caller before that caller is locked out.
 const STAFF_PIN_FAILURES: u32 = 5;
-/// How long the staff line stays locked after too many wrong PINs.
+/// How long a lock lasts (a caller's, or the whole line's), and how long a caller's
+/// failures are remembered without a new one.
 const STAFF_LOCK_MINUTES: i64 = 15;
+/// Wrong PINs from all callers together within one [`STAFF_LOCK_MINUTES`] window that lock
+/// the staff line for everybody. A last resort against guessing spread over many caller
+/// numbers (the number in From is the caller's to choose): far above what staff mistype,
+/// so one caller alone can never lock the others out (they are locked out themselves after
+/// [`STAFF_PIN_FAILURES`]), while a distributed guess still meets a bound of this many
+/// tries per window.
+const STAFF_GLOBAL_FAILURES: u32 = 100;
+/// Callers remembered at most; beyond that, new callers count only towards the global
+/// ceiling (which bounds guessing anyway), so memory stays bounded.
+const STAFF_CALLERS_MAX: usize = 10_000;
 
-/// Guessing the staff PIN: wrong PINs in a row and the end of the current lock.
+/// One caller's wrong PINs in a row, when the last came, and the end of their lock.
+#[derive(Debug, Clone, Copy)]
+struct CallerGuard {
+    failures: u32,
+    last: chrono::DateTime<chrono::Utc>,
+    locked_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Guessing the staff PIN: per caller (keyed by a hash of the caller's number, never the
+/// number itself) and for the whole line.
 #[derive(Debug, Default)]
 struct StaffGuard {
-    failures: u32,
+    /// Random per-process key for hashing caller numbers: the map holds no number in clear
+    /// and its keys cannot be reversed by trying numbers offline.
+    hasher: std::collections::hash_map::RandomState,
+    callers: std::collections::HashMap<u64, CallerGuard>,
+    /// Start of the current global counting window and the failures in it.
+    window_start: Option<chrono::DateTime<chrono::Utc>>,
+    window_failures: u32,
     locked_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl StaffGuard {
+    /// The key of a caller; callers without a number share one key (so hiding one's number
+    /// buys nothing).
+    fn key(&self, caller: Option<&str>) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(caller.unwrap_or(""))
+    }
+
+    fn locked(&self, caller: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let global = self.locked_until.is_some_and(|until| now < until);
+        global
+            || self
+                .callers
+                .get(&self.key(caller))
+                .and_then(|c| c.locked_until)
+                .is_some_and(|until| now < until)
+    }
+
+    fn record(&mut self, caller: Option<&str>, ok: bool, now: chrono::DateTime<chrono::Utc>) {
+        let lock = chrono::Duration::minutes(STAFF_LOCK_MINUTES);
+        let key = self.key(caller);
+        if ok {
+            self.callers.remove(&key);
+            return;
+        }
+        // Global window.
+        if self.window_start.is_none_or(|start| now - start >= lock) {
+            self.window_start = Some(now);
+            self.window_failures = 0;
+        }
+        self.window_failures += 1;
+        if self.window_failures >= STAFF_GLOBAL_FAILURES {
+            self.window_failures = 0;
+            self.locked_until = Some(now + lock);
+            tracing::warn!(
+                "wrong staff PINs from many callers: staff line locked for everybody for a while"
+            );
+        }
+        // Per caller: forget callers idle (and unlocked) for a whole lock period.
+        if self.callers.len() >= STAFF_CALLERS_MAX {
+            self.callers.retain(|_, c| {
+                now - c.last < lock || c.locked_until.is_some_and(|until| now < until)
+            });
+        }
+        if !self.callers.contains_key(&key) && self.callers.len() >= STAFF_CALLERS_MAX {
+            return;
+        }
+        let entry = self.callers.entry(key).or_insert(CallerGuard {
+            failures: 0,
+            last: now,
+            locked_until: None,
+        });
+        if now - entry.last >= lock {
+            entry.failures = 0;
+        }
+        entry.last = now;
+        entry.failures += 1;
+        if entry.failures >= STAFF_PIN_FAILURES {
+            entry.failures = 0;
+            entry.locked_until = Some(now + lock);
+            tracing::warn!(
+                caller = key,
+                "too many wrong staff PINs from one caller: that caller is locked out for a while"
+            );
+        }
+    }
 }
 
 /// What every call of the voice line shares.
@@ -221,29 +315,23 @@ impl PhoneLine {
         self.staff_pin_checker()(pin)
     }
 
-    /// Whether the staff line is locked now (too many wrong PINs lately): a locked line
-    /// checks no PIN at all, so the PIN cannot be guessed call after call.
-    pub fn staff_locked(&self) -> bool {
+    /// Whether the staff line is locked now for `caller` (their number from From, `None`
+    /// when hidden): after too many wrong PINs from that caller, or from everybody at once.
+    /// A locked line checks no PIN at all, so the PIN cannot be guessed call after call.
+    pub fn staff_locked(&self, caller: Option<&str>) -> bool {
         let now = self.clock.now();
         let guard = self.staff_guard.lock().unwrap_or_else(|e| e.into_inner());
-        guard.locked_until.is_some_and(|until| now < until)
+        guard.locked(caller, now)
     }
 
-    /// Counts a staff PIN check: a success forgets the failures; the
-    /// [`STAFF_PIN_FAILURES`]th failure in a row locks the line for [`STAFF_LOCK_MINUTES`].
-    pub fn staff_pin_result(&self, ok: bool) {
+    /// Counts a staff PIN check by `caller`: a success forgets that caller's failures; their
+    /// [`STAFF_PIN_FAILURES`]th failure in a row locks them out for [`STAFF_LOCK_MINUTES`];
+    /// [`STAFF_GLOBAL_FAILURES`] failures from all callers within that time lock everybody
+    /// out for as long.
+    pub fn staff_pin_result(&self, caller: Option<&str>, ok: bool) {
         let now = self.clock.now();
         let mut guard = self.staff_guard.lock().unwrap_or_else(|e| e.into_inner());
-        if ok {
-            *guard = StaffGuard::default();
-            return;
-        }
-        guard.failures += 1;
-        if guard.failures >= STAFF_PIN_FAILURES {
-            guard.failures = 0;
-            guard.locked_until = Some(now + chrono::Duration::minutes(STAFF_LOCK_MINUTES));
-            tracing::warn!("too many wrong staff PINs: staff line locked for a while");
-        }
+        guard.record(caller, ok, now);
     }
 
     /// [`PhoneLine::staff_pin_matches`] as an owned function, to run on a blocking thread.

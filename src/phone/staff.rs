@@ -191,7 +191,7 @@ async fn pin_accepted(
             })
             .await?;
         if let Collected::Digits { digits, .. } = collected {
-            if line.staff_locked() {
+            if line.staff_locked(call.info().caller.as_deref()) {
                 info!("staff line locked: PIN not checked");
                 return Ok(false);
             }
@@ -201,7 +201,7 @@ async fn pin_accepted(
             let ok = tokio::task::spawn_blocking(move || line_hash(&pin))
                 .await
                 .unwrap_or(false);
-            line.staff_pin_result(ok);
+            line.staff_pin_result(call.info().caller.as_deref(), ok);
             if ok {
                 return Ok(true);
             }
