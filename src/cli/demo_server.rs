@@ -3,9 +3,17 @@
 
 use anyhow::Context;
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Datelike, Days, Months, Utc};
+use ivr::booking::deadline::service_runs;
 use ivr::booking::demo;
+use ivr::booking::model::{ChildCode, ServiceCode};
 use ivr::booking::service::BookingService;
 use ivr::config::Config;
+use ivr::invoice::generate::InvoiceMonth;
+use ivr::invoice::tariff::TariffConfig;
+use ivr::payment::standin::fake_provider::{self, FakeProviderConfig};
 use ivr::store::Store;
 
 use super::demo::DemoArgs;
@@ -66,8 +74,16 @@ pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         )
         .await
         .context("compte de démonstration de la mairie")?;
+        // The portal's address must be known before it starts: the payment stand-ins send
+        // the parent back (and notify) there, and the portal offers payment only with it.
+        let web_listener = tokio::net::TcpListener::bind(config.server.web_listen)
+            .await
+            .with_context(|| format!("écoute du portail web sur {}", config.server.web_listen))?;
+        let web_addr = web_listener.local_addr()?;
+        let (standin, _standin_task) = start_payment_standins(&mut config, web_addr).await?;
+        let invoices = issue_last_month(&service, &mut config, clock.now()).await?;
         let town = config.town.name.clone();
-        serve::serve(&config, service, clock, &args.serve, |voice, web| {
+        serve::serve(&config, service, clock, &args.serve, Some(web_listener), |voice, web| {
             let sip = voice.sip().udp_addr();
             println!(
                 "Démonstration « {town} » : {} famille(s), {} enfant(s), base {}.",
@@ -99,8 +115,109 @@ pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
                 "  Pages de la mairie : http://{web}/mairie, compte « {DEMO_STAFF_USER} », mot de \
                  passe « {DEMO_STAFF_PASSWORD} »."
             );
+            println!(
+                "  Factures : {invoices} facture(s) du mois dernier à payer sur le portail \
+                 (payeur 770021), par carte ou PayFiP."
+            );
+            println!(
+                "Simulateurs de paiement (acceptent toute carte, rien n'est débité) : \
+                 http://{standin}/"
+            );
             println!("Ctrl-C arrête le serveur.");
         })
         .await
     })
+}
+
+/// Starts the SystemPay and PayFiP stand-ins on a free loopback port and points the demo's
+/// configuration at them (and them at the portal on `web`): the portal then offers online
+/// payment. Returns the stand-ins' address and their task (serving while it lives).
+async fn start_payment_standins(
+    config: &mut Config,
+    web: SocketAddr,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let portal = format!("http://{web}");
+    let standin_config = FakeProviderConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        notification_url: Some(format!("{portal}/paiement/systempay/ipn")),
+        ..FakeProviderConfig::default()
+    };
+    let (addr, task) = fake_provider::start(&standin_config)
+        .await
+        .context("démarrage des simulateurs de paiement")?;
+    let standin = format!("http://{addr}");
+    config.systempay.payment_url = format!("{standin}/vads-payment/");
+    config.payfip.classic_url = format!("{standin}/tpa/paiement.web");
+    config.payfip.ws_endpoint = format!("{standin}/tpa/services/securite");
+    config.payfip.ws_payment_url = format!("{standin}/tpa/paiementws.web");
+    config.fake_provider = standin_config;
+    config.web.public_base_url = portal;
+    Ok((addr, task))
+}
+
+/// What the printed demo family (child codes 3011 and 3012) had last month.
+const LAST_MONTH_BOOKINGS: &[(&str, &[&str])] =
+    &[("3011", &["REPAS", "SOIR"]), ("3012", &["REPAS"])];
+
+/// Books last month's service days for the printed demo family (the seed only books this
+/// week and the next) and issues last month's invoices, with demo tariffs when the
+/// configuration has none. Returns how many invoices were created.
+async fn issue_last_month(
+    service: &BookingService,
+    config: &mut Config,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    if config.invoice.tariffs.is_empty() {
+        config.invoice.tariffs = demo_tariffs();
+    }
+    let today = now.with_timezone(&service.rules().timezone()).date_naive();
+    let first = (today - Months::new(1))
+        .with_day(1)
+        .context("premier du mois")?;
+    let month = InvoiceMonth::new(first.year(), first.month())?;
+    let calendar = service
+        .calendar(month.first_day(), month.last_day())
+        .await?;
+    let mut tx = service.store().begin().await?;
+    for (child_code, services) in LAST_MONTH_BOOKINGS {
+        let code = ChildCode::parse(child_code).context("code enfant de démonstration")?;
+        let Some(child) = tx.child_id_by_code(&code).await? else {
+            continue;
+        };
+        let mut date = month.first_day();
+        while date <= month.last_day() {
+            for svc_code in *services {
+                let svc_code = ServiceCode::parse(svc_code).context("code de service")?;
+                let Some(svc) = service.rules().service(&svc_code) else {
+                    continue;
+                };
+                if service_runs(&calendar, svc, date).is_ok() {
+                    tx.insert_booking(child, date, &svc_code, now).await?;
+                }
+            }
+            date = date + Days::new(1);
+        }
+    }
+    tx.commit().await?;
+    let report =
+        ivr::invoice::issue::generate_month(service.store(), &config.invoice, month, today, now)
+            .await
+            .context("factures du mois dernier")?;
+    Ok(report.created.len())
+}
+
+/// Tariffs for the demo's services (a town sets its own in `[invoice]`).
+fn demo_tariffs() -> Vec<TariffConfig> {
+    let flat = |service: &str, label: &str, cents: i64| TariffConfig {
+        service: service.into(),
+        label: label.into(),
+        price_cents: Some(cents),
+        brackets: Vec::new(),
+    };
+    vec![
+        flat("REPAS", "Repas", 415),
+        flat("MATIN", "Accueil du matin", 150),
+        flat("MIDI", "Pause méridienne", 120),
+        flat("SOIR", "Accueil du soir", 183),
+    ]
 }

@@ -47,25 +47,30 @@ pub fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         let store = Store::open(&config.server.database_url).await?;
         let service = BookingService::from_config(store, config).await?;
         let clock = clock(args.now);
-        serve(config, service, clock, &args, |_, _| {}).await
+        serve(config, service, clock, &args, None, |_, _| {}).await
     })
 }
 
 /// Starts the voice line and the web portal over `service`, prints that they are ready,
 /// calls `ready` with the voice line and the portal's address, then serves until Ctrl-C,
 /// SIGTERM or `--run-for` and shuts down gracefully (new calls refused, current calls
-/// finishing).
+/// finishing). The portal serves on `web_listener` when given (a caller that must know the
+/// portal's address beforehand, as `ivr demo` does), else on `server.web_listen`.
 pub async fn serve(
     config: &Config,
     service: BookingService,
     clock: Arc<dyn Clock>,
     args: &ServeArgs,
+    web_listener: Option<tokio::net::TcpListener>,
     ready: impl FnOnce(&VoiceLine, SocketAddr),
 ) -> anyhow::Result<()> {
     // Bound first, so that a port already taken stops start-up before any call is taken.
-    let web_listener = tokio::net::TcpListener::bind(config.server.web_listen)
-        .await
-        .with_context(|| format!("écoute du portail web sur {}", config.server.web_listen))?;
+    let web_listener = match web_listener {
+        Some(l) => l,
+        None => tokio::net::TcpListener::bind(config.server.web_listen)
+            .await
+            .with_context(|| format!("écoute du portail web sur {}", config.server.web_listen))?,
+    };
     let web_addr = web_listener.local_addr()?;
     let metrics = Metrics::new();
     let stop_metrics = CancellationToken::new();
