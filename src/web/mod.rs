@@ -106,6 +106,10 @@ pub fn router(state: AppState) -> Router {
             get(parent::children::get).post(parent::children::post),
         )
         .route("/factures", get(parent::invoices::get))
+        .route(
+            "/preinscription",
+            get(parent::preregistration::get).post(parent::preregistration::post),
+        )
         .route("/factures/avis", post(parent::invoices::opt_in))
         .route("/factures/{id}/facture.pdf", get(parent::invoices::pdf))
         .route("/factures/paiement", post(parent::pay::choose))
@@ -170,6 +174,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/mairie/factures",
             get(staff::invoices::get).post(staff::invoices::generate),
+        )
+        .route("/mairie/preinscriptions", get(staff::preregistrations::get))
+        .route(
+            "/mairie/preinscriptions/{id}",
+            post(staff::preregistrations::decide),
         )
         .fallback(not_found)
         .layer(axum::middleware::from_fn(security_headers))
