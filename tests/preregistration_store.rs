@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use ivr::booking::model::{ChildCode, PayerCode, ServiceCode};
 use ivr::store::testing::TestDb;
-use ivr::store::{NewChild, NewPayer, NewPreregistration, PreregStatus};
+use ivr::store::{NewChild, NewPayer, NewPreregistration, PreregDecision, PreregStatus};
 
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
@@ -117,7 +117,7 @@ async fn preregistrations_round_trip(db: &TestDb) -> anyhow::Result<()> {
         store
             .decide_preregistration(
                 first,
-                PreregStatus::Refused,
+                PreregDecision::Refuse,
                 "complet",
                 "amelie",
                 at(2026, 5, 7, 9)
@@ -128,7 +128,7 @@ async fn preregistrations_round_trip(db: &TestDb) -> anyhow::Result<()> {
         !store
             .decide_preregistration(
                 first,
-                PreregStatus::Accepted,
+                PreregDecision::Accept,
                 "",
                 "amelie",
                 at(2026, 5, 7, 10)
@@ -139,7 +139,7 @@ async fn preregistrations_round_trip(db: &TestDb) -> anyhow::Result<()> {
         !store
             .decide_preregistration(
                 ivr::store::PreregistrationId(9999),
-                PreregStatus::Accepted,
+                PreregDecision::Accept,
                 "",
                 "amelie",
                 at(2026, 5, 7, 10)

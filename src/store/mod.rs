@@ -28,7 +28,9 @@ pub use error::StoreError;
 pub use invoices::{InvoiceId, MonthBookings, NewInvoice, PendingNotice, StoredInvoice};
 pub use login::LoginKeyKind;
 pub use payments::{NewPaymentRequest, PaymentRequestId, StoredPaymentRequest};
-pub use preregistrations::{NewPreregistration, PreregStatus, Preregistration, PreregistrationId};
+pub use preregistrations::{
+    NewPreregistration, PreregDecision, PreregStatus, Preregistration, PreregistrationId,
+};
 pub use records::{
     Child, Closure, HeadCount, HistoryEntry, LoginCounter, NewChild, NewPayer, OverrideId, Payer,
     StoredOverride,

@@ -54,6 +54,25 @@ impl PreregStatus {
     }
 }
 
+/// A staff decision on a pending request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreregDecision {
+    /// Accept it.
+    Accept,
+    /// Refuse it (the caller checks that a reason is given; the table refuses none).
+    Refuse,
+}
+
+impl PreregDecision {
+    /// The status the request gets.
+    pub fn status(self) -> PreregStatus {
+        match self {
+            PreregDecision::Accept => PreregStatus::Accepted,
+            PreregDecision::Refuse => PreregStatus::Refused,
+        }
+    }
+}
+
 /// A request to store (already checked by the caller: names not empty, child the payer's).
 #[derive(Debug, Clone)]
 pub struct NewPreregistration<'a> {
@@ -198,21 +217,16 @@ impl Store {
     pub async fn decide_preregistration(
         &self,
         id: PreregistrationId,
-        decision: PreregStatus,
+        decision: PreregDecision,
         reason: &str,
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        if decision == PreregStatus::Pending {
-            return Err(StoreError::Corrupt(
-                "une décision ne peut pas être « en attente »".into(),
-            ));
-        }
         let done = on_pool!(self, p => sqlx::query(
             "UPDATE preregistrations SET status = $1, staff_reason = $2, decided_at = $3, \
              decided_by = $4 WHERE id = $5 AND status = 'pending'",
         )
-        .bind(decision.as_str())
+        .bind(decision.status().as_str())
         .bind(reason)
         .bind(now)
         .bind(by)

@@ -1,6 +1,7 @@
 //! The web portal: the parents' pages of the seed (login, planning, recap, last changes,
 //! other child, help) and the staff's essentials (town message, recorded announcement,
-//! deadline overrides and closures, head-count), served by axum with maud templates.
+//! deadline overrides and closures, head-count), plus pre-registration requests (parents ask,
+//! staff accept or refuse), served by axum with maud templates.
 //!
 //! No page needs JavaScript. Every form is a POST carrying the session's CSRF token;
 //! codes and passwords never appear in a URL or a log line.

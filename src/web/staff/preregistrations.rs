@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::staff_page;
-use crate::store::{PreregStatus, Preregistration, PreregistrationId};
+use crate::store::{PreregDecision, PreregStatus, Preregistration, PreregistrationId};
 use crate::web::error::WebError;
 use crate::web::extract::StaffSession;
 use crate::web::layout::{StaffTab, csrf_field};
@@ -111,8 +111,8 @@ pub async fn decide(
 ) -> Result<Response, WebError> {
     s.check_csrf(&form.csrf)?;
     let decision = match form.decision.as_str() {
-        "accepter" => PreregStatus::Accepted,
-        "refuser" => PreregStatus::Refused,
+        "accepter" => PreregDecision::Accept,
+        "refuser" => PreregDecision::Refuse,
         _ => {
             return Err(WebError::BadRequest(
                 "choisissez accepter ou refuser".to_owned(),
@@ -120,7 +120,7 @@ pub async fn decide(
         }
     };
     let reason = form.reason.trim();
-    if decision == PreregStatus::Refused && reason.is_empty() {
+    if decision == PreregDecision::Refuse && reason.is_empty() {
         return Err(WebError::BadRequest(
             "indiquez le motif du refus : la famille le lira".to_owned(),
         ));
@@ -141,8 +141,8 @@ pub async fn decide(
         )
         .await?;
     let flash = if done {
-        tracing::info!(user = %s.user, id, decision = decision.as_str(), "pre-registration decided");
-        Flash::Notice(format!("Demande {}.", decision.label_fr()))
+        tracing::info!(user = %s.user, id, decision = decision.status().as_str(), "pre-registration decided");
+        Flash::Notice(format!("Demande {}.", decision.status().label_fr()))
     } else {
         Flash::Error(
             "Cette demande a déjà été traitée ou n'existe pas : rien n'a changé.".to_owned(),
