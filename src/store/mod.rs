@@ -17,6 +17,7 @@ mod families;
 mod invoices;
 mod login;
 mod payments;
+mod preregistrations;
 mod records;
 mod school_holidays;
 mod settings;
@@ -27,6 +28,9 @@ pub use error::StoreError;
 pub use invoices::{InvoiceId, MonthBookings, NewInvoice, PendingNotice, StoredInvoice};
 pub use login::LoginKeyKind;
 pub use payments::{NewPaymentRequest, PaymentRequestId, StoredPaymentRequest};
+pub use preregistrations::{
+    NewPreregistration, PreregDecision, PreregStatus, Preregistration, PreregistrationId,
+};
 pub use records::{
     Child, Closure, HeadCount, HistoryEntry, LoginCounter, NewChild, NewPayer, OverrideId, Payer,
     StoredOverride,

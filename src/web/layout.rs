@@ -25,6 +25,8 @@ pub enum ParentTab {
     Planning,
     /// The invoices ("Factures") and their payment.
     Invoices,
+    /// Pre-registration requests ("Préinscription").
+    Preregistration,
     /// The help page.
     Help,
 }
@@ -42,6 +44,8 @@ pub enum StaffTab {
     HeadCount,
     /// Invoices: generating a month's.
     Invoices,
+    /// Pre-registration requests to decide.
+    Preregistrations,
 }
 
 /// Everything the shell needs besides the page body.
@@ -111,6 +115,7 @@ fn tabs(area: Area) -> Markup {
                 Area::Parent(t) => {
                     (tab("/planning", "Planning", t == ParentTab::Planning))
                     (tab("/factures", "Factures", t == ParentTab::Invoices))
+                    (tab("/preinscription", "Préinscription", t == ParentTab::Preregistration))
                     (tab("/aide", "Aide", t == ParentTab::Help))
                 }
                 Area::Staff(t) => {
@@ -119,6 +124,7 @@ fn tabs(area: Area) -> Markup {
                     (tab("/mairie/delais", "Délais et fermetures", t == StaffTab::Deadlines))
                     (tab("/mairie/effectifs", "Effectifs", t == StaffTab::HeadCount))
                     (tab("/mairie/factures", "Factures", t == StaffTab::Invoices))
+                    (tab("/mairie/preinscriptions", "Préinscriptions", t == StaffTab::Preregistrations))
                 }
             }
         }

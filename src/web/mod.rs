@@ -1,6 +1,7 @@
 //! The web portal: the parents' pages of the seed (login, planning, recap, last changes,
 //! other child, help) and the staff's essentials (town message, recorded announcement,
-//! deadline overrides and closures, head-count), served by axum with maud templates.
+//! deadline overrides and closures, head-count), plus pre-registration requests (parents ask,
+//! staff accept or refuse), served by axum with maud templates.
 //!
 //! No page needs JavaScript. Every form is a POST carrying the session's CSRF token;
 //! codes and passwords never appear in a URL or a log line.
@@ -106,6 +107,10 @@ pub fn router(state: AppState) -> Router {
             get(parent::children::get).post(parent::children::post),
         )
         .route("/factures", get(parent::invoices::get))
+        .route(
+            "/preinscription",
+            get(parent::preregistration::get).post(parent::preregistration::post),
+        )
         .route("/factures/avis", post(parent::invoices::opt_in))
         .route("/factures/{id}/facture.pdf", get(parent::invoices::pdf))
         .route("/factures/paiement", post(parent::pay::choose))
@@ -170,6 +175,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/mairie/factures",
             get(staff::invoices::get).post(staff::invoices::generate),
+        )
+        .route("/mairie/preinscriptions", get(staff::preregistrations::get))
+        .route(
+            "/mairie/preinscriptions/{id}",
+            post(staff::preregistrations::decide),
         )
         .fallback(not_found)
         .layer(axum::middleware::from_fn(security_headers))

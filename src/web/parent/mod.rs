@@ -8,6 +8,7 @@ pub mod invoices;
 pub mod login;
 pub mod pay;
 pub mod planning;
+pub mod preregistration;
 
 use std::collections::BTreeSet;
 

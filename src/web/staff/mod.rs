@@ -7,6 +7,7 @@ pub mod headcount;
 pub mod invoices;
 pub mod login;
 pub mod message;
+pub mod preregistrations;
 
 use maud::Markup;
 

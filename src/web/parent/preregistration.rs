@@ -1,0 +1,209 @@
+//! "Préinscription": a parent asks to register a child (one of theirs, or one the town
+//! does not know yet) for a service or a whole school year, and follows the staff's answer.
+
+use axum::Form;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Datelike, NaiveDate};
+use maud::html;
+use serde::Deserialize;
+
+use super::parent_page;
+use crate::booking::model::{ChildId, ServiceCode};
+use crate::store::NewPreregistration;
+use crate::web::error::WebError;
+use crate::web::extract::ParentSession;
+use crate::web::layout::{ParentTab, csrf_field};
+use crate::web::state::AppState;
+
+/// The longest child name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// The longest comment accepted, in characters.
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+/// The form's value for "the whole school year" instead of one service.
+const WHOLE_YEAR: &str = "annee";
+/// The form's value for a child not yet known to the town.
+const NEW_CHILD: &str = "nouveau";
+
+/// The school years a request may name: the current one and the next ("2026-2027"); a
+/// school year starts in September.
+pub fn school_years(today: NaiveDate) -> [String; 2] {
+    let start = if today.month() >= 9 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    [
+        format!("{}-{}", start, start + 1),
+        format!("{}-{}", start + 1, start + 2),
+    ]
+}
+
+/// What a request asks for, in French.
+pub(crate) fn what_fr(state: &AppState, service: Option<&str>) -> String {
+    match service {
+        None => "toute l'année scolaire".to_owned(),
+        Some(code) => state
+            .services()
+            .into_iter()
+            .find(|(c, _)| c.to_string() == code)
+            .map(|(_, label)| label)
+            .unwrap_or_else(|| code.to_owned()),
+    }
+}
+
+/// GET /preinscription
+pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Response, WebError> {
+    let children = state.service().children(s.payer).await?;
+    let requests = state.store().preregistrations_of(s.payer).await?;
+    let years = school_years(state.today());
+    let tz = state.tz();
+    let body = html! {
+        h1 { "Préinscription" }
+        p { "Demandez l'inscription d'un enfant à un service ou pour une année scolaire. La mairie étudie votre demande et vous répond ici." }
+        form.card method="post" action="/preinscription" {
+            (csrf_field(&s.data.csrf))
+            label for="child" { "Enfant" }
+            select id="child" name="child" {
+                @for c in &children {
+                    option value=(c.id.0) { (c.first_name) " " (c.last_name) }
+                }
+                option value=(NEW_CHILD) { "Un autre enfant (précisez son prénom et son nom)" }
+            }
+            label for="first_name" { "Prénom (nouvel enfant)" }
+            input id="first_name" name="first_name" maxlength=(MAX_NAME_CHARS);
+            label for="last_name" { "Nom (nouvel enfant)" }
+            input id="last_name" name="last_name" maxlength=(MAX_NAME_CHARS);
+            label for="service" { "Demande" }
+            select id="service" name="service" {
+                option value=(WHOLE_YEAR) { "Toute l'année scolaire" }
+                @for (code, label) in state.services() {
+                    option value=(code.to_string()) { (label) }
+                }
+            }
+            label for="school_year" { "Année scolaire" }
+            select id="school_year" name="school_year" {
+                @for y in &years {
+                    option value=(y) selected[y == &years[1]] { (y) }
+                }
+            }
+            label for="comment" { "Commentaire (facultatif)" }
+            textarea id="comment" name="comment" maxlength=(MAX_COMMENT_CHARS) {}
+            button type="submit" { "Envoyer la demande" }
+        }
+        h2 { "Vos demandes" }
+        @if requests.is_empty() { p { "Vous n'avez fait aucune demande." } }
+        @else {
+            table.preregistrations {
+                thead { tr { th { "Enfant" } th { "Demande" } th { "Année" } th { "Envoyée le" } th { "État" } th { "Réponse de la mairie" } } }
+                tbody {
+                    @for r in &requests {
+                        tr {
+                            td { (r.first_name) " " (r.last_name) }
+                            td { (what_fr(&state, r.service.as_deref())) }
+                            td { (r.school_year) }
+                            td { (r.created_at.with_timezone(&tz).format("%d/%m/%Y")) }
+                            td { (r.status.label_fr()) }
+                            td { (r.staff_reason) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(parent_page(
+        &state,
+        &s,
+        ParentTab::Preregistration,
+        "Préinscription",
+        body,
+    )
+    .into_response())
+}
+
+/// The request form.
+#[derive(Deserialize)]
+pub struct PreregForm {
+    csrf: String,
+    child: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    service: String,
+    school_year: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// POST /preinscription: checks everything, then stores one pending request.
+pub async fn post(
+    State(state): State<AppState>,
+    s: ParentSession,
+    Form(form): Form<PreregForm>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&form.csrf)?;
+    let (child, first_name, last_name) = if form.child.trim() == NEW_CHILD {
+        let (first, last) = (form.first_name.trim(), form.last_name.trim());
+        if first.is_empty() || last.is_empty() {
+            return Err(WebError::BadRequest(
+                "indiquez le prénom et le nom de l'enfant".to_owned(),
+            ));
+        }
+        if first.chars().count() > MAX_NAME_CHARS || last.chars().count() > MAX_NAME_CHARS {
+            return Err(WebError::BadRequest(format!(
+                "le prénom et le nom ne doivent pas dépasser {MAX_NAME_CHARS} caractères"
+            )));
+        }
+        (None, first.to_owned(), last.to_owned())
+    } else {
+        let unknown =
+            || WebError::NotFound("cet enfant n'est pas rattaché à votre compte".to_owned());
+        let id: i64 = form.child.trim().parse().map_err(|_| unknown())?;
+        let c = state
+            .service()
+            .child(s.payer, ChildId(id))
+            .await?
+            .ok_or_else(unknown)?;
+        (Some(c.id), c.first_name, c.last_name)
+    };
+    let service = if form.service == WHOLE_YEAR {
+        None
+    } else {
+        let known = ServiceCode::parse(&form.service)
+            .ok()
+            .filter(|code| state.services().iter().any(|(c, _)| c == code));
+        Some(known.ok_or_else(|| {
+            WebError::BadRequest("ce service n'est pas proposé par la commune".to_owned())
+        })?)
+    };
+    if !school_years(state.today()).contains(&form.school_year) {
+        return Err(WebError::BadRequest(
+            "choisissez l'année scolaire en cours ou la suivante".to_owned(),
+        ));
+    }
+    let comment = form.comment.replace("\r\n", "\n");
+    if comment.chars().count() > MAX_COMMENT_CHARS {
+        return Err(WebError::BadRequest(format!(
+            "le commentaire dépasse {MAX_COMMENT_CHARS} caractères"
+        )));
+    }
+    let id = state
+        .store()
+        .insert_preregistration(
+            &NewPreregistration {
+                payer: s.payer,
+                child,
+                first_name: &first_name,
+                last_name: &last_name,
+                service: service.as_ref(),
+                school_year: &form.school_year,
+                comment: comment.trim(),
+            },
+            state.now(),
+        )
+        .await?;
+    tracing::info!(payer = s.payer.0, id = id.0, "pre-registration requested");
+    Ok(Redirect::to("/preinscription").into_response())
+}

@@ -1,0 +1,153 @@
+//! "Préinscriptions" for staff: the families' requests, pending ones first, each accepted
+//! or refused once (a refusal needs a reason the family will read).
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::staff_page;
+use crate::store::{PreregDecision, PreregStatus, Preregistration, PreregistrationId};
+use crate::web::error::WebError;
+use crate::web::extract::StaffSession;
+use crate::web::layout::{StaffTab, csrf_field};
+use crate::web::parent::preregistration::what_fr;
+use crate::web::session::Flash;
+use crate::web::state::AppState;
+
+/// The longest reason accepted, in characters.
+pub const MAX_REASON_CHARS: usize = 2000;
+
+fn request_cells(state: &AppState, r: &Preregistration) -> Markup {
+    let tz = state.tz();
+    html! {
+        td { (r.first_name) " " (r.last_name) @if r.child.is_none() { " (nouvel enfant)" } }
+        td { (what_fr(state, r.service.as_deref())) }
+        td { (r.school_year) }
+        td { (r.created_at.with_timezone(&tz).format("%d/%m/%Y %H:%M")) }
+        td { (r.comment) }
+    }
+}
+
+/// GET /mairie/preinscriptions
+pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Response, WebError> {
+    let all = state.store().preregistrations_for_staff().await?;
+    let (pending, decided): (Vec<_>, Vec<_>) =
+        all.iter().partition(|r| r.status == PreregStatus::Pending);
+    let tz = state.tz();
+    let body = html! {
+        h1 { "Préinscriptions" }
+        h2 { "Demandes à traiter" }
+        @if pending.is_empty() { p { "Aucune demande en attente." } }
+        @else {
+            table.preregistrations {
+                thead { tr { th { "Enfant" } th { "Demande" } th { "Année" } th { "Reçue le" } th { "Commentaire" } th { "Décision" } } }
+                tbody {
+                    @for r in &pending {
+                        tr {
+                            (request_cells(&state, r))
+                            td {
+                                form method="post" action=(format!("/mairie/preinscriptions/{}", r.id.0)) {
+                                    (csrf_field(&s.data.csrf))
+                                    label for=(format!("reason-{}", r.id.0)) { "Motif (obligatoire pour un refus)" }
+                                    input id=(format!("reason-{}", r.id.0)) name="reason" maxlength=(MAX_REASON_CHARS);
+                                    button type="submit" name="decision" value="accepter" { "Accepter" }
+                                    " "
+                                    button.secondary type="submit" name="decision" value="refuser" { "Refuser" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Demandes traitées" }
+        @if decided.is_empty() { p { "Aucune demande traitée." } }
+        @else {
+            table.preregistrations {
+                thead { tr { th { "Enfant" } th { "Demande" } th { "Année" } th { "Reçue le" } th { "Commentaire" } th { "Décision" } th { "Motif" } } }
+                tbody {
+                    @for r in &decided {
+                        tr {
+                            (request_cells(&state, r))
+                            td {
+                                (r.status.label_fr())
+                                @if let Some(at) = r.decided_at { " le " (at.with_timezone(&tz).format("%d/%m/%Y")) }
+                                @if let Some(by) = &r.decided_by { " par " (by) }
+                            }
+                            td { (r.staff_reason) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(staff_page(
+        &state,
+        &s,
+        StaffTab::Preregistrations,
+        "Préinscriptions",
+        body,
+    )
+    .into_response())
+}
+
+/// The decision form.
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    csrf: String,
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// POST /mairie/preinscriptions/{id}: accepts or refuses a pending request, once.
+pub async fn decide(
+    State(state): State<AppState>,
+    s: StaffSession,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&form.csrf)?;
+    let decision = match form.decision.as_str() {
+        "accepter" => PreregDecision::Accept,
+        "refuser" => PreregDecision::Refuse,
+        _ => {
+            return Err(WebError::BadRequest(
+                "choisissez accepter ou refuser".to_owned(),
+            ));
+        }
+    };
+    let reason = form.reason.trim();
+    if decision == PreregDecision::Refuse && reason.is_empty() {
+        return Err(WebError::BadRequest(
+            "indiquez le motif du refus : la famille le lira".to_owned(),
+        ));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(WebError::BadRequest(format!(
+            "le motif dépasse {MAX_REASON_CHARS} caractères"
+        )));
+    }
+    let done = state
+        .store()
+        .decide_preregistration(
+            PreregistrationId(id),
+            decision,
+            reason,
+            &s.user,
+            state.now(),
+        )
+        .await?;
+    let flash = if done {
+        tracing::info!(user = %s.user, id, decision = decision.status().as_str(), "pre-registration decided");
+        Flash::Notice(format!("Demande {}.", decision.status().label_fr()))
+    } else {
+        Flash::Error(
+            "Cette demande a déjà été traitée ou n'existe pas : rien n'a changé.".to_owned(),
+        )
+    };
+    state.sessions().set_flash(&s.id, flash);
+    Ok(Redirect::to("/mairie/preinscriptions").into_response())
+}
