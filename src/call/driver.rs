@@ -27,6 +27,7 @@ use crate::core::error::CoreError;
 use crate::core::player::PlayId;
 use crate::metrics::Metrics;
 use crate::sip::config::SipConfig;
+use crate::sip::reply::LogFailed;
 use crate::sip::sdp::{self, LocalSession, Negotiated, RemoteAudio, SdpError};
 
 /// What the SIP side tells a call's driver.
@@ -169,7 +170,7 @@ async fn drive(setup: CallSetup) {
             warn!(error = %e, "RTP socket has no address");
             dialog
                 .reject(Some(StatusCode::ServiceUnavailable), None)
-                .ok();
+                .log_failed("503 rejection");
             return;
         }
     };
@@ -221,7 +222,7 @@ async fn drive(setup: CallSetup) {
     if ring.is_zero() {
         d.answer();
     } else {
-        d.dialog.ringing(None, None).ok();
+        d.dialog.ringing(None, None).log_failed("180 Ringing");
         d.answer_at = Some(started_at + ring);
     }
 
@@ -378,13 +379,13 @@ impl Driver {
                     Err(CoreError::NotDtmfInfo) => StatusCode::UnsupportedMediaType,
                     Err(_) => StatusCode::BadRequest,
                 };
-                handle.reply(status).await.ok();
+                handle.reply(status).await.log_failed("INFO response");
             }
             DialogEvent::Options(handle) => {
                 handle
                     .respond(StatusCode::OK, Some(vec![allow_header()]), None)
                     .await
-                    .ok();
+                    .log_failed("OPTIONS response");
             }
             DialogEvent::Unsupported(handle) => {
                 handle
@@ -394,7 +395,7 @@ impl Driver {
                         None,
                     )
                     .await
-                    .ok();
+                    .log_failed("response");
             }
             DialogEvent::Terminated(reason) => {
                 info!(?reason, "call ended by the caller or the stack");
@@ -452,7 +453,10 @@ impl Driver {
     async fn on_update(&mut self, req: Request, handle: TransactionHandle) {
         if req.body().is_empty() {
             if req.method == rsipstack::sip::Method::Update {
-                handle.reply(StatusCode::OK).await.ok();
+                handle
+                    .reply(StatusCode::OK)
+                    .await
+                    .log_failed("UPDATE response");
                 return;
             }
             // A re-INVITE without an offer: we offer again, the answer comes in the ACK.
@@ -461,7 +465,7 @@ impl Driver {
             handle
                 .respond(StatusCode::OK, sdp_headers(), Some(body))
                 .await
-                .ok();
+                .log_failed("200 with our offer");
             return;
         }
         let parsed = sdp::parse(req.body()).and_then(|r| r.negotiate().map(|n| (r, n)));
@@ -480,14 +484,20 @@ impl Driver {
                 handle
                     .respond(StatusCode::OK, sdp_headers(), Some(body))
                     .await
-                    .ok();
+                    .log_failed("200 with our answer");
             }
             Err(SdpError::Malformed(_)) => {
-                handle.reply(StatusCode::BadRequest).await.ok();
+                handle
+                    .reply(StatusCode::BadRequest)
+                    .await
+                    .log_failed("400 response");
             }
             Err(SdpError::NotAcceptable) => {
                 // The call goes on with the previous session (RFC 3264 §8 end).
-                handle.reply(StatusCode::NotAcceptableHere).await.ok();
+                handle
+                    .reply(StatusCode::NotAcceptableHere)
+                    .await
+                    .log_failed("488 response");
             }
         }
     }
@@ -496,10 +506,12 @@ impl Driver {
     async fn answer_leftover(&mut self, ev: DialogEvent) {
         match ev {
             DialogEvent::Updated(_, h) | DialogEvent::Info(_, h) | DialogEvent::Options(h) => {
-                h.reply(StatusCode::OK).await.ok();
+                h.reply(StatusCode::OK).await.log_failed("response");
             }
             DialogEvent::Unsupported(h) => {
-                h.reply(StatusCode::MethodNotAllowed).await.ok();
+                h.reply(StatusCode::MethodNotAllowed)
+                    .await
+                    .log_failed("405 response");
             }
             _ => {}
         }
@@ -820,7 +832,7 @@ impl Driver {
                 // Not answered yet: refuse with 480 Temporarily Unavailable.
                 self.dialog
                     .reject(Some(StatusCode::TemporarilyUnavailable), None)
-                    .ok();
+                    .log_failed("480 rejection");
             }
             Phase::Answered | Phase::Confirmed => {
                 if let Err(e) = self.dialog.bye().await {

@@ -138,7 +138,10 @@ pub fn silence_frame(ptime: Ptime) -> Result<&'static [u8], MediaError> {
             ptime,
         )
         .map_err(|e| e.to_string())?;
-        Ok(frames.frame(0).unwrap_or_default().to_vec())
+        frames
+            .frame(0)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| "the encoder gave no frame for silence".to_owned())
     });
     cell.as_deref().map_err(|e| MediaError::Opus(e.clone()))
 }

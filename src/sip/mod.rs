@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod register;
+pub(crate) mod reply;
 pub mod sdp;
 pub mod server;
 

@@ -33,6 +33,7 @@ use super::sdp::{self, SdpError};
 use crate::call::api::FlowSelector;
 use crate::call::driver::{self, CallSetup, DialogEvent, Shared};
 use crate::metrics::Metrics;
+use crate::sip::reply::LogFailed;
 
 /// A running SIP server. Dropping it does not stop it: call [`SipServer::shutdown`].
 pub struct SipServer {
@@ -340,7 +341,7 @@ impl Router {
                     shared.metrics.calls_rejected.inc();
                     dialog
                         .reject(Some(StatusCode::ServiceUnavailable), None)
-                        .ok();
+                        .log_failed("503 rejection");
                     return;
                 }
             };
@@ -419,7 +420,7 @@ fn answer_orphan(ev: DialogEvent) {
         _ => return,
     };
     tokio::spawn(async move {
-        h.reply(status).await.ok();
+        h.reply(status).await.log_failed("response");
     });
 }
 
