@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::Row;
 use thiserror::Error;
 
 use crate::media::resample::{f32_to_i16, i16_to_f32, resample};
 use crate::media::wav::{normalize_rms, write_wav};
 use crate::media::{MediaError, Prompt, SharedPrompts};
 use crate::store::{Store, StoreError, on_pool};
+use crate::web::announcements::{self, AnnouncementId};
 
 /// The prompt id under which the active announcement sits in the prompt library.
 pub const ANNOUNCEMENT_PROMPT: &str = "announcement";
@@ -99,18 +99,7 @@ impl Announcements {
         &self,
         today: NaiveDate,
     ) -> Result<Option<Arc<Prompt>>, AnnouncementError> {
-        let id: Option<i64> = on_pool!(self.store, p => sqlx::query_scalar(
-            "SELECT id FROM announcements WHERE enabled = $1 \
-             AND (valid_from IS NULL OR valid_from <= $2) \
-             AND (valid_until IS NULL OR valid_until >= $2) \
-             ORDER BY id DESC LIMIT 1",
-        )
-        .bind(true)
-        .bind(today)
-        .fetch_optional(p)
-        .await
-        .map_err(StoreError::from)?);
-        let Some(id) = id else {
+        let Some(AnnouncementId(id)) = announcements::active_id(&self.store, today).await? else {
             return Ok(None);
         };
         if let Some((cached, prompt)) = self.cached()
@@ -118,12 +107,10 @@ impl Announcements {
         {
             return Ok(Some(prompt));
         }
-        let wav: Vec<u8> = on_pool!(self.store, p => sqlx::query("SELECT wav FROM announcements WHERE id = $1")
-            .bind(id)
-            .fetch_one(p)
-            .await
-            .and_then(|r| r.try_get("wav"))
-            .map_err(StoreError::from)?);
+        let Some(wav) = announcements::wav(&self.store, AnnouncementId(id)).await? else {
+            // Deleted since it was found active: as if none were.
+            return Ok(None);
+        };
         let prompt = Arc::new(Prompt::from_wav_reader(
             ANNOUNCEMENT_PROMPT,
             std::io::Cursor::new(wav),

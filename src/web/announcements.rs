@@ -137,26 +137,33 @@ pub async fn wav(store: &Store, id: AnnouncementId) -> Result<Option<Vec<u8>>, S
 }
 
 /// The announcement the voice line plays on `today` (the town's local date): the newest
-/// enabled one whose validity includes that day, as an 8 kHz mono 16-bit WAV; `None` when
-/// none is active.
+/// enabled one whose validity includes that day; `None` when none is active. The one
+/// statement of that rule, used by the staff pages and by the voice line.
+pub async fn active_id(
+    store: &Store,
+    today: NaiveDate,
+) -> Result<Option<AnnouncementId>, StoreError> {
+    let id: Option<i64> = on_pool!(store, p => sqlx::query_scalar(
+        "SELECT id FROM announcements WHERE enabled = $1 \
+         AND (valid_from IS NULL OR valid_from <= $2) \
+         AND (valid_until IS NULL OR valid_until >= $2) \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(true)
+    .bind(today)
+    .fetch_optional(p)
+    .await?);
+    Ok(id.map(AnnouncementId))
+}
+
+/// The announcement active on `today` ([`active_id`]) with its 8 kHz mono 16-bit WAV.
 pub async fn current(
     store: &Store,
     today: NaiveDate,
 ) -> Result<Option<(AnnouncementId, Vec<u8>)>, StoreError> {
-    on_pool!(store, p => {
-        let row = sqlx::query(
-            "SELECT id, wav FROM announcements WHERE enabled = $1 \
-             AND (valid_from IS NULL OR valid_from <= $2) \
-             AND (valid_until IS NULL OR valid_until >= $2) \
-             ORDER BY id DESC LIMIT 1",
-        )
-        .bind(true)
-        .bind(today)
-        .fetch_optional(p)
-        .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => Ok(Some((AnnouncementId(r.try_get("id")?), r.try_get("wav")?))),
-        }
-    })
+    let Some(id) = active_id(store, today).await? else {
+        return Ok(None);
+    };
+    // Deleted between the two reads: as if none were active.
+    Ok(wav(store, id).await?.map(|wav| (id, wav)))
 }
