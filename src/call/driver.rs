@@ -1,11 +1,14 @@
 //! One driver task per call: one `select!` over the dialog's events, the flow's commands, the
-//! RTP socket and the next timer (DESIGN.md habit 3). The flow future is polled here too.
+//! media's wake-ups and the next timer (DESIGN.md habit 3). The flow future is polled here too.
+//!
+//! The RTP itself is sent and read by the RTP threads (`rtp_thread`), which wake the driver
+//! only when a digit came, a prompt ended or a recording is full: a call's task sleeps
+//! through its packets.
 //!
 //! Everything that decides is elsewhere (SDP in `sip::sdp`, digits in `collect`, media in the
 //! sans-IO core); this file only moves events in and actions out, and reads the clock.
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,6 +26,7 @@ use super::api::{
 use super::collect::{Collected, Collector};
 use super::digits::Digit;
 use super::media::{MediaEvent, MediaSession, PromptRef};
+use super::rtp_thread::{RtpLink, RtpThreads};
 use crate::core::error::CoreError;
 use crate::core::player::PlayId;
 use crate::metrics::Metrics;
@@ -52,6 +56,8 @@ pub(crate) struct Shared {
     pub metrics: Arc<Metrics>,
     /// Fires when the server starts draining (graceful shutdown).
     pub drain: CancellationToken,
+    /// The threads that carry every call's RTP.
+    pub rtp: RtpThreads,
 }
 
 /// Everything a new call starts with.
@@ -111,14 +117,10 @@ struct Driver {
     negotiated: Option<Negotiated>,
     /// Our offer is in the 200 (late offer, or a re-INVITE without SDP): the answer is in the ACK.
     awaiting_ack_answer: bool,
-    media: Option<MediaSession>,
-    /// Where we send RTP: the SDP address until the caller's packets show their real source.
-    send_to: Option<SocketAddr>,
-    latched: bool,
+    /// The media, shared with the RTP thread that sends and reads it.
+    link: Arc<RtpLink>,
     started_at: Instant,
     answer_at: Option<Instant>,
-    confirmed_at: Option<Instant>,
-    last_rtp_at: Option<Instant>,
     grace_deadline: Option<Instant>,
     plays: VecDeque<PendingPlay>,
     type_ahead: VecDeque<Digit>,
@@ -164,16 +166,20 @@ async fn drive(setup: CallSetup) {
     shared.metrics.calls_active.inc();
     let _guard = ActiveGuard(shared.metrics.clone());
     let started_at = now();
-    let rtp_port = match rtp.local_addr() {
-        Ok(a) => a.port(),
+    let link = rtp
+        .local_addr()
+        .and_then(|a| Ok((a.port(), RtpLink::new(rtp.into_std()?)?)));
+    let (rtp_port, link) = match link {
+        Ok((port, link)) => (port, Arc::new(link)),
         Err(e) => {
-            warn!(error = %e, "RTP socket has no address");
+            warn!(error = %e, "RTP socket unusable");
             dialog
                 .reject(Some(StatusCode::ServiceUnavailable), None)
                 .log_failed("503 rejection");
             return;
         }
     };
+    shared.rtp.attach(link.clone());
     let (remote_offer, negotiated) = match offer {
         Some((r, n)) => (Some(r), Some(n)),
         None => (None, None),
@@ -203,13 +209,9 @@ async fn drive(setup: CallSetup) {
         remote_offer,
         negotiated,
         awaiting_ack_answer: false,
-        media: None,
-        send_to: None,
-        latched: false,
+        link,
         started_at,
         answer_at: None,
-        confirmed_at: None,
-        last_rtp_at: None,
         grace_deadline: None,
         plays: VecDeque::new(),
         type_ahead: VecDeque::new(),
@@ -230,7 +232,7 @@ async fn drive(setup: CallSetup) {
     d.commands_tx = Some(commands_tx);
     let mut flow_fut: Option<FlowFuture> = None;
     let drain = d.shared.drain.clone();
-    let mut buf = vec![0u8; 2048];
+    let link = d.link.clone();
     // The timer and the drain signal live across iterations: re-creating them on every
     // wake-up registered and cancelled a timer and a waiter each time (docs/performance.md).
     let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(started_at));
@@ -252,10 +254,6 @@ async fn drive(setup: CallSetup) {
         {
             sleep.as_mut().reset(t);
         }
-        // While media runs its pacer wakes the task every packet time anyway: incoming RTP
-        // is read then (at most one packet time later, see `drain_rtp`) rather than waking
-        // the task once more for every packet received, which halved the wake-ups.
-        let rtp_on_tick = d.media.is_some();
         tokio::select! {
             ev = events.recv() => match ev {
                 Some(ev) => if !d.on_dialog_event(ev).await { return; },
@@ -270,25 +268,21 @@ async fn drive(setup: CallSetup) {
                     d.on_command(cmd);
                 }
             }
-            r = rtp.recv_from(&mut buf), if !rtp_on_tick => match r {
-                Ok((len, from)) => d.on_rtp(&buf[..len], from),
-                Err(e) => debug!(error = %e, "RTP receive error"),
-            },
+            _ = link.notify.notified() => {},
             _ = &mut sleep, if deadline.is_some() => {},
             _ = &mut drained, if d.grace_deadline.is_none() => {
                 let grace = Duration::from_secs(d.shared.config.shutdown_grace_secs);
                 d.grace_deadline = Some(now() + grace);
             },
         }
-        if d.media.is_some() {
-            d.drain_rtp(&rtp, &mut buf);
-        }
         let t = now();
+        d.pump_events(t);
         if d.on_time(t) {
             break;
         }
-        d.pump_media(t, &rtp);
     }
+    // No more RTP once we hang up; the thread drops the call at its next tick.
+    d.link.lock().closed = true;
     // We end the call: BYE when it was answered, a final error when still ringing.
     d.end().await;
     // Wait for the dialog to report its end so that the layer forgets it; the BYE
@@ -306,10 +300,6 @@ async fn drive(setup: CallSetup) {
         warn!("dialog did not report its end after our hang-up");
     }
 }
-
-/// The most RTP packets read in one wake-up: a flood waits for the next tick rather than
-/// holding the task (the socket buffer drops the excess, as the network would).
-const MAX_RTP_PER_WAKE: usize = 64;
 
 fn sdp_headers() -> Option<Vec<Header>> {
     Some(vec![Header::ContentType("application/sdp".into())])
@@ -343,17 +333,21 @@ impl Driver {
 
     /// Starts the media session once the codec is known; idempotent.
     fn start_media(&mut self, t: Instant) {
-        if self.media.is_some() {
-            return;
-        }
         let Some(neg) = self.negotiated.clone() else {
             return;
         };
-        if !self.latched {
-            self.send_to = Some(neg.remote);
+        let mut link = self.link.lock();
+        if link.media.is_some() {
+            return;
         }
-        match MediaSession::new(neg, self.shared.config.inband_dtmf, t) {
-            Ok(m) => self.media = Some(m),
+        if !link.latched {
+            link.send_to = Some(neg.remote);
+        }
+        link.sending = neg.sending();
+        // The stream starts on the RTP thread's tick, so its packets are sent when due.
+        let start = self.shared.rtp.align(t);
+        match MediaSession::new(neg, self.shared.config.inband_dtmf, start) {
+            Ok(m) => link.media = Some(m),
             Err(e) => {
                 warn!(error = %e, "cannot start media");
                 self.hangup_requested = true;
@@ -368,7 +362,7 @@ impl Driver {
             DialogEvent::Updated(req, handle) => self.on_update(req, handle).await,
             DialogEvent::Info(req, handle) => {
                 let content_type = content_type(&req);
-                let result = match self.media.as_mut() {
+                let result = match self.link.lock().media.as_mut() {
                     Some(media) => media.handle_info(now(), &content_type, req.body()),
                     None => Ok(()),
                 };
@@ -431,21 +425,25 @@ impl Driver {
         if self.phase != Phase::Confirmed {
             let t = now();
             self.phase = Phase::Confirmed;
-            self.confirmed_at = Some(t);
-            self.last_rtp_at = Some(t);
+            // The media timeout counts from the ACK.
+            self.link.lock().last_rtp_at = Some(t);
             self.start_media(t);
             info!(codec = ?self.info.codec, "call confirmed");
         }
     }
 
     fn set_negotiated(&mut self, neg: Negotiated) {
-        if !self.latched || self.negotiated.as_ref().map(|n| n.remote) != Some(neg.remote) {
-            self.send_to = Some(neg.remote);
-            self.latched = false;
+        let start = self.shared.rtp.align(now());
+        let mut link = self.link.lock();
+        if !link.latched || self.negotiated.as_ref().map(|n| n.remote) != Some(neg.remote) {
+            link.send_to = Some(neg.remote);
+            link.latched = false;
         }
-        if let Some(media) = self.media.as_mut() {
-            media.renegotiate(neg.clone(), now());
+        link.sending = neg.sending();
+        if let Some(media) = link.media.as_mut() {
+            media.renegotiate(neg.clone(), start);
         }
+        drop(link);
         self.negotiated = Some(neg);
     }
 
@@ -566,12 +564,13 @@ impl Driver {
     }
 
     fn queue_prompts(&mut self, prompts: Vec<PromptRef>) -> Option<PlayId> {
-        let media = self.media.as_mut()?;
+        let mut link = self.link.lock();
+        let media = link.media.as_mut()?;
         prompts.into_iter().filter_map(|p| media.play(p)).last()
     }
 
     fn stop_playing(&mut self, outcome: Played) {
-        if let Some(media) = self.media.as_mut() {
+        if let Some(media) = self.link.lock().media.as_mut() {
             media.stop_playing();
         }
         for p in self.plays.drain(..) {
@@ -585,11 +584,13 @@ impl Driver {
         done: oneshot::Sender<Result<Recorded, CallError>>,
         t: Instant,
     ) {
-        let Some(media) = self.media.as_mut() else {
+        let mut link = self.link.lock();
+        let Some(media) = link.media.as_mut() else {
             done.send(Err(CallError::RecordingFailed)).ok();
             return;
         };
         media.start_recording(spec.max_len);
+        drop(link);
         self.record = Some(PendingRecord {
             deadline: t + spec.max_len,
             stop_on: spec.stop_on,
@@ -602,7 +603,13 @@ impl Driver {
         let Some(pending) = self.record.take() else {
             return;
         };
-        let result = match self.media.as_mut().and_then(MediaSession::stop_recording) {
+        let stopped = self
+            .link
+            .lock()
+            .media
+            .as_mut()
+            .and_then(MediaSession::stop_recording);
+        let result = match stopped {
             Some(Ok(audio)) => Ok(Recorded {
                 audio,
                 stopped_by_key,
@@ -616,71 +623,18 @@ impl Driver {
         pending.done.send(result).ok();
     }
 
-    fn on_rtp(&mut self, packet: &[u8], from: SocketAddr) {
-        // Only RTP version 2 counts (RFC 3550 §5.1); anything else is noise on the port.
-        if packet.len() < 12 || packet[0] >> 6 != 2 {
-            return;
-        }
-        self.shared.metrics.rtp_packets_received.inc();
-        let t = now();
-        self.last_rtp_at = Some(t);
-        // Symmetric RTP (RFC 4961): answer where the caller's packets come from.
-        if !self.latched {
-            self.latched = true;
-            self.send_to = Some(from);
-        }
-        if let Some(media) = self.media.as_mut() {
-            media.handle_rtp(t, packet);
-        }
-    }
-
-    /// Reads the RTP packets waiting on the socket (without a system call when tokio knows
-    /// it is empty), up to [`MAX_RTP_PER_WAKE`].
-    fn drain_rtp(&mut self, rtp: &UdpSocket, buf: &mut [u8]) {
-        for _ in 0..MAX_RTP_PER_WAKE {
-            match rtp.try_recv_from(buf) {
-                Ok((len, from)) => self.on_rtp(&buf[..len], from),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
-                Err(e) => {
-                    debug!(error = %e, "RTP receive error");
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Moves media events and due packets; called after every wake-up.
-    fn pump_media(&mut self, t: Instant, rtp: &UdpSocket) {
-        let Some(media) = self.media.as_mut() else {
-            return;
-        };
-        let sending = self.negotiated.as_ref().is_some_and(Negotiated::sending);
-        let to = self.send_to;
-        let metrics = &self.shared.metrics;
-        // On hold the pacer keeps running (timestamps stay continuous) but nothing is sent.
-        let late = media.transmit(t, |packet| {
-            if let (true, Some(to)) = (sending, to)
-                // A full socket buffer drops the packet, as the network would.
-                && rtp.try_send_to(packet, to).is_ok()
-            {
-                metrics.rtp_packets_sent.inc();
-            }
-        });
-        if late > 0 {
-            metrics.rtp_late_ticks.inc_by(late);
-        }
-        self.pump_events(t);
-    }
-
     /// Moves media events (digits, prompts ended) to the waiting flow.
     fn pump_events(&mut self, t: Instant) {
-        let Some(media) = self.media.as_mut() else {
-            return;
-        };
-        let mut digits = Vec::new();
-        while let Some(ev) = media.poll_event() {
+        // Taken under the lock, handled after it: handling them locks the media again.
+        let mut events = Vec::new();
+        if let Some(media) = self.link.lock().media.as_mut() {
+            while let Some(ev) = media.poll_event() {
+                events.push(ev);
+            }
+        }
+        for ev in events {
             match ev {
-                MediaEvent::Digit(d) => digits.push(d),
+                MediaEvent::Digit(d) => self.on_digit(d, t),
                 MediaEvent::PromptDone(id) => {
                     if let Some(pos) = self.plays.iter().position(|p| p.last == id) {
                         let p = self.plays.remove(pos).expect("position is valid");
@@ -688,9 +642,6 @@ impl Driver {
                     }
                 }
             }
-        }
-        for d in digits {
-            self.on_digit(d, t);
         }
     }
 
@@ -753,7 +704,6 @@ impl Driver {
         consider(self.grace_deadline);
         consider(self.media_deadline());
         consider(self.max_length_deadline());
-        consider(self.media.as_ref().map(MediaSession::poll_timeout));
         consider(self.record.as_ref().map(|r| r.deadline));
         consider(match &self.waiter {
             Some(DigitWaiter::Collect(c, _)) => Some(c.poll_timeout()),
@@ -773,7 +723,7 @@ impl Driver {
         if self.phase != Phase::Confirmed || !expecting {
             return None;
         }
-        self.last_rtp_at.map(|t| t + timeout)
+        self.link.lock().last_rtp_at.map(|t| t + timeout)
     }
 
     fn max_length_deadline(&self) -> Option<Instant> {
@@ -804,6 +754,8 @@ impl Driver {
         let record_over = self.record.as_ref().is_some_and(|r| r.deadline <= t)
             || (self.record.is_some()
                 && self
+                    .link
+                    .lock()
                     .media
                     .as_ref()
                     .is_some_and(MediaSession::recording_full));

@@ -177,6 +177,12 @@ impl MediaSession {
         }
     }
 
+    /// Whether the driver has something to do: an event to take or a recording full.
+    pub(crate) fn needs_driver(&mut self) -> bool {
+        self.drain_player_events();
+        !self.events.is_empty() || self.receiver.recording_full()
+    }
+
     /// The next event for the driver.
     pub(crate) fn poll_event(&mut self) -> Option<MediaEvent> {
         self.drain_player_events();

@@ -5,6 +5,7 @@ pub mod collect;
 pub mod digits;
 pub(crate) mod driver;
 pub mod media;
+pub(crate) mod rtp_thread;
 
 pub use api::{
     Call, CallError, CallFlow, CallInfo, FlowSelector, Played, RecordSpec, Recorded, Recording,

@@ -32,6 +32,7 @@ use super::config::SipConfig;
 use super::sdp::{self, SdpError};
 use crate::call::api::FlowSelector;
 use crate::call::driver::{self, CallSetup, DialogEvent, Shared};
+use crate::call::rtp_thread::RtpThreads;
 use crate::metrics::Metrics;
 use crate::sip::reply::LogFailed;
 
@@ -104,10 +105,13 @@ impl SipServer {
         });
         // The TCP listener binds when the endpoint serves it; give the scheduler a turn.
         tokio::task::yield_now().await;
+        let rtp = RtpThreads::start(metrics.clone())
+            .map_err(|e| SipError::Stack(format!("cannot start the RTP threads: {e}")))?;
         let shared = Arc::new(Shared {
             config,
             metrics,
             drain: CancellationToken::new(),
+            rtp,
         });
         let (active_tx, active) = watch::channel(0usize);
         let router = Router {

@@ -1,0 +1,274 @@
+//! The RTP threads: one per core sends the due packets of all its calls and reads what their
+//! callers sent, on one shared tick, so that no call's task wakes for its media.
+//!
+//! Why: with one task per call woken at every packet time, 500 calls cost 25,000 task wake-ups
+//! a second, and the profile showed the time spent in the wake-up machinery (channels polled,
+//! timers re-armed, spans entered), not in the media (docs/performance.md). Here a thread
+//! sleeps until the next tick of a 10 ms grid, then walks its calls in order: each call whose
+//! packet is due reads its socket and sends its packet. A call's driver is woken (its
+//! `Notify`) only when something happened that its flow waits for: a digit, a prompt ended,
+//! a recording full.
+//!
+//! Every stream starts on the grid ([`RtpThreads::align`]) and the tick is a divisor of the
+//! usual packet times (20, 30, 40, 60 ms), so a packet is sent at the tick it is due, never one
+//! tick later by chance; the calls are walked in the same order at every tick, so each stream's
+//! packets leave 20 ms apart even when one tick's sending lasts milliseconds.
+//!
+//! The driver and the thread share a call's media through an [`RtpLink`]: the media session
+//! behind a mutex that either side holds for microseconds.
+
+use std::io::ErrorKind;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+use tracing::{debug, warn};
+
+use super::media::MediaSession;
+use crate::metrics::Metrics;
+
+/// The tick of every RTP thread: a divisor of the usual packet times.
+pub(crate) const TICK: Duration = Duration::from_millis(10);
+
+/// The most RTP packets read from one call at one tick: a flood waits for the next tick
+/// (the socket buffer drops the excess, as the network would).
+const MAX_RTP_PER_TICK: usize = 64;
+
+/// What a call's driver and its RTP thread share.
+pub(crate) struct RtpLink {
+    state: Mutex<LinkState>,
+    socket: UdpSocket,
+    /// The thread wakes the driver through it; a wake-up while the driver is busy is kept.
+    pub notify: Notify,
+}
+
+/// The call's media as both sides see it.
+#[derive(Default)]
+pub(crate) struct LinkState {
+    /// The media session, once the codec is known.
+    pub media: Option<MediaSession>,
+    /// Where we send RTP: the SDP address until the caller's packets show their real source.
+    pub send_to: Option<SocketAddr>,
+    /// Whether `send_to` was learnt from the caller's packets (symmetric RTP, RFC 4961).
+    pub latched: bool,
+    /// Whether the negotiated direction lets us send (not on hold).
+    pub sending: bool,
+    /// When the last RTP packet came (for the media timeout).
+    pub last_rtp_at: Option<Instant>,
+    /// The driver is done with the call: the thread drops it (and closes the socket).
+    pub closed: bool,
+}
+
+impl RtpLink {
+    /// A link over the call's RTP socket (made non-blocking here).
+    pub(crate) fn new(socket: UdpSocket) -> std::io::Result<RtpLink> {
+        socket.set_nonblocking(true)?;
+        Ok(RtpLink {
+            state: Mutex::new(LinkState::default()),
+            socket,
+            notify: Notify::new(),
+        })
+    }
+
+    /// The shared state. A panic while it was held leaves it usable: every field is valid
+    /// on its own.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, LinkState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Serves the call at tick `now`; false when the call is over and must be dropped.
+    fn service(&self, now: Instant, buf: &mut [u8], tally: &mut Tally) -> bool {
+        let mut st = self.lock();
+        if st.closed {
+            return false;
+        }
+        // Before media starts the socket is read at every tick, to latch the caller's address.
+        if st.media.as_ref().is_some_and(|m| m.poll_timeout() > now) {
+            return true;
+        }
+        for _ in 0..MAX_RTP_PER_TICK {
+            match self.socket.recv_from(buf) {
+                Ok((len, from)) => st.on_rtp(now, &buf[..len], from, tally),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    debug!(error = %e, "RTP receive error");
+                    break;
+                }
+            }
+        }
+        let LinkState {
+            media,
+            send_to,
+            sending,
+            ..
+        } = &mut *st;
+        let Some(media) = media.as_mut() else {
+            return true;
+        };
+        let to = send_to.filter(|_| *sending);
+        // On hold the pacer keeps running (timestamps stay continuous) but nothing is sent.
+        tally.late += media.transmit(now, |packet| {
+            // A full socket buffer drops the packet, as the network would.
+            if let Some(to) = to
+                && self.socket.send_to(packet, to).is_ok()
+            {
+                tally.sent += 1;
+            }
+        });
+        if media.needs_driver() {
+            self.notify.notify_one();
+        }
+        true
+    }
+}
+
+impl LinkState {
+    fn on_rtp(&mut self, now: Instant, packet: &[u8], from: SocketAddr, tally: &mut Tally) {
+        // Only RTP version 2 counts (RFC 3550 §5.1); anything else is noise on the port.
+        if packet.len() < 12 || packet[0] >> 6 != 2 {
+            return;
+        }
+        tally.received += 1;
+        self.last_rtp_at = Some(now);
+        // Symmetric RTP (RFC 4961): answer where the caller's packets come from.
+        if !self.latched {
+            self.latched = true;
+            self.send_to = Some(from);
+        }
+        if let Some(media) = self.media.as_mut() {
+            media.handle_rtp(now, packet);
+        }
+    }
+}
+
+/// Packets counted during one tick, added to the metrics once per tick.
+#[derive(Default)]
+struct Tally {
+    sent: u64,
+    received: u64,
+    late: u64,
+}
+
+/// The RTP threads of the server: one per core it may run on.
+pub(crate) struct RtpThreads {
+    threads: Vec<Sender<Arc<RtpLink>>>,
+    next: AtomicUsize,
+    epoch: Instant,
+}
+
+impl RtpThreads {
+    /// Starts one thread per core this process may run on (its CPU affinity). They end when
+    /// this is dropped and their last call has ended.
+    pub(crate) fn start(metrics: Arc<Metrics>) -> std::io::Result<RtpThreads> {
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let epoch = now();
+        let mut threads = Vec::with_capacity(n);
+        for i in 0..n {
+            let (tx, rx) = mpsc::channel();
+            let metrics = metrics.clone();
+            std::thread::Builder::new()
+                .name(format!("rtp-{i}"))
+                .spawn(move || run(rx, epoch, &metrics))?;
+            threads.push(tx);
+        }
+        Ok(RtpThreads {
+            threads,
+            next: AtomicUsize::new(0),
+            epoch,
+        })
+    }
+
+    /// Hands a call's link to a thread (in turn, which spreads the calls evenly).
+    pub(crate) fn attach(&self, link: Arc<RtpLink>) {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.threads.len();
+        if self.threads[i].send(link).is_err() {
+            // Only when the thread died (it logs why): the call stays silent and the media
+            // timeout ends it.
+            warn!(thread = i, "RTP thread is gone");
+        }
+    }
+
+    /// The first tick at or after `t`: where a stream must start so that its packets fall
+    /// on ticks.
+    pub(crate) fn align(&self, t: Instant) -> Instant {
+        grid_at_or_after(self.epoch, t)
+    }
+}
+
+fn grid_at_or_after(epoch: Instant, t: Instant) -> Instant {
+    let tick = TICK.as_nanos();
+    let since = t.saturating_duration_since(epoch).as_nanos();
+    let ticks = since.div_ceil(tick);
+    epoch + Duration::from_nanos((ticks * tick) as u64)
+}
+
+/// The thread reads the clock here, and only here.
+#[allow(clippy::disallowed_methods)]
+fn now() -> Instant {
+    Instant::now()
+}
+
+fn run(calls_in: Receiver<Arc<RtpLink>>, epoch: Instant, metrics: &Metrics) {
+    let mut calls: Vec<Arc<RtpLink>> = Vec::new();
+    let mut buf = vec![0u8; 2048];
+    let mut next_tick = epoch;
+    let mut open = true;
+    loop {
+        if calls.is_empty() {
+            // Idle: sleep until a call comes instead of ticking for nothing.
+            if !open {
+                return;
+            }
+            match calls_in.recv() {
+                Ok(link) => calls.push(link),
+                Err(_) => return,
+            }
+            next_tick = grid_at_or_after(epoch, now());
+        }
+        while open {
+            match calls_in.try_recv() {
+                Ok(link) => calls.push(link),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => open = false,
+            }
+        }
+        let wait = next_tick.saturating_duration_since(now());
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
+        }
+        let t = now();
+        let mut tally = Tally::default();
+        // The driver's handle gone means the call is over, whatever its state says.
+        calls.retain(|link| Arc::strong_count(link) > 1 && link.service(t, &mut buf, &mut tally));
+        metrics.rtp_packets_sent.inc_by(tally.sent);
+        metrics.rtp_packets_received.inc_by(tally.received);
+        if tally.late > 0 {
+            metrics.rtp_late_ticks.inc_by(tally.late);
+        }
+        // After a long tick (overload) the missed ticks are skipped; the pacers catch up.
+        next_tick = grid_at_or_after(epoch, now().max(t + Duration::from_nanos(1)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alignment_gives_the_first_tick_at_or_after() {
+        let epoch = Instant::now();
+        assert_eq!(grid_at_or_after(epoch, epoch), epoch);
+        assert_eq!(
+            grid_at_or_after(epoch, epoch + Duration::from_millis(1)),
+            epoch + TICK
+        );
+        assert_eq!(grid_at_or_after(epoch, epoch + TICK), epoch + TICK);
+        assert_eq!(
+            grid_at_or_after(epoch, epoch + TICK * 7 + Duration::from_nanos(1)),
+            epoch + TICK * 8
+        );
+    }
+}
