@@ -259,7 +259,7 @@ mod tests {
 
     #[test]
     fn alignment_gives_the_first_tick_at_or_after() {
-        let epoch = Instant::now();
+        let epoch = now();
         assert_eq!(grid_at_or_after(epoch, epoch), epoch);
         assert_eq!(
             grid_at_or_after(epoch, epoch + Duration::from_millis(1)),
