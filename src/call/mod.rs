@@ -1,4 +1,5 @@
-//! Calls: one driver task per call, its RTP socket, and the API the flows drive calls with.
+//! Calls: one driver task per call, the RTP threads that carry every call's packets, and the API
+//! the flows drive calls with.
 
 pub mod api;
 pub mod collect;

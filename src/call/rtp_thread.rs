@@ -37,6 +37,10 @@ pub(crate) const TICK: Duration = Duration::from_millis(10);
 /// (the socket buffer drops the excess, as the network would).
 const MAX_RTP_PER_TICK: usize = 64;
 
+/// The least an RTP thread sleeps between two ticks, whatever its load: a tenth of the core
+/// is always left to the rest of the server.
+const MIN_REST: Duration = Duration::from_millis(1);
+
 /// What a call's driver and its RTP thread share.
 pub(crate) struct RtpLink {
     state: Mutex<LinkState>,
@@ -262,10 +266,10 @@ fn run(calls_in: Receiver<Arc<RtpLink>>, epoch: Instant, metrics: &Metrics) {
                 Err(TryRecvError::Disconnected) => open = false,
             }
         }
-        let wait = next_tick.saturating_duration_since(now());
-        if !wait.is_zero() {
-            std::thread::sleep(wait);
-        }
+        // Even when a tick overran, the thread rests a little: under a real-time priority it
+        // would otherwise never leave the core to the SIP thread, which ends the calls.
+        let wait = next_tick.saturating_duration_since(now()).max(MIN_REST);
+        std::thread::sleep(wait);
         let t = now();
         let mut tally = Tally::default();
         // The driver's handle gone means the call is over, whatever its state says.
@@ -283,6 +287,118 @@ fn run(calls_in: Receiver<Arc<RtpLink>>, epoch: Instant, metrics: &Metrics) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sip::sdp::{self, Negotiated};
+
+    /// What a PCMU caller at `rtp` negotiates.
+    fn pcmu_call_at(rtp: SocketAddr) -> Negotiated {
+        let offer = format!(
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n",
+            rtp.port()
+        );
+        sdp::parse(offer.as_bytes())
+            .and_then(|o| o.negotiate())
+            .expect("a plain PCMU offer negotiates")
+    }
+
+    /// One 20 ms PCMU packet of silence, as a phone sends it.
+    fn phone_packet() -> Vec<u8> {
+        let mut p = vec![0x80, 0, 0, 1, 0, 0, 0, 160, 1, 2, 3, 4];
+        p.resize(12 + 160, 0xff);
+        p
+    }
+
+    fn tick(link: &RtpLink, t: Instant) -> (bool, Tally) {
+        let mut tally = Tally::default();
+        let mut buf = vec![0u8; 2048];
+        let keep = link.service(t, &mut buf, &mut tally);
+        (keep, tally)
+    }
+
+    #[test]
+    fn a_call_is_served_when_due_towards_the_callers_real_source() -> std::io::Result<()> {
+        let ours = UdpSocket::bind("127.0.0.1:0")?;
+        let our_addr = ours.local_addr()?;
+        // The caller announces one port in its SDP and sends from another (a NAT would).
+        let announced = UdpSocket::bind("127.0.0.1:0")?;
+        let phone = UdpSocket::bind("127.0.0.1:0")?;
+        phone.set_read_timeout(Some(Duration::from_secs(2)))?;
+        announced.set_nonblocking(true)?;
+        let neg = pcmu_call_at(announced.local_addr()?);
+        let link = RtpLink::new(ours)?;
+        let start = now();
+        {
+            let mut st = link.lock();
+            st.send_to = Some(neg.remote);
+            st.sending = neg.sending();
+            st.media = Some(MediaSession::new(neg, false, start).expect("PCMU starts"));
+        }
+
+        phone.send_to(&phone_packet(), our_addr)?;
+        let (keep, tally) = tick(&link, start);
+        assert!(keep);
+        assert_eq!((tally.received, tally.sent), (1, 1));
+        let mut buf = [0u8; 2048];
+        let (len, from) = phone.recv_from(&mut buf)?;
+        assert_eq!(from, our_addr);
+        assert_eq!((len, buf[0] >> 6, buf[1] & 0x7f), (12 + 160, 2, 0));
+        assert!(
+            announced.recv_from(&mut buf).is_err(),
+            "nothing goes to the announced port once the caller's source is known"
+        );
+        assert!(link.lock().last_rtp_at == Some(start));
+
+        // Half a packet time later nothing is due; at the next packet time one packet is.
+        let (_, tally) = tick(&link, start + TICK);
+        assert_eq!(tally.sent, 0);
+        let (_, tally) = tick(&link, start + 2 * TICK);
+        assert_eq!(tally.sent, 1);
+        phone.recv_from(&mut buf)?;
+
+        // On hold: the stream goes on (timestamps stay continuous) but nothing is sent.
+        link.lock().sending = false;
+        let (_, tally) = tick(&link, start + 4 * TICK);
+        assert_eq!(tally.sent, 0);
+
+        link.lock().closed = true;
+        assert!(!tick(&link, start + 6 * TICK).0, "a closed call is dropped");
+        Ok(())
+    }
+
+    #[test]
+    fn before_media_the_socket_is_read_at_every_tick_to_latch() -> std::io::Result<()> {
+        let ours = UdpSocket::bind("127.0.0.1:0")?;
+        let our_addr = ours.local_addr()?;
+        let phone = UdpSocket::bind("127.0.0.1:0")?;
+        let link = RtpLink::new(ours)?;
+        phone.send_to(&phone_packet(), our_addr)?;
+        phone.send_to(b"not rtp", our_addr)?;
+        let (keep, tally) = tick(&link, now());
+        assert!(keep);
+        assert_eq!((tally.received, tally.sent), (1, 0));
+        let st = link.lock();
+        assert_eq!(st.send_to, Some(phone.local_addr()?));
+        assert!(st.latched);
+        Ok(())
+    }
+
+    #[test]
+    fn calls_end_with_their_driver() {
+        let metrics = Arc::new(Metrics::default());
+        let threads = RtpThreads::start(metrics).expect("threads start");
+        let ours = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let addr = ours.local_addr().expect("address");
+        let link = Arc::new(RtpLink::new(ours).expect("link"));
+        threads.attach(link.clone());
+        drop(link);
+        // The thread drops the call at its next tick, which closes the socket: its port can
+        // be bound again.
+        let freed = (0..200).any(|_| {
+            std::thread::sleep(TICK);
+            UdpSocket::bind(addr).is_ok()
+        });
+        assert!(freed, "the RTP port of an ended call is released");
+    }
 
     #[test]
     fn alignment_gives_the_first_tick_at_or_after() {
