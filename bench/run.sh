@@ -54,6 +54,10 @@ hz=$(getconf CLK_TCK)
 ncpu=$(nproc)
 sip_port="${SIP_PORT:-5060}"
 server_cmd="${SERVE:-serve}"
+# Where the server and the callers run: one core each by default, so that figures are per
+# core. SERVER_CPUS=0,1 CALLER_CPUS=0,1 (with SCHED=none) shares the whole machine instead;
+# the "of core 0" figures then mean nothing, the "% of machine" ones still do.
+server_cpus="${SERVER_CPUS:-0}" caller_cpus="${CALLER_CPUS:-1}"
 # This machine is shared (other work compiles on both cores). Under a plain higher priority
 # (nice) the server still waited on the run queue 20 % of the time behind the neighbours,
 # which showed as 25 ms RTP gaps: so the server and the callers run under the round-robin
@@ -102,7 +106,7 @@ EOF
     "$ivr" --config "$dir/ivr.toml" import "$dir/families.csv" >>"$dir/seed.log" 2>&1
   fi
   # shellcheck disable=SC2086
-  "${prio[@]}" taskset -c 0 "$ivr" --config "$dir/ivr.toml" $server_cmd >"$dir/server.log" 2>&1 &
+  "${prio[@]}" taskset -c "$server_cpus" "$ivr" --config "$dir/ivr.toml" $server_cmd >"$dir/server.log" 2>&1 &
   server_pid=$!
   # Start-up loads and encodes every prompt (PCMU, PCMA, Opus): a few seconds.
   for _ in $(seq 1 600); do
@@ -152,17 +156,17 @@ calls_step() { # concurrency
   start_server "$dir" "$n" $(( c + c / 2 ))
   local base_kb; base_kb=$(status_kb "$server_pid" VmRSS)
   local started; started=$(date +%s.%N)
-  "${prio[@]}" taskset -c 1 "$repo/sipp-scenarios/run.sh" parent-call-info --rate "$rate" \
+  "${prio[@]}" taskset -c "$caller_cpus" "$repo/sipp-scenarios/run.sh" parent-call-info --rate "$rate" \
     --concurrency "$c" --count "$n" --inf "$dir/calls.csv" --codec "$codec" \
     --timeout $(( n / rate + 90 )) --out "$dir/sipp" >"$dir/sipp-summary.txt" 2>&1 &
   local sipp_pid=$!
   # Full load from about 10 s (ramp) to about 25 s: capture 4 s of RTP in it, CPU over 12 s.
-  ( sleep 14; "${prio[@]}" taskset -c 1 dumpcap -q -P -i lo -f "udp and dst port 6000" -a duration:4 \
+  ( sleep 14; "${prio[@]}" taskset -c "$caller_cpus" dumpcap -q -P -i lo -f "udp and dst port 6000" -a duration:4 \
       -B 256 -w "$dir/rtp.pcap" >"$dir/dumpcap.log" 2>&1 || true ) &
   local cap_pid=$!
   if [ -n "${PERF:-}" ]; then
     # A profile of the server at full load (a separate run: it costs a little CPU itself).
-    ( sleep 12; taskset -c 1 perf record -q -e cpu-clock -F 999 -g -p "$server_pid" \
+    ( sleep 12; taskset -c "$caller_cpus" perf record -q -e cpu-clock -F 999 -g -p "$server_pid" \
         -o "$dir/perf.data" -- sleep 10 >"$dir/perf.log" 2>&1 || true ) &
   fi
   local cpu sipp_cpu busy wait
@@ -201,7 +205,7 @@ rate_step() { # calls per second
   mkdir -p "$dir"
   start_server "$dir" 0 $(( 4 * r + 100 ))
   local started; started=$(date +%s.%N)
-  "${prio[@]}" taskset -c 1 "$repo/sipp-scenarios/run.sh" short-call --rate "$r" --concurrency $(( 3 * r )) \
+  "${prio[@]}" taskset -c "$caller_cpus" "$repo/sipp-scenarios/run.sh" short-call --rate "$r" --concurrency $(( 3 * r )) \
     --count "$n" --hold 1000 --codec "$codec" --timeout 60 --out "$dir/sipp" \
     >"$dir/sipp-summary.txt" 2>&1 &
   local sipp_pid=$!
