@@ -27,7 +27,7 @@
 # shared; the server's time waiting for the CPU is reported (run_delay, /proc/PID/schedstat).
 # PERF=1: also record a 10 s profile of the server at full load (DIR/STEP/perf.data).
 # Needs: a release build (cargo build --release; IVR=path/to/ivr to use another), sipp,
-# dumpcap, sqlite3, taskset; root for the capture.
+# dumpcap, sqlite3 (psql with DB=postgres), taskset; root for the capture.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -58,6 +58,11 @@ server_cmd="${SERVE:-serve}"
 # core. SERVER_CPUS=0,1 CALLER_CPUS=0,1 (with SCHED=none) shares the whole machine instead;
 # the "of core 0" figures then mean nothing, the "% of machine" ones still do.
 server_cpus="${SERVER_CPUS:-0}" caller_cpus="${CALLER_CPUS:-1}"
+# The database: a fresh SQLite file per step (default), or DB=postgres: a fresh database per
+# step on the PostgreSQL server at PG_URL (its processes are not pinned: they run beside
+# SIPp on core 1 as well, so the server's CPU then leaves out its database work).
+db="${DB:-sqlite}" pg_url="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
+case "$db" in sqlite | postgres) ;; *) echo "bench: DB is sqlite or postgres" >&2; exit 2 ;; esac
 # This machine is shared (other work compiles on both cores). Under a plain higher priority
 # (nice) the server still waited on the run queue 20 % of the time behind the neighbours,
 # which showed as 25 ms RTP gaps: so the server and the callers run under the round-robin
@@ -88,9 +93,17 @@ status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 # A fresh database with the demo and N bench families; the server on core 0.
 start_server() { # dir families max_calls
   local dir="$1" n="$2" max="$3"
+  if [ "$db" = postgres ]; then
+    local name; name="ivr_bench_$(basename "$dir" | tr -c 'a-z0-9\n' '_')"
+    psql -q "$pg_url/postgres" -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" \
+      >"$dir/seed.log" 2>&1
+    db_url="$pg_url/$name"
+  else
+    db_url="sqlite://$dir/ivr.sqlite"
+  fi
   cat >"$dir/ivr.toml" <<EOF
 [server]
-database_url = "sqlite://$dir/ivr.sqlite"
+database_url = "$db_url"
 sip_listen = "127.0.0.1:$sip_port"
 web_listen = "127.0.0.1:0"
 
@@ -99,7 +112,7 @@ max_calls = $max
 rtp_port_min = 20000
 rtp_port_max = 40000
 EOF
-  "$ivr" --config "$dir/ivr.toml" migrate >"$dir/seed.log" 2>&1
+  "$ivr" --config "$dir/ivr.toml" migrate >>"$dir/seed.log" 2>&1
   "$ivr" --config "$dir/ivr.toml" demo --seed-only >>"$dir/seed.log" 2>&1
   if [ "$n" -gt 0 ]; then
     "$here/families.py" "$n" "$dir" >>"$dir/seed.log"
@@ -117,6 +130,10 @@ EOF
   echo "bench: the server did not start (see $dir/server.log)" >&2
   tail -5 "$dir/server.log" >&2
   exit 1
+}
+
+db_count() { # SQL -> the one number it selects, from the step's database
+  if [ "$db" = postgres ]; then psql -tA "$db_url" -c "$1"; else sqlite3 "${db_url#sqlite://}" "$1"; fi
 }
 
 sipp_totals() { # stat.csv -> "created successful failed"
@@ -180,14 +197,14 @@ calls_step() { # concurrency
   peak_calls=$(grep -o 'Peak was [0-9]* calls' "$dir/sipp/screen.log" 2>/dev/null | tail -1 | grep -o '[0-9]*' || echo "?")
   read -r created ok failed < <(sipp_totals "$dir/sipp/stat.csv")
   local booked phone_rows
-  booked=$(sqlite3 "$dir/ivr.sqlite" "SELECT count(*) FROM bookings b JOIN children c ON c.id = b.child_id WHERE c.code LIKE '4_____'")
-  phone_rows=$(sqlite3 "$dir/ivr.sqlite" "SELECT count(*) FROM history h JOIN children c ON c.id = h.child_id WHERE c.code LIKE '4_____' AND h.channel = 'phone'")
+  booked=$(db_count "SELECT count(*) FROM bookings b JOIN children c ON c.id = b.child_id WHERE c.code LIKE '4_____'")
+  phone_rows=$(db_count "SELECT count(*) FROM history h JOIN children c ON c.id = h.child_id WHERE c.code LIKE '4_____' AND h.channel = 'phone'")
   local rtt pacing
   rtt=$(python3 "$here/rtt.py" "$dir"/sipp/*_rtt.csv 2>/dev/null || echo '{}')
   pacing=$(python3 "$here/pacing.py" "$dir/rtp.pcap" 2>/dev/null || echo '{}')
   python3 - "$out/results.jsonl" <<EOF
 import json, sys
-row = {"kind": "calls", "codec": "$codec", "concurrency": $c, "peak_calls": "$peak_calls",
+row = {"kind": "calls", "codec": "$codec", "db": "$db", "concurrency": $c, "peak_calls": "$peak_calls",
        "attempted": int("$created"), "completed": int("$ok"), "failed": int("$failed"),
        "bookings": int("$booked"), "phone_history": int("$phone_rows"),
        "cpu_pct_machine": $cpu, "cpu_pct_core": round($cpu * $ncpu, 1),
@@ -219,7 +236,7 @@ rate_step() { # calls per second
   local rtt; rtt=$(python3 "$here/rtt.py" "$dir"/sipp/*_rtt.csv 2>/dev/null || echo '{}')
   python3 - "$out/results.jsonl" <<EOF
 import json, sys
-row = {"kind": "rate", "codec": "$codec", "cps": $r, "attempted": int("$created"),
+row = {"kind": "rate", "codec": "$codec", "db": "$db", "cps": $r, "attempted": int("$created"),
        "completed": int("$ok"), "failed": int("$failed"), "cpu_pct_machine": $cpu,
        "cpu_pct_core": round($cpu * $ncpu, 1), "sipp_cpu_pct_machine": $sipp_cpu,
        "machine_busy_pct": $busy, "server_runqueue_wait_pct": $wait, "peak_rss_mb": round($hwm_kb / 1024, 1),

@@ -8,6 +8,10 @@ import json
 import sys
 
 rows = [json.loads(l) for p in sys.argv[1:] for l in open(p) if l.strip()]
+for r in rows:
+    # Steps on PostgreSQL say so; SQLite is the default (and older rows have no "db").
+    if r.get("db") == "postgres":
+        r["codec"] = f"{r['codec']} (PostgreSQL)"
 
 
 def g(d, *keys):
