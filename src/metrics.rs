@@ -35,6 +35,9 @@ pub struct Metrics {
     pub rtp_late_ticks: Counter,
     /// Calls we hung up because no RTP came for the configured time.
     pub media_timeouts: Counter,
+    /// Times the RTP thread put a call off to its next tick because the call's driver held
+    /// its media at that instant.
+    pub rtp_deferred: Counter,
 }
 
 impl Default for Metrics {
@@ -48,6 +51,7 @@ impl Default for Metrics {
         let rtp_packets_received = Counter::default();
         let rtp_late_ticks = Counter::default();
         let media_timeouts = Counter::default();
+        let rtp_deferred = Counter::default();
         registry.register("calls", "Calls received", calls.clone());
         registry.register("calls_active", "Calls in progress", calls_active.clone());
         registry.register(
@@ -72,6 +76,11 @@ impl Default for Metrics {
             rtp_late_ticks.clone(),
         );
         registry.register(
+            "rtp_deferred",
+            "Calls put off to the next RTP tick because their driver held their media",
+            rtp_deferred.clone(),
+        );
+        registry.register(
             "media_timeouts",
             "Calls ended because no RTP came in time",
             media_timeouts.clone(),
@@ -86,6 +95,7 @@ impl Default for Metrics {
             rtp_packets_received,
             rtp_late_ticks,
             media_timeouts,
+            rtp_deferred,
         }
     }
 }

@@ -15,13 +15,14 @@
 //! packets leave 20 ms apart even when one tick's sending lasts milliseconds.
 //!
 //! The driver and the thread share a call's media through an [`RtpLink`]: the media session
-//! behind a mutex that either side holds for microseconds.
+//! behind a mutex that either side holds for microseconds. The thread never waits for it: a
+//! call whose driver holds it at that instant is served at the next tick.
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
@@ -85,7 +86,17 @@ impl RtpLink {
 
     /// Serves the call at tick `now`; false when the call is over and must be dropped.
     fn service(&self, now: Instant, buf: &mut [u8], tally: &mut Tally) -> bool {
-        let mut st = self.lock();
+        // The RTP thread never waits for a driver (it may run at a higher priority than the
+        // drivers' thread, and waiting would stall every call of the tick): a call whose
+        // driver holds the lock right now is served at the next tick, its pacer catching up.
+        let mut st = match self.state.try_lock() {
+            Ok(st) => st,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                tally.busy += 1;
+                return true;
+            }
+        };
         if st.closed {
             return false;
         }
@@ -154,6 +165,8 @@ struct Tally {
     sent: u64,
     received: u64,
     late: u64,
+    /// Calls skipped because their driver held the lock.
+    busy: u64,
 }
 
 /// The RTP threads of the server: one per core it may run on.
@@ -279,6 +292,9 @@ fn run(calls_in: Receiver<Arc<RtpLink>>, epoch: Instant, metrics: &Metrics) {
         if tally.late > 0 {
             metrics.rtp_late_ticks.inc_by(tally.late);
         }
+        if tally.busy > 0 {
+            metrics.rtp_deferred.inc_by(tally.busy);
+        }
         // After a long tick (overload) the missed ticks are skipped; the pacers catch up.
         next_tick = grid_at_or_after(epoch, now().max(t + Duration::from_nanos(1)));
     }
@@ -354,6 +370,14 @@ mod tests {
         let (_, tally) = tick(&link, start + 2 * TICK);
         assert_eq!(tally.sent, 1);
         phone.recv_from(&mut buf)?;
+
+        // A driver holding the media at the tick: the call is put off, not waited for.
+        {
+            let _driver = link.lock();
+            let (keep, tally) = tick(&link, start + 3 * TICK);
+            assert!(keep);
+            assert_eq!((tally.busy, tally.sent), (1, 0));
+        }
 
         // On hold: the stream goes on (timestamps stay continuous) but nothing is sent.
         link.lock().sending = false;
