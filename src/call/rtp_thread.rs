@@ -228,34 +228,7 @@ fn now() -> Instant {
     Instant::now()
 }
 
-/// Under a real-time policy (the server started with `chrt`, as media servers often are) the
-/// RTP threads take one priority step above the server's other threads: a thread of equal
-/// real-time priority is not preempted, so a tick would wait behind SIP work for as long as
-/// that work runs, and the packets would leave late. Under the normal policy the scheduler
-/// already favours a thread that sleeps most of the time, and nothing is changed.
-fn rise_above_the_rest() {
-    use thread_priority::unix::{set_thread_priority_and_policy, thread_schedule_policy_param};
-    use thread_priority::{ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy};
-    let me = thread_priority::thread_native_id();
-    let Ok((policy @ ThreadSchedulePolicy::Realtime(_), params)) = thread_schedule_policy_param(me)
-    else {
-        return;
-    };
-    let Ok(raised) = u8::try_from(params.sched_priority + 1)
-        .map_err(|_| ())
-        .and_then(|p| ThreadPriorityValue::try_from(p.min(99)).map_err(|_| ()))
-    else {
-        return;
-    };
-    if let Err(e) =
-        set_thread_priority_and_policy(me, ThreadPriority::Crossplatform(raised), policy)
-    {
-        warn!(error = ?e, "RTP thread keeps the server's real-time priority");
-    }
-}
-
 fn run(calls_in: Receiver<Arc<RtpLink>>, epoch: Instant, metrics: &Metrics) {
-    rise_above_the_rest();
     let mut calls: Vec<Arc<RtpLink>> = Vec::new();
     let mut buf = vec![0u8; 2048];
     let mut next_tick = epoch;
@@ -279,8 +252,9 @@ fn run(calls_in: Receiver<Arc<RtpLink>>, epoch: Instant, metrics: &Metrics) {
                 Err(TryRecvError::Disconnected) => open = false,
             }
         }
-        // Even when a tick overran, the thread rests a little: under a real-time priority it
-        // would otherwise never leave the core to the SIP thread, which ends the calls.
+        // Even when a tick overran, the thread rests a little: under a real-time policy
+        // (`chrt`) it would otherwise never leave the core to the SIP thread, which ends the
+        // calls.
         let wait = next_tick.saturating_duration_since(now()).max(MIN_REST);
         std::thread::sleep(wait);
         let t = now();
