@@ -93,7 +93,7 @@ impl RtpLink {
             Ok(st) => st,
             Err(TryLockError::Poisoned(e)) => e.into_inner(),
             Err(TryLockError::WouldBlock) => {
-                tally.busy += 1;
+                tally.deferred += 1;
                 return true;
             }
         };
@@ -165,8 +165,8 @@ struct Tally {
     sent: u64,
     received: u64,
     late: u64,
-    /// Calls skipped because their driver held the lock.
-    busy: u64,
+    /// Calls put off to the next tick because their driver held the lock.
+    deferred: u64,
 }
 
 /// The RTP threads of the server: one per core it may run on.
@@ -266,8 +266,8 @@ fn run(calls_in: Receiver<Arc<RtpLink>>, epoch: Instant, metrics: &Metrics) {
         if tally.late > 0 {
             metrics.rtp_late_ticks.inc_by(tally.late);
         }
-        if tally.busy > 0 {
-            metrics.rtp_deferred.inc_by(tally.busy);
+        if tally.deferred > 0 {
+            metrics.rtp_deferred.inc_by(tally.deferred);
         }
         // After a long tick (overload) the missed ticks are skipped; the pacers catch up.
         next_tick = grid_at_or_after(epoch, now().max(t + Duration::from_nanos(1)));
@@ -336,7 +336,7 @@ mod tests {
             announced.recv_from(&mut buf).is_err(),
             "nothing goes to the announced port once the caller's source is known"
         );
-        assert!(link.lock().last_rtp_at == Some(start));
+        assert_eq!(link.lock().last_rtp_at, Some(start));
 
         // Half a packet time later nothing is due; at the next packet time one packet is.
         let (_, tally) = tick(&link, start + TICK);
@@ -350,7 +350,7 @@ mod tests {
             let _driver = link.lock();
             let (keep, tally) = tick(&link, start + 3 * TICK);
             assert!(keep);
-            assert_eq!((tally.busy, tally.sent), (1, 0));
+            assert_eq!((tally.deferred, tally.sent), (1, 0));
         }
 
         // On hold: the stream goes on (timestamps stay continuous) but nothing is sent.

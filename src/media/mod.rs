@@ -11,6 +11,7 @@ pub mod opus;
 pub mod prompt;
 pub mod resample;
 pub mod rtp_packetizer;
+pub mod testing;
 pub mod tone;
 pub mod wav;
 

@@ -180,6 +180,7 @@ impl std::fmt::Debug for OpusDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::testing::spectral_similarity;
 
     #[test]
     fn frames_cover_the_audio_and_decode_back() {
@@ -228,53 +229,6 @@ mod tests {
             assert_eq!(n as u32, 48 * ms);
             assert!(out[..n].iter().all(|&s| s.abs() < 50));
         }
-    }
-
-    /// Per-20 ms magnitude spectra (Goertzel at 300–3300 Hz) correlated between `want` and
-    /// `got`, at the best lag up to 20 ms: Opus need not keep the waveform's phase.
-    fn spectral_similarity(want: &[i16], got: &[i16]) -> f64 {
-        let win = 960;
-        let spectrum = |x: &[i16]| -> Vec<f64> {
-            let mut out = Vec::new();
-            for w in x.chunks_exact(win) {
-                for k in 3..=33 {
-                    let f = f64::from(k) * 100.0;
-                    let coeff = 2.0 * (2.0 * std::f64::consts::PI * f / 48_000.0).cos();
-                    let (mut s1, mut s2) = (0.0f64, 0.0f64);
-                    for &v in w {
-                        let s0 = f64::from(v) + coeff * s1 - s2;
-                        s2 = s1;
-                        s1 = s0;
-                    }
-                    out.push((s1 * s1 + s2 * s2 - coeff * s1 * s2).max(0.0).sqrt());
-                }
-            }
-            out
-        };
-        let a = spectrum(want);
-        let mut best = 0.0f64;
-        for lag in (0..=win).step_by(48) {
-            let b = spectrum(&got[lag.min(got.len())..]);
-            let n = a.len().min(b.len());
-            if n < a.len() / 2 {
-                break;
-            }
-            let (ma, mb) = (
-                a[..n].iter().sum::<f64>() / n as f64,
-                b[..n].iter().sum::<f64>() / n as f64,
-            );
-            let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
-            for i in 0..n {
-                let (x, y) = (a[i] - ma, b[i] - mb);
-                ab += x * y;
-                aa += x * x;
-                bb += y * y;
-            }
-            if aa > 0.0 && bb > 0.0 {
-                best = best.max(ab / (aa * bb).sqrt());
-            }
-        }
-        best
     }
 
     fn speech(name: &str) -> Vec<i16> {
@@ -329,8 +283,8 @@ mod tests {
         let start_a = 7 * frame_len;
         let start_b = start_a + fa.len() * frame_len;
         let end_b = start_b + fb.len() * frame_len;
-        let sa = spectral_similarity(a, &pcm[start_a..start_b + frame_len]);
-        let sb = spectral_similarity(b, &pcm[start_b..end_b + frame_len]);
+        let sa = spectral_similarity(a, &pcm[start_a..start_b + frame_len], 48_000);
+        let sb = spectral_similarity(b, &pcm[start_b..end_b + frame_len], 48_000);
         // What the encoder meant for `b`: decoded after our silence frames only. The SNR of
         // the spliced decode against it measures the splice alone (not the codec's loss).
         let mut dec = OpusDecoder::new().unwrap();

@@ -580,58 +580,6 @@ pub async fn receive_spurt(
     Ok((pt, spurt.unwrap_or_default(), all))
 }
 
-/// Spectrogram similarity of `got` against `want` (both at `rate`): the correlation of their
-/// 20 ms Goertzel power spectra (300–3300 Hz), best over lags up to 20 ms. A phase-free
-/// measure for Opus, whose decoded waveform need not match sample by sample.
-pub fn spectral_similarity(want: &[i16], got: &[i16], rate: u32) -> f64 {
-    let win = (rate / 50) as usize;
-    let freqs: Vec<f64> = (3..=33).map(|k| f64::from(k) * 100.0).collect();
-    let spectrum = |x: &[i16]| -> Vec<f64> {
-        let mut out = Vec::new();
-        for w in x.chunks_exact(win) {
-            for &f in &freqs {
-                let coeff = 2.0 * (2.0 * std::f64::consts::PI * f / f64::from(rate)).cos();
-                let (mut s1, mut s2) = (0.0f64, 0.0f64);
-                for &v in w {
-                    let s0 = f64::from(v) + coeff * s1 - s2;
-                    s2 = s1;
-                    s1 = s0;
-                }
-                out.push((s1 * s1 + s2 * s2 - coeff * s1 * s2).max(0.0).sqrt());
-            }
-        }
-        out
-    };
-    let a = spectrum(want);
-    let step = (rate / 1000) as usize;
-    let mut best = 0.0f64;
-    for lag in (0..=win).step_by(step) {
-        if lag >= got.len() {
-            break;
-        }
-        let b = spectrum(&got[lag..]);
-        let n = a.len().min(b.len());
-        if n < a.len() / 2 {
-            break;
-        }
-        let (ma, mb) = (
-            a[..n].iter().sum::<f64>() / n as f64,
-            b[..n].iter().sum::<f64>() / n as f64,
-        );
-        let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
-        for i in 0..n {
-            let (x, y) = (a[i] - ma, b[i] - mb);
-            ab += x * y;
-            aa += x * x;
-            bb += y * y;
-        }
-        if aa > 0.0 && bb > 0.0 {
-            best = best.max(ab / (aa * bb).sqrt());
-        }
-    }
-    best
-}
-
 /// µ-law packets (20 ms each) of the DTMF tone pair of `key`: 100 ms of tone at about
 /// −10 dBm0 per tone, then 100 ms of silence (ITU-T Q.24 durations with margin).
 pub fn inband_key_packets(key: char) -> Vec<Vec<u8>> {
