@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Bench data: N families (one payer, one child each) for `ivr import`, and the matching
 SIPp injection file for sipp-scenarios/parent-call-info.xml (one line per call: the child
-code, the payer code and the date DDMM, one key per field).
+code, the payer code and the date DDMM, one key per field), and the same codes for the
+project's load caller (`ivr load --codes`: child_code;payer_code;date_ddmm).
 
     bench/families.py N OUT_DIR [--date YYYY-MM-DD]
 
-writes OUT_DIR/families.csv and OUT_DIR/calls.csv. Child codes are 4xxxxx and payer codes
+writes OUT_DIR/families.csv, OUT_DIR/calls.csv and OUT_DIR/codes.csv. Child codes are 4xxxxx and payer codes
 5xxxxx (6 digits, N at most 99,999), apart from the demo's (3011..., 770021...). The date
 is a meal day (Monday, Tuesday, Thursday, Friday) at least 7 days ahead, off the fixed
 French public holidays, so that every call's booking is open; --date chooses another.
@@ -48,6 +49,10 @@ def main():
         for i in range(a.n):
             keys = f"{400000 + i}{500000 + i}{ddmm}"
             f.write(";".join(keys) + "\n")
+    with open(os.path.join(a.out, "codes.csv"), "w") as f:
+        f.write("child_code;payer_code;date_ddmm\n")
+        for i in range(a.n):
+            f.write(f"{400000 + i};{500000 + i};{ddmm}\n")
     print(f"{a.n} families, booking date {date.isoformat()}")
 
 

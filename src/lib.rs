@@ -11,6 +11,7 @@ pub mod config;
 pub mod core;
 pub mod dialplan;
 pub mod invoice;
+pub mod load;
 pub mod mail;
 pub mod media;
 pub mod metrics;

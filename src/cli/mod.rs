@@ -8,6 +8,7 @@ mod demo_server;
 mod fake_provider;
 mod import;
 mod invoices;
+mod load;
 mod migrate;
 mod phone;
 mod serve;
@@ -85,6 +86,9 @@ enum Command {
     Staff(staff::StaffCommand),
     /// Serve the web portal alone (parents' and staff pages) on server.web_listen
     Web,
+    /// Load caller: place many calls at once against a running server (each typing its own
+    /// codes by RFC 4733) and print how they went; exits with status 1 when a call failed
+    Load(load::LoadArgs),
 }
 
 /// The default log filter: rsipstack logs every SIP message, callers' numbers included, at
@@ -130,6 +134,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Invoices(command) => invoices::run(&load_config(&cli.global)?, command),
         Command::Staff(command) => staff::run(&load_config(&cli.global)?, command),
         Command::Web => web::run(&load_config(&cli.global)?),
+        Command::Load(args) => {
+            if load::run(args)? {
+                Ok(())
+            } else {
+                anyhow::bail!("des appels ont échoué")
+            }
+        }
     }
 }
 

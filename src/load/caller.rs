@@ -1,0 +1,347 @@
+//! The load caller's SIP side: an rsipstack user agent that places the calls at the asked
+//! rate, at most so many at once, each playing its script while [`super::rtp`] carries its
+//! audio, and the tally of how every call went.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use rsipstack::EndpointBuilder;
+use rsipstack::dialog::dialog::{DialogState, DialogStateSender, TerminatedReason};
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::dialog::invitation::InviteOption;
+use rsipstack::sip::{StatusCode, Transport};
+use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::{SipAddr, TransportLayer};
+use tokio::sync::{Semaphore, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::report::{CallResult, Outcome, Report};
+use super::rtp::{RtpCaller, StreamSpec};
+use super::script::{CallCodes, Script, Step};
+use crate::media::{Codec, Ptime};
+use crate::sip::sdp;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    /// The server's SIP address (UDP).
+    pub server: SocketAddr,
+    /// The address the caller's SIP and RTP sockets bind to.
+    pub bind: IpAddr,
+    /// The caller's SIP port (0: any free port).
+    pub sip_port: u16,
+    /// The caller's RTP port, shared by every call (0: any free port).
+    pub rtp_port: u16,
+    /// The number dialled.
+    pub number: String,
+    /// The one codec offered (with telephone-event at its clock rate).
+    pub codec: Codec,
+    /// What every call does.
+    pub script: Script,
+    /// Per-call codes for the parent call, used in turn (call i types codes[i % len]).
+    pub codes: Vec<CallCodes>,
+    /// Calls to place in all.
+    pub count: usize,
+    /// New calls per second.
+    pub rate: f64,
+    /// At most this many calls up at once (a new call waits for a free place).
+    pub max_at_once: usize,
+    /// How long to wait for the final answer to an INVITE.
+    pub answer_timeout: Duration,
+}
+
+/// Calls whose dialog the server ended, by Call-ID (filled by the state watcher).
+type Endings = Arc<Mutex<HashMap<String, oneshot::Sender<()>>>>;
+
+/// The user agent shared by every call task.
+struct Agent {
+    dialogs: Arc<DialogLayer>,
+    state_tx: DialogStateSender,
+    endings: Endings,
+    local: SocketAddr,
+    rtp: RtpCaller,
+    config: LoadConfig,
+    up: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// Places the calls and returns the tally; progress goes to standard error every 5 s.
+pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
+    if config.script == Script::Parent && config.codes.is_empty() {
+        anyhow::bail!("the parent call needs codes (--codes FILE)");
+    }
+    if config.rate.is_nan() || config.rate <= 0.0 || config.max_at_once == 0 {
+        anyhow::bail!("the rate and the number of calls at once must be positive");
+    }
+    let cancel = CancellationToken::new();
+    let _stop_endpoint = cancel.clone().drop_guard();
+    let transport = TransportLayer::new(cancel.child_token());
+    let udp = UdpConnection::create_connection(
+        SocketAddr::new(config.bind, config.sip_port),
+        None,
+        Some(cancel.child_token()),
+    )
+    .await
+    .context("socket SIP de l'appelant")?;
+    let local = udp.get_addr().get_socketaddr()?;
+    transport.add_transport(udp.into());
+    let endpoint = EndpointBuilder::new()
+        .with_user_agent("ivr-load")
+        .with_cancel_token(cancel.child_token())
+        .with_transport_layer(transport)
+        .build();
+    let mut incoming = endpoint.incoming_transactions()?;
+    let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+    let (state_tx, mut state_rx) = dialogs.new_dialog_state_channel();
+    let inner = endpoint.inner.clone();
+    tokio::spawn(async move { inner.serve().await });
+    // Requests from the server (its BYE) go to their dialog.
+    let d = dialogs.clone();
+    tokio::spawn(async move {
+        while let Some(mut tx) = incoming.recv().await {
+            match d.match_dialog(&tx) {
+                Some(mut dialog) => {
+                    tokio::spawn(async move { dialog.handle(&mut tx).await });
+                }
+                None => {
+                    tokio::spawn(
+                        async move { tx.reply(StatusCode::CallTransactionDoesNotExist).await },
+                    );
+                }
+            }
+        }
+    });
+    let endings: Endings = Arc::default();
+    let (d, e) = (dialogs.clone(), endings.clone());
+    tokio::spawn(async move {
+        while let Some(state) = state_rx.recv().await {
+            match state {
+                DialogState::Terminated(id, reason) => {
+                    d.remove_dialog(&id);
+                    let ending = e.lock().expect("endings lock").remove(&id.call_id);
+                    if let (Some(tx), TerminatedReason::UasBye) = (ending, reason) {
+                        let _ = tx.send(());
+                    }
+                }
+                DialogState::Info(_, _, h)
+                | DialogState::Options(_, _, h)
+                | DialogState::Updated(_, _, h) => {
+                    tokio::spawn(async move { h.reply(StatusCode::OK).await });
+                }
+                _ => {}
+            }
+        }
+    });
+
+    let rtp = RtpCaller::start(SocketAddr::new(config.bind, config.rtp_port))
+        .context("socket RTP de l'appelant")?;
+    let agent = Arc::new(Agent {
+        dialogs,
+        state_tx,
+        endings,
+        local,
+        rtp,
+        config: config.clone(),
+        up: AtomicUsize::new(0),
+        peak: AtomicUsize::new(0),
+    });
+
+    let started = super::now();
+    let places = Arc::new(Semaphore::new(config.max_at_once));
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    // Call ids are unique per run so that two runs against one server never collide.
+    let run_tag = format!(
+        "{:x}",
+        std::process::id() ^ started.elapsed().subsec_nanos()
+    );
+    let launcher = {
+        let agent = agent.clone();
+        tokio::spawn(async move {
+            for i in 0..config.count {
+                let due = started + Duration::from_secs_f64(i as f64 / config.rate);
+                tokio::time::sleep_until(due.into()).await;
+                let Ok(place) = places.clone().acquire_owned().await else {
+                    break;
+                };
+                let agent = agent.clone();
+                let done = done_tx.clone();
+                let call_id = format!("load-{run_tag}-{i}");
+                tokio::spawn(async move {
+                    let result = agent.call(i as u64, call_id).await;
+                    drop(place);
+                    let _ = done.send(result);
+                });
+            }
+        })
+    };
+    let mut results = Vec::with_capacity(config.count);
+    let mut progress = tokio::time::interval(Duration::from_secs(5));
+    progress.tick().await;
+    while results.len() < config.count {
+        tokio::select! {
+            r = done_rx.recv() => match r {
+                Some(r) => results.push(r),
+                None => break,
+            },
+            _ = progress.tick() => {
+                let failed = results.iter().filter(|r: &&CallResult| r.outcome != Outcome::Completed).count();
+                eprintln!(
+                    "load: {:.0} s, {} up, {} ended ({} failed)",
+                    started.elapsed().as_secs_f64(),
+                    agent.up.load(Ordering::Relaxed),
+                    results.len(),
+                    failed
+                );
+            }
+        }
+    }
+    launcher.await.map_err(|e| anyhow!("call launcher: {e}"))?;
+    let elapsed = started.elapsed();
+    let peak = agent.peak.load(Ordering::Relaxed);
+    let agent = Arc::into_inner(agent).context("a call task outlived the run")?;
+    agent.rtp.shutdown().context("RTP de l'appelant")?;
+    Ok(Report::new(&config, &results, peak, elapsed))
+}
+
+impl Agent {
+    /// Places call number `n`: INVITE, the script, BYE.
+    async fn call(&self, n: u64, call_id: String) -> CallResult {
+        let began = super::now();
+        let up = self.up.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak.fetch_max(up, Ordering::Relaxed);
+        let mut result = CallResult {
+            outcome: Outcome::Completed,
+            answer: None,
+            length: Duration::ZERO,
+            rtp: None,
+        };
+        result.outcome = match self.talk(n, call_id, &mut result).await {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Error(format!("{e:#}")),
+        };
+        self.up.fetch_sub(1, Ordering::Relaxed);
+        result.length = began.elapsed();
+        result
+    }
+
+    async fn talk(
+        &self,
+        n: u64,
+        call_id: String,
+        result: &mut CallResult,
+    ) -> anyhow::Result<Outcome> {
+        let config = &self.config;
+        let codes =
+            (!config.codes.is_empty()).then(|| &config.codes[n as usize % config.codes.len()]);
+        let steps = config.script.steps(codes)?;
+        let (ended_tx, mut ended) = oneshot::channel();
+        self.endings
+            .lock()
+            .expect("endings lock")
+            .insert(call_id.clone(), ended_tx);
+        let contact = format!("sip:load{n}@{}", self.local);
+        let option = InviteOption {
+            caller: contact.as_str().try_into()?,
+            callee: format!("sip:{}@{}", config.number, config.server)
+                .as_str()
+                .try_into()?,
+            contact: contact.as_str().try_into()?,
+            content_type: Some("application/sdp".into()),
+            offer: Some(self.offer(n)),
+            destination: Some(SipAddr {
+                r#type: Some(Transport::Udp),
+                addr: config.server.into(),
+            }),
+            call_id: Some(call_id.clone()),
+            ..Default::default()
+        };
+        let sent = super::now();
+        let answered = tokio::time::timeout(
+            config.answer_timeout,
+            self.dialogs.do_invite(option, self.state_tx.clone()),
+        )
+        .await;
+        let (dialog, response) = match answered {
+            Err(_) => {
+                self.endings.lock().expect("endings lock").remove(&call_id);
+                return Ok(Outcome::NoAnswer);
+            }
+            Ok(r) => r?,
+        };
+        let status = response.as_ref().map(|r| u16::from(r.status_code.clone()));
+        let Some(response) = response.filter(|_| status == Some(200)) else {
+            self.endings.lock().expect("endings lock").remove(&call_id);
+            return Ok(Outcome::Refused(status.unwrap_or(0)));
+        };
+        result.answer = Some(sent.elapsed());
+        let spec = self.stream_spec(&response.body)?;
+        self.rtp.start_stream(n, spec);
+        let mut hung_up = false;
+        for step in &steps {
+            if let Step::Keys(keys) = step {
+                self.rtp.press(n, keys);
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(step.duration()) => {}
+                _ = &mut ended => { hung_up = true; break; }
+            }
+        }
+        let outcome = if hung_up {
+            Outcome::ServerHungUp
+        } else {
+            match tokio::time::timeout(config.answer_timeout, dialog.bye()).await {
+                Ok(Ok(())) => Outcome::Completed,
+                Ok(Err(e)) => Outcome::Error(format!("BYE: {e}")),
+                Err(_) => Outcome::Error("BYE: no answer".into()),
+            }
+        };
+        self.endings.lock().expect("endings lock").remove(&call_id);
+        result.rtp = self.rtp.stop_stream(n).await;
+        Ok(outcome)
+    }
+
+    /// The offer: the one codec and telephone-event at its clock rate, on the shared port.
+    fn offer(&self, n: u64) -> Vec<u8> {
+        let rtp = self.rtp.local_addr();
+        let (pt, map, rate) = match self.config.codec {
+            Codec::Opus => (111, "opus/48000/2", 48_000),
+            Codec::Pcma => (8, "PCMA/8000", 8_000),
+            Codec::Pcmu => (0, "PCMU/8000", 8_000),
+        };
+        format!(
+            "v=0\r\no=load {n} 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
+             m=audio {port} RTP/AVP {pt} 101\r\na=rtpmap:{pt} {map}\r\n\
+             a=rtpmap:101 telephone-event/{rate}\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n",
+            ip = rtp.ip(),
+            port = rtp.port()
+        )
+        .into_bytes()
+    }
+
+    /// How to send to the server, from its answer.
+    fn stream_spec(&self, answer: &[u8]) -> anyhow::Result<StreamSpec> {
+        let neg = sdp::parse(answer)
+            .context("the answer's SDP")?
+            .negotiate()
+            .context("the answer's SDP")?;
+        let event = neg
+            .telephone_event
+            .context("the answer has no telephone-event")?;
+        let silence: &'static [u8] = match neg.codec {
+            Codec::Pcmu => &[0xFF; 160],
+            Codec::Pcma => &[0xD5; 160],
+            Codec::Opus => crate::media::opus::silence_frame(Ptime::DEFAULT)?,
+        };
+        Ok(StreamSpec {
+            remote: neg.remote,
+            audio_pt: neg.payload_type.get(),
+            event_pt: event.payload_type.get(),
+            samples_per_packet: neg.codec.clock_rate().0 / 50,
+            silence,
+        })
+    }
+}

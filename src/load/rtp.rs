@@ -1,0 +1,429 @@
+//! The load caller's RTP: one thread and one UDP socket carry every call's audio. Each call
+//! sends what a phone sends (a packet of silence every 20 ms, key presses as RFC 4733
+//! telephone-events) and counts what the server sends back: packets, losses by sequence
+//! number, talk-spurts begun (marker bits: the prompts it heard start).
+//!
+//! One socket for all calls (every offer names the same port; the server's packets are told
+//! apart by the port they come from, which is each call's own) keeps the caller light
+//! enough to load a server on one core from the other, where SIPp's one socket per call and
+//! pcap replay cost half a core for 400 calls.
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
+use tokio::sync::oneshot;
+
+use crate::core::Digit;
+
+/// The thread's grid: calls are split in two halves sending 10 ms apart, so that the
+/// server does not receive every call's packet in the same instant.
+const TICK: Duration = Duration::from_millis(10);
+
+/// RFC 4733 packets per key press: start (marker), two updates, the end three times.
+const PRESS_PACKETS: u8 = 6;
+
+/// Silent packets after a press before the next one (80 ms, [`super::script::BETWEEN_KEYS`]).
+const GAP_PACKETS: u8 = 4;
+
+/// The RFC 4733 volume field: -10 dBm0, as phones send.
+const EVENT_VOLUME: u8 = 10;
+
+/// How one call's stream is sent.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamSpec {
+    /// Where the server's answer said to send RTP.
+    pub remote: SocketAddr,
+    /// The audio payload type of the answer.
+    pub audio_pt: u8,
+    /// The telephone-event payload type of the answer.
+    pub event_pt: u8,
+    /// RTP clock ticks per 20 ms packet (160 at 8 kHz, 960 at 48 kHz).
+    pub samples_per_packet: u32,
+    /// One packet of silence in the call's codec.
+    pub silence: &'static [u8],
+}
+
+/// What one call's stream sent and received.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamStats {
+    /// Packets sent to the server.
+    pub sent: u64,
+    /// Packets received from the server.
+    pub received: u64,
+    /// Packets the server's sequence numbers say were sent but never arrived.
+    pub lost: u64,
+    /// Talk-spurts begun (packets with the marker bit): the prompts heard starting.
+    pub spurts: u64,
+}
+
+enum Command {
+    Start(u64, StreamSpec),
+    Keys(u64, Vec<u8>),
+    Stop(u64, oneshot::Sender<StreamStats>),
+}
+
+/// The RTP thread and its socket.
+pub struct RtpCaller {
+    commands: mpsc::Sender<Command>,
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl RtpCaller {
+    /// Binds the socket on `bind` and starts the thread.
+    pub fn start(bind: SocketAddr) -> io::Result<RtpCaller> {
+        let socket = UdpSocket::bind(bind)?;
+        socket.set_nonblocking(true)?;
+        let addr = socket.local_addr()?;
+        let (commands, rx) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("load-rtp".into())
+            .spawn(move || run(&socket, &rx, &stopping))?;
+        Ok(RtpCaller {
+            commands,
+            addr,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// The socket's address, to put in every offer.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Starts sending call `id`'s stream at the next tick.
+    pub fn start_stream(&self, id: u64, spec: StreamSpec) {
+        let _ = self.commands.send(Command::Start(id, spec));
+    }
+
+    /// Queues key presses on call `id` (characters that are not keys are skipped).
+    pub fn press(&self, id: u64, keys: &str) {
+        let events = keys
+            .chars()
+            .filter_map(Digit::from_char)
+            .map(Digit::event_code)
+            .collect();
+        let _ = self.commands.send(Command::Keys(id, events));
+    }
+
+    /// Stops call `id`'s stream and returns its counters (`None` if it was not started or
+    /// the thread stopped).
+    pub async fn stop_stream(&self, id: u64) -> Option<StreamStats> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(Command::Stop(id, tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// Stops the thread; returns its error if the socket failed.
+    pub fn shutdown(mut self) -> io::Result<()> {
+        self.stop.store(true, Ordering::Relaxed);
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the RTP thread panicked")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RtpCaller {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// One call's stream.
+struct Stream {
+    spec: StreamSpec,
+    /// Which half of the grid the stream sends on.
+    phase: u64,
+    seq: u16,
+    timestamp: u32,
+    ssrc: u32,
+    keys: VecDeque<u8>,
+    /// The press being sent: (event, packets sent, its timestamp).
+    press: Option<(u8, u8, u32)>,
+    gap: u8,
+    stats: StreamStats,
+    /// The extended highest sequence number received and the first one.
+    highest: Option<(u64, u64)>,
+}
+
+impl Stream {
+    fn new(id: u64, spec: StreamSpec) -> Stream {
+        // Distinct per call and fixed per run, so that a capture can be read back.
+        let ssrc = (id as u32).wrapping_mul(0x9E37_79B9) | 1;
+        Stream {
+            spec,
+            phase: id % 2,
+            seq: (id as u16).wrapping_mul(7919),
+            timestamp: ssrc.rotate_left(16),
+            ssrc,
+            keys: VecDeque::new(),
+            press: None,
+            gap: 0,
+            stats: StreamStats::default(),
+            highest: None,
+        }
+    }
+
+    /// Writes this tick's packet into `buf`; returns its length.
+    fn next_packet(&mut self, buf: &mut [u8]) -> usize {
+        if self.press.is_none()
+            && self.gap == 0
+            && let Some(event) = self.keys.pop_front()
+        {
+            self.press = Some((event, 0, self.timestamp));
+        }
+        let builder = RtpPacketBuilder::new()
+            .ssrc(self.ssrc)
+            .sequence(Seq::from(self.seq));
+        let event_payload: [u8; 4];
+        let builder = match &mut self.press {
+            Some((event, sent, ts)) => {
+                let end = *sent >= PRESS_PACKETS / 2;
+                let duration = (u32::from((*sent + 1).min(PRESS_PACKETS / 2 + 1))
+                    * self.spec.samples_per_packet) as u16;
+                event_payload = [
+                    *event,
+                    if end {
+                        0x80 | EVENT_VOLUME
+                    } else {
+                        EVENT_VOLUME
+                    },
+                    (duration >> 8) as u8,
+                    duration as u8,
+                ];
+                let b = builder
+                    .payload_type(self.spec.event_pt)
+                    .timestamp(*ts)
+                    .marked(*sent == 0);
+                *sent += 1;
+                if *sent == PRESS_PACKETS {
+                    self.press = None;
+                    self.gap = GAP_PACKETS;
+                }
+                b.payload(&event_payload)
+            }
+            None => {
+                self.gap = self.gap.saturating_sub(1);
+                builder
+                    .payload_type(self.spec.audio_pt)
+                    .timestamp(self.timestamp)
+                    .payload(self.spec.silence)
+            }
+        };
+        let len = builder.build_into(buf).unwrap_or(0);
+        self.seq = self.seq.wrapping_add(1);
+        // The media clock runs on during a press (RFC 4733 §2.5.1.2).
+        self.timestamp = self.timestamp.wrapping_add(self.spec.samples_per_packet);
+        len
+    }
+
+    fn on_packet(&mut self, packet: &RtpReader<'_>) {
+        self.stats.received += 1;
+        if packet.mark() {
+            self.stats.spurts += 1;
+        }
+        let seq = u64::from(u16::from(packet.sequence_number()));
+        self.highest = Some(match self.highest {
+            None => (seq, seq),
+            Some((high, first)) => {
+                let delta = (seq as u16).wrapping_sub(high as u16) as i16;
+                if delta > 0 {
+                    (high + delta as u64, first)
+                } else {
+                    (high, first)
+                }
+            }
+        });
+    }
+
+    fn finish(mut self) -> StreamStats {
+        if let Some((high, first)) = self.highest {
+            self.stats.lost = (high - first + 1).saturating_sub(self.stats.received);
+        }
+        self.stats
+    }
+}
+
+fn run(
+    socket: &UdpSocket,
+    commands: &mpsc::Receiver<Command>,
+    stop: &AtomicBool,
+) -> io::Result<()> {
+    let mut streams: HashMap<u64, Stream> = HashMap::new();
+    let mut by_source: HashMap<SocketAddr, u64> = HashMap::new();
+    let mut out = [0u8; 1500];
+    let mut inbound = [0u8; 2048];
+    let start = super::now();
+    let mut tick: u64 = 0;
+    while !stop.load(Ordering::Relaxed) {
+        while let Ok(command) = commands.try_recv() {
+            match command {
+                Command::Start(id, spec) => {
+                    by_source.insert(spec.remote, id);
+                    streams.insert(id, Stream::new(id, spec));
+                }
+                Command::Keys(id, keys) => {
+                    if let Some(s) = streams.get_mut(&id) {
+                        s.keys.extend(keys);
+                    }
+                }
+                Command::Stop(id, reply) => {
+                    if let Some(s) = streams.remove(&id) {
+                        by_source.remove(&s.spec.remote);
+                        let _ = reply.send(s.finish());
+                    }
+                }
+            }
+        }
+        for stream in streams.values_mut().filter(|s| s.phase == tick % 2) {
+            let len = stream.next_packet(&mut out);
+            match socket.send_to(&out[..len], stream.spec.remote) {
+                Ok(_) => stream.stats.sent += 1,
+                // A full send buffer drops the packet, as a network would.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                // The server's port closed (ICMP): the call is ending.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {}
+                Err(e) => return Err(e),
+            }
+        }
+        loop {
+            match socket.recv_from(&mut inbound) {
+                Ok((len, from)) => {
+                    let Some(stream) = by_source.get(&from).and_then(|id| streams.get_mut(id))
+                    else {
+                        continue;
+                    };
+                    if let Ok(packet) = RtpReader::new(&inbound[..len]) {
+                        stream.on_packet(&packet);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        tick += 1;
+        let next = start + TICK * tick as u32;
+        let now = super::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        } else {
+            // Behind: skip to the grid rather than send a burst of late packets.
+            tick = (now - start).as_millis() as u64 / TICK.as_millis() as u64 + 1;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packet(seq: u16, marker: bool) -> Vec<u8> {
+        RtpPacketBuilder::new()
+            .payload_type(0)
+            .ssrc(42)
+            .sequence(Seq::from(seq))
+            .timestamp(u32::from(seq) * 160)
+            .marked(marker)
+            .payload(&[0xFF; 160])
+            .build()
+            .unwrap()
+    }
+
+    /// A real server socket on loopback receives silence and two RFC 4733 presses, and what
+    /// it sends back is counted (a gap in its sequence numbers counts as a loss).
+    #[tokio::test]
+    async fn sends_silence_and_presses_and_counts_what_comes_back() {
+        let caller = RtpCaller::start("127.0.0.1:0".parse().unwrap()).unwrap();
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        server
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        caller.start_stream(
+            7,
+            StreamSpec {
+                remote: server.local_addr().unwrap(),
+                audio_pt: 0,
+                event_pt: 101,
+                samples_per_packet: 160,
+                silence: &[0xFF; 160],
+            },
+        );
+        caller.press(7, "5#");
+        let mut buf = [0u8; 1500];
+        let mut got = Vec::new();
+        while got.len() < 20 {
+            let (len, from) = server.recv_from(&mut buf).unwrap();
+            assert_eq!(from, caller.local_addr());
+            let p = RtpReader::new(&buf[..len]).unwrap();
+            got.push((
+                p.payload_type(),
+                u16::from(p.sequence_number()),
+                p.timestamp(),
+                p.mark(),
+                p.payload().to_vec(),
+            ));
+        }
+        // Sequence numbers follow each other; the media clock runs 160 per packet.
+        for w in got.windows(2) {
+            assert_eq!(w[1].1, w[0].1.wrapping_add(1));
+        }
+        let events: Vec<_> = got.iter().filter(|p| p.0 == 101).collect();
+        assert_eq!(events.len(), 12, "six packets per press");
+        for (press, key) in events.chunks(6).zip([5u8, 11]) {
+            assert!(
+                press[0].3 && press[1..].iter().all(|p| !p.3),
+                "marker on the first"
+            );
+            assert!(press.iter().all(|p| p.4[0] == key && p.2 == press[0].2));
+            let ends: Vec<bool> = press.iter().map(|p| p.4[1] & 0x80 != 0).collect();
+            assert_eq!(ends, [false, false, false, true, true, true]);
+            let durations: Vec<u16> = press
+                .iter()
+                .map(|p| u16::from_be_bytes([p.4[2], p.4[3]]))
+                .collect();
+            assert_eq!(durations, [160, 320, 480, 640, 640, 640]);
+        }
+        // 80 ms of silence between the presses, and audio is silence of the codec.
+        let first_end = got.iter().position(|p| p.0 == 101).unwrap() + 6;
+        assert!(
+            got[first_end..first_end + 4]
+                .iter()
+                .all(|p| p.0 == 0 && p.4 == [0xFF; 160])
+        );
+        // The second press's timestamp is where the media clock stood.
+        let second = &got[first_end + 4];
+        assert_eq!(second.2, got[first_end].2.wrapping_add(4 * 160));
+
+        for (seq, marker) in [(100, true), (101, false), (103, false), (104, true)] {
+            server
+                .send_to(&packet(seq, marker), caller.local_addr())
+                .unwrap();
+        }
+        // A stranger's packets are not counted.
+        let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
+        stranger
+            .send_to(&packet(1, true), caller.local_addr())
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let stats = caller.stop_stream(7).await.unwrap();
+        assert_eq!((stats.received, stats.lost, stats.spurts), (4, 1, 2));
+        assert!(stats.sent >= 20);
+        assert_eq!(caller.stop_stream(7).await, None, "stopped once");
+        caller.shutdown().unwrap();
+    }
+}
