@@ -25,6 +25,11 @@
 #
 # The server and the callers run under SCHED_RR (SCHED=rt|nice|none), as the machine may be
 # shared; the server's time waiting for the CPU is reported (run_delay, /proc/PID/schedstat).
+# CALLER=ivr: the simultaneous-calls steps are placed by the project's own load caller
+# (`ivr load`: the same full parent call, keys by RFC 4733 in the RTP stream as phones send
+# them instead of SIP INFO, one RTP thread and socket for all its calls) instead of SIPp,
+# which costs more than the server at the highest steps; the call-rate steps stay SIPp's.
+# Its tally (answers, call lengths, packets heard and lost) is in DIR/STEP/load.json.
 # PERF=1: also record a 10 s profile of the server at full load (DIR/STEP/perf.data).
 # Needs: a release build (cargo build --release; IVR=path/to/ivr to use another), sipp,
 # dumpcap, sqlite3 (psql with DB=postgres), taskset; root for the capture.
@@ -47,6 +52,8 @@ while [ $# -gt 0 ]; do
     *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;
   esac
 done
+caller="${CALLER:-sipp}"
+case "$caller" in sipp | ivr) ;; *) echo "bench: CALLER is sipp or ivr" >&2; exit 2 ;; esac
 out="${out:-/tmp/ivr-bench-$(date -u +%Y%m%dT%H%M%S)}"
 mkdir -p "$out"
 [ -x "$ivr" ] || { echo "bench: no $ivr (cargo build --release)" >&2; exit 2; }
@@ -150,10 +157,10 @@ EOF
 # machine shows as the difference).
 machine_busy() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
 run_delay_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $2} END {print s + 0}'; }
-measure_window() { # pid from to sipp-stats-file -> "server sipp machine server-wait"
-  local pid="$1" from="$2" to="$3" stats="$4" w0 w1 t0 t1 c0 c1 s0 s1 spid b0 i0 b1 i1
+measure_window() { # pid from to caller-pattern -> "server caller machine server-wait"
+  local pid="$1" from="$2" to="$3" pattern="$4" w0 w1 t0 t1 c0 c1 s0 s1 spid b0 i0 b1 i1
   sleep "$from"
-  spid=$(pgrep -n -f -- "-stf $stats" || echo "")
+  spid=$(pgrep -n -f -- "$pattern" || echo "")
   c0=$(cpu_ticks "$pid"); s0=$( [ -n "$spid" ] && cpu_ticks "$spid" || echo 0)
   read -r b0 i0 < <(machine_busy); w0=$(run_delay_ns "$pid"); t0=$(date +%s.%N)
   sleep $(( to - from ))
@@ -173,9 +180,20 @@ calls_step() { # concurrency
   start_server "$dir" "$n" $(( c + c / 2 ))
   local base_kb; base_kb=$(status_kb "$server_pid" VmRSS)
   local started; started=$(date +%s.%N)
-  "${prio[@]}" taskset -c "$caller_cpus" "$repo/sipp-scenarios/run.sh" parent-call-info --rate "$rate" \
-    --concurrency "$c" --count "$n" --inf "$dir/calls.csv" --codec "$codec" \
-    --timeout $(( n / rate + 90 )) --out "$dir/sipp" >"$dir/sipp-summary.txt" 2>&1 &
+  local pattern
+  if [ "$caller" = ivr ]; then
+    # The same port as SIPp's media (6000), so the capture below is the same.
+    pattern="--json $dir/load.json"
+    "${prio[@]}" taskset -c "$caller_cpus" timeout $(( n / rate + 90 )) "$ivr" load \
+      --server "127.0.0.1:$sip_port" --codes "$dir/codes.csv" --count "$n" --rate "$rate" \
+      --max "$c" --codec "$codec" --sip-port 5070 --rtp-port 6000 \
+      --json "$dir/load.json" >"$dir/load-summary.txt" 2>&1 &
+  else
+    pattern="-stf $dir/sipp/stat.csv"
+    "${prio[@]}" taskset -c "$caller_cpus" "$repo/sipp-scenarios/run.sh" parent-call-info --rate "$rate" \
+      --concurrency "$c" --count "$n" --inf "$dir/calls.csv" --codec "$codec" \
+      --timeout $(( n / rate + 90 )) --out "$dir/sipp" >"$dir/sipp-summary.txt" 2>&1 &
+  fi
   local sipp_pid=$!
   # Full load from about 10 s (ramp) to about 25 s: capture 4 s of RTP in it, CPU over 12 s.
   ( sleep 14; "${prio[@]}" taskset -c "$caller_cpus" dumpcap -q -P -i lo -f "udp and dst port 6000" -a duration:4 \
@@ -187,33 +205,49 @@ calls_step() { # concurrency
         -o "$dir/perf.data" -- sleep 10 >"$dir/perf.log" 2>&1 || true ) &
   fi
   local cpu sipp_cpu busy wait
-  read -r cpu sipp_cpu busy wait < <(measure_window "$server_pid" 12 24 "$dir/sipp/stat.csv")
-  local peak_calls; peak_calls=$(grep -o 'Peak was [0-9]* calls' "$dir/sipp/screen.log" 2>/dev/null | tail -1 | grep -o '[0-9]*' || echo "?")
+  read -r cpu sipp_cpu busy wait < <(measure_window "$server_pid" 12 24 "$pattern")
   wait "$cap_pid" || true
   wait "$sipp_pid" || true
   local elapsed; elapsed=$(python3 -c "print(round($(date +%s.%N) - $started, 1))")
   local hwm_kb; hwm_kb=$(status_kb "$server_pid" VmHWM)
   cleanup
-  peak_calls=$(grep -o 'Peak was [0-9]* calls' "$dir/sipp/screen.log" 2>/dev/null | tail -1 | grep -o '[0-9]*' || echo "?")
-  read -r created ok failed < <(sipp_totals "$dir/sipp/stat.csv")
+  local rtt peak_calls heard='null'
+  if [ "$caller" = ivr ]; then
+    read -r created ok failed peak_calls rtt heard < <(load_totals "$dir/load.json")
+  else
+    peak_calls=$(grep -o 'Peak was [0-9]* calls' "$dir/sipp/screen.log" 2>/dev/null | tail -1 | grep -o '[0-9]*' || echo "?")
+    read -r created ok failed < <(sipp_totals "$dir/sipp/stat.csv")
+    rtt=$(python3 "$here/rtt.py" "$dir"/sipp/*_rtt.csv 2>/dev/null || echo '{}')
+  fi
   local booked phone_rows
   booked=$(db_count "SELECT count(*) FROM bookings b JOIN children c ON c.id = b.child_id WHERE c.code LIKE '4_____'")
   phone_rows=$(db_count "SELECT count(*) FROM history h JOIN children c ON c.id = h.child_id WHERE c.code LIKE '4_____' AND h.channel = 'phone'")
-  local rtt pacing
-  rtt=$(python3 "$here/rtt.py" "$dir"/sipp/*_rtt.csv 2>/dev/null || echo '{}')
+  local pacing
   pacing=$(python3 "$here/pacing.py" "$dir/rtp.pcap" 2>/dev/null || echo '{}')
   python3 - "$out/results.jsonl" <<EOF
 import json, sys
-row = {"kind": "calls", "codec": "$codec", "db": "$db", "concurrency": $c, "peak_calls": "$peak_calls",
+row = {"kind": "calls", "codec": "$codec", "db": "$db", "caller": "$caller", "concurrency": $c, "peak_calls": "$peak_calls",
        "attempted": int("$created"), "completed": int("$ok"), "failed": int("$failed"),
        "bookings": int("$booked"), "phone_history": int("$phone_rows"),
        "cpu_pct_machine": $cpu, "cpu_pct_core": round($cpu * $ncpu, 1),
        "sipp_cpu_pct_machine": $sipp_cpu, "machine_busy_pct": $busy, "server_runqueue_wait_pct": $wait,
        "base_rss_mb": round($base_kb / 1024, 1), "peak_rss_mb": round($hwm_kb / 1024, 1),
        "mb_per_call": round(($hwm_kb - $base_kb) / 1024 / $c, 3),
-       "answer": json.loads('$rtt'), "pacing": json.loads('$pacing'), "elapsed_s": $elapsed}
+       "answer": json.loads('$rtt'), "pacing": json.loads('$pacing'), "heard": json.loads('$heard'),
+       "elapsed_s": $elapsed}
 open(sys.argv[1], "a").write(json.dumps(row) + "\n")
 print(json.dumps(row))
+EOF
+}
+
+load_totals() { # load.json -> "created successful failed peak answer-json heard-json"
+  python3 - "$1" <<'EOF' 2>/dev/null || echo "0 0 0 ? {} null"
+import json, sys
+r = json.load(open(sys.argv[1]))
+a = r["answer"]
+answer = {"answers": a["count"], "p50_ms": a["p50_ms"], "p99_ms": a["p99_ms"], "max_ms": a["max_ms"]}
+print(r["attempted"], r["completed"], r["failed"], r["peak_calls"],
+      json.dumps(answer, separators=(",", ":")), json.dumps(r["rtp"], separators=(",", ":")))
 EOF
 }
 
@@ -227,7 +261,7 @@ rate_step() { # calls per second
     >"$dir/sipp-summary.txt" 2>&1 &
   local sipp_pid=$!
   local cpu sipp_cpu busy wait
-  read -r cpu sipp_cpu busy wait < <(measure_window "$server_pid" 3 9 "$dir/sipp/stat.csv")
+  read -r cpu sipp_cpu busy wait < <(measure_window "$server_pid" 3 9 "-stf $dir/sipp/stat.csv")
   wait "$sipp_pid" || true
   local elapsed; elapsed=$(python3 -c "print(round($(date +%s.%N) - $started, 1))")
   local hwm_kb; hwm_kb=$(status_kb "$server_pid" VmHWM)

@@ -12,6 +12,9 @@ for r in rows:
     # Steps on PostgreSQL say so; SQLite is the default (and older rows have no "db").
     if r.get("db") == "postgres":
         r["codec"] = f"{r['codec']} (PostgreSQL)"
+    # Steps placed by `ivr load` (CALLER=ivr) say so; SIPp is the default.
+    if r.get("caller") == "ivr":
+        r["codec"] = f"{r['codec']}, ivr load"
 
 
 def g(d, *keys):
