@@ -10,7 +10,8 @@
 # BYE; about 15 s each) started at C/10 calls per second and at most C at once, so that
 # C calls are up for about 15 s in the middle of the run. Per step: calls attempted,
 # completed and failed (SIPp); the bookings found in the database afterwards; the server's
-# CPU (% of the whole 2-core machine, from /proc/PID/stat, over the 12 s of full load);
+# CPU (% of the whole 2-core machine, from /proc/PID/stat, over 9 s of full load, before
+# the capture: the kernel charges a capture's packet copies to the sending process);
 # its peak memory (VmHWM); INVITE to 200 OK p50/p99 (SIPp -trace_rtt); the RTP pacing at
 # the receiver (bench/pacing.py on a 4 s capture of the server's packets on loopback).
 # A step whose answers pass 1 s at p99, that fails calls or that loses bookings (fewer in
@@ -195,8 +196,8 @@ calls_step() { # concurrency
       --timeout $(( n / rate + 90 )) --out "$dir/sipp" >"$dir/sipp-summary.txt" 2>&1 &
   fi
   local sipp_pid=$!
-  # Full load from about 10 s (ramp) to about 25 s: capture 4 s of RTP in it, CPU over 12 s.
-  ( sleep 14; "${prio[@]}" taskset -c "$caller_cpus" dumpcap -q -P -i lo -f "udp and dst port 6000" -a duration:4 \
+  # Full load from about 10 s (ramp) to about 25 s: CPU over 11-20 s, then 4 s of capture.
+  ( sleep 21; "${prio[@]}" taskset -c "$caller_cpus" dumpcap -q -P -i lo -f "udp and dst port 6000" -a duration:4 \
       -B 256 -w "$dir/rtp.pcap" >"$dir/dumpcap.log" 2>&1 || true ) &
   local cap_pid=$!
   if [ -n "${PERF:-}" ]; then
@@ -205,7 +206,7 @@ calls_step() { # concurrency
         -o "$dir/perf.data" -- sleep 10 >"$dir/perf.log" 2>&1 || true ) &
   fi
   local cpu sipp_cpu busy wait
-  read -r cpu sipp_cpu busy wait < <(measure_window "$server_pid" 12 24 "$pattern")
+  read -r cpu sipp_cpu busy wait < <(measure_window "$server_pid" 11 20 "$pattern")
   wait "$cap_pid" || true
   wait "$sipp_pid" || true
   local elapsed; elapsed=$(python3 -c "print(round($(date +%s.%N) - $started, 1))")
