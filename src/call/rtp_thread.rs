@@ -274,7 +274,7 @@ fn now() -> Instant {
 /// of the time, and nothing is changed. The step is safe only because the thread never waits
 /// for a lower thread without sleeping: `try_lock` on the calls ([`RtpLink::service`]) and on
 /// the handoff ([`Handoff`]).
-fn rise_above_the_rest() {
+pub(crate) fn rise_above_the_rest() {
     use thread_priority::unix::{set_thread_priority_and_policy, thread_schedule_policy_param};
     use thread_priority::{ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy};
     let me = thread_priority::thread_native_id();

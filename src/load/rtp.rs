@@ -13,7 +13,7 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError, TryLockError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -75,7 +75,10 @@ enum Command {
 
 /// The RTP thread and its socket.
 pub struct RtpCaller {
-    commands: mpsc::Sender<Command>,
+    /// Commands for the thread, taken at its next tick. A locked vector, not a channel: the
+    /// thread may run one priority step above the calls' tasks (as the server's RTP threads
+    /// do, see `crate::call`) and must never spin waiting for one of them.
+    commands: Arc<Mutex<Vec<Command>>>,
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<io::Result<()>>>,
@@ -94,12 +97,18 @@ impl RtpCaller {
         let socket: UdpSocket = socket.into();
         socket.set_nonblocking(true)?;
         let addr = socket.local_addr()?;
-        let (commands, rx) = mpsc::channel();
+        let commands: Arc<Mutex<Vec<Command>>> = Arc::default();
+        let rx = commands.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
         let thread = std::thread::Builder::new()
             .name("load-rtp".into())
-            .spawn(move || run(&socket, &rx, &stopping))?;
+            .spawn(move || {
+                // Under chrt, above the calls' tasks, as the server's RTP threads: a tick
+                // waiting behind them would let the socket's queue overflow.
+                crate::call::rtp_thread::rise_above_the_rest();
+                run(&socket, &rx, &stopping)
+            })?;
         Ok(RtpCaller {
             commands,
             addr,
@@ -115,7 +124,7 @@ impl RtpCaller {
 
     /// Starts sending call `id`'s stream at the next tick.
     pub fn start_stream(&self, id: u64, spec: StreamSpec) {
-        let _ = self.commands.send(Command::Start(id, spec));
+        self.send(Command::Start(id, spec));
     }
 
     /// Queues key presses on call `id` (characters that are not keys are skipped).
@@ -125,15 +134,22 @@ impl RtpCaller {
             .filter_map(Digit::from_char)
             .map(Digit::event_code)
             .collect();
-        let _ = self.commands.send(Command::Keys(id, events));
+        self.send(Command::Keys(id, events));
     }
 
     /// Stops call `id`'s stream and returns its counters (`None` if it was not started or
     /// the thread stopped).
     pub async fn stop_stream(&self, id: u64) -> Option<StreamStats> {
         let (tx, rx) = oneshot::channel();
-        self.commands.send(Command::Stop(id, tx)).ok()?;
+        self.send(Command::Stop(id, tx));
         rx.await.ok()
+    }
+
+    fn send(&self, command: Command) {
+        self.commands
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(command);
     }
 
     /// Stops the thread; returns its error if the socket failed.
@@ -268,19 +284,22 @@ impl Stream {
     }
 }
 
-fn run(
-    socket: &UdpSocket,
-    commands: &mpsc::Receiver<Command>,
-    stop: &AtomicBool,
-) -> io::Result<()> {
+fn run(socket: &UdpSocket, commands: &Mutex<Vec<Command>>, stop: &AtomicBool) -> io::Result<()> {
     let mut streams: HashMap<u64, Stream> = HashMap::new();
     let mut by_source: HashMap<SocketAddr, u64> = HashMap::new();
     let mut out = [0u8; 1500];
     let mut inbound = [0u8; 2048];
     let start = super::now();
     let mut tick: u64 = 0;
+    let mut taken = Vec::new();
     while !stop.load(Ordering::Relaxed) {
-        while let Ok(command) = commands.try_recv() {
+        match commands.try_lock() {
+            Ok(mut new) => taken.append(&mut new),
+            Err(TryLockError::Poisoned(e)) => taken.append(&mut e.into_inner()),
+            // A task is adding one right now: taken at the next tick.
+            Err(TryLockError::WouldBlock) => {}
+        }
+        for command in taken.drain(..) {
             match command {
                 Command::Start(id, spec) => {
                     by_source.insert(spec.remote, id);
