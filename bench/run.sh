@@ -181,9 +181,10 @@ calls_step() { # concurrency
   start_server "$dir" "$n" $(( c + c / 2 ))
   local base_kb; base_kb=$(status_kb "$server_pid" VmRSS)
   local started; started=$(date +%s.%N)
-  local pattern
+  local pattern media_ports="port 6000"
   if [ "$caller" = ivr ]; then
-    # The same port as SIPp's media (6000), so the capture below is the same.
+    # From SIPp's media port (6000) on: ivr load spreads its calls over 16 ports.
+    media_ports="portrange 6000-6015"
     pattern="--json $dir/load.json"
     "${prio[@]}" taskset -c "$caller_cpus" timeout $(( n / rate + 90 )) "$ivr" load \
       --server "127.0.0.1:$sip_port" --codes "$dir/codes.csv" --count "$n" --rate "$rate" \
@@ -197,7 +198,7 @@ calls_step() { # concurrency
   fi
   local sipp_pid=$!
   # Full load from about 10 s (ramp) to about 25 s: CPU over 11-20 s, then 4 s of capture.
-  ( sleep 21; "${prio[@]}" taskset -c "$caller_cpus" dumpcap -q -P -i lo -f "udp and dst port 6000" -a duration:4 \
+  ( sleep 21; "${prio[@]}" taskset -c "$caller_cpus" dumpcap -q -P -i lo -f "udp and dst $media_ports" -a duration:4 \
       -B 256 -w "$dir/rtp.pcap" >"$dir/dumpcap.log" 2>&1 || true ) &
   local cap_pid=$!
   if [ -n "${PERF:-}" ]; then

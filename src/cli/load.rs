@@ -52,7 +52,7 @@ pub struct LoadArgs {
     /// The caller's SIP port (0: any)
     #[arg(long, default_value_t = 0)]
     sip_port: u16,
-    /// The caller's RTP port, shared by all its calls (0: any)
+    /// The first of the caller's 16 consecutive RTP ports, which its calls share (0: any)
     #[arg(long, default_value_t = 0)]
     rtp_port: u16,
     /// Seconds to wait for the answer to an INVITE (and to a BYE)

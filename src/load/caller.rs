@@ -306,7 +306,7 @@ impl Agent {
 
     /// The offer: the one codec and telephone-event at its clock rate, on the shared port.
     fn offer(&self, n: u64) -> Vec<u8> {
-        let rtp = self.rtp.local_addr();
+        let rtp = self.rtp.local_addr(n);
         let (pt, map, rate) = match self.config.codec {
             Codec::Opus => (111, "opus/48000/2", 48_000),
             Codec::Pcma => (8, "PCMA/8000", 8_000),

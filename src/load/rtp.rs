@@ -1,12 +1,14 @@
-//! The load caller's RTP: one thread and one UDP socket carry every call's audio. Each call
+//! The load caller's RTP: one thread and a few UDP sockets carry every call's audio. Each call
 //! sends what a phone sends (a packet of silence every 20 ms, key presses as RFC 4733
 //! telephone-events) and counts what the server sends back: packets, losses by sequence
 //! number, talk-spurts begun (marker bits: the prompts it heard start).
 //!
-//! One socket for all calls (every offer names the same port; the server's packets are told
-//! apart by the port they come from, which is each call's own) keeps the caller light
+//! A few sockets for all calls (the calls share [`SOCKETS`] ports; the server's packets are
+//! told apart by the port they come from, which is each call's own) keep the caller light
 //! enough to load a server on one core from the other, where SIPp's one socket per call and
-//! pcap replay cost half a core for 400 calls.
+//! pcap replay cost half a core for 400 calls. More than one, because every packet the
+//! server sends into a socket takes that socket's queue lock and memory count, which the
+//! caller's core takes too when it reads: spread over sockets, the two cores contend less.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -27,7 +29,10 @@ use crate::core::Digit;
 /// server does not receive every call's packet in the same instant.
 const TICK: Duration = Duration::from_millis(10);
 
-/// The socket's receive (and send) buffer asked for, in bytes.
+/// Sockets (consecutive ports from the one asked for); call `id` uses `id % SOCKETS`.
+pub const SOCKETS: usize = 16;
+
+/// Each socket's receive (and send) buffer asked for, in bytes.
 const RECV_BUFFER: usize = 16 << 20;
 
 /// RFC 4733 packets per key press: start (marker), two updates, the end three times.
@@ -73,30 +78,33 @@ enum Command {
     Stop(u64, oneshot::Sender<StreamStats>),
 }
 
-/// The RTP thread and its socket.
+/// The RTP thread and its sockets.
 pub struct RtpCaller {
     /// Commands for the thread, taken at its next tick. A locked vector, not a channel: the
     /// thread may run one priority step above the calls' tasks (as the server's RTP threads
     /// do, see `crate::call`) and must never spin waiting for one of them.
     commands: Arc<Mutex<Vec<Command>>>,
-    addr: SocketAddr,
+    addrs: Vec<SocketAddr>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<io::Result<()>>>,
 }
 
 impl RtpCaller {
-    /// Binds the socket on `bind` and starts the thread.
+    /// Binds the sockets on `bind` (port 0: any free ports; else that port and the next
+    /// ones) and starts the thread.
     pub fn start(bind: SocketAddr) -> io::Result<RtpCaller> {
-        let socket = Socket::new(Domain::for_address(bind), Type::DGRAM, Some(Protocol::UDP))?;
-        // Every call's packets queue on this one socket between two reads (10 ms): 1,000
-        // packets at 2,000 calls, more than the default buffer holds. The kernel caps the
-        // size at net.core.rmem_max; the losses counted show when that is too small.
-        socket.set_recv_buffer_size(RECV_BUFFER)?;
-        socket.set_send_buffer_size(RECV_BUFFER)?;
-        socket.bind(&bind.into())?;
-        let socket: UdpSocket = socket.into();
-        socket.set_nonblocking(true)?;
-        let addr = socket.local_addr()?;
+        let mut sockets = Vec::with_capacity(SOCKETS);
+        for i in 0..SOCKETS {
+            let mut at = bind;
+            if bind.port() != 0 {
+                at.set_port(bind.port() + i as u16);
+            }
+            sockets.push(bind_socket(at)?);
+        }
+        let addrs = sockets
+            .iter()
+            .map(UdpSocket::local_addr)
+            .collect::<io::Result<Vec<_>>>()?;
         let commands: Arc<Mutex<Vec<Command>>> = Arc::default();
         let rx = commands.clone();
         let stop = Arc::new(AtomicBool::new(false));
@@ -107,19 +115,19 @@ impl RtpCaller {
                 // Under chrt, above the calls' tasks, as the server's RTP threads: a tick
                 // waiting behind them would let the socket's queue overflow.
                 crate::call::rtp_thread::rise_above_the_rest();
-                run(&socket, &rx, &stopping)
+                run(&sockets, &rx, &stopping)
             })?;
         Ok(RtpCaller {
             commands,
-            addr,
+            addrs,
             stop,
             thread: Some(thread),
         })
     }
 
-    /// The socket's address, to put in every offer.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+    /// The address call `id` sends from and receives on, for its offer.
+    pub fn local_addr(&self, id: u64) -> SocketAddr {
+        self.addrs[id as usize % SOCKETS]
     }
 
     /// Starts sending call `id`'s stream at the next tick.
@@ -284,7 +292,20 @@ impl Stream {
     }
 }
 
-fn run(socket: &UdpSocket, commands: &Mutex<Vec<Command>>, stop: &AtomicBool) -> io::Result<()> {
+fn bind_socket(at: SocketAddr) -> io::Result<UdpSocket> {
+    let socket = Socket::new(Domain::for_address(at), Type::DGRAM, Some(Protocol::UDP))?;
+    // A socket's calls' packets queue on it between two reads (10 ms): at 2,000 calls over
+    // 16 sockets, about 60, but a read may come late. The kernel caps the size at
+    // net.core.rmem_max; the losses counted show when that is too small.
+    socket.set_recv_buffer_size(RECV_BUFFER)?;
+    socket.set_send_buffer_size(RECV_BUFFER)?;
+    socket.bind(&at.into())?;
+    let socket: UdpSocket = socket.into();
+    socket.set_nonblocking(true)?;
+    Ok(socket)
+}
+
+fn run(sockets: &[UdpSocket], commands: &Mutex<Vec<Command>>, stop: &AtomicBool) -> io::Result<()> {
     let mut streams: HashMap<u64, Stream> = HashMap::new();
     let mut by_source: HashMap<SocketAddr, u64> = HashMap::new();
     let mut out = [0u8; 1500];
@@ -318,9 +339,9 @@ fn run(socket: &UdpSocket, commands: &Mutex<Vec<Command>>, stop: &AtomicBool) ->
                 }
             }
         }
-        for stream in streams.values_mut().filter(|s| s.phase == tick % 2) {
+        for (id, stream) in streams.iter_mut().filter(|(_, s)| s.phase == tick % 2) {
             let len = stream.next_packet(&mut out);
-            match socket.send_to(&out[..len], stream.spec.remote) {
+            match sockets[*id as usize % SOCKETS].send_to(&out[..len], stream.spec.remote) {
                 Ok(_) => stream.stats.sent += 1,
                 // A full send buffer drops the packet, as a network would.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -329,20 +350,22 @@ fn run(socket: &UdpSocket, commands: &Mutex<Vec<Command>>, stop: &AtomicBool) ->
                 Err(e) => return Err(e),
             }
         }
-        loop {
-            match socket.recv_from(&mut inbound) {
-                Ok((len, from)) => {
-                    let Some(stream) = by_source.get(&from).and_then(|id| streams.get_mut(id))
-                    else {
-                        continue;
-                    };
-                    if let Ok(packet) = RtpReader::new(&inbound[..len]) {
-                        stream.on_packet(&packet);
+        for socket in sockets {
+            loop {
+                match socket.recv_from(&mut inbound) {
+                    Ok((len, from)) => {
+                        let Some(stream) = by_source.get(&from).and_then(|id| streams.get_mut(id))
+                        else {
+                            continue;
+                        };
+                        if let Ok(packet) = RtpReader::new(&inbound[..len]) {
+                            stream.on_packet(&packet);
+                        }
                     }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
+                    Err(e) => return Err(e),
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
-                Err(e) => return Err(e),
             }
         }
         tick += 1;
@@ -398,7 +421,7 @@ mod tests {
         let mut got = Vec::new();
         while got.len() < 20 {
             let (len, from) = server.recv_from(&mut buf).unwrap();
-            assert_eq!(from, caller.local_addr());
+            assert_eq!(from, caller.local_addr(7));
             let p = RtpReader::new(&buf[..len]).unwrap();
             got.push((
                 p.payload_type(),
@@ -441,13 +464,13 @@ mod tests {
 
         for (seq, marker) in [(100, true), (101, false), (103, false), (104, true)] {
             server
-                .send_to(&packet(seq, marker), caller.local_addr())
+                .send_to(&packet(seq, marker), caller.local_addr(7))
                 .unwrap();
         }
         // A stranger's packets are not counted.
         let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
         stranger
-            .send_to(&packet(1, true), caller.local_addr())
+            .send_to(&packet(1, true), caller.local_addr(7))
             .unwrap();
         std::thread::sleep(Duration::from_millis(50));
         let stats = caller.stop_stream(7).await.unwrap();
