@@ -78,10 +78,12 @@ fn start_server(dir: &Path) -> Result<(Server, String)> {
         .spawn()?;
     let stdout = child.stdout.take().context("no stdout")?;
     let server = Server(child);
-    let first = BufReader::new(stdout)
-        .lines()
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines
         .next()
         .context("the server exited without printing")??;
+    // The server prints more; its output must stay open (a closed pipe fails its prints).
+    std::thread::spawn(move || lines.for_each(drop));
     let sip = first
         .split("sip:")
         .nth(1)
@@ -99,7 +101,13 @@ fn load(dir: &Path, server: &str, extra: &[&str]) -> Result<(bool, serde_json::V
         .arg(&json)
         .args(extra)
         .output()?;
-    let report = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+    let text = std::fs::read_to_string(&json).with_context(|| {
+        format!(
+            "no tally from ivr load: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let report = serde_json::from_str(&text)?;
     Ok((
         out.status.success(),
         report,

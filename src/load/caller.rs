@@ -172,6 +172,8 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
                 let call_id = format!("load-{run_tag}-{i}");
                 tokio::spawn(async move {
                     let result = agent.call(i as u64, call_id).await;
+                    // Before the result goes: the run takes the agent back after the last.
+                    drop(agent);
                     drop(place);
                     let _ = done.send(result);
                 });
@@ -202,7 +204,6 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
     launcher.await.map_err(|e| anyhow!("call launcher: {e}"))?;
     let elapsed = started.elapsed();
     let peak = agent.peak.load(Ordering::Relaxed);
-    let agent = Arc::into_inner(agent).context("a call task outlived the run")?;
     agent.rtp.shutdown().context("RTP de l'appelant")?;
     Ok(Report::new(&config, &results, peak, elapsed))
 }

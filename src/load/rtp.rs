@@ -86,7 +86,7 @@ pub struct RtpCaller {
     commands: Arc<Mutex<Vec<Command>>>,
     addrs: Vec<SocketAddr>,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<io::Result<()>>>,
+    thread: Mutex<Option<JoinHandle<io::Result<()>>>>,
 }
 
 impl RtpCaller {
@@ -121,7 +121,7 @@ impl RtpCaller {
             commands,
             addrs,
             stop,
-            thread: Some(thread),
+            thread: Mutex::new(Some(thread)),
         })
     }
 
@@ -161,9 +161,14 @@ impl RtpCaller {
     }
 
     /// Stops the thread; returns its error if the socket failed.
-    pub fn shutdown(mut self) -> io::Result<()> {
+    pub fn shutdown(&self) -> io::Result<()> {
         self.stop.store(true, Ordering::Relaxed);
-        match self.thread.take().map(JoinHandle::join) {
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match thread.map(JoinHandle::join) {
             Some(Ok(result)) => result,
             Some(Err(_)) => Err(io::Error::other("the RTP thread panicked")),
             None => Ok(()),
