@@ -220,10 +220,12 @@ impl Agent {
             length: Duration::ZERO,
             rtp: None,
         };
-        result.outcome = match self.talk(n, call_id, &mut result).await {
+        result.outcome = match self.talk(n, &call_id, &mut result).await {
             Ok(outcome) => outcome,
             Err(e) => Outcome::Error(format!("{e:#}")),
         };
+        // However the call ended, the server's BYE is no longer awaited.
+        self.endings.lock().expect("endings lock").remove(&call_id);
         self.up.fetch_sub(1, Ordering::Relaxed);
         result.length = began.elapsed();
         result
@@ -232,7 +234,7 @@ impl Agent {
     async fn talk(
         &self,
         n: u64,
-        call_id: String,
+        call_id: &str,
         result: &mut CallResult,
     ) -> anyhow::Result<Outcome> {
         let config = &self.config;
@@ -243,7 +245,7 @@ impl Agent {
         self.endings
             .lock()
             .expect("endings lock")
-            .insert(call_id.clone(), ended_tx);
+            .insert(call_id.to_owned(), ended_tx);
         let contact = format!("sip:load{n}@{}", self.local);
         let option = InviteOption {
             caller: contact.as_str().try_into()?,
@@ -257,7 +259,7 @@ impl Agent {
                 r#type: Some(Transport::Udp),
                 addr: config.server.into(),
             }),
-            call_id: Some(call_id.clone()),
+            call_id: Some(call_id.to_owned()),
             ..Default::default()
         };
         let sent = super::now();
@@ -267,19 +269,22 @@ impl Agent {
         )
         .await;
         let (dialog, response) = match answered {
-            Err(_) => {
-                self.endings.lock().expect("endings lock").remove(&call_id);
-                return Ok(Outcome::NoAnswer);
-            }
+            Err(_) => return Ok(Outcome::NoAnswer),
             Ok(r) => r?,
         };
         let status = response.as_ref().map(|r| u16::from(r.status_code.clone()));
         let Some(response) = response.filter(|_| status == Some(200)) else {
-            self.endings.lock().expect("endings lock").remove(&call_id);
             return Ok(Outcome::Refused(status.unwrap_or(0)));
         };
         result.answer = Some(sent.elapsed());
-        let spec = self.stream_spec(&response.body)?;
+        let spec = match self.stream_spec(&response.body) {
+            Ok(spec) => spec,
+            Err(e) => {
+                // Answered but unusable: hang up rather than leave the server's call up.
+                let _ = tokio::time::timeout(config.answer_timeout, dialog.bye()).await;
+                return Ok(Outcome::Error(format!("{e:#}")));
+            }
+        };
         self.rtp.start_stream(n, spec);
         let mut hung_up = false;
         for step in &steps {
@@ -300,7 +305,6 @@ impl Agent {
                 Err(_) => Outcome::Error("BYE: no answer".into()),
             }
         };
-        self.endings.lock().expect("endings lock").remove(&call_id);
         result.rtp = self.rtp.stop_stream(n).await;
         Ok(outcome)
     }
