@@ -196,7 +196,7 @@ calls_step() { # concurrency
       --concurrency "$c" --count "$n" --inf "$dir/calls.csv" --codec "$codec" \
       --timeout $(( n / rate + 90 )) --out "$dir/sipp" >"$dir/sipp-summary.txt" 2>&1 &
   fi
-  local sipp_pid=$!
+  local caller_pid=$!
   # Full load from about 10 s (ramp) to about 25 s: CPU over 11-20 s, then 4 s of capture.
   ( sleep 21; "${prio[@]}" taskset -c "$caller_cpus" dumpcap -q -P -i lo -f "udp and dst $media_ports" -a duration:4 \
       -B 256 -w "$dir/rtp.pcap" >"$dir/dumpcap.log" 2>&1 || true ) &
@@ -206,10 +206,10 @@ calls_step() { # concurrency
     ( sleep 12; taskset -c "$caller_cpus" perf record -q -e cpu-clock -F 999 -g -p "$server_pid" \
         -o "$dir/perf.data" -- sleep 10 >"$dir/perf.log" 2>&1 || true ) &
   fi
-  local cpu sipp_cpu busy wait
-  read -r cpu sipp_cpu busy wait < <(measure_window "$server_pid" 11 20 "$pattern")
+  local cpu caller_cpu busy wait
+  read -r cpu caller_cpu busy wait < <(measure_window "$server_pid" 11 20 "$pattern")
   wait "$cap_pid" || true
-  wait "$sipp_pid" || true
+  wait "$caller_pid" || true
   local elapsed; elapsed=$(python3 -c "print(round($(date +%s.%N) - $started, 1))")
   local hwm_kb; hwm_kb=$(status_kb "$server_pid" VmHWM)
   cleanup
@@ -226,13 +226,14 @@ calls_step() { # concurrency
   phone_rows=$(db_count "SELECT count(*) FROM history h JOIN children c ON c.id = h.child_id WHERE c.code LIKE '4_____' AND h.channel = 'phone'")
   local pacing
   pacing=$(python3 "$here/pacing.py" "$dir/rtp.pcap" 2>/dev/null || echo '{}')
+  # "sipp_cpu_pct_machine" is the caller's CPU, SIPp's or ivr load's (named so earlier results compare).
   python3 - "$out/results.jsonl" <<EOF
 import json, sys
 row = {"kind": "calls", "codec": "$codec", "db": "$db", "caller": "$caller", "concurrency": $c, "peak_calls": "$peak_calls",
        "attempted": int("$created"), "completed": int("$ok"), "failed": int("$failed"),
        "bookings": int("$booked"), "phone_history": int("$phone_rows"),
        "cpu_pct_machine": $cpu, "cpu_pct_core": round($cpu * $ncpu, 1),
-       "sipp_cpu_pct_machine": $sipp_cpu, "machine_busy_pct": $busy, "server_runqueue_wait_pct": $wait,
+       "sipp_cpu_pct_machine": $caller_cpu, "machine_busy_pct": $busy, "server_runqueue_wait_pct": $wait,
        "base_rss_mb": round($base_kb / 1024, 1), "peak_rss_mb": round($hwm_kb / 1024, 1),
        "mb_per_call": round(($hwm_kb - $base_kb) / 1024 / $c, 3),
        "answer": json.loads('$rtt'), "pacing": json.loads('$pacing'), "heard": json.loads('$heard'),

@@ -6,6 +6,7 @@ mod common;
 use anyhow::Result;
 use common::*;
 use ivr::call::{Call, Digit, RecordSpec, Recorded};
+use ivr::media::testing::best_correlation;
 use rsipstack::sip::Transport;
 use std::time::Duration;
 use tokio::sync::mpsc;

@@ -8,7 +8,7 @@ use common::*;
 use ivr::call::{Call, Digit};
 use ivr::media::g711::{alaw_decode, ulaw_decode};
 use ivr::media::opus::OpusDecoder;
-use ivr::media::testing::spectral_similarity;
+use ivr::media::testing::{best_correlation, spectral_similarity};
 use rsipstack::sip::{Header, Transport};
 use tokio::sync::mpsc;
 

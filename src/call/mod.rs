@@ -5,6 +5,7 @@ pub mod api;
 pub mod collect;
 pub mod digits;
 pub(crate) mod driver;
+pub(crate) mod handoff;
 pub mod media;
 pub(crate) mod rtp_thread;
 

@@ -21,12 +21,13 @@
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 use tracing::{debug, warn};
 
+use super::handoff::Handoff;
 use super::media::MediaSession;
 use crate::metrics::Metrics;
 
@@ -168,35 +169,10 @@ struct Tally {
     deferred: u64,
 }
 
-/// New calls on their way to one RTP thread.
-///
-/// Not a channel: std's channel makes a receiver spin (yielding) while a sender is half-way
-/// through a send, and under a real-time policy an RTP thread one priority step above the
-/// sender never lets the sender finish: the core spins for ever. That froze the server twice
-/// under load. Here the thread takes new calls with `try_lock` at each tick, never waiting
-/// for a sender; it blocks (a futex, which lets the holder run) only when it has no call.
-#[derive(Default)]
-struct Handoff {
-    pending: Mutex<Pending>,
-    arrived: Condvar,
-}
-
-#[derive(Default)]
-struct Pending {
-    calls: Vec<Arc<RtpLink>>,
-    /// The server is stopping: the thread ends once its last call has ended.
-    closed: bool,
-}
-
-impl Handoff {
-    fn lock(&self) -> MutexGuard<'_, Pending> {
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
 /// The RTP threads of the server: one per core it may run on.
 pub(crate) struct RtpThreads {
-    threads: Vec<Arc<Handoff>>,
+    /// New calls on their way to each thread.
+    threads: Vec<Arc<Handoff<Arc<RtpLink>>>>,
     next: AtomicUsize,
     epoch: Instant,
 }
@@ -204,8 +180,7 @@ pub(crate) struct RtpThreads {
 impl Drop for RtpThreads {
     fn drop(&mut self) {
         for handoff in &self.threads {
-            handoff.lock().closed = true;
-            handoff.arrived.notify_one();
+            handoff.close();
         }
     }
 }
@@ -242,8 +217,7 @@ impl RtpThreads {
             warn!(thread = i, "RTP thread is gone");
             return;
         }
-        handoff.lock().calls.push(link);
-        handoff.arrived.notify_one();
+        handoff.push(link);
     }
 
     /// The first tick at or after `t`: where a stream must start so that its packets fall
@@ -295,36 +269,21 @@ pub(crate) fn rise_above_the_rest() {
     }
 }
 
-fn run(handoff: &Handoff, epoch: Instant, metrics: &Metrics) {
+fn run(handoff: &Handoff<Arc<RtpLink>>, epoch: Instant, metrics: &Metrics) {
     rise_above_the_rest();
     let mut calls: Vec<Arc<RtpLink>> = Vec::new();
     let mut buf = vec![0u8; 2048];
     let mut next_tick = epoch;
     loop {
         if calls.is_empty() {
-            // Idle: sleep until a call comes instead of ticking for nothing. Waiting here is
-            // a futex wait: a sender holding the lock gets the core and finishes.
-            let mut pending = handoff.lock();
-            while pending.calls.is_empty() && !pending.closed {
-                pending = handoff
-                    .arrived
-                    .wait(pending)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-            if pending.calls.is_empty() {
+            // Idle: sleep until a call comes instead of ticking for nothing.
+            if !handoff.wait_take(&mut calls) {
                 return;
             }
-            calls.append(&mut pending.calls);
-            drop(pending);
             next_tick = grid_at_or_after(epoch, now());
         }
-        // New calls, never waiting for the sender (see `Handoff`): held now, taken at the
-        // next tick.
-        match handoff.pending.try_lock() {
-            Ok(mut pending) => calls.append(&mut pending.calls),
-            Err(TryLockError::Poisoned(e)) => calls.append(&mut e.into_inner().calls),
-            Err(TryLockError::WouldBlock) => {}
-        }
+        // New calls, never waiting for the sender: held now, taken at the next tick.
+        handoff.try_take(&mut calls);
         // Even when a tick overran, the thread rests a little: under a real-time policy
         // (`chrt`) it would otherwise never leave the core to the SIP thread, which ends the
         // calls.
@@ -371,6 +330,16 @@ mod tests {
         p
     }
 
+    /// Starts `link`'s PCMU media at `start`, towards a caller whose SDP names `sdp_at`, as
+    /// the driver does.
+    fn start_pcmu(link: &RtpLink, sdp_at: SocketAddr, start: Instant) {
+        let neg = pcmu_call_at(sdp_at);
+        let mut st = link.lock();
+        st.send_to = Some(neg.remote);
+        st.sending = neg.sending();
+        st.media = Some(MediaSession::new(neg, false, start).expect("PCMU starts"));
+    }
+
     fn tick(link: &RtpLink, t: Instant) -> (bool, Tally) {
         let mut tally = Tally::default();
         let mut buf = vec![0u8; 2048];
@@ -387,15 +356,9 @@ mod tests {
         let phone = UdpSocket::bind("127.0.0.1:0")?;
         phone.set_read_timeout(Some(Duration::from_secs(2)))?;
         announced.set_nonblocking(true)?;
-        let neg = pcmu_call_at(announced.local_addr()?);
         let link = RtpLink::new(ours)?;
         let start = now();
-        {
-            let mut st = link.lock();
-            st.send_to = Some(neg.remote);
-            st.sending = neg.sending();
-            st.media = Some(MediaSession::new(neg, false, start).expect("PCMU starts"));
-        }
+        start_pcmu(&link, announced.local_addr()?, start);
 
         phone.send_to(&phone_packet(), our_addr)?;
         let (keep, tally) = tick(&link, start);
@@ -474,13 +437,7 @@ mod tests {
     /// A call with PCMU media towards `phone`, started now.
     fn link_towards(phone: &UdpSocket) -> Arc<RtpLink> {
         let link = RtpLink::new(UdpSocket::bind("127.0.0.1:0").expect("bind")).expect("link");
-        let neg = pcmu_call_at(phone.local_addr().expect("address"));
-        {
-            let mut st = link.lock();
-            st.send_to = Some(neg.remote);
-            st.sending = neg.sending();
-            st.media = Some(MediaSession::new(neg, false, now()).expect("PCMU starts"));
-        }
+        start_pcmu(&link, phone.local_addr().expect("address"), now());
         Arc::new(link)
     }
 
@@ -522,7 +479,7 @@ mod tests {
         assert!(count_packets(&phones[0], Duration::from_millis(100)) > 0);
         let stalled =
             threads.threads[threads.next.load(Ordering::Relaxed) % threads.threads.len()].clone();
-        let held = stalled.lock();
+        let held = stalled.hold();
         // 300 ms with the handoff held: the first calls carry on (at least 10 of their 15
         // packets each), nothing waits for the holder.
         let during = count_packets(&phones[0], Duration::from_millis(300));

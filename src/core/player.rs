@@ -97,24 +97,30 @@ impl std::fmt::Debug for Player {
     }
 }
 
+/// One frame of silence in `codec` at `ptime`, shared (static, encoded once). Fails only for
+/// Opus at a ptime Opus cannot carry in one frame, or if libopus cannot encode it.
+pub fn silence_frame(codec: Codec, ptime: Ptime) -> Result<&'static [u8], MediaError> {
+    let g711_frame = codec.samples_per_frame(ptime) as usize;
+    Ok(match codec {
+        Codec::Pcmu => &ULAW_SILENCE_FRAME[..g711_frame],
+        Codec::Pcma => &ALAW_SILENCE_FRAME[..g711_frame],
+        Codec::Opus => {
+            if !codec.supports_ptime(ptime) {
+                return Err(MediaError::Opus(format!(
+                    "no single Opus frame of {} ms",
+                    ptime.as_millis()
+                )));
+            }
+            opus::silence_frame(ptime)?
+        }
+    })
+}
+
 impl Player {
-    /// A silent player for `codec` at `ptime`. Fails only for Opus at a ptime Opus cannot
-    /// carry in one frame, or if libopus cannot encode the silence frame.
+    /// A silent player for `codec` at `ptime`. Fails as [`silence_frame`] does.
     pub fn new(codec: Codec, ptime: Ptime) -> Result<Player, MediaError> {
         let g711_frame = codec.samples_per_frame(ptime) as usize;
-        let silence: &'static [u8] = match codec {
-            Codec::Pcmu => &ULAW_SILENCE_FRAME[..g711_frame],
-            Codec::Pcma => &ALAW_SILENCE_FRAME[..g711_frame],
-            Codec::Opus => {
-                if !codec.supports_ptime(ptime) {
-                    return Err(MediaError::Opus(format!(
-                        "no single Opus frame of {} ms",
-                        ptime.as_millis()
-                    )));
-                }
-                opus::silence_frame(ptime)?
-            }
-        };
+        let silence = silence_frame(codec, ptime)?;
         Ok(Player {
             codec,
             ptime,

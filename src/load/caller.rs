@@ -9,20 +9,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-use rsipstack::EndpointBuilder;
-use rsipstack::dialog::dialog::{DialogState, DialogStateSender, TerminatedReason};
-use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::dialog::dialog::TerminatedReason;
 use rsipstack::dialog::invitation::InviteOption;
-use rsipstack::sip::{StatusCode, Transport};
-use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::{SipAddr, TransportLayer};
+use rsipstack::sip::Transport;
+use rsipstack::transport::SipAddr;
 use tokio::sync::{Semaphore, oneshot};
-use tokio_util::sync::CancellationToken;
 
 use super::report::{CallResult, Outcome, Report};
 use super::rtp::{RtpCaller, StreamSpec};
 use super::script::{CallCodes, Script, Step};
+use crate::core::player::silence_frame;
 use crate::media::{Codec, Ptime};
+use crate::sip::client::{UserAgent, settle};
 use crate::sip::sdp;
 
 /// What to run.
@@ -59,10 +57,9 @@ type Endings = Arc<Mutex<HashMap<String, oneshot::Sender<()>>>>;
 
 /// The user agent shared by every call task.
 struct Agent {
-    dialogs: Arc<DialogLayer>,
-    state_tx: DialogStateSender,
+    /// The SIP user agent (its endpoint stops with the run).
+    ua: UserAgent,
     endings: Endings,
-    local: SocketAddr,
     rtp: RtpCaller,
     config: LoadConfig,
     up: AtomicUsize,
@@ -71,68 +68,24 @@ struct Agent {
 
 /// Places the calls and returns the tally; progress goes to standard error every 5 s.
 pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
-    if config.script == Script::Parent && config.codes.is_empty() {
-        anyhow::bail!("the parent call needs codes (--codes FILE)");
-    }
+    // The script's own check (the parent call needs codes), before any call is placed.
+    config.script.steps(config.codes.first())?;
     if config.rate.is_nan() || config.rate <= 0.0 || config.max_at_once == 0 {
         anyhow::bail!("the rate and the number of calls at once must be positive");
     }
-    let cancel = CancellationToken::new();
-    let _stop_endpoint = cancel.clone().drop_guard();
-    let transport = TransportLayer::new(cancel.child_token());
-    let udp = UdpConnection::create_connection(
-        SocketAddr::new(config.bind, config.sip_port),
-        None,
-        Some(cancel.child_token()),
-    )
-    .await
-    .context("socket SIP de l'appelant")?;
-    let local = udp.get_addr().get_socketaddr()?;
-    transport.add_transport(udp.into());
-    let endpoint = EndpointBuilder::new()
-        .with_user_agent("ivr-load")
-        .with_cancel_token(cancel.child_token())
-        .with_transport_layer(transport)
-        .build();
-    let mut incoming = endpoint.incoming_transactions()?;
-    let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
-    let (state_tx, mut state_rx) = dialogs.new_dialog_state_channel();
-    let inner = endpoint.inner.clone();
-    tokio::spawn(async move { inner.serve().await });
-    // Requests from the server (its BYE) go to their dialog.
-    let d = dialogs.clone();
-    tokio::spawn(async move {
-        while let Some(mut tx) = incoming.recv().await {
-            match d.match_dialog(&tx) {
-                Some(mut dialog) => {
-                    tokio::spawn(async move { dialog.handle(&mut tx).await });
-                }
-                None => {
-                    tokio::spawn(
-                        async move { tx.reply(StatusCode::CallTransactionDoesNotExist).await },
-                    );
-                }
-            }
-        }
-    });
+    let (ua, mut states) =
+        UserAgent::start(SocketAddr::new(config.bind, config.sip_port), "ivr-load")
+            .await
+            .context("socket SIP de l'appelant")?;
     let endings: Endings = Arc::default();
-    let (d, e) = (dialogs.clone(), endings.clone());
+    let (d, e) = (ua.dialogs.clone(), endings.clone());
     tokio::spawn(async move {
-        while let Some(state) = state_rx.recv().await {
-            match state {
-                DialogState::Terminated(id, reason) => {
-                    d.remove_dialog(&id);
-                    let ending = e.lock().expect("endings lock").remove(&id.call_id);
-                    if let (Some(tx), TerminatedReason::UasBye) = (ending, reason) {
-                        let _ = tx.send(());
-                    }
+        while let Some(state) = states.recv().await {
+            if let Some((call_id, reason)) = settle(&d, state) {
+                let ending = e.lock().expect("endings lock").remove(&call_id);
+                if let (Some(tx), TerminatedReason::UasBye) = (ending, reason) {
+                    let _ = tx.send(());
                 }
-                DialogState::Info(_, _, h)
-                | DialogState::Options(_, _, h)
-                | DialogState::Updated(_, _, h) => {
-                    tokio::spawn(async move { h.reply(StatusCode::OK).await });
-                }
-                _ => {}
             }
         }
     });
@@ -140,10 +93,8 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
     let rtp = RtpCaller::start(SocketAddr::new(config.bind, config.rtp_port))
         .context("socket RTP de l'appelant")?;
     let agent = Arc::new(Agent {
-        dialogs,
-        state_tx,
+        ua,
         endings,
-        local,
         rtp,
         config: config.clone(),
         up: AtomicUsize::new(0),
@@ -153,11 +104,8 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
     let started = super::now();
     let places = Arc::new(Semaphore::new(config.max_at_once));
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
-    // Call ids are unique per run so that two runs against one server never collide.
-    let run_tag = format!(
-        "{:x}",
-        std::process::id() ^ started.elapsed().subsec_nanos()
-    );
+    // Call ids carry the process id, so that two runs against one server never collide.
+    let run_tag = format!("{:x}", std::process::id());
     let launcher = {
         let agent = agent.clone();
         tokio::spawn(async move {
@@ -172,8 +120,6 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
                 let call_id = format!("load-{run_tag}-{i}");
                 tokio::spawn(async move {
                     let result = agent.call(i as u64, call_id).await;
-                    // Before the result goes: the run takes the agent back after the last.
-                    drop(agent);
                     drop(place);
                     let _ = done.send(result);
                 });
@@ -238,15 +184,14 @@ impl Agent {
         result: &mut CallResult,
     ) -> anyhow::Result<Outcome> {
         let config = &self.config;
-        let codes =
-            (!config.codes.is_empty()).then(|| &config.codes[n as usize % config.codes.len()]);
+        let codes = config.codes.get(n as usize % config.codes.len().max(1));
         let steps = config.script.steps(codes)?;
         let (ended_tx, mut ended) = oneshot::channel();
         self.endings
             .lock()
             .expect("endings lock")
             .insert(call_id.to_owned(), ended_tx);
-        let contact = format!("sip:load{n}@{}", self.local);
+        let contact = format!("sip:load{n}@{}", self.ua.addr);
         let option = InviteOption {
             caller: contact.as_str().try_into()?,
             callee: format!("sip:{}@{}", config.number, config.server)
@@ -265,7 +210,7 @@ impl Agent {
         let sent = super::now();
         let answered = tokio::time::timeout(
             config.answer_timeout,
-            self.dialogs.do_invite(option, self.state_tx.clone()),
+            self.ua.dialogs.do_invite(option, self.ua.state_tx.clone()),
         )
         .await;
         let (dialog, response) = match answered {
@@ -336,11 +281,7 @@ impl Agent {
         let event = neg
             .telephone_event
             .context("the answer has no telephone-event")?;
-        let silence: &'static [u8] = match neg.codec {
-            Codec::Pcmu => &[0xFF; 160],
-            Codec::Pcma => &[0xD5; 160],
-            Codec::Opus => crate::media::opus::silence_frame(Ptime::DEFAULT)?,
-        };
+        let silence = silence_frame(neg.codec, Ptime::DEFAULT)?;
         Ok(StreamSpec {
             remote: neg.remote,
             audio_pt: neg.payload_type.get(),

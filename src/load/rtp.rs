@@ -15,7 +15,7 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError, TryLockError};
+use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -23,7 +23,9 @@ use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::sync::oneshot;
 
+use crate::call::handoff::Handoff;
 use crate::core::Digit;
+use crate::core::dtmf::rfc4733::TelephoneEvent;
 
 /// The thread's grid: calls are split in two halves sending 10 ms apart, so that the
 /// server does not receive every call's packet in the same instant.
@@ -80,10 +82,9 @@ enum Command {
 
 /// The RTP thread and its sockets.
 pub struct RtpCaller {
-    /// Commands for the thread, taken at its next tick. A locked vector, not a channel: the
-    /// thread may run one priority step above the calls' tasks (as the server's RTP threads
-    /// do, see `crate::call`) and must never spin waiting for one of them.
-    commands: Arc<Mutex<Vec<Command>>>,
+    /// Commands for the thread, taken at its next tick: the thread may run one priority
+    /// step above the calls' tasks, as the server's RTP threads do.
+    commands: Arc<Handoff<Command>>,
     addrs: Vec<SocketAddr>,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<io::Result<()>>>>,
@@ -105,7 +106,7 @@ impl RtpCaller {
             .iter()
             .map(UdpSocket::local_addr)
             .collect::<io::Result<Vec<_>>>()?;
-        let commands: Arc<Mutex<Vec<Command>>> = Arc::default();
+        let commands: Arc<Handoff<Command>> = Arc::default();
         let rx = commands.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
@@ -154,10 +155,7 @@ impl RtpCaller {
     }
 
     fn send(&self, command: Command) {
-        self.commands
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(command);
+        self.commands.push(command);
     }
 
     /// Stops the thread; returns its error if the socket failed.
@@ -234,16 +232,13 @@ impl Stream {
                 let end = *sent >= PRESS_PACKETS / 2;
                 let duration = (u32::from((*sent + 1).min(PRESS_PACKETS / 2 + 1))
                     * self.spec.samples_per_packet) as u16;
-                event_payload = [
-                    *event,
-                    if end {
-                        0x80 | EVENT_VOLUME
-                    } else {
-                        EVENT_VOLUME
-                    },
-                    (duration >> 8) as u8,
-                    duration as u8,
-                ];
+                event_payload = TelephoneEvent {
+                    event: *event,
+                    end,
+                    volume: EVENT_VOLUME,
+                    duration,
+                }
+                .to_bytes();
                 let b = builder
                     .payload_type(self.spec.event_pt)
                     .timestamp(*ts)
@@ -310,7 +305,7 @@ fn bind_socket(at: SocketAddr) -> io::Result<UdpSocket> {
     Ok(socket)
 }
 
-fn run(sockets: &[UdpSocket], commands: &Mutex<Vec<Command>>, stop: &AtomicBool) -> io::Result<()> {
+fn run(sockets: &[UdpSocket], commands: &Handoff<Command>, stop: &AtomicBool) -> io::Result<()> {
     let mut streams: HashMap<u64, Stream> = HashMap::new();
     let mut by_source: HashMap<SocketAddr, u64> = HashMap::new();
     let mut out = [0u8; 1500];
@@ -319,12 +314,8 @@ fn run(sockets: &[UdpSocket], commands: &Mutex<Vec<Command>>, stop: &AtomicBool)
     let mut tick: u64 = 0;
     let mut taken = Vec::new();
     while !stop.load(Ordering::Relaxed) {
-        match commands.try_lock() {
-            Ok(mut new) => taken.append(&mut new),
-            Err(TryLockError::Poisoned(e)) => taken.append(&mut e.into_inner()),
-            // A task is adding one right now: taken at the next tick.
-            Err(TryLockError::WouldBlock) => {}
-        }
+        // A task adding one right now: taken at the next tick.
+        commands.try_take(&mut taken);
         for command in taken.drain(..) {
             match command {
                 Command::Start(id, spec) => {

@@ -39,16 +39,40 @@ pub fn spectral_similarity(want: &[i16], got: &[i16], rate: u32) -> f64 {
             a[..n].iter().sum::<f64>() / n as f64,
             b[..n].iter().sum::<f64>() / n as f64,
         );
-        let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
-        for i in 0..n {
-            let (x, y) = (a[i] - ma, b[i] - mb);
-            ab += x * y;
-            aa += x * x;
-            bb += y * y;
-        }
-        if aa > 0.0 && bb > 0.0 {
-            best = best.max(ab / (aa * bb).sqrt());
+        if let Some(c) = cosine(a[..n].iter().zip(&b[..n]).map(|(x, y)| (x - ma, y - mb))) {
+            best = best.max(c);
         }
     }
     best
+}
+
+/// Best normalised cross-correlation of `got` against `want` over lags `0..max_lag`: for
+/// G.711, whose decoded waveform follows the original.
+pub fn best_correlation(want: &[i16], got: &[i16], max_lag: usize) -> f64 {
+    let mut best = 0.0f64;
+    for lag in 0..max_lag.min(got.len()) {
+        let n = want.len().min(got.len() - lag);
+        if n < want.len() / 2 {
+            break;
+        }
+        let pairs = want[..n]
+            .iter()
+            .zip(&got[lag..lag + n])
+            .map(|(&a, &b)| (f64::from(a), f64::from(b)));
+        if let Some(c) = cosine(pairs) {
+            best = best.max(c);
+        }
+    }
+    best
+}
+
+/// The cosine of two series given as pairs; `None` when either is all zeros.
+fn cosine(pairs: impl Iterator<Item = (f64, f64)>) -> Option<f64> {
+    let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+    for (x, y) in pairs {
+        ab += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    (aa > 0.0 && bb > 0.0).then(|| ab / (aa * bb).sqrt())
 }

@@ -9,19 +9,16 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use ivr::call::{Call, CallFlow, Digit, SingleFlow};
 use ivr::metrics::Metrics;
+use ivr::sip::client::{UserAgent, settle};
 use ivr::sip::{SipConfig, SipServer};
-use rsipstack::EndpointBuilder;
 use rsipstack::dialog::DialogId;
-use rsipstack::dialog::dialog::{DialogState, DialogStateSender};
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, Response, Transport};
-use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::{SipAddr, TransportLayer};
+use rsipstack::transport::SipAddr;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
-use tokio_util::sync::CancellationToken;
 
 /// Guard for every await in the tests: long enough never to fire on a healthy run.
 pub const GUARD: Duration = Duration::from_secs(10);
@@ -89,20 +86,13 @@ pub async fn wait_forever(call: Call) {
     std::future::pending::<()>().await
 }
 
-/// The caller's side: an rsipstack endpoint on loopback.
+/// The caller's side: the project's calling user agent on loopback.
 pub struct Phone {
     pub dialogs: Arc<DialogLayer>,
-    state_tx: DialogStateSender,
+    ua: UserAgent,
     /// Call-IDs whose dialog ended, with the reason.
     ended: watch::Receiver<Vec<(String, String)>>,
     pub addr: SocketAddr,
-    cancel: CancellationToken,
-}
-
-impl Drop for Phone {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
 }
 
 /// Audio offer choices for the test caller.
@@ -115,65 +105,21 @@ pub enum Offer {
 
 impl Phone {
     pub async fn new() -> Result<Self> {
-        let cancel = CancellationToken::new();
-        let transport = TransportLayer::new(cancel.child_token());
-        let udp = UdpConnection::create_connection(
-            "127.0.0.1:0".parse()?,
-            None,
-            Some(cancel.child_token()),
-        )
-        .await?;
-        let addr = udp.get_addr().get_socketaddr()?;
-        transport.add_transport(udp.into());
-        let endpoint = EndpointBuilder::new()
-            .with_user_agent("ivr-test-phone")
-            .with_cancel_token(cancel.child_token())
-            .with_transport_layer(transport)
-            .build();
-        let mut incoming = endpoint.incoming_transactions()?;
-        let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
-        let (state_tx, mut state_rx) = dialogs.new_dialog_state_channel();
-        let inner = endpoint.inner.clone();
-        tokio::spawn(async move { inner.serve().await });
-        // Requests from the server (BYE...) go to their dialog.
-        let d = dialogs.clone();
-        tokio::spawn(async move {
-            while let Some(mut tx) = incoming.recv().await {
-                if let Some(mut dialog) = d.match_dialog(&tx) {
-                    tokio::spawn(async move { dialog.handle(&mut tx).await });
-                } else {
-                    tokio::spawn(async move {
-                        tx.reply(rsipstack::sip::StatusCode::CallTransactionDoesNotExist)
-                            .await
-                    });
-                }
-            }
-        });
+        let (ua, mut states) = UserAgent::start("127.0.0.1:0".parse()?, "ivr-test-phone").await?;
         let (ended_tx, ended) = watch::channel(Vec::new());
-        let d = dialogs.clone();
+        let d = ua.dialogs.clone();
         tokio::spawn(async move {
-            while let Some(state) = state_rx.recv().await {
-                match state {
-                    DialogState::Terminated(id, reason) => {
-                        d.remove_dialog(&id);
-                        ended_tx
-                            .send_modify(|v| v.push((id.call_id.clone(), format!("{reason:?}"))));
-                    }
-                    DialogState::Info(_, _, h)
-                    | DialogState::Options(_, _, h)
-                    | DialogState::Updated(_, _, h) => {
-                        tokio::spawn(async move { h.reply(rsipstack::sip::StatusCode::OK).await });
-                    }
-                    _ => {}
+            while let Some(state) = states.recv().await {
+                if let Some((call_id, reason)) = settle(&d, state) {
+                    ended_tx.send_modify(|v| v.push((call_id, format!("{reason:?}"))));
                 }
             }
         });
         Ok(Self {
-            dialogs,
-            state_tx,
+            dialogs: ua.dialogs.clone(),
+            addr: ua.addr,
+            ua,
             ended,
-            addr,
-            cancel,
         })
     }
 
@@ -208,7 +154,10 @@ impl Phone {
             call_id,
             ..Default::default()
         };
-        Ok(self.dialogs.do_invite(opt, self.state_tx.clone()).await?)
+        Ok(self
+            .dialogs
+            .do_invite(opt, self.ua.state_tx.clone())
+            .await?)
     }
 
     /// Waits until the dialog of `call_id` has ended; returns the reason.
@@ -431,29 +380,6 @@ pub fn sweep_prompt() -> Arc<ivr::media::Prompt> {
         })
         .collect();
     Arc::new(ivr::media::Prompt::from_pcm("sweep", &samples, 8_000).expect("tone prompt"))
-}
-
-/// Best normalised cross-correlation of `got` against `want` over lags `0..max_lag`.
-pub fn best_correlation(want: &[i16], got: &[i16], max_lag: usize) -> f64 {
-    let mut best = 0.0f64;
-    for lag in 0..max_lag.min(got.len()) {
-        let n = want.len().min(got.len() - lag);
-        if n < want.len() / 2 {
-            break;
-        }
-        let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
-        for i in 0..n {
-            let a = f64::from(want[i]);
-            let b = f64::from(got[i + lag]);
-            ab += a * b;
-            aa += a * a;
-            bb += b * b;
-        }
-        if aa > 0.0 && bb > 0.0 {
-            best = best.max(ab / (aa * bb).sqrt());
-        }
-    }
-    best
 }
 
 /// One RTP packet built by the test caller.
