@@ -13,7 +13,8 @@
 # CPU (% of the whole 2-core machine, from /proc/PID/stat, over 9 s of full load, before
 # the capture: the kernel charges a capture's packet copies to the sending process);
 # its peak memory (VmHWM); INVITE to 200 OK p50/p99 (SIPp -trace_rtt); the RTP pacing at
-# the receiver (bench/pacing.py on a 4 s capture of the server's packets on loopback).
+# the receiver (bench/pacing.py on a 4 s capture of the server's packets on loopback, not
+# under chrt: the kernel timestamps the packets, dumpcap only drains them).
 # A step whose answers pass 1 s at p99, that fails calls or that loses bookings (fewer in
 # the database than completed calls: the server fell behind the caller's keys) ends the ramp.
 #
@@ -30,7 +31,10 @@
 # (`ivr load`: the same full parent call, keys by RFC 4733 in the RTP stream as phones send
 # them instead of SIP INFO, one RTP thread and socket for all its calls) instead of SIPp,
 # which costs more than the server at the highest steps; the call-rate steps stay SIPp's.
-# Its tally (answers, call lengths, packets heard and lost) is in DIR/STEP/load.json.
+# Its tally (answers, call lengths, packets heard and lost) is in DIR/STEP/load.json, and
+# it measures the pacing itself, on every packet of the run (kernel arrival times): no
+# capture then, which charged its copies to the server and, starting, stalled both sides'
+# SIP for up to a second (the answers' maximum).
 # PERF=1: also record a 10 s profile of the server at full load (DIR/STEP/perf.data).
 # Needs: a release build (cargo build --release; IVR=path/to/ivr to use another), sipp,
 # dumpcap, sqlite3 (psql with DB=postgres), taskset; root for the capture.
@@ -181,10 +185,8 @@ calls_step() { # concurrency
   start_server "$dir" "$n" $(( c + c / 2 ))
   local base_kb; base_kb=$(status_kb "$server_pid" VmRSS)
   local started; started=$(date +%s.%N)
-  local pattern media_ports="port 6000"
+  local pattern
   if [ "$caller" = ivr ]; then
-    # From SIPp's media port (6000) on: ivr load spreads its calls over 16 ports.
-    media_ports="portrange 6000-6015"
     pattern="--json $dir/load.json"
     "${prio[@]}" taskset -c "$caller_cpus" timeout $(( n / rate + 90 )) "$ivr" load \
       --server "127.0.0.1:$sip_port" --codes "$dir/codes.csv" --count "$n" --rate "$rate" \
@@ -197,10 +199,14 @@ calls_step() { # concurrency
       --timeout $(( n / rate + 90 )) --out "$dir/sipp" >"$dir/sipp-summary.txt" 2>&1 &
   fi
   local caller_pid=$!
-  # Full load from about 10 s (ramp) to about 25 s: CPU over 11-20 s, then 4 s of capture.
-  ( sleep 21; "${prio[@]}" taskset -c "$caller_cpus" dumpcap -q -P -i lo -f "udp and dst $media_ports" -a duration:4 \
-      -B 256 -w "$dir/rtp.pcap" >"$dir/dumpcap.log" 2>&1 || true ) &
-  local cap_pid=$!
+  # Full load from about 10 s (ramp) to about 25 s: CPU over 11-20 s, then (SIPp) 4 s of
+  # capture of the server's RTP towards SIPp's media port.
+  local cap_pid=""
+  if [ "$caller" = sipp ]; then
+    ( sleep 21; taskset -c "$caller_cpus" dumpcap -q -P -i lo -f "udp and dst port 6000" -a duration:4 \
+        -B 256 -w "$dir/rtp.pcap" >"$dir/dumpcap.log" 2>&1 || true ) &
+    cap_pid=$!
+  fi
   if [ -n "${PERF:-}" ]; then
     # A profile of the server at full load (a separate run: it costs a little CPU itself).
     ( sleep 12; taskset -c "$caller_cpus" perf record -q -e cpu-clock -F 999 -g -p "$server_pid" \
@@ -208,14 +214,14 @@ calls_step() { # concurrency
   fi
   local cpu caller_cpu busy wait
   read -r cpu caller_cpu busy wait < <(measure_window "$server_pid" 11 20 "$pattern")
-  wait "$cap_pid" || true
+  [ -z "$cap_pid" ] || wait "$cap_pid" || true
   wait "$caller_pid" || true
   local elapsed; elapsed=$(python3 -c "print(round($(date +%s.%N) - $started, 1))")
   local hwm_kb; hwm_kb=$(status_kb "$server_pid" VmHWM)
   cleanup
-  local rtt peak_calls heard='null'
+  local rtt peak_calls heard='null' pacing
   if [ "$caller" = ivr ]; then
-    read -r created ok failed peak_calls rtt heard < <(load_totals "$dir/load.json")
+    read -r created ok failed peak_calls rtt heard pacing < <(load_totals "$dir/load.json")
   else
     peak_calls=$(grep -o 'Peak was [0-9]* calls' "$dir/sipp/screen.log" 2>/dev/null | tail -1 | grep -o '[0-9]*' || echo "?")
     read -r created ok failed < <(sipp_totals "$dir/sipp/stat.csv")
@@ -224,8 +230,9 @@ calls_step() { # concurrency
   local booked phone_rows
   booked=$(db_count "SELECT count(*) FROM bookings b JOIN children c ON c.id = b.child_id WHERE c.code LIKE '4_____'")
   phone_rows=$(db_count "SELECT count(*) FROM history h JOIN children c ON c.id = h.child_id WHERE c.code LIKE '4_____' AND h.channel = 'phone'")
-  local pacing
-  pacing=$(python3 "$here/pacing.py" "$dir/rtp.pcap" 2>/dev/null || echo '{}')
+  if [ "$caller" = sipp ]; then
+    pacing=$(python3 "$here/pacing.py" "$dir/rtp.pcap" 2>/dev/null || echo '{}')
+  fi
   # "sipp_cpu_pct_machine" is the caller's CPU, SIPp's or ivr load's (named so earlier results compare).
   python3 - "$out/results.jsonl" <<EOF
 import json, sys
@@ -243,14 +250,15 @@ print(json.dumps(row))
 EOF
 }
 
-load_totals() { # load.json -> "created successful failed peak answer-json heard-json"
-  python3 - "$1" <<'EOF' 2>/dev/null || echo "0 0 0 ? {} null"
+load_totals() { # load.json -> "created successful failed peak answer-json heard-json pacing-json"
+  python3 - "$1" <<'EOF' 2>/dev/null || echo "0 0 0 ? {} null {}"
 import json, sys
 r = json.load(open(sys.argv[1]))
 a = r["answer"]
 answer = {"answers": a["count"], "p50_ms": a["p50_ms"], "p99_ms": a["p99_ms"], "max_ms": a["max_ms"]}
 print(r["attempted"], r["completed"], r["failed"], r["peak_calls"],
-      json.dumps(answer, separators=(",", ":")), json.dumps(r["rtp"], separators=(",", ":")))
+      json.dumps(answer, separators=(",", ":")), json.dumps(r["rtp"], separators=(",", ":")),
+      json.dumps(r["pacing"], separators=(",", ":")))
 EOF
 }
 

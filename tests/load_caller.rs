@@ -148,6 +148,14 @@ fn every_load_call_books_its_own_childs_meal() -> Result<()> {
         "{report}"
     );
     assert!(rtp["min_spurts"].as_u64().unwrap() >= 2, "{report}");
+    // The pacing was measured on every stream, on the gaps between the packets heard.
+    let pacing = &report["pacing"];
+    assert_eq!(pacing["streams"], CALLS, "{report}");
+    assert_eq!(pacing["packets"], rtp["packets"], "{report}");
+    let gaps = pacing["gaps"].as_u64().unwrap();
+    let packets = rtp["packets"].as_u64().unwrap();
+    assert!(gaps > 0 && gaps <= packets - CALLS as u64, "{report}");
+    assert!(pacing["gap_dev_ms_p99"].as_f64().is_some(), "{report}");
     // Codes typed are never printed.
     assert!(!stdout.contains("400000"), "{stdout}");
 

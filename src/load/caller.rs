@@ -150,8 +150,8 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
     launcher.await.map_err(|e| anyhow!("call launcher: {e}"))?;
     let elapsed = started.elapsed();
     let peak = agent.peak.load(Ordering::Relaxed);
-    agent.rtp.shutdown().context("RTP de l'appelant")?;
-    Ok(Report::new(&config, &results, peak, elapsed))
+    let pacing = agent.rtp.shutdown().context("RTP de l'appelant")?;
+    Ok(Report::new(&config, &results, peak, elapsed, pacing))
 }
 
 impl Agent {

@@ -7,6 +7,7 @@
 //! Only for loopback or a test bench: it places exactly the calls asked, bounded in count.
 
 pub mod caller;
+pub mod pacing;
 pub mod report;
 pub mod rtp;
 pub mod script;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::caller::LoadConfig;
+use super::pacing::Pacing;
 use super::rtp::StreamStats;
 
 /// How one call ended.
@@ -122,6 +123,8 @@ pub struct Report {
     pub call_length: Spread,
     /// What the calls heard.
     pub rtp: Heard,
+    /// The server's packets' gaps as they arrived (kernel times), against 20 ms.
+    pub pacing: Pacing,
     /// The run's length in seconds.
     pub elapsed_s: f64,
     /// New calls per second asked.
@@ -137,6 +140,7 @@ impl Report {
         calls: &[CallResult],
         peak: usize,
         elapsed: Duration,
+        pacing: Pacing,
     ) -> Report {
         let mut failures = BTreeMap::new();
         for c in calls.iter().filter(|c| c.outcome != Outcome::Completed) {
@@ -162,6 +166,7 @@ impl Report {
                     .collect(),
             ),
             rtp: heard(calls),
+            pacing,
             elapsed_s: (elapsed.as_secs_f64() * 10.0).round() / 10.0,
             rate: config.rate,
             max_at_once: config.max_at_once,
@@ -175,7 +180,9 @@ impl Report {
              answer (INVITE to 200) ms: p50 {} p99 {} max {}\n\
              call length ms: p50 {} p99 {} max {}\n\
              RTP heard: {} packets, {} lost, {} silent calls, per call {} packets/s at least \
-             (median {}), prompts begun {} at least (median {}); {} packets sent\n",
+             (median {}), prompts begun {} at least (median {}); {} packets sent\n\
+             RTP pacing (|gap - 20 ms| at arrival) ms: p50 {} p99 {} max {}, \
+             {} gaps of {} over 2 ms\n",
             self.attempted,
             self.completed,
             self.failed,
@@ -195,12 +202,21 @@ impl Report {
             self.rtp.min_spurts,
             self.rtp.p50_spurts,
             self.rtp.sent,
+            ms_or_dash(self.pacing.gap_dev_ms_p50),
+            ms_or_dash(self.pacing.gap_dev_ms_p99),
+            ms_or_dash(self.pacing.gap_dev_ms_max),
+            self.pacing.gaps_over_2ms,
+            self.pacing.gaps,
         );
         for (what, n) in &self.failures {
             s.push_str(&format!("  {n} × {what}\n"));
         }
         s
     }
+}
+
+fn ms_or_dash(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| v.to_string())
 }
 
 fn heard(calls: &[CallResult]) -> Heard {

@@ -11,17 +11,25 @@
 //! caller's core takes too when it reads: spread over sockets, the two cores contend less.
 
 use std::collections::{HashMap, VecDeque};
-use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::io::{self, IoSliceMut};
+use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use nix::errno::Errno;
+use nix::sys::socket::{
+    ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, setsockopt, sockopt,
+};
+use nix::sys::time::TimeSpec;
 use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::sync::oneshot;
+
+use super::pacing::{GapHistogram, Pacing};
 
 use crate::call::handoff::Handoff;
 use crate::core::Digit;
@@ -87,7 +95,7 @@ pub struct RtpCaller {
     commands: Arc<Handoff<Command>>,
     addrs: Vec<SocketAddr>,
     stop: Arc<AtomicBool>,
-    thread: Mutex<Option<JoinHandle<io::Result<()>>>>,
+    thread: Mutex<Option<JoinHandle<io::Result<Pacing>>>>,
 }
 
 impl RtpCaller {
@@ -158,8 +166,8 @@ impl RtpCaller {
         self.commands.push(command);
     }
 
-    /// Stops the thread; returns its error if the socket failed.
-    pub fn shutdown(&self) -> io::Result<()> {
+    /// Stops the thread; returns the pacing it measured, or its error if a socket failed.
+    pub fn shutdown(&self) -> io::Result<Pacing> {
         self.stop.store(true, Ordering::Relaxed);
         let thread = self
             .thread
@@ -169,7 +177,7 @@ impl RtpCaller {
         match thread.map(JoinHandle::join) {
             Some(Ok(result)) => result,
             Some(Err(_)) => Err(io::Error::other("the RTP thread panicked")),
-            None => Ok(()),
+            None => Err(io::Error::other("the RTP thread was already stopped")),
         }
     }
 }
@@ -195,6 +203,8 @@ struct Stream {
     stats: StreamStats,
     /// The extended highest sequence number received and the first one.
     highest: Option<(u64, u64)>,
+    /// The sequence number and kernel arrival time of the latest packet, for the pacing.
+    last_arrival: Option<(u16, Duration)>,
 }
 
 impl Stream {
@@ -212,6 +222,7 @@ impl Stream {
             gap: 0,
             stats: StreamStats::default(),
             highest: None,
+            last_arrival: None,
         }
     }
 
@@ -265,8 +276,30 @@ impl Stream {
         len
     }
 
-    fn on_packet(&mut self, packet: &RtpReader<'_>) {
+    /// Counts a packet of the server's, which arrived at `at` (the kernel's clock, if it
+    /// said), and its gap from the one before it into `pacing`.
+    fn on_packet(
+        &mut self,
+        packet: &RtpReader<'_>,
+        at: Option<Duration>,
+        pacing: &mut GapHistogram,
+    ) {
         self.stats.received += 1;
+        let seq16 = u16::from(packet.sequence_number());
+        if let Some(at) = at {
+            match self.last_arrival {
+                Some((last, then)) if last.wrapping_add(1) == seq16 => {
+                    // A clock stepped back leaves no gap to count.
+                    if let Some(gap) = at.checked_sub(then) {
+                        pacing.record(gap);
+                    }
+                    self.last_arrival = Some((seq16, at));
+                }
+                // Late or repeated packets are not a gap in the stream.
+                Some((last, _)) if (seq16.wrapping_sub(last) as i16) <= 0 => {}
+                _ => self.last_arrival = Some((seq16, at)),
+            }
+        }
         if packet.mark() {
             self.stats.spurts += 1;
         }
@@ -299,17 +332,67 @@ fn bind_socket(at: SocketAddr) -> io::Result<UdpSocket> {
     // net.core.rmem_max; the losses counted show when that is too small.
     socket.set_recv_buffer_size(RECV_BUFFER)?;
     socket.set_send_buffer_size(RECV_BUFFER)?;
+    // Each packet comes with the kernel's time of arrival, for the pacing (super::pacing).
+    setsockopt(&socket, sockopt::ReceiveTimestampns, &true)?;
     socket.bind(&at.into())?;
     let socket: UdpSocket = socket.into();
     socket.set_nonblocking(true)?;
     Ok(socket)
 }
 
-fn run(sockets: &[UdpSocket], commands: &Handoff<Command>, stop: &AtomicBool) -> io::Result<()> {
+/// One datagram read from `socket` into `buf`: its length, its source and the kernel's time
+/// of arrival (`None` when the kernel gave none); `None` when nothing is waiting.
+fn receive(
+    socket: &UdpSocket,
+    buf: &mut [u8],
+    cmsg: &mut [u8],
+) -> io::Result<Option<(usize, SocketAddr, Option<Duration>)>> {
+    let mut iov = [IoSliceMut::new(buf)];
+    let msg = match recvmsg::<SockaddrStorage>(
+        socket.as_raw_fd(),
+        &mut iov,
+        Some(cmsg),
+        MsgFlags::empty(),
+    ) {
+        Ok(msg) => msg,
+        Err(Errno::EAGAIN) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let at = msg.cmsgs()?.find_map(|c| match c {
+        ControlMessageOwned::ScmTimestampns(ts) => Some(timespec(ts)),
+        _ => None,
+    });
+    let from = msg.address.as_ref().and_then(socket_addr);
+    Ok(from.map(|from| (msg.bytes, from, at)))
+}
+
+fn timespec(ts: TimeSpec) -> Duration {
+    Duration::new(
+        ts.tv_sec().max(0) as u64,
+        ts.tv_nsec().clamp(0, 999_999_999) as u32,
+    )
+}
+
+fn socket_addr(a: &SockaddrStorage) -> Option<SocketAddr> {
+    match (a.as_sockaddr_in(), a.as_sockaddr_in6()) {
+        (Some(v4), _) => Some(SocketAddrV4::from(*v4).into()),
+        (_, Some(v6)) => Some(SocketAddrV6::from(*v6).into()),
+        _ => None,
+    }
+}
+
+fn run(
+    sockets: &[UdpSocket],
+    commands: &Handoff<Command>,
+    stop: &AtomicBool,
+) -> io::Result<Pacing> {
     let mut streams: HashMap<u64, Stream> = HashMap::new();
     let mut by_source: HashMap<SocketAddr, u64> = HashMap::new();
     let mut out = [0u8; 1500];
     let mut inbound = [0u8; 2048];
+    let mut cmsg = nix::cmsg_space!(TimeSpec);
+    let mut pacing = GapHistogram::default();
+    let (mut heard_streams, mut heard_packets) = (0usize, 0u64);
     let start = super::now();
     let mut tick: u64 = 0;
     let mut taken = Vec::new();
@@ -348,17 +431,19 @@ fn run(sockets: &[UdpSocket], commands: &Handoff<Command>, stop: &AtomicBool) ->
         }
         for socket in sockets {
             loop {
-                match socket.recv_from(&mut inbound) {
-                    Ok((len, from)) => {
+                match receive(socket, &mut inbound, &mut cmsg) {
+                    Ok(Some((len, from, at))) => {
                         let Some(stream) = by_source.get(&from).and_then(|id| streams.get_mut(id))
                         else {
                             continue;
                         };
                         if let Ok(packet) = RtpReader::new(&inbound[..len]) {
-                            stream.on_packet(&packet);
+                            heard_streams += usize::from(stream.stats.received == 0);
+                            heard_packets += 1;
+                            stream.on_packet(&packet, at, &mut pacing);
                         }
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Ok(None) => break,
                     Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
                     Err(e) => return Err(e),
                 }
@@ -374,7 +459,7 @@ fn run(sockets: &[UdpSocket], commands: &Handoff<Command>, stop: &AtomicBool) ->
             tick = (now - start).as_millis() as u64 / TICK.as_millis() as u64 + 1;
         }
     }
-    Ok(())
+    Ok(pacing.summary(heard_streams, heard_packets))
 }
 
 #[cfg(test)]
@@ -473,6 +558,8 @@ mod tests {
         assert_eq!((stats.received, stats.lost, stats.spurts), (4, 1, 2));
         assert!(stats.sent >= 20);
         assert_eq!(caller.stop_stream(7).await, None, "stopped once");
-        caller.shutdown().unwrap();
+        // Two gaps measured: 100 to 101 and 103 to 104 (not across the lost 102).
+        let pacing = caller.shutdown().unwrap();
+        assert_eq!((pacing.streams, pacing.packets, pacing.gaps), (1, 4, 2));
     }
 }
