@@ -1,6 +1,7 @@
 //! `ivr load` against `ivr serve`, both as processes over loopback: every call logs in as
 //! its own child by RFC 4733 keys and books a meal, and the bookings are in the database
-//! afterwards; a server that does not answer gives a failed run with the reason tallied.
+//! afterwards; a server that does not answer gives a failed run with the reason tallied, and
+//! one that rings without answering has the call CANCELled.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -193,6 +194,82 @@ fn calls_nobody_answers_fail_with_the_reason() -> Result<()> {
     assert_eq!(report["failed"], 2, "{report}");
     assert_eq!(report["failures"]["no answer"], 2, "{report}");
     assert!(stdout.contains("2 × no answer"), "{stdout}");
+    Ok(())
+}
+
+/// The headers of `request` a response copies (RFC 3261 §8.2.6.2), with a tag on To.
+fn response_to(request: &str, status: &str) -> String {
+    let mut out = format!("SIP/2.0 {status}\r\n");
+    for line in request.lines() {
+        let name = line
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match name.as_str() {
+            "via" | "v" | "from" | "f" | "call-id" | "i" | "cseq" => {
+                out.push_str(line);
+                out.push_str("\r\n");
+            }
+            "to" | "t" if line.contains(";tag=") => out.push_str(&format!("{line}\r\n")),
+            "to" | "t" => out.push_str(&format!("{line};tag=ringing\r\n")),
+            _ => {}
+        }
+    }
+    out.push_str("Content-Length: 0\r\n\r\n");
+    out
+}
+
+fn call_id(message: &str) -> Option<&str> {
+    message.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        matches!(name.trim().to_ascii_lowercase().as_str(), "call-id" | "i").then(|| value.trim())
+    })
+}
+
+#[test]
+fn a_call_rung_but_not_answered_in_time_is_cancelled() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    // A server that rings (180) and never answers: the caller must CANCEL its INVITE, or a
+    // late answer would leave the call up on the server.
+    let ringing = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ringing.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    let server = ringing.local_addr()?.to_string();
+    let responder = std::thread::spawn(move || -> Result<(String, String)> {
+        let mut buf = [0u8; 4096];
+        let (len, caller) = ringing.recv_from(&mut buf)?;
+        let invite = String::from_utf8_lossy(&buf[..len]).into_owned();
+        if !invite.starts_with("INVITE ") {
+            bail!("expected an INVITE, got {invite}");
+        }
+        ringing.send_to(response_to(&invite, "100 Trying").as_bytes(), caller)?;
+        ringing.send_to(response_to(&invite, "180 Ringing").as_bytes(), caller)?;
+        loop {
+            let (len, from) = ringing.recv_from(&mut buf)?;
+            let message = String::from_utf8_lossy(&buf[..len]).into_owned();
+            if message.starts_with("CANCEL ") {
+                ringing.send_to(response_to(&message, "200 OK").as_bytes(), from)?;
+                ringing.send_to(
+                    response_to(&invite, "487 Request Terminated").as_bytes(),
+                    from,
+                )?;
+                return Ok((invite, message));
+            }
+        }
+    });
+    let (ok, report, stdout) = load(
+        dir.path(),
+        &server,
+        &["--script", "short", "--count", "1", "--answer-timeout", "1"],
+    )?;
+    assert!(!ok, "{stdout}");
+    assert_eq!(report["failures"]["no answer"], 1, "{report}");
+    let (invite, cancel) = responder
+        .join()
+        .map_err(|_| anyhow::anyhow!("the responder panicked"))?
+        .context("no CANCEL came")?;
+    assert_eq!(call_id(&cancel), call_id(&invite), "{cancel}");
     Ok(())
 }
 

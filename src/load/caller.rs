@@ -214,6 +214,8 @@ impl Agent {
         )
         .await;
         let (dialog, response) = match answered {
+            // Dropping the INVITE's future CANCELs it once the server has rung (rsipstack's
+            // guard), so a late answer does not leave the call up on the server.
             Err(_) => return Ok(Outcome::NoAnswer),
             Ok(r) => r?,
         };
