@@ -46,8 +46,6 @@ const MIN_REST: Duration = Duration::from_millis(1);
 pub(crate) struct RtpLink {
     state: Mutex<LinkState>,
     socket: UdpSocket,
-    /// The socket's own address as bound, kept to bind it again after a disconnect.
-    local: SocketAddr,
     /// The thread wakes the driver through it; a wake-up while the driver is busy is kept.
     pub notify: Notify,
 }
@@ -67,8 +65,6 @@ pub(crate) struct LinkState {
     pub last_rtp_at: Option<Instant>,
     /// The driver is done with the call: the thread drops it (and closes the socket).
     pub closed: bool,
-    /// The address the socket is connected to, if any: the latched source (strict RTP).
-    connected_to: Option<SocketAddr>,
 }
 
 impl RtpLink {
@@ -77,7 +73,6 @@ impl RtpLink {
         socket.set_nonblocking(true)?;
         Ok(RtpLink {
             state: Mutex::new(LinkState::default()),
-            local: socket.local_addr()?,
             socket,
             notify: Notify::new(),
         })
@@ -119,73 +114,29 @@ impl RtpLink {
                 }
             }
         }
-        self.follow_latch(&mut st);
         let LinkState {
             media,
             send_to,
             sending,
-            connected_to,
             ..
         } = &mut *st;
         let Some(media) = media.as_mut() else {
             return true;
         };
         let to = send_to.filter(|_| *sending);
-        let connected = to.is_some() && to == *connected_to;
         // On hold the pacer keeps running (timestamps stay continuous) but nothing is sent.
         tally.late += media.transmit(now, |packet| {
             // A full socket buffer drops the packet, as the network would.
-            let sent = match to {
-                Some(_) if connected => self.socket.send(packet).is_ok(),
-                Some(to) => self.socket.send_to(packet, to).is_ok(),
-                None => false,
-            };
-            tally.sent += u64::from(sent);
+            if let Some(to) = to
+                && self.socket.send_to(packet, to).is_ok()
+            {
+                tally.sent += 1;
+            }
         });
         if media.needs_driver() {
             self.notify.notify_one();
         }
         true
-    }
-}
-
-impl RtpLink {
-    /// Strict RTP: once the caller's source is latched the socket is connected to it, so
-    /// that the kernel drops anyone else's packets (as Asterisk's `strictrtp` does) and each
-    /// send skips the route lookup (3 % of the server at 2,000 calls, docs/performance.md).
-    /// When the driver unlatches (a new SDP address), the socket is disconnected here, to
-    /// latch anew on the first packet. Failures leave the socket as it was: sends then go by
-    /// address, which is always right.
-    fn follow_latch(&self, st: &mut LinkState) {
-        let latched = st.send_to.filter(|_| st.latched);
-        if latched == st.connected_to {
-            return;
-        }
-        if st.connected_to.is_some() {
-            match self.disconnect() {
-                Ok(()) => st.connected_to = None,
-                Err(e) => {
-                    debug!(error = %e, "RTP socket not disconnected");
-                    return;
-                }
-            }
-        }
-        if let Some(to) = latched {
-            match self.socket.connect(to) {
-                Ok(()) => st.connected_to = Some(to),
-                Err(e) => debug!(error = %e, "RTP socket not connected"),
-            }
-        }
-    }
-
-    fn disconnect(&self) -> std::io::Result<()> {
-        rustix::net::connect_unspec(&self.socket)?;
-        // Linux releases the port of a socket bound to port 0 (the kernel chose it) when it
-        // is disconnected: it is bound again to the same address, which the SDP named.
-        if self.socket.local_addr()?.port() != self.local.port() {
-            rustix::net::bind(&self.socket, &self.local)?;
-        }
-        Ok(())
     }
 }
 
@@ -462,56 +413,6 @@ mod tests {
         let st = link.lock();
         assert_eq!(st.send_to, Some(phone.local_addr()?));
         assert!(st.latched);
-        Ok(())
-    }
-
-    #[test]
-    fn a_latched_socket_hears_only_its_caller_until_the_media_moves() -> std::io::Result<()> {
-        // Bound to port 0, as with `rtp_port_min = 0`: the case where Linux would release the
-        // port on disconnect.
-        let link = RtpLink::new(UdpSocket::bind("127.0.0.1:0")?)?;
-        let our_addr = link.socket.local_addr()?;
-        let (phone, stranger, moved) = (
-            UdpSocket::bind("127.0.0.1:0")?,
-            UdpSocket::bind("127.0.0.1:0")?,
-            UdpSocket::bind("127.0.0.1:0")?,
-        );
-        for s in [&phone, &moved] {
-            s.set_read_timeout(Some(Duration::from_secs(2)))?;
-        }
-        let start = now();
-        start_pcmu(&link, phone.local_addr()?, start);
-        let mut buf = [0u8; 2048];
-
-        phone.send_to(&phone_packet(), our_addr)?;
-        let (_, tally) = tick(&link, start);
-        assert_eq!((tally.received, tally.sent), (1, 1));
-        assert_eq!(link.lock().connected_to, Some(phone.local_addr()?));
-        assert_eq!(phone.recv_from(&mut buf)?.1, our_addr);
-
-        // Someone else's packets no longer reach the call.
-        stranger.send_to(&phone_packet(), our_addr)?;
-        let (_, tally) = tick(&link, start + 2 * TICK);
-        assert_eq!((tally.received, tally.sent), (0, 1));
-        phone.recv_from(&mut buf)?;
-
-        // A re-INVITE names a new address (the driver unlatches): the socket is disconnected,
-        // keeps its port, sends to the new address and latches on what comes from there.
-        {
-            let mut st = link.lock();
-            st.send_to = Some(moved.local_addr()?);
-            st.latched = false;
-        }
-        let (_, tally) = tick(&link, start + 4 * TICK);
-        assert_eq!(tally.sent, 1);
-        assert_eq!(link.socket.local_addr()?, our_addr);
-        assert_eq!(link.lock().connected_to, None);
-        assert_eq!(moved.recv_from(&mut buf)?.1, our_addr);
-        moved.send_to(&phone_packet(), our_addr)?;
-        let (_, tally) = tick(&link, start + 6 * TICK);
-        assert_eq!((tally.received, tally.sent), (1, 1));
-        assert_eq!(link.lock().connected_to, Some(moved.local_addr()?));
-        assert_eq!(moved.recv_from(&mut buf)?.1, our_addr);
         Ok(())
     }
 
