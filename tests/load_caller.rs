@@ -3,11 +3,14 @@
 //! afterwards; a server that does not answer gives a failed run with the reason tallied, and
 //! one that rings without answering has the call CANCELled.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
+use common::{text_header, text_response};
 
 const IVR: &str = env!("CARGO_BIN_EXE_ivr");
 
@@ -197,37 +200,6 @@ fn calls_nobody_answers_fail_with_the_reason() -> Result<()> {
     Ok(())
 }
 
-/// The headers of `request` a response copies (RFC 3261 §8.2.6.2), with a tag on To.
-fn response_to(request: &str, status: &str) -> String {
-    let mut out = format!("SIP/2.0 {status}\r\n");
-    for line in request.lines() {
-        let name = line
-            .split(':')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match name.as_str() {
-            "via" | "v" | "from" | "f" | "call-id" | "i" | "cseq" => {
-                out.push_str(line);
-                out.push_str("\r\n");
-            }
-            "to" | "t" if line.contains(";tag=") => out.push_str(&format!("{line}\r\n")),
-            "to" | "t" => out.push_str(&format!("{line};tag=ringing\r\n")),
-            _ => {}
-        }
-    }
-    out.push_str("Content-Length: 0\r\n\r\n");
-    out
-}
-
-fn call_id(message: &str) -> Option<&str> {
-    message.lines().find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        matches!(name.trim().to_ascii_lowercase().as_str(), "call-id" | "i").then(|| value.trim())
-    })
-}
-
 #[test]
 fn a_call_rung_but_not_answered_in_time_is_cancelled() -> Result<()> {
     let dir = tempfile::tempdir()?;
@@ -243,15 +215,15 @@ fn a_call_rung_but_not_answered_in_time_is_cancelled() -> Result<()> {
         if !invite.starts_with("INVITE ") {
             bail!("expected an INVITE, got {invite}");
         }
-        ringing.send_to(response_to(&invite, "100 Trying").as_bytes(), caller)?;
-        ringing.send_to(response_to(&invite, "180 Ringing").as_bytes(), caller)?;
+        ringing.send_to(text_response(&invite, "100 Trying", "").as_bytes(), caller)?;
+        ringing.send_to(text_response(&invite, "180 Ringing", "").as_bytes(), caller)?;
         loop {
             let (len, from) = ringing.recv_from(&mut buf)?;
             let message = String::from_utf8_lossy(&buf[..len]).into_owned();
             if message.starts_with("CANCEL ") {
-                ringing.send_to(response_to(&message, "200 OK").as_bytes(), from)?;
+                ringing.send_to(text_response(&message, "200 OK", "").as_bytes(), from)?;
                 ringing.send_to(
-                    response_to(&invite, "487 Request Terminated").as_bytes(),
+                    text_response(&invite, "487 Request Terminated", "").as_bytes(),
                     from,
                 )?;
                 return Ok((invite, message));
@@ -269,7 +241,11 @@ fn a_call_rung_but_not_answered_in_time_is_cancelled() -> Result<()> {
         .join()
         .map_err(|_| anyhow::anyhow!("the responder panicked"))?
         .context("no CANCEL came")?;
-    assert_eq!(call_id(&cancel), call_id(&invite), "{cancel}");
+    assert_eq!(
+        text_header(&cancel, "Call-ID"),
+        text_header(&invite, "Call-ID"),
+        "{cancel}"
+    );
     Ok(())
 }
 

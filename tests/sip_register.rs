@@ -31,31 +31,6 @@ fn param(header: &str, key: &str) -> Option<String> {
     })
 }
 
-fn header<'a>(msg: &'a str, name: &str) -> Option<&'a str> {
-    msg.lines().find_map(|l| {
-        let (n, v) = l.split_once(':')?;
-        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
-    })
-}
-
-/// A response to `req` with `status` and extra header lines.
-fn response(req: &str, status: &str, extra: &str) -> String {
-    let mut out = format!("SIP/2.0 {status}\r\n");
-    for name in ["Via", "From", "To", "Call-ID", "CSeq"] {
-        if let Some(v) = header(req, name) {
-            let v = if name == "To" && !v.contains("tag=") {
-                format!("{v};tag=reg1")
-            } else {
-                v.to_string()
-            };
-            out.push_str(&format!("{name}: {v}\r\n"));
-        }
-    }
-    out.push_str(extra);
-    out.push_str("Content-Length: 0\r\n\r\n");
-    out
-}
-
 struct Registrar {
     socket: UdpSocket,
 }
@@ -87,7 +62,7 @@ impl Registrar {
 
     async fn reply(&self, req: &str, to: SocketAddr, status: &str, extra: &str) -> Result<()> {
         self.socket
-            .send_to(response(req, status, extra).as_bytes(), to)
+            .send_to(text_response(req, status, extra).as_bytes(), to)
             .await?;
         Ok(())
     }
@@ -96,7 +71,7 @@ impl Registrar {
     async fn authenticate(&self, user: &str, password: &str, expires: u32) -> Result<()> {
         let (req, from) = self.next_register().await?;
         assert!(
-            header(&req, "Authorization").is_none(),
+            text_header(&req, "Authorization").is_none(),
             "first REGISTER carries no credentials"
         );
         let challenge = format!(
@@ -105,7 +80,7 @@ impl Registrar {
         self.reply(&req, from, "401 Unauthorized", &challenge)
             .await?;
         let (req, from) = self.next_register().await?;
-        let auth = header(&req, "Authorization").context("Authorization header")?;
+        let auth = text_header(&req, "Authorization").context("Authorization header")?;
         assert_eq!(param(auth, "username").as_deref(), Some(user));
         assert_eq!(param(auth, "realm").as_deref(), Some(REALM));
         let uri = param(auth, "uri").context("uri")?;
@@ -113,7 +88,7 @@ impl Registrar {
         let ha2 = md5_hex(&format!("REGISTER:{uri}"));
         let expected = md5_hex(&format!("{ha1}:{NONCE}:{ha2}"));
         assert_eq!(param(auth, "response"), Some(expected), "digest response");
-        let contact = header(&req, "Contact").context("Contact")?.to_string();
+        let contact = text_header(&req, "Contact").context("Contact")?.to_string();
         self.reply(
             &req,
             from,

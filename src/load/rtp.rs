@@ -285,25 +285,25 @@ impl Stream {
         pacing: &mut GapHistogram,
     ) {
         self.stats.received += 1;
-        let seq16 = u16::from(packet.sequence_number());
+        let seq = u16::from(packet.sequence_number());
         if let Some(at) = at {
             match self.last_arrival {
-                Some((last, then)) if last.wrapping_add(1) == seq16 => {
+                Some((last, then)) if last.wrapping_add(1) == seq => {
                     // A clock stepped back leaves no gap to count.
                     if let Some(gap) = at.checked_sub(then) {
                         pacing.record(gap);
                     }
-                    self.last_arrival = Some((seq16, at));
+                    self.last_arrival = Some((seq, at));
                 }
                 // Late or repeated packets are not a gap in the stream.
-                Some((last, _)) if (seq16.wrapping_sub(last) as i16) <= 0 => {}
-                _ => self.last_arrival = Some((seq16, at)),
+                Some((last, _)) if (seq.wrapping_sub(last) as i16) <= 0 => {}
+                _ => self.last_arrival = Some((seq, at)),
             }
         }
         if packet.mark() {
             self.stats.spurts += 1;
         }
-        let seq = u64::from(u16::from(packet.sequence_number()));
+        let seq = u64::from(seq);
         self.highest = Some(match self.highest {
             None => (seq, seq),
             Some((high, first)) => {
@@ -340,13 +340,17 @@ fn bind_socket(at: SocketAddr) -> io::Result<UdpSocket> {
     Ok(socket)
 }
 
-/// One datagram read from `socket` into `buf`: its length, its source and the kernel's time
-/// of arrival (`None` when the kernel gave none); `None` when nothing is waiting.
-fn receive(
-    socket: &UdpSocket,
-    buf: &mut [u8],
-    cmsg: &mut [u8],
-) -> io::Result<Option<(usize, SocketAddr, Option<Duration>)>> {
+/// A datagram read into the caller's buffer.
+struct Datagram {
+    len: usize,
+    /// Its source: `None` if not an IP address (never, on UDP), which matches no call.
+    from: Option<SocketAddr>,
+    /// The kernel's time of arrival, if it gave one.
+    at: Option<Duration>,
+}
+
+/// The next datagram waiting on `socket`, read into `buf`; `None` when nothing is waiting.
+fn receive(socket: &UdpSocket, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Option<Datagram>> {
     let mut iov = [IoSliceMut::new(buf)];
     let msg = match recvmsg::<SockaddrStorage>(
         socket.as_raw_fd(),
@@ -362,8 +366,11 @@ fn receive(
         ControlMessageOwned::ScmTimestampns(ts) => Some(timespec(ts)),
         _ => None,
     });
-    let from = msg.address.as_ref().and_then(socket_addr);
-    Ok(from.map(|from| (msg.bytes, from, at)))
+    Ok(Some(Datagram {
+        len: msg.bytes,
+        from: msg.address.as_ref().and_then(socket_addr),
+        at,
+    }))
 }
 
 fn timespec(ts: TimeSpec) -> Duration {
@@ -432,8 +439,10 @@ fn run(
         for socket in sockets {
             loop {
                 match receive(socket, &mut inbound, &mut cmsg) {
-                    Ok(Some((len, from, at))) => {
-                        let Some(stream) = by_source.get(&from).and_then(|id| streams.get_mut(id))
+                    Ok(Some(Datagram { len, from, at })) => {
+                        let Some(stream) = from
+                            .and_then(|from| by_source.get(&from))
+                            .and_then(|id| streams.get_mut(id))
                         else {
                             continue;
                         };

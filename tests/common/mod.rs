@@ -257,6 +257,33 @@ pub fn call_id_of(d: &InviteDialog) -> String {
     id.call_id
 }
 
+/// A header's value in a raw SIP message's text (the first of that name).
+pub fn text_header<'a>(msg: &'a str, name: &str) -> Option<&'a str> {
+    msg.lines().find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// A response with `status` to the raw request `req`: its Via, From, To (given a tag),
+/// Call-ID and CSeq (RFC 3261 §8.2.6.2), then the `extra` header lines.
+pub fn text_response(req: &str, status: &str, extra: &str) -> String {
+    let mut out = format!("SIP/2.0 {status}\r\n");
+    for name in ["Via", "From", "To", "Call-ID", "CSeq"] {
+        if let Some(v) = text_header(req, name) {
+            let v = if name == "To" && !v.contains("tag=") {
+                format!("{v};tag=raw1")
+            } else {
+                v.to_string()
+            };
+            out.push_str(&format!("{name}: {v}\r\n"));
+        }
+    }
+    out.push_str(extra);
+    out.push_str("Content-Length: 0\r\n\r\n");
+    out
+}
+
 /// A raw UDP SIP peer, for the cases where the test must control every byte (OPTIONS out of
 /// dialog, late offer with the answer in the ACK).
 pub struct RawPeer {
