@@ -82,8 +82,9 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-/// Clicks what `target` finds, then waits until the browser is at `base` + `path` (a click
-/// returns before the navigation it starts has finished).
+/// Clicks what `target` finds, then waits until the browser has left the page it was on and
+/// is at `base` + `path` (a click returns before the navigation it starts has finished, and
+/// a form may post back to its own address, where the address alone proves nothing).
 async fn click_to(
     client: &fantoccini::Client,
     what: &str,
@@ -91,7 +92,16 @@ async fn click_to(
     base: &str,
     path: &str,
 ) {
+    let page = step(what, client.find(Locator::Css("html"))).await;
     step(what, async { client.find(target).await?.click().await }).await;
+    step(&format!("{what}: leave the page"), async {
+        // The old page's root goes stale once the new page has replaced it.
+        while page.tag_name().await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok::<_, std::convert::Infallible>(())
+    })
+    .await;
     let url = url::Url::parse(&format!("{base}{path}")).expect("url");
     step(
         &format!("{what}: arrive at {path}"),
