@@ -21,7 +21,11 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // The input as a packet stream: [ssrc selector, ts (4 bytes), payload length, payload…].
-    let clock = if data.first().is_some_and(|b| b & 1 == 1) { 48_000 } else { 8_000 };
+    let clock = if data.first().is_some_and(|b| b & 1 == 1) {
+        48_000
+    } else {
+        8_000
+    };
     let mut det = Rfc4733Detector::new(ClockRate(clock));
     // Newest timestamp accepted, per stream.
     let mut newest: HashMap<u32, u32> = HashMap::new();

@@ -9,7 +9,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = parse_dtmf(data);
     let _ = parse_info("application/dtmf-relay", data);
     if let Some((ct, body)) = data.split_first() {
-        let ct = if ct & 1 == 0 { "Application/DTMF" } else { "text/plain" };
+        let ct = if ct & 1 == 0 {
+            "Application/DTMF"
+        } else {
+            "text/plain"
+        };
         let _ = parse_info(ct, body);
     }
 });

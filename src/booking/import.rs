@@ -107,6 +107,13 @@ pub async fn import_families(
     write(store, &payers, &children).await
 }
 
+/// Reads and checks the whole file without writing anything: the number of payers and of
+/// children it holds, or the first error, naming its line and column.
+pub fn check_families(input: impl Read) -> Result<(usize, usize), ImportError> {
+    let (payers, children) = parse(input)?;
+    Ok((payers.len(), children.len()))
+}
+
 fn parse(mut input: impl Read) -> Result<(Vec<PayerLine>, Vec<ChildLine>), ImportError> {
     let mut text = String::new();
     input

@@ -1,0 +1,48 @@
+//! Fuzzes the incoming RTP path: any datagram a caller (or anyone) sends to a call's port
+//! goes through the receiver's header parsing, payload-type dispatch, RFC 4733 and in-band
+//! detection, and must be classified or refused, never panic.
+#![no_main]
+
+use std::time::{Duration, Instant};
+
+use ivr::core::inbound::{InboundConfig, MediaReceiver};
+use ivr::core::{ClockRate, PayloadType};
+use ivr::media::Codec;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let codec = match selector % 3 {
+        0 => Codec::Pcmu,
+        1 => Codec::Pcma,
+        _ => Codec::Opus,
+    };
+    let audio = match codec {
+        Codec::Pcmu => PayloadType::PCMU,
+        Codec::Pcma => PayloadType::PCMA,
+        Codec::Opus => PayloadType::new(111).expect("dynamic payload type"),
+    };
+    let clock = if codec == Codec::Opus { 48_000 } else { 8_000 };
+    let mut rx = MediaReceiver::new(InboundConfig {
+        codec,
+        audio_payload_type: audio,
+        telephone_event: PayloadType::new(101).map(|pt| (pt, ClockRate(clock))),
+        inband_dtmf: selector & 0x80 != 0,
+    });
+    let start = Instant::now();
+    // The input as datagrams: [length, bytes…], 20 ms apart.
+    let mut rest = rest;
+    let mut i = 0u64;
+    while let Some((&len, tail)) = rest.split_first() {
+        let len = usize::from(len).min(tail.len());
+        let (datagram, tail) = tail.split_at(len);
+        rest = tail;
+        let now = start + Duration::from_millis(20 * i);
+        let _ = rx.handle_rtp(now, datagram);
+        rx.handle_timeout(now);
+        while rx.poll_digit().is_some() {}
+        i += 1;
+    }
+});
