@@ -9,19 +9,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:?usage: scripts/fuzz.sh SECONDS [TARGET...]}"
 shift
-export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-/var/tmp/ivr-fuzz-target}"
+target_dir="${FUZZ_TARGET_DIR:-/var/tmp/ivr-fuzz-target}"
 cd fuzz
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   mapfile -t targets < <(cargo +nightly fuzz list)
 fi
-cargo +nightly fuzz build --target-dir "$CARGO_TARGET_DIR" >/dev/null
+cargo +nightly fuzz build --target-dir "$target_dir" >/dev/null
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "$scratch/$t"
   log="$scratch/$t.log"
-  if ! cargo +nightly fuzz run --target-dir "$CARGO_TARGET_DIR" "$t" "$scratch/$t" "corpus/$t" -- \
+  if ! cargo +nightly fuzz run --target-dir "$target_dir" "$t" "$scratch/$t" "corpus/$t" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
     tail -40 "$log"
     echo "fuzz: $t FAILED (input in fuzz/artifacts/$t/)"

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use ivr::core::PayloadType;
 use ivr::core::inbound::{InboundConfig, MediaReceiver};
-use ivr::core::{ClockRate, PayloadType};
 use ivr::media::Codec;
 use libfuzzer_sys::fuzz_target;
 
@@ -19,16 +19,15 @@ fuzz_target!(|data: &[u8]| {
         1 => Codec::Pcma,
         _ => Codec::Opus,
     };
-    let audio = match codec {
-        Codec::Pcmu => PayloadType::PCMU,
-        Codec::Pcma => PayloadType::PCMA,
-        Codec::Opus => PayloadType::new(111).expect("dynamic payload type"),
-    };
-    let clock = if codec == Codec::Opus { 48_000 } else { 8_000 };
+    // Opus has no static payload type: the dynamic one callers usually offer.
+    let audio = codec
+        .static_payload_type()
+        .or(PayloadType::new(111))
+        .expect("payload type");
     let mut rx = MediaReceiver::new(InboundConfig {
         codec,
         audio_payload_type: audio,
-        telephone_event: PayloadType::new(101).map(|pt| (pt, ClockRate(clock))),
+        telephone_event: PayloadType::new(101).map(|pt| (pt, codec.clock_rate())),
         inband_dtmf: selector & 0x80 != 0,
     });
     let start = Instant::now();

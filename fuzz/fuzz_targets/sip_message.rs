@@ -4,14 +4,15 @@
 
 use libfuzzer_sys::fuzz_target;
 use rsipstack::sip::SipMessage;
+use rsipstack::sip::prelude::HeadersExt;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(msg) = SipMessage::try_from(data) {
         // What the server reads of every request: its headers, typed.
         if let SipMessage::Request(req) = &msg {
-            let _ = rsipstack::sip::prelude::HeadersExt::call_id_header(req);
-            let _ = rsipstack::sip::prelude::HeadersExt::cseq_header(req);
-            let _ = rsipstack::sip::prelude::HeadersExt::via_header(req);
+            let _ = req.call_id_header();
+            let _ = req.cseq_header();
+            let _ = req.via_header();
         }
         let _ = msg.to_string();
     }
