@@ -47,6 +47,7 @@ both_backends!(
     invoice_uniqueness_is_a_constraint,
     missing_tariff_stores_nothing,
     concurrent_repeated_notifications_pay_once,
+    one_invoice_one_payment_and_duplicates_kept_for_refund,
 );
 
 const CONFIG: &str = r#"
@@ -338,6 +339,7 @@ async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Resu
                 trans: Some(("000001".into(), day)),
                 refdet: None,
                 invoices: &[inv.id],
+                hold_until: now() + ivr::payment::settle::HOLD,
             },
             now(),
         )
@@ -412,5 +414,126 @@ async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Resu
     tx.commit().await?;
     assert_eq!(late, Settlement::Conflict);
     assert_eq!(store.invoices_of(payer).await?[0].paid_at, paid.paid_at);
+    Ok(())
+}
+
+/// Issue 13, finding 3 (two card requests for one invoice were both accepted and both
+/// recorded as paid): a second request while the first holds the invoice is refused, even
+/// when both are made at once; when a provider confirms a second payment anyway (the hold had
+/// expired), the invoice stays paid once and the payment is kept for staff to refund. The
+/// database itself refuses a second payment row for an invoice.
+async fn one_invoice_one_payment_and_duplicates_kept_for_refund(db: &TestDb) -> anyhow::Result<()> {
+    use ivr::payment::Outcome;
+    use ivr::payment::settle::{HOLD, Provider, Settlement};
+    use ivr::store::{NewPaymentRequest, StoreError};
+    let store = &db.store;
+    let (payer, child) = family(store, 1, false, None).await?;
+    book(store, child, &[date(2026, 11, 2)], "REPAS").await?;
+    generate_month(store, &config(), month("2026-11"), date(2026, 12, 1), now()).await?;
+    let inv = store.invoices_of(payer).await?.remove(0);
+    let day = date(2026, 12, 3);
+    let request = |n: u32, at: DateTime<Utc>| {
+        let store = store.clone();
+        let ids = [inv.id];
+        async move {
+            let mut tx = store.begin().await?;
+            let order = format!("SP2026120300000{n}");
+            let r = tx
+                .insert_payment_request(
+                    &NewPaymentRequest {
+                        provider: Provider::SystemPay,
+                        order_id: &order,
+                        payer,
+                        amount: inv.total,
+                        trans: Some((format!("00000{n}"), day)),
+                        refdet: None,
+                        invoices: &ids,
+                        hold_until: at + HOLD,
+                    },
+                    at,
+                )
+                .await;
+            match r {
+                Ok(id) => {
+                    tx.commit().await?;
+                    Ok(id)
+                }
+                Err(e) => {
+                    tx.rollback().await?;
+                    Err(e)
+                }
+            }
+        }
+    };
+    // Two requests at once: exactly one holds the invoice.
+    let (a, b) = tokio::join!(request(1, now()), request(2, now()));
+    let (first, refused) = match (a, b) {
+        (Ok(id), Err(e)) | (Err(e), Ok(id)) => (id, e),
+        other => panic!("both or neither request accepted: {other:?}"),
+    };
+    assert!(
+        matches!(refused, StoreError::PaymentInProgress),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.to_string(),
+        "un paiement de cette facture est déjà en cours"
+    );
+    // After the hold expires a new request may be made (the payer left the first page).
+    let later = now() + HOLD + chrono::Duration::minutes(1);
+    let second = request(3, later).await?;
+    let pay = |request, transaction: &'static str, at| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin().await?;
+            let s = tx
+                .apply_payment_result(
+                    Provider::SystemPay,
+                    transaction,
+                    request,
+                    Outcome::Paid,
+                    "AUTHORISED",
+                    at,
+                )
+                .await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(s)
+        }
+    };
+    // The provider confirms both anyway: the first pays, the second is a duplicate.
+    assert_eq!(
+        pay(first, "20261203-000001", now()).await?,
+        Settlement::MarkPaid
+    );
+    let paid_at = store.invoices_of(payer).await?[0].paid_at;
+    assert!(paid_at.is_some());
+    assert_eq!(
+        pay(second, "20261203-000003", later).await?,
+        Settlement::Duplicate
+    );
+    // Repeated, the duplicate is the same one.
+    assert_eq!(
+        pay(second, "20261203-000003", later).await?,
+        Settlement::AlreadyDone
+    );
+    assert_eq!(store.invoices_of(payer).await?[0].paid_at, paid_at);
+    let mut tx = store.begin().await?;
+    let dups = tx.duplicate_payments().await?;
+    assert_eq!(dups.len(), 1);
+    assert_eq!(dups[0].transaction, "20261203-000003");
+    assert_eq!(dups[0].amount, inv.total);
+    assert_eq!(dups[0].payer, payer);
+    assert!(dups[0].refunded_at.is_none());
+    assert!(tx.mark_duplicate_refunded(dups[0].payment, later).await?);
+    assert!(!tx.mark_duplicate_refunded(dups[0].payment, later).await?);
+    tx.commit().await?;
+    // The constraint holds below the code: a second payment row for the invoice is refused.
+    let direct = db
+        .execute_raw(&format!(
+            "INSERT INTO invoice_payments (invoice_id, payment_id) VALUES ({}, {})",
+            inv.id.0, dups[0].payment.0
+        ))
+        .await;
+    assert!(direct.is_err(), "a second payment row was accepted");
     Ok(())
 }

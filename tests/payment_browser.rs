@@ -56,6 +56,7 @@ type Shared = Arc<Mutex<Site>>;
 
 fn systempay(site: &Site) -> SystemPay {
     SystemPay::from_config(&SystemPayConfig {
+        test_key: ivr::payment::systempay::EXAMPLE_TEST_KEY.into(),
         payment_url: format!("{}/vads-payment/", site.systempay_base),
         ..Default::default()
     })
@@ -87,7 +88,10 @@ fn apply(site: &mut Site, transaction: String, outcome: Outcome) {
             site.outcomes.push((transaction, outcome));
         }
         Settlement::RecordFailure => site.outcomes.push((transaction, outcome)),
-        Settlement::AlreadyDone | Settlement::Wait | Settlement::Conflict => {}
+        Settlement::AlreadyDone
+        | Settlement::Wait
+        | Settlement::Conflict
+        | Settlement::Duplicate => {}
     }
 }
 
@@ -234,7 +238,11 @@ async fn a_parent_pays_with_both_stand_ins_in_a_browser() {
     }
 
     // The providers' stand-ins and the town site, each on its own ephemeral port.
-    let sp = SystemPayStandin::new(SystemPayStandinConfig::default()).unwrap();
+    let sp = SystemPayStandin::new(SystemPayStandinConfig {
+        test_key: ivr::payment::systempay::EXAMPLE_TEST_KEY.into(),
+        ..Default::default()
+    })
+    .unwrap();
     let (sp_addr, _a) = serve(sp.router(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

@@ -25,10 +25,21 @@ async fn fake_provider_serves_both_stand_ins() -> Result<()> {
         .spawn()?;
     let stdout = child.stdout.take().context("no stdout")?;
     let mut lines = BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .context("no address printed in time")??
-        .context("exited without printing")?;
+    // No key is configured: the stand-in makes one and prints it first, for the portal.
+    let mut next = async || -> Result<String> {
+        tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .context("nothing printed in time")??
+            .context("exited without printing")
+    };
+    let key_line = next().await?;
+    let key = key_line
+        .strip_prefix("clé de test SystemPay du simulateur (à mettre dans [systempay] test_key) : ")
+        .with_context(|| format!("no key printed: {key_line:?}"))?
+        .to_owned();
+    assert_eq!(key.len(), 32);
+    assert_ne!(key, ivr::payment::systempay::EXAMPLE_TEST_KEY);
+    let first = next().await?;
     let addr = first
         .strip_prefix("listening on ")
         .with_context(|| format!("unexpected line {first:?}"))?
@@ -66,8 +77,9 @@ async fn fake_provider_serves_both_stand_ins() -> Result<()> {
         .await?;
     assert!(page.contains("Payer") && page.contains("12,34 €"), "{page}");
 
-    // SystemPay accepts a form signed with the default (stand-in) test key.
+    // SystemPay accepts a form signed with the key it printed.
     let sp = SystemPay::from_config(&SystemPayConfig {
+        test_key: key.clone(),
         payment_url: format!("{base}/vads-payment/"),
         ..Default::default()
     })?;

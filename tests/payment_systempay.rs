@@ -18,7 +18,8 @@ use axum::routing::post;
 use chrono::{TimeZone, Utc};
 use ivr::booking::model::Cents;
 use ivr::payment::standin::systempay::{SystemPayStandin, SystemPayStandinConfig};
-use ivr::payment::standin::{STANDIN_TEST_KEY, decode_form, serve};
+use ivr::payment::standin::{decode_form, serve};
+use ivr::payment::systempay::EXAMPLE_TEST_KEY as STANDIN_TEST_KEY;
 use ivr::payment::systempay::{
     MemoryTransIdCounter, Notification, PaymentForm, PaymentRequest, ReturnUrls, SystemPay,
     SystemPayConfig, allocate_trans_id,
@@ -87,11 +88,13 @@ struct Setup {
 
 async fn setup(fail_first: usize) -> Result<Setup> {
     let standin = SystemPayStandin::new(SystemPayStandinConfig {
+        test_key: ivr::payment::systempay::EXAMPLE_TEST_KEY.into(),
         retry_delay: Duration::from_millis(20),
         ..Default::default()
     })?;
     let (standin_addr, _t) = serve(standin.router(), "127.0.0.1:0".parse()?).await?;
     let systempay = SystemPay::from_config(&SystemPayConfig {
+        test_key: ivr::payment::systempay::EXAMPLE_TEST_KEY.into(),
         payment_url: format!("http://{standin_addr}/vads-payment/"),
         ..Default::default()
     })?;

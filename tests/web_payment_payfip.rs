@@ -1,7 +1,11 @@
-//! Paying one invoice with PayFiP classic through the portal, over loopback with the PayFiP
-//! stand-in: the redirect carries the stored request, the result posted back to `urlcl`
-//! marks the invoice paid once, a refusal leaves it to pay, and a forged return (another
-//! amount) changes nothing since the classic protocol signs nothing.
+//! Paying one invoice with PayFiP through the portal, over loopback with the PayFiP stand-in
+//! and the portal both served on 127.0.0.1:0, on SQLite and on PostgreSQL.
+//!
+//! The portal uses PayFiP's web service: the invoice is marked paid only once the server has
+//! asked PayFiP itself (`recupererDetailPaiementSecurise` for the `idOp` it created). The
+//! attack of issue 13 (finding 1) is replayed first: a return POSTed with every value the
+//! parent can see, from a client with no session, used to get "Paiement accepté" and the
+//! invoice marked paid without PayFiP ever being visited.
 
 mod web_support;
 
@@ -16,33 +20,24 @@ use ivr::payment::payfip::PayFipConfig;
 use ivr::payment::standin::payfip::PayFipStandin;
 use ivr::payment::standin::serve;
 use ivr::store::StoredInvoice;
+use ivr::store::testing::TestDb;
+use ivr::web::payment_ipn::BEING_CHECKED;
 use ivr::web::{Invoicing, WebConfig};
-use web_support::{Portal, default_now};
+use web_support::{Client, Portal, default_now};
 
 type Fields = Vec<(String, String)>;
 
-fn hidden_inputs(page: &str) -> Fields {
-    page.split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|rest| {
-            let name = rest.split("name=\"").nth(1)?.split('"').next()?;
-            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
-            Some((
-                quick_xml::escape::unescape(name).ok()?.into_owned(),
-                quick_xml::escape::unescape(value).ok()?.into_owned(),
-            ))
-        })
-        .collect()
-}
-
 struct Setup {
     portal: Portal,
+    portal_addr: std::net::SocketAddr,
+    standin: std::sync::Arc<PayFipStandin>,
     standin_addr: std::net::SocketAddr,
+    /// A client with no session and no cookie: what an attacker or PayFiP's server is.
     http: reqwest::Client,
     mine: StoredInvoice,
 }
 
-async fn setup() -> Result<Setup> {
+async fn setup(db: TestDb) -> Result<Setup> {
     let standin = PayFipStandin::new()?;
     let (standin_addr, _t) = serve(standin.router(), "127.0.0.1:0".parse()?).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -54,6 +49,8 @@ async fn setup() -> Result<Setup> {
         systempay: None,
         payfip: Some(PayFipConfig {
             classic_url: format!("http://{standin_addr}/tpa/paiement.web"),
+            ws_endpoint: format!("http://{standin_addr}/tpa/services/securite"),
+            ws_payment_url: format!("http://{standin_addr}/tpa/paiementws.web"),
             ..Default::default()
         }),
     };
@@ -61,7 +58,7 @@ async fn setup() -> Result<Setup> {
         public_base_url: format!("http://{portal_addr}"),
         ..Default::default()
     };
-    let portal = Portal::with_settings(web, invoicing).await;
+    let portal = Portal::on(db, web, invoicing).await;
     tokio::spawn(ivr::web::serve(listener, portal.state.clone()));
     let store = &portal.db.store;
     let mut tx = store.begin().await?;
@@ -88,12 +85,22 @@ async fn setup() -> Result<Setup> {
     let mine = store.invoices_of(portal.fam.payer).await?.remove(0);
     Ok(Setup {
         portal,
+        portal_addr,
+        standin,
         standin_addr,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()?,
         mine,
     })
+}
+
+/// What the parent's browser was sent to by "Payer par PayFiP".
+enum Started {
+    /// PayFiP's page for this `idOp`.
+    PayFip { id_op: String },
+    /// Back to the invoices, with this message.
+    Refused(String),
 }
 
 impl Setup {
@@ -108,10 +115,8 @@ impl Setup {
             .paid_at)
     }
 
-    /// Ticks the invoice, picks PayFiP, follows the redirect and clicks `choice`; returns
-    /// the stand-in's final page (whose form is the browser's way back).
-    async fn pay(&self, choice: &str) -> Result<String> {
-        let mut c = self.portal.parent().await;
+    /// Ticks the invoice and presses "Payer par PayFiP".
+    async fn start(&self, c: &mut Client) -> Result<Started> {
         let csrf = c.get("/factures").await.csrf();
         let id = self.mine.id.0.to_string();
         let page = c
@@ -125,105 +130,228 @@ impl Setup {
             )
             .await;
         ensure!(r.status == StatusCode::SEE_OTHER, "{}", r.body);
+        if r.location() == "/factures" {
+            let page = c.get("/factures").await;
+            return Ok(Started::Refused(page.body));
+        }
         let to = url::Url::parse(r.location())?;
-        ensure!(to.port() == Some(self.standin_addr.port()));
+        ensure!(to.port() == Some(self.standin_addr.port()), "{to}");
+        ensure!(to.path() == "/tpa/paiementws.web", "{to}");
+        // Nothing about the debt is in the address any more: only PayFiP's operation id.
         let q: Fields = to.query_pairs().into_owned().collect();
-        let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        ensure!(get("refdet") == Some(self.mine.number.refdet().as_str()));
-        ensure!(get("montant") == Some("1095"));
-        ensure!(get("exer") == Some("2026"));
-        ensure!(get("mel") == Some("laurence.marsone@example.org"));
-        let page = self.http.get(to).send().await?.text().await?;
-        let mut fields = hidden_inputs(&page);
-        fields.push(("choice".into(), choice.into()));
+        ensure!(q.len() == 1 && q[0].0 == "idop", "{to}");
+        Ok(Started::PayFip {
+            id_op: q[0].1.clone(),
+        })
+    }
+
+    /// Presses `choice` on the stand-in's page for `id_op`: PayFiP records the result,
+    /// notifies the portal, and sends the browser back; returns where to.
+    async fn choose(&self, id_op: &str, choice: &str) -> Result<String> {
         let r = self
             .http
             .post(format!(
-                "http://{}/tpa/paiement.web/choice",
+                "http://{}/tpa/paiementws.web/choice",
                 self.standin_addr
             ))
-            .form(&fields)
+            .form(&[("idop", id_op), ("choice", choice)])
             .send()
             .await?;
-        ensure!(r.status() == StatusCode::OK, "{}", r.status());
-        Ok(r.text().await?)
+        ensure!(r.status() == StatusCode::SEE_OTHER, "{}", r.status());
+        Ok(r.headers()["location"].to_str()?.to_owned())
+    }
+
+    /// Our order reference for the request PayFiP numbered `id_op`, as the database has it.
+    async fn order_of(&self, id_op: &str) -> Result<String> {
+        let mut tx = self.portal.db.store.begin().await?;
+        let req = tx
+            .payment_request_by_id_op(id_op)
+            .await?
+            .context("request")?;
+        tx.rollback().await?;
+        Ok(req.order_id)
+    }
+
+    fn portal_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.portal_addr)
     }
 }
 
-/// The browser's way back on the stand-in's final page: its action and fields.
-fn way_back(page: &str) -> Result<(String, Fields)> {
-    let action = page
-        .split("<form method=\"post\" action=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .context("no way back")?;
-    let action = quick_xml::escape::unescape(action)?.into_owned();
-    Ok((action, hidden_inputs(page)))
+async fn started(s: &Setup) -> Result<String> {
+    let mut c = s.portal.parent().await;
+    match s.start(&mut c).await? {
+        Started::PayFip { id_op } => Ok(id_op),
+        Started::Refused(page) => anyhow::bail!("refused: {page}"),
+    }
 }
 
-#[tokio::test]
-async fn payfip_pays_one_invoice_once_and_forgery_changes_nothing() -> Result<()> {
-    let s = setup().await?;
-    let page = s.pay("pay").await?;
-    assert!(!page.contains("n'a pas répondu"), "{page}");
-    let paid_at = s
-        .paid_at()
-        .await?
-        .context("paid by the server-to-server return")?;
-
-    // The browser's return repeats the same result: shown, nothing changes.
-    let (action, fields) = way_back(&page)?;
-    s.portal
-        .clock
-        .set(default_now() + chrono::Duration::minutes(3));
-    let r = s.http.post(&action).form(&fields).send().await?;
+/// Finding 1 replayed: every value the old return was checked against, POSTed to the
+/// return address from a client with no session before PayFiP is visited; then a forged
+/// notification naming our real `idOp`, and one naming an `idOp` we never created.
+async fn forged_return_and_notification_mark_nothing_paid(db: TestDb) -> Result<()> {
+    let s = setup(db).await?;
+    let id_op = started(&s).await?;
+    let order = s.order_of(&id_op).await?;
+    let refdet = s.mine.number.refdet();
+    let forged: Fields = [
+        ("numcli", "123456"),
+        ("exer", "2026"),
+        ("refdet", refdet.as_str()),
+        ("objet", "Facture"),
+        ("montant", "1095"),
+        ("mel", "laurence.marsone@example.org"),
+        ("saisie", "T"),
+        ("resultrans", "P"),
+        ("numauto", "123456"),
+        ("dattrans", "02052026"),
+        ("heurtrans", "1000"),
+        ("idOp", id_op.as_str()),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let r = s
+        .http
+        .post(s.portal_url(&format!("/paiement/payfip/retour?demande={order}")))
+        .form(&forged)
+        .send()
+        .await?;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.text().await?.contains("Paiement accepté."));
-    assert_eq!(s.paid_at().await?, Some(paid_at));
+    let page = r.text().await?;
+    assert!(!page.contains("Paiement accepté"), "{page}");
+    assert!(
+        page.contains(&BEING_CHECKED.replace('\'', "&#39;"))
+            || page.contains(BEING_CHECKED.split(':').next().unwrap()),
+        "{page}"
+    );
+    assert!(
+        s.paid_at().await?.is_none(),
+        "a forged return paid the invoice"
+    );
 
-    // A forged return for a smaller amount is refused.
-    let forged: Fields = fields
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                if k == "montant" {
-                    "1".into()
-                } else {
-                    v.clone()
-                },
-            )
-        })
-        .collect();
-    let r = s.http.post(&action).form(&forged).send().await?;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    Ok(())
-}
-
-#[tokio::test]
-async fn refused_payfip_payment_leaves_the_invoice_to_pay() -> Result<()> {
-    let s = setup().await?;
-    let page = s.pay("refuse").await?;
+    // A notification is only a hint: the server asks PayFiP, which has no result yet (P5).
+    let r = s
+        .http
+        .post(s.portal_url("/paiement/payfip/notif"))
+        .form(&[("idOp", id_op.as_str())])
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(s.paid_at().await?.is_none());
-    // A forged "paid" return with the right references but another amount: nothing.
-    let (action, fields) = way_back(&page)?;
-    let forged: Fields = fields
-        .iter()
-        .map(|(k, v)| match k.as_str() {
-            "resultrans" => (k.clone(), "P".into()),
-            "montant" => (k.clone(), "1".into()),
-            _ => (k.clone(), v.clone()),
-        })
-        .collect();
-    let r = s.http.post(&action).form(&forged).send().await?;
+    // An idOp the portal never created is refused without asking anyone.
+    let r = s
+        .http
+        .post(s.portal_url("/paiement/payfip/notif"))
+        .form(&[("idOp", "0123456789abcdef")])
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // A return for an order that does not exist says so.
+    let r = s
+        .http
+        .post(s.portal_url("/paiement/payfip/retour?demande=PWX"))
+        .form(&forged)
+        .send()
+        .await?;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(s.paid_at().await?.is_none());
-    // An unknown request: nothing.
-    let other = action.replace("demande=", "demande=X");
-    let r = s.http.post(&other).form(&fields).send().await?;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    // Paying again works.
-    s.pay("pay").await?;
+
+    // The real payment still goes through afterwards.
+    s.choose(&id_op, "pay").await?;
     assert!(s.paid_at().await?.is_some());
     Ok(())
 }
+
+/// Paid on PayFiP's page: PayFiP's notification makes the server ask, and the answer marks
+/// the invoice paid once; the browser's return shows it; repeats change nothing.
+async fn paid_once_on_the_providers_own_word(db: TestDb) -> Result<()> {
+    let s = setup(db).await?;
+    let id_op = started(&s).await?;
+    let back = s.choose(&id_op, "pay").await?;
+    let paid_at = s
+        .paid_at()
+        .await?
+        .context("paid after PayFiP's notification")?;
+    s.portal
+        .clock
+        .set(default_now() + chrono::Duration::minutes(3));
+    let r = s.http.get(&back).send().await?;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await?.contains("Paiement accepté."));
+    let r = s
+        .http
+        .post(s.portal_url("/paiement/payfip/notif"))
+        .form(&[("idop", id_op.as_str())])
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(s.paid_at().await?, Some(paid_at));
+    // Paid: it cannot be paid again.
+    let mut c = s.portal.parent().await;
+    let csrf = c.get("/factures").await.csrf();
+    let id = s.mine.id.0.to_string();
+    let r = c
+        .post(
+            "/factures/paiement/payfip",
+            &[("csrf", &csrf), ("invoice", &id)],
+        )
+        .await;
+    assert_eq!(r.location(), "/factures");
+    assert_eq!(s.standin.operation_count(), 1);
+    Ok(())
+}
+
+/// A second request while the first is in progress is refused with a clear sentence
+/// (finding 3, for PayFiP); a refusal frees the invoice at once for a new attempt.
+async fn one_payment_at_a_time_and_a_refusal_frees_the_invoice(db: TestDb) -> Result<()> {
+    let s = setup(db).await?;
+    let id_op = started(&s).await?;
+    let mut c = s.portal.parent().await;
+    match s.start(&mut c).await? {
+        Started::Refused(page) => assert!(
+            page.contains("Un paiement de cette facture est déjà en cours"),
+            "{page}"
+        ),
+        Started::PayFip { .. } => panic!("a second payment of the same invoice was started"),
+    }
+    assert_eq!(s.standin.operation_count(), 1);
+    let back = s.choose(&id_op, "refuse").await?;
+    assert!(s.paid_at().await?.is_none());
+    let page = s.http.get(&back).send().await?.text().await?;
+    assert!(page.contains("Paiement refusé."), "{page}");
+    let again = started(&s).await?;
+    assert_ne!(again, id_op);
+    s.choose(&again, "pay").await?;
+    assert!(s.paid_at().await?.is_some());
+    Ok(())
+}
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() -> anyhow::Result<()> {
+                    super::$name(ivr::store::testing::TestDb::sqlite().await?).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() -> anyhow::Result<()> {
+                    match ivr::store::testing::TestDb::postgres().await? {
+                        Some(db) => super::$name(db).await,
+                        None => Ok(()),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both!(
+    forged_return_and_notification_mark_nothing_paid,
+    paid_once_on_the_providers_own_word,
+    one_payment_at_a_time_and_a_refusal_frees_the_invoice,
+);

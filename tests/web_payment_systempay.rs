@@ -56,6 +56,7 @@ async fn book(store: &Store, child: ChildId, days: &[u32]) {
 
 async fn setup() -> Result<Setup> {
     let standin = SystemPayStandin::new(SystemPayStandinConfig {
+        test_key: ivr::payment::systempay::EXAMPLE_TEST_KEY.into(),
         retry_delay: Duration::from_millis(20),
         max_retries: 1,
         ..Default::default()
@@ -66,6 +67,7 @@ async fn setup() -> Result<Setup> {
     let invoicing = Invoicing {
         invoice: toml::from_str::<InvoiceConfig>(INVOICE_CONFIG)?,
         systempay: Some(SystemPay::from_config(&SystemPayConfig {
+            test_key: ivr::payment::systempay::EXAMPLE_TEST_KEY.into(),
             payment_url: format!("http://{standin_addr}/vads-payment/"),
             ..Default::default()
         })?),
@@ -353,5 +355,151 @@ async fn another_familys_invoice_cannot_be_paid_and_nothing_ticked_is_explained(
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    Ok(())
+}
+
+/// Issue 13, finding 3 (two card requests for the same invoice were both accepted and both
+/// recorded as paid): the second request is refused with a clear sentence while the first
+/// holds the invoice, and the first one still pays it.
+#[tokio::test]
+async fn a_second_card_request_for_an_invoice_being_paid_is_refused() -> Result<()> {
+    let s = setup().await?;
+    let mut c = s.portal.parent().await;
+    let csrf = c.get("/factures").await.csrf();
+    let id = s.mine.id.0.to_string();
+    let first = c
+        .post(
+            "/factures/paiement/carte",
+            &[("csrf", &csrf), ("invoice", &id)],
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let second = c
+        .post(
+            "/factures/paiement/carte",
+            &[("csrf", &csrf), ("invoice", &id)],
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.body);
+    assert_eq!(second.location(), "/factures");
+    let page = c.get("/factures").await;
+    assert!(
+        page.body
+            .contains("Un paiement de cette facture est déjà en cours"),
+        "{}",
+        page.body
+    );
+    // The first request's form still pays the invoice, once.
+    let (action, fields) = bank_form(&first.body)?;
+    let bank_page = s
+        .http
+        .post(&action)
+        .form(&fields)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let session = bank_page
+        .split("action=\"session/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .context("no session in the bank page")?
+        .to_owned();
+    let r = s
+        .http
+        .post(format!(
+            "http://{}/vads-payment/session/{session}",
+            s.standin_addr
+        ))
+        .form(&[("choice", "accept")])
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(s.invoice(s.mine.id).await?.paid_at.is_some());
+    Ok(())
+}
+
+/// Issue 13, finding 2 replayed: with `[systempay]` left out of the configuration, a
+/// notification signed with the provider's public example key was accepted and the invoice
+/// marked paid. Now the portal has no shop without a configured key: no card payment is
+/// offered and the notification is refused.
+#[tokio::test]
+async fn without_a_configured_key_there_is_no_card_payment() -> Result<()> {
+    use ivr::payment::systempay::{EXAMPLE_TEST_KEY, ShopKey, sign};
+    let shop = SystemPay::from_config(&SystemPayConfig::default()).ok();
+    assert!(shop.is_none(), "a shop without a configured key");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let portal_addr = listener.local_addr()?;
+    let invoicing = Invoicing {
+        invoice: toml::from_str::<InvoiceConfig>(INVOICE_CONFIG)?,
+        systempay: shop,
+        payfip: None,
+    };
+    let web = WebConfig {
+        public_base_url: format!("http://{portal_addr}"),
+        ..Default::default()
+    };
+    let portal = Portal::with_settings(web, invoicing).await;
+    tokio::spawn(ivr::web::serve(listener, portal.state.clone()));
+    let store = &portal.db.store;
+    book(store, portal.fam.angeline, &[1, 2]).await;
+    generate_month(
+        store,
+        &portal.state.invoicing().invoice,
+        InvoiceMonth::parse("2026-04")?,
+        NaiveDate::from_ymd_opt(2026, 5, 2).unwrap(),
+        default_now(),
+    )
+    .await?;
+    let mine = store.invoices_of(portal.fam.payer).await?.remove(0);
+    let mut c = portal.parent().await;
+    let csrf = c.get("/factures").await.csrf();
+    let id = mine.id.0.to_string();
+    let page = c
+        .post("/factures/paiement", &[("csrf", &csrf), ("invoice", &id)])
+        .await;
+    assert!(
+        !page.body.contains("Payer par carte bancaire"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("n'est pas disponible"), "{}", page.body);
+    let r = c
+        .post(
+            "/factures/paiement/carte",
+            &[("csrf", &csrf), ("invoice", &id)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // A notice signed with the public example key, as the attack sent it.
+    let mut fields: Vec<(String, String)> = [
+        ("vads_site_id", "12345678"),
+        ("vads_ctx_mode", "TEST"),
+        ("vads_trans_id", "000000"),
+        ("vads_trans_date", "20260502100000"),
+        ("vads_amount", &mine.total.0.to_string()),
+        ("vads_currency", "978"),
+        ("vads_order_id", "SP20260502000000"),
+        ("vads_trans_status", "AUTHORISED"),
+        ("vads_result", "00"),
+        ("vads_url_check_src", "PAY"),
+        ("vads_hash", &"ab".repeat(32)),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let sig = sign(
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &ShopKey::new(EXAMPLE_TEST_KEY)?,
+    )?;
+    fields.push(("signature".into(), sig));
+    let r = reqwest::Client::new()
+        .post(format!("http://{portal_addr}/paiement/systempay/ipn"))
+        .form(&fields)
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let after = store.invoices_of(portal.fam.payer).await?.remove(0);
+    assert!(after.paid_at.is_none());
     Ok(())
 }

@@ -137,9 +137,13 @@ async fn start_payment_standins(
     web: SocketAddr,
 ) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let portal = format!("http://{web}");
+    // The demo's own shop key, made now and given to both sides: there is no built-in key.
+    let key = ivr::payment::standin::fresh_test_key();
+    config.systempay.test_key = key.clone();
     let standin_config = FakeProviderConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         notification_url: Some(format!("{portal}/paiement/systempay/ipn")),
+        systempay_test_key: key,
         ..FakeProviderConfig::default()
     };
     let (addr, task) = fake_provider::start(&standin_config)

@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 
-use ivr::payment::standin::fake_provider::{FakeProviderConfig, start};
+use ivr::config::Config;
+use ivr::payment::standin::fake_provider::start;
+use ivr::payment::standin::fresh_test_key;
 
 /// Command-line options of `ivr fake-provider` (they override the configuration).
 #[derive(Debug, Clone, clap::Args)]
@@ -17,8 +19,20 @@ pub struct FakeProviderArgs {
 }
 
 /// Runs until the process is stopped; prints `listening on <addr>` on stdout once bound.
-pub fn run(config: &FakeProviderConfig, args: FakeProviderArgs) -> anyhow::Result<()> {
-    let mut config = config.clone();
+/// The SystemPay stand-in's key is `[fake_provider] systempay_test_key`, else the portal's
+/// `[systempay] test_key`, else a fresh one printed on stdout to give the portal.
+pub fn run(full: &Config, args: FakeProviderArgs) -> anyhow::Result<()> {
+    let mut config = full.fake_provider.clone();
+    if config.systempay_test_key.is_empty() {
+        config.systempay_test_key = full.systempay.test_key.clone();
+    }
+    if config.systempay_test_key.is_empty() {
+        config.systempay_test_key = fresh_test_key();
+        println!(
+            "clé de test SystemPay du simulateur (à mettre dans [systempay] test_key) : {}",
+            config.systempay_test_key
+        );
+    }
     if let Some(listen) = args.listen {
         config.listen = listen;
     }

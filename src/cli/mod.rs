@@ -128,9 +128,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate::run(&load_config(&cli.global)?),
         Command::Demo(args) => demo::run(&load_config(&cli.global)?, args),
         Command::Import(args) => import::run(&load_config(&cli.global)?, args),
-        Command::FakeProvider(args) => {
-            fake_provider::run(&load_config(&cli.global)?.fake_provider, args)
-        }
+        Command::FakeProvider(args) => fake_provider::run(&load_config(&cli.global)?, args),
         Command::Invoices(command) => invoices::run(&load_config(&cli.global)?, command),
         Command::Staff(command) => staff::run(&load_config(&cli.global)?, command),
         Command::Web => web::run(&load_config(&cli.global)?),

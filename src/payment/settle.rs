@@ -53,7 +53,25 @@ pub enum Settlement {
     Wait,
     /// A paid transaction reported as failed: never unpay automatically; log for staff.
     Conflict,
+    /// Money taken for invoices another payment had already settled: recorded as paid and
+    /// listed for staff to refund (never applied twice). The store decides this one, not
+    /// [`settle`].
+    Duplicate,
 }
+
+impl Settlement {
+    /// Whether the decision wrote something the caller must commit.
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            Settlement::MarkPaid | Settlement::RecordFailure | Settlement::Duplicate
+        )
+    }
+}
+
+/// How long a payment request holds its invoices: another request for them is refused
+/// meanwhile (a PayFiP `idOp` lives 15 minutes; SystemPay's page about as long).
+pub const HOLD: chrono::Duration = chrono::Duration::minutes(20);
 
 /// Decides from the outcome already stored for this transaction (if any) and the new one.
 pub fn settle(stored: Option<Outcome>, incoming: Outcome) -> Settlement {

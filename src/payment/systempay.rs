@@ -105,8 +105,8 @@ impl fmt::Debug for ShopKey {
 /// The shop's keys: the test key always, the production key once the shop is live.
 #[derive(Debug, Clone)]
 pub struct Keys {
-    /// Signs `TEST` messages.
-    pub test: ShopKey,
+    /// Signs `TEST` messages; `None` refuses every test message.
+    pub test: Option<ShopKey>,
     /// Signs `PRODUCTION` messages; `None` refuses every production message.
     pub production: Option<ShopKey>,
 }
@@ -115,7 +115,7 @@ impl Keys {
     /// The key of `mode`.
     pub fn for_mode(&self, mode: CtxMode) -> Result<&ShopKey, PaymentError> {
         match mode {
-            CtxMode::Test => Ok(&self.test),
+            CtxMode::Test => self.test.as_ref().ok_or(PaymentError::NoKeyForMode("TEST")),
             CtxMode::Production => self
                 .production
                 .as_ref()
@@ -208,6 +208,10 @@ pub fn allocate_trans_id(
     TransId::from_daily_counter(counter.next_for(site, trans_day(now)))
 }
 
+/// The test key of the provider's published signature example, for tests of the signature
+/// and of the stand-in. Never a default: a shop without its own key offers no card payment.
+pub const EXAMPLE_TEST_KEY: &str = "1122334455667788";
+
 /// The `[systempay]` section of the configuration (its `Debug` hides the keys).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -216,7 +220,8 @@ pub struct SystemPayConfig {
     pub site_id: String,
     /// `TEST` or `PRODUCTION`: the mode of the forms we send, and so the key that signs them.
     pub mode: CtxMode,
-    /// The test key (Back Office, Settings > Shop > Keys). Default: the local stand-in's key.
+    /// The test key (Back Office, Settings > Shop > Keys). No default: without the key of
+    /// `mode`, card payment is not offered (`ivr demo` makes one for its stand-in).
     pub test_key: String,
     /// The production key; empty until the shop goes live (production messages are refused).
     pub production_key: String,
@@ -242,7 +247,7 @@ impl Default for SystemPayConfig {
         Self {
             site_id: "12345678".to_owned(),
             mode: CtxMode::Test,
-            test_key: super::standin::STANDIN_TEST_KEY.to_owned(),
+            test_key: String::new(),
             production_key: String::new(),
             payment_url: "http://127.0.0.1:8089/vads-payment/".to_owned(),
         }
@@ -456,7 +461,11 @@ impl SystemPay {
     /// Checks the configuration once (DESIGN.md: a bad setting is a load-time error).
     pub fn from_config(config: &SystemPayConfig) -> Result<Self, PaymentError> {
         let keys = Keys {
-            test: ShopKey::new(&config.test_key)?,
+            test: if config.test_key.is_empty() {
+                None
+            } else {
+                Some(ShopKey::new(&config.test_key)?)
+            },
             production: if config.production_key.is_empty() {
                 None
             } else {
@@ -694,7 +703,11 @@ mod tests {
     }
 
     fn shop() -> SystemPay {
-        SystemPay::from_config(&SystemPayConfig::default()).unwrap()
+        SystemPay::from_config(&SystemPayConfig {
+            test_key: EXAMPLE_TEST_KEY.into(),
+            ..Default::default()
+        })
+        .unwrap()
     }
 
     fn request(amount: i64) -> PaymentRequest {
@@ -754,7 +767,7 @@ mod tests {
             assert_eq!(form.field(name), Some(value), "{name}");
         }
         let keys = Keys {
-            test: ShopKey::new(crate::payment::standin::STANDIN_TEST_KEY).unwrap(),
+            test: Some(ShopKey::new(EXAMPLE_TEST_KEY).unwrap()),
             production: None,
         };
         assert_eq!(
@@ -778,6 +791,7 @@ mod tests {
     fn another_shops_message_is_refused() {
         let other = SystemPay::from_config(&SystemPayConfig {
             site_id: "87654321".into(),
+            test_key: EXAMPLE_TEST_KEY.into(),
             ..Default::default()
         })
         .unwrap();
@@ -786,7 +800,7 @@ mod tests {
         fields.push(("vads_trans_status".into(), "AUTHORISED".into()));
         let sig = sign(
             fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-            &ShopKey::new(crate::payment::standin::STANDIN_TEST_KEY).unwrap(),
+            &ShopKey::new(EXAMPLE_TEST_KEY).unwrap(),
         )
         .unwrap();
         fields.push((SIGNATURE_FIELD.into(), sig));
@@ -816,6 +830,7 @@ mod tests {
         let prod = SystemPay::from_config(&SystemPayConfig {
             mode: CtxMode::Production,
             production_key: "prod-key".into(),
+            test_key: EXAMPLE_TEST_KEY.into(),
             ..Default::default()
         })
         .unwrap();
@@ -825,15 +840,11 @@ mod tests {
         let n = prod.verify(&genuine).unwrap();
         assert_eq!((n.mode, n.outcome), (CtxMode::Production, Outcome::Paid));
         // Claiming PRODUCTION but signed with the test key: forged.
-        let forged = provider_message(
-            form.fields.clone(),
-            crate::payment::standin::STANDIN_TEST_KEY,
-        );
+        let forged = provider_message(form.fields.clone(), EXAMPLE_TEST_KEY);
         assert_eq!(prod.verify(&forged), Err(PaymentError::BadSignature));
         // A genuine TEST payment reaching the production shop pays nothing.
         let test_form = shop().form(&request(5830)).unwrap();
-        let test_msg =
-            provider_message(test_form.fields, crate::payment::standin::STANDIN_TEST_KEY);
+        let test_msg = provider_message(test_form.fields, EXAMPLE_TEST_KEY);
         assert_eq!(
             prod.verify(&test_msg),
             Err(PaymentError::ModeMismatch {
@@ -848,10 +859,24 @@ mod tests {
         );
     }
 
+    /// Issue 13, finding 2: with `[systempay]` missing, the shop ran on the provider's public
+    /// example key. Now there is no built-in key, so there is no shop.
+    #[test]
+    fn no_built_in_key() {
+        assert_eq!(SystemPayConfig::default().test_key, "");
+        assert_eq!(
+            SystemPay::from_config(&SystemPayConfig::default()).unwrap_err(),
+            PaymentError::NoKeyForMode("TEST")
+        );
+        let parsed: SystemPayConfig = toml::from_str("site_id = \"87654321\"").unwrap();
+        assert!(SystemPay::from_config(&parsed).is_err());
+    }
+
     #[test]
     fn config_debug_hides_keys() {
         let c = SystemPayConfig {
             production_key: "prod-secret".into(),
+            test_key: "test-secret".into(),
             ..Default::default()
         };
         let shown = format!("{c:?}");
@@ -875,7 +900,7 @@ mod tests {
     #[test]
     fn modes_parse_and_select_keys() {
         let keys = Keys {
-            test: ShopKey::new("t").unwrap(),
+            test: Some(ShopKey::new("t").unwrap()),
             production: None,
         };
         assert!(keys.for_mode(CtxMode::Test).is_ok());
@@ -887,6 +912,14 @@ mod tests {
             CtxMode::parse("test"),
             Err(PaymentError::UnknownMode("test".into()))
         );
-        assert_eq!(format!("{:?}", keys.test), "ShopKey(***)");
+        assert_eq!(format!("{:?}", keys.test), "Some(ShopKey(***))");
+        let none = Keys {
+            test: None,
+            production: None,
+        };
+        assert_eq!(
+            none.for_mode(CtxMode::Test),
+            Err(PaymentError::NoKeyForMode("TEST"))
+        );
     }
 }

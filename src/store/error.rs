@@ -30,6 +30,10 @@ pub enum StoreError {
         /// What was missing, in French.
         what: String,
     },
+    /// An invoice is already being paid by another request that has neither ended nor
+    /// expired.
+    #[error("un paiement de cette facture est déjà en cours")]
+    PaymentInProgress,
     /// A stored value could not be read back (a bug or a hand-edited database).
     #[error("donnée enregistrée illisible : {0}")]
     Corrupt(String),

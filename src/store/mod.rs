@@ -27,7 +27,9 @@ mod tx;
 pub use error::StoreError;
 pub use invoices::{InvoiceId, MonthBookings, NewInvoice, PendingNotice, StoredInvoice};
 pub use login::LoginKeyKind;
-pub use payments::{NewPaymentRequest, PaymentRequestId, StoredPaymentRequest};
+pub use payments::{
+    DuplicatePayment, NewPaymentRequest, PaymentId, PaymentRequestId, StoredPaymentRequest,
+};
 pub use preregistrations::{
     NewPreregistration, PreregDecision, PreregStatus, Preregistration, PreregistrationId,
 };

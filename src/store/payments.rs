@@ -14,6 +14,31 @@ use crate::payment::settle::{Provider, Settlement, settle};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PaymentRequestId(pub i64);
 
+/// The database id of a payment (one provider transaction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PaymentId(pub i64);
+
+/// A payment confirmed for invoices another payment had already settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicatePayment {
+    /// The payment.
+    pub payment: PaymentId,
+    /// Which provider took the money.
+    pub provider: Provider,
+    /// The provider's transaction (what its Back Office shows, for the refund).
+    pub transaction: String,
+    /// Our reference of the request.
+    pub order_id: String,
+    /// Who paid.
+    pub payer: PayerId,
+    /// How much to refund.
+    pub amount: Cents,
+    /// When the duplicate was recorded.
+    pub detected_at: DateTime<Utc>,
+    /// When staff recorded the refund.
+    pub refunded_at: Option<DateTime<Utc>>,
+}
+
 /// A payment request to store.
 #[derive(Debug, Clone)]
 pub struct NewPaymentRequest<'a> {
@@ -31,6 +56,9 @@ pub struct NewPaymentRequest<'a> {
     pub refdet: Option<&'a str>,
     /// The invoices paid by it.
     pub invoices: &'a [InvoiceId],
+    /// Until when the invoices are held for this request: another request for any of them
+    /// is refused until then (or until this one fails).
+    pub hold_until: DateTime<Utc>,
 }
 
 /// A stored payment request.
@@ -48,6 +76,34 @@ pub struct StoredPaymentRequest {
     pub trans: Option<(String, NaiveDate)>,
     /// PayFiP's `refdet`.
     pub refdet: Option<String>,
+    /// Our reference sent to the provider.
+    pub order_id: String,
+    /// PayFiP web service's `idOp`, once `creerPaiementSecurise` gave it.
+    pub id_op: Option<String>,
+}
+
+/// The columns [`request_from_row`] reads.
+const REQUEST_COLUMNS: &str =
+    "id, provider, payer_id, amount_cents, trans_id, trans_day, refdet, order_id, id_op";
+
+macro_rules! request_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        let provider: String = row.try_get("provider")?;
+        let trans_id: Option<String> = row.try_get("trans_id")?;
+        let trans_day: Option<NaiveDate> = row.try_get("trans_day")?;
+        StoredPaymentRequest {
+            id: PaymentRequestId(row.try_get("id")?),
+            provider: Provider::from_stored(&provider)
+                .ok_or_else(|| StoreError::Corrupt(format!("prestataire « {provider} »")))?,
+            payer: PayerId(row.try_get("payer_id")?),
+            amount: Cents(row.try_get("amount_cents")?),
+            trans: trans_id.zip(trans_day),
+            refdet: row.try_get("refdet")?,
+            order_id: row.try_get("order_id")?,
+            id_op: row.try_get("id_op")?,
+        }
+    }};
 }
 
 impl StoreTx {
@@ -70,7 +126,10 @@ impl StoreTx {
         u64::try_from(next - 1).map_err(|_| StoreError::Corrupt(format!("compteur {next}")))
     }
 
-    /// Stores a payment request and its invoices.
+    /// Stores a payment request and its invoices, and holds each invoice for it until
+    /// `req.hold_until`. [`StoreError::PaymentInProgress`] when an invoice is already held
+    /// by another live request (the caller rolls back); the hold is one conditional upsert
+    /// on the invoice's row, so two parallel requests never both get it.
     pub async fn insert_payment_request(
         &mut self,
         req: &NewPaymentRequest<'_>,
@@ -105,6 +164,21 @@ impl StoreTx {
             .execute(&mut **c)
             .await
             .map(drop)?);
+            let held: Option<i64> = on_tx!(self, c => sqlx::query_scalar(
+                "INSERT INTO invoice_claims (invoice_id, request_id, expires_at) \
+                 VALUES ($1, $2, $3) ON CONFLICT (invoice_id) DO UPDATE \
+                 SET request_id = excluded.request_id, expires_at = excluded.expires_at \
+                 WHERE invoice_claims.expires_at <= $4 RETURNING request_id",
+            )
+            .bind(inv.0)
+            .bind(id)
+            .bind(req.hold_until)
+            .bind(now)
+            .fetch_optional(&mut **c)
+            .await?);
+            if held != Some(id) {
+                return Err(StoreError::PaymentInProgress);
+            }
         }
         Ok(PaymentRequestId(id))
     }
@@ -115,27 +189,92 @@ impl StoreTx {
         order_id: &str,
     ) -> Result<Option<StoredPaymentRequest>, StoreError> {
         on_tx!(self, c => {
-            let row = sqlx::query(
-                "SELECT id, provider, payer_id, amount_cents, trans_id, trans_day, refdet \
-                 FROM payment_requests WHERE order_id = $1",
-            )
+            let row = sqlx::query(&format!(
+                "SELECT {REQUEST_COLUMNS} FROM payment_requests WHERE order_id = $1"
+            ))
             .bind(order_id)
             .fetch_optional(&mut **c)
             .await?;
-            let Some(row) = row else { return Ok(None) };
-            let provider: String = row.try_get("provider")?;
-            let trans_id: Option<String> = row.try_get("trans_id")?;
-            let trans_day: Option<NaiveDate> = row.try_get("trans_day")?;
-            Ok(Some(StoredPaymentRequest {
-                id: PaymentRequestId(row.try_get("id")?),
-                provider: Provider::from_stored(&provider)
-                    .ok_or_else(|| StoreError::Corrupt(format!("prestataire « {provider} »")))?,
-                payer: PayerId(row.try_get("payer_id")?),
-                amount: Cents(row.try_get("amount_cents")?),
-                trans: trans_id.zip(trans_day),
-                refdet: row.try_get("refdet")?,
-            }))
+            Ok(match row {
+                Some(row) => Some(request_from_row!(&row)),
+                None => None,
+            })
         })
+    }
+
+    /// The PayFiP web-service request that `creerPaiementSecurise` numbered `id_op`, if we
+    /// made one: a notification about any other `idOp` is not ours.
+    pub async fn payment_request_by_id_op(
+        &mut self,
+        id_op: &str,
+    ) -> Result<Option<StoredPaymentRequest>, StoreError> {
+        on_tx!(self, c => {
+            let row = sqlx::query(&format!(
+                "SELECT {REQUEST_COLUMNS} FROM payment_requests \
+                 WHERE id_op = $1 AND provider = 'payfip-ws'"
+            ))
+            .bind(id_op)
+            .fetch_optional(&mut **c)
+            .await?;
+            Ok(match row {
+                Some(row) => Some(request_from_row!(&row)),
+                None => None,
+            })
+        })
+    }
+
+    /// Stores the `idOp` PayFiP gave the request (once).
+    pub async fn set_payment_id_op(
+        &mut self,
+        request: PaymentRequestId,
+        id_op: &str,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query(
+            "UPDATE payment_requests SET id_op = $2 WHERE id = $1 AND id_op IS NULL",
+        )
+        .bind(request.0)
+        .bind(id_op)
+        .execute(&mut **c)
+        .await
+        .map(drop)?);
+        Ok(())
+    }
+
+    /// Frees the invoices a request holds (it could not be sent to the provider).
+    pub async fn release_payment_request(
+        &mut self,
+        request: PaymentRequestId,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query("DELETE FROM invoice_claims WHERE request_id = $1")
+            .bind(request.0)
+            .execute(&mut **c)
+            .await
+            .map(drop)?);
+        Ok(())
+    }
+
+    /// The outcome recorded for a request (paid wins over any failure), or `None` while
+    /// the provider has not confirmed anything.
+    pub async fn payment_outcome(
+        &mut self,
+        request: PaymentRequestId,
+    ) -> Result<Option<Outcome>, StoreError> {
+        let outcomes: Vec<String> = on_tx!(self, c => sqlx::query_scalar(
+            "SELECT outcome FROM payments WHERE request_id = $1",
+        )
+        .bind(request.0)
+        .fetch_all(&mut **c)
+        .await?);
+        let outcomes: Vec<Outcome> = outcomes
+            .iter()
+            .filter_map(|o| Outcome::from_stored(o))
+            .filter(|o| *o != Outcome::Unknown)
+            .collect();
+        Ok(outcomes
+            .iter()
+            .find(|o| o.is_paid())
+            .or(outcomes.first())
+            .copied())
     }
 
     /// Applies a verified provider result to the payment row of (provider, transaction):
@@ -165,16 +304,16 @@ impl StoreTx {
         .await
         .map(drop)?);
         // The no-op update takes the row lock and reads the newest committed outcome.
-        let (stored, stored_request): (String, i64) = on_tx!(self, c => {
+        let (payment, stored, stored_request): (i64, String, i64) = on_tx!(self, c => {
             let row = sqlx::query(
                 "UPDATE payments SET outcome = outcome \
-                 WHERE provider = $1 AND transaction_ref = $2 RETURNING outcome, request_id",
+                 WHERE provider = $1 AND transaction_ref = $2 RETURNING id, outcome, request_id",
             )
             .bind(provider.as_str())
             .bind(transaction)
             .fetch_one(&mut **c)
             .await?;
-            (row.try_get("outcome")?, row.try_get("request_id")?)
+            (row.try_get("id")?, row.try_get("outcome")?, row.try_get("request_id")?)
         });
         if stored_request != request.0 {
             return Err(StoreError::Corrupt(format!(
@@ -183,35 +322,137 @@ impl StoreTx {
         }
         let stored = Outcome::from_stored(&stored)
             .ok_or_else(|| StoreError::Corrupt(format!("issue « {stored} »")))?;
-        let decision = settle(Some(stored), outcome);
-        match decision {
-            Settlement::MarkPaid | Settlement::RecordFailure => {
-                on_tx!(self, c => sqlx::query(
-                    "UPDATE payments SET outcome = $3, raw_status = $4, received_at = $5 \
-                     WHERE provider = $1 AND transaction_ref = $2",
-                )
-                .bind(provider.as_str())
-                .bind(transaction)
-                .bind(outcome.as_str())
-                .bind(raw_status)
-                .bind(now)
-                .execute(&mut **c)
-                .await
-                .map(drop)?);
-            }
-            Settlement::AlreadyDone | Settlement::Wait | Settlement::Conflict => {}
-        }
-        if decision == Settlement::MarkPaid {
+        let mut decision = settle(Some(stored), outcome);
+        if matches!(decision, Settlement::MarkPaid | Settlement::RecordFailure) {
             on_tx!(self, c => sqlx::query(
-                "UPDATE invoices SET paid_at = $2 WHERE paid_at IS NULL AND id IN \
-                 (SELECT invoice_id FROM payment_request_invoices WHERE request_id = $1)",
+                "UPDATE payments SET outcome = $3, raw_status = $4, received_at = $5 \
+                 WHERE provider = $1 AND transaction_ref = $2",
             )
-            .bind(request.0)
+            .bind(provider.as_str())
+            .bind(transaction)
+            .bind(outcome.as_str())
+            .bind(raw_status)
             .bind(now)
             .execute(&mut **c)
             .await
             .map(drop)?);
         }
+        if decision == Settlement::RecordFailure {
+            // A failed attempt frees its invoices for the next one at once.
+            on_tx!(self, c => sqlx::query("DELETE FROM invoice_claims WHERE request_id = $1")
+                .bind(request.0)
+                .execute(&mut **c)
+                .await
+                .map(drop)?);
+        }
+        if decision == Settlement::MarkPaid
+            && self
+                .settle_invoices(PaymentId(payment), request, now)
+                .await?
+        {
+            decision = Settlement::Duplicate;
+        }
         Ok(decision)
+    }
+
+    /// Links the request's invoices to `payment` and marks them paid; an invoice already
+    /// settled by another payment keeps it (the primary key of `invoice_payments` says so
+    /// whatever the code does), and `payment` is then recorded as a duplicate to refund.
+    /// Returns whether it was one.
+    async fn settle_invoices(
+        &mut self,
+        payment: PaymentId,
+        request: PaymentRequestId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let asked: i64 = on_tx!(self, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM payment_request_invoices WHERE request_id = $1",
+        )
+        .bind(request.0)
+        .fetch_one(&mut **c)
+        .await?);
+        let settled = on_tx!(self, c => sqlx::query(
+            "INSERT INTO invoice_payments (invoice_id, payment_id) \
+             SELECT invoice_id, $2 FROM payment_request_invoices WHERE request_id = $1 \
+             ON CONFLICT (invoice_id) DO NOTHING",
+        )
+        .bind(request.0)
+        .bind(payment.0)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
+        on_tx!(self, c => sqlx::query(
+            "UPDATE invoices SET paid_at = $2 WHERE paid_at IS NULL AND id IN \
+             (SELECT invoice_id FROM invoice_payments WHERE payment_id = $1)",
+        )
+        .bind(payment.0)
+        .bind(now)
+        .execute(&mut **c)
+        .await
+        .map(drop)?);
+        let duplicate = u64::try_from(asked).unwrap_or(0) > settled;
+        if duplicate {
+            on_tx!(self, c => sqlx::query(
+                "INSERT INTO duplicate_payments (payment_id, detected_at) VALUES ($1, $2) \
+                 ON CONFLICT (payment_id) DO NOTHING",
+            )
+            .bind(payment.0)
+            .bind(now)
+            .execute(&mut **c)
+            .await
+            .map(drop)?);
+        }
+        Ok(duplicate)
+    }
+
+    /// Payments confirmed for invoices another payment had already settled, newest first:
+    /// what staff must refund (refunded ones included, with their date).
+    pub async fn duplicate_payments(&mut self) -> Result<Vec<DuplicatePayment>, StoreError> {
+        on_tx!(self, c => {
+            let rows = sqlx::query(
+                "SELECT d.payment_id, d.detected_at, d.refunded_at, p.provider, \
+                 p.transaction_ref, r.order_id, r.payer_id, r.amount_cents \
+                 FROM duplicate_payments d JOIN payments p ON p.id = d.payment_id \
+                 JOIN payment_requests r ON r.id = p.request_id \
+                 ORDER BY d.detected_at DESC, d.payment_id DESC",
+            )
+            .fetch_all(&mut **c)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let provider: String = row.try_get("provider")?;
+                out.push(DuplicatePayment {
+                    payment: PaymentId(row.try_get("payment_id")?),
+                    provider: Provider::from_stored(&provider)
+                        .ok_or_else(|| StoreError::Corrupt(format!("prestataire « {provider} »")))?,
+                    transaction: row.try_get("transaction_ref")?,
+                    order_id: row.try_get("order_id")?,
+                    payer: PayerId(row.try_get("payer_id")?),
+                    amount: Cents(row.try_get("amount_cents")?),
+                    detected_at: row.try_get("detected_at")?,
+                    refunded_at: row.try_get("refunded_at")?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Records that staff refunded a duplicate payment (once: a second call changes
+    /// nothing). Returns whether it was recorded now.
+    pub async fn mark_duplicate_refunded(
+        &mut self,
+        payment: PaymentId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE duplicate_payments SET refunded_at = $2 \
+             WHERE payment_id = $1 AND refunded_at IS NULL",
+        )
+        .bind(payment.0)
+        .bind(now)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
+        Ok(n == 1)
     }
 }

@@ -124,7 +124,14 @@ pub fn router(state: AppState) -> Router {
             "/factures/paiement/payfip",
             post(parent::pay::payfip_redirect),
         )
-        .route("/paiement/payfip/retour", post(payment_ipn::payfip_return))
+        .route(
+            "/paiement/payfip/retour",
+            get(payment_ipn::payfip_return).post(payment_ipn::payfip_return),
+        )
+        .route(
+            "/paiement/payfip/notif",
+            post(payment_ipn::payfip_notification),
+        )
         // Staff.
         .route(
             "/mairie",
@@ -204,8 +211,16 @@ pub async fn serve_config(
     tracing::info!(address = %listener.local_addr()?, "web portal listening");
     let systempay = match crate::payment::systempay::SystemPay::from_config(&config.systempay) {
         Ok(shop) => Some(shop),
+        Err(crate::payment::PaymentError::NoKeyForMode(mode)) => {
+            tracing::warn!(
+                mode,
+                "SystemPay: no key for the shop's mode in [systempay] (test_key or \
+                 production_key): card payment is not offered"
+            );
+            None
+        }
         Err(e) => {
-            tracing::warn!(error = %e, "SystemPay settings unusable: card payment disabled");
+            tracing::warn!(error = %e, "SystemPay settings unusable: card payment is not offered");
             None
         }
     };

@@ -53,6 +53,11 @@ impl Portal {
     /// A portal with invoice and payment settings (invoice pages, SystemPay).
     pub async fn with_settings(config: WebConfig, invoicing: ivr::web::Invoicing) -> Portal {
         let db = TestDb::sqlite().await.expect("test database");
+        Self::on(db, config, invoicing).await
+    }
+
+    /// The same on a given database (PostgreSQL tests pass `TestDb::postgres()`'s).
+    pub async fn on(db: TestDb, config: WebConfig, invoicing: ivr::web::Invoicing) -> Portal {
         let fam = families::seed(&db.store).await.expect("demo families");
         let service = BookingService::new(
             db.store.clone(),

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
 use super::payfip::PayFipStandin;
+use super::serve;
 use super::systempay::{SystemPayStandin, SystemPayStandinConfig};
-use super::{STANDIN_TEST_KEY, serve};
 use crate::payment::PaymentError;
 
 /// The `[fake_provider]` section of the configuration.
@@ -28,6 +28,10 @@ pub struct FakeProviderConfig {
     pub notification_url: Option<String>,
     /// Milliseconds between two attempts at a failed SystemPay notification.
     pub retry_delay_ms: u64,
+    /// The SystemPay test key the stand-in checks forms with and signs notifications with:
+    /// the portal's `[systempay] test_key`. Empty: `ivr fake-provider` uses the portal's, or
+    /// makes one and prints it; there is no built-in key.
+    pub systempay_test_key: String,
 }
 
 impl Default for FakeProviderConfig {
@@ -36,6 +40,7 @@ impl Default for FakeProviderConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8089)),
             notification_url: None,
             retry_delay_ms: 2000,
+            systempay_test_key: String::new(),
         }
     }
 }
@@ -43,7 +48,7 @@ impl Default for FakeProviderConfig {
 /// Both stand-ins in one router, with an index page at `/`.
 pub fn router(config: &FakeProviderConfig) -> Result<Router, PaymentError> {
     let systempay = SystemPayStandin::new(SystemPayStandinConfig {
-        test_key: STANDIN_TEST_KEY.to_owned(),
+        test_key: config.systempay_test_key.clone(),
         notification_url: config.notification_url.clone(),
         retry_delay: Duration::from_millis(config.retry_delay_ms),
         ..Default::default()

@@ -20,8 +20,11 @@ use rand::Rng as _;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-/// The stand-in shop's test key (the key of the provider's published example).
-pub const STANDIN_TEST_KEY: &str = "1122334455667788";
+/// A fresh random SystemPay test key (32 hexadecimal digits), for a stand-in and the portal
+/// that talks to it (`ivr demo`, `ivr fake-provider` without a configured key).
+pub fn fresh_test_key() -> String {
+    random_hex(16)
+}
 
 /// Serves `router` on `addr` (use port 0 for a free port); returns the bound address and the
 /// server task (abort it to stop).

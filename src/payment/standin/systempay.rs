@@ -24,7 +24,8 @@ use crate::payment::systempay::{
 /// Settings of the SystemPay stand-in.
 #[derive(Debug, Clone)]
 pub struct SystemPayStandinConfig {
-    /// The test key it checks forms with and signs notifications with.
+    /// The test key it checks forms with and signs notifications with; required (no
+    /// built-in key: `ivr demo` makes a fresh one and gives it to both sides).
     pub test_key: String,
     /// The notification URL "set in the Back Office", used when a form has no `vads_url_check`.
     pub notification_url: Option<String>,
@@ -37,7 +38,7 @@ pub struct SystemPayStandinConfig {
 impl Default for SystemPayStandinConfig {
     fn default() -> Self {
         Self {
-            test_key: super::STANDIN_TEST_KEY.to_owned(),
+            test_key: String::new(),
             notification_url: None,
             max_retries: 4,
             retry_delay: Duration::from_secs(2),
@@ -98,6 +99,9 @@ struct Session {
 /// The SystemPay stand-in's state; [`SystemPayStandin::router`] serves it.
 #[derive(Debug)]
 pub struct SystemPayStandin {
+    /// Its test key, which signs the notifications.
+    key: ShopKey,
+    /// The same, as [`verify_signature`] takes it.
     keys: Keys,
     config: SystemPayStandinConfig,
     /// (site, UTC day, transaction id) of every accepted form: reuse is error 03.
@@ -131,11 +135,13 @@ impl SystemPayStandin {
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| PaymentError::Transport(e.to_string()))?;
+        let key = ShopKey::new(&config.test_key)?;
         Ok(Arc::new(Self {
             keys: Keys {
-                test: ShopKey::new(&config.test_key)?,
+                test: Some(key.clone()),
                 production: None,
             },
+            key,
             config,
             used: Mutex::default(),
             sessions: Mutex::default(),
@@ -215,7 +221,7 @@ impl SystemPayStandin {
     fn signed(&self, mut fields: BTreeMap<String, String>) -> Vec<(String, String)> {
         let signature = sign(
             fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            &self.keys.test,
+            &self.key,
         )
         .expect("a map has no duplicate names");
         fields.insert(SIGNATURE_FIELD.to_owned(), signature);

@@ -12,9 +12,10 @@ use serde::Deserialize;
 
 use super::parent_page;
 use crate::booking::model::Cents;
+use crate::payment::settle::HOLD;
 use crate::payment::settle::Provider;
 use crate::payment::systempay::{PaymentRequest, ReturnUrls, TransId, trans_day};
-use crate::store::{InvoiceId, NewPaymentRequest, StoredInvoice};
+use crate::store::{InvoiceId, NewPaymentRequest, StoreError, StoredInvoice};
 use crate::web::error::WebError;
 use crate::web::extract::ParentSession;
 use crate::web::layout::{ParentTab, csrf_field};
@@ -165,19 +166,29 @@ pub async fn systempay_form(
         .map_err(|e| WebError::Internal(format!("systempay: {e}")))?;
     // Unique because (UTC day, trans id) is: our reference for this request.
     let order_id = format!("SP{}{}", day.format("%Y%m%d"), trans_id);
-    tx.insert_payment_request(
-        &NewPaymentRequest {
-            provider: Provider::SystemPay,
-            order_id: &order_id,
-            payer: s.payer,
-            amount: total,
-            trans: Some((trans_id.to_string(), day)),
-            refdet: None,
-            invoices: &ids,
-        },
-        now,
-    )
-    .await?;
+    let stored = tx
+        .insert_payment_request(
+            &NewPaymentRequest {
+                provider: Provider::SystemPay,
+                order_id: &order_id,
+                payer: s.payer,
+                amount: total,
+                trans: Some((trans_id.to_string(), day)),
+                refdet: None,
+                invoices: &ids,
+                hold_until: now + HOLD,
+            },
+            now,
+        )
+        .await;
+    match stored {
+        Ok(_) => {}
+        Err(StoreError::PaymentInProgress) => {
+            tx.rollback().await?;
+            return Ok(already_in_progress(&state, &s));
+        }
+        Err(e) => return Err(e.into()),
+    }
     let return_url = format!("{base}/factures/paiement/retour");
     let signed = shop
         .form(&PaymentRequest {
@@ -261,16 +272,28 @@ pub async fn back(
     Ok(parent_page(&state, &s, ParentTab::Invoices, "Paiement", body).into_response())
 }
 
-/// POST /factures/paiement/payfip: PayFiP classic for one invoice. The request is stored
-/// (its `refdet` is the invoice number's), then the browser is sent to PayFiP's page; the
-/// result comes back to `urlcl` ([`crate::web::payment_ipn::payfip_return`]).
+/// What a parent reads when an invoice is already being paid by another request.
+pub const ALREADY_IN_PROGRESS: &str = "Un paiement de cette facture est déjà en cours. \
+     Terminez-le, ou attendez 20 minutes avant de recommencer : vous ne serez pas débité deux fois.";
+
+/// Sends the parent back to the invoices with [`ALREADY_IN_PROGRESS`].
+fn already_in_progress(state: &AppState, s: &ParentSession) -> Response {
+    state
+        .sessions()
+        .set_flash(&s.id, Flash::Error(ALREADY_IN_PROGRESS.into()));
+    Redirect::to("/factures").into_response()
+}
+
+/// POST /factures/paiement/payfip: PayFiP for one invoice, through the web service. The
+/// request is stored and holds the invoice, `creerPaiementSecurise` gives its `idOp`, and
+/// the browser is sent to PayFiP's page for it. The invoice is marked paid only once the
+/// server has asked PayFiP itself ([`crate::web::payment_ipn::payfip_notification`]).
 pub async fn payfip_redirect(
     State(state): State<AppState>,
     s: ParentSession,
     Form(form): Form<SelectionForm>,
 ) -> Result<Response, WebError> {
-    use crate::payment::payfip::classic::ClassicRequest;
-    use crate::payment::payfip::{Exer, NumCli, Objet};
+    use crate::payment::payfip::ws::PayFipWsClient;
     s.check_csrf(&form.csrf)?;
     let unavailable = || WebError::BadRequest("le paiement PayFiP n'est pas disponible".into());
     let config = state.invoicing().payfip.as_ref().ok_or_else(unavailable)?;
@@ -289,6 +312,7 @@ pub async fn payfip_redirect(
         .payer(s.payer)
         .await?
         .ok_or_else(|| WebError::NotFound("compte introuvable".into()))?;
+    let now = state.now();
     let mut tx = state.store().begin().await?;
     let Some(inv) = tx.unpaid_invoices(s.payer, &ids).await?.pop() else {
         tx.rollback().await?;
@@ -301,35 +325,65 @@ pub async fn payfip_redirect(
         );
         return Ok(Redirect::to("/factures").into_response());
     };
-    let bad = |e: crate::payment::PaymentError| WebError::Internal(format!("payfip: {e}"));
     let refdet = inv.number.refdet();
-    let order_id = format!("PF{}{:012x}", refdet.as_str(), rand::random::<u64>() >> 16);
-    tx.insert_payment_request(
-        &NewPaymentRequest {
-            provider: Provider::PayFipClassic,
-            order_id: &order_id,
-            payer: s.payer,
-            amount: inv.total,
-            trans: None,
-            refdet: Some(refdet.as_str()),
-            invoices: &ids,
-        },
-        state.now(),
-    )
-    .await?;
-    let request = ClassicRequest {
-        numcli: NumCli::parse(&config.numcli).map_err(bad)?,
-        exer: Exer::new(i32::from(inv.number.year())).map_err(bad)?,
-        refdet,
-        objet: Objet::sanitize(&format!("Facture {} {}", inv.number, inv.label)).map_err(bad)?,
-        montant: inv.total,
-        mel: payer.email.clone(),
-        urlcl: format!("{base}/paiement/payfip/retour?demande={order_id}"),
-        saisie: config.saisie,
+    let order_id = format!("PW{}{:012x}", refdet.as_str(), rand::random::<u64>() >> 16);
+    let stored = tx
+        .insert_payment_request(
+            &NewPaymentRequest {
+                provider: Provider::PayFipWs,
+                order_id: &order_id,
+                payer: s.payer,
+                amount: inv.total,
+                trans: None,
+                refdet: Some(refdet.as_str()),
+                invoices: &ids,
+                hold_until: now + HOLD,
+            },
+            now,
+        )
+        .await;
+    let stored = match stored {
+        Ok(id) => id,
+        Err(StoreError::PaymentInProgress) => {
+            tx.rollback().await?;
+            return Ok(already_in_progress(&state, &s));
+        }
+        Err(e) => return Err(e.into()),
     };
-    let url = request
-        .redirect_url(&config.classic_url)
-        .map_err(|e| WebError::BadRequest(format!("paiement PayFiP impossible : {e}")))?;
+    let request = crate::web::payment_ipn::payfip_request(
+        config,
+        &inv,
+        &payer.email,
+        &format!("{base}/paiement/payfip/notif"),
+        &format!("{base}/paiement/payfip/retour?demande={order_id}"),
+    )
+    .map_err(|e| WebError::Internal(format!("payfip: {e}")))?;
+    // The invoice is held before PayFiP is called, so a second click cannot start a second
+    // payment; the hold is committed first so the call does not keep a transaction open.
     tx.commit().await?;
-    Ok(Redirect::to(url.as_str()).into_response())
+    let created = match PayFipWsClient::from_config(config) {
+        Ok(client) => client
+            .create_payment(&request)
+            .await
+            .map(|id| (client.payment_page(&id), id)),
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok((page, id_op)) => {
+            let mut tx = state.store().begin().await?;
+            tx.set_payment_id_op(stored, id_op.as_str()).await?;
+            tx.commit().await?;
+            Ok(Redirect::to(page.as_str()).into_response())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "PayFiP creerPaiementSecurise failed");
+            let mut tx = state.store().begin().await?;
+            tx.release_payment_request(stored).await?;
+            tx.commit().await?;
+            state
+                .sessions()
+                .set_flash(&s.id, Flash::Error(e.user_message().into()));
+            Ok(Redirect::to("/factures").into_response())
+        }
+    }
 }
