@@ -503,3 +503,84 @@ async fn without_a_configured_key_there_is_no_card_payment() -> Result<()> {
     assert!(after.paid_at.is_none());
     Ok(())
 }
+
+/// Accepts the bank form of `page` on the stand-in (which notifies the portal).
+async fn accept(s: &Setup, page: &str) -> Result<()> {
+    let (action, fields) = bank_form(page)?;
+    let bank_page = s
+        .http
+        .post(&action)
+        .form(&fields)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let session = bank_page
+        .split("action=\"session/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .context("no session in the bank page")?
+        .to_owned();
+    let r = s
+        .http
+        .post(format!(
+            "http://{}/vads-payment/session/{session}",
+            s.standin_addr
+        ))
+        .form(&[("choice", "accept")])
+        .send()
+        .await?;
+    ensure!(r.status() == StatusCode::SEE_OTHER, "{}", r.status());
+    Ok(())
+}
+
+/// A provider that confirms a second payment for a paid invoice (the first form was left
+/// open past the hold, then both were paid): the invoice is paid once and the second
+/// payment is listed for staff to refund, who note the refund.
+#[tokio::test]
+async fn a_second_confirmed_payment_is_listed_for_staff_to_refund() -> Result<()> {
+    let s = setup().await?;
+    let mut c = s.portal.parent().await;
+    let csrf = c.get("/factures").await.csrf();
+    let id = s.mine.id.0.to_string();
+    let carte = [("csrf", csrf.as_str()), ("invoice", id.as_str())];
+    let first = c.post("/factures/paiement/carte", &carte).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    s.portal
+        .clock
+        .set(default_now() + ivr::payment::settle::HOLD + chrono::Duration::minutes(1));
+    let second = c.post("/factures/paiement/carte", &carte).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    accept(&s, &first.body).await?;
+    let paid_at = s.invoice(s.mine.id).await?.paid_at.context("paid")?;
+    accept(&s, &second.body).await?;
+    assert_eq!(s.invoice(s.mine.id).await?.paid_at, Some(paid_at));
+
+    let mut staff = s.portal.staff().await;
+    let page = staff.get("/mairie/factures?mois=2026-04").await;
+    assert!(
+        page.body.contains("Paiements en double à rembourser"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("SystemPay (carte)"), "{}", page.body);
+    let payment = page
+        .body
+        .split("name=\"paiement\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .context("no refund form")?
+        .to_owned();
+    let staff_csrf = page.csrf();
+    let r = staff
+        .post(
+            "/mairie/factures/doubles",
+            &[("csrf", &staff_csrf), ("paiement", &payment)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = staff.get("/mairie/factures?mois=2026-04").await;
+    assert!(page.body.contains("Remboursement noté."), "{}", page.body);
+    assert!(page.body.contains("remboursé le"), "{}", page.body);
+    Ok(())
+}

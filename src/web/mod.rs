@@ -17,6 +17,7 @@ pub mod session;
 pub mod staff;
 pub mod staff_accounts;
 pub mod state;
+pub mod url_date;
 pub mod wav;
 
 use std::net::SocketAddr;
@@ -183,6 +184,7 @@ pub fn router(state: AppState) -> Router {
             "/mairie/factures",
             get(staff::invoices::get).post(staff::invoices::generate),
         )
+        .route("/mairie/factures/doubles", post(staff::invoices::refunded))
         .route("/mairie/preinscriptions", get(staff::preregistrations::get))
         .route(
             "/mairie/preinscriptions/{id}",

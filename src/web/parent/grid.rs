@@ -69,7 +69,7 @@ pub fn cell_key(date: NaiveDate, service: &ServiceCode) -> String {
 /// Reads a form key back; `None` if it is not one we write.
 pub fn parse_cell_key(key: &str) -> Option<(NaiveDate, ServiceCode)> {
     let (d, s) = key.split_once('.')?;
-    let date = NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?;
+    let date = crate::web::url_date::parse(d)?;
     let service = ServiceCode::parse(s).ok()?;
     Some((date, service))
 }

@@ -40,9 +40,9 @@ fn first_monday(state: &AppState, du: &str) -> Result<NaiveDate, WebError> {
     if du.trim().is_empty() {
         return Ok(monday_of(state.today()));
     }
-    NaiveDate::parse_from_str(du.trim(), "%Y-%m-%d")
+    crate::web::url_date::parse(du)
         .map(monday_of)
-        .map_err(|_| WebError::BadRequest("date de début invalide".to_owned()))
+        .ok_or_else(|| WebError::BadRequest("date de début invalide".to_owned()))
 }
 
 /// "inscription, 01/05/2014, Cantine": a recap line as in the seed.

@@ -88,9 +88,9 @@ pub(crate) fn opt_date(s: &str, what: &str) -> Result<Option<NaiveDate>, WebErro
     if s.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| WebError::BadRequest(format!("date « {what} » invalide (attendu AAAA-MM-JJ)")))
+    crate::web::url_date::parse(s).map(Some).ok_or_else(|| {
+        WebError::BadRequest(format!("date « {what} » invalide (attendu AAAA-MM-JJ)"))
+    })
 }
 
 fn check_order(v: &Validity) -> Result<(), WebError> {

@@ -12,6 +12,8 @@ use serde::Deserialize;
 use super::staff_page;
 use crate::invoice::generate::InvoiceMonth;
 use crate::invoice::issue::{IssueError, generate_month};
+use crate::payment::settle::Provider;
+use crate::store::PaymentId;
 use crate::web::error::WebError;
 use crate::web::extract::StaffSession;
 use crate::web::layout::{StaffTab, csrf_field};
@@ -43,6 +45,12 @@ pub async fn get(
 ) -> Result<Response, WebError> {
     let month = month_or_last(&state, &q.mois)?;
     let invoices = state.store().invoices_of_month(month).await?;
+    let duplicates = {
+        let mut tx = state.store().begin().await?;
+        let d = tx.duplicate_payments().await?;
+        tx.rollback().await?;
+        d
+    };
     let tz = state.tz();
     let body = html! {
         h1 { "Factures" }
@@ -70,8 +78,69 @@ pub async fn get(
                 }
             }
         }
+        @if !duplicates.is_empty() {
+            h2 id="doubles" { "Paiements en double à rembourser" }
+            p { "Le prestataire a confirmé ces paiements pour des factures déjà payées : \
+                 remboursez-les depuis son espace, puis notez-le ici." }
+            table {
+                thead { tr {
+                    th { "Reçu le" } th { "Prestataire" } th { "Transaction" }
+                    th { "Demande" } th { "Montant" } th { "État" }
+                } }
+                tbody {
+                    @for d in &duplicates {
+                        tr {
+                            td { (d.detected_at.with_timezone(&tz).format("%d/%m/%Y %H:%M")) }
+                            td { (match d.provider {
+                                Provider::SystemPay => "SystemPay (carte)",
+                                Provider::PayFipClassic | Provider::PayFipWs => "PayFiP",
+                            }) }
+                            td { (d.transaction) } td { (d.order_id) } td { (d.amount) }
+                            td { @match d.refunded_at {
+                                Some(at) => { "remboursé le " (at.with_timezone(&tz).format("%d/%m/%Y")) }
+                                None => {
+                                    form method="post" action="/mairie/factures/doubles" {
+                                        (csrf_field(&s.data.csrf))
+                                        input type="hidden" name="paiement" value=(d.payment.0);
+                                        button type="submit" { "Noter le remboursement" }
+                                    }
+                                }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
     };
     Ok(staff_page(&state, &s, StaffTab::Invoices, "Factures", body).into_response())
+}
+
+/// The "refunded" form of a duplicate payment.
+#[derive(Deserialize)]
+pub struct RefundedForm {
+    csrf: String,
+    paiement: i64,
+}
+
+/// POST /mairie/factures/doubles: staff record that a duplicate payment was refunded.
+pub async fn refunded(
+    State(state): State<AppState>,
+    s: StaffSession,
+    Form(form): Form<RefundedForm>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&form.csrf)?;
+    let mut tx = state.store().begin().await?;
+    let done = tx
+        .mark_duplicate_refunded(PaymentId(form.paiement), state.now())
+        .await?;
+    tx.commit().await?;
+    let flash = if done {
+        Flash::Notice("Remboursement noté.".into())
+    } else {
+        Flash::Error("Ce paiement en double est inconnu ou déjà remboursé.".into())
+    };
+    state.sessions().set_flash(&s.id, flash);
+    Ok(Redirect::to("/mairie/factures#doubles").into_response())
 }
 
 /// The generation form.
