@@ -27,7 +27,7 @@ pub struct DemoArgs {
 /// Seeds the demo data at the current instant, or runs the demo server.
 pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     if !args.seed_only {
-        return super::demo_server::run(config, args);
+        return super::demo_server::run(config, args.data_dir, args.serve);
     }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {

@@ -16,8 +16,7 @@ use ivr::invoice::tariff::TariffConfig;
 use ivr::payment::standin::fake_provider::{self, FakeProviderConfig};
 use ivr::store::Store;
 
-use super::demo::DemoArgs;
-use super::serve;
+use super::serve::{self, ServeArgs};
 
 /// The staff number and PIN of the demo (public: printed at start).
 const DEMO_STAFF_NUMBER: &str = "8000";
@@ -26,10 +25,15 @@ const DEMO_STAFF_PIN: &str = "1234";
 const DEMO_STAFF_USER: &str = "amelie";
 const DEMO_STAFF_PASSWORD: &str = "mezcalito-demo";
 
-/// Runs the demo server until Ctrl-C.
-pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
-    let clock = serve::clock(args.serve.now);
-    let dir = match args.data_dir {
+/// Runs the demo server until Ctrl-C, on a fresh database in `data_dir` (default
+/// `data/demo-<time>`), with the server options of `serve_args`.
+pub fn run(
+    config: &Config,
+    data_dir: Option<std::path::PathBuf>,
+    serve_args: ServeArgs,
+) -> anyhow::Result<()> {
+    let clock = serve::clock(serve_args.now);
+    let dir = match data_dir {
         Some(d) => d,
         None => format!("data/demo-{}", clock.now().format("%Y%m%d-%H%M%S")).into(),
     };
@@ -83,7 +87,7 @@ pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         let (standin, _standin_task) = start_payment_standins(&mut config, web_addr).await?;
         let invoices = issue_last_month(&service, &mut config, clock.now()).await?;
         let town = config.town.name.clone();
-        serve::serve(&config, service, clock, &args.serve, Some(web_listener), |voice, web| {
+        serve::serve(&config, service, clock, &serve_args, Some(web_listener), |voice, web| {
             let sip = voice.sip().udp_addr();
             println!(
                 "Démonstration « {town} » : {} famille(s), {} enfant(s), base {}.",

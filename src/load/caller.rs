@@ -3,7 +3,7 @@
 //! audio, and the tally of how every call went.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,42 +15,14 @@ use rsipstack::sip::Transport;
 use rsipstack::transport::SipAddr;
 use tokio::sync::{Semaphore, oneshot};
 
+use super::config::LoadConfig;
 use super::report::{CallResult, Outcome, Report};
 use super::rtp::{RtpCaller, StreamSpec};
-use super::script::{CallCodes, Script, Step};
+use super::script::Step;
 use crate::core::player::silence_frame;
 use crate::media::{Codec, Ptime};
 use crate::sip::client::{UserAgent, settle};
 use crate::sip::sdp;
-
-/// What to run.
-#[derive(Debug, Clone)]
-pub struct LoadConfig {
-    /// The server's SIP address (UDP).
-    pub server: SocketAddr,
-    /// The address the caller's SIP and RTP sockets bind to.
-    pub bind: IpAddr,
-    /// The caller's SIP port (0: any free port).
-    pub sip_port: u16,
-    /// The caller's RTP port, shared by every call (0: any free port).
-    pub rtp_port: u16,
-    /// The number dialled.
-    pub number: String,
-    /// The one codec offered (with telephone-event at its clock rate).
-    pub codec: Codec,
-    /// What every call does.
-    pub script: Script,
-    /// Per-call codes for the parent call, used in turn (call i types codes[i % len]).
-    pub codes: Vec<CallCodes>,
-    /// Calls to place in all.
-    pub count: usize,
-    /// New calls per second.
-    pub rate: f64,
-    /// At most this many calls up at once (a new call waits for a free place).
-    pub max_at_once: usize,
-    /// How long to wait for the final answer to an INVITE.
-    pub answer_timeout: Duration,
-}
 
 /// Calls whose dialog the server ended, by Call-ID (filled by the state watcher).
 type Endings = Arc<Mutex<HashMap<String, oneshot::Sender<()>>>>;

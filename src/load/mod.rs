@@ -7,12 +7,14 @@
 //! Only for loopback or a test bench: it places exactly the calls asked, bounded in count.
 
 pub mod caller;
+pub mod config;
 pub mod pacing;
 pub mod report;
 pub mod rtp;
 pub mod script;
 
-pub use caller::{LoadConfig, run};
+pub use caller::run;
+pub use config::LoadConfig;
 pub use report::Report;
 pub use script::{CallCodes, Script, read_codes};
 

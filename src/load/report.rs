@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::caller::LoadConfig;
+use super::config::LoadConfig;
 use super::pacing::Pacing;
 use super::rtp::StreamStats;
 
