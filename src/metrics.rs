@@ -38,6 +38,9 @@ pub struct Metrics {
     /// Times the RTP thread put a call off to its next tick because the call's driver held
     /// its media at that instant.
     pub rtp_deferred: Counter,
+    /// RTP datagrams dropped because they came from another source than the call's caller
+    /// (`[sip] rtp_source = "strict"`).
+    pub rtp_foreign_dropped: Counter,
 }
 
 impl Default for Metrics {
@@ -52,6 +55,7 @@ impl Default for Metrics {
         let rtp_late_ticks = Counter::default();
         let media_timeouts = Counter::default();
         let rtp_deferred = Counter::default();
+        let rtp_foreign_dropped = Counter::default();
         registry.register("calls", "Calls received", calls.clone());
         registry.register("calls_active", "Calls in progress", calls_active.clone());
         registry.register(
@@ -85,6 +89,11 @@ impl Default for Metrics {
             "Calls ended because no RTP came in time",
             media_timeouts.clone(),
         );
+        registry.register(
+            "rtp_foreign_dropped",
+            "RTP datagrams dropped because another source than the call's caller sent them",
+            rtp_foreign_dropped.clone(),
+        );
         Self {
             registry,
             calls,
@@ -96,6 +105,7 @@ impl Default for Metrics {
             rtp_late_ticks,
             media_timeouts,
             rtp_deferred,
+            rtp_foreign_dropped,
         }
     }
 }

@@ -166,9 +166,10 @@ async fn drive(setup: CallSetup) {
     shared.metrics.calls_active.inc();
     let _guard = ActiveGuard(shared.metrics.clone());
     let started_at = now();
-    let link = rtp
-        .local_addr()
-        .and_then(|a| Ok((a.port(), RtpLink::new(rtp.into_std()?)?)));
+    let link = rtp.local_addr().and_then(|a| {
+        let link = RtpLink::new(rtp.into_std()?, shared.config.rtp_source)?;
+        Ok((a.port(), link))
+    });
     let (rtp_port, link) = match link {
         Ok((port, link)) => (port, Arc::new(link)),
         Err(e) => {

@@ -39,8 +39,29 @@ pub struct SipConfig {
     /// a known fast network). Retransmissions and the 64×T1 transaction timeouts follow it,
     /// among them the BYE sent when a 200 is never acknowledged.
     pub t1_ms: u64,
+    /// Which sources may send RTP into a call once the caller's own source is known.
+    pub rtp_source: RtpSource,
     /// Optional registration to an upstream SIP trunk, so a carrier can deliver calls here.
     pub trunk: Option<TrunkConfig>,
+}
+
+/// Which sources a call accepts RTP from (`[sip] rtp_source`).
+///
+/// A call learns where its caller really sends from with the first RTP packet (symmetric
+/// RTP, RFC 4961, which is how callers behind NAT are reached). Whoever sends to the call's
+/// port after that is someone else: with `strict` their packets are dropped and counted
+/// (`ivr_rtp_foreign_dropped_total`), so that nobody who finds the port can type digits
+/// (telephone-events) into another caller's call (issue 13, finding 4). A re-INVITE or
+/// UPDATE naming a new address lets the call learn its caller's source again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RtpSource {
+    /// Only the learnt source is heard (the default).
+    #[default]
+    Strict,
+    /// Every source is heard, as before: for a trunk that spreads one call's RTP over
+    /// several addresses. Anyone who finds the port can then type into the call.
+    Any,
 }
 
 impl Default for SipConfig {
@@ -58,6 +79,7 @@ impl Default for SipConfig {
             ring_ms: 0,
             inband_dtmf: true,
             t1_ms: 500,
+            rtp_source: RtpSource::Strict,
             trunk: None,
         }
     }

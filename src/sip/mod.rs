@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 
 use thiserror::Error;
 
-pub use config::{SipConfig, TrunkConfig};
+pub use config::{RtpSource, SipConfig, TrunkConfig};
 pub use server::SipServer;
 
 /// The methods we accept, for Allow headers (RFC 3261 §20.5).
