@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use rsipstack::EndpointBuilder;
@@ -121,7 +120,6 @@ impl SipServer {
             flows,
             shared: shared.clone(),
             active: active_tx,
-            next_rtp_port: Arc::new(AtomicU16::new(0)),
         };
         let task = tokio::spawn(router.run(incoming, state_rx, stop.clone()));
         info!(%udp_addr, %tcp_addr, "SIP server listening");
@@ -190,7 +188,6 @@ struct Router {
     flows: Arc<dyn FlowSelector>,
     shared: Arc<Shared>,
     active: watch::Sender<usize>,
-    next_rtp_port: Arc<AtomicU16>,
 }
 
 impl Router {
@@ -336,9 +333,8 @@ impl Router {
             }
         });
         let shared = self.shared.clone();
-        let ports = self.next_rtp_port.clone();
         tokio::spawn(async move {
-            let rtp = match bind_rtp(&shared.config, &ports).await {
+            let rtp = match bind_rtp(&shared.config).await {
                 Ok(s) => s,
                 Err(e) => {
                     warn!(error = %e, "no RTP port free: 503");
@@ -442,17 +438,31 @@ fn spawn_reply(mut tx: Transaction, status: StatusCode, headers: Vec<Header>) {
     });
 }
 
-/// Binds the call's RTP socket on the next free even port of the configured range.
-async fn bind_rtp(config: &SipConfig, cursor: &AtomicU16) -> std::io::Result<UdpSocket> {
+/// Random draws of an RTP port before the range is walked from a random slot.
+const RTP_PORT_DRAWS: u32 = 16;
+
+/// Binds the call's RTP socket on a free even port of the configured range, drawn at random.
+///
+/// Why random: ports handed out in sequence told anyone who made one call where the next
+/// callers' media was (issue 13, finding 4). A few draws find a free port in a range that is
+/// not nearly full; after them the whole range is walked from a random slot, so that the last
+/// free port of a nearly full range is still found and the attempts stay bounded
+/// (`RTP_PORT_DRAWS` plus one per slot).
+async fn bind_rtp(config: &SipConfig) -> std::io::Result<UdpSocket> {
     let ip = config.listen.ip();
     let (min, max) = (config.rtp_port_min & !1, config.rtp_port_max);
     if min == 0 {
         return UdpSocket::bind(SocketAddr::new(ip, 0)).await;
     }
-    let slots = (max.saturating_sub(min) / 2 + 1).max(1);
-    for _ in 0..slots {
-        let slot = cursor.fetch_add(1, Ordering::Relaxed) % slots;
-        let port = min + slot * 2;
+    let slots = u32::from(max.saturating_sub(min) / 2 + 1);
+    let draw = || rand::random::<u32>() % slots;
+    let start = draw();
+    let candidates = (0..RTP_PORT_DRAWS)
+        .map(|_| draw())
+        .chain((0..slots).map(|i| (start + i) % slots));
+    for slot in candidates {
+        // slot < slots, so the port is at most `max`.
+        let port = min + (slot as u16) * 2;
         match UdpSocket::bind(SocketAddr::new(ip, port)).await {
             Ok(s) => return Ok(s),
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
@@ -463,4 +473,59 @@ async fn bind_rtp(config: &SipConfig, cursor: &AtomicU16) -> std::io::Result<Udp
         std::io::ErrorKind::AddrInUse,
         "every RTP port of the range is in use",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranged(min: u16, max: u16) -> SipConfig {
+        SipConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            rtp_port_min: min,
+            rtp_port_max: max,
+            ..SipConfig::default()
+        }
+    }
+
+    fn port(s: &UdpSocket) -> u16 {
+        s.local_addr().expect("bound").port()
+    }
+
+    /// Issue 13, finding 4: with ports in sequence, one call told where the next ones were.
+    #[tokio::test]
+    async fn rtp_ports_are_drawn_at_random_from_the_range() -> std::io::Result<()> {
+        let config = ranged(30_000, 39_999);
+        let mut held = Vec::new();
+        for _ in 0..12 {
+            held.push(bind_rtp(&config).await?);
+        }
+        let ports: Vec<u16> = held.iter().map(port).collect();
+        assert!(
+            ports
+                .iter()
+                .all(|p| p % 2 == 0 && (30_000..=39_998).contains(p)),
+            "{ports:?}"
+        );
+        let neighbours = ports.windows(2).filter(|w| w[1] == w[0] + 2).count();
+        assert!(neighbours < 3, "ports follow each other: {ports:?}");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_last_free_port_of_a_full_range_is_found_then_503() -> std::io::Result<()> {
+        // Three slots; two taken by someone else: the third is found whatever the draws.
+        let base = 41_000;
+        let taken: Vec<std::net::UdpSocket> = [base, base + 2]
+            .into_iter()
+            .map(|p| std::net::UdpSocket::bind(("127.0.0.1", p)))
+            .collect::<Result<_, _>>()?;
+        let config = ranged(base, base + 5);
+        let last = bind_rtp(&config).await?;
+        assert_eq!(port(&last), base + 4);
+        let full = bind_rtp(&config).await.expect_err("the range is full");
+        assert_eq!(full.kind(), std::io::ErrorKind::AddrInUse);
+        drop(taken);
+        Ok(())
+    }
 }
