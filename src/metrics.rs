@@ -41,6 +41,8 @@ pub struct Metrics {
     /// RTP datagrams dropped because they came from another source than the call's caller
     /// (`[sip] rtp_source = "strict"`).
     pub rtp_foreign_dropped: Counter,
+    /// Calls we hung up because the caller never acknowledged our 200 (no ACK).
+    pub calls_unacknowledged: Counter,
 }
 
 impl Default for Metrics {
@@ -56,6 +58,7 @@ impl Default for Metrics {
         let media_timeouts = Counter::default();
         let rtp_deferred = Counter::default();
         let rtp_foreign_dropped = Counter::default();
+        let calls_unacknowledged = Counter::default();
         registry.register("calls", "Calls received", calls.clone());
         registry.register("calls_active", "Calls in progress", calls_active.clone());
         registry.register(
@@ -94,6 +97,11 @@ impl Default for Metrics {
             "RTP datagrams dropped because another source than the call's caller sent them",
             rtp_foreign_dropped.clone(),
         );
+        registry.register(
+            "calls_unacknowledged",
+            "Calls hung up because our 200 was never acknowledged (no ACK)",
+            calls_unacknowledged.clone(),
+        );
         Self {
             registry,
             calls,
@@ -106,6 +114,7 @@ impl Default for Metrics {
             media_timeouts,
             rtp_deferred,
             rtp_foreign_dropped,
+            calls_unacknowledged,
         }
     }
 }

@@ -64,6 +64,11 @@ pub(crate) struct LinkState {
     pub source: RtpSource,
     /// Whether the negotiated direction lets us send (not on hold).
     pub sending: bool,
+    /// Whether the caller acknowledged our answer (ACK). Nothing is sent before: the
+    /// address of an INVITE's SDP is the sender's word alone, and one forged INVITE that
+    /// is never acknowledged must not aim a stream at whoever it names (issue 13, finding
+    /// 5). What the caller sends is still read (digits typed early are kept).
+    pub acknowledged: bool,
     /// When the last RTP packet came (for the media timeout).
     pub last_rtp_at: Option<Instant>,
     /// The driver is done with the call: the thread drops it (and closes the socket).
@@ -125,12 +130,13 @@ impl RtpLink {
             media,
             send_to,
             sending,
+            acknowledged,
             ..
         } = &mut *st;
         let Some(media) = media.as_mut() else {
             return true;
         };
-        let to = send_to.filter(|_| *sending);
+        let to = send_to.filter(|_| *sending && *acknowledged);
         // On hold the pacer keeps running (timestamps stay continuous) but nothing is sent.
         tally.late += media.transmit(now, |packet| {
             // A full socket buffer drops the packet, as the network would.
@@ -356,6 +362,7 @@ mod tests {
         let mut st = link.lock();
         st.send_to = Some(neg.remote);
         st.sending = neg.sending();
+        st.acknowledged = true;
         st.media = Some(MediaSession::new(neg, false, start).expect("PCMU starts"));
     }
 

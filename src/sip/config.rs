@@ -101,6 +101,16 @@ impl SipConfig {
         (self.max_call_secs > 0).then(|| Duration::from_secs(self.max_call_secs))
     }
 
+    /// How long we wait for the ACK of our 200 before hanging up: 8×T1 (4 s at T1 = 500 ms).
+    ///
+    /// RFC 3261 §13.3.1.4 lets the 200 be retransmitted for 64×T1 (32 s), but an INVITE
+    /// whose source was forged is never acknowledged, and every retransmission goes to the
+    /// forged source (issue 13, finding 5). A real caller's ACK comes within a round trip;
+    /// if it is lost, the copies of the 200 sent at T1, 3×T1 and 7×T1 still get theirs in.
+    pub fn ack_wait(&self) -> Duration {
+        Duration::from_millis(self.t1_ms.max(1) * 8)
+    }
+
     /// The address put in our SDP and Contact.
     pub fn public_ip(&self) -> IpAddr {
         match self.advertised_address {

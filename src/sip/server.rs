@@ -280,7 +280,15 @@ impl Router {
             None
         } else {
             match sdp::parse(&tx.original.body).and_then(|r| r.negotiate().map(|n| (r, n))) {
-                Ok(o) => Some(o),
+                Ok((remote, neg)) => {
+                    if let Some(why) = neg.unusable_address(true) {
+                        metrics.calls_rejected.inc();
+                        info!(address = %why, "offer names a {why} connection address: 488");
+                        spawn_reply(tx, StatusCode::NotAcceptableHere, vec![]);
+                        return;
+                    }
+                    Some((remote, neg))
+                }
                 Err(SdpError::NotAcceptable) => {
                     metrics.calls_rejected.inc();
                     info!("no common codec: 488");
@@ -327,11 +335,12 @@ impl Router {
         // Start handle() before accept(), or no 100 Trying is sent and the ACK is missed.
         let mut handle_dialog = dialog.clone();
         let mut tx = tx;
-        tokio::spawn(async move {
+        let invite = tokio::spawn(async move {
             if let Err(e) = handle_dialog.handle(&mut tx).await {
                 debug!(error = %e, "INVITE transaction ended with an error");
             }
-        });
+        })
+        .abort_handle();
         let shared = self.shared.clone();
         tokio::spawn(async move {
             let rtp = match bind_rtp(&shared.config).await {
@@ -350,6 +359,7 @@ impl Router {
                 events,
                 offer,
                 rtp,
+                invite,
                 flow,
                 call_id,
                 dialled,
