@@ -43,6 +43,8 @@ pub struct Metrics {
     pub rtp_foreign_dropped: Counter,
     /// Calls we hung up because the caller never acknowledged our 200 (no ACK).
     pub calls_unacknowledged: Counter,
+    /// INVITEs refused with 503 by the per-source brake (rate or calls in progress).
+    pub sip_invites_throttled: Counter,
 }
 
 impl Default for Metrics {
@@ -59,6 +61,7 @@ impl Default for Metrics {
         let rtp_deferred = Counter::default();
         let rtp_foreign_dropped = Counter::default();
         let calls_unacknowledged = Counter::default();
+        let sip_invites_throttled = Counter::default();
         registry.register("calls", "Calls received", calls.clone());
         registry.register("calls_active", "Calls in progress", calls_active.clone());
         registry.register(
@@ -102,6 +105,11 @@ impl Default for Metrics {
             "Calls hung up because our 200 was never acknowledged (no ACK)",
             calls_unacknowledged.clone(),
         );
+        registry.register(
+            "sip_invites_throttled",
+            "INVITEs refused with 503 because their source sent too many or holds too many calls",
+            sip_invites_throttled.clone(),
+        );
         Self {
             registry,
             calls,
@@ -115,6 +123,7 @@ impl Default for Metrics {
             rtp_deferred,
             rtp_foreign_dropped,
             calls_unacknowledged,
+            sip_invites_throttled,
         }
     }
 }

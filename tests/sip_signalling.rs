@@ -673,3 +673,111 @@ async fn offers_naming_multicast_broadcast_or_nobody_get_488() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+/// Issue 13, finding 5: 500 INVITEs from one source in one second were all answered 200.
+/// Now a source gets a second's worth of its rate (30 by default) at once, then one INVITE
+/// per interval; the rest are refused with 503 and Retry-After, and counted.
+#[tokio::test]
+#[allow(clippy::disallowed_methods)] // the flood's length bounds what the rate lets through
+async fn a_flood_of_invites_from_one_source_is_throttled() -> Result<()> {
+    const FLOOD: usize = 200;
+    let config = test_config();
+    let rate = config.invites_per_second_per_source as usize;
+    let (server, metrics) = start_server(config, wait_forever).await?;
+    let peer = RawPeer::new(server.udp_addr()).await?;
+    let media = Media::new().await?;
+    let offer = String::from_utf8(media.offer(Offer::Pcmu, None, ""))?;
+    let started = std::time::Instant::now();
+    // Sent 20 at a time, each batch as fast as the socket takes it: a flood, without the
+    // loopback buffers dropping what the server has not read yet.
+    let mut finals = std::collections::HashMap::new();
+    let mut retry_after = None;
+    let mut buf = vec![0u8; 8192];
+    for batch in 0..FLOOD / 20 {
+        for i in batch * 20..(batch + 1) * 20 {
+            let (call_id, branch) = (format!("flood-{i}"), format!("z9hG4bKflood{i}"));
+            peer.send("INVITE", &call_id, 1, &branch, None, Some(&offer))
+                .await?;
+        }
+        // The first final response to each INVITE (the 200s are repeated: nobody ACKs).
+        guard("a final response to every INVITE", async {
+            while finals.len() < (batch + 1) * 20 {
+                let (len, _) = peer.socket.recv_from(&mut buf).await?;
+                let text = String::from_utf8_lossy(&buf[..len]).into_owned();
+                let Some(status) = text.strip_prefix("SIP/2.0 ").and_then(|s| s.get(..3)) else {
+                    continue;
+                };
+                if status.starts_with('1') {
+                    continue;
+                }
+                if status == "503" {
+                    retry_after = text_header(&text, "Retry-After").map(str::to_owned);
+                }
+                let call_id = text_header(&text, "Call-ID").unwrap_or_default().to_owned();
+                finals.entry(call_id).or_insert(status.to_owned());
+            }
+            Ok::<_, anyhow::Error>(())
+        })
+        .await??;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let answered = finals.values().filter(|s| *s == "200").count();
+    let refused = finals.values().filter(|s| *s == "503").count();
+    // A second's worth at once, then one per interval for as long as the flood lasted.
+    let allowed = rate + (elapsed * rate as f64).ceil() as usize;
+    assert!(
+        (rate..=allowed).contains(&answered),
+        "{answered} answered in {elapsed:.2} s (at most {allowed})"
+    );
+    assert_eq!(answered + refused, FLOOD, "{finals:?}");
+    assert_eq!(retry_after.as_deref(), Some("5"));
+    let text = metrics.render();
+    assert!(
+        text.contains(&format!("ivr_sip_invites_throttled_total {refused}\n")),
+        "{text}"
+    );
+    // Nobody ACKs: drop the server rather than wait for the calls to end.
+    drop(server);
+    Ok(())
+}
+
+/// One source holds at most `calls_per_source` calls; a call that ends gives its place back.
+#[tokio::test]
+async fn calls_per_source_are_limited() -> Result<()> {
+    let config = ivr::sip::SipConfig {
+        calls_per_source: 2,
+        ..test_config()
+    };
+    let (server, metrics) = start_server(config, wait_forever).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let call = || {
+        phone.invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+    };
+    let (first, resp) = call().await?;
+    expect_status(&resp, 200)?;
+    let (second, resp) = call().await?;
+    expect_status(&resp, 200)?;
+    let (_, resp) = call().await?;
+    expect_status(&resp, 503)?;
+    assert!(
+        metrics
+            .render()
+            .contains("ivr_sip_invites_throttled_total 1")
+    );
+    first.bye().await?;
+    let mut active = server.watch_active_calls();
+    guard("the first call to end", active.wait_for(|n| *n == 1)).await??;
+    let (third, resp) = call().await?;
+    expect_status(&resp, 200)?;
+    second.bye().await?;
+    third.bye().await?;
+    server.shutdown().await;
+    Ok(())
+}

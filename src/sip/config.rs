@@ -39,6 +39,14 @@ pub struct SipConfig {
     /// a known fast network). Retransmissions and the 64×T1 transaction timeouts follow it,
     /// among them the BYE sent when a 200 is never acknowledged.
     pub t1_ms: u64,
+    /// INVITEs admitted per second from one source address (a second's worth may come at
+    /// once); beyond, 503 with Retry-After, counted in `ivr_sip_invites_throttled_total`.
+    /// 0 lifts the limit. A trunk delivers every call from its own address: size it for
+    /// the trunk's busiest second.
+    pub invites_per_second_per_source: u32,
+    /// Calls in progress from one source address; beyond, 503 as above. 0 lifts the limit.
+    /// `max_calls` still bounds the whole line.
+    pub calls_per_source: usize,
     /// Which sources may send RTP into a call once the caller's own source is known.
     pub rtp_source: RtpSource,
     /// Optional registration to an upstream SIP trunk, so a carrier can deliver calls here.
@@ -79,6 +87,8 @@ impl Default for SipConfig {
             ring_ms: 0,
             inband_dtmf: true,
             t1_ms: 500,
+            invites_per_second_per_source: 30,
+            calls_per_source: 200,
             rtp_source: RtpSource::Strict,
             trunk: None,
         }

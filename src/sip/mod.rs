@@ -1,6 +1,7 @@
 //! SIP signalling: rsipstack wiring (UDP and TCP), SDP offer/answer, trunk registration, and
 //! the calling side our own callers use.
 
+pub(crate) mod brake;
 pub mod client;
 pub mod config;
 pub mod register;

@@ -5,7 +5,7 @@
 //! dialog's `handle()`, and dialog states go to the call's driver.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::SipError;
+use super::brake::SourceBrake;
 use super::config::SipConfig;
 use super::sdp::{self, SdpError};
 use crate::call::api::FlowSelector;
@@ -120,6 +121,11 @@ impl SipServer {
             flows,
             shared: shared.clone(),
             active: active_tx,
+            brake: SourceBrake::new(
+                shared.config.invites_per_second_per_source,
+                shared.config.calls_per_source,
+            ),
+            call_sources: HashMap::new(),
         };
         let task = tokio::spawn(router.run(incoming, state_rx, stop.clone()));
         info!(%udp_addr, %tcp_addr, "SIP server listening");
@@ -188,6 +194,10 @@ struct Router {
     flows: Arc<dyn FlowSelector>,
     shared: Arc<Shared>,
     active: watch::Sender<usize>,
+    /// The per-source limits on INVITEs.
+    brake: SourceBrake,
+    /// The source address of each call the brake counted, to give its place back.
+    call_sources: HashMap<DialogId, IpAddr>,
 }
 
 impl Router {
@@ -255,14 +265,37 @@ impl Router {
         }
     }
 
+    /// A new INVITE: the per-source brake first, then the call.
     fn on_invite(&mut self, tx: Transaction) {
+        let source = source_ip(&tx);
+        if let Some(ip) = source
+            && let Err(why) = self.brake.admit(now(), ip)
+        {
+            self.shared.metrics.sip_invites_throttled.inc();
+            // Per INVITE of a flood: debug only, the counter tells the rest.
+            debug!(%ip, reason = %why, "INVITE throttled: 503");
+            let retry = Header::RetryAfter(self.shared.config.retry_after_secs.to_string().into());
+            spawn_reply_once(tx, StatusCode::ServiceUnavailable, vec![retry]);
+            return;
+        }
+        match (self.start_call(tx), source) {
+            (Some(id), Some(ip)) => {
+                self.call_sources.insert(id, ip);
+            }
+            (None, Some(ip)) => self.brake.release(ip),
+            (_, None) => {}
+        }
+    }
+
+    /// Answers an admitted INVITE: refused, or a call started (its dialog's id).
+    fn start_call(&mut self, tx: Transaction) -> Option<DialogId> {
         let metrics = &self.shared.metrics;
         if self.shared.drain.is_cancelled() || self.calls.len() >= self.shared.config.max_calls {
             metrics.calls_rejected.inc();
             let retry = Header::RetryAfter(self.shared.config.retry_after_secs.to_string().into());
             info!("line full or shutting down: 503");
             spawn_reply(tx, StatusCode::ServiceUnavailable, vec![retry]);
-            return;
+            return None;
         }
         let dialled = tx
             .original
@@ -274,7 +307,7 @@ impl Router {
         let Some(flow) = self.flows.select(&dialled) else {
             metrics.calls_rejected.inc();
             spawn_reply(tx, StatusCode::NotFound, vec![]);
-            return;
+            return None;
         };
         let offer = if tx.original.body.is_empty() {
             None
@@ -285,7 +318,7 @@ impl Router {
                         metrics.calls_rejected.inc();
                         info!(address = %why, "offer names a {why} connection address: 488");
                         spawn_reply(tx, StatusCode::NotAcceptableHere, vec![]);
-                        return;
+                        return None;
                     }
                     Some((remote, neg))
                 }
@@ -293,13 +326,13 @@ impl Router {
                     metrics.calls_rejected.inc();
                     info!("no common codec: 488");
                     spawn_reply(tx, StatusCode::NotAcceptableHere, vec![]);
-                    return;
+                    return None;
                 }
                 Err(SdpError::Malformed(e)) => {
                     metrics.calls_rejected.inc();
                     debug!(error = %e, "bad SDP: 400");
                     spawn_reply(tx, StatusCode::BadRequest, vec![]);
-                    return;
+                    return None;
                 }
             }
         };
@@ -325,12 +358,13 @@ impl Router {
             Err(e) => {
                 warn!(error = %e, "could not create dialog");
                 spawn_reply(tx, StatusCode::ServerInternalError, vec![]);
-                return;
+                return None;
             }
         };
         metrics.calls.inc();
         let (events_tx, events) = mpsc::unbounded_channel();
-        self.calls.insert(dialog.id(), events_tx);
+        let id = dialog.id();
+        self.calls.insert(id.clone(), events_tx);
         self.active.send_replace(self.calls.len());
         // Start handle() before accept(), or no 100 Trying is sent and the ACK is missed.
         let mut handle_dialog = dialog.clone();
@@ -368,6 +402,7 @@ impl Router {
             })
             .await;
         });
+        Some(id)
     }
 
     /// Our Contact: the advertised address and our port, over the transport the call came on.
@@ -400,6 +435,9 @@ impl Router {
             DialogState::Terminated(id, reason) => {
                 // Forget the dialog, or dialogs pile up in the layer.
                 self.dialogs.remove_dialog(&id);
+                if let Some(ip) = self.call_sources.remove(&id) {
+                    self.brake.release(ip);
+                }
                 if let Some(tx) = self.calls.remove(&id) {
                     tx.send(DialogEvent::Terminated(reason)).ok();
                 }
@@ -432,6 +470,30 @@ fn answer_orphan(ev: DialogEvent) {
     tokio::spawn(async move {
         h.reply(status).await.log_failed("response");
     });
+}
+
+/// Replies once to a request refused by the brake and forgets it: no retransmission of the
+/// final (RFC 3261 §17.2.1 would repeat it for 64×T1), since a flood's source is likely
+/// forged and each copy would go to whoever it names. A real caller whose copy is lost
+/// sends its INVITE again and is answered again.
+fn spawn_reply_once(mut tx: Transaction, status: StatusCode, headers: Vec<Header>) {
+    tokio::spawn(async move {
+        if let Err(e) = tx.reply_with(status, headers, None).await {
+            debug!(error = %e, "reply failed");
+        }
+    });
+}
+
+/// The address a request came from (the transport's peer), when the transport knows it.
+fn source_ip(tx: &Transaction) -> Option<IpAddr> {
+    let peer = tx.connection.as_ref()?.get_remote_addr()?;
+    peer.get_socketaddr().ok().map(|a| a.ip())
+}
+
+/// The router reads the clock here, and only here.
+#[allow(clippy::disallowed_methods)]
+fn now() -> std::time::Instant {
+    std::time::Instant::now()
 }
 
 /// Replies to a transaction from its own task (replies are not cancel-safe) and keeps the
