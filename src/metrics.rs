@@ -45,6 +45,12 @@ pub struct Metrics {
     pub calls_unacknowledged: Counter,
     /// INVITEs refused with 503 by the per-source brake (rate or calls in progress).
     pub sip_invites_throttled: Counter,
+    /// SIP requests refused at the transport edge (400, 420, 505, 513): malformed,
+    /// requiring an extension we lack, or too large.
+    pub sip_requests_refused: Counter,
+    /// SIP messages dropped unanswered at the transport edge (not SIP, a bad ACK, an
+    /// oversize response).
+    pub sip_messages_dropped: Counter,
 }
 
 impl Default for Metrics {
@@ -62,6 +68,8 @@ impl Default for Metrics {
         let rtp_foreign_dropped = Counter::default();
         let calls_unacknowledged = Counter::default();
         let sip_invites_throttled = Counter::default();
+        let sip_requests_refused = Counter::default();
+        let sip_messages_dropped = Counter::default();
         registry.register("calls", "Calls received", calls.clone());
         registry.register("calls_active", "Calls in progress", calls_active.clone());
         registry.register(
@@ -110,6 +118,16 @@ impl Default for Metrics {
             "INVITEs refused with 503 because their source sent too many or holds too many calls",
             sip_invites_throttled.clone(),
         );
+        registry.register(
+            "sip_requests_refused",
+            "SIP requests answered 400, 420, 505 or 513 at the transport edge",
+            sip_requests_refused.clone(),
+        );
+        registry.register(
+            "sip_messages_dropped",
+            "SIP messages dropped unanswered at the transport edge",
+            sip_messages_dropped.clone(),
+        );
         Self {
             registry,
             calls,
@@ -124,6 +142,8 @@ impl Default for Metrics {
             rtp_foreign_dropped,
             calls_unacknowledged,
             sip_invites_throttled,
+            sip_requests_refused,
+            sip_messages_dropped,
         }
     }
 }

@@ -4,8 +4,10 @@
 pub(crate) mod brake;
 pub mod client;
 pub mod config;
+pub(crate) mod edge;
 pub mod register;
 pub(crate) mod reply;
+pub(crate) mod screen;
 pub mod sdp;
 pub mod server;
 

@@ -29,6 +29,7 @@ use tracing::{debug, info, warn};
 use super::SipError;
 use super::brake::SourceBrake;
 use super::config::SipConfig;
+use super::edge::{ScreenedUdp, StreamScreen};
 use super::sdp::{self, SdpError};
 use crate::call::api::FlowSelector;
 use crate::call::driver::{self, CallSetup, DialogEvent, Shared};
@@ -58,8 +59,12 @@ impl SipServer {
         let stop = CancellationToken::new();
         let transport = TransportLayer::new(stop.child_token());
         let external_ip = config.advertised_address;
-        let udp = UdpConnection::create_connection(
-            config.listen,
+        // Our socket, screened at our edge (edge.rs), rather than one rsipstack binds.
+        let socket = UdpSocket::bind(config.listen)
+            .await
+            .map_err(|e| SipError::Bind(config.listen, e.to_string()))?;
+        let udp = UdpConnection::from_socket(
+            Arc::new(ScreenedUdp::new(socket, metrics.clone())),
             external_ip.map(|ip| SocketAddr::new(ip, config.listen.port())),
             Some(stop.child_token()),
         )
@@ -91,6 +96,9 @@ impl SipServer {
             .with_cancel_token(stop.child_token())
             .with_transport_layer(transport)
             .with_allows(super::allowed_methods())
+            .with_transport_inspector(Box::new(StreamScreen {
+                metrics: metrics.clone(),
+            }))
             .build();
         let incoming = endpoint
             .incoming_transactions()
