@@ -38,6 +38,19 @@ pub struct Metrics {
     /// Times the RTP thread put a call off to its next tick because the call's driver held
     /// its media at that instant.
     pub rtp_deferred: Counter,
+    /// RTP datagrams dropped because they came from another source than the call's caller
+    /// (`[sip] rtp_source = "strict"`).
+    pub rtp_foreign_dropped: Counter,
+    /// Calls we hung up because the caller never acknowledged our 200 (no ACK).
+    pub calls_unacknowledged: Counter,
+    /// INVITEs refused with 503 by the per-source brake (rate or calls in progress).
+    pub sip_invites_throttled: Counter,
+    /// SIP requests refused at the transport edge (400, 420, 505, 513): malformed,
+    /// requiring an extension we lack, or too large.
+    pub sip_requests_refused: Counter,
+    /// SIP messages dropped unanswered at the transport edge (not SIP, a bad ACK, an
+    /// oversize response).
+    pub sip_messages_dropped: Counter,
 }
 
 impl Default for Metrics {
@@ -52,6 +65,11 @@ impl Default for Metrics {
         let rtp_late_ticks = Counter::default();
         let media_timeouts = Counter::default();
         let rtp_deferred = Counter::default();
+        let rtp_foreign_dropped = Counter::default();
+        let calls_unacknowledged = Counter::default();
+        let sip_invites_throttled = Counter::default();
+        let sip_requests_refused = Counter::default();
+        let sip_messages_dropped = Counter::default();
         registry.register("calls", "Calls received", calls.clone());
         registry.register("calls_active", "Calls in progress", calls_active.clone());
         registry.register(
@@ -85,6 +103,31 @@ impl Default for Metrics {
             "Calls ended because no RTP came in time",
             media_timeouts.clone(),
         );
+        registry.register(
+            "rtp_foreign_dropped",
+            "RTP datagrams dropped because another source than the call's caller sent them",
+            rtp_foreign_dropped.clone(),
+        );
+        registry.register(
+            "calls_unacknowledged",
+            "Calls hung up because our 200 was never acknowledged (no ACK)",
+            calls_unacknowledged.clone(),
+        );
+        registry.register(
+            "sip_invites_throttled",
+            "INVITEs refused with 503 because their source sent too many or holds too many calls",
+            sip_invites_throttled.clone(),
+        );
+        registry.register(
+            "sip_requests_refused",
+            "SIP requests answered 400, 420, 505 or 513 at the transport edge",
+            sip_requests_refused.clone(),
+        );
+        registry.register(
+            "sip_messages_dropped",
+            "SIP messages dropped unanswered at the transport edge",
+            sip_messages_dropped.clone(),
+        );
         Self {
             registry,
             calls,
@@ -96,6 +139,11 @@ impl Default for Metrics {
             rtp_late_ticks,
             media_timeouts,
             rtp_deferred,
+            rtp_foreign_dropped,
+            calls_unacknowledged,
+            sip_invites_throttled,
+            sip_requests_refused,
+            sip_messages_dropped,
         }
     }
 }

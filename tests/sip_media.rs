@@ -345,3 +345,106 @@ async fn reinvite_to_another_codec_switches_the_stream_and_keeps_digits() -> Res
     server.shutdown().await;
     Ok(())
 }
+
+/// Waits until `/metrics` shows `line` (the RTP thread adds its tick's counts after the
+/// tick, so a digit can reach the flow a moment before its tick's counters do).
+async fn metrics_show(metrics: &ivr::metrics::Metrics, line: &str) -> Result<()> {
+    guard(line, async {
+        while !metrics.render().contains(line) {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .with_context(|| metrics.render())
+}
+
+/// Issue 13, finding 4: someone who learns a call's RTP port (they were handed out in
+/// sequence) sends telephone-events from another address. Once the call knows its caller's
+/// source, those packets are dropped and counted, never typed into the call; a re-INVITE
+/// naming a new address moves the call to its new source.
+#[tokio::test]
+async fn rtp_from_another_source_cannot_type_into_a_call() -> Result<()> {
+    let (flow, mut digits) = prompt_then_digits();
+    let (server, metrics) = start_server(test_config(), flow).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let intruder = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, Some((101, 8000)), "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let (server_rtp, _) = answer_media(resp.as_ref().unwrap())?;
+    let mut caller = RtpOut::new(server_rtp, 8_000);
+    caller.press(&media.socket, 101, '1').await?;
+    assert_eq!(digits_until(&mut digits, '1').await?, "1");
+
+    // The intruder types 9 as if it were the caller (its SSRC, sequence and timestamps
+    // continued), then the caller types 2.
+    let mut forged = RtpOut::new(server_rtp, 8_000);
+    (forged.seq, forged.ts) = (caller.seq, caller.ts);
+    forged.press(&intruder.socket, 101, '9').await?;
+    (caller.seq, caller.ts) = (forged.seq, forged.ts);
+    caller.press(&media.socket, 101, '2').await?;
+    assert_eq!(digits_until(&mut digits, '2').await?, "2", "9 was typed");
+    metrics_show(&metrics, "ivr_rtp_foreign_dropped_total 6").await?;
+
+    // The caller moves (a re-INVITE with a new address): its new source is heard, the old
+    // one is foreign now.
+    let moved = Media::new().await?;
+    let resp = dialog
+        .reinvite(
+            Some(vec![Header::ContentType("application/sdp".into())]),
+            Some(moved.offer(Offer::Pcmu, Some((101, 8000)), "")),
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    caller.press(&moved.socket, 101, '4').await?;
+    assert_eq!(digits_until(&mut digits, '4').await?, "4");
+    caller.press(&media.socket, 101, '5').await?;
+    caller.press(&moved.socket, 101, '6').await?;
+    assert_eq!(digits_until(&mut digits, '6').await?, "6", "5 was typed");
+    metrics_show(&metrics, "ivr_rtp_foreign_dropped_total 12").await?;
+    dialog.bye().await?;
+    server.shutdown().await;
+    Ok(())
+}
+
+/// `rtp_source = "any"` hears every source, as the line did before (for a trunk that
+/// spreads a call's RTP over several addresses).
+#[tokio::test]
+async fn rtp_source_any_hears_every_source() -> Result<()> {
+    let (flow, mut digits) = prompt_then_digits();
+    let config = ivr::sip::SipConfig {
+        rtp_source: ivr::sip::RtpSource::Any,
+        ..test_config()
+    };
+    let (server, metrics) = start_server(config, flow).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let other = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, Some((101, 8000)), "")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let (server_rtp, _) = answer_media(resp.as_ref().unwrap())?;
+    let mut out = RtpOut::new(server_rtp, 8_000);
+    out.press(&media.socket, 101, '1').await?;
+    out.press(&other.socket, 101, '2').await?;
+    assert_eq!(digits_until(&mut digits, '2').await?, "12");
+    assert!(!metrics.render().contains("ivr_rtp_foreign_dropped_total 1"));
+    dialog.bye().await?;
+    server.shutdown().await;
+    Ok(())
+}

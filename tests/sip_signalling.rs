@@ -560,3 +560,224 @@ async fn dialled_number_chooses_the_flow() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+/// Issue 13, finding 5: one INVITE whose source is forged is never acknowledged, yet the line
+/// sent RTP for 64×T1 to whatever address its SDP named (1,600 packets at T1 = 500 ms) and
+/// retransmitted its 200 all that time. Now nothing is sent before the ACK and the call
+/// ends after 8×T1 without one.
+#[tokio::test]
+async fn an_unacknowledged_invite_aims_no_rtp_and_ends_within_eight_t1() -> Result<()> {
+    // T1 = 100 ms: we give up at 800 ms (the stack alone waits 6.4 s).
+    let config = ivr::sip::SipConfig {
+        t1_ms: 100,
+        ..test_config()
+    };
+    let (server, metrics) = start_server(config, wait_forever).await?;
+    let peer = RawPeer::new(server.udp_addr()).await?;
+    let victim = Media::new().await?;
+    let offer = String::from_utf8(victim.offer(Offer::Pcmu, None, ""))?;
+    peer.send(
+        "INVITE",
+        "forged-1",
+        1,
+        "z9hG4bKforged1",
+        None,
+        Some(&offer),
+    )
+    .await?;
+    // Copies of the 200 until the BYE: the first and those at T1, 3×T1 and 7×T1 at most.
+    let mut buf = vec![0u8; 8192];
+    let mut answers = 0;
+    guard("the BYE", async {
+        loop {
+            let (len, _) = peer.socket.recv_from(&mut buf).await?;
+            let text = String::from_utf8_lossy(&buf[..len]);
+            if text.starts_with("SIP/2.0 200") {
+                answers += 1;
+            } else if text.starts_with("BYE ") {
+                return Ok::<_, anyhow::Error>(());
+            }
+        }
+    })
+    .await??;
+    assert!((1..=4).contains(&answers), "{answers} copies of the 200");
+    let mut rtp = [0u8; 2048];
+    assert!(
+        victim.socket.try_recv_from(&mut rtp).is_err(),
+        "RTP was sent to the address of an unacknowledged INVITE"
+    );
+    let text = metrics.render();
+    assert!(text.contains("ivr_rtp_packets_sent_total 0"), "{text}");
+    assert!(text.contains("ivr_calls_unacknowledged_total 1"), "{text}");
+    let mut active = server.watch_active_calls();
+    guard("the call to end", active.wait_for(|n| *n == 0)).await??;
+    // The raw peer never answers the BYE: drop the server rather than wait out the BYE.
+    drop(server);
+    Ok(())
+}
+
+/// Issue 13, finding 5: an offer naming a multicast group, the broadcast address or nobody
+/// (0.0.0.0) was answered 200 and streamed to. Refused with 488 now; a re-INVITE may still
+/// hold with 0.0.0.0 (RFC 3264 §8.4), but not move the stream to a multicast group.
+#[tokio::test]
+async fn offers_naming_multicast_broadcast_or_nobody_get_488() -> Result<()> {
+    let (server, metrics) = start_server(test_config(), wait_forever).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let offer_at = |c: &str| {
+        String::from_utf8(media.offer(Offer::Pcmu, None, ""))
+            .unwrap()
+            .replace("c=IN IP4 127.0.0.1", c)
+            .into_bytes()
+    };
+    for c in [
+        "c=IN IP4 239.1.2.3",
+        "c=IN IP4 255.255.255.255",
+        "c=IN IP4 0.0.0.0",
+    ] {
+        let (_, resp) = phone
+            .invite(
+                server.udp_addr(),
+                Transport::Udp,
+                "3900",
+                Some(offer_at(c)),
+                None,
+            )
+            .await?;
+        expect_status(&resp, 488).map_err(|e| e.context(c))?;
+    }
+    assert!(metrics.render().contains("ivr_rtp_packets_sent_total 0"));
+    let (dialog, resp) = phone
+        .invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(offer_at("c=IN IP4 127.0.0.1")),
+            None,
+        )
+        .await?;
+    expect_status(&resp, 200)?;
+    let sdp = Some(vec![rsipstack::sip::Header::ContentType(
+        "application/sdp".into(),
+    )]);
+    let resp = dialog
+        .reinvite(sdp.clone(), Some(offer_at("c=IN IP4 0.0.0.0")))
+        .await?;
+    expect_status(&resp, 200).map_err(|e| e.context("hold with 0.0.0.0"))?;
+    let resp = dialog
+        .reinvite(sdp, Some(offer_at("c=IN IP4 239.1.2.3")))
+        .await?;
+    expect_status(&resp, 488)?;
+    assert_eq!(server.active_calls(), 1);
+    dialog.bye().await?;
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Issue 13, finding 5: 500 INVITEs from one source in one second were all answered 200.
+/// Now a source gets a second's worth of its rate (30 by default) at once, then one INVITE
+/// per interval; the rest are refused with 503 and Retry-After, and counted.
+#[tokio::test]
+#[allow(clippy::disallowed_methods)] // the flood's length bounds what the rate lets through
+async fn a_flood_of_invites_from_one_source_is_throttled() -> Result<()> {
+    const FLOOD: usize = 200;
+    let config = test_config();
+    let rate = config.invites_per_second_per_source as usize;
+    let (server, metrics) = start_server(config, wait_forever).await?;
+    let peer = RawPeer::new(server.udp_addr()).await?;
+    let media = Media::new().await?;
+    let offer = String::from_utf8(media.offer(Offer::Pcmu, None, ""))?;
+    let started = std::time::Instant::now();
+    // Sent 20 at a time, each batch as fast as the socket takes it: a flood, without the
+    // loopback buffers dropping what the server has not read yet.
+    let mut finals = std::collections::HashMap::new();
+    let mut retry_after = None;
+    let mut buf = vec![0u8; 8192];
+    for batch in 0..FLOOD / 20 {
+        for i in batch * 20..(batch + 1) * 20 {
+            let (call_id, branch) = (format!("flood-{i}"), format!("z9hG4bKflood{i}"));
+            peer.send("INVITE", &call_id, 1, &branch, None, Some(&offer))
+                .await?;
+        }
+        // The first final response to each INVITE (the 200s are repeated: nobody ACKs).
+        guard("a final response to every INVITE", async {
+            while finals.len() < (batch + 1) * 20 {
+                let (len, _) = peer.socket.recv_from(&mut buf).await?;
+                let text = String::from_utf8_lossy(&buf[..len]).into_owned();
+                let Some(status) = text.strip_prefix("SIP/2.0 ").and_then(|s| s.get(..3)) else {
+                    continue;
+                };
+                if status.starts_with('1') {
+                    continue;
+                }
+                if status == "503" {
+                    retry_after = text_header(&text, "Retry-After").map(str::to_owned);
+                }
+                let call_id = text_header(&text, "Call-ID").unwrap_or_default().to_owned();
+                finals.entry(call_id).or_insert(status.to_owned());
+            }
+            Ok::<_, anyhow::Error>(())
+        })
+        .await??;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let answered = finals.values().filter(|s| *s == "200").count();
+    let refused = finals.values().filter(|s| *s == "503").count();
+    // A second's worth at once, then one per interval for as long as the flood lasted.
+    let allowed = rate + (elapsed * rate as f64).ceil() as usize;
+    assert!(
+        (rate..=allowed).contains(&answered),
+        "{answered} answered in {elapsed:.2} s (at most {allowed})"
+    );
+    assert_eq!(answered + refused, FLOOD, "{finals:?}");
+    assert_eq!(retry_after.as_deref(), Some("5"));
+    let text = metrics.render();
+    assert!(
+        text.contains(&format!("ivr_sip_invites_throttled_total {refused}\n")),
+        "{text}"
+    );
+    // Nobody ACKs: drop the server rather than wait for the calls to end.
+    drop(server);
+    Ok(())
+}
+
+/// One source holds at most `calls_per_source` calls; a call that ends gives its place back.
+#[tokio::test]
+async fn calls_per_source_are_limited() -> Result<()> {
+    let config = ivr::sip::SipConfig {
+        calls_per_source: 2,
+        ..test_config()
+    };
+    let (server, metrics) = start_server(config, wait_forever).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let call = || {
+        phone.invite(
+            server.udp_addr(),
+            Transport::Udp,
+            "3900",
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+    };
+    let (first, resp) = call().await?;
+    expect_status(&resp, 200)?;
+    let (second, resp) = call().await?;
+    expect_status(&resp, 200)?;
+    let (_, resp) = call().await?;
+    expect_status(&resp, 503)?;
+    assert!(
+        metrics
+            .render()
+            .contains("ivr_sip_invites_throttled_total 1")
+    );
+    first.bye().await?;
+    let mut active = server.watch_active_calls();
+    guard("the first call to end", active.wait_for(|n| *n == 1)).await??;
+    let (third, resp) = call().await?;
+    expect_status(&resp, 200)?;
+    second.bye().await?;
+    third.bye().await?;
+    server.shutdown().await;
+    Ok(())
+}

@@ -17,6 +17,7 @@ use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, Request, StatusCode};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info, warn};
 
@@ -67,6 +68,9 @@ pub(crate) struct CallSetup {
     /// The caller's offer, already checked to negotiate; `None` for a late offer.
     pub offer: Option<(RemoteAudio, Negotiated)>,
     pub rtp: UdpSocket,
+    /// The task answering the INVITE transaction, which retransmits our 200 until the ACK:
+    /// aborted when we give up waiting for the ACK.
+    pub invite: AbortHandle,
     pub flow: Arc<dyn CallFlow>,
     pub call_id: String,
     pub dialled: String,
@@ -121,6 +125,9 @@ struct Driver {
     link: Arc<RtpLink>,
     started_at: Instant,
     answer_at: Option<Instant>,
+    /// When our 200 went out (the ACK is awaited from then on).
+    answered_at: Option<Instant>,
+    invite: AbortHandle,
     grace_deadline: Option<Instant>,
     plays: VecDeque<PendingPlay>,
     type_ahead: VecDeque<Digit>,
@@ -157,6 +164,7 @@ async fn drive(setup: CallSetup) {
         mut events,
         offer,
         rtp,
+        invite,
         flow,
         call_id,
         dialled,
@@ -166,9 +174,10 @@ async fn drive(setup: CallSetup) {
     shared.metrics.calls_active.inc();
     let _guard = ActiveGuard(shared.metrics.clone());
     let started_at = now();
-    let link = rtp
-        .local_addr()
-        .and_then(|a| Ok((a.port(), RtpLink::new(rtp.into_std()?)?)));
+    let link = rtp.local_addr().and_then(|a| {
+        let link = RtpLink::new(rtp.into_std()?, shared.config.rtp_source)?;
+        Ok((a.port(), link))
+    });
     let (rtp_port, link) = match link {
         Ok((port, link)) => (port, Arc::new(link)),
         Err(e) => {
@@ -212,6 +221,8 @@ async fn drive(setup: CallSetup) {
         link,
         started_at,
         answer_at: None,
+        answered_at: None,
+        invite,
         grace_deadline: None,
         plays: VecDeque::new(),
         type_ahead: VecDeque::new(),
@@ -327,8 +338,11 @@ impl Driver {
             return;
         }
         self.phase = Phase::Answered;
-        // The caller may send RTP (and digits) as soon as it has our answer, before its ACK.
-        self.start_media(now());
+        let t = now();
+        self.answered_at = Some(t);
+        // The caller may send RTP (and digits) as soon as it has our answer, before its ACK;
+        // we send nothing before the ACK (`LinkState::acknowledged`).
+        self.start_media(t);
     }
 
     /// Starts the media session once the codec is known; idempotent.
@@ -410,6 +424,11 @@ impl Driver {
             // RFC 3264 §5: the ACK carries the answer to the offer we put in the 200.
             match sdp::parse(&body).and_then(|r| r.negotiate()) {
                 Ok(neg) => {
+                    if let Some(why) = neg.unusable_address(true) {
+                        info!(address = %why, "the answer in the ACK names a {why} address: hanging up");
+                        self.hangup_requested = true;
+                        return;
+                    }
                     let mut info = (*self.info).clone();
                     info.codec = neg.codec;
                     self.info = Arc::new(info);
@@ -425,8 +444,12 @@ impl Driver {
         if self.phase != Phase::Confirmed {
             let t = now();
             self.phase = Phase::Confirmed;
-            // The media timeout counts from the ACK.
-            self.link.lock().last_rtp_at = Some(t);
+            {
+                let mut link = self.link.lock();
+                // The media timeout counts from the ACK, and our RTP may start.
+                link.last_rtp_at = Some(t);
+                link.acknowledged = true;
+            }
             self.start_media(t);
             info!(codec = ?self.info.codec, "call confirmed");
         }
@@ -469,6 +492,15 @@ impl Driver {
         let parsed = sdp::parse(req.body()).and_then(|r| r.negotiate().map(|n| (r, n)));
         match parsed {
             Ok((remote, neg)) => {
+                if let Some(why) = neg.unusable_address(false) {
+                    // The call goes on with the previous session, as for no common codec.
+                    info!(address = %why, "re-INVITE names a {why} address: 488");
+                    handle
+                        .reply(StatusCode::NotAcceptableHere)
+                        .await
+                        .log_failed("488 response");
+                    return;
+                }
                 let mut body = remote.answer(&self.local, &neg);
                 // The version moves only when our description changes (RFC 3264 §8).
                 if body != self.last_answer {
@@ -701,6 +733,7 @@ impl Driver {
             }
         };
         consider(self.answer_at);
+        consider(self.ack_deadline());
         consider(self.grace_deadline);
         consider(self.media_deadline());
         consider(self.max_length_deadline());
@@ -726,6 +759,12 @@ impl Driver {
         self.link.lock().last_rtp_at.map(|t| t + timeout)
     }
 
+    /// When we stop waiting for the ACK of our 200.
+    fn ack_deadline(&self) -> Option<Instant> {
+        let answered = self.answered_at.filter(|_| self.phase == Phase::Answered)?;
+        Some(answered + self.shared.config.ack_wait())
+    }
+
     fn max_length_deadline(&self) -> Option<Instant> {
         self.shared
             .config
@@ -737,6 +776,14 @@ impl Driver {
     fn on_time(&mut self, t: Instant) -> bool {
         if self.answer_at.is_some_and(|a| a <= t) {
             self.answer();
+        }
+        if self.ack_deadline().is_some_and(|a| a <= t) {
+            // Most likely a forged source: stop the 200's retransmissions towards it now
+            // rather than after 64×T1, then end the dialog (BYE, RFC 3261 §13.3.1.4).
+            info!(wait = ?self.shared.config.ack_wait(), "no ACK for our 200, hanging up");
+            self.shared.metrics.calls_unacknowledged.inc();
+            self.invite.abort();
+            return true;
         }
         if self.grace_deadline.is_some_and(|g| g <= t) {
             info!("shutdown grace period over, hanging up");

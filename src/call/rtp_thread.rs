@@ -30,6 +30,7 @@ use tracing::{debug, warn};
 use super::handoff::Handoff;
 use super::media::MediaSession;
 use crate::metrics::Metrics;
+use crate::sip::config::RtpSource;
 
 /// The tick of every RTP thread: a divisor of the usual packet times.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
@@ -59,8 +60,15 @@ pub(crate) struct LinkState {
     pub send_to: Option<SocketAddr>,
     /// Whether `send_to` was learnt from the caller's packets (symmetric RTP, RFC 4961).
     pub latched: bool,
+    /// Whether packets from another source than the learnt one are dropped.
+    pub source: RtpSource,
     /// Whether the negotiated direction lets us send (not on hold).
     pub sending: bool,
+    /// Whether the caller acknowledged our answer (ACK). Nothing is sent before: the
+    /// address of an INVITE's SDP is the sender's word alone, and one forged INVITE that
+    /// is never acknowledged must not aim a stream at whoever it names (issue 13, finding
+    /// 5). What the caller sends is still read (digits typed early are kept).
+    pub acknowledged: bool,
     /// When the last RTP packet came (for the media timeout).
     pub last_rtp_at: Option<Instant>,
     /// The driver is done with the call: the thread drops it (and closes the socket).
@@ -68,11 +76,15 @@ pub(crate) struct LinkState {
 }
 
 impl RtpLink {
-    /// A link over the call's RTP socket (made non-blocking here).
-    pub(crate) fn new(socket: UdpSocket) -> std::io::Result<RtpLink> {
+    /// A link over the call's RTP socket (made non-blocking here) that hears the sources
+    /// `source` allows.
+    pub(crate) fn new(socket: UdpSocket, source: RtpSource) -> std::io::Result<RtpLink> {
         socket.set_nonblocking(true)?;
         Ok(RtpLink {
-            state: Mutex::new(LinkState::default()),
+            state: Mutex::new(LinkState {
+                source,
+                ..LinkState::default()
+            }),
             socket,
             notify: Notify::new(),
         })
@@ -118,12 +130,13 @@ impl RtpLink {
             media,
             send_to,
             sending,
+            acknowledged,
             ..
         } = &mut *st;
         let Some(media) = media.as_mut() else {
             return true;
         };
-        let to = send_to.filter(|_| *sending);
+        let to = send_to.filter(|_| *sending && *acknowledged);
         // On hold the pacer keeps running (timestamps stay continuous) but nothing is sent.
         tally.late += media.transmit(now, |packet| {
             // A full socket buffer drops the packet, as the network would.
@@ -142,6 +155,13 @@ impl RtpLink {
 
 impl LinkState {
     fn on_rtp(&mut self, now: Instant, packet: &[u8], from: SocketAddr, tally: &mut Tally) {
+        // Once the caller's source is known, another source is someone who found the port:
+        // its packets would type digits into this call or keep it alive (issue 13, finding
+        // 4). Dropped before anything reads them, and counted (no log: per packet).
+        if self.latched && self.source == RtpSource::Strict && self.send_to != Some(from) {
+            tally.foreign += 1;
+            return;
+        }
         // Only RTP version 2 counts (RFC 3550 §5.1); anything else is noise on the port.
         if packet.len() < 12 || packet[0] >> 6 != 2 {
             return;
@@ -167,6 +187,8 @@ struct Tally {
     late: u64,
     /// Calls put off to the next tick because their driver held the lock.
     deferred: u64,
+    /// Datagrams dropped because they came from another source than the call's caller.
+    foreign: u64,
 }
 
 /// The RTP threads of the server: one per core it may run on.
@@ -301,6 +323,9 @@ fn run(handoff: &Handoff<Arc<RtpLink>>, epoch: Instant, metrics: &Metrics) {
         if tally.deferred > 0 {
             metrics.rtp_deferred.inc_by(tally.deferred);
         }
+        if tally.foreign > 0 {
+            metrics.rtp_foreign_dropped.inc_by(tally.foreign);
+        }
         // After a long tick (overload) the missed ticks are skipped; the pacers catch up.
         next_tick = grid_at_or_after(epoch, now().max(t + Duration::from_nanos(1)));
     }
@@ -337,6 +362,7 @@ mod tests {
         let mut st = link.lock();
         st.send_to = Some(neg.remote);
         st.sending = neg.sending();
+        st.acknowledged = true;
         st.media = Some(MediaSession::new(neg, false, start).expect("PCMU starts"));
     }
 
@@ -356,7 +382,7 @@ mod tests {
         let phone = UdpSocket::bind("127.0.0.1:0")?;
         phone.set_read_timeout(Some(Duration::from_secs(2)))?;
         announced.set_nonblocking(true)?;
-        let link = RtpLink::new(ours)?;
+        let link = RtpLink::new(ours, RtpSource::Strict)?;
         let start = now();
         start_pcmu(&link, announced.local_addr()?, start);
 
@@ -404,7 +430,7 @@ mod tests {
         let ours = UdpSocket::bind("127.0.0.1:0")?;
         let our_addr = ours.local_addr()?;
         let phone = UdpSocket::bind("127.0.0.1:0")?;
-        let link = RtpLink::new(ours)?;
+        let link = RtpLink::new(ours, RtpSource::Strict)?;
         phone.send_to(&phone_packet(), our_addr)?;
         phone.send_to(b"not rtp", our_addr)?;
         let (keep, tally) = tick(&link, now());
@@ -416,13 +442,45 @@ mod tests {
         Ok(())
     }
 
+    /// What `source` lets through once the caller latched: (heard, dropped as foreign).
+    fn after_latch(source: RtpSource) -> std::io::Result<(u64, u64)> {
+        let ours = UdpSocket::bind("127.0.0.1:0")?;
+        let our_addr = ours.local_addr()?;
+        let phone = UdpSocket::bind("127.0.0.1:0")?;
+        let intruder = UdpSocket::bind("127.0.0.1:0")?;
+        let link = RtpLink::new(ours, source)?;
+        phone.send_to(&phone_packet(), our_addr)?;
+        let (_, first) = tick(&link, now());
+        assert_eq!(first.received, 1);
+        let before = link.lock().last_rtp_at;
+        intruder.send_to(&phone_packet(), our_addr)?;
+        intruder.send_to(b"not even rtp", our_addr)?;
+        let (_, second) = tick(&link, now());
+        let st = link.lock();
+        assert_eq!(st.send_to, Some(phone.local_addr()?), "the latch stays");
+        if second.foreign > 0 {
+            assert_eq!(
+                st.last_rtp_at, before,
+                "a foreign packet keeps no call alive"
+            );
+        }
+        Ok((second.received, second.foreign))
+    }
+
+    #[test]
+    fn strict_source_drops_and_counts_what_another_source_sends() -> std::io::Result<()> {
+        assert_eq!(after_latch(RtpSource::Strict)?, (0, 2));
+        assert_eq!(after_latch(RtpSource::Any)?, (1, 0));
+        Ok(())
+    }
+
     #[test]
     fn calls_end_with_their_driver() {
         let metrics = Arc::new(Metrics::default());
         let threads = RtpThreads::start(metrics).expect("threads start");
         let ours = UdpSocket::bind("127.0.0.1:0").expect("bind");
         let addr = ours.local_addr().expect("address");
-        let link = Arc::new(RtpLink::new(ours).expect("link"));
+        let link = Arc::new(RtpLink::new(ours, RtpSource::Strict).expect("link"));
         threads.attach(link.clone());
         drop(link);
         // The thread drops the call at its next tick, which closes the socket: its port can
@@ -436,7 +494,11 @@ mod tests {
 
     /// A call with PCMU media towards `phone`, started now.
     fn link_towards(phone: &UdpSocket) -> Arc<RtpLink> {
-        let link = RtpLink::new(UdpSocket::bind("127.0.0.1:0").expect("bind")).expect("link");
+        let link = RtpLink::new(
+            UdpSocket::bind("127.0.0.1:0").expect("bind"),
+            RtpSource::Strict,
+        )
+        .expect("link");
         start_pcmu(&link, phone.local_addr().expect("address"), now());
         Arc::new(link)
     }

@@ -39,8 +39,37 @@ pub struct SipConfig {
     /// a known fast network). Retransmissions and the 64×T1 transaction timeouts follow it,
     /// among them the BYE sent when a 200 is never acknowledged.
     pub t1_ms: u64,
+    /// INVITEs admitted per second from one source address (a second's worth may come at
+    /// once); beyond, 503 with Retry-After, counted in `ivr_sip_invites_throttled_total`.
+    /// 0 lifts the limit. A trunk delivers every call from its own address: size it for
+    /// the trunk's busiest second.
+    pub invites_per_second_per_source: u32,
+    /// Calls in progress from one source address; beyond, 503 as above. 0 lifts the limit.
+    /// `max_calls` still bounds the whole line.
+    pub calls_per_source: usize,
+    /// Which sources may send RTP into a call once the caller's own source is known.
+    pub rtp_source: RtpSource,
     /// Optional registration to an upstream SIP trunk, so a carrier can deliver calls here.
     pub trunk: Option<TrunkConfig>,
+}
+
+/// Which sources a call accepts RTP from (`[sip] rtp_source`).
+///
+/// A call learns where its caller really sends from with the first RTP packet (symmetric
+/// RTP, RFC 4961, which is how callers behind NAT are reached). Whoever sends to the call's
+/// port after that is someone else: with `strict` their packets are dropped and counted
+/// (`ivr_rtp_foreign_dropped_total`), so that nobody who finds the port can type digits
+/// (telephone-events) into another caller's call (issue 13, finding 4). A re-INVITE or
+/// UPDATE naming a new address lets the call learn its caller's source again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RtpSource {
+    /// Only the learnt source is heard (the default).
+    #[default]
+    Strict,
+    /// Every source is heard, as before: for a trunk that spreads one call's RTP over
+    /// several addresses. Anyone who finds the port can then type into the call.
+    Any,
 }
 
 impl Default for SipConfig {
@@ -58,6 +87,9 @@ impl Default for SipConfig {
             ring_ms: 0,
             inband_dtmf: true,
             t1_ms: 500,
+            invites_per_second_per_source: 30,
+            calls_per_source: 200,
+            rtp_source: RtpSource::Strict,
             trunk: None,
         }
     }
@@ -77,6 +109,16 @@ impl SipConfig {
     /// The maximum call length, if enabled.
     pub fn max_call_length(&self) -> Option<Duration> {
         (self.max_call_secs > 0).then(|| Duration::from_secs(self.max_call_secs))
+    }
+
+    /// How long we wait for the ACK of our 200 before hanging up: 8×T1 (4 s at T1 = 500 ms).
+    ///
+    /// RFC 3261 §13.3.1.4 lets the 200 be retransmitted for 64×T1 (32 s), but an INVITE
+    /// whose source was forged is never acknowledged, and every retransmission goes to the
+    /// forged source (issue 13, finding 5). A real caller's ACK comes within a round trip;
+    /// if it is lost, the copies of the 200 sent at T1, 3×T1 and 7×T1 still get theirs in.
+    pub fn ack_wait(&self) -> Duration {
+        Duration::from_millis(self.t1_ms.max(1) * 8)
     }
 
     /// The address put in our SDP and Contact.

@@ -1,10 +1,13 @@
 //! SIP signalling: rsipstack wiring (UDP and TCP), SDP offer/answer, trunk registration, and
 //! the calling side our own callers use.
 
+pub(crate) mod brake;
 pub mod client;
 pub mod config;
+pub(crate) mod edge;
 pub mod register;
 pub(crate) mod reply;
+pub(crate) mod screen;
 pub mod sdp;
 pub mod server;
 
@@ -12,7 +15,7 @@ use std::net::SocketAddr;
 
 use thiserror::Error;
 
-pub use config::{SipConfig, TrunkConfig};
+pub use config::{RtpSource, SipConfig, TrunkConfig};
 pub use server::SipServer;
 
 /// The methods we accept, for Allow headers (RFC 3261 §20.5).

@@ -57,6 +57,41 @@ impl Negotiated {
     pub fn sending(&self) -> bool {
         self.direction.has_send() && !self.remote.ip().is_unspecified() && self.remote.port() != 0
     }
+
+    /// Why the caller's connection address must not be taken, if it must not.
+    ///
+    /// Our RTP goes to the address an SDP names, and whoever sends an INVITE chooses it: a
+    /// multicast or broadcast address would make the line a 50-packet-a-second source
+    /// towards a whole network (issue 13, finding 5). An unspecified address (0.0.0.0) is
+    /// the old way to put a call on hold (RFC 3264 §8.4), which a re-INVITE may do
+    /// (`initial` false), but it names no one to answer at the start of a call.
+    pub fn unusable_address(&self, initial: bool) -> Option<UnusableAddress> {
+        let ip = self.remote.ip();
+        let broadcast = matches!(ip, IpAddr::V4(v4) if v4.is_broadcast());
+        if ip.is_multicast() {
+            Some(UnusableAddress::Multicast)
+        } else if broadcast {
+            Some(UnusableAddress::Broadcast)
+        } else if initial && ip.is_unspecified() {
+            Some(UnusableAddress::Unspecified)
+        } else {
+            None
+        }
+    }
+}
+
+/// A connection address we refuse to send RTP to (answered with 488).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum UnusableAddress {
+    /// A multicast group (224.0.0.0/4, ff00::/8).
+    #[error("multicast")]
+    Multicast,
+    /// The limited broadcast address 255.255.255.255.
+    #[error("broadcast")]
+    Broadcast,
+    /// 0.0.0.0 or :: in an initial offer.
+    #[error("unspecified")]
+    Unspecified,
 }
 
 /// Errors of SDP handling; each maps to a SIP response.
@@ -532,6 +567,35 @@ mod proptests {
             if let Ok(remote) = parse(&data) {
                 let _ = remote.negotiate();
             }
+        }
+    }
+
+    #[test]
+    fn multicast_broadcast_and_unspecified_addresses_are_refused() {
+        let neg = |c: &str| {
+            let sdp = format!(
+                "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc={c}\r\nt=0 0\r\n\
+                 m=audio 4000 RTP/AVP 0\r\n"
+            );
+            parse(sdp.as_bytes()).unwrap().negotiate().unwrap()
+        };
+        for (c, initial, refused) in [
+            ("IN IP4 239.1.2.3", true, Some(UnusableAddress::Multicast)),
+            ("IN IP4 224.0.0.1", false, Some(UnusableAddress::Multicast)),
+            ("IN IP6 ff02::1", true, Some(UnusableAddress::Multicast)),
+            (
+                "IN IP4 255.255.255.255",
+                true,
+                Some(UnusableAddress::Broadcast),
+            ),
+            ("IN IP4 0.0.0.0", true, Some(UnusableAddress::Unspecified)),
+            ("IN IP6 ::", true, Some(UnusableAddress::Unspecified)),
+            // Hold the RFC 2543 way, in a re-INVITE.
+            ("IN IP4 0.0.0.0", false, None),
+            ("IN IP4 192.0.2.1", true, None),
+            ("IN IP6 2001:db8::1", true, None),
+        ] {
+            assert_eq!(neg(c).unusable_address(initial), refused, "{c} {initial}");
         }
     }
 }

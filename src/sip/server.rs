@@ -5,9 +5,8 @@
 //! dialog's `handle()`, and dialog states go to the call's driver.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use rsipstack::EndpointBuilder;
@@ -28,7 +27,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::SipError;
+use super::brake::SourceBrake;
 use super::config::SipConfig;
+use super::edge::{ScreenedUdp, StreamScreen};
 use super::sdp::{self, SdpError};
 use crate::call::api::FlowSelector;
 use crate::call::driver::{self, CallSetup, DialogEvent, Shared};
@@ -58,8 +59,12 @@ impl SipServer {
         let stop = CancellationToken::new();
         let transport = TransportLayer::new(stop.child_token());
         let external_ip = config.advertised_address;
-        let udp = UdpConnection::create_connection(
-            config.listen,
+        // Our socket, screened at our edge (edge.rs), rather than one rsipstack binds.
+        let socket = UdpSocket::bind(config.listen)
+            .await
+            .map_err(|e| SipError::Bind(config.listen, e.to_string()))?;
+        let udp = UdpConnection::from_socket(
+            Arc::new(ScreenedUdp::new(socket, metrics.clone())),
             external_ip.map(|ip| SocketAddr::new(ip, config.listen.port())),
             Some(stop.child_token()),
         )
@@ -91,6 +96,9 @@ impl SipServer {
             .with_cancel_token(stop.child_token())
             .with_transport_layer(transport)
             .with_allows(super::allowed_methods())
+            .with_transport_inspector(Box::new(StreamScreen {
+                metrics: metrics.clone(),
+            }))
             .build();
         let incoming = endpoint
             .incoming_transactions()
@@ -121,7 +129,11 @@ impl SipServer {
             flows,
             shared: shared.clone(),
             active: active_tx,
-            next_rtp_port: Arc::new(AtomicU16::new(0)),
+            brake: SourceBrake::new(
+                shared.config.invites_per_second_per_source,
+                shared.config.calls_per_source,
+            ),
+            call_sources: HashMap::new(),
         };
         let task = tokio::spawn(router.run(incoming, state_rx, stop.clone()));
         info!(%udp_addr, %tcp_addr, "SIP server listening");
@@ -190,7 +202,10 @@ struct Router {
     flows: Arc<dyn FlowSelector>,
     shared: Arc<Shared>,
     active: watch::Sender<usize>,
-    next_rtp_port: Arc<AtomicU16>,
+    /// The per-source limits on INVITEs.
+    brake: SourceBrake,
+    /// The source address of each call the brake counted, to give its place back.
+    call_sources: HashMap<DialogId, IpAddr>,
 }
 
 impl Router {
@@ -258,14 +273,37 @@ impl Router {
         }
     }
 
+    /// A new INVITE: the per-source brake first, then the call.
     fn on_invite(&mut self, tx: Transaction) {
+        let source = source_ip(&tx);
+        if let Some(ip) = source
+            && let Err(why) = self.brake.admit(now(), ip)
+        {
+            self.shared.metrics.sip_invites_throttled.inc();
+            // Per INVITE of a flood: debug only, the counter tells the rest.
+            debug!(%ip, reason = %why, "INVITE throttled: 503");
+            let retry = Header::RetryAfter(self.shared.config.retry_after_secs.to_string().into());
+            spawn_reply_once(tx, StatusCode::ServiceUnavailable, vec![retry]);
+            return;
+        }
+        match (self.start_call(tx), source) {
+            (Some(id), Some(ip)) => {
+                self.call_sources.insert(id, ip);
+            }
+            (None, Some(ip)) => self.brake.release(ip),
+            (_, None) => {}
+        }
+    }
+
+    /// Answers an admitted INVITE: refused, or a call started (its dialog's id).
+    fn start_call(&mut self, tx: Transaction) -> Option<DialogId> {
         let metrics = &self.shared.metrics;
         if self.shared.drain.is_cancelled() || self.calls.len() >= self.shared.config.max_calls {
             metrics.calls_rejected.inc();
             let retry = Header::RetryAfter(self.shared.config.retry_after_secs.to_string().into());
             info!("line full or shutting down: 503");
             spawn_reply(tx, StatusCode::ServiceUnavailable, vec![retry]);
-            return;
+            return None;
         }
         let dialled = tx
             .original
@@ -277,24 +315,32 @@ impl Router {
         let Some(flow) = self.flows.select(&dialled) else {
             metrics.calls_rejected.inc();
             spawn_reply(tx, StatusCode::NotFound, vec![]);
-            return;
+            return None;
         };
         let offer = if tx.original.body.is_empty() {
             None
         } else {
             match sdp::parse(&tx.original.body).and_then(|r| r.negotiate().map(|n| (r, n))) {
-                Ok(o) => Some(o),
+                Ok((remote, neg)) => {
+                    if let Some(why) = neg.unusable_address(true) {
+                        metrics.calls_rejected.inc();
+                        info!(address = %why, "offer names a {why} connection address: 488");
+                        spawn_reply(tx, StatusCode::NotAcceptableHere, vec![]);
+                        return None;
+                    }
+                    Some((remote, neg))
+                }
                 Err(SdpError::NotAcceptable) => {
                     metrics.calls_rejected.inc();
                     info!("no common codec: 488");
                     spawn_reply(tx, StatusCode::NotAcceptableHere, vec![]);
-                    return;
+                    return None;
                 }
                 Err(SdpError::Malformed(e)) => {
                     metrics.calls_rejected.inc();
                     debug!(error = %e, "bad SDP: 400");
                     spawn_reply(tx, StatusCode::BadRequest, vec![]);
-                    return;
+                    return None;
                 }
             }
         };
@@ -320,25 +366,26 @@ impl Router {
             Err(e) => {
                 warn!(error = %e, "could not create dialog");
                 spawn_reply(tx, StatusCode::ServerInternalError, vec![]);
-                return;
+                return None;
             }
         };
         metrics.calls.inc();
         let (events_tx, events) = mpsc::unbounded_channel();
-        self.calls.insert(dialog.id(), events_tx);
+        let id = dialog.id();
+        self.calls.insert(id.clone(), events_tx);
         self.active.send_replace(self.calls.len());
         // Start handle() before accept(), or no 100 Trying is sent and the ACK is missed.
         let mut handle_dialog = dialog.clone();
         let mut tx = tx;
-        tokio::spawn(async move {
+        let invite = tokio::spawn(async move {
             if let Err(e) = handle_dialog.handle(&mut tx).await {
                 debug!(error = %e, "INVITE transaction ended with an error");
             }
-        });
+        })
+        .abort_handle();
         let shared = self.shared.clone();
-        let ports = self.next_rtp_port.clone();
         tokio::spawn(async move {
-            let rtp = match bind_rtp(&shared.config, &ports).await {
+            let rtp = match bind_rtp(&shared.config).await {
                 Ok(s) => s,
                 Err(e) => {
                     warn!(error = %e, "no RTP port free: 503");
@@ -354,6 +401,7 @@ impl Router {
                 events,
                 offer,
                 rtp,
+                invite,
                 flow,
                 call_id,
                 dialled,
@@ -362,6 +410,7 @@ impl Router {
             })
             .await;
         });
+        Some(id)
     }
 
     /// Our Contact: the advertised address and our port, over the transport the call came on.
@@ -394,6 +443,9 @@ impl Router {
             DialogState::Terminated(id, reason) => {
                 // Forget the dialog, or dialogs pile up in the layer.
                 self.dialogs.remove_dialog(&id);
+                if let Some(ip) = self.call_sources.remove(&id) {
+                    self.brake.release(ip);
+                }
                 if let Some(tx) = self.calls.remove(&id) {
                     tx.send(DialogEvent::Terminated(reason)).ok();
                 }
@@ -428,6 +480,30 @@ fn answer_orphan(ev: DialogEvent) {
     });
 }
 
+/// Replies once to a request refused by the brake and forgets it: no retransmission of the
+/// final (RFC 3261 §17.2.1 would repeat it for 64×T1), since a flood's source is likely
+/// forged and each copy would go to whoever it names. A real caller whose copy is lost
+/// sends its INVITE again and is answered again.
+fn spawn_reply_once(mut tx: Transaction, status: StatusCode, headers: Vec<Header>) {
+    tokio::spawn(async move {
+        if let Err(e) = tx.reply_with(status, headers, None).await {
+            debug!(error = %e, "reply failed");
+        }
+    });
+}
+
+/// The address a request came from (the transport's peer), when the transport knows it.
+fn source_ip(tx: &Transaction) -> Option<IpAddr> {
+    let peer = tx.connection.as_ref()?.get_remote_addr()?;
+    peer.get_socketaddr().ok().map(|a| a.ip())
+}
+
+/// The router reads the clock here, and only here.
+#[allow(clippy::disallowed_methods)]
+fn now() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
 /// Replies to a transaction from its own task (replies are not cancel-safe) and keeps the
 /// transaction alive until it ends, so that a non-2xx final is retransmitted until ACKed.
 fn spawn_reply(mut tx: Transaction, status: StatusCode, headers: Vec<Header>) {
@@ -442,17 +518,31 @@ fn spawn_reply(mut tx: Transaction, status: StatusCode, headers: Vec<Header>) {
     });
 }
 
-/// Binds the call's RTP socket on the next free even port of the configured range.
-async fn bind_rtp(config: &SipConfig, cursor: &AtomicU16) -> std::io::Result<UdpSocket> {
+/// Random draws of an RTP port before the range is walked from a random slot.
+const RTP_PORT_DRAWS: u32 = 16;
+
+/// Binds the call's RTP socket on a free even port of the configured range, drawn at random.
+///
+/// Why random: ports handed out in sequence told anyone who made one call where the next
+/// callers' media was (issue 13, finding 4). A few draws find a free port in a range that is
+/// not nearly full; after them the whole range is walked from a random slot, so that the last
+/// free port of a nearly full range is still found and the attempts stay bounded
+/// (`RTP_PORT_DRAWS` plus one per slot).
+async fn bind_rtp(config: &SipConfig) -> std::io::Result<UdpSocket> {
     let ip = config.listen.ip();
     let (min, max) = (config.rtp_port_min & !1, config.rtp_port_max);
     if min == 0 {
         return UdpSocket::bind(SocketAddr::new(ip, 0)).await;
     }
-    let slots = (max.saturating_sub(min) / 2 + 1).max(1);
-    for _ in 0..slots {
-        let slot = cursor.fetch_add(1, Ordering::Relaxed) % slots;
-        let port = min + slot * 2;
+    let slots = u32::from(max.saturating_sub(min) / 2 + 1);
+    let draw = || rand::random::<u32>() % slots;
+    let start = draw();
+    let candidates = (0..RTP_PORT_DRAWS)
+        .map(|_| draw())
+        .chain((0..slots).map(|i| (start + i) % slots));
+    for slot in candidates {
+        // slot < slots, so the port is at most `max`.
+        let port = min + (slot as u16) * 2;
         match UdpSocket::bind(SocketAddr::new(ip, port)).await {
             Ok(s) => return Ok(s),
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
@@ -463,4 +553,59 @@ async fn bind_rtp(config: &SipConfig, cursor: &AtomicU16) -> std::io::Result<Udp
         std::io::ErrorKind::AddrInUse,
         "every RTP port of the range is in use",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranged(min: u16, max: u16) -> SipConfig {
+        SipConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            rtp_port_min: min,
+            rtp_port_max: max,
+            ..SipConfig::default()
+        }
+    }
+
+    fn port(s: &UdpSocket) -> u16 {
+        s.local_addr().expect("bound").port()
+    }
+
+    /// Issue 13, finding 4: with ports in sequence, one call told where the next ones were.
+    #[tokio::test]
+    async fn rtp_ports_are_drawn_at_random_from_the_range() -> std::io::Result<()> {
+        let config = ranged(30_000, 39_999);
+        let mut held = Vec::new();
+        for _ in 0..12 {
+            held.push(bind_rtp(&config).await?);
+        }
+        let ports: Vec<u16> = held.iter().map(port).collect();
+        assert!(
+            ports
+                .iter()
+                .all(|p| p % 2 == 0 && (30_000..=39_998).contains(p)),
+            "{ports:?}"
+        );
+        let neighbours = ports.windows(2).filter(|w| w[1] == w[0] + 2).count();
+        assert!(neighbours < 3, "ports follow each other: {ports:?}");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_last_free_port_of_a_full_range_is_found_then_503() -> std::io::Result<()> {
+        // Three slots; two taken by someone else: the third is found whatever the draws.
+        let base = 41_000;
+        let taken: Vec<std::net::UdpSocket> = [base, base + 2]
+            .into_iter()
+            .map(|p| std::net::UdpSocket::bind(("127.0.0.1", p)))
+            .collect::<Result<_, _>>()?;
+        let config = ranged(base, base + 5);
+        let last = bind_rtp(&config).await?;
+        assert_eq!(port(&last), base + 4);
+        let full = bind_rtp(&config).await.expect_err("the range is full");
+        assert_eq!(full.kind(), std::io::ErrorKind::AddrInUse);
+        drop(taken);
+        Ok(())
+    }
 }
