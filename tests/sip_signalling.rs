@@ -563,11 +563,12 @@ async fn dialled_number_chooses_the_flow() -> Result<()> {
 
 /// Issue 13, finding 5: one INVITE whose source is forged is never acknowledged, yet the line
 /// sent RTP for 64×T1 to whatever address its SDP named (1,600 packets at T1 = 500 ms) and
-/// retransmitted its 200 all that time. Now nothing is sent before the ACK and the call
-/// ends after 8×T1 without one.
+/// retransmitted its 200, then its BYE, for 64×T1 each. Now nothing is sent before the ACK,
+/// the call ends after 8×T1 without one, and its BYE is given up after 4×T1.
 #[tokio::test]
 async fn an_unacknowledged_invite_aims_no_rtp_and_ends_within_eight_t1() -> Result<()> {
     // T1 = 100 ms: we give up at 800 ms (the stack alone waits 6.4 s).
+    let t1 = std::time::Duration::from_millis(100);
     let config = ivr::sip::SipConfig {
         t1_ms: 100,
         ..test_config()
@@ -601,6 +602,28 @@ async fn an_unacknowledged_invite_aims_no_rtp_and_ends_within_eight_t1() -> Resu
     })
     .await??;
     assert!((1..=4).contains(&answers), "{answers} copies of the 200");
+    // Copies of the BYE (never answered) until the call is over: at T1 and 3×T1 at most.
+    let mut byes = 1;
+    let mut active = server.watch_active_calls();
+    guard("the call to end", async {
+        loop {
+            tokio::select! {
+                ended = active.wait_for(|n| *n == 0) => {
+                    ended?;
+                    return Ok::<_, anyhow::Error>(());
+                }
+                got = peer.socket.recv_from(&mut buf) => {
+                    let (len, _) = got?;
+                    byes += usize::from(buf[..len].starts_with(b"BYE "));
+                }
+            }
+        }
+    })
+    .await??;
+    // Then nothing more (the stack alone repeats the BYE for 64×T1).
+    let more = tokio::time::timeout(4 * t1, peer.socket.recv_from(&mut buf)).await;
+    assert!(more.is_err(), "a message after the end of the call");
+    assert!((1..=3).contains(&byes), "{byes} copies of the BYE");
     let mut rtp = [0u8; 2048];
     assert!(
         victim.socket.try_recv_from(&mut rtp).is_err(),
@@ -609,10 +632,7 @@ async fn an_unacknowledged_invite_aims_no_rtp_and_ends_within_eight_t1() -> Resu
     let text = metrics.render();
     assert!(text.contains("ivr_rtp_packets_sent_total 0"), "{text}");
     assert!(text.contains("ivr_calls_unacknowledged_total 1"), "{text}");
-    let mut active = server.watch_active_calls();
-    guard("the call to end", active.wait_for(|n| *n == 0)).await??;
-    // The raw peer never answers the BYE: drop the server rather than wait out the BYE.
-    drop(server);
+    server.shutdown().await;
     Ok(())
 }
 

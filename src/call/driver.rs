@@ -12,7 +12,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rsipstack::dialog::dialog::{TerminatedReason, TransactionHandle};
+use rsipstack::dialog::dialog::{
+    DialogState, DialogStateSender, TerminatedReason, TransactionHandle,
+};
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, Request, StatusCode};
 use tokio::net::UdpSocket;
@@ -71,6 +73,8 @@ pub(crate) struct CallSetup {
     /// The task answering the INVITE transaction, which retransmits our 200 until the ACK:
     /// aborted when we give up waiting for the ACK.
     pub invite: AbortHandle,
+    /// The dialog states' channel, for the end of a dialog we give up ourselves.
+    pub states: DialogStateSender,
     pub flow: Arc<dyn CallFlow>,
     pub call_id: String,
     pub dialled: String,
@@ -128,6 +132,7 @@ struct Driver {
     /// When our 200 went out (the ACK is awaited from then on).
     answered_at: Option<Instant>,
     invite: AbortHandle,
+    states: DialogStateSender,
     grace_deadline: Option<Instant>,
     plays: VecDeque<PendingPlay>,
     type_ahead: VecDeque<Digit>,
@@ -165,6 +170,7 @@ async fn drive(setup: CallSetup) {
         offer,
         rtp,
         invite,
+        states,
         flow,
         call_id,
         dialled,
@@ -223,6 +229,7 @@ async fn drive(setup: CallSetup) {
         answer_at: None,
         answered_at: None,
         invite,
+        states,
         grace_deadline: None,
         plays: VecDeque::new(),
         type_ahead: VecDeque::new(),
@@ -833,7 +840,26 @@ impl Driver {
                     .reject(Some(StatusCode::TemporarilyUnavailable), None)
                     .log_failed("480 rejection");
             }
-            Phase::Answered | Phase::Confirmed => {
+            Phase::Answered => {
+                // No ACK: most likely a forged source, and a BYE unanswered is repeated for
+                // 64×T1 (11 copies at T1 = 500 ms) towards it. A real caller whose ACKs were
+                // lost answers the first copy; after those sent within half the ACK wait
+                // (at 0, T1 and 3×T1) the transaction is given up and the dialog ended
+                // here, as the stack would have done on the BYE's answer.
+                let bye =
+                    tokio::time::timeout(self.shared.config.ack_wait() / 2, self.dialog.bye());
+                match bye.await {
+                    Ok(Err(e)) => debug!(error = %e, "BYE failed"),
+                    Ok(Ok(())) => {}
+                    Err(_) => {
+                        debug!("BYE of an unacknowledged call unanswered");
+                        let ended =
+                            DialogState::Terminated(self.dialog.id(), TerminatedReason::Timeout);
+                        self.states.send(ended).ok();
+                    }
+                }
+            }
+            Phase::Confirmed => {
                 if let Err(e) = self.dialog.bye().await {
                     debug!(error = %e, "BYE failed");
                 }

@@ -7,7 +7,7 @@ pub mod config;
 pub(crate) mod edge;
 pub mod register;
 pub(crate) mod reply;
-pub(crate) mod screen;
+pub mod screen;
 pub mod sdp;
 pub mod server;
 

@@ -18,14 +18,14 @@ use std::borrow::Cow;
 /// rsipstack reads a datagram into 8 KB: the edge reads the whole datagram into a larger
 /// buffer, so that a message over the limit is seen whole and answered, not cut and parsed
 /// half. Our own INVITEs' answers are under 1 KB; a caller's INVITE rarely passes 4 KB.
-pub(crate) const MAX_MESSAGE: usize = 8 * 1024;
+pub const MAX_MESSAGE: usize = 8 * 1024;
 
 /// CSeq numbers are below 2^31 (RFC 3261 §8.1.1.5).
 const MAX_CSEQ: u64 = (1 << 31) - 1;
 
 /// What the edge does with one message.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Screened {
+pub enum Screened {
     /// The stack gets it.
     Pass,
     /// Nobody can be answered (a response, an ACK, bytes that are not SIP): dropped.
@@ -43,7 +43,7 @@ pub(crate) enum Screened {
 
 /// Screens one whole message (a datagram, or a message a stream framed), `limit` being the
 /// largest size taken.
-pub(crate) fn screen(message: &[u8], limit: usize) -> Screened {
+pub fn screen(message: &[u8], limit: usize) -> Screened {
     if message.iter().all(u8::is_ascii_whitespace) {
         // Keep-alives (RFC 5626 §3.5.1): the stack answers them.
         return Screened::Pass;

@@ -384,6 +384,7 @@ impl Router {
         })
         .abort_handle();
         let shared = self.shared.clone();
+        let states = self.state_tx.clone();
         tokio::spawn(async move {
             let rtp = match bind_rtp(&shared.config).await {
                 Ok(s) => s,
@@ -402,6 +403,7 @@ impl Router {
                 offer,
                 rtp,
                 invite,
+                states,
                 flow,
                 call_id,
                 dialled,
