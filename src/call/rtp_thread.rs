@@ -442,6 +442,30 @@ mod tests {
         Ok(())
     }
 
+    /// Issue 13, finding 5: an INVITE's SDP names any address; until the caller's ACK
+    /// proves the call is wanted, nothing goes there, though its packets are read.
+    #[test]
+    fn nothing_is_sent_before_the_ack() -> std::io::Result<()> {
+        let ours = UdpSocket::bind("127.0.0.1:0")?;
+        let named = UdpSocket::bind("127.0.0.1:0")?;
+        named.set_nonblocking(true)?;
+        let link = RtpLink::new(ours, RtpSource::Strict)?;
+        let start = now();
+        start_pcmu(&link, named.local_addr()?, start);
+        link.lock().acknowledged = false;
+        for i in 0..10 {
+            let (keep, tally) = tick(&link, start + TICK * i);
+            assert!(keep);
+            assert_eq!(tally.sent, 0, "tick {i}");
+        }
+        let mut buf = [0u8; 2048];
+        assert!(named.recv_from(&mut buf).is_err(), "RTP before the ACK");
+        link.lock().acknowledged = true;
+        let (_, tally) = tick(&link, start + TICK * 10);
+        assert_eq!(tally.sent, 1, "the stream starts with the ACK");
+        Ok(())
+    }
+
     /// What `source` lets through once the caller latched: (heard, dropped as foreign).
     fn after_latch(source: RtpSource) -> std::io::Result<(u64, u64)> {
         let ours = UdpSocket::bind("127.0.0.1:0")?;

@@ -37,7 +37,7 @@ pub struct SipConfig {
     pub inband_dtmf: bool,
     /// SIP timer T1 in milliseconds (RFC 3261 §17.1.1.1: 500 on the Internet; lower only on
     /// a known fast network). Retransmissions and the 64×T1 transaction timeouts follow it,
-    /// among them the BYE sent when a 200 is never acknowledged.
+    /// and so does the wait for the ACK of our 200 ([`SipConfig::ack_wait`], 8×T1).
     pub t1_ms: u64,
     /// INVITEs admitted per second from one source address (a second's worth may come at
     /// once); beyond, 503 with Retry-After, counted in `ivr_sip_invites_throttled_total`.
