@@ -239,3 +239,74 @@ async fn parallel_wrong_guesses_get_exactly_the_free_checks(db: &TestDb) -> anyh
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_parallel_staff_attempts_get_exactly_five() -> anyhow::Result<()> {
+    parallel_staff_attempts_get_exactly_five(&TestDb::sqlite().await?).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_parallel_staff_attempts_get_exactly_five() -> anyhow::Result<()> {
+    match TestDb::postgres().await? {
+        Some(db) => parallel_staff_attempts_get_exactly_five(&db).await,
+        None => Ok(()),
+    }
+}
+
+/// The staff throttle counts an attempt before the password is checked, in one step with
+/// the limit: 20 attempts at once at one account get exactly five tries at argon2, from
+/// one source as from twenty.
+async fn parallel_staff_attempts_get_exactly_five(db: &TestDb) -> anyhow::Result<()> {
+    use ivr::booking::login::Origin;
+    let service = BookingService::new(
+        db.store.clone(),
+        Rules::default(),
+        Calendar::default(),
+        LoginConfig::default(),
+    )
+    .await?;
+    let policy = ivr::web::state::staff_policy(&LoginConfig::default());
+    let now = Utc.with_ymd_and_hms(2026, 5, 4, 7, 0, 0).unwrap();
+    for (name, user, same_source) in [
+        ("one source", "amelie", true),
+        ("20 sources", "bruno", false),
+    ] {
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let (service, policy, barrier) = (service.clone(), policy.clone(), barrier.clone());
+                let source = if same_source {
+                    "ip:192.0.2.9".to_owned()
+                } else {
+                    format!("ip:198.51.100.{i}")
+                };
+                tokio::spawn(async move {
+                    let guard = service.login_guard();
+                    barrier.wait().await;
+                    let r = guard
+                        .staff_begin(service.store(), &policy, &Origin::source(source), user, now)
+                        .await;
+                    match r {
+                        Ok(attempt) => {
+                            guard
+                                .staff_finish(service.store(), &policy, attempt, false, now)
+                                .await?;
+                            Ok::<_, anyhow::Error>(true)
+                        }
+                        Err(LoginError::TooManyAttempts { .. }) => Ok(false),
+                        Err(e) => Err(e.into()),
+                    }
+                })
+            })
+            .collect();
+        let mut checked = 0;
+        for t in tasks {
+            checked += usize::from(t.await??);
+        }
+        assert_eq!(
+            checked, 5,
+            "{name}: exactly five attempts reach the password check"
+        );
+    }
+    Ok(())
+}

@@ -355,9 +355,32 @@ impl LoginGuard {
         ok: bool,
         now: DateTime<Utc>,
     ) -> Result<(), LoginError> {
-        if !ok {
-            return Ok(());
+        if ok {
+            self.give_back(store, policy, &attempt, true, now).await?;
         }
+        Ok(())
+    }
+
+    /// Gives back the failure counted in advance for an attempt whose password was never
+    /// checked (the server was too busy), without remembering the browser.
+    pub async fn staff_unchecked(
+        &self,
+        store: &Store,
+        policy: &LoginConfig,
+        attempt: StaffAttempt,
+        now: DateTime<Utc>,
+    ) -> Result<(), LoginError> {
+        self.give_back(store, policy, &attempt, false, now).await
+    }
+
+    async fn give_back(
+        &self,
+        store: &Store,
+        policy: &LoginConfig,
+        attempt: &StaffAttempt,
+        remember: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), LoginError> {
         let mut tx = store.begin().await?;
         for (kind, key) in &attempt.counted {
             let mut counter = tx.lock_login_counter(*kind, key, now).await?;
@@ -369,7 +392,7 @@ impl LoginGuard {
             }
             tx.set_login_counter(*kind, key, &counter).await?;
         }
-        if let Some(h) = &attempt.device {
+        if remember && let Some(h) = &attempt.device {
             tx.remember_staff_device(h, &attempt.user, now).await?;
         }
         tx.commit().await?;

@@ -1,7 +1,16 @@
 //! Town-hall staff accounts: a user name and an argon2id password hash (PHC string).
 //!
-//! Hashing is deliberately slow (that is its point), so callers on the async runtime go
-//! through `spawn_blocking`.
+//! Hashing is deliberately slow and memory-hungry (that is its point: 19 MiB per
+//! verification with the default argon2id parameters), so every verification goes through
+//! [`PasswordGate`]: a few at once on the blocking pool, the others wait their turn, and
+//! past a wait they are refused. Unauthenticated staff logins thus cannot grow the
+//! server's memory without bound.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
@@ -29,6 +38,9 @@ pub enum StaffError {
     /// The hash could not be computed or read.
     #[error("calcul du hachage du mot de passe impossible")]
     Hash(String),
+    /// Too many password checks are waiting already.
+    #[error("trop de connexions en cours, veuillez réessayer dans un instant")]
+    Busy,
     /// Database failure.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -69,6 +81,76 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password, never valid").unwrap_or_default())
 }
 
+/// Password verifications allowed at once in the process (each holds 19 MiB of argon2
+/// memory while it runs).
+pub const PASSWORD_CHECKS_AT_ONCE: usize = 2;
+
+/// How long a password check waits for its turn before it is refused.
+const PASSWORD_CHECK_WAIT: Duration = Duration::from_secs(10);
+
+/// Runs argon2 work a few at a time on the blocking pool, and counts how many run.
+#[derive(Debug, Clone)]
+pub struct PasswordGate {
+    permits: Arc<Semaphore>,
+    wait: Duration,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+}
+
+impl PasswordGate {
+    /// A gate letting `permits` jobs run at once; a job waits at most `wait` for its turn.
+    pub fn new(permits: usize, wait: Duration) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(permits.max(1))),
+            wait,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            max_in_flight: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// The process's gate, shared by every password and PIN verification.
+    pub fn global() -> &'static PasswordGate {
+        static GATE: std::sync::OnceLock<PasswordGate> = std::sync::OnceLock::new();
+        GATE.get_or_init(|| PasswordGate::new(PASSWORD_CHECKS_AT_ONCE, PASSWORD_CHECK_WAIT))
+    }
+
+    /// Jobs running now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The most jobs that ever ran at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Runs `job` on the blocking pool once a permit is free; [`StaffError::Busy`] when
+    /// none frees up in time. The permit moves into the blocking job, so a request dropped
+    /// while argon2 runs still holds its permit until argon2 ends.
+    pub async fn run<T, F>(&self, job: F) -> Result<T, StaffError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| StaffError::Busy)?
+            .map_err(|_| StaffError::Busy)?;
+        let in_flight = self.in_flight.clone();
+        let max = self.max_in_flight.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            max.fetch_max(now, Ordering::SeqCst);
+            let out = job();
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            out
+        })
+        .await
+        .map_err(|e| StaffError::Hash(e.to_string()))
+    }
+}
+
 /// Creates a staff account (the password is hashed here).
 pub async fn add(
     store: &Store,
@@ -83,9 +165,9 @@ pub async fn add(
         return Err(StaffError::WeakPassword);
     }
     let pw = password.to_owned();
-    let phc = tokio::task::spawn_blocking(move || hash_password(&pw))
-        .await
-        .map_err(|e| StaffError::Hash(e.to_string()))??;
+    let phc = PasswordGate::global()
+        .run(move || hash_password(&pw))
+        .await??;
     let res = on_pool!(store, p => sqlx::query(
         "INSERT INTO staff_accounts (username, password_hash, created_at) VALUES ($1, $2, $3)",
     )
@@ -104,7 +186,8 @@ pub async fn add(
     }
 }
 
-/// Whether `user` exists and `password` is theirs.
+/// Whether `user` exists and `password` is theirs; argon2 runs behind
+/// [`PasswordGate::global`]. Callers facing the network check their throttle first.
 pub async fn check(store: &Store, user: &str, password: &str) -> Result<bool, StaffError> {
     let phc: Option<String> = if valid_user(user) {
         on_pool!(store, p => sqlx::query_scalar(
@@ -118,11 +201,14 @@ pub async fn check(store: &Store, user: &str, password: &str) -> Result<bool, St
         None
     };
     let known = phc.is_some();
-    let phc = phc.unwrap_or_else(|| decoy_hash().to_owned());
     let pw = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
-        .await
-        .map_err(|e| StaffError::Hash(e.to_string()))?;
+    // The decoy is made (once) inside the gate too: it is an argon2 hash as well.
+    let ok = PasswordGate::global()
+        .run(move || match &phc {
+            Some(phc) => verify_password(&pw, phc),
+            None => verify_password(&pw, decoy_hash()),
+        })
+        .await?;
     Ok(known && ok)
 }
 
@@ -139,6 +225,48 @@ mod tests {
         assert!(verify_password("correct horse battery", &a));
         assert!(!verify_password("correct horse batterY", &a));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_gate_runs_no_more_than_its_permits_at_once() {
+        let gate = PasswordGate::new(2, Duration::from_secs(30));
+        let jobs: Vec<_> = (0..12)
+            .map(|_| {
+                let gate = gate.clone();
+                tokio::spawn(async move {
+                    gate.run(|| {
+                        // Long enough for the twelve to overlap if nothing held them back.
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for j in jobs {
+            j.await.unwrap().unwrap();
+        }
+        assert_eq!(gate.max_in_flight(), 2);
+        assert_eq!(gate.in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_full_gate_refuses_after_its_wait() {
+        let gate = PasswordGate::new(1, Duration::from_millis(10));
+        let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let g = gate.clone();
+        let first = tokio::spawn(async move {
+            g.run(move || {
+                started_tx.send(()).ok();
+                hold_rx.recv().ok();
+            })
+            .await
+        });
+        started_rx.await.unwrap();
+        assert!(matches!(gate.run(|| ()).await, Err(StaffError::Busy)));
+        hold_tx.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        gate.run(|| ()).await.unwrap();
     }
 
     #[test]

@@ -9,11 +9,13 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::booking::french::{date_fr, time_fr};
+use crate::booking::login::{LoginError, Origin};
+use crate::web::device;
 use crate::web::error::WebError;
 use crate::web::extract::{MaybeSession, SecureCookies, Source, session_cookie};
 use crate::web::layout::{Area, Shell, csrf_field, page};
 use crate::web::session::Who;
-use crate::web::staff_accounts;
+use crate::web::staff_accounts::{self, StaffError};
 use crate::web::state::AppState;
 
 /// GET /mairie/connexion
@@ -90,23 +92,60 @@ pub async fn post(
     };
     let now = state.now();
     let user = form.user.trim();
-    if let Some(until) = state.staff_locked_until(user, now) {
-        let l = until.with_timezone(&chrono_tz::Europe::Paris);
-        let msg = format!(
-            "Trop d'essais infructueux : ce compte est bloqué jusqu'au {} à {}.",
-            date_fr(l.date_naive()),
-            time_fr(l.time())
-        );
-        return Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            render(&state, &old.csrf, Some(&msg)),
-        )
-            .into_response());
-    }
-    let ok = staff_accounts::check(state.store(), user, &form.password)
+    let guard = state.service().login_guard();
+    let policy = state.staff_policy();
+    let device = device::from_jar(&jar, guard);
+    let origin = Origin {
+        sources: vec![source.clone()],
+        device: device.as_deref().map(device::origin_name),
+    };
+    // The throttle is checked, and the attempt counted, before argon2 runs: a locked
+    // source or account costs no hashing.
+    let attempt = match guard
+        .staff_begin(state.store(), &policy, &origin, user, now)
+        .await
+    {
+        Ok(attempt) => attempt,
+        Err(LoginError::TooManyAttempts { retry_after }) => {
+            let l = retry_after.with_timezone(&chrono_tz::Europe::Paris);
+            let msg = format!(
+                "Trop d'essais infructueux : la connexion est bloquée jusqu'au {} à {}.",
+                date_fr(l.date_naive()),
+                time_fr(l.time())
+            );
+            tracing::warn!(source = %source, "staff login locked out");
+            return Ok((
+                StatusCode::TOO_MANY_REQUESTS,
+                render(&state, &old.csrf, Some(&msg)),
+            )
+                .into_response());
+        }
+        Err(e) => return Err(WebError::Internal(format!("staff login: {e:?}"))),
+    };
+    let ok = match staff_accounts::check(state.store(), user, &form.password).await {
+        Ok(ok) => ok,
+        Err(StaffError::Busy) => {
+            guard
+                .staff_unchecked(state.store(), &policy, attempt, now)
+                .await
+                .map_err(|e| WebError::Internal(format!("staff login: {e:?}")))?;
+            tracing::warn!(source = %source, "staff login refused: password checks saturated");
+            return Ok((
+                StatusCode::SERVICE_UNAVAILABLE,
+                render(
+                    &state,
+                    &old.csrf,
+                    Some("Trop de connexions en cours : veuillez réessayer dans un instant."),
+                ),
+            )
+                .into_response());
+        }
+        Err(e) => return Err(WebError::Internal(format!("staff login: {e:?}"))),
+    };
+    guard
+        .staff_finish(state.store(), &policy, attempt, ok, now)
         .await
         .map_err(|e| WebError::Internal(format!("staff login: {e:?}")))?;
-    state.staff_login_result(user, ok, now);
     if !ok {
         tracing::info!(source = %source, "staff login refused");
         return Ok((
@@ -127,8 +166,12 @@ pub async fn post(
         now,
     );
     tracing::info!(source = %source, user = %user, "staff logged in");
+    // Known from now on: failures from elsewhere no longer lock this browser out.
+    let device_id = device.unwrap_or_else(device::fresh_id);
+    let days = policy.known_device_days;
     Ok((
-        jar.add(session_cookie(id, secure)),
+        jar.add(session_cookie(id, secure))
+            .add(device::cookie(guard, &device_id, secure, days)),
         Redirect::to("/mairie/message"),
     )
         .into_response())
