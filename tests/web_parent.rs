@@ -646,3 +646,55 @@ async fn behind_a_trusted_proxy_https_makes_the_cookie_secure() {
     let page = p.client().get("/").await;
     assert!(!page.set_cookie().unwrap().contains("Secure"));
 }
+
+/// Issue 13, finding 10: sessions lived in the server's memory, so a restart logged every
+/// parent out. They are in the database now: the same cookie opens the planning on a new
+/// server (new state, same database).
+#[tokio::test]
+async fn a_session_survives_a_restart() {
+    session_survives_a_restart(Portal::new().await).await;
+}
+
+/// The same on PostgreSQL (when `TEST_DATABASE_URL` is set).
+#[tokio::test]
+async fn postgres_a_session_survives_a_restart() {
+    if let Some(db) = ivr::store::testing::TestDb::postgres().await.unwrap() {
+        let p = Portal::on(db, Default::default(), Default::default()).await;
+        session_survives_a_restart(p).await;
+    }
+}
+
+async fn session_survives_a_restart(mut p: Portal) {
+    let mut c = p.parent().await;
+    assert_eq!(c.get("/planning").await.status, StatusCode::OK);
+    p.restart().await;
+    c.app = p.app();
+    let page = c.get("/planning").await;
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "still logged in: {}",
+        page.location()
+    );
+    assert!(page.body.contains("Angéline MARSONE"));
+    // "Choisir un autre enfant" is written to the stored session too.
+    let choose = c.get("/enfants").await;
+    let r = c
+        .post(
+            "/enfants",
+            &[
+                ("csrf", &choose.csrf()),
+                ("child", &p.fam.theo.0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/planning");
+    p.restart().await;
+    c.app = p.app();
+    let page = c.get("/planning").await;
+    assert!(page.body.contains("Théo MARSONE"), "{}", page.body);
+    // Its forms still carry a token the new server accepts.
+    let r = c.post("/deconnexion", &[("csrf", &page.csrf())]).await;
+    assert_eq!(r.location(), "/");
+    assert_eq!(c.get("/planning").await.location(), "/");
+}

@@ -733,3 +733,43 @@ async fn parallel_password_checks_never_run_more_than_the_gate_allows() {
     eprintln!("at most {max} password checks ran at once");
     assert!((1..=PASSWORD_CHECKS_AT_ONCE).contains(&max), "{max}");
 }
+
+/// Issue 13, finding 10: the staff lockout lived in the server's memory, so a restart
+/// forgot it. The counters are in the database now: locked before the restart, locked
+/// after.
+#[tokio::test]
+async fn a_staff_lockout_survives_a_restart() {
+    let mut p = Portal::new().await;
+    ivr::web::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
+        .await
+        .unwrap();
+    let mut c = p.client();
+    for i in 0..5 {
+        let page = c.get("/mairie/connexion").await;
+        let r = c
+            .post(
+                "/mairie/connexion",
+                &[
+                    ("csrf", &page.csrf()),
+                    ("user", "amelie"),
+                    ("password", "mauvais"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    p.restart().await;
+    let mut c = p.client();
+    let page = c.get("/mairie/connexion").await;
+    let r = c
+        .post(
+            "/mairie/connexion",
+            &[
+                ("csrf", &page.csrf()),
+                ("user", "amelie"),
+                ("password", "mot de passe solide"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.location());
+}

@@ -24,11 +24,18 @@ impl FromRequestParts<AppState> for MaybeSession {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let now = state.now();
-        Ok(MaybeSession(jar.get(COOKIE_NAME).and_then(|c| {
-            let id = c.value().to_owned();
-            state.sessions().get(&id, now).map(|d| (id, d))
-        })))
+        let Some(id) = jar.get(COOKIE_NAME).map(|c| c.value().to_owned()) else {
+            return Ok(MaybeSession(None));
+        };
+        match state.sessions().get(&id, state.now()).await {
+            Ok(found) => Ok(MaybeSession(found.map(|d| (id, d)))),
+            Err(e) => {
+                // The page then behaves as for a visitor without a session (login page,
+                // CSRF refusal): nothing is shown or changed on a guess.
+                tracing::warn!(error = %e, "session lookup failed");
+                Ok(MaybeSession(None))
+            }
+        }
     }
 }
 

@@ -111,12 +111,13 @@ impl AppState {
         clock: Clock,
     ) -> Self {
         let idle = Duration::minutes(i64::from(config.session_idle_minutes.max(1)));
+        let sessions = SessionStore::new(service.store().clone(), idle);
         Self {
             inner: Arc::new(Inner {
                 service,
                 town_name: town_name.into(),
                 config,
-                sessions: SessionStore::new(idle),
+                sessions,
                 clock,
                 invoicing: Invoicing::default(),
             }),

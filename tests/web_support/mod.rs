@@ -55,6 +55,11 @@ impl Portal {
     /// A portal with invoice and payment settings (invoice pages, SystemPay).
     pub async fn with_settings(config: WebConfig, invoicing: ivr::web::Invoicing) -> Portal {
         let db = TestDb::sqlite().await.expect("test database");
+        Self::on(db, config, invoicing).await
+    }
+
+    /// A portal on `db` (e.g. a PostgreSQL test database), with the demo families.
+    pub async fn on(db: TestDb, config: WebConfig, invoicing: ivr::web::Invoicing) -> Portal {
         let fam = families::seed(&db.store).await.expect("demo families");
         let service = BookingService::new(
             db.store.clone(),
@@ -73,6 +78,26 @@ impl Portal {
             clock,
             fam,
         }
+    }
+
+    /// The server restarted: a new booking service and web state (nothing kept in memory)
+    /// over the same database, clock and settings.
+    pub async fn restart(&mut self) {
+        let service = BookingService::new(
+            self.db.store.clone(),
+            Rules::default(),
+            Calendar::default(),
+            LoginConfig::default(),
+        )
+        .await
+        .expect("booking service");
+        self.state = AppState::new(
+            service,
+            "Mezcalito",
+            self.state.config().clone(),
+            self.clock.clone(),
+        )
+        .with_invoicing(self.state.invoicing().clone());
     }
 
     pub fn app(&self) -> Router {

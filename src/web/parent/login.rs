@@ -36,7 +36,7 @@ pub async fn get(
         }
         _ => {
             // A fresh anonymous session carries the login form's CSRF token.
-            let (id, d) = state.sessions().create(Who::Anonymous, state.now());
+            let (id, d) = state.sessions().create(Who::Anonymous, state.now()).await?;
             let jar = jar.add(session_cookie(id, secure));
             Ok((jar, render(&state, &d.csrf, None, StatusCode::OK).await?).into_response())
         }
@@ -125,14 +125,17 @@ pub async fn post(
     match result {
         Ok(s) => {
             // A new session id at login: a cookie planted before cannot ride the login.
-            state.sessions().remove(&old_id);
-            let (id, _) = state.sessions().create(
-                Who::Parent {
-                    payer: s.payer,
-                    child: s.child,
-                },
-                now,
-            );
+            state.sessions().remove(&old_id).await?;
+            let (id, _) = state
+                .sessions()
+                .create(
+                    Who::Parent {
+                        payer: s.payer,
+                        child: s.child,
+                    },
+                    now,
+                )
+                .await?;
             tracing::info!(source = %source, "parent logged in on the web");
             Ok((
                 jar.add(session_cookie(id, secure)),
@@ -185,7 +188,7 @@ pub async fn logout(
 ) -> Result<Response, WebError> {
     session.check_csrf(&form.csrf)?;
     if let Some((id, _)) = &session.0 {
-        state.sessions().remove(id);
+        state.sessions().remove(id).await?;
     }
     Ok((jar.add(removal_cookie(secure)), Redirect::to("/")).into_response())
 }

@@ -24,8 +24,8 @@ pub async fn get(
     MaybeSession(s): MaybeSession,
     SecureCookies(secure): SecureCookies,
     jar: CookieJar,
-) -> Response {
-    match s {
+) -> Result<Response, WebError> {
+    Ok(match s {
         Some((_, d)) if matches!(d.who, Who::Staff { .. }) => {
             Redirect::to("/mairie/message").into_response()
         }
@@ -33,14 +33,14 @@ pub async fn get(
             (StatusCode::OK, render(&state, &d.csrf, None)).into_response()
         }
         _ => {
-            let (id, d) = state.sessions().create(Who::Anonymous, state.now());
+            let (id, d) = state.sessions().create(Who::Anonymous, state.now()).await?;
             (
                 jar.add(session_cookie(id, secure)),
                 render(&state, &d.csrf, None),
             )
                 .into_response()
         }
-    }
+    })
 }
 
 fn render(state: &AppState, csrf: &str, error: Option<&str>) -> Markup {
@@ -158,13 +158,16 @@ pub async fn post(
         )
             .into_response());
     }
-    state.sessions().remove(&old_id);
-    let (id, _) = state.sessions().create(
-        Who::Staff {
-            user: user.to_owned(),
-        },
-        now,
-    );
+    state.sessions().remove(&old_id).await?;
+    let (id, _) = state
+        .sessions()
+        .create(
+            Who::Staff {
+                user: user.to_owned(),
+            },
+            now,
+        )
+        .await?;
     tracing::info!(source = %source, user = %user, "staff logged in");
     // Known from now on: failures from elsewhere no longer lock this browser out.
     let device_id = device.unwrap_or_else(device::fresh_id);
