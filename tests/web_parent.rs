@@ -698,3 +698,91 @@ async fn session_survives_a_restart(mut p: Portal) {
     assert_eq!(r.location(), "/");
     assert_eq!(c.get("/planning").await.location(), "/");
 }
+
+/// Posts the login form of a fresh page with these codes.
+async fn try_login(c: &mut web_support::Client, child: &str, payer: &str) -> web_support::Page {
+    let page = c.get("/").await;
+    c.post(
+        "/connexion",
+        &[
+            ("csrf", &page.csrf()),
+            ("child_code", child),
+            ("payer_code", payer),
+        ],
+    )
+    .await
+}
+
+/// Issue 13, finding 8: ten wrong tries from anywhere locked child 3011 for 15 minutes,
+/// and the family's right codes were refused. A browser that logged in for 3011 before
+/// carries a signed device cookie now, and failures from elsewhere never lock it out;
+/// a browser without one (or with a forged one) is still locked.
+#[tokio::test]
+async fn a_known_browser_is_not_locked_out_by_failures_from_elsewhere() {
+    let p = Portal::new().await;
+    let mut family = p.client();
+    let r = try_login(&mut family, "3011", "770021").await;
+    assert_eq!(r.location(), "/planning");
+    let device = r
+        .headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ivr_device="))
+        .map(str::to_owned);
+    let page = family.get("/planning").await;
+    family.post("/deconnexion", &[("csrf", &page.csrf())]).await;
+
+    // Ten wrong payer codes for 3011 from another browser, a minute apart.
+    let mut attacker = p.client();
+    for i in 0..10 {
+        p.clock.set(p.state.now() + chrono::Duration::seconds(61));
+        let r = try_login(&mut attacker, "3011", &format!("10000{i}")).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    p.clock.set(p.state.now() + chrono::Duration::minutes(1));
+
+    // The family's browser: in.
+    let r = try_login(&mut family, "3011", "770021").await;
+    assert_eq!(r.location(), "/planning", "{}", r.body);
+    // A browser never seen, with the right codes: locked.
+    let mut fresh = p.client();
+    let r = try_login(&mut fresh, "3011", "770021").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // The cookie: HttpOnly, SameSite=Lax, 180 days, no code in it.
+    let device = device.expect("a device cookie");
+    assert!(
+        device.contains("HttpOnly") && device.contains("SameSite=Lax"),
+        "{device}"
+    );
+    assert!(device.contains("Max-Age=15552000"), "180 days: {device}");
+    assert!(!device.contains("3011") && !device.contains("770021"));
+    // A forged device cookie is no device: locked.
+    let value = device.split(';').next().unwrap();
+    let (id, _sig) = value.split_once('.').unwrap();
+    let mut forger = p.client();
+    forger.cookie = Some(format!("{id}.{}", "0".repeat(64)));
+    let r = try_login(&mut forger, "3011", "770021").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// The device cookie is Secure when the portal is served over HTTPS.
+#[tokio::test]
+async fn the_device_cookie_is_secure_over_https() {
+    let p = Portal::with_config(ivr::web::WebConfig {
+        public_base_url: "https://portail.mezcalito.fr".into(),
+        ..Default::default()
+    })
+    .await;
+    let mut c = p.client();
+    let r = try_login(&mut c, "3011", "770021").await;
+    let device = r
+        .headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ivr_device="))
+        .expect("a device cookie")
+        .to_owned();
+    assert!(device.contains("Secure"), "{device}");
+}

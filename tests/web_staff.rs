@@ -773,3 +773,48 @@ async fn a_staff_lockout_survives_a_restart() {
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.location());
 }
+
+/// Issue 13, finding 8 for staff: five wrong passwords from anywhere locked the account.
+/// A browser that logged in to it before (signed device cookie) is not locked out by them;
+/// a browser never seen still is.
+#[tokio::test]
+async fn a_known_staff_browser_is_not_locked_out_by_failures_from_elsewhere() {
+    let p = Portal::new().await;
+    let mut amelie = p.staff().await;
+    let page = amelie.get("/mairie/message").await;
+    amelie
+        .post("/mairie/deconnexion", &[("csrf", &page.csrf())])
+        .await;
+    let login = |c: &mut web_support::Client, password: &'static str| {
+        let mut c = std::mem::replace(c, p.client());
+        async move {
+            let page = c.get("/mairie/connexion").await;
+            let r = c
+                .post(
+                    "/mairie/connexion",
+                    &[
+                        ("csrf", &page.csrf()),
+                        ("user", "amelie"),
+                        ("password", password),
+                    ],
+                )
+                .await;
+            (c, r.status)
+        }
+    };
+    let mut attacker = p.client();
+    for i in 0..5 {
+        let (c, status) = login(&mut attacker, "mauvais").await;
+        attacker = c;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let (_, status) = login(&mut amelie, "mot de passe solide").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the known browser gets in");
+    let mut fresh = p.client();
+    let (_, status) = login(&mut fresh, "mot de passe solide").await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "an unknown one is locked"
+    );
+}

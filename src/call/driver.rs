@@ -71,6 +71,8 @@ pub(crate) struct CallSetup {
     pub call_id: String,
     pub dialled: String,
     pub caller: Option<String>,
+    pub source_ip: Option<std::net::IpAddr>,
+    pub asserted_caller: Option<String>,
     pub shared: Arc<Shared>,
 }
 
@@ -161,6 +163,8 @@ async fn drive(setup: CallSetup) {
         call_id,
         dialled,
         caller,
+        source_ip,
+        asserted_caller,
         shared,
     } = setup;
     shared.metrics.calls_active.inc();
@@ -192,6 +196,8 @@ async fn drive(setup: CallSetup) {
         call_id,
         dialled,
         caller,
+        source_ip,
+        asserted_caller,
         codec,
     });
     let mut d = Driver {

@@ -41,6 +41,10 @@ pub struct SipConfig {
     pub t1_ms: u64,
     /// Optional registration to an upstream SIP trunk, so a carrier can deliver calls here.
     pub trunk: Option<TrunkConfig>,
+    /// Addresses of the trunks whose P-Asserted-Identity (RFC 3325 §9.1) is believed: only
+    /// an INVITE from one of them gives a call its asserted caller, which the login
+    /// throttle may treat as a known device.
+    pub trusted_trunks: Vec<IpAddr>,
 }
 
 impl Default for SipConfig {
@@ -59,6 +63,7 @@ impl Default for SipConfig {
             inband_dtmf: true,
             t1_ms: 500,
             trunk: None,
+            trusted_trunks: Vec::new(),
         }
     }
 }

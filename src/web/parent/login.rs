@@ -10,8 +10,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::booking::french::{date_fr, time_fr};
-use crate::booking::login::LoginError;
+use crate::booking::login::{LoginError, Origin};
 use crate::booking::model::{ChildCode, PayerCode};
+use crate::web::device;
 use crate::web::error::WebError;
 use crate::web::extract::{MaybeSession, SecureCookies, Source, removal_cookie, session_cookie};
 use crate::web::layout::{Area, Shell, csrf_field, page};
@@ -117,8 +118,21 @@ pub async fn post(
         PayerCode::parse(form.payer_code.trim()),
     );
     let now = state.now();
+    // The browser's device id: the one its signed cookie carries, else a fresh one that
+    // becomes known if these codes are right.
+    let guard = state.service().login_guard();
+    let device_id = device::from_jar(&jar, guard).unwrap_or_else(device::fresh_id);
+    let origin = Origin {
+        sources: vec![source.clone()],
+        device: Some(device::origin_name(&device_id)),
+    };
     let result = match codes {
-        (Ok(child), Ok(payer)) => state.service().login(&source, &child, &payer, now).await,
+        (Ok(child), Ok(payer)) => {
+            state
+                .service()
+                .login_from(&origin, &child, &payer, now)
+                .await
+        }
         // Not digits: cannot be anyone's codes; same sentence as a wrong pair.
         _ => Err(LoginError::WrongCodes),
     };
@@ -137,8 +151,10 @@ pub async fn post(
                 )
                 .await?;
             tracing::info!(source = %source, "parent logged in on the web");
+            let days = guard.config().known_device_days;
             Ok((
-                jar.add(session_cookie(id, secure)),
+                jar.add(session_cookie(id, secure))
+                    .add(device::cookie(guard, &device_id, secure, days)),
                 Redirect::to("/planning"),
             )
                 .into_response())

@@ -94,10 +94,12 @@ pub async fn post(
     let user = form.user.trim();
     let guard = state.service().login_guard();
     let policy = state.staff_policy();
-    let device = device::from_jar(&jar, guard);
+    // The browser's device id: the one its signed cookie carries, else a fresh one that
+    // becomes known if the password is right.
+    let device_id = device::from_jar(&jar, guard).unwrap_or_else(device::fresh_id);
     let origin = Origin {
         sources: vec![source.clone()],
-        device: device.as_deref().map(device::origin_name),
+        device: Some(device::origin_name(&device_id)),
     };
     // The throttle is checked, and the attempt counted, before argon2 runs: a locked
     // source or account costs no hashing.
@@ -170,7 +172,6 @@ pub async fn post(
         .await?;
     tracing::info!(source = %source, user = %user, "staff logged in");
     // Known from now on: failures from elsewhere no longer lock this browser out.
-    let device_id = device.unwrap_or_else(device::fresh_id);
     let days = policy.known_device_days;
     Ok((
         jar.add(session_cookie(id, secure))
