@@ -634,14 +634,23 @@ async fn behind_a_trusted_proxy_https_makes_the_cookie_secure() {
         ..WebConfig::default()
     })
     .await;
-    let mut c = p.client();
-    let req = axum::http::Request::get("/")
-        .header("x-forwarded-proto", "https")
-        .header("x-forwarded-for", "192.0.2.7")
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let page = c.send(req).await;
+    let from = |peer: [u8; 4]| {
+        let mut req = axum::http::Request::get("/")
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-for", "192.0.2.7")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                peer, 40000,
+            ))));
+        req
+    };
+    let page = p.client().send(from([127, 0, 0, 1])).await;
     assert!(page.set_cookie().unwrap().contains("Secure"));
+    // The same headers from a peer that is no trusted proxy: not believed.
+    let page = p.client().send(from([192, 0, 2, 99])).await;
+    assert!(!page.set_cookie().unwrap().contains("Secure"));
     // Without the proxy's word, plain HTTP: no Secure (the cookie would never come back).
     let page = p.client().get("/").await;
     assert!(!page.set_cookie().unwrap().contains("Secure"));
@@ -785,4 +794,58 @@ async fn the_device_cookie_is_secure_over_https() {
         .expect("a device cookie")
         .to_owned();
     assert!(device.contains("Secure"), "{device}");
+}
+
+/// Issue 13, finding 10 (behind a proxy): the first `X-Forwarded-For` entry was taken as
+/// the browser's address, and a proxy that appends lets the client write that entry, so
+/// each guess came from a "new" source. The rightmost entry that is not a trusted proxy
+/// is the source now: three wrong guesses under three spoofed entries slow the real
+/// address down, and only it.
+#[tokio::test]
+async fn a_spoofed_leftmost_forwarded_for_is_no_fresh_source() {
+    use web_support::http::{Browser, serve};
+    let p = Portal::with_config(WebConfig {
+        behind_proxy: true,
+        ..WebConfig::default()
+    })
+    .await;
+    // The proxy is this test's own connection from 127.0.0.1 (a trusted proxy by
+    // default); it appended the client's real address, 192.0.2.66.
+    let addr = serve(p.state.clone()).await;
+    let through_proxy = |forwarded: String| {
+        let mut b = Browser::new(addr);
+        b.headers = vec![("x-forwarded-for".into(), forwarded)];
+        b
+    };
+    async fn attempt(b: &mut Browser, child: &str, payer: &str) -> StatusCode {
+        let csrf = b.get("/").await.csrf();
+        b.post(
+            "/connexion",
+            &[
+                ("csrf", &csrf),
+                ("child_code", child),
+                ("payer_code", payer),
+            ],
+        )
+        .await
+        .status
+    }
+    // Wrong codes at three unknown child codes: only the source counters count them.
+    for i in 0..3 {
+        let mut b = through_proxy(format!("203.0.113.{i}, 192.0.2.66"));
+        let status = attempt(&mut b, &format!("900{i}"), "111111").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let mut b = through_proxy("203.0.113.99, 192.0.2.66".into());
+    assert_eq!(
+        attempt(&mut b, "3011", "770021").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new leftmost entry is no new source"
+    );
+    // Another browser behind the same proxy is not concerned.
+    let mut other = through_proxy("192.0.2.66, 198.51.100.5".into());
+    assert_eq!(
+        attempt(&mut other, "3011", "770021").await,
+        StatusCode::SEE_OTHER
+    );
 }

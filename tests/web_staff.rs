@@ -818,3 +818,53 @@ async fn a_known_staff_browser_is_not_locked_out_by_failures_from_elsewhere() {
         "an unknown one is locked"
     );
 }
+
+/// Issue 13, finding 9 over real HTTP: 32 staff logins posted at once from 32 addresses
+/// (through the trusted proxy) at 32 user names, so no throttle stops them and each one
+/// runs argon2; the gate lets no more than two run at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_staff_posts_hash_no_more_than_the_gate_allows() {
+    use ivr::web::staff_accounts::{PASSWORD_CHECKS_AT_ONCE, PasswordGate};
+    use web_support::http::{Browser, serve};
+    let p = Portal::with_config(ivr::web::WebConfig {
+        behind_proxy: true,
+        ..Default::default()
+    })
+    .await;
+    let addr = serve(p.state.clone()).await;
+    let mut browsers = Vec::new();
+    for i in 0..32 {
+        let mut b = Browser::new(addr);
+        b.headers = vec![("x-forwarded-for".into(), format!("198.51.100.{i}"))];
+        let csrf = b.get("/mairie/connexion").await.csrf();
+        browsers.push((b, csrf));
+    }
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(browsers.len()));
+    let tasks: Vec<_> = browsers
+        .into_iter()
+        .enumerate()
+        .map(|(i, (mut b, csrf))| {
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                let user = format!("agent{i}");
+                barrier.wait().await;
+                b.post(
+                    "/mairie/connexion",
+                    &[
+                        ("csrf", &csrf),
+                        ("user", &user),
+                        ("password", "mauvais mot de passe"),
+                    ],
+                )
+                .await
+                .status
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    let max = PasswordGate::global().max_in_flight();
+    eprintln!("at most {max} argon2 verifications ran at once");
+    assert!((1..=PASSWORD_CHECKS_AT_ONCE).contains(&max), "{max}");
+}
