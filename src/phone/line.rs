@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use argon2::PasswordHash;
 use thiserror::Error;
 use tracing::info;
 
@@ -338,13 +338,9 @@ impl PhoneLine {
     pub fn staff_pin_checker(&self) -> impl Fn(&str) -> bool + Send + 'static {
         let hash = self.staff.as_ref().map(|s| s.pin_hash.clone());
         move |pin: &str| {
-            hash.as_deref().is_some_and(|hash| {
-                PasswordHash::new(hash).is_ok_and(|h| {
-                    Argon2::default()
-                        .verify_password(pin.as_bytes(), &h)
-                        .is_ok()
-                })
-            })
+            // The web's verification: its argon2 memory is reused on the gate's threads.
+            hash.as_deref()
+                .is_some_and(|hash| crate::web::staff_accounts::verify_password(pin, hash))
         }
     }
 
