@@ -111,7 +111,7 @@ pub enum LoginError {
 }
 
 /// Where a login attempt comes from.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Origin {
     /// The sources the attempt is counted against, each locked by its own failures: the
     /// browser's address (`ip:192.0.2.7`), a call's network address and caller
@@ -121,6 +121,17 @@ pub struct Origin {
     /// `phone:<number>` asserted by a trusted trunk. When it logged in successfully for this
     /// account before, only its own failures can refuse it; a success remembers it.
     pub device: Option<String>,
+}
+
+/// Shows how many sources there are and whether a device is given, never their values
+/// (addresses, caller numbers and device ids stay out of the logs).
+impl std::fmt::Debug for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Origin")
+            .field("sources", &self.sources.len())
+            .field("device", &self.device.is_some())
+            .finish()
+    }
 }
 
 impl Origin {
