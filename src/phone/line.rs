@@ -315,8 +315,9 @@ impl PhoneLine {
         self.staff_pin_checker()(pin)
     }
 
-    /// Whether the staff line is locked now for `caller` (their number from From, `None`
-    /// when hidden): after too many wrong PINs from that caller, or from everybody at once.
+    /// Whether the staff line is locked now for `caller` (who the call is counted against:
+    /// the staff flow passes the asserted number, else the INVITE's address; `None` when
+    /// unknown): after too many wrong PINs from that caller, or from everybody at once.
     /// A locked line checks no PIN at all, so the PIN cannot be guessed call after call.
     pub fn staff_locked(&self, caller: Option<&str>) -> bool {
         let now = self.clock.now();

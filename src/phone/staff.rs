@@ -168,6 +168,17 @@ async fn flow(line: &PhoneLine, call: &Call) -> Result<(), CallError> {
     Ok(())
 }
 
+/// Who the staff PIN's lockout counts a call against: the number a trusted trunk asserted,
+/// else the address the INVITE came from (the From header is the caller's to write, so a
+/// new From must not be a fresh count), else the From number.
+fn pin_caller(info: &crate::call::CallInfo) -> Option<String> {
+    info.asserted_caller
+        .as_ref()
+        .map(|n| format!("asserted:{n}"))
+        .or_else(|| info.source_ip.map(|ip| format!("ip:{ip}")))
+        .or_else(|| info.caller.clone())
+}
+
 /// Asks for the PIN up to [`ATTEMPTS`] times.
 async fn pin_accepted(
     line: &PhoneLine,
@@ -191,7 +202,8 @@ async fn pin_accepted(
             })
             .await?;
         if let Collected::Digits { digits, .. } = collected {
-            if line.staff_locked(call.info().caller.as_deref()) {
+            let caller = pin_caller(call.info());
+            if line.staff_locked(caller.as_deref()) {
                 info!("staff line locked: PIN not checked");
                 return Ok(false);
             }
@@ -203,7 +215,7 @@ async fn pin_accepted(
                 .run(move || line_hash(&pin))
                 .await
                 .unwrap_or(false);
-            line.staff_pin_result(call.info().caller.as_deref(), ok);
+            line.staff_pin_result(caller.as_deref(), ok);
             if ok {
                 return Ok(true);
             }
@@ -238,4 +250,35 @@ async fn keep_or_again(
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::CallInfo;
+    use crate::media::Codec;
+
+    fn info(from: &str, asserted: Option<&str>) -> CallInfo {
+        CallInfo {
+            call_id: "abc@host".into(),
+            dialled: "8000".into(),
+            caller: Some(from.into()),
+            source_ip: Some("192.0.2.7".parse().unwrap()),
+            asserted_caller: asserted.map(Into::into),
+            codec: Codec::Pcmu,
+        }
+    }
+
+    #[test]
+    fn a_new_from_number_is_the_same_pin_caller() {
+        assert_eq!(
+            pin_caller(&info("0611111111", None)),
+            pin_caller(&info("0622222222", None)),
+            "the From header is the caller's to write"
+        );
+        assert_eq!(
+            pin_caller(&info("0611111111", Some("+33476549985"))).as_deref(),
+            Some("asserted:+33476549985")
+        );
+    }
 }
