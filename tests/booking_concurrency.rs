@@ -289,7 +289,7 @@ async fn parallel_staff_attempts_get_exactly_five(db: &TestDb) -> anyhow::Result
                     match r {
                         Ok(attempt) => {
                             guard
-                                .staff_finish(service.store(), &policy, attempt, false, now)
+                                .staff_finish(service.store(), attempt, false, now)
                                 .await?;
                             Ok::<_, anyhow::Error>(true)
                         }

@@ -148,16 +148,19 @@ impl Origin {
 /// give it back to [`LoginGuard::staff_finish`] with the check's result.
 #[derive(Debug)]
 pub struct StaffAttempt {
-    counted: Vec<(LoginKeyKind, String)>,
+    counted: Vec<CounterKey>,
     device: Option<String>,
     user: String,
 }
 
-/// One counter the attempt touches, and whether its lock refuses the attempt.
+/// One counter the attempt touches, the policy it counts under, and whether its lock
+/// refuses the attempt.
+#[derive(Debug)]
 struct CounterKey {
     kind: LoginKeyKind,
     hash: String,
     checked: bool,
+    policy: LoginConfig,
 }
 
 /// Checks login pairs and keeps the failure counters.
@@ -281,8 +284,9 @@ impl LoginGuard {
                 .as_ref()
                 .filter(|_| known)
                 .map(|h| (LoginKeyKind::Device, h)),
+            (&self.config, &self.config),
         );
-        let counters = match lock_and_check(&mut tx, &self.config, &keys, now).await? {
+        let counters = match lock_and_check(&mut tx, &keys, now).await? {
             Ok(counters) => counters,
             Err(retry_after) => {
                 tx.rollback().await?;
@@ -298,7 +302,7 @@ impl LoginGuard {
                 Ok(Session { payer, child })
             }
             None => {
-                count_failures(&mut tx, &self.config, &keys, counters, now).await?;
+                count_failures(&mut tx, &keys, counters, now).await?;
                 tx.commit().await?;
                 Err(LoginError::WrongCodes)
             }
@@ -314,6 +318,21 @@ impl LoginGuard {
         &self,
         store: &Store,
         policy: &LoginConfig,
+        origin: &Origin,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<StaffAttempt, LoginError> {
+        self.staff_begin_with(store, policy, policy, origin, user, now)
+            .await
+    }
+
+    /// [`LoginGuard::staff_begin`] with a policy of its own for the account's counter
+    /// (e.g. a ceiling far above one source's, against a guess spread over many sources).
+    pub async fn staff_begin_with(
+        &self,
+        store: &Store,
+        policy: &LoginConfig,
+        account_policy: &LoginConfig,
         origin: &Origin,
         user: &str,
         now: DateTime<Utc>,
@@ -338,18 +357,19 @@ impl LoginGuard {
                 .as_ref()
                 .filter(|_| known)
                 .map(|h| (LoginKeyKind::StaffDevice, h)),
+            (policy, account_policy),
         );
-        let counters = match lock_and_check(&mut tx, policy, &keys, now).await? {
+        let counters = match lock_and_check(&mut tx, &keys, now).await? {
             Ok(counters) => counters,
             Err(retry_after) => {
                 tx.rollback().await?;
                 return Err(LoginError::TooManyAttempts { retry_after });
             }
         };
-        count_failures(&mut tx, policy, &keys, counters, now).await?;
+        count_failures(&mut tx, &keys, counters, now).await?;
         tx.commit().await?;
         Ok(StaffAttempt {
-            counted: keys.into_iter().map(|k| (k.kind, k.hash)).collect(),
+            counted: keys,
             device,
             user: user.to_owned(),
         })
@@ -361,13 +381,12 @@ impl LoginGuard {
     pub async fn staff_finish(
         &self,
         store: &Store,
-        policy: &LoginConfig,
         attempt: StaffAttempt,
         ok: bool,
         now: DateTime<Utc>,
     ) -> Result<(), LoginError> {
         if ok {
-            self.give_back(store, policy, &attempt, true, now).await?;
+            self.give_back(store, &attempt, true, now).await?;
         }
         Ok(())
     }
@@ -377,31 +396,29 @@ impl LoginGuard {
     pub async fn staff_unchecked(
         &self,
         store: &Store,
-        policy: &LoginConfig,
         attempt: StaffAttempt,
         now: DateTime<Utc>,
     ) -> Result<(), LoginError> {
-        self.give_back(store, policy, &attempt, false, now).await
+        self.give_back(store, &attempt, false, now).await
     }
 
     async fn give_back(
         &self,
         store: &Store,
-        policy: &LoginConfig,
         attempt: &StaffAttempt,
         remember: bool,
         now: DateTime<Utc>,
     ) -> Result<(), LoginError> {
         let mut tx = store.begin().await?;
-        for (kind, key) in &attempt.counted {
-            let mut counter = tx.lock_login_counter(*kind, key, now).await?;
+        for k in &attempt.counted {
+            let mut counter = tx.lock_login_counter(k.kind, &k.hash, now).await?;
             counter.failures = (counter.failures - 1).max(0);
             // Lift the lock only when the remaining failures would not lock at all: a
             // lock earned by other attempts stays.
-            if policy.locked_until(counter.failures, now).is_none() {
+            if k.policy.locked_until(counter.failures, now).is_none() {
                 counter.locked_until = None;
             }
-            tx.set_login_counter(*kind, key, &counter).await?;
+            tx.set_login_counter(k.kind, &k.hash, &counter).await?;
         }
         if remember && let Some(h) = &attempt.device {
             tx.remember_staff_device(h, &attempt.user, now).await?;
@@ -423,6 +440,7 @@ impl LoginGuard {
         source_kind: LoginKeyKind,
         (account_kind, account): (LoginKeyKind, &str),
         known_device: Option<(LoginKeyKind, &String)>,
+        (policy, account_policy): (&LoginConfig, &LoginConfig),
     ) -> Vec<CounterKey> {
         let others_checked = known_device.is_none();
         let mut keys: Vec<CounterKey> = origin
@@ -432,18 +450,21 @@ impl LoginGuard {
                 kind: source_kind,
                 hash: self.hash(source_kind, s),
                 checked: others_checked,
+                policy: policy.clone(),
             })
             .collect();
         keys.push(CounterKey {
             kind: account_kind,
             hash: self.hash(account_kind, account),
             checked: others_checked,
+            policy: account_policy.clone(),
         });
         if let Some((kind, hash)) = known_device {
             keys.push(CounterKey {
                 kind,
                 hash: hash.clone(),
                 checked: true,
+                policy: policy.clone(),
             });
         }
         keys.sort_by(|a, b| (a.kind.as_str(), &a.hash).cmp(&(b.kind.as_str(), &b.hash)));
@@ -478,14 +499,13 @@ impl LoginGuard {
 /// forgotten, and says until when the attempt is refused if a checked one is locked.
 async fn lock_and_check(
     tx: &mut StoreTx,
-    policy: &LoginConfig,
     keys: &[CounterKey],
     now: DateTime<Utc>,
 ) -> Result<Result<Vec<LoginCounter>, DateTime<Utc>>, StoreError> {
-    let forget = Duration::minutes(i64::from(policy.forget_after_minutes));
     let mut counters = Vec::with_capacity(keys.len());
     let mut retry_after: Option<DateTime<Utc>> = None;
     for k in keys {
+        let forget = Duration::minutes(i64::from(k.policy.forget_after_minutes));
         let mut counter = tx.lock_login_counter(k.kind, &k.hash, now).await?;
         let lock_over = counter.locked_until.is_none_or(|u| u <= now);
         if now - counter.last_at > forget && lock_over {
@@ -509,7 +529,6 @@ async fn lock_and_check(
 /// Counts one failure on each counter (locked by [`lock_and_check`]).
 async fn count_failures(
     tx: &mut StoreTx,
-    policy: &LoginConfig,
     keys: &[CounterKey],
     counters: Vec<LoginCounter>,
     now: DateTime<Utc>,
@@ -517,7 +536,7 @@ async fn count_failures(
     for (k, mut counter) in keys.iter().zip(counters) {
         counter.failures += 1;
         counter.last_at = now;
-        counter.locked_until = policy.locked_until(counter.failures, now);
+        counter.locked_until = k.policy.locked_until(counter.failures, now);
         tx.set_login_counter(k.kind, &k.hash, &counter).await?;
     }
     Ok(())

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tracing::{Instrument, info, warn};
 
+use crate::booking::login::LoginError;
 use crate::call::{Call, CallError, CollectSpec, Collected, Digit, Played, RecordSpec};
 use crate::media::{Prompt, PromptLibrary};
 use crate::phone::announcement::Recorded;
@@ -168,17 +169,6 @@ async fn flow(line: &PhoneLine, call: &Call) -> Result<(), CallError> {
     Ok(())
 }
 
-/// Who the staff PIN's lockout counts a call against: the number a trusted trunk asserted,
-/// else the address the INVITE came from (the From header is the caller's to write, so a
-/// new From must not be a fresh count), else the From number.
-fn pin_caller(info: &crate::call::CallInfo) -> Option<String> {
-    info.asserted_caller
-        .as_ref()
-        .map(|n| format!("asserted:{n}"))
-        .or_else(|| info.source_ip.map(|ip| format!("ip:{ip}")))
-        .or_else(|| info.caller.clone())
-}
-
 /// Asks for the PIN up to [`ATTEMPTS`] times.
 async fn pin_accepted(
     line: &PhoneLine,
@@ -202,11 +192,18 @@ async fn pin_accepted(
             })
             .await?;
         if let Collected::Digits { digits, .. } = collected {
-            let caller = pin_caller(call.info());
-            if line.staff_locked(caller.as_deref()) {
-                info!("staff line locked: PIN not checked");
-                return Ok(false);
-            }
+            let origin = crate::phone::bridge::login_origin(call.info());
+            let attempt = match line.staff_pin_begin(&origin).await {
+                Ok(attempt) => attempt,
+                Err(LoginError::TooManyAttempts { .. }) => {
+                    info!("staff line locked: PIN not checked");
+                    return Ok(false);
+                }
+                Err(e) => {
+                    warn!(error = %e, "staff PIN throttle unavailable: PIN not checked");
+                    return Ok(false);
+                }
+            };
             let pin = digits.expose().to_owned();
             let line_hash = line.staff_pin_checker();
             // argon2 is deliberately slow and takes 19 MiB: not on the call's driver task,
@@ -215,7 +212,9 @@ async fn pin_accepted(
                 .run(move || line_hash(&pin))
                 .await
                 .unwrap_or(false);
-            line.staff_pin_result(caller.as_deref(), ok);
+            if let Err(e) = line.staff_pin_finish(attempt, ok).await {
+                warn!(error = %e, "staff PIN result not recorded");
+            }
             if ok {
                 return Ok(true);
             }
@@ -250,35 +249,4 @@ async fn keep_or_again(
         }
     }
     Ok(None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::call::CallInfo;
-    use crate::media::Codec;
-
-    fn info(from: &str, asserted: Option<&str>) -> CallInfo {
-        CallInfo {
-            call_id: "abc@host".into(),
-            dialled: "8000".into(),
-            caller: Some(from.into()),
-            source_ip: Some("192.0.2.7".parse().unwrap()),
-            asserted_caller: asserted.map(Into::into),
-            codec: Codec::Pcmu,
-        }
-    }
-
-    #[test]
-    fn a_new_from_number_is_the_same_pin_caller() {
-        assert_eq!(
-            pin_caller(&info("0611111111", None)),
-            pin_caller(&info("0622222222", None)),
-            "the From header is the caller's to write"
-        );
-        assert_eq!(
-            pin_caller(&info("0611111111", Some("+33476549985"))).as_deref(),
-            Some("asserted:+33476549985")
-        );
-    }
 }

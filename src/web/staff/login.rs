@@ -128,7 +128,7 @@ pub async fn post(
         Ok(ok) => ok,
         Err(StaffError::Busy) => {
             guard
-                .staff_unchecked(state.store(), &policy, attempt, now)
+                .staff_unchecked(state.store(), attempt, now)
                 .await
                 .map_err(|e| WebError::Internal(format!("staff login: {e:?}")))?;
             tracing::warn!(source = %source, "staff login refused: password checks saturated");
@@ -145,7 +145,7 @@ pub async fn post(
         Err(e) => return Err(WebError::Internal(format!("staff login: {e:?}"))),
     };
     guard
-        .staff_finish(state.store(), &policy, attempt, ok, now)
+        .staff_finish(state.store(), attempt, ok, now)
         .await
         .map_err(|e| WebError::Internal(format!("staff login: {e:?}")))?;
     if !ok {
