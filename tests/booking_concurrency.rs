@@ -4,7 +4,7 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use ivr::booking::calendar::Calendar;
-use ivr::booking::login::LoginConfig;
+use ivr::booking::login::{LoginConfig, LoginError};
 use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
 use ivr::booking::rules::Rules;
 use ivr::booking::service::{BookingService, Outcome};
@@ -140,5 +140,173 @@ async fn concurrent_changes_agree_with_history(db: &TestDb) -> anyhow::Result<()
                 .iter()
                 .all(|c| matches!(c, Channel::Web | Channel::Phone))
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_parallel_wrong_guesses_get_exactly_the_free_checks() -> anyhow::Result<()> {
+    parallel_wrong_guesses_get_exactly_the_free_checks(&TestDb::sqlite().await?).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_parallel_wrong_guesses_get_exactly_the_free_checks() -> anyhow::Result<()> {
+    match TestDb::postgres().await? {
+        Some(db) => parallel_wrong_guesses_get_exactly_the_free_checks(&db).await,
+        None => Ok(()),
+    }
+}
+
+const GUESSES: usize = 40;
+
+/// The attack of issue 13, finding 6: 40 wrong guesses sent at once, at one instant. The
+/// limit is checked and the failure counted in one step, so exactly `free_failures` of them
+/// are looked at and the others are refused unseen; from one source, and from 40 sources
+/// at one child code.
+async fn parallel_wrong_guesses_get_exactly_the_free_checks(db: &TestDb) -> anyhow::Result<()> {
+    let config = LoginConfig::default();
+    let service = BookingService::new(
+        db.store.clone(),
+        Rules::default(),
+        Calendar::default(),
+        config.clone(),
+    )
+    .await?;
+    let mut tx = db.store.begin().await?;
+    let payer = tx
+        .insert_payer(&NewPayer {
+            code: PayerCode::parse("770021")?,
+            name: "Laurence MARSONE".into(),
+            email: String::new(),
+            invoice_email_opt_in: false,
+        })
+        .await?;
+    for (code, first) in [("3011", "Angéline"), ("3012", "Théo")] {
+        tx.insert_child(&NewChild {
+            code: ChildCode::parse(code)?,
+            payer,
+            first_name: first.into(),
+            last_name: "MARSONE".into(),
+            school: String::new(),
+            class_label: String::new(),
+            teacher: String::new(),
+        })
+        .await?;
+    }
+    tx.commit().await?;
+    let now = Utc.with_ymd_and_hms(2026, 5, 4, 7, 0, 0).unwrap();
+
+    // One source guessing at many child codes (only its source counter stops it), then
+    // many sources guessing at one child code (only the child counter stops them).
+    let one_source = |i: usize| ("ip:192.0.2.66".to_owned(), format!("{}", 5000 + i));
+    let many_sources = |i: usize| (format!("ip:198.51.100.{i}"), "3012".to_owned());
+    for (name, attempt) in [
+        (
+            "one source",
+            &one_source as &(dyn Fn(usize) -> (String, String) + Sync),
+        ),
+        ("one child code", &many_sources),
+    ] {
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(GUESSES));
+        let mut tasks = Vec::with_capacity(GUESSES);
+        for i in 0..GUESSES {
+            let service = service.clone();
+            let barrier = barrier.clone();
+            let (source, child) = attempt(i);
+            tasks.push(tokio::spawn(async move {
+                let child = ChildCode::parse(&child)?;
+                let payer = PayerCode::parse(&format!("{}", 100_000 + i))?;
+                barrier.wait().await;
+                Ok::<_, anyhow::Error>(service.login(&source, &child, &payer, now).await)
+            }));
+        }
+        let (mut checked, mut refused) = (0, 0);
+        for t in tasks {
+            match t.await?? {
+                Err(LoginError::WrongCodes) => checked += 1,
+                Err(LoginError::TooManyAttempts { .. }) => refused += 1,
+                other => panic!("{name}: unexpected {other:?}"),
+            }
+        }
+        eprintln!("{name}: {checked} guesses checked, {refused} refused unseen");
+        assert_eq!(
+            (checked, refused),
+            (
+                config.free_failures as usize,
+                GUESSES - config.free_failures as usize
+            ),
+            "{name}: exactly the free checks"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_parallel_staff_attempts_get_exactly_five() -> anyhow::Result<()> {
+    parallel_staff_attempts_get_exactly_five(&TestDb::sqlite().await?).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_parallel_staff_attempts_get_exactly_five() -> anyhow::Result<()> {
+    match TestDb::postgres().await? {
+        Some(db) => parallel_staff_attempts_get_exactly_five(&db).await,
+        None => Ok(()),
+    }
+}
+
+/// The staff throttle counts an attempt before the password is checked, in one step with
+/// the limit: 20 attempts at once at one account get exactly five tries at argon2, from
+/// one source as from twenty.
+async fn parallel_staff_attempts_get_exactly_five(db: &TestDb) -> anyhow::Result<()> {
+    use ivr::booking::login::Origin;
+    let service = BookingService::new(
+        db.store.clone(),
+        Rules::default(),
+        Calendar::default(),
+        LoginConfig::default(),
+    )
+    .await?;
+    let policy = ivr::web::state::staff_policy(&LoginConfig::default());
+    let now = Utc.with_ymd_and_hms(2026, 5, 4, 7, 0, 0).unwrap();
+    for (name, user, same_source) in [
+        ("one source", "amelie", true),
+        ("20 sources", "bruno", false),
+    ] {
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let (service, policy, barrier) = (service.clone(), policy.clone(), barrier.clone());
+                let source = if same_source {
+                    "ip:192.0.2.9".to_owned()
+                } else {
+                    format!("ip:198.51.100.{i}")
+                };
+                tokio::spawn(async move {
+                    let guard = service.login_guard();
+                    barrier.wait().await;
+                    let r = guard
+                        .staff_begin(service.store(), &policy, &Origin::source(source), user, now)
+                        .await;
+                    match r {
+                        Ok(attempt) => {
+                            guard
+                                .staff_finish(service.store(), attempt, false, now)
+                                .await?;
+                            Ok::<_, anyhow::Error>(true)
+                        }
+                        Err(LoginError::TooManyAttempts { .. }) => Ok(false),
+                        Err(e) => Err(e.into()),
+                    }
+                })
+            })
+            .collect();
+        let mut checked = 0;
+        for t in tasks {
+            checked += usize::from(t.await??);
+        }
+        assert_eq!(
+            checked, 5,
+            "{name}: exactly five attempts reach the password check"
+        );
+    }
     Ok(())
 }

@@ -41,7 +41,7 @@ both_backends!(
     wrong_pairs_look_the_same,
     failures_slow_down_then_lock_out,
     child_code_is_locked_across_sources,
-    success_resets_the_counters,
+    success_keeps_the_failures,
     book_and_cancel_are_idempotent,
     past_deadline_is_refused_and_writes_nothing,
     database_closure_moves_the_deadline,
@@ -276,30 +276,37 @@ async fn child_code_is_locked_across_sources(db: &TestDb) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn success_resets_the_counters(db: &TestDb) -> anyhow::Result<()> {
+/// Issue 13, finding 7: wrong ×2, a valid login, wrong ×2… used to go on forever because
+/// the success cleared the source's counter. Now the failures stay: the third one starts
+/// the slow-down whatever logins came between.
+async fn success_keeps_the_failures(db: &TestDb) -> anyhow::Result<()> {
     let f = family(db).await?;
     let mut now = monday_9h();
     let src = "ip:192.0.2.1";
     let (good_c, good_p) = codes("3011", "770021");
     for _ in 0..2 {
         let (c, p) = codes("3011", "1");
-        assert!(f.service.login(src, &c, &p, now).await.is_err());
-    }
-    f.service.login(src, &good_c, &good_p, now).await?;
-    // Two more failures would be the 3rd and 4th without the reset: no slow-down now.
-    for _ in 0..2 {
-        let (c, p) = codes("3011", "1");
         let err = f.service.login(src, &c, &p, now).await.unwrap_err();
         assert!(matches!(err, LoginError::WrongCodes), "{err:?}");
     }
     f.service.login(src, &good_c, &good_p, now).await?;
-    // Failures long ago are forgotten too.
-    for _ in 0..2 {
-        let (c, p) = codes("3011", "1");
-        f.service.login(src, &c, &p, now).await.unwrap_err();
-    }
-    now += Duration::hours(2);
+    // The third failure is counted as the third: the slow-down starts.
     let (c, p) = codes("3011", "1");
+    let err = f.service.login(src, &c, &p, now).await.unwrap_err();
+    assert!(matches!(err, LoginError::WrongCodes), "{err:?}");
+    let err = f.service.login(src, &c, &p, now).await.unwrap_err();
+    assert!(
+        matches!(err, LoginError::TooManyAttempts { .. }),
+        "the success did not reset the count: {err:?}"
+    );
+    let err = f
+        .service
+        .login(src, &good_c, &good_p, now)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LoginError::TooManyAttempts { .. }), "{err:?}");
+    // Failures long ago are forgotten.
+    now += Duration::hours(2);
     let err = f.service.login(src, &c, &p, now).await.unwrap_err();
     assert!(matches!(err, LoginError::WrongCodes), "{err:?}");
     f.service.login(src, &good_c, &good_p, now).await?;

@@ -29,6 +29,8 @@ use tokio::sync::mpsc;
 
 const TE: (u8, u32) = (101, 8000);
 
+type SipConfigT = ivr::sip::config::SipConfig;
+
 /// Monday 9 March 2026, 08:00 in Paris: tomorrow's meal closes today at 10:00.
 fn monday_8am() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-09T08:00:00+01:00")
@@ -63,6 +65,11 @@ impl Env {
 
     /// As [`Env::start`], with `phone` for the staff line (its directories are set here).
     async fn start_with(now: DateTime<Utc>, phone: PhoneConfig) -> Result<Self> {
+        Self::start_full(now, phone, test_config()).await
+    }
+
+    /// As [`Env::start_with`], with `sip` as the SIP settings.
+    async fn start_full(now: DateTime<Utc>, phone: PhoneConfig, sip: SipConfigT) -> Result<Self> {
         init_logs();
         let dir = tempfile::tempdir()?;
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -107,7 +114,7 @@ impl Env {
             clock.clone(),
             sink,
         )?;
-        let voice = VoiceLine::start(test_config(), line, Metrics::new()).await?;
+        let voice = VoiceLine::start(sip, line, Metrics::new()).await?;
         Ok(Self {
             voice: Some(voice),
             service,
@@ -755,5 +762,161 @@ async fn phone_and_web_see_the_same_bookings() -> Result<()> {
             (Action::Cancel, Channel::Phone)
         ]
     );
+    Ok(())
+}
+
+/// A caller whose From number, P-Asserted-Identity and address (one of the loopback
+/// network's) the test chooses: a trunk relaying a caller, or anyone writing headers.
+struct Relayed {
+    _ua: ivr::sip::client::UserAgent,
+    media: Media,
+    out: RtpOut,
+    dialog: InviteDialog,
+    call_id: String,
+}
+
+impl Relayed {
+    async fn call(env: &Env, bind: &str, from: &str, asserted: Option<&str>) -> Result<Self> {
+        use rsipstack::dialog::invitation::InviteOption;
+        use rsipstack::sip::Header;
+        use rsipstack::transport::SipAddr;
+        let (ua, mut states) =
+            ivr::sip::client::UserAgent::start(format!("{bind}:0").parse()?, "ivr-test-trunk")
+                .await?;
+        let dialogs = ua.dialogs.clone();
+        tokio::spawn(async move {
+            while let Some(state) = states.recv().await {
+                ivr::sip::client::settle(&dialogs, state);
+            }
+        });
+        let media = Media::new().await?;
+        let server = env.addr();
+        let me = format!("sip:{from}@{}", ua.addr);
+        let opt = InviteOption {
+            caller: me.as_str().try_into()?,
+            callee: format!("sip:0476549985@{server}").as_str().try_into()?,
+            contact: me.as_str().try_into()?,
+            content_type: Some("application/sdp".to_string()),
+            offer: Some(media.offer(Offer::Pcmu, Some(TE), "")),
+            destination: Some(SipAddr {
+                r#type: Some(Transport::Udp),
+                addr: server.into(),
+            }),
+            headers: asserted.map(|n| {
+                vec![Header::Other(
+                    "P-Asserted-Identity".into(),
+                    format!("\"Appelant\" <sip:{n}@trunk.example>"),
+                )]
+            }),
+            ..Default::default()
+        };
+        let (dialog, resp) = ua.dialogs.do_invite(opt, ua.state_tx.clone()).await?;
+        expect_status(&resp, 200)?;
+        let (server_rtp, _) = answer_media(resp.as_ref().context("response")?)?;
+        let call_id = call_id_of(&dialog);
+        Ok(Self {
+            _ua: ua,
+            out: RtpOut::new(server_rtp, TE.1),
+            media,
+            dialog,
+            call_id,
+        })
+    }
+
+    async fn keys(&mut self, keys: &str) -> Result<()> {
+        for k in keys.chars() {
+            self.out.press(&self.media.socket, TE.0, k).await?;
+        }
+        Ok(())
+    }
+
+    /// Types `codes` during the welcome and returns the login's result.
+    async fn try_codes(&mut self, env: &mut Env, codes: &str) -> Result<&'static str> {
+        let mut seen = Vec::new();
+        env.played(&self.call_id, &mut seen, "bienvenue").await?;
+        self.keys(codes).await?;
+        let result = env.action(&self.call_id, &mut seen).await?;
+        self.dialog.bye().await.ok();
+        Ok(result)
+    }
+}
+
+/// Issue 13, finding 7 on the phone: the login source was the From number, which the
+/// caller writes, so each new From was a fresh start. The address the INVITE came from is
+/// counted too now: three wrong pairs from one address slow the next caller from that
+/// address down whatever From it claims.
+#[tokio::test]
+async fn a_new_from_number_is_no_fresh_start() -> Result<()> {
+    let mut env = Env::start(monday_8am()).await?;
+    // Three wrong pairs at three unknown child codes: only the source counters grow.
+    for (i, from) in ["0611111111", "0622222222", "0633333333"]
+        .iter()
+        .enumerate()
+    {
+        let mut c = Relayed::call(&env, "127.0.0.1", from, None).await?;
+        let result = c.try_codes(&mut env, &format!("900{i}#111111#")).await?;
+        assert_eq!(result, "wrong_codes", "attempt {i}");
+    }
+    let mut c = Relayed::call(&env, "127.0.0.1", "0644444444", None).await?;
+    assert_eq!(
+        c.try_codes(&mut env, "3011#770021#").await?,
+        "locked",
+        "a fourth From number from the same address is slowed down"
+    );
+    env.stop().await;
+    Ok(())
+}
+
+/// Issue 13, finding 8 on the phone: ten wrong pairs from anywhere locked child 3011, so
+/// its family could not log in for 15 minutes. A number asserted by a trusted trunk that
+/// has logged in for 3011 before is a known device now: it still gets in, while unknown
+/// callers stay locked, and a P-Asserted-Identity from an untrusted address, or a From
+/// header, proves nothing.
+#[tokio::test]
+async fn an_asserted_caller_known_for_the_child_is_not_locked_out_by_others() -> Result<()> {
+    let trunk = "127.0.0.2";
+    let sip = SipConfigT {
+        trusted_trunks: vec![trunk.parse()?],
+        ..test_config()
+    };
+    let mut env = Env::start_full(monday_8am(), PhoneConfig::default(), sip).await?;
+    let family = "+33611111111";
+    let mut c = Relayed::call(&env, trunk, "anonymous", Some(family)).await?;
+    assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "logged_in");
+
+    // Ten wrong payer codes for 3011 from ten other places, a minute apart.
+    let mut now = monday_8am();
+    for i in 0..10 {
+        now += chrono::Duration::seconds(61);
+        let err = env
+            .service
+            .login(
+                &format!("phone:ip:198.51.100.{i}"),
+                &child_code(),
+                &PayerCode::parse(&format!("10000{i}"))?,
+                now,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ivr::booking::login::LoginError::WrongCodes),
+            "{err:?}"
+        );
+    }
+    env.clock.set(now + chrono::Duration::minutes(1));
+
+    // The family's number, asserted by the trunk: in.
+    let mut c = Relayed::call(&env, trunk, "anonymous", Some(family)).await?;
+    assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "logged_in");
+    // Another number through the trunk, with the right codes: still locked.
+    let mut c = Relayed::call(&env, trunk, "anonymous", Some("+33622222222")).await?;
+    assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "locked");
+    // The family's number in a From header, or in a P-Asserted-Identity sent by an
+    // address that is not a trusted trunk: locked.
+    let mut c = Relayed::call(&env, "127.0.0.1", family, None).await?;
+    assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "locked");
+    let mut c = Relayed::call(&env, "127.0.0.1", family, Some(family)).await?;
+    assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "locked");
+    env.stop().await;
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
+use ivr::booking::login::{LoginError, Origin};
 use ivr::booking::service::BookingService;
 use ivr::config::Config;
 use ivr::dialplan::DialplanConfig;
@@ -117,7 +118,8 @@ async fn the_watcher_reloads_when_a_file_changes() -> Result<()> {
 }
 
 #[tokio::test]
-async fn the_staff_line_locks_a_caller_after_five_wrong_pins_not_the_others() -> Result<()> {
+async fn the_staff_line_locks_a_caller_after_five_wrong_pins_not_the_others_and_remembers()
+-> Result<()> {
     use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
     use ivr::phone::ManualClock;
     let dir = tempfile::tempdir()?;
@@ -129,58 +131,92 @@ async fn the_staff_line_locks_a_caller_after_five_wrong_pins_not_the_others() ->
         .to_string();
     let t0 = chrono::DateTime::parse_from_rfc3339("2026-03-09T08:00:00+01:00")?.to_utc();
     let clock = Arc::new(ManualClock::new(t0));
-    let line = PhoneLine::load(
-        service,
-        DialplanConfig {
-            dialplans_dir: root().join("dialplans"),
-            prompts_dir: root().join("prompts/fr"),
-        },
-        PhoneConfig {
-            data_dir: dir.path().join("data"),
-            staff_prompts_dir: root().join("prompts/staff"),
-            staff_number: Some("8000".into()),
-            staff_pin_hash: Some(hash.clone()),
-            ..PhoneConfig::default()
-        },
-        clock.clone(),
-        EventSink::default(),
-    )?;
+    let load = |service: BookingService| {
+        PhoneLine::load(
+            service,
+            DialplanConfig {
+                dialplans_dir: root().join("dialplans"),
+                prompts_dir: root().join("prompts/fr"),
+            },
+            PhoneConfig {
+                data_dir: dir.path().join("data"),
+                staff_prompts_dir: root().join("prompts/staff"),
+                staff_number: Some("8000".into()),
+                staff_pin_hash: Some(hash.clone()),
+                ..PhoneConfig::default()
+            },
+            clock.clone(),
+            EventSink::default(),
+        )
+    };
+    let line = load(service)?;
     assert!(line.staff_pin_matches("2468") && !line.staff_pin_matches("1111"));
-    let (first, second) = (Some("0476112233"), Some("0476445566"));
-    for _ in 0..4 {
-        line.staff_pin_result(first, false);
-        assert!(!line.staff_locked(first));
+    // One wrong (false) or right (true) PIN from `origin`; None when the line refused to
+    // check it.
+    async fn pin(line: &PhoneLine, origin: &Origin, ok: bool) -> Result<Option<bool>> {
+        match line.staff_pin_begin(origin).await {
+            Ok(attempt) => {
+                line.staff_pin_finish(attempt, ok).await?;
+                Ok(Some(ok))
+            }
+            Err(LoginError::TooManyAttempts { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
-    line.staff_pin_result(first, false);
-    assert!(
-        line.staff_locked(first),
+    let caller = |ip: &str, from: &str| Origin {
+        sources: vec![format!("phone:ip:{ip}"), format!("phone:{from}")],
+        device: None,
+    };
+    let first = caller("192.0.2.1", "0476112233");
+    let second = caller("192.0.2.2", "0476445566");
+    for _ in 0..5 {
+        assert_eq!(pin(&line, &first, false).await?, Some(false));
+    }
+    assert_eq!(
+        pin(&line, &first, true).await?,
+        None,
         "the fifth wrong PIN locks that caller"
     );
-    assert!(
-        !line.staff_locked(second) && !line.staff_locked(None),
-        "another caller is not locked out by the first one's failures"
+    assert_eq!(
+        pin(&line, &caller("192.0.2.1", "0699999999"), true).await?,
+        None,
+        "a new From number from the same address is no fresh start"
     );
-    // The second caller has their own count: four mistakes and a good PIN leave them free.
+    // The counters are in the database: after a restart the caller is still locked.
+    let restarted =
+        load(BookingService::from_config(Store::open(&url).await?, &Config::default()).await?)?;
+    assert_eq!(
+        pin(&restarted, &first, true).await?,
+        None,
+        "kept across a restart"
+    );
+    // Another caller is not locked out by the first one's failures, and a right PIN does
+    // not erase their own: four mistakes, a good PIN, one more mistake locks them too.
     for _ in 0..4 {
-        line.staff_pin_result(second, false);
+        assert_eq!(pin(&line, &second, false).await?, Some(false));
     }
-    line.staff_pin_result(second, true);
-    line.staff_pin_result(second, false);
-    assert!(
-        !line.staff_locked(second),
-        "a success forgets the caller's failures"
+    assert_eq!(pin(&line, &second, true).await?, Some(true));
+    assert_eq!(pin(&line, &second, false).await?, Some(false));
+    assert_eq!(
+        pin(&line, &second, true).await?,
+        None,
+        "a success keeps the failures"
     );
     clock.set(t0 + chrono::Duration::minutes(16));
-    assert!(!line.staff_locked(first), "the lock passes");
+    assert_eq!(
+        pin(&line, &first, true).await?,
+        Some(true),
+        "the lock passes"
+    );
 
-    // Guessing spread over many numbers meets the global ceiling: everybody is locked.
+    // Guessing spread over many callers meets the global ceiling: everybody is locked.
     let t1 = t0 + chrono::Duration::minutes(40);
     clock.set(t1);
     let mut global_lock_after = None;
     for n in 0..200 {
-        line.staff_pin_result(Some(&format!("06000{n:05}")), false);
-        if line.staff_locked(second) {
-            global_lock_after = Some(n + 1);
+        let guesser = caller(&format!("198.51.100.{}", n % 250), &format!("06000{n:05}"));
+        if pin(&line, &guesser, false).await?.is_none() {
+            global_lock_after = Some(n);
             break;
         }
     }
@@ -189,9 +225,16 @@ async fn the_staff_line_locks_a_caller_after_five_wrong_pins_not_the_others() ->
         tries > 20,
         "the global ceiling is far above one caller's: {tries}"
     );
-    assert!(line.staff_locked(first) && line.staff_locked(None));
+    assert_eq!(
+        pin(&line, &caller("203.0.113.9", "0611"), true).await?,
+        None
+    );
     clock.set(t1 + chrono::Duration::minutes(16));
-    assert!(!line.staff_locked(second), "the global lock passes too");
+    assert_eq!(
+        pin(&line, &caller("203.0.113.9", "0611"), true).await?,
+        Some(true),
+        "the global lock passes too"
+    );
 
     // The hash is never shown, and a PIN alone (no number) is a configuration error.
     assert!(!format!("{line:?}").contains(&hash));

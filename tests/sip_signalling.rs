@@ -801,3 +801,41 @@ async fn calls_per_source_are_limited() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+/// A trusted trunk brings every caller's call from its one address: the per-source brake
+/// does not count it as one caller (the line's max_calls still bounds it).
+#[tokio::test]
+async fn a_trusted_trunk_is_not_braked_as_one_source() -> Result<()> {
+    let config = ivr::sip::SipConfig {
+        calls_per_source: 1,
+        trusted_trunks: vec!["127.0.0.1".parse()?],
+        ..test_config()
+    };
+    let (server, metrics) = start_server(config, wait_forever).await?;
+    let phone = Phone::new().await?;
+    let media = Media::new().await?;
+    let mut calls = Vec::new();
+    for _ in 0..3 {
+        let (call, resp) = phone
+            .invite(
+                server.udp_addr(),
+                Transport::Udp,
+                "3900",
+                Some(media.offer(Offer::Pcmu, None, "")),
+                None,
+            )
+            .await?;
+        expect_status(&resp, 200)?;
+        calls.push(call);
+    }
+    assert!(
+        metrics
+            .render()
+            .contains("ivr_sip_invites_throttled_total 0")
+    );
+    for call in calls {
+        call.bye().await?;
+    }
+    server.shutdown().await;
+    Ok(())
+}

@@ -634,15 +634,218 @@ async fn behind_a_trusted_proxy_https_makes_the_cookie_secure() {
         ..WebConfig::default()
     })
     .await;
-    let mut c = p.client();
-    let req = axum::http::Request::get("/")
-        .header("x-forwarded-proto", "https")
-        .header("x-forwarded-for", "192.0.2.7")
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let page = c.send(req).await;
+    let from = |peer: [u8; 4]| {
+        let mut req = axum::http::Request::get("/")
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-for", "192.0.2.7")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                peer, 40000,
+            ))));
+        req
+    };
+    let page = p.client().send(from([127, 0, 0, 1])).await;
     assert!(page.set_cookie().unwrap().contains("Secure"));
+    // The same headers from a peer that is no trusted proxy: not believed.
+    let page = p.client().send(from([192, 0, 2, 99])).await;
+    assert!(!page.set_cookie().unwrap().contains("Secure"));
     // Without the proxy's word, plain HTTP: no Secure (the cookie would never come back).
     let page = p.client().get("/").await;
     assert!(!page.set_cookie().unwrap().contains("Secure"));
+}
+
+/// Issue 13, finding 10: sessions lived in the server's memory, so a restart logged every
+/// parent out. They are in the database now: the same cookie opens the planning on a new
+/// server (new state, same database).
+#[tokio::test]
+async fn a_session_survives_a_restart() {
+    session_survives_a_restart(Portal::new().await).await;
+}
+
+/// The same on PostgreSQL (when `TEST_DATABASE_URL` is set).
+#[tokio::test]
+async fn postgres_a_session_survives_a_restart() {
+    if let Some(db) = ivr::store::testing::TestDb::postgres().await.unwrap() {
+        let p = Portal::on(db, Default::default(), Default::default()).await;
+        session_survives_a_restart(p).await;
+    }
+}
+
+async fn session_survives_a_restart(mut p: Portal) {
+    let mut c = p.parent().await;
+    assert_eq!(c.get("/planning").await.status, StatusCode::OK);
+    p.restart().await;
+    c.app = p.app();
+    let page = c.get("/planning").await;
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "still logged in: {}",
+        page.location()
+    );
+    assert!(page.body.contains("Angéline MARSONE"));
+    // "Choisir un autre enfant" is written to the stored session too.
+    let choose = c.get("/enfants").await;
+    let r = c
+        .post(
+            "/enfants",
+            &[
+                ("csrf", &choose.csrf()),
+                ("child", &p.fam.theo.0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/planning");
+    p.restart().await;
+    c.app = p.app();
+    let page = c.get("/planning").await;
+    assert!(page.body.contains("Théo MARSONE"), "{}", page.body);
+    // Its forms still carry a token the new server accepts.
+    let r = c.post("/deconnexion", &[("csrf", &page.csrf())]).await;
+    assert_eq!(r.location(), "/");
+    assert_eq!(c.get("/planning").await.location(), "/");
+}
+
+/// Posts the login form of a fresh page with these codes.
+async fn try_login(c: &mut web_support::Client, child: &str, payer: &str) -> web_support::Page {
+    let page = c.get("/").await;
+    c.post(
+        "/connexion",
+        &[
+            ("csrf", &page.csrf()),
+            ("child_code", child),
+            ("payer_code", payer),
+        ],
+    )
+    .await
+}
+
+/// Issue 13, finding 8: ten wrong tries from anywhere locked child 3011 for 15 minutes,
+/// and the family's right codes were refused. A browser that logged in for 3011 before
+/// carries a signed device cookie now, and failures from elsewhere never lock it out;
+/// a browser without one (or with a forged one) is still locked.
+#[tokio::test]
+async fn a_known_browser_is_not_locked_out_by_failures_from_elsewhere() {
+    let p = Portal::new().await;
+    let mut family = p.client();
+    let r = try_login(&mut family, "3011", "770021").await;
+    assert_eq!(r.location(), "/planning");
+    let device = r
+        .headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ivr_device="))
+        .map(str::to_owned);
+    let page = family.get("/planning").await;
+    family.post("/deconnexion", &[("csrf", &page.csrf())]).await;
+
+    // Ten wrong payer codes for 3011 from another browser, a minute apart.
+    let mut attacker = p.client();
+    for i in 0..10 {
+        p.clock.set(p.state.now() + chrono::Duration::seconds(61));
+        let r = try_login(&mut attacker, "3011", &format!("10000{i}")).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    p.clock.set(p.state.now() + chrono::Duration::minutes(1));
+
+    // The family's browser: in.
+    let r = try_login(&mut family, "3011", "770021").await;
+    assert_eq!(r.location(), "/planning", "{}", r.body);
+    // A browser never seen, with the right codes: locked.
+    let mut fresh = p.client();
+    let r = try_login(&mut fresh, "3011", "770021").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // The cookie: HttpOnly, SameSite=Lax, 180 days, no code in it.
+    let device = device.expect("a device cookie");
+    assert!(
+        device.contains("HttpOnly") && device.contains("SameSite=Lax"),
+        "{device}"
+    );
+    assert!(device.contains("Max-Age=15552000"), "180 days: {device}");
+    assert!(!device.contains("3011") && !device.contains("770021"));
+    // A forged device cookie is no device: locked.
+    let value = device.split(';').next().unwrap();
+    let (id, _sig) = value.split_once('.').unwrap();
+    let mut forger = p.client();
+    forger.cookie = Some(format!("{id}.{}", "0".repeat(64)));
+    let r = try_login(&mut forger, "3011", "770021").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// The device cookie is Secure when the portal is served over HTTPS.
+#[tokio::test]
+async fn the_device_cookie_is_secure_over_https() {
+    let p = Portal::with_config(ivr::web::WebConfig {
+        public_base_url: "https://portail.mezcalito.fr".into(),
+        ..Default::default()
+    })
+    .await;
+    let mut c = p.client();
+    let r = try_login(&mut c, "3011", "770021").await;
+    let device = r
+        .headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ivr_device="))
+        .expect("a device cookie")
+        .to_owned();
+    assert!(device.contains("Secure"), "{device}");
+}
+
+/// Issue 13, finding 10 (behind a proxy): the first `X-Forwarded-For` entry was taken as
+/// the browser's address, and a proxy that appends lets the client write that entry, so
+/// each guess came from a "new" source. The rightmost entry that is not a trusted proxy
+/// is the source now: three wrong guesses under three spoofed entries slow the real
+/// address down, and only it.
+#[tokio::test]
+async fn a_spoofed_leftmost_forwarded_for_is_no_fresh_source() {
+    use web_support::http::{Browser, serve};
+    let p = Portal::with_config(WebConfig {
+        behind_proxy: true,
+        ..WebConfig::default()
+    })
+    .await;
+    // The proxy is this test's own connection from 127.0.0.1 (a trusted proxy by
+    // default); it appended the client's real address, 192.0.2.66.
+    let addr = serve(p.state.clone()).await;
+    let through_proxy = |forwarded: String| {
+        let mut b = Browser::new(addr);
+        b.headers = vec![("x-forwarded-for".into(), forwarded)];
+        b
+    };
+    async fn attempt(b: &mut Browser, child: &str, payer: &str) -> StatusCode {
+        let csrf = b.get("/").await.csrf();
+        b.post(
+            "/connexion",
+            &[
+                ("csrf", &csrf),
+                ("child_code", child),
+                ("payer_code", payer),
+            ],
+        )
+        .await
+        .status
+    }
+    // Wrong codes at three unknown child codes: only the source counters count them.
+    for i in 0..3 {
+        let mut b = through_proxy(format!("203.0.113.{i}, 192.0.2.66"));
+        let status = attempt(&mut b, &format!("900{i}"), "111111").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let mut b = through_proxy("203.0.113.99, 192.0.2.66".into());
+    assert_eq!(
+        attempt(&mut b, "3011", "770021").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new leftmost entry is no new source"
+    );
+    // Another browser behind the same proxy is not concerned.
+    let mut other = through_proxy("192.0.2.66, 198.51.100.5".into());
+    assert_eq!(
+        attempt(&mut other, "3011", "770021").await,
+        StatusCode::SEE_OTHER
+    );
 }

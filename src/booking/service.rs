@@ -13,7 +13,7 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
 
 use crate::booking::calendar::{Calendar, CalendarError, Override, SchoolHoliday};
 use crate::booking::deadline::{Decision, Refusal, decide};
-use crate::booking::login::{LoginConfig, LoginError, LoginGuard, Session};
+use crate::booking::login::{LoginConfig, LoginError, LoginGuard, Origin, Session};
 use crate::booking::model::{Action, Channel, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
 use crate::booking::rules::Rules;
 use crate::store::{
@@ -213,6 +213,25 @@ impl BookingService {
         self.login
             .login(&self.store, source, child, payer, now)
             .await
+    }
+
+    /// Checks a pair typed from `origin` (its sources, and a device that may be known for
+    /// the child), counting failures; see [`LoginGuard::login_from`].
+    pub async fn login_from(
+        &self,
+        origin: &Origin,
+        child: &ChildCode,
+        payer: &PayerCode,
+        now: DateTime<Utc>,
+    ) -> Result<Session, LoginError> {
+        self.login
+            .login_from(&self.store, origin, child, payer, now)
+            .await
+    }
+
+    /// The login throttle (the web's staff login and device cookies use its key).
+    pub fn login_guard(&self) -> &LoginGuard {
+        &self.login
     }
 
     /// The payer's children ("choisir un autre enfant").

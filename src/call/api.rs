@@ -5,6 +5,7 @@
 //! costs no extra task or thread.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,8 +26,14 @@ pub struct CallInfo {
     pub call_id: String,
     /// The dialled number (user part of the request URI), which chooses the flow.
     pub dialled: String,
-    /// The caller's number (user part of From), when given.
+    /// The caller's number (user part of From), when given. Anyone can write it.
     pub caller: Option<String>,
+    /// The address the INVITE came from (its top Via's `received`, else its sent-by).
+    pub source_ip: Option<IpAddr>,
+    /// The caller's number asserted by a trusted trunk: the user part of the
+    /// P-Asserted-Identity of an INVITE that came from an address in `[sip]
+    /// trusted_trunks`; `None` for any other INVITE, whatever its headers say.
+    pub asserted_caller: Option<String>,
     /// The codec negotiated with the caller.
     pub codec: Codec,
 }

@@ -79,6 +79,8 @@ pub(crate) struct CallSetup {
     pub call_id: String,
     pub dialled: String,
     pub caller: Option<String>,
+    pub source_ip: Option<std::net::IpAddr>,
+    pub asserted_caller: Option<String>,
     pub shared: Arc<Shared>,
 }
 
@@ -175,6 +177,8 @@ async fn drive(setup: CallSetup) {
         call_id,
         dialled,
         caller,
+        source_ip,
+        asserted_caller,
         shared,
     } = setup;
     shared.metrics.calls_active.inc();
@@ -207,6 +211,8 @@ async fn drive(setup: CallSetup) {
         call_id,
         dialled,
         caller,
+        source_ip,
+        asserted_caller,
         codec,
     });
     let mut d = Driver {

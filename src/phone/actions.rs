@@ -8,7 +8,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use tracing::{info, warn};
 
 use crate::booking::deadline::{self, Decision, RefusalReason as EngineReason};
-use crate::booking::login::LoginError;
+use crate::booking::login::{LoginError, Origin};
 use crate::booking::model::{Action, Channel, ChildId, PayerId};
 use crate::booking::service::{BookingService, Outcome};
 use crate::dialplan::{ActionRequest, ActionResult, Refusal, RefusalReason, WeekBooking};
@@ -21,16 +21,16 @@ const NEXT_SERVICE_DAY_HORIZON: u64 = 60;
 /// One call's dealings with the booking service.
 #[derive(Debug)]
 pub struct CallSession {
-    source: String,
+    origin: Origin,
     payer: Option<PayerId>,
     children: Vec<ChildId>,
 }
 
 impl CallSession {
-    /// A call whose logins count against `source` (`phone:<caller>`).
-    pub fn new(source: String) -> Self {
+    /// A call whose logins come from `origin` (see [`crate::phone::bridge::login_origin`]).
+    pub fn new(origin: Origin) -> Self {
         Self {
-            source,
+            origin,
             payer: None,
             children: Vec::new(),
         }
@@ -52,7 +52,7 @@ impl CallSession {
                 child_code,
                 payer_code,
             } => match service
-                .login(&self.source, &child_code, &payer_code, now)
+                .login_from(&self.origin, &child_code, &payer_code, now)
                 .await
             {
                 Ok(session) => match service.children(session.payer).await {

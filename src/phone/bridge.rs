@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use tokio::time::Sleep;
 use tracing::{Instrument, debug, warn};
 
+use crate::booking::login::Origin;
 use crate::call::{Call, CallInfo, Played};
 use crate::dialplan::{Dialplan, Event, Interpreter, Key, Output, PlayId, PromptRef, TimerId};
 use crate::media::{Prompt, PromptLibrary};
@@ -42,11 +43,26 @@ impl Drop for EndGuard<'_> {
     }
 }
 
-/// The login source of a call: the caller's number when given, else a hash of the Call-ID
-/// (so that failures still count per call). The booking service keys its counters by an
-/// HMAC of this, never by the value itself.
-pub fn login_source(info: &CallInfo) -> String {
-    match info.caller.as_deref().filter(|c| !c.is_empty()) {
+/// Where a call's logins come from, for the login throttle.
+///
+/// A caller number asserted by a trusted trunk (see [`CallInfo::asserted_caller`]) is the
+/// source, and also the device that may be known for a child: once it has logged in
+/// successfully for that child, failures from elsewhere no longer lock it out. The
+/// trunk's own address is not a source then, since every caller of the carrier shares it.
+///
+/// Any other call counts against the address the INVITE came from and against its From
+/// number (or a hash of its Call-ID when it has none): the From header is the caller's to
+/// write, so a new one is no fresh start while the address stays the same. The booking
+/// service keys its counters by an HMAC of these names, never by the values.
+pub fn login_origin(info: &CallInfo) -> Origin {
+    if let Some(asserted) = info.asserted_caller.as_deref().filter(|c| !c.is_empty()) {
+        let name = format!("phone:{asserted}");
+        return Origin {
+            sources: vec![name.clone()],
+            device: Some(name),
+        };
+    }
+    let caller = match info.caller.as_deref().filter(|c| !c.is_empty()) {
         Some(caller) => format!("phone:{caller}"),
         None => {
             use sha2::{Digest, Sha256};
@@ -54,6 +70,16 @@ pub fn login_source(info: &CallInfo) -> String {
             let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
             format!("phone:call-{hex}")
         }
+    };
+    let mut sources: Vec<String> = info
+        .source_ip
+        .map(|ip| format!("phone:ip:{ip}"))
+        .into_iter()
+        .collect();
+    sources.push(caller);
+    Origin {
+        sources,
+        device: None,
     }
 }
 
@@ -86,7 +112,7 @@ async fn run_plan(line: &Arc<PhoneLine>, call: &Call, info: &CallInfo, plan: Arc
             None
         }
     };
-    let mut session = CallSession::new(login_source(info));
+    let mut session = CallSession::new(login_origin(info));
     step(
         &mut interp,
         line,
@@ -226,18 +252,32 @@ mod tests {
             call_id: "abc@host".into(),
             dialled: "0476549985".into(),
             caller: caller.map(Into::into),
+            source_ip: Some("192.0.2.7".parse().unwrap()),
+            asserted_caller: None,
             codec: Codec::Pcmu,
         }
     }
 
     #[test]
-    fn login_source_is_the_caller_or_a_call_id_hash() {
-        assert_eq!(login_source(&info(Some("0612345678"))), "phone:0612345678");
-        let anon = login_source(&info(None));
+    fn a_call_counts_against_its_address_and_its_from_number() {
+        let o = login_origin(&info(Some("0612345678")));
+        assert_eq!(o.sources, ["phone:ip:192.0.2.7", "phone:0612345678"]);
+        assert_eq!(o.device, None, "a From number proves nothing");
+        let anon = login_origin(&info(None));
+        assert_eq!(anon.sources[0], "phone:ip:192.0.2.7");
         assert!(
-            anon.starts_with("phone:call-") && !anon.contains("abc"),
-            "{anon}"
+            anon.sources[1].starts_with("phone:call-") && !anon.sources[1].contains("abc"),
+            "{anon:?}"
         );
-        assert_eq!(anon, login_source(&info(Some(""))));
+        assert_eq!(anon, login_origin(&info(Some(""))));
+    }
+
+    #[test]
+    fn an_asserted_caller_is_its_own_source_and_device() {
+        let mut i = info(Some("0600000000"));
+        i.asserted_caller = Some("+33476549985".into());
+        let o = login_origin(&i);
+        assert_eq!(o.sources, ["phone:+33476549985"]);
+        assert_eq!(o.device.as_deref(), Some("phone:+33476549985"));
     }
 }

@@ -9,10 +9,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use argon2::PasswordHash;
 use thiserror::Error;
 use tracing::info;
 
+use crate::booking::login::{LoginConfig, LoginError, Origin, StaffAttempt};
 use crate::booking::service::BookingService;
 use crate::call::{Call, CallFlow, FlowSelector};
 use crate::dialplan::{
@@ -48,109 +49,31 @@ struct StaffAccess {
     pin_hash: String,
 }
 
-/// Wrong staff PINs in a row from one caller before that caller is locked out.
+/// Wrong staff PINs from one caller before that caller is locked out.
 const STAFF_PIN_FAILURES: u32 = 5;
-/// How long a lock lasts (a caller's, or the whole line's), and how long a caller's
-/// failures are remembered without a new one.
-const STAFF_LOCK_MINUTES: i64 = 15;
-/// Wrong PINs from all callers together within one [`STAFF_LOCK_MINUTES`] window that lock
-/// the staff line for everybody. A last resort against guessing spread over many caller
-/// numbers (the number in From is the caller's to choose): far above what staff mistype,
-/// so one caller alone can never lock the others out (they are locked out themselves after
+/// How long a lock lasts (a caller's, or the whole line's), and how long failures are
+/// remembered without a new one.
+const STAFF_LOCK_MINUTES: u32 = 15;
+/// Wrong PINs from all callers together that lock the staff line for everybody. A last
+/// resort against guessing spread over many callers: far above what staff mistype, so one
+/// caller alone can never lock the others out (they are locked out themselves after
 /// [`STAFF_PIN_FAILURES`]), while a distributed guess still meets a bound of this many
-/// tries per window.
+/// tries.
 const STAFF_GLOBAL_FAILURES: u32 = 100;
-/// Callers remembered at most; beyond that, new callers count only towards the global
-/// ceiling (which bounds guessing anyway), so memory stays bounded.
-const STAFF_CALLERS_MAX: usize = 10_000;
+/// The account the staff line's counters are kept under, next to the web's staff users
+/// (`:` is no character of a web user name, so the two never meet).
+const STAFF_LINE_ACCOUNT: &str = "phone:staff-line";
 
-/// One caller's wrong PINs in a row, when the last came, and the end of their lock.
-#[derive(Debug, Clone, Copy)]
-struct CallerGuard {
-    failures: u32,
-    last: chrono::DateTime<chrono::Utc>,
-    locked_until: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// Guessing the staff PIN: per caller (keyed by a hash of the caller's number, never the
-/// number itself) and for the whole line.
-#[derive(Debug, Default)]
-struct StaffGuard {
-    /// Random per-process key for hashing caller numbers: the map holds no number in clear
-    /// and its keys cannot be reversed by trying numbers offline.
-    hasher: std::collections::hash_map::RandomState,
-    callers: std::collections::HashMap<u64, CallerGuard>,
-    /// Start of the current global counting window and the failures in it.
-    window_start: Option<chrono::DateTime<chrono::Utc>>,
-    window_failures: u32,
-    locked_until: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl StaffGuard {
-    /// The key of a caller; callers without a number share one key (so hiding one's number
-    /// buys nothing).
-    fn key(&self, caller: Option<&str>) -> u64 {
-        use std::hash::BuildHasher;
-        self.hasher.hash_one(caller.unwrap_or(""))
-    }
-
-    fn locked(&self, caller: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> bool {
-        let global = self.locked_until.is_some_and(|until| now < until);
-        global
-            || self
-                .callers
-                .get(&self.key(caller))
-                .and_then(|c| c.locked_until)
-                .is_some_and(|until| now < until)
-    }
-
-    fn record(&mut self, caller: Option<&str>, ok: bool, now: chrono::DateTime<chrono::Utc>) {
-        let lock = chrono::Duration::minutes(STAFF_LOCK_MINUTES);
-        let key = self.key(caller);
-        if ok {
-            self.callers.remove(&key);
-            return;
-        }
-        // Global window.
-        if self.window_start.is_none_or(|start| now - start >= lock) {
-            self.window_start = Some(now);
-            self.window_failures = 0;
-        }
-        self.window_failures += 1;
-        if self.window_failures >= STAFF_GLOBAL_FAILURES {
-            self.window_failures = 0;
-            self.locked_until = Some(now + lock);
-            tracing::warn!(
-                "wrong staff PINs from many callers: staff line locked for everybody for a while"
-            );
-        }
-        // Per caller: forget callers idle (and unlocked) for a whole lock period.
-        if self.callers.len() >= STAFF_CALLERS_MAX {
-            self.callers.retain(|_, c| {
-                now - c.last < lock || c.locked_until.is_some_and(|until| now < until)
-            });
-        }
-        if !self.callers.contains_key(&key) && self.callers.len() >= STAFF_CALLERS_MAX {
-            return;
-        }
-        let entry = self.callers.entry(key).or_insert(CallerGuard {
-            failures: 0,
-            last: now,
-            locked_until: None,
-        });
-        if now - entry.last >= lock {
-            entry.failures = 0;
-        }
-        entry.last = now;
-        entry.failures += 1;
-        if entry.failures >= STAFF_PIN_FAILURES {
-            entry.failures = 0;
-            entry.locked_until = Some(now + lock);
-            tracing::warn!(
-                caller = key,
-                "too many wrong staff PINs from one caller: that caller is locked out for a while"
-            );
-        }
+/// A lockout policy: `failures` free tries, then `STAFF_LOCK_MINUTES` refused.
+fn staff_pin_policy(failures: u32, parents: &LoginConfig) -> LoginConfig {
+    LoginConfig {
+        free_failures: failures,
+        slowdown_seconds: 0,
+        max_slowdown_seconds: 0,
+        lockout_after: failures,
+        lockout_minutes: STAFF_LOCK_MINUTES,
+        forget_after_minutes: STAFF_LOCK_MINUTES,
+        known_device_days: parents.known_device_days,
     }
 }
 
@@ -165,7 +88,6 @@ pub struct PhoneLine {
     clock: Arc<dyn Clock>,
     events: EventSink,
     staff: Option<StaffAccess>,
-    staff_guard: std::sync::Mutex<StaffGuard>,
 }
 
 impl std::fmt::Debug for PhoneLine {
@@ -230,7 +152,6 @@ impl PhoneLine {
             clock,
             events,
             staff,
-            staff_guard: std::sync::Mutex::new(StaffGuard::default()),
         }))
     }
 
@@ -315,36 +236,48 @@ impl PhoneLine {
         self.staff_pin_checker()(pin)
     }
 
-    /// Whether the staff line is locked now for `caller` (their number from From, `None`
-    /// when hidden): after too many wrong PINs from that caller, or from everybody at once.
-    /// A locked line checks no PIN at all, so the PIN cannot be guessed call after call.
-    pub fn staff_locked(&self, caller: Option<&str>) -> bool {
-        let now = self.clock.now();
-        let guard = self.staff_guard.lock().unwrap_or_else(|e| e.into_inner());
-        guard.locked(caller, now)
+    /// Starts a staff PIN check by a call from `origin` (see
+    /// [`crate::phone::bridge::login_origin`]): refused while that caller is locked out
+    /// (after [`STAFF_PIN_FAILURES`] wrong PINs) or the whole line is (after
+    /// [`STAFF_GLOBAL_FAILURES`] from everybody), for [`STAFF_LOCK_MINUTES`]; otherwise the
+    /// attempt is counted before the PIN is checked, in the database like every lockout,
+    /// so parallel calls cannot pass the limit and a restart forgets nothing. A locked line
+    /// checks no PIN at all. Report the check with [`PhoneLine::staff_pin_finish`].
+    pub async fn staff_pin_begin(&self, origin: &Origin) -> Result<StaffAttempt, LoginError> {
+        let parents = self.service.login_guard().config();
+        self.service
+            .login_guard()
+            .staff_begin_with(
+                self.service.store(),
+                &staff_pin_policy(STAFF_PIN_FAILURES, parents),
+                &staff_pin_policy(STAFF_GLOBAL_FAILURES, parents),
+                origin,
+                STAFF_LINE_ACCOUNT,
+                self.clock.now(),
+            )
+            .await
     }
 
-    /// Counts a staff PIN check by `caller`: a success forgets that caller's failures; their
-    /// [`STAFF_PIN_FAILURES`]th failure in a row locks them out for [`STAFF_LOCK_MINUTES`];
-    /// [`STAFF_GLOBAL_FAILURES`] failures from all callers within that time lock everybody
-    /// out for as long.
-    pub fn staff_pin_result(&self, caller: Option<&str>, ok: bool) {
-        let now = self.clock.now();
-        let mut guard = self.staff_guard.lock().unwrap_or_else(|e| e.into_inner());
-        guard.record(caller, ok, now);
+    /// Ends a staff PIN check: a wrong PIN stays counted, a right one gives back the
+    /// failure counted in advance (earlier failures stay).
+    pub async fn staff_pin_finish(
+        &self,
+        attempt: StaffAttempt,
+        ok: bool,
+    ) -> Result<(), LoginError> {
+        self.service
+            .login_guard()
+            .staff_finish(self.service.store(), attempt, ok, self.clock.now())
+            .await
     }
 
     /// [`PhoneLine::staff_pin_matches`] as an owned function, to run on a blocking thread.
     pub fn staff_pin_checker(&self) -> impl Fn(&str) -> bool + Send + 'static {
         let hash = self.staff.as_ref().map(|s| s.pin_hash.clone());
         move |pin: &str| {
-            hash.as_deref().is_some_and(|hash| {
-                PasswordHash::new(hash).is_ok_and(|h| {
-                    Argon2::default()
-                        .verify_password(pin.as_bytes(), &h)
-                        .is_ok()
-                })
-            })
+            // The web's verification: its argon2 memory is reused on the gate's threads.
+            hash.as_deref()
+                .is_some_and(|hash| crate::web::staff_accounts::verify_password(pin, hash))
         }
     }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tracing::{Instrument, info, warn};
 
+use crate::booking::login::LoginError;
 use crate::call::{Call, CallError, CollectSpec, Collected, Digit, Played, RecordSpec};
 use crate::media::{Prompt, PromptLibrary};
 use crate::phone::announcement::Recorded;
@@ -191,17 +192,29 @@ async fn pin_accepted(
             })
             .await?;
         if let Collected::Digits { digits, .. } = collected {
-            if line.staff_locked(call.info().caller.as_deref()) {
-                info!("staff line locked: PIN not checked");
-                return Ok(false);
-            }
+            let origin = crate::phone::bridge::login_origin(call.info());
+            let attempt = match line.staff_pin_begin(&origin).await {
+                Ok(attempt) => attempt,
+                Err(LoginError::TooManyAttempts { .. }) => {
+                    info!("staff line locked: PIN not checked");
+                    return Ok(false);
+                }
+                Err(e) => {
+                    warn!(error = %e, "staff PIN throttle unavailable: PIN not checked");
+                    return Ok(false);
+                }
+            };
             let pin = digits.expose().to_owned();
             let line_hash = line.staff_pin_checker();
-            // argon2 is deliberately slow: not on the call's driver task.
-            let ok = tokio::task::spawn_blocking(move || line_hash(&pin))
+            // argon2 is deliberately slow and takes 19 MiB: not on the call's driver task,
+            // and only a few at once in the process, with the web's staff logins.
+            let ok = crate::web::staff_accounts::PasswordGate::global()
+                .run(move || line_hash(&pin))
                 .await
                 .unwrap_or(false);
-            line.staff_pin_result(call.info().caller.as_deref(), ok);
+            if let Err(e) = line.staff_pin_finish(attempt, ok).await {
+                warn!(error = %e, "staff PIN result not recorded");
+            }
             if ok {
                 return Ok(true);
             }

@@ -51,6 +51,10 @@ pub struct SipConfig {
     pub rtp_source: RtpSource,
     /// Optional registration to an upstream SIP trunk, so a carrier can deliver calls here.
     pub trunk: Option<TrunkConfig>,
+    /// Addresses of the trunks whose P-Asserted-Identity (RFC 3325 §9.1) is believed: only
+    /// an INVITE from one of them gives a call its asserted caller, which the login
+    /// throttle may treat as a known device.
+    pub trusted_trunks: Vec<IpAddr>,
 }
 
 /// Which sources a call accepts RTP from (`[sip] rtp_source`).
@@ -91,6 +95,7 @@ impl Default for SipConfig {
             calls_per_source: 200,
             rtp_source: RtpSource::Strict,
             trunk: None,
+            trusted_trunks: Vec::new(),
         }
     }
 }

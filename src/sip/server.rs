@@ -273,9 +273,12 @@ impl Router {
         }
     }
 
-    /// A new INVITE: the per-source brake first, then the call.
+    /// A new INVITE: the per-source brake first, then the call. A trusted trunk delivers
+    /// every caller's call from its one address, so it is not braked as one source (the
+    /// line's `max_calls` still bounds it).
     fn on_invite(&mut self, tx: Transaction) {
-        let source = source_ip(&tx);
+        let trunks = &self.shared.config.trusted_trunks;
+        let source = source_ip(&tx).filter(|ip| !trunks.contains(ip));
         if let Some(ip) = source
             && let Err(why) = self.brake.admit(now(), ip)
         {
@@ -350,6 +353,33 @@ impl Router {
             .ok()
             .and_then(|f| f.typed().ok())
             .and_then(|f| f.uri.auth.map(|a| a.user));
+        // Where the INVITE came from: the transport layer wrote the packet's source in the
+        // top Via (`received`) when it differs from the sent-by (RFC 3261 §18.2.1).
+        let source_ip = tx
+            .original
+            .via_header()
+            .ok()
+            .and_then(|v| v.typed().ok())
+            .and_then(|v| {
+                match (
+                    v.received().and_then(|r| r.ok()),
+                    &v.uri.host_with_port.host,
+                ) {
+                    (Some(ip), _) => Some(ip),
+                    (None, rsipstack::sip::Host::IpAddr(ip)) => Some(*ip),
+                    (None, _) => None,
+                }
+            });
+        // P-Asserted-Identity is believed only from a trusted trunk (RFC 3325 §9.1).
+        let asserted_caller = source_ip
+            .filter(|ip| self.shared.config.trusted_trunks.contains(ip))
+            .and_then(|_| {
+                tx.original
+                    .headers
+                    .iter()
+                    .find(|h| matches!(h, Header::PAssertedIdentity(_)))
+            })
+            .and_then(|h| asserted_identity(h.value()));
         let call_id = tx
             .original
             .call_id_header()
@@ -408,6 +438,8 @@ impl Router {
                 call_id,
                 dialled,
                 caller,
+                source_ip,
+                asserted_caller,
                 shared,
             })
             .await;
@@ -555,6 +587,28 @@ async fn bind_rtp(config: &SipConfig) -> std::io::Result<UdpSocket> {
         std::io::ErrorKind::AddrInUse,
         "every RTP port of the range is in use",
     ))
+}
+
+/// The number of a P-Asserted-Identity value (RFC 3325 §9.1), its first URI: the user
+/// part of a `sip:`/`sips:` URI or the number of a `tel:` URI, kept only if it looks like
+/// a phone number (digits, `+`, `*`, `#`; at most 32), since it names a login source.
+fn asserted_identity(value: &str) -> Option<String> {
+    let first = value.split(',').next()?.trim();
+    let uri = match (first.find('<'), first.find('>')) {
+        (Some(a), Some(b)) if a < b => &first[a + 1..b],
+        _ => first,
+    };
+    let rest = ["sips:", "sip:", "tel:"].iter().find_map(|scheme| {
+        let head = uri.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme)
+            .then(|| &uri[scheme.len()..])
+    })?;
+    let number = rest.split(['@', ';']).next()?;
+    let phone_like = (1..=32).contains(&number.len())
+        && number
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'*' | b'#'));
+    phone_like.then(|| number.to_owned())
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod payments;
 mod preregistrations;
 mod records;
 mod school_holidays;
+mod sessions;
 mod settings;
 pub mod testing;
 mod tx;
@@ -37,6 +38,7 @@ pub use records::{
     Child, Closure, HeadCount, HistoryEntry, LoginCounter, NewChild, NewPayer, OverrideId, Payer,
     StoredOverride,
 };
+pub use sessions::{SessionOwner, StoredSession};
 pub use tx::StoreTx;
 
 use sqlx::{PgPool, SqlitePool};

@@ -1,7 +1,7 @@
 //! Request extractors: the session behind the cookie, the kind of user a page requires,
 //! the browser's address (for login throttling) and how to set cookies.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -24,11 +24,18 @@ impl FromRequestParts<AppState> for MaybeSession {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let now = state.now();
-        Ok(MaybeSession(jar.get(COOKIE_NAME).and_then(|c| {
-            let id = c.value().to_owned();
-            state.sessions().get(&id, now).map(|d| (id, d))
-        })))
+        let Some(id) = jar.get(COOKIE_NAME).map(|c| c.value().to_owned()) else {
+            return Ok(MaybeSession(None));
+        };
+        match state.sessions().get(&id, state.now()).await {
+            Ok(found) => Ok(MaybeSession(found.map(|d| (id, d)))),
+            Err(e) => {
+                // The page then behaves as for a visitor without a session (login page,
+                // CSRF refusal): nothing is shown or changed on a guess.
+                tracing::warn!(error = %e, "session lookup failed");
+                Ok(MaybeSession(None))
+            }
+        }
     }
 }
 
@@ -139,9 +146,17 @@ impl FromRequestParts<AppState> for StaffSession {
     }
 }
 
+/// The address of the socket's peer, if the server was started with connect info.
+fn peer_ip(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip())
+}
+
 /// The browser's address as the booking service names sources (`ip:192.0.2.7`), for login
-/// throttling: the socket's peer, or the first `X-Forwarded-For` hop when a trusted proxy
-/// is in front.
+/// throttling: the socket's peer, or, when the peer is a trusted proxy, the rightmost
+/// `X-Forwarded-For` hop that is not one (see [`super::config::WebConfig::client_ip`]).
 pub struct Source(pub String);
 
 impl FromRequestParts<AppState> for Source {
@@ -151,21 +166,16 @@ impl FromRequestParts<AppState> for Source {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if state.config().behind_proxy
-            && let Some(first) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-        {
-            return Ok(Source(format!("ip:{}", first.trim())));
-        }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(a)| format!("ip:{}", a.ip()))
-            .unwrap_or_else(|| "ip:inconnue".to_owned());
-        Ok(Source(peer))
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let ip = state.config().client_ip(peer_ip(parts), forwarded);
+        Ok(Source(match ip {
+            Some(ip) => format!("ip:{ip}"),
+            None => "ip:inconnue".to_owned(),
+        }))
     }
 }
 
@@ -179,11 +189,13 @@ impl FromRequestParts<AppState> for SecureCookies {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let https = parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+        // Only a trusted proxy's word counts: anyone can write the header.
+        let https = state.config().trusts_proxy(peer_ip(parts))
+            && parts
+                .headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("https"));
         Ok(SecureCookies(state.config().cookies_secure(https)))
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod announcements;
 pub mod config;
+pub mod device;
 pub mod error;
 pub mod extract;
 pub mod layout;

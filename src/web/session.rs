@@ -1,46 +1,44 @@
-//! Browser sessions, kept in memory: a random id in an HttpOnly cookie maps to who is
-//! logged in (a parent on one child, or a staff member, or nobody yet) and the session's
-//! CSRF token.
+//! Browser sessions: a random id in an HttpOnly cookie maps to who is logged in (a parent
+//! on one child, or a staff member, or nobody yet) and the session's CSRF token.
 //!
-//! Kept in memory because a session is short-lived and cheap to lose (a restart logs people
-//! out); several nodes behind a load balancer need sticky sessions. The id is 256 random
-//! bits from the OS generator, renewed at each login (no session fixation).
+//! Sessions live in the database (`web_sessions`), so a restart logs nobody out and every
+//! node of a PostgreSQL installation serves every session; the row is keyed by a SHA-256
+//! of the id, so the table cannot be replayed as cookies. The id is 256 random bits from
+//! the OS generator, renewed at each login (no session fixation). Only the one-shot
+//! message shown after a redirect ([`Flash`]) stays in this node's memory: losing one on
+//! a restart costs a sentence, not a login.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use rand::rngs::OsRng;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::booking::model::{ChildId, PayerId};
+use crate::booking::model::ChildId;
+use crate::store::{Store, StoreError};
+
+pub use crate::store::SessionOwner as Who;
 
 /// Name of the session cookie.
 pub const COOKIE_NAME: &str = "ivr_session";
 
-/// The most sessions kept at once; past it the oldest idle ones are dropped first, so a
-/// flood of anonymous visits cannot exhaust memory.
-const MAX_SESSIONS: usize = 50_000;
+/// The most anonymous sessions kept at once; past it the oldest are dropped first, so a
+/// flood of anonymous visits cannot fill the database. Logged-in sessions only end idle.
+const MAX_ANONYMOUS_SESSIONS: i64 = 50_000;
 
-/// Who a session belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Who {
-    /// Nobody logged in yet (the login pages need a CSRF token too).
-    Anonymous,
-    /// A parent, looking at one of their children.
-    Parent {
-        /// The family account.
-        payer: PayerId,
-        /// The child whose planning is shown.
-        child: ChildId,
-    },
-    /// A town-hall staff member.
-    Staff {
-        /// The staff account's user name.
-        user: String,
-    },
-}
+/// Idle sessions are purged once every this many new sessions (the first one included).
+const PURGE_EVERY: u32 = 32;
+
+/// A session's idle timer is written back at most this often (a page load need not
+/// always be a database write).
+const TOUCH_EVERY: Duration = Duration::minutes(1);
+
+/// The most flash messages held; past it they are all dropped (each is one sentence).
+const MAX_FLASHES: usize = 10_000;
 
 /// What a page shows once after a redirect (the recap of a validation, a confirmation).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,9 +63,6 @@ pub struct SessionData {
     pub who: Who,
     /// The CSRF token every form of this session carries (64 hex digits).
     pub csrf: String,
-    /// A message for the next page shown.
-    pub flash: Option<Flash>,
-    last_seen: DateTime<Utc>,
 }
 
 impl SessionData {
@@ -77,11 +72,13 @@ impl SessionData {
     }
 }
 
-/// The sessions of this server.
+/// The sessions, over the database.
 #[derive(Debug)]
 pub struct SessionStore {
+    store: Store,
     idle: Duration,
-    map: Mutex<HashMap<String, SessionData>>,
+    flashes: Mutex<HashMap<String, Flash>>,
+    created: AtomicU32,
 }
 
 /// 32 random bytes as 64 lower-case hex digits.
@@ -91,122 +88,166 @@ fn random_token() -> String {
     hex::encode(bytes)
 }
 
+/// The database key of a session id.
+fn key(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
+}
+
 impl SessionStore {
-    /// An empty store whose sessions end after `idle` without a request.
-    pub fn new(idle: Duration) -> Self {
+    /// The sessions of `store`, ending after `idle` without a request.
+    pub fn new(store: Store, idle: Duration) -> Self {
         Self {
+            store,
             idle,
-            map: Mutex::new(HashMap::new()),
+            flashes: Mutex::new(HashMap::new()),
+            created: AtomicU32::new(0),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionData>> {
+    fn flashes(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flash>> {
         // A panic while holding the lock cannot leave a half-written entry (every update
-        // is a single insert or field store), so the data is still sound.
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
+        // is a single insert or removal), so the data is still sound.
+        self.flashes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Creates a session for `who` and returns its id (the cookie value).
-    pub fn create(&self, who: Who, now: DateTime<Utc>) -> (String, SessionData) {
+    /// Creates a session for `who` and returns its id (the cookie value). Now and then
+    /// purges the idle sessions first.
+    pub async fn create(
+        &self,
+        who: Who,
+        now: DateTime<Utc>,
+    ) -> Result<(String, SessionData), StoreError> {
+        if self
+            .created
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(PURGE_EVERY)
+        {
+            self.store
+                .purge_sessions(now - self.idle, MAX_ANONYMOUS_SESSIONS)
+                .await?;
+        }
         let id = random_token();
         let data = SessionData {
             who,
             csrf: random_token(),
-            flash: None,
-            last_seen: now,
         };
-        let mut map = self.lock();
-        if map.len() >= MAX_SESSIONS {
-            let idle = self.idle;
-            map.retain(|_, s| now - s.last_seen < idle);
-            if map.len() >= MAX_SESSIONS {
-                // Still full of live sessions: drop the anonymous ones, the cheapest to lose.
-                map.retain(|_, s| s.who != Who::Anonymous);
-            }
-        }
-        map.insert(id.clone(), data.clone());
-        (id, data)
+        self.store
+            .insert_session(&key(&id), &data.who, &data.csrf, now)
+            .await?;
+        Ok((id, data))
     }
 
-    /// The live session with this id, its idle timer restarted; `None` if unknown or expired.
-    pub fn get(&self, id: &str, now: DateTime<Utc>) -> Option<SessionData> {
-        let mut map = self.lock();
-        let live = map.get(id).is_some_and(|s| now - s.last_seen < self.idle);
-        if !live {
-            map.remove(id);
-            return None;
+    /// The live session with this id, its idle timer restarted; `None` if unknown or
+    /// expired (an expired one is deleted).
+    pub async fn get(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionData>, StoreError> {
+        // Only our own ids are worth a query.
+        if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
         }
-        let s = map.get_mut(id)?;
-        s.last_seen = now;
-        Some(s.clone())
+        let k = key(id);
+        let Some(stored) = self.store.session(&k).await? else {
+            return Ok(None);
+        };
+        let idle_for = now - stored.last_seen;
+        if idle_for >= self.idle {
+            self.store.delete_session(&k).await?;
+            self.flashes().remove(&k);
+            return Ok(None);
+        }
+        if idle_for >= TOUCH_EVERY {
+            self.store.touch_session(&k, now).await?;
+        }
+        Ok(Some(SessionData {
+            who: stored.owner,
+            csrf: stored.csrf,
+        }))
     }
 
     /// Takes the session's flash message, if any.
     pub fn take_flash(&self, id: &str) -> Option<Flash> {
-        self.lock().get_mut(id).and_then(|s| s.flash.take())
+        self.flashes().remove(&key(id))
     }
 
     /// Sets the message the next page shows.
     pub fn set_flash(&self, id: &str, flash: Flash) {
-        if let Some(s) = self.lock().get_mut(id) {
-            s.flash = Some(flash);
+        let mut map = self.flashes();
+        if map.len() >= MAX_FLASHES {
+            map.clear();
         }
+        map.insert(key(id), flash);
     }
 
     /// Points a parent's session at another child (already checked to be theirs).
-    pub fn set_child(&self, id: &str, child: ChildId) {
-        if let Some(s) = self.lock().get_mut(id)
-            && let Who::Parent { child: c, .. } = &mut s.who
-        {
-            *c = child;
-        }
+    pub async fn set_child(&self, id: &str, child: ChildId) -> Result<(), StoreError> {
+        self.store.set_session_child(&key(id), child).await
     }
 
     /// Ends a session.
-    pub fn remove(&self, id: &str) {
-        self.lock().remove(id);
-    }
-
-    /// Number of sessions held (for tests and metrics).
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// Whether no session is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    pub async fn remove(&self, id: &str) -> Result<(), StoreError> {
+        let k = key(id);
+        self.flashes().remove(&k);
+        self.store.delete_session(&k).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::testing::TestDb;
     use chrono::TimeZone;
 
     fn t(min: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap() + Duration::minutes(min)
     }
 
-    #[test]
-    fn sessions_expire_when_idle_and_ids_differ() {
-        let store = SessionStore::new(Duration::minutes(30));
-        let (a, da) = store.create(Who::Anonymous, t(0));
-        let (b, db) = store.create(Who::Anonymous, t(0));
+    #[tokio::test]
+    async fn sessions_expire_when_idle_and_ids_differ() {
+        let db = TestDb::sqlite().await.unwrap();
+        let store = SessionStore::new(db.store.clone(), Duration::minutes(30));
+        let (a, da) = store.create(Who::Anonymous, t(0)).await.unwrap();
+        let (b, db_) = store.create(Who::Anonymous, t(0)).await.unwrap();
         assert_ne!(a, b);
-        assert_ne!(da.csrf, db.csrf);
+        assert_ne!(da.csrf, db_.csrf);
         assert_eq!(a.len(), 64);
-        assert!(store.get(&a, t(29)).is_some());
+        assert!(store.get(&a, t(29)).await.unwrap().is_some());
         // Idle timer restarted at 29.
-        assert!(store.get(&a, t(58)).is_some());
-        assert!(store.get(&a, t(89)).is_none());
-        assert!(store.get(&b, t(31)).is_none());
-        assert!(store.get("nope", t(0)).is_none());
+        assert!(store.get(&a, t(58)).await.unwrap().is_some());
+        assert!(store.get(&a, t(89)).await.unwrap().is_none());
+        assert!(store.get(&b, t(31)).await.unwrap().is_none());
+        assert!(store.get("nope", t(0)).await.unwrap().is_none());
+        // The table holds hashes, not the ids.
+        let keys = db
+            .query_texts("SELECT id_hash FROM web_sessions")
+            .await
+            .unwrap();
+        assert!(keys.iter().all(|k| *k != a && *k != b));
     }
 
-    #[test]
-    fn csrf_compares_whole_token() {
-        let store = SessionStore::new(Duration::minutes(30));
-        let (_, d) = store.create(Who::Anonymous, t(0));
+    #[tokio::test]
+    async fn idle_sessions_are_purged_when_sessions_are_made() {
+        let db = TestDb::sqlite().await.unwrap();
+        let store = SessionStore::new(db.store.clone(), Duration::minutes(30));
+        for _ in 0..PURGE_EVERY {
+            store.create(Who::Anonymous, t(0)).await.unwrap();
+        }
+        assert_eq!(
+            db.store.session_count().await.unwrap(),
+            i64::from(PURGE_EVERY)
+        );
+        // The next one purges the idle ones before it is stored.
+        store.create(Who::Anonymous, t(31)).await.unwrap();
+        assert_eq!(db.store.session_count().await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn csrf_compares_whole_token() {
+        let db = TestDb::sqlite().await.unwrap();
+        let store = SessionStore::new(db.store.clone(), Duration::minutes(30));
+        let (_, d) = store.create(Who::Anonymous, t(0)).await.unwrap();
         assert!(d.csrf_ok(&d.csrf.clone()));
         assert!(!d.csrf_ok(&d.csrf[..63]));
         assert!(!d.csrf_ok(""));
@@ -215,10 +256,11 @@ mod tests {
         assert!(!d.csrf_ok(std::str::from_utf8(&forged).unwrap()));
     }
 
-    #[test]
-    fn flash_is_shown_once() {
-        let store = SessionStore::new(Duration::minutes(30));
-        let (a, _) = store.create(Who::Anonymous, t(0));
+    #[tokio::test]
+    async fn flash_is_shown_once() {
+        let db = TestDb::sqlite().await.unwrap();
+        let store = SessionStore::new(db.store.clone(), Duration::minutes(30));
+        let (a, _) = store.create(Who::Anonymous, t(0)).await.unwrap();
         store.set_flash(&a, Flash::Notice("ok".into()));
         assert_eq!(store.take_flash(&a), Some(Flash::Notice("ok".into())));
         assert_eq!(store.take_flash(&a), None);

@@ -1,7 +1,6 @@
 //! What every handler shares: the booking service, the store, the settings, the sessions
 //! and the clock (the one place the web reads the time, so tests can set it).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
@@ -11,6 +10,7 @@ use super::session::SessionStore;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
+use crate::booking::login::LoginConfig;
 use crate::booking::model::ServiceCode;
 use crate::booking::service::BookingService;
 use crate::store::Store;
@@ -51,12 +51,27 @@ impl Clock {
     }
 }
 
-/// Failed staff logins per user name: after [`STAFF_MAX_FAILURES`] the account is refused
-/// for [`STAFF_LOCKOUT_MINUTES`]. (Parents' logins use the booking service's throttle,
-/// shared with the phone.)
+/// Failed staff logins: after [`STAFF_MAX_FAILURES`] from one source, or at one user
+/// name from anywhere but a browser known for that account, logins are refused for
+/// [`STAFF_LOCKOUT_MINUTES`]. The counters are the database's, as the parents' are.
 pub const STAFF_MAX_FAILURES: u32 = 5;
 /// See [`STAFF_MAX_FAILURES`].
-pub const STAFF_LOCKOUT_MINUTES: i64 = 15;
+pub const STAFF_LOCKOUT_MINUTES: u32 = 15;
+
+/// The staff login's throttle: [`STAFF_MAX_FAILURES`] free tries, then the lockout (no
+/// slow-down), forgotten [`STAFF_LOCKOUT_MINUTES`] after the last failure; known browsers
+/// last as long as the parents' (`parents.known_device_days`).
+pub fn staff_policy(parents: &LoginConfig) -> LoginConfig {
+    LoginConfig {
+        free_failures: STAFF_MAX_FAILURES,
+        slowdown_seconds: 0,
+        max_slowdown_seconds: 0,
+        lockout_after: STAFF_MAX_FAILURES,
+        lockout_minutes: STAFF_LOCKOUT_MINUTES,
+        forget_after_minutes: STAFF_LOCKOUT_MINUTES,
+        known_device_days: parents.known_device_days,
+    }
+}
 
 /// The shared state of the web server (cheap to clone).
 #[derive(Clone)]
@@ -70,7 +85,6 @@ struct Inner {
     config: WebConfig,
     sessions: SessionStore,
     clock: Clock,
-    staff_failures: Mutex<HashMap<String, (u32, DateTime<Utc>)>>,
     invoicing: Invoicing,
 }
 
@@ -97,14 +111,14 @@ impl AppState {
         clock: Clock,
     ) -> Self {
         let idle = Duration::minutes(i64::from(config.session_idle_minutes.max(1)));
+        let sessions = SessionStore::new(service.store().clone(), idle);
         Self {
             inner: Arc::new(Inner {
                 service,
                 town_name: town_name.into(),
                 config,
-                sessions: SessionStore::new(idle),
+                sessions,
                 clock,
-                staff_failures: Mutex::new(HashMap::new()),
                 invoicing: Invoicing::default(),
             }),
         }
@@ -177,39 +191,8 @@ impl AppState {
         self.inner.clock.now()
     }
 
-    /// When a staff user name is locked out, until when.
-    pub fn staff_locked_until(&self, user: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let map = self
-            .inner
-            .staff_failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        map.get(user).and_then(|&(n, last)| {
-            let until = last + Duration::minutes(STAFF_LOCKOUT_MINUTES);
-            (n >= STAFF_MAX_FAILURES && now < until).then_some(until)
-        })
-    }
-
-    /// Records a failed or successful staff login.
-    pub fn staff_login_result(&self, user: &str, ok: bool, now: DateTime<Utc>) {
-        let mut map = self
-            .inner
-            .staff_failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if ok {
-            map.remove(user);
-            return;
-        }
-        // Bounded: forget stale entries when the table grows.
-        if map.len() > 10_000 {
-            map.retain(|_, &mut (_, last)| now - last < Duration::minutes(STAFF_LOCKOUT_MINUTES));
-        }
-        let e = map.entry(user.to_owned()).or_insert((0, now));
-        if now - e.1 >= Duration::minutes(STAFF_LOCKOUT_MINUTES) {
-            e.0 = 0;
-        }
-        e.0 += 1;
-        e.1 = now;
+    /// The staff login's throttle (see [`staff_policy`]).
+    pub fn staff_policy(&self) -> LoginConfig {
+        staff_policy(self.inner.service.login_guard().config())
     }
 }

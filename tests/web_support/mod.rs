@@ -1,8 +1,10 @@
 //! Shared by the web tests: a portal over a fresh SQLite database with the demo families,
-//! a fixed clock, and a tiny cookie-keeping client that drives the router with `oneshot`.
+//! a fixed clock, and a tiny cookie-keeping client that drives the router with `oneshot`
+//! (or, in `http`, a real server on 127.0.0.1 and a real HTTP client).
 #![allow(dead_code)]
 
 pub mod families;
+pub mod http;
 
 use axum::Router;
 use axum::body::Body;
@@ -56,7 +58,7 @@ impl Portal {
         Self::on(db, config, invoicing).await
     }
 
-    /// The same on a given database (PostgreSQL tests pass `TestDb::postgres()`'s).
+    /// A portal on `db` (e.g. a PostgreSQL test database), with the demo families.
     pub async fn on(db: TestDb, config: WebConfig, invoicing: ivr::web::Invoicing) -> Portal {
         let fam = families::seed(&db.store).await.expect("demo families");
         let service = BookingService::new(
@@ -76,6 +78,26 @@ impl Portal {
             clock,
             fam,
         }
+    }
+
+    /// The server restarted: a new booking service and web state (nothing kept in memory)
+    /// over the same database, clock and settings.
+    pub async fn restart(&mut self) {
+        let service = BookingService::new(
+            self.db.store.clone(),
+            Rules::default(),
+            Calendar::default(),
+            LoginConfig::default(),
+        )
+        .await
+        .expect("booking service");
+        self.state = AppState::new(
+            service,
+            "Mezcalito",
+            self.state.config().clone(),
+            self.clock.clone(),
+        )
+        .with_invoicing(self.state.invoicing().clone());
     }
 
     pub fn app(&self) -> Router {
@@ -170,7 +192,31 @@ impl Page {
     }
 }
 
-/// Keeps the session cookie between requests, as a browser does.
+/// The `Cookie` header a browser sends after it got `set_cookie`, from the one it sent
+/// before (`a=1; b=2`): the cookie is added, replaced, or removed when its value is empty.
+pub fn keep_cookie(cookies: Option<String>, set_cookie: &str) -> Option<String> {
+    let pair = set_cookie.split(';').next().unwrap_or("").trim();
+    let Some((name, value)) = pair.split_once('=') else {
+        return cookies;
+    };
+    let mut pairs: Vec<String> = cookies
+        .iter()
+        .flat_map(|c| c.split("; "))
+        .filter(|p| !p.is_empty() && p.split_once('=').map(|(n, _)| n) != Some(name))
+        .map(str::to_owned)
+        .collect();
+    if !value.is_empty() {
+        // The session cookie first, as the tests compare it with what they saved.
+        if name == "ivr_session" {
+            pairs.insert(0, pair.to_owned());
+        } else {
+            pairs.push(pair.to_owned());
+        }
+    }
+    (!pairs.is_empty()).then(|| pairs.join("; "))
+}
+
+/// Keeps the cookies between requests, as a browser does (`cookie` is the `Cookie` header).
 pub struct Client {
     pub app: Router,
     pub cookie: Option<String>,
@@ -181,19 +227,12 @@ impl Client {
         let res = self.app.clone().oneshot(req).await.expect("router answers");
         let status = res.status();
         let headers = res.headers().clone();
-        if let Some(sc) = headers
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
+        for sc in headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
         {
-            let pair = sc.split(';').next().unwrap_or("");
-            let (name, value) = pair.split_once('=').unwrap_or(("", ""));
-            if name == "ivr_session" {
-                self.cookie = if value.is_empty() {
-                    None
-                } else {
-                    Some(pair.to_owned())
-                };
-            }
+            self.cookie = keep_cookie(self.cookie.take(), sc);
         }
         let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024 * 1024)
             .await

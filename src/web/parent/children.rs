@@ -68,6 +68,6 @@ pub async fn post(
         .child(s.payer, ChildId(id))
         .await?
         .ok_or_else(unknown)?;
-    state.sessions().set_child(&s.id, child.id);
+    state.sessions().set_child(&s.id, child.id).await?;
     Ok(Redirect::to("/planning").into_response())
 }

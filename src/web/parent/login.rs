@@ -10,8 +10,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::booking::french::{date_fr, time_fr};
-use crate::booking::login::LoginError;
+use crate::booking::login::{LoginError, Origin};
 use crate::booking::model::{ChildCode, PayerCode};
+use crate::web::device;
 use crate::web::error::WebError;
 use crate::web::extract::{MaybeSession, SecureCookies, Source, removal_cookie, session_cookie};
 use crate::web::layout::{Area, Shell, csrf_field, page};
@@ -36,7 +37,7 @@ pub async fn get(
         }
         _ => {
             // A fresh anonymous session carries the login form's CSRF token.
-            let (id, d) = state.sessions().create(Who::Anonymous, state.now());
+            let (id, d) = state.sessions().create(Who::Anonymous, state.now()).await?;
             let jar = jar.add(session_cookie(id, secure));
             Ok((jar, render(&state, &d.csrf, None, StatusCode::OK).await?).into_response())
         }
@@ -117,25 +118,43 @@ pub async fn post(
         PayerCode::parse(form.payer_code.trim()),
     );
     let now = state.now();
+    // The browser's device id: the one its signed cookie carries, else a fresh one that
+    // becomes known if these codes are right.
+    let guard = state.service().login_guard();
+    let device_id = device::from_jar(&jar, guard).unwrap_or_else(device::fresh_id);
+    let origin = Origin {
+        sources: vec![source.clone()],
+        device: Some(device::origin_name(&device_id)),
+    };
     let result = match codes {
-        (Ok(child), Ok(payer)) => state.service().login(&source, &child, &payer, now).await,
+        (Ok(child), Ok(payer)) => {
+            state
+                .service()
+                .login_from(&origin, &child, &payer, now)
+                .await
+        }
         // Not digits: cannot be anyone's codes; same sentence as a wrong pair.
         _ => Err(LoginError::WrongCodes),
     };
     match result {
         Ok(s) => {
             // A new session id at login: a cookie planted before cannot ride the login.
-            state.sessions().remove(&old_id);
-            let (id, _) = state.sessions().create(
-                Who::Parent {
-                    payer: s.payer,
-                    child: s.child,
-                },
-                now,
-            );
+            state.sessions().remove(&old_id).await?;
+            let (id, _) = state
+                .sessions()
+                .create(
+                    Who::Parent {
+                        payer: s.payer,
+                        child: s.child,
+                    },
+                    now,
+                )
+                .await?;
             tracing::info!(source = %source, "parent logged in on the web");
+            let days = guard.config().known_device_days;
             Ok((
-                jar.add(session_cookie(id, secure)),
+                jar.add(session_cookie(id, secure))
+                    .add(device::cookie(guard, &device_id, secure, days)),
                 Redirect::to("/planning"),
             )
                 .into_response())
@@ -185,7 +204,7 @@ pub async fn logout(
 ) -> Result<Response, WebError> {
     session.check_csrf(&form.csrf)?;
     if let Some((id, _)) = &session.0 {
-        state.sessions().remove(id);
+        state.sessions().remove(id).await?;
     }
     Ok((jar.add(removal_cookie(secure)), Redirect::to("/")).into_response())
 }

@@ -9,11 +9,13 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::booking::french::{date_fr, time_fr};
+use crate::booking::login::{LoginError, Origin};
+use crate::web::device;
 use crate::web::error::WebError;
 use crate::web::extract::{MaybeSession, SecureCookies, Source, session_cookie};
 use crate::web::layout::{Area, Shell, csrf_field, page};
 use crate::web::session::Who;
-use crate::web::staff_accounts;
+use crate::web::staff_accounts::{self, StaffError};
 use crate::web::state::AppState;
 
 /// GET /mairie/connexion
@@ -22,8 +24,8 @@ pub async fn get(
     MaybeSession(s): MaybeSession,
     SecureCookies(secure): SecureCookies,
     jar: CookieJar,
-) -> Response {
-    match s {
+) -> Result<Response, WebError> {
+    Ok(match s {
         Some((_, d)) if matches!(d.who, Who::Staff { .. }) => {
             Redirect::to("/mairie/message").into_response()
         }
@@ -31,14 +33,14 @@ pub async fn get(
             (StatusCode::OK, render(&state, &d.csrf, None)).into_response()
         }
         _ => {
-            let (id, d) = state.sessions().create(Who::Anonymous, state.now());
+            let (id, d) = state.sessions().create(Who::Anonymous, state.now()).await?;
             (
                 jar.add(session_cookie(id, secure)),
                 render(&state, &d.csrf, None),
             )
                 .into_response()
         }
-    }
+    })
 }
 
 fn render(state: &AppState, csrf: &str, error: Option<&str>) -> Markup {
@@ -90,23 +92,62 @@ pub async fn post(
     };
     let now = state.now();
     let user = form.user.trim();
-    if let Some(until) = state.staff_locked_until(user, now) {
-        let l = until.with_timezone(&chrono_tz::Europe::Paris);
-        let msg = format!(
-            "Trop d'essais infructueux : ce compte est bloqué jusqu'au {} à {}.",
-            date_fr(l.date_naive()),
-            time_fr(l.time())
-        );
-        return Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            render(&state, &old.csrf, Some(&msg)),
-        )
-            .into_response());
-    }
-    let ok = staff_accounts::check(state.store(), user, &form.password)
+    let guard = state.service().login_guard();
+    let policy = state.staff_policy();
+    // The browser's device id: the one its signed cookie carries, else a fresh one that
+    // becomes known if the password is right.
+    let device_id = device::from_jar(&jar, guard).unwrap_or_else(device::fresh_id);
+    let origin = Origin {
+        sources: vec![source.clone()],
+        device: Some(device::origin_name(&device_id)),
+    };
+    // The throttle is checked, and the attempt counted, before argon2 runs: a locked
+    // source or account costs no hashing.
+    let attempt = match guard
+        .staff_begin(state.store(), &policy, &origin, user, now)
+        .await
+    {
+        Ok(attempt) => attempt,
+        Err(LoginError::TooManyAttempts { retry_after }) => {
+            let l = retry_after.with_timezone(&chrono_tz::Europe::Paris);
+            let msg = format!(
+                "Trop d'essais infructueux : la connexion est bloquée jusqu'au {} à {}.",
+                date_fr(l.date_naive()),
+                time_fr(l.time())
+            );
+            tracing::warn!(source = %source, "staff login locked out");
+            return Ok((
+                StatusCode::TOO_MANY_REQUESTS,
+                render(&state, &old.csrf, Some(&msg)),
+            )
+                .into_response());
+        }
+        Err(e) => return Err(WebError::Internal(format!("staff login: {e:?}"))),
+    };
+    let ok = match staff_accounts::check(state.store(), user, &form.password).await {
+        Ok(ok) => ok,
+        Err(StaffError::Busy) => {
+            guard
+                .staff_unchecked(state.store(), attempt, now)
+                .await
+                .map_err(|e| WebError::Internal(format!("staff login: {e:?}")))?;
+            tracing::warn!(source = %source, "staff login refused: password checks saturated");
+            return Ok((
+                StatusCode::SERVICE_UNAVAILABLE,
+                render(
+                    &state,
+                    &old.csrf,
+                    Some("Trop de connexions en cours : veuillez réessayer dans un instant."),
+                ),
+            )
+                .into_response());
+        }
+        Err(e) => return Err(WebError::Internal(format!("staff login: {e:?}"))),
+    };
+    guard
+        .staff_finish(state.store(), attempt, ok, now)
         .await
         .map_err(|e| WebError::Internal(format!("staff login: {e:?}")))?;
-    state.staff_login_result(user, ok, now);
     if !ok {
         tracing::info!(source = %source, "staff login refused");
         return Ok((
@@ -119,16 +160,22 @@ pub async fn post(
         )
             .into_response());
     }
-    state.sessions().remove(&old_id);
-    let (id, _) = state.sessions().create(
-        Who::Staff {
-            user: user.to_owned(),
-        },
-        now,
-    );
+    state.sessions().remove(&old_id).await?;
+    let (id, _) = state
+        .sessions()
+        .create(
+            Who::Staff {
+                user: user.to_owned(),
+            },
+            now,
+        )
+        .await?;
     tracing::info!(source = %source, user = %user, "staff logged in");
+    // Known from now on: failures from elsewhere no longer lock this browser out.
+    let days = policy.known_device_days;
     Ok((
-        jar.add(session_cookie(id, secure)),
+        jar.add(session_cookie(id, secure))
+            .add(device::cookie(guard, &device_id, secure, days)),
         Redirect::to("/mairie/message"),
     )
         .into_response())
