@@ -73,6 +73,26 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The booking service of this configuration's services, calendar and `[login]`
+    /// section, over an opened (and migrated) store: the edge builds it, the booking module
+    /// never reads the configuration.
+    pub async fn booking_service(
+        &self,
+        store: crate::store::Store,
+    ) -> Result<crate::booking::service::BookingService, crate::booking::service::BookingError>
+    {
+        use crate::booking::service::{BookingError, BookingService};
+        let rules = self
+            .rules()
+            .map_err(|e| BookingError::Invalid(e.to_string()))?;
+        let calendar = self
+            .calendar(&rules)
+            .map_err(|e| BookingError::Invalid(e.to_string()))?;
+        Ok(BookingService::new(store, rules, calendar, self.login.clone()).await?)
+    }
+}
+
 /// The `[server]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]

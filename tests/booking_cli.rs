@@ -106,7 +106,7 @@ async fn calendar_import_writes_the_official_export_once() -> anyhow::Result<()>
     use chrono::{NaiveDate, TimeZone, Utc};
     use ivr::booking::deadline::RefusalReason;
     use ivr::booking::model::{Action, Channel, ServiceCode};
-    use ivr::booking::service::{BookingService, Outcome};
+    use ivr::booking::service::Outcome;
     use ivr::config::Config;
     use ivr::store::{NewChild, NewPayer};
 
@@ -189,7 +189,7 @@ async fn calendar_import_writes_the_official_export_once() -> anyhow::Result<()>
     // The booking service, with no school holiday in its configuration, refuses a meal in
     // the stored Noël holidays with their name.
     let store = Store::open(&url).await?;
-    let service = BookingService::from_config(store.clone(), &Config::default()).await?;
+    let service = Config::default().booking_service(store.clone()).await?;
     let mut tx = store.begin().await?;
     let payer = tx
         .insert_payer(&NewPayer {

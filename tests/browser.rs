@@ -17,7 +17,6 @@ use std::time::Duration;
 use fantoccini::{ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use ivr::booking::model::{ChildCode, PayerCode};
-use ivr::booking::service::BookingService;
 use ivr::store::testing::TestDb;
 use ivr::web::{AppState, Clock, WebConfig};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -167,7 +166,8 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
     // the Ascension bridge), the clock on Wednesday 6 May 2026 09:00.
     let db = TestDb::sqlite().await.expect("test database");
     let config = ivr::config::Config::default();
-    let service = BookingService::from_config(db.store.clone(), &config)
+    let service = config
+        .booking_service(db.store.clone())
         .await
         .expect("service");
     let now = web_support::default_now();

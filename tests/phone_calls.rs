@@ -96,7 +96,7 @@ impl Env {
         let config = Config::default();
         let url = format!("sqlite://{}", dir.path().join("ivr.sqlite").display());
         let store = Store::open(&url).await?;
-        let service = BookingService::from_config(store, &config).await?;
+        let service = config.booking_service(store).await?;
         demo::seed(&service, &config.town.name, &config.town.message, now).await?;
         let clock = Arc::new(ManualClock::new(now));
         let (sink, events) = EventSink::channel();

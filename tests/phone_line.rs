@@ -31,7 +31,9 @@ async fn line(
         plans.join("default.toml"),
     )?;
     let url = format!("sqlite://{}", dir.join("ivr.sqlite").display());
-    let service = BookingService::from_config(Store::open(&url).await?, &Config::default()).await?;
+    let service = Config::default()
+        .booking_service(Store::open(&url).await?)
+        .await?;
     let (sink, events) = EventSink::channel();
     let line = PhoneLine::load(
         service,
@@ -124,7 +126,9 @@ async fn the_staff_line_locks_a_caller_after_five_wrong_pins_not_the_others_and_
     use ivr::phone::ManualClock;
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("ivr.sqlite").display());
-    let service = BookingService::from_config(Store::open(&url).await?, &Config::default()).await?;
+    let service = Config::default()
+        .booking_service(Store::open(&url).await?)
+        .await?;
     let hash = argon2::Argon2::default()
         .hash_password(b"2468", &SaltString::generate(&mut OsRng))
         .map_err(|e| anyhow!("{e}"))?
@@ -183,8 +187,11 @@ async fn the_staff_line_locks_a_caller_after_five_wrong_pins_not_the_others_and_
         "a new From number from the same address is no fresh start"
     );
     // The counters are in the database: after a restart the caller is still locked.
-    let restarted =
-        load(BookingService::from_config(Store::open(&url).await?, &Config::default()).await?)?;
+    let restarted = load(
+        Config::default()
+            .booking_service(Store::open(&url).await?)
+            .await?,
+    )?;
     assert_eq!(
         pin(&restarted, &first, true).await?,
         None,
@@ -239,7 +246,9 @@ async fn the_staff_line_locks_a_caller_after_five_wrong_pins_not_the_others_and_
     // The hash is never shown, and a PIN alone (no number) is a configuration error.
     assert!(!format!("{line:?}").contains(&hash));
     let err = PhoneLine::load(
-        BookingService::from_config(Store::open(&url).await?, &Config::default()).await?,
+        Config::default()
+            .booking_service(Store::open(&url).await?)
+            .await?,
         DialplanConfig {
             dialplans_dir: root().join("dialplans"),
             prompts_dir: root().join("prompts/fr"),

@@ -170,21 +170,6 @@ impl BookingService {
         })
     }
 
-    /// A service from the configuration's services, calendar and `[login]` section, over an
-    /// opened (and migrated) store.
-    pub async fn from_config(
-        store: Store,
-        config: &crate::config::Config,
-    ) -> Result<Self, BookingError> {
-        let rules = config
-            .rules()
-            .map_err(|e| BookingError::Invalid(e.to_string()))?;
-        let calendar = config
-            .calendar(&rules)
-            .map_err(|e| BookingError::Invalid(e.to_string()))?;
-        Ok(Self::new(store, rules, calendar, config.login.clone()).await?)
-    }
-
     /// The store (for channels' own reads, e.g. invoices).
     pub fn store(&self) -> &Store {
         &self.store

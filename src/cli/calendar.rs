@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Subcommand;
 use ivr::booking::school_calendar::{import_school_calendar, to_toml};
-use ivr::booking::service::BookingService;
 use ivr::config::Config;
 use ivr::store::Store;
 
@@ -87,7 +86,7 @@ fn store_periods(
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let store = Store::open(&config.server.database_url).await?;
-        let service = BookingService::from_config(store.clone(), config).await?;
+        let service = config.booking_service(store.clone()).await?;
         let added = service.add_school_holidays(periods).await;
         store.close().await;
         Ok(added?)

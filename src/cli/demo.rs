@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ivr::booking::demo;
-use ivr::booking::service::BookingService;
 use ivr::config::Config;
 use ivr::store::Store;
 
@@ -32,7 +31,7 @@ pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let store = Store::open(&config.server.database_url).await?;
-        let service = BookingService::from_config(store.clone(), config).await?;
+        let service = config.booking_service(store.clone()).await?;
         // The edge reads the clock once; the seeding is a pure function of this instant.
         #[allow(clippy::disallowed_methods)]
         let now = chrono::Utc::now();

@@ -62,7 +62,7 @@ pub fn run(
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let store = Store::open(&config.server.database_url).await?;
-        let service = BookingService::from_config(store, &config).await?;
+        let service = config.booking_service(store).await?;
         let s = demo::seed(
             &service,
             &config.town.name,

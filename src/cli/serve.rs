@@ -45,7 +45,7 @@ pub fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("démarrage du moteur asynchrone")?;
     runtime.block_on(async {
         let store = Store::open(&config.server.database_url).await?;
-        let service = BookingService::from_config(store, config).await?;
+        let service = config.booking_service(store).await?;
         let clock = clock(args.now);
         serve(config, service, clock, &args, None, |_, _| {}).await
     })
@@ -100,7 +100,7 @@ pub async fn serve(
         let (config, service) = (config.clone(), service.clone());
         let clock = ivr::web::Clock::Shared(clock);
         tokio::spawn(async move {
-            if let Err(e) = ivr::web::serve_config(web_listener, &config, service, clock).await {
+            if let Err(e) = super::web::serve_portal(web_listener, &config, service, clock).await {
                 tracing::error!(error = %e, "web portal stopped");
             }
         })

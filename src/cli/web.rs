@@ -1,23 +1,90 @@
 //! `ivr web`: serves the web portal alone (parents' and staff pages) on
 //! `server.web_listen`, for a node that does not answer calls. `ivr serve` and `ivr demo`
-//! start the same portal next to the voice line through [`ivr::web::serve_config`].
+//! start the same portal next to the voice line through [`serve_portal`], which builds the
+//! portal's state from the configuration here, at the edge, with the e-mail worker beside it.
 
 use anyhow::Context;
 use ivr::booking::service::BookingService;
 use ivr::config::Config;
 use ivr::store::Store;
+use ivr::web::{AppState, Clock, Invoicing};
+use tokio::net::TcpListener;
 
 /// Opens the database (migrating it) and serves the portal until stopped.
 pub fn run(config: &Config) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let store = Store::open(&config.server.database_url).await?;
-        let service = BookingService::from_config(store, config).await?;
+        let service = config.booking_service(store).await?;
         let listener = tokio::net::TcpListener::bind(config.server.web_listen)
             .await
             .with_context(|| format!("écoute du portail sur {}", config.server.web_listen))?;
         println!("Portail famille sur http://{}/", listener.local_addr()?);
-        ivr::web::serve_config(listener, config, service, ivr::web::Clock::System).await?;
+        serve_portal(listener, config, service, Clock::System).await?;
         Ok(())
     })
+}
+
+/// Serves the portal on `listener` with the settings of `config` and `clock`: what
+/// `ivr web`, `ivr serve` and `ivr demo` run for the web part (the latter two next to the
+/// voice line, sharing its booking service and clock).
+pub async fn serve_portal(
+    listener: TcpListener,
+    config: &Config,
+    service: BookingService,
+    clock: Clock,
+) -> std::io::Result<()> {
+    tracing::info!(address = %listener.local_addr()?, "web portal listening");
+    let systempay = match ivr::payment::systempay::SystemPay::from_config(&config.systempay) {
+        Ok(shop) => Some(shop),
+        Err(ivr::payment::PaymentError::NoKeyForMode(mode)) => {
+            tracing::warn!(
+                mode,
+                "SystemPay: no key for the shop's mode in [systempay] (test_key or \
+                 production_key): card payment is not offered"
+            );
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "SystemPay settings unusable: card payment is not offered");
+            None
+        }
+    };
+    let state = AppState::new(service, config.town.name.clone(), config.web.clone(), clock)
+        .with_invoicing(Invoicing {
+            invoice: config.invoice.clone(),
+            systempay,
+            payfip: Some(config.payfip.clone()),
+        });
+    // The e-mail outbox worker runs beside the portal (on every node: a notice is claimed
+    // before it is sent, so two nodes never send the same one), and stops with it.
+    let worker = match ivr::mail::Mailer::from_config(&config.mail) {
+        Ok(mailer) => Some(AbortOnDrop(tokio::spawn(ivr::mail::outbox::run(
+            state.store().clone(),
+            mailer,
+            ivr::mail::outbox::OutboxSettings {
+                portal_url: config.web.public_base_url.clone(),
+                town_name: config.town.name.clone(),
+                retry_after: chrono::Duration::minutes(15),
+                batch: 100,
+            },
+            std::time::Duration::from_secs(60),
+        )))),
+        Err(e) => {
+            tracing::warn!(error = %e, "mail settings unusable: invoice e-mails not sent");
+            None
+        }
+    };
+    let res = ivr::web::serve(listener, state).await;
+    drop(worker);
+    res
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -1,5 +1,5 @@
 //! [`PhoneLine`]: everything the voice line's calls share (booking service, dialplans,
-//! prompts, the announcement, the clock) and the choice of a flow by dialled number.
+//! prompts, the announcement, the clock) and whether a dialled number is the staff line.
 //!
 //! Dialplans and prompts are swapped whole (`arc-swap`): a reload builds and checks a new
 //! set first and keeps the old one on any error; calls in progress keep what they started
@@ -15,7 +15,6 @@ use tracing::info;
 
 use crate::booking::login::{LoginConfig, LoginError, Origin, StaffAttempt};
 use crate::booking::service::BookingService;
-use crate::call::{Call, CallFlow, FlowSelector};
 use crate::dialplan::{
     DialplanConfig, DialplanError, DialplanSet, PromptManifest, normalize_number,
 };
@@ -24,10 +23,7 @@ use crate::phone::announcement::{ANNOUNCEMENT_PROMPT, Announcements};
 use crate::phone::clock::Clock;
 use crate::phone::config::PhoneConfig;
 use crate::phone::events::EventSink;
-use crate::phone::{bridge, staff};
-
-/// The prompt id of the beep before a recording.
-pub const BEEP_PROMPT: &str = "bip";
+use crate::phone::prompt_ids::{BEEP_PROMPT, STAFF_PROMPTS};
 
 /// Errors loading or reloading the voice line.
 #[derive(Debug, Error)]
@@ -180,16 +176,6 @@ impl PhoneLine {
         Ok(())
     }
 
-    /// A flow selector for the SIP server: the staff number runs the announcement recorder,
-    /// every other number the dialplan it chooses (the default one for unknown numbers).
-    pub fn flows(self: &Arc<Self>) -> Arc<dyn FlowSelector> {
-        Arc::new(Flows {
-            dialplan: Arc::new(DialplanFlow(self.clone())),
-            staff: Arc::new(StaffFlow(self.clone())),
-            line: self.clone(),
-        })
-    }
-
     /// The booking service.
     pub fn service(&self) -> &BookingService {
         &self.service
@@ -281,7 +267,8 @@ impl PhoneLine {
         }
     }
 
-    fn is_staff_number(&self, dialled: &str) -> bool {
+    /// Whether `dialled` is the staff line's number (the announcement recorder).
+    pub fn is_staff_number(&self, dialled: &str) -> bool {
         self.staff
             .as_ref()
             .is_some_and(|s| normalize_number(dialled).as_deref() == Some(s.number.as_str()))
@@ -299,7 +286,7 @@ fn load_library(
     library.require(manifest.ids())?;
     if config.staff_prompts_dir.is_dir() {
         let staff = PromptLibrary::load_dir(&config.staff_prompts_dir)?;
-        staff.require(staff::PROMPTS.iter().copied())?;
+        staff.require(STAFF_PROMPTS.iter().copied())?;
         for id in staff.ids() {
             if let Some(p) = staff.get(id) {
                 library.insert(p.clone());
@@ -316,39 +303,7 @@ fn load_library(
 
 /// Checks that `dir` holds what [`PhoneLine::load`] needs (for `ivr check`-like uses).
 pub fn staff_prompts_present(dir: &Path) -> bool {
-    staff::PROMPTS
+    STAFF_PROMPTS
         .iter()
         .all(|id| dir.join(format!("{id}.wav")).is_file())
-}
-
-struct Flows {
-    dialplan: Arc<dyn CallFlow>,
-    staff: Arc<dyn CallFlow>,
-    line: Arc<PhoneLine>,
-}
-
-impl FlowSelector for Flows {
-    fn select(&self, dialled: &str) -> Option<Arc<dyn CallFlow>> {
-        Some(if self.line.is_staff_number(dialled) {
-            self.staff.clone()
-        } else {
-            self.dialplan.clone()
-        })
-    }
-}
-
-struct DialplanFlow(Arc<PhoneLine>);
-
-impl CallFlow for DialplanFlow {
-    fn run(&self, call: Call) -> crate::call::api::FlowFuture {
-        Box::pin(bridge::run(self.0.clone(), call))
-    }
-}
-
-struct StaffFlow(Arc<PhoneLine>);
-
-impl CallFlow for StaffFlow {
-    fn run(&self, call: Call) -> crate::call::api::FlowFuture {
-        Box::pin(staff::run(self.0.clone(), call))
-    }
 }

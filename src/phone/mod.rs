@@ -6,6 +6,7 @@
 //! - [`bridge`]: runs the pure dialplan interpreter over a [`crate::call::Call`];
 //! - [`actions`]: the dialplan's booking actions on the [`crate::booking::service::BookingService`];
 //! - [`announcement`]: the active announcement, shared with the web's uploads;
+//! - [`flows`]: the flow for a dialled number (staff line or dialplan);
 //! - [`staff`]: recording the announcement by phone behind a PIN;
 //! - [`clock`]: the server's clock, injectable for tests;
 //! - [`VoiceLine`]: SIP plus all of the above, as `ivr serve` and `ivr demo` run it.
@@ -16,7 +17,9 @@ pub mod bridge;
 pub mod clock;
 pub mod config;
 pub mod events;
+pub mod flows;
 pub mod line;
+pub mod prompt_ids;
 pub mod reload;
 pub mod server;
 pub mod staff;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
+use crate::phone::flows;
 use crate::phone::line::PhoneLine;
 use crate::phone::reload;
 use crate::sip::{SipConfig, SipError, SipServer};
@@ -25,7 +26,7 @@ impl VoiceLine {
         line: Arc<PhoneLine>,
         metrics: Arc<Metrics>,
     ) -> Result<Self, SipError> {
-        let sip = SipServer::start(sip, line.flows(), metrics).await?;
+        let sip = SipServer::start(sip, flows::flows(&line), metrics).await?;
         let stop = CancellationToken::new();
         let watcher = reload::spawn(line.clone(), stop.clone());
         Ok(Self {

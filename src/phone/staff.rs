@@ -16,20 +16,8 @@ use crate::call::{Call, CallError, CollectSpec, Collected, Digit, Played, Record
 use crate::media::{Prompt, PromptLibrary};
 use crate::phone::announcement::Recorded;
 use crate::phone::events::PhoneEvent;
-use crate::phone::line::{BEEP_PROMPT, PhoneLine};
-
-/// The staff line's prompt ids (files in `prompts/staff/`, texts in its manifest).
-pub const PROMPTS: &[&str] = &[
-    "staff_accueil",
-    "staff_code_incorrect",
-    "staff_au_revoir",
-    "staff_enregistrez",
-    "staff_rien_entendu",
-    "staff_ecoute",
-    "staff_garder",
-    "staff_annonce_enregistree",
-    "staff_erreur",
-];
+use crate::phone::line::PhoneLine;
+use crate::phone::prompt_ids::BEEP_PROMPT;
 
 /// Tries at the PIN, at recording and at the keep/again choice.
 const ATTEMPTS: usize = 3;
