@@ -7,6 +7,7 @@
 
 pub mod booking;
 pub mod call;
+pub mod clock;
 pub mod config;
 pub mod core;
 pub mod dialplan;

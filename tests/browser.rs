@@ -12,13 +12,15 @@ mod web_support;
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::{ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use ivr::booking::model::{ChildCode, PayerCode};
+use ivr::clock::ManualClock;
 use ivr::store::testing::TestDb;
-use ivr::web::{AppState, Clock, WebConfig};
+use ivr::web::{AppState, WebConfig};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use web_support::Portal;
@@ -178,7 +180,7 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
         service,
         config.town.name.clone(),
         WebConfig::default(),
-        Clock::fixed(now),
+        Arc::new(ManualClock::new(now)),
     );
     let angeline = db
         .store

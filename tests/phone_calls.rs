@@ -18,10 +18,11 @@ use common::*;
 use ivr::booking::demo;
 use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
 use ivr::booking::service::BookingService;
+use ivr::clock::ManualClock;
 use ivr::config::Config;
 use ivr::dialplan::DialplanConfig;
 use ivr::metrics::Metrics;
-use ivr::phone::{EventSink, ManualClock, PhoneConfig, PhoneEvent, PhoneLine, VoiceLine};
+use ivr::phone::{EventSink, PhoneConfig, PhoneEvent, PhoneLine, VoiceLine};
 use ivr::store::Store;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::Transport;
@@ -697,7 +698,7 @@ async fn phone_and_web_see_the_same_bookings() -> Result<()> {
         env.service.clone(),
         "Mezcalito",
         ivr::web::WebConfig::default(),
-        ivr::web::Clock::fixed(monday_8am()),
+        env.clock.clone(),
     );
     let mut web = web_support::parent_client(ivr::web::router(state)).await;
     let du = "2026-03-09";

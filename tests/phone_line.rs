@@ -9,9 +9,10 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use ivr::booking::login::{LoginError, Origin};
 use ivr::booking::service::BookingService;
+use ivr::clock::SystemClock;
 use ivr::config::Config;
 use ivr::dialplan::DialplanConfig;
-use ivr::phone::{EventSink, PhoneConfig, PhoneEvent, PhoneLine, SystemClock, reload};
+use ivr::phone::{EventSink, PhoneConfig, PhoneEvent, PhoneLine, reload};
 use ivr::store::Store;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -123,7 +124,7 @@ async fn the_watcher_reloads_when_a_file_changes() -> Result<()> {
 async fn the_staff_line_locks_a_caller_after_five_wrong_pins_not_the_others_and_remembers()
 -> Result<()> {
     use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
-    use ivr::phone::ManualClock;
+    use ivr::clock::ManualClock;
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("ivr.sqlite").display());
     let service = Config::default()

@@ -10,9 +10,10 @@ use anyhow::Context;
 use chrono::{DateTime, FixedOffset};
 use clap::Args;
 use ivr::booking::service::BookingService;
+use ivr::clock::{Clock, OffsetClock, SystemClock};
 use ivr::config::Config;
 use ivr::metrics::{Metrics, serve_metrics};
-use ivr::phone::{Clock, EventSink, OffsetClock, PhoneLine, SystemClock, VoiceLine};
+use ivr::phone::{EventSink, PhoneLine, VoiceLine};
 use ivr::store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -98,7 +99,6 @@ pub async fn serve(
     // announcements table and the clock with the voice line.
     let web = {
         let (config, service) = (config.clone(), service.clone());
-        let clock = ivr::web::Clock::Shared(clock);
         tokio::spawn(async move {
             if let Err(e) = super::web::serve_portal(web_listener, &config, service, clock).await {
                 tracing::error!(error = %e, "web portal stopped");

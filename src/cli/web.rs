@@ -3,11 +3,14 @@
 //! start the same portal next to the voice line through [`serve_portal`], which builds the
 //! portal's state from the configuration here, at the edge, with the e-mail worker beside it.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use ivr::booking::service::BookingService;
+use ivr::clock::{Clock, SystemClock};
 use ivr::config::Config;
 use ivr::store::Store;
-use ivr::web::{AppState, Clock, Invoicing};
+use ivr::web::{AppState, Invoicing};
 use tokio::net::TcpListener;
 
 /// Opens the database (migrating it) and serves the portal until stopped.
@@ -20,7 +23,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("écoute du portail sur {}", config.server.web_listen))?;
         println!("Portail famille sur http://{}/", listener.local_addr()?);
-        serve_portal(listener, config, service, Clock::System).await?;
+        serve_portal(listener, config, service, Arc::new(SystemClock)).await?;
         Ok(())
     })
 }
@@ -32,7 +35,7 @@ pub async fn serve_portal(
     listener: TcpListener,
     config: &Config,
     service: BookingService,
-    clock: Clock,
+    clock: Arc<dyn Clock>,
 ) -> std::io::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "web portal listening");
     let systempay = match ivr::payment::systempay::SystemPay::from_config(&config.systempay) {

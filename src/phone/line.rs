@@ -15,12 +15,12 @@ use tracing::info;
 
 use crate::booking::login::{LoginConfig, LoginError, Origin, StaffAttempt};
 use crate::booking::service::BookingService;
+use crate::clock::Clock;
 use crate::dialplan::{
     DialplanConfig, DialplanError, DialplanSet, PromptManifest, normalize_number,
 };
 use crate::media::{MediaError, Prompt, PromptLibrary, SharedPrompts};
 use crate::phone::announcement::{ANNOUNCEMENT_PROMPT, Announcements};
-use crate::phone::clock::Clock;
 use crate::phone::config::PhoneConfig;
 use crate::phone::events::EventSink;
 use crate::phone::prompt_ids::{BEEP_PROMPT, STAFF_PROMPTS};

@@ -8,13 +8,11 @@
 //! - [`announcement`]: the active announcement, shared with the web's uploads;
 //! - [`flows`]: the flow for a dialled number (staff line or dialplan);
 //! - [`staff`]: recording the announcement by phone behind a PIN;
-//! - [`clock`]: the server's clock, injectable for tests;
 //! - [`VoiceLine`]: SIP plus all of the above, as `ivr serve` and `ivr demo` run it.
 
 pub mod actions;
 pub mod announcement;
 pub mod bridge;
-pub mod clock;
 pub mod config;
 pub mod events;
 pub mod flows;
@@ -24,7 +22,6 @@ pub mod reload;
 pub mod server;
 pub mod staff;
 
-pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use config::PhoneConfig;
 pub use events::{EventSink, PhoneEvent};
 pub use line::{PhoneError, PhoneLine};

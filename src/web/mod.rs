@@ -31,7 +31,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 pub use config::WebConfig;
-pub use state::{AppState, Clock, Invoicing};
+pub use state::{AppState, Invoicing};
 
 /// The stylesheet, compiled in (one file, no build step).
 const STYLE_CSS: &str = include_str!("../../static/style.css");

@@ -1,7 +1,7 @@
 //! What every handler shares: the booking service, the store, the settings, the sessions
-//! and the clock (the one place the web reads the time, so tests can set it).
+//! and the clock (the one the voice line reads too; tests set it).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -13,43 +13,8 @@ use chrono_tz::Tz;
 use crate::booking::login::LoginConfig;
 use crate::booking::model::ServiceCode;
 use crate::booking::service::BookingService;
+use crate::clock::Clock;
 use crate::store::Store;
-
-/// Where "now" comes from.
-#[derive(Debug, Clone)]
-pub enum Clock {
-    /// The server's clock.
-    System,
-    /// A settable instant (tests, demos of a given day).
-    Fixed(Arc<Mutex<DateTime<Utc>>>),
-    /// The voice line's clock, so that phone and web agree on "now" (`ivr demo --now`).
-    Shared(Arc<dyn crate::phone::Clock>),
-}
-
-impl Clock {
-    /// A clock stopped at `at`; move it with [`Clock::set`].
-    pub fn fixed(at: DateTime<Utc>) -> Self {
-        Clock::Fixed(Arc::new(Mutex::new(at)))
-    }
-
-    /// The current instant.
-    pub fn now(&self) -> DateTime<Utc> {
-        match self {
-            // The edge: the one place the web portal reads the wall clock.
-            #[allow(clippy::disallowed_methods)]
-            Clock::System => Utc::now(),
-            Clock::Fixed(t) => *t.lock().unwrap_or_else(|e| e.into_inner()),
-            Clock::Shared(c) => c.now(),
-        }
-    }
-
-    /// Sets a fixed clock (no effect on the system clock).
-    pub fn set(&self, at: DateTime<Utc>) {
-        if let Clock::Fixed(t) = self {
-            *t.lock().unwrap_or_else(|e| e.into_inner()) = at;
-        }
-    }
-}
 
 /// Failed staff logins: after [`STAFF_MAX_FAILURES`] from one source, or at one user
 /// name from anywhere but a browser known for that account, logins are refused for
@@ -84,7 +49,7 @@ struct Inner {
     town_name: String,
     config: WebConfig,
     sessions: SessionStore,
-    clock: Clock,
+    clock: Arc<dyn Clock>,
     invoicing: Invoicing,
 }
 
@@ -108,7 +73,7 @@ impl AppState {
         service: BookingService,
         town_name: impl Into<String>,
         config: WebConfig,
-        clock: Clock,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         let idle = Duration::minutes(i64::from(config.session_idle_minutes.max(1)));
         let sessions = SessionStore::new(service.store().clone(), idle);

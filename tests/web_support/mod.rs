@@ -6,6 +6,8 @@
 pub mod families;
 pub mod http;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -16,8 +18,9 @@ use ivr::booking::calendar::Calendar;
 use ivr::booking::login::LoginConfig;
 use ivr::booking::rules::Rules;
 use ivr::booking::service::BookingService;
+use ivr::clock::ManualClock;
 use ivr::store::testing::TestDb;
-use ivr::web::{AppState, Clock, WebConfig};
+use ivr::web::{AppState, WebConfig};
 use tower::ServiceExt;
 
 /// Town time → UTC.
@@ -39,7 +42,7 @@ pub fn default_now() -> DateTime<Utc> {
 pub struct Portal {
     pub db: TestDb,
     pub state: AppState,
-    pub clock: Clock,
+    pub clock: Arc<ManualClock>,
     pub fam: DemoFamilies,
 }
 
@@ -69,7 +72,7 @@ impl Portal {
         )
         .await
         .expect("booking service");
-        let clock = Clock::fixed(default_now());
+        let clock = Arc::new(ManualClock::new(default_now()));
         let state =
             AppState::new(service, "Mezcalito", config, clock.clone()).with_invoicing(invoicing);
         Portal {

@@ -1,4 +1,5 @@
-//! The server's clock, read at the edge only (DESIGN.md habit 2).
+//! The server's clock, read at the edge only (DESIGN.md habit 2): one trait for the voice
+//! line and the portal, so that both agree on "now" (`ivr demo --now`).
 //!
 //! The voice line reads the instant once per interpreter step and once per booking action;
 //! the day of the call ("tomorrow", "next service day", DDMM) follows from it in the town's
