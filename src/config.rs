@@ -4,8 +4,6 @@
 //! (`server.web_listen`, `services[1].days`): a wrong setting stops start-up, nothing falls
 //! back silently. `ivr.example.toml` documents every key.
 
-pub mod toml_dates;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 

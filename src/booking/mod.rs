@@ -13,4 +13,5 @@ pub mod rules;
 pub mod school_calendar;
 pub mod service;
 pub mod settings;
+pub mod toml_dates;
 pub mod weekdays;

@@ -335,14 +335,4 @@ mod tests {
         let import = import_school_calendar(with_bom.as_bytes(), "Zone A", Paris).unwrap();
         assert_eq!(import.periods.len(), 8);
     }
-
-    #[test]
-    fn the_toml_snippet_loads_as_configuration() {
-        let import = import_school_calendar(FIXTURE.as_bytes(), "Zone A", Paris).unwrap();
-        let snippet = to_toml(&import.periods);
-        let config = crate::config::Config::from_toml(&snippet, "extrait").unwrap();
-        let rules = config.rules().unwrap();
-        let calendar = config.calendar(&rules).unwrap();
-        assert_eq!(calendar.school_holidays, import.periods);
-    }
 }

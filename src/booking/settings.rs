@@ -11,8 +11,8 @@ use crate::booking::calendar::{
 };
 use crate::booking::model::ServiceCode;
 use crate::booking::rules::{DEFAULT_SERVICES, DeadlineRule, PhoneKey, Rules, RulesError, Service};
+use crate::booking::toml_dates::{ConfigDate, ConfigDateTime};
 use crate::booking::weekdays::Weekdays;
-use crate::config::toml_dates::{ConfigDate, ConfigDateTime};
 
 /// One `[[services]]` entry: a service (prestation) and its deadline rule.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -556,3 +556,22 @@ fn an_unknown_key_is_refused_in_every_table() {
         );
     }
 }
+
+#[test]
+fn the_login_section_is_read() {
+    let cfg = Config::from_toml("[login]\nlockout_after = 6\n", "test").unwrap();
+    assert_eq!(cfg.login.lockout_after, 6);
+}
+
+#[test]
+fn the_school_calendar_snippet_loads_as_configuration() {
+    use crate::booking::school_calendar::{import_school_calendar, to_toml};
+    let csv = include_str!("../../tests/fixtures/fr-en-calendrier-scolaire.csv");
+    let import =
+        import_school_calendar(csv.as_bytes(), "Zone A", chrono_tz::Europe::Paris).unwrap();
+    let snippet = to_toml(&import.periods);
+    let config = Config::from_toml(&snippet, "extrait").unwrap();
+    let rules = config.rules().unwrap();
+    let calendar = config.calendar(&rules).unwrap();
+    assert_eq!(calendar.school_holidays, import.periods);
+}
