@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use ivr::core::Digit;
 use ivr::core::dtmf::rfc4733::TelephoneEvent;
 use ivr::core::inbound::{InboundConfig, MediaReceiver};
 use ivr::core::outbound::{MediaSender, OutboundConfig};
-use ivr::core::{ClockRate, Digit, PayloadType, RtpTimestamp, SeqNo, Ssrc};
 use ivr::media::g711::Law;
 use ivr::media::rtp_packetizer::RtpPacketizer;
+use ivr::media::{ClockRate, PayloadType, RtpTimestamp, SeqNo, Ssrc};
 use ivr::media::{Codec, Prompt, Ptime};
 
 struct Counting;

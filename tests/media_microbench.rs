@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ivr::core::PayloadType;
 use ivr::core::dtmf::inband::InbandDetector;
 use ivr::core::outbound::{MediaSender, OutboundConfig};
+use ivr::media::PayloadType;
 use ivr::media::g711::Law;
 use ivr::media::{Codec, Prompt, Ptime};
 

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use ivr::core::dtmf::rfc4733::{Rfc4733Detector, TelephoneEvent};
-use ivr::core::{ClockRate, RtpTimestamp, Ssrc};
+use ivr::media::{ClockRate, RtpTimestamp, Ssrc};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

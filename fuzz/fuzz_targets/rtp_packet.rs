@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use ivr::core::PayloadType;
+use ivr::media::PayloadType;
 use ivr::core::inbound::{InboundConfig, MediaReceiver};
 use ivr::media::Codec;
 use libfuzzer_sys::fuzz_target;

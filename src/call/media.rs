@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 
 use tracing::{debug, warn};
 
+use crate::core::Digit;
 use crate::core::error::CoreError;
 use crate::core::inbound::{InboundConfig, MediaReceiver};
 use crate::core::outbound::{MediaSender, OutboundConfig};
 use crate::core::player::{PlayId, PlayerEvent};
 use crate::core::recorder::Recording;
-use crate::core::{ClockRate, Digit, RtpTimestamp, SeqNo, Ssrc};
+use crate::media::{ClockRate, RtpTimestamp, SeqNo, Ssrc};
 use crate::media::{MediaError, Prompt};
 use crate::sip::sdp::Negotiated;
 

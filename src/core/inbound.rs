@@ -16,8 +16,8 @@ use super::dtmf::rfc4733::Rfc4733Detector;
 use super::dtmf::sip_info::parse_info;
 use super::error::CoreError;
 use super::recorder::{Recorder, Recording};
-use super::rtp_types::{ClockRate, PayloadType, RtpTimestamp, SeqNo, Ssrc};
 use crate::media::g711::Law;
+use crate::media::rtp_types::{ClockRate, PayloadType, RtpTimestamp, SeqNo, Ssrc};
 use crate::media::{Codec, MediaError};
 
 /// What the SDP negotiated for the incoming stream.

@@ -12,10 +12,8 @@ pub mod outbound;
 pub mod pacer;
 pub mod player;
 pub mod recorder;
-pub mod rtp_types;
 
 pub use digit::Digit;
-pub use rtp_types::{ClockRate, PayloadType, RtpTimestamp, SeqNo, Ssrc};
 
 /// A base instant for tests: the tests only use offsets from it, never the clock itself.
 #[cfg(test)]

@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use super::pacer::Pacer;
 use super::player::Player;
-use super::rtp_types::{PayloadType, RtpTimestamp, SeqNo, Ssrc};
 use crate::media::rtp_packetizer::RtpPacketizer;
+use crate::media::rtp_types::{PayloadType, RtpTimestamp, SeqNo, Ssrc};
 use crate::media::{Codec, MediaError, Ptime};
 
 /// How the outbound stream is set up (from the SDP answer, plus random initial values as

@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use super::rtp_types::{RtpTimestamp, SeqNo};
 use crate::media::g711::Law;
 use crate::media::opus::{OPUS_MAX_FRAME_SAMPLES, OpusDecoder};
+use crate::media::rtp_types::{RtpTimestamp, SeqNo};
 use crate::media::wav::{normalize_peak, normalize_rms, write_wav};
 use crate::media::{Codec, MediaError};
 

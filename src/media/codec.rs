@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::core::rtp_types::{ClockRate, PayloadType};
+use crate::media::rtp_types::{ClockRate, PayloadType};
 
 /// An audio codec the engine speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

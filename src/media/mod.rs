@@ -11,11 +11,12 @@ pub mod opus;
 pub mod prompt;
 pub mod resample;
 pub mod rtp_packetizer;
+pub mod rtp_types;
 pub mod testing;
-pub mod tone;
 pub mod wav;
 
 pub use codec::{Codec, Ptime};
 pub use error::MediaError;
 pub use library::{PromptLibrary, SharedPrompts};
 pub use prompt::Prompt;
+pub use rtp_types::{ClockRate, PayloadType, RtpTimestamp, SeqNo, Ssrc};

@@ -4,7 +4,7 @@
 use rtp_rs::{RtpPacketBuilder, Seq};
 
 use super::error::MediaError;
-use crate::core::rtp_types::{PayloadType, RtpTimestamp, SeqNo, Ssrc};
+use crate::media::rtp_types::{PayloadType, RtpTimestamp, SeqNo, Ssrc};
 
 /// The largest payload we build: above an Opus frame's 1275 bytes, within an Ethernet MTU.
 pub const MAX_PAYLOAD: usize = 1400;

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use sdp_types::{Attribute, Connection, Direction, Media, Origin, Session};
 
-use crate::core::PayloadType;
+use crate::media::PayloadType;
 use crate::media::{Codec, Ptime};
 
 pub use sdp_types::Direction as MediaDirection;

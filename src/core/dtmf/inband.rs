@@ -49,7 +49,7 @@ pub const MIN_PURITY: f32 = 0.9;
 const HITS_TO_CONFIRM: u8 = 2;
 /// Consecutive windows without the digit that end it.
 const MISSES_TO_RELEASE: u8 = 4;
-use crate::media::tone::DBM0_AMPLITUDE;
+use crate::core::dtmf::tone::DBM0_AMPLITUDE;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Complex {

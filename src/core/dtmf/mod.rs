@@ -6,6 +6,7 @@ pub mod inband;
 pub mod merge;
 pub mod rfc4733;
 pub mod sip_info;
+pub mod tone;
 
 /// Where a digit came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -22,7 +22,7 @@
 
 use super::super::digit::Digit;
 use super::super::error::CoreError;
-use super::super::rtp_types::{ClockRate, RtpTimestamp, Ssrc};
+use crate::media::rtp_types::{ClockRate, RtpTimestamp, Ssrc};
 
 /// The payload of one telephone-event packet (RFC 4733 §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
