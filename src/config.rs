@@ -31,7 +31,7 @@ pub struct Config {
     /// Where the voice line's dialplans and prompts are.
     pub dialplan: DialplanConfig,
     /// Throttling of failed logins (slow-down, then lockout).
-    pub login: crate::booking::login::LoginConfig,
+    pub login: crate::service::login::LoginConfig,
     /// Invoices: régie, label, due date, tariffs.
     pub invoice: crate::invoice::InvoiceConfig,
     /// SystemPay (card payment form) shop settings.
@@ -58,7 +58,7 @@ impl Default for Config {
             services: ServiceConfig::defaults(),
             calendar: CalendarConfig::default(),
             dialplan: DialplanConfig::default(),
-            login: crate::booking::login::LoginConfig::default(),
+            login: crate::service::login::LoginConfig::default(),
             invoice: Default::default(),
             systempay: Default::default(),
             payfip: Default::default(),
@@ -78,9 +78,9 @@ impl Config {
     pub async fn booking_service(
         &self,
         store: crate::store::Store,
-    ) -> Result<crate::booking::service::BookingService, crate::booking::service::BookingError>
+    ) -> Result<crate::service::booking::BookingService, crate::service::booking::BookingError>
     {
-        use crate::booking::service::{BookingError, BookingService};
+        use crate::service::booking::{BookingError, BookingService};
         let rules = self
             .rules()
             .map_err(|e| BookingError::Invalid(e.to_string()))?;

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod payment;
 pub mod phone;
 pub mod say;
+pub mod service;
 pub mod sip;
 pub mod store;
 pub mod web;

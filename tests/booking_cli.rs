@@ -106,8 +106,8 @@ async fn calendar_import_writes_the_official_export_once() -> anyhow::Result<()>
     use chrono::{NaiveDate, TimeZone, Utc};
     use ivr::booking::deadline::RefusalReason;
     use ivr::booking::model::{Action, Channel, ServiceCode};
-    use ivr::booking::service::Outcome;
     use ivr::config::Config;
+    use ivr::service::booking::Outcome;
     use ivr::store::{NewChild, NewPayer};
 
     let dir = tempfile::tempdir()?;

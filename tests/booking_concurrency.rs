@@ -4,10 +4,10 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use ivr::booking::calendar::Calendar;
-use ivr::booking::login::{LoginConfig, LoginError};
 use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
 use ivr::booking::rules::Rules;
-use ivr::booking::service::{BookingService, Outcome};
+use ivr::service::booking::{BookingService, Outcome};
+use ivr::service::login::{LoginConfig, LoginError};
 use ivr::store::testing::TestDb;
 use ivr::store::{NewChild, NewPayer};
 
@@ -257,7 +257,7 @@ async fn postgres_parallel_staff_attempts_get_exactly_five() -> anyhow::Result<(
 /// the limit: 20 attempts at once at one account get exactly five tries at argon2, from
 /// one source as from twenty.
 async fn parallel_staff_attempts_get_exactly_five(db: &TestDb) -> anyhow::Result<()> {
-    use ivr::booking::login::Origin;
+    use ivr::service::login::Origin;
     let service = BookingService::new(
         db.store.clone(),
         Rules::default(),

@@ -1,8 +1,8 @@
 //! `ivr import families.csv`: good files land whole, bad ones name the line and column and
 //! leave the database untouched. Run on SQLite and PostgreSQL.
 
-use ivr::booking::import::{ImportError, ImportSummary, import_families};
 use ivr::booking::model::{ChildCode, PayerCode};
+use ivr::service::import::{ImportError, ImportSummary, import_families};
 use ivr::store::testing::TestDb;
 
 macro_rules! both_backends {

@@ -5,10 +5,10 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use ivr::booking::calendar::{ActionScope, Calendar, Override, SchoolHoliday, ServiceScope};
 use ivr::booking::deadline::{Decision, RefusalReason};
-use ivr::booking::login::{LoginConfig, LoginError};
 use ivr::booking::model::{Action, Channel, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
 use ivr::booking::rules::Rules;
-use ivr::booking::service::{BookingError, BookingService, CellChange, Outcome};
+use ivr::service::booking::{BookingError, BookingService, CellChange, Outcome};
+use ivr::service::login::{LoginConfig, LoginError};
 use ivr::store::testing::TestDb;
 use ivr::store::{NewChild, NewPayer};
 
@@ -811,7 +811,7 @@ async fn staff_functions(db: &TestDb) -> anyhow::Result<()> {
 }
 
 async fn demo_seed_is_idempotent(db: &TestDb) -> anyhow::Result<()> {
-    use ivr::booking::demo;
+    use ivr::service::demo;
     let service = BookingService::new(
         db.store.clone(),
         Rules::default(),
@@ -986,7 +986,7 @@ async fn database_school_holiday_refuses_with_its_name(db: &TestDb) -> anyhow::R
 }
 
 async fn demo_seeds_the_school_year_and_books_around_it(db: &TestDb) -> anyhow::Result<()> {
-    use ivr::booking::demo;
+    use ivr::service::demo;
     let service = BookingService::new(
         db.store.clone(),
         Rules::default(),

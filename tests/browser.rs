@@ -173,7 +173,7 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
         .await
         .expect("service");
     let now = web_support::default_now();
-    ivr::booking::demo::seed(&service, &config.town.name, &config.town.message, now)
+    ivr::service::demo::seed(&service, &config.town.name, &config.town.message, now)
         .await
         .expect("demo seed");
     let state = AppState::new(

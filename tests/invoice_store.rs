@@ -10,8 +10,8 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use ivr::booking::model::{Cents, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
 use ivr::invoice::InvoiceConfig;
 use ivr::invoice::generate::InvoiceMonth;
-use ivr::invoice::issue::{IssueError, generate_month};
 use ivr::invoice::tariff::QuotientFamilial;
+use ivr::service::invoices::{IssueError, generate_month};
 use ivr::store::testing::TestDb;
 use ivr::store::{NewChild, NewPayer, Store};
 

@@ -9,10 +9,10 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use ivr::booking::model::{ChildCode, PayerCode, ServiceCode};
 use ivr::invoice::InvoiceConfig;
 use ivr::invoice::generate::InvoiceMonth;
-use ivr::invoice::issue::generate_month;
 use ivr::mail::outbox::{OutboxReport, OutboxSettings, send_due};
 use ivr::mail::test_smtp::{RcptPolicy, TestSmtpServer};
 use ivr::mail::{MailConfig, Mailer, SmtpSecurity};
+use ivr::service::invoices::generate_month;
 use ivr::store::testing::TestDb;
 use ivr::store::{NewChild, NewPayer, Store};
 

@@ -15,14 +15,14 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use common::*;
-use ivr::booking::demo;
 use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
-use ivr::booking::service::BookingService;
 use ivr::clock::ManualClock;
 use ivr::config::Config;
 use ivr::dialplan::DialplanConfig;
 use ivr::metrics::Metrics;
 use ivr::phone::{EventSink, PhoneConfig, PhoneEvent, PhoneLine, VoiceLine};
+use ivr::service::booking::BookingService;
+use ivr::service::demo;
 use ivr::store::Store;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::Transport;
@@ -900,7 +900,7 @@ async fn an_asserted_caller_known_for_the_child_is_not_locked_out_by_others() ->
             .await
             .unwrap_err();
         assert!(
-            matches!(err, ivr::booking::login::LoginError::WrongCodes),
+            matches!(err, ivr::service::login::LoginError::WrongCodes),
             "{err:?}"
         );
     }

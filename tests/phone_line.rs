@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
-use ivr::booking::login::{LoginError, Origin};
-use ivr::booking::service::BookingService;
 use ivr::clock::SystemClock;
 use ivr::config::Config;
 use ivr::dialplan::DialplanConfig;
 use ivr::phone::{EventSink, PhoneConfig, PhoneEvent, PhoneLine, reload};
+use ivr::service::booking::BookingService;
+use ivr::service::login::{LoginError, Origin};
 use ivr::store::Store;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use ivr::booking::model::{ChildId, ServiceCode};
 use ivr::invoice::InvoiceConfig;
 use ivr::invoice::generate::InvoiceMonth;
-use ivr::invoice::issue::generate_month;
+use ivr::service::invoices::generate_month;
 use ivr::store::{Store, StoredInvoice};
 use ivr::web::{Invoicing, WebConfig};
 use web_support::{Portal, default_now};

@@ -189,7 +189,7 @@ async fn repeated_failures_lock_the_web_login_as_the_phone_does() {
         .await;
     assert!(matches!(
         phone,
-        Err(ivr::booking::login::LoginError::TooManyAttempts { .. })
+        Err(ivr::service::login::LoginError::TooManyAttempts { .. })
     ));
 }
 

@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = ivr::booking::import::check_families(data);
+    let _ = ivr::service::import::check_families(data);
 });

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ivr::booking::demo;
 use ivr::config::Config;
+use ivr::service::demo;
 use ivr::store::Store;
 
 /// Arguments of `ivr demo`.

@@ -7,13 +7,13 @@ use std::net::SocketAddr;
 
 use chrono::{DateTime, Datelike, Days, Months, Utc};
 use ivr::booking::deadline::service_runs;
-use ivr::booking::demo;
 use ivr::booking::model::{ChildCode, ServiceCode};
-use ivr::booking::service::BookingService;
 use ivr::config::Config;
 use ivr::invoice::generate::InvoiceMonth;
 use ivr::invoice::tariff::TariffConfig;
 use ivr::payment::standin::fake_provider::{self, FakeProviderConfig};
+use ivr::service::booking::BookingService;
+use ivr::service::demo;
 use ivr::store::Store;
 
 use super::serve::{self, ServeArgs};
@@ -208,7 +208,7 @@ async fn issue_last_month(
     }
     tx.commit().await?;
     let report =
-        ivr::invoice::issue::generate_month(service.store(), &config.invoice, month, today, now)
+        ivr::service::invoices::generate_month(service.store(), &config.invoice, month, today, now)
             .await
             .context("factures du mois dernier")?;
     Ok(report.created.len())

@@ -1,12 +1,12 @@
 //! `ivr import families.csv`: payers and children of a real town; the columns are
-//! documented in [`ivr::booking::import`]. All or nothing.
+//! documented in [`ivr::service::import`]. All or nothing.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use ivr::booking::import::import_families;
 use ivr::config::Config;
+use ivr::service::import::import_families;
 use ivr::store::Store;
 
 /// Arguments of `ivr import`.

@@ -5,7 +5,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use ivr::config::Config;
 use ivr::invoice::generate::InvoiceMonth;
-use ivr::invoice::issue::generate_month;
+use ivr::service::invoices::generate_month;
 use ivr::store::Store;
 
 /// `ivr invoices …`

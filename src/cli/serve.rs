@@ -9,11 +9,11 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset};
 use clap::Args;
-use ivr::booking::service::BookingService;
 use ivr::clock::{Clock, OffsetClock, SystemClock};
 use ivr::config::Config;
 use ivr::metrics::{Metrics, serve_metrics};
 use ivr::phone::{EventSink, PhoneLine, VoiceLine};
+use ivr::service::booking::BookingService;
 use ivr::store::Store;
 use tokio_util::sync::CancellationToken;
 

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use ivr::booking::service::BookingService;
 use ivr::clock::{Clock, SystemClock};
 use ivr::config::Config;
+use ivr::service::booking::BookingService;
 use ivr::store::Store;
 use ivr::web::{AppState, Invoicing};
 use tokio::net::TcpListener;

@@ -8,10 +8,10 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use tracing::{info, warn};
 
 use crate::booking::deadline::{self, Decision, RefusalReason as EngineReason};
-use crate::booking::login::{LoginError, Origin};
 use crate::booking::model::{Action, Channel, ChildId, PayerId};
-use crate::booking::service::{BookingService, Outcome};
 use crate::dialplan::{ActionRequest, ActionResult, Refusal, RefusalReason, WeekBooking};
+use crate::service::booking::{BookingService, Outcome};
+use crate::service::login::{LoginError, Origin};
 
 /// Who the history names as the author of a change made by a parent (as the web does).
 const ACTOR: &str = "parent";
@@ -206,7 +206,7 @@ async fn next_service_day(
     service: &BookingService,
     after: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<Option<NaiveDate>, crate::booking::service::BookingError> {
+) -> Result<Option<NaiveDate>, crate::service::booking::BookingError> {
     let first = after + Days::new(1);
     let last = after + Days::new(NEXT_SERVICE_DAY_HORIZON);
     let calendar = service.calendar(first, last).await?;

@@ -13,13 +13,13 @@ use tokio::sync::oneshot;
 use tokio::time::Sleep;
 use tracing::{Instrument, debug, warn};
 
-use crate::booking::login::Origin;
 use crate::call::{Call, CallInfo, Played};
 use crate::dialplan::{Dialplan, Event, Interpreter, Key, Output, PlayId, PromptRef, TimerId};
 use crate::media::{Prompt, PromptLibrary};
 use crate::phone::actions::CallSession;
 use crate::phone::events::PhoneEvent;
 use crate::phone::line::PhoneLine;
+use crate::service::login::Origin;
 
 /// What woke the bridge up.
 enum Wake {

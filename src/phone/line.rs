@@ -13,8 +13,6 @@ use argon2::PasswordHash;
 use thiserror::Error;
 use tracing::info;
 
-use crate::booking::login::{LoginConfig, LoginError, Origin, StaffAttempt};
-use crate::booking::service::BookingService;
 use crate::clock::Clock;
 use crate::dialplan::{
     DialplanConfig, DialplanError, DialplanSet, PromptManifest, normalize_number,
@@ -24,6 +22,8 @@ use crate::phone::announcement::{ANNOUNCEMENT_PROMPT, Announcements};
 use crate::phone::config::PhoneConfig;
 use crate::phone::events::EventSink;
 use crate::phone::prompt_ids::{BEEP_PROMPT, STAFF_PROMPTS};
+use crate::service::booking::BookingService;
+use crate::service::login::{LoginConfig, LoginError, Origin, StaffAttempt};
 
 /// Errors loading or reloading the voice line.
 #[derive(Debug, Error)]

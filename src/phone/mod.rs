@@ -4,7 +4,7 @@
 //! - [`PhoneLine`]: what calls share, loaded and checked once, reloaded without dropping
 //!   calls; chooses the flow by dialled number;
 //! - [`bridge`]: runs the pure dialplan interpreter over a [`crate::call::Call`];
-//! - [`actions`]: the dialplan's booking actions on the [`crate::booking::service::BookingService`];
+//! - [`actions`]: the dialplan's booking actions on the [`crate::service::booking::BookingService`];
 //! - [`announcement`]: the active announcement, shared with the web's uploads;
 //! - [`flows`]: the flow for a dialled number (staff line or dialplan);
 //! - [`staff`]: recording the announcement by phone behind a PIN;

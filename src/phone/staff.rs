@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use tracing::{Instrument, info, warn};
 
-use crate::booking::login::LoginError;
 use crate::call::{Call, CallError, CollectSpec, Collected, Digit, Played, RecordSpec};
 use crate::media::{Prompt, PromptLibrary};
 use crate::phone::announcement::Recorded;
 use crate::phone::events::PhoneEvent;
 use crate::phone::line::PhoneLine;
 use crate::phone::prompt_ids::BEEP_PROMPT;
+use crate::service::login::LoginError;
 
 /// Tries at the PIN, at recording and at the keep/again choice.
 const ATTEMPTS: usize = 3;

@@ -1,6 +1,6 @@
 //! Invoices, their lines and sequence numbers, and the e-mail outbox rows made with them.
 //!
-//! Generating a month is one transaction ([`crate::invoice::issue`]): it first takes the
+//! Generating a month is one transaction ([`crate::service::invoices`]): it first takes the
 //! (year, régie) row of `invoice_sequences` ([`StoreTx::lock_invoice_sequence`]), which
 //! serialises two runs on PostgreSQL (row lock) as `BEGIN IMMEDIATE` does on SQLite; then it
 //! reads what is already invoiced, so a second run sees the first one's invoices and creates

@@ -10,7 +10,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use rand::RngCore;
 use rand::rngs::OsRng;
 
-use crate::booking::login::LoginGuard;
+use crate::service::login::LoginGuard;
 
 /// Name of the device cookie.
 pub const DEVICE_COOKIE: &str = "ivr_device";

@@ -37,10 +37,10 @@ impl From<crate::store::StoreError> for WebError {
     }
 }
 
-impl From<crate::booking::service::BookingError> for WebError {
-    fn from(e: crate::booking::service::BookingError) -> Self {
+impl From<crate::service::booking::BookingError> for WebError {
+    fn from(e: crate::service::booking::BookingError) -> Self {
         match e {
-            crate::booking::service::BookingError::Invalid(msg) => WebError::BadRequest(msg),
+            crate::service::booking::BookingError::Invalid(msg) => WebError::BadRequest(msg),
             other => WebError::Internal(format!("booking: {other:?}")),
         }
     }

@@ -10,10 +10,10 @@ use super::session::SessionStore;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
-use crate::booking::login::LoginConfig;
 use crate::booking::model::ServiceCode;
-use crate::booking::service::BookingService;
 use crate::clock::Clock;
+use crate::service::booking::BookingService;
+use crate::service::login::LoginConfig;
 use crate::store::Store;
 
 /// Failed staff logins: after [`STAFF_MAX_FAILURES`] from one source, or at one user

@@ -1,7 +1,7 @@
 //! The handler tests' families, from the seed: Laurence MARSONE (payer code 770021) with
 //! Angéline (child code 3011, CE1 – Mme Formatrice) and Théo (3012), plus another family
 //! whose child must stay out of reach of the first. No bookings: each test makes its own.
-//! (The browser test uses the real demo seed, `ivr::booking::demo`.)
+//! (The browser test uses the real demo seed, `ivr::service::demo`.)
 
 use ivr::booking::model::{ChildCode, ChildId, PayerCode, PayerId};
 use ivr::store::{NewChild, NewPayer, Store, StoreError};

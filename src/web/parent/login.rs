@@ -10,8 +10,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::booking::french::{date_fr, time_fr};
-use crate::booking::login::{LoginError, Origin};
 use crate::booking::model::{ChildCode, PayerCode};
+use crate::service::login::{LoginError, Origin};
 use crate::web::device;
 use crate::web::error::WebError;
 use crate::web::extract::{MaybeSession, SecureCookies, Source, removal_cookie, session_cookie};

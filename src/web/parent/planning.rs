@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::grid::{self, parse_cell_key};
 use super::parent_page;
 use crate::booking::model::{Action, Channel, ServiceCode};
-use crate::booking::service::{CellChange, Outcome};
+use crate::service::booking::{CellChange, Outcome};
 use crate::web::error::WebError;
 use crate::web::extract::ParentSession;
 use crate::web::layout::{ParentTab, csrf_field};

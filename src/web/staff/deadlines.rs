@@ -17,7 +17,7 @@ use crate::booking::calendar::{ActionScope, Override, ServiceScope};
 use crate::booking::deadline::town_instant;
 use crate::booking::french::date_fr_with_year;
 use crate::booking::model::ServiceCode;
-use crate::booking::service::BookingError;
+use crate::service::booking::BookingError;
 use crate::store::{OverrideId, StoreError};
 use crate::web::error::WebError;
 use crate::web::extract::StaffSession;

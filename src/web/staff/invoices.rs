@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::staff_page;
 use crate::invoice::generate::InvoiceMonth;
-use crate::invoice::issue::{IssueError, generate_month};
 use crate::payment::settle::Provider;
+use crate::service::invoices::{IssueError, generate_month};
 use crate::store::PaymentId;
 use crate::web::error::WebError;
 use crate::web::extract::StaffSession;

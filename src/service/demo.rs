@@ -10,7 +10,7 @@ use crate::booking::deadline::{service_runs, town_instant};
 use crate::booking::french::date_fr;
 use crate::booking::holidays::easter_sunday;
 use crate::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
-use crate::booking::service::{BookingError, BookingService};
+use crate::service::booking::{BookingError, BookingService};
 use crate::store::{Closure, HistoryEntry, NewChild, NewPayer, Store};
 
 /// The demo's families: (payer code, payer name, e-mail, opt-in, children as

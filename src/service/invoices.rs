@@ -10,8 +10,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
 
-use super::generate::{InvoiceMonth, draft_invoices};
-use super::{InvoiceConfig, InvoiceError, InvoiceNumber};
+use crate::invoice::generate::{InvoiceMonth, draft_invoices};
+use crate::invoice::{InvoiceConfig, InvoiceError, InvoiceNumber};
 use crate::store::{NewInvoice, Store, StoreError};
 
 /// Why generating a month's invoices failed; nothing was stored.

@@ -13,9 +13,9 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
 
 use crate::booking::calendar::{Calendar, CalendarError, Override, SchoolHoliday};
 use crate::booking::deadline::{Decision, Refusal, decide};
-use crate::booking::login::{LoginConfig, LoginError, LoginGuard, Origin, Session};
 use crate::booking::model::{Action, Channel, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
 use crate::booking::rules::Rules;
+use crate::service::login::{LoginConfig, LoginError, LoginGuard, Origin, Session};
 use crate::store::{
     Child, Closure, HeadCount, HistoryEntry, OverrideId, Store, StoreError, StoreTx, StoredOverride,
 };

@@ -1,0 +1,16 @@
+//! The services every channel (phone, web, staff, command line) goes through: each takes
+//! parsed input, checks and writes in one store transaction, and answers in the domain's
+//! terms. They stand above the store and the pure domain (`booking/`, `invoice/`,
+//! `payment/`) and below the channels, which only parse, call one method and render.
+//!
+//! - [`booking`]: logins, bookings and cancellations against the deadline engine;
+//! - [`login`]: the one login throttle (parents, staff, phone PINs);
+//! - [`invoices`]: a month's invoices made and stored in one transaction;
+//! - [`import`]: the families CSV checked whole, then written;
+//! - [`demo`]: the demo families and their bookings (`ivr demo`, tests).
+
+pub mod booking;
+pub mod demo;
+pub mod import;
+pub mod invoices;
+pub mod login;
