@@ -466,7 +466,7 @@ async fn staff_log_in_publish_the_message_and_see_their_pages() {
         return;
     }
     let portal = Portal::new().await;
-    ivr::web::staff_accounts::add(
+    ivr::service::staff_accounts::add(
         &portal.db.store,
         "amelie",
         "mot de passe solide",

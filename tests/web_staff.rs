@@ -16,7 +16,7 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 #[tokio::test]
 async fn staff_login_refuses_wrong_passwords_then_locks_the_account() {
     let p = Portal::new().await;
-    ivr::web::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
+    ivr::service::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
         .await
         .unwrap();
     let mut c = p.client();
@@ -90,29 +90,29 @@ async fn staff_accounts_need_a_real_password_and_unique_names() {
     let store = &p.db.store;
     let now = p.state.now();
     assert!(
-        ivr::web::staff_accounts::add(store, "amelie", "court", now)
+        ivr::service::staff_accounts::add(store, "amelie", "court", now)
             .await
             .is_err()
     );
     assert!(
-        ivr::web::staff_accounts::add(store, "a b", "mot de passe solide", now)
+        ivr::service::staff_accounts::add(store, "a b", "mot de passe solide", now)
             .await
             .is_err()
     );
-    ivr::web::staff_accounts::add(store, "amelie", "mot de passe solide", now)
+    ivr::service::staff_accounts::add(store, "amelie", "mot de passe solide", now)
         .await
         .unwrap();
-    let dup = ivr::web::staff_accounts::add(store, "amelie", "autre mot de passe", now)
+    let dup = ivr::service::staff_accounts::add(store, "amelie", "autre mot de passe", now)
         .await
         .unwrap_err();
     assert_eq!(dup.to_string(), "le compte « amelie » existe déjà");
     assert!(
-        ivr::web::staff_accounts::check(store, "amelie", "mot de passe solide")
+        ivr::service::staff_accounts::check(store, "amelie", "mot de passe solide")
             .await
             .unwrap()
     );
     assert!(
-        !ivr::web::staff_accounts::check(store, "amelie", "autre mot de passe")
+        !ivr::service::staff_accounts::check(store, "amelie", "autre mot de passe")
             .await
             .unwrap()
     );
@@ -664,7 +664,7 @@ async fn staff_logout_and_staff_forms_without_a_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_wrong_staff_passwords_get_exactly_five_checks() {
     let p = Portal::new().await;
-    ivr::web::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
+    ivr::service::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
         .await
         .unwrap();
     let addr = web_support::http::serve(p.state.clone()).await;
@@ -712,9 +712,9 @@ async fn parallel_wrong_staff_passwords_get_exactly_five_checks() {
 /// unauthenticated attempts never hash more than its permits at once (each holds 19 MiB).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_password_checks_never_run_more_than_the_gate_allows() {
-    use ivr::web::staff_accounts::{PASSWORD_CHECKS_AT_ONCE, PasswordGate, check};
+    use ivr::service::staff_accounts::{PASSWORD_CHECKS_AT_ONCE, PasswordGate, check};
     let p = Portal::new().await;
-    ivr::web::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
+    ivr::service::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
         .await
         .unwrap();
     let tasks: Vec<_> = (0..32)
@@ -740,7 +740,7 @@ async fn parallel_password_checks_never_run_more_than_the_gate_allows() {
 #[tokio::test]
 async fn a_staff_lockout_survives_a_restart() {
     let mut p = Portal::new().await;
-    ivr::web::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
+    ivr::service::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
         .await
         .unwrap();
     let mut c = p.client();
@@ -824,7 +824,7 @@ async fn a_known_staff_browser_is_not_locked_out_by_failures_from_elsewhere() {
 /// runs argon2; the gate lets no more than two run at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_staff_posts_hash_no_more_than_the_gate_allows() {
-    use ivr::web::staff_accounts::{PASSWORD_CHECKS_AT_ONCE, PasswordGate};
+    use ivr::service::staff_accounts::{PASSWORD_CHECKS_AT_ONCE, PasswordGate};
     use web_support::http::{Browser, serve};
     let p = Portal::with_config(ivr::web::WebConfig {
         behind_proxy: true,

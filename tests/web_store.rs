@@ -2,9 +2,9 @@
 //! (`TEST_DATABASE_URL`; skipped with a message when unset), the same checks on both.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use ivr::service::staff_accounts::{self, StaffError};
 use ivr::store::testing::TestDb;
 use ivr::web::announcements::{self, Validity};
-use ivr::web::staff_accounts::{self, StaffError};
 use ivr::web::wav;
 
 fn d(m: u32, day: u32) -> NaiveDate {

@@ -70,7 +70,7 @@ pub fn run(
             clock.now(),
         )
         .await?;
-        ivr::web::staff_accounts::add(
+        ivr::service::staff_accounts::add(
             service.store(),
             DEMO_STAFF_USER,
             DEMO_STAFF_PASSWORD,

@@ -8,8 +8,8 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use ivr::config::Config;
+use ivr::service::staff_accounts;
 use ivr::store::Store;
-use ivr::web::staff_accounts;
 
 /// `ivr staff …`
 #[derive(Debug, Subcommand)]

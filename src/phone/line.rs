@@ -263,7 +263,7 @@ impl PhoneLine {
         move |pin: &str| {
             // The web's verification: its argon2 memory is reused on the gate's threads.
             hash.as_deref()
-                .is_some_and(|hash| crate::web::staff_accounts::verify_password(pin, hash))
+                .is_some_and(|hash| crate::service::staff_accounts::verify_password(pin, hash))
         }
     }
 

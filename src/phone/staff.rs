@@ -196,7 +196,7 @@ async fn pin_accepted(
             let line_hash = line.staff_pin_checker();
             // argon2 is deliberately slow and takes 19 MiB: not on the call's driver task,
             // and only a few at once in the process, with the web's staff logins.
-            let ok = crate::web::staff_accounts::PasswordGate::global()
+            let ok = crate::service::staff_accounts::PasswordGate::global()
                 .run(move || line_hash(&pin))
                 .await
                 .unwrap_or(false);

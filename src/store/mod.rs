@@ -22,6 +22,7 @@ mod records;
 mod school_holidays;
 mod sessions;
 mod settings;
+mod staff_accounts;
 pub mod testing;
 mod tx;
 

@@ -16,7 +16,6 @@ pub mod parent;
 pub mod payment_ipn;
 pub mod session;
 pub mod staff;
-pub mod staff_accounts;
 pub mod state;
 pub mod url_date;
 pub mod wav;

@@ -122,10 +122,15 @@ impl Portal {
     /// A client logged in as staff `amelie` (created here).
     pub async fn staff(&self) -> Client {
         let store = &self.db.store;
-        match ivr::web::staff_accounts::add(store, "amelie", "mot de passe solide", default_now())
-            .await
+        match ivr::service::staff_accounts::add(
+            store,
+            "amelie",
+            "mot de passe solide",
+            default_now(),
+        )
+        .await
         {
-            Ok(()) | Err(ivr::web::staff_accounts::StaffError::Exists(_)) => {}
+            Ok(()) | Err(ivr::service::staff_accounts::StaffError::Exists(_)) => {}
             Err(e) => panic!("staff account: {e}"),
         }
         let mut c = self.client();

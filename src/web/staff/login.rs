@@ -10,12 +10,12 @@ use serde::Deserialize;
 
 use crate::booking::french::{date_fr, time_fr};
 use crate::service::login::{LoginError, Origin};
+use crate::service::staff_accounts::{self, StaffError};
 use crate::web::device;
 use crate::web::error::WebError;
 use crate::web::extract::{MaybeSession, SecureCookies, Source, session_cookie};
 use crate::web::layout::{Area, Shell, csrf_field, page};
 use crate::web::session::Who;
-use crate::web::staff_accounts::{self, StaffError};
 use crate::web::state::AppState;
 
 /// GET /mairie/connexion

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use subtle::ConstantTimeEq;
 use thiserror::Error;
 
-use crate::store::{Store, StoreError, on_pool};
+use crate::store::{Store, StoreError};
 
 /// Shortest password accepted for a staff account.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -240,21 +240,10 @@ pub async fn add(
     let phc = PasswordGate::global()
         .run(move || hash_password(&pw))
         .await??;
-    let res = on_pool!(store, p => sqlx::query(
-        "INSERT INTO staff_accounts (username, password_hash, created_at) VALUES ($1, $2, $3)",
-    )
-    .bind(user)
-    .bind(&phc)
-    .bind(now)
-    .execute(p)
-    .await
-    .map(|_| ()));
-    match res {
-        Ok(_) => Ok(()),
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            Err(StaffError::Exists(user.to_owned()))
-        }
-        Err(e) => Err(StaffError::Store(e.into())),
+    match store.insert_staff_account(user, &phc, now).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::Duplicate { .. }) => Err(StaffError::Exists(user.to_owned())),
+        Err(e) => Err(StaffError::Store(e)),
     }
 }
 
@@ -262,13 +251,7 @@ pub async fn add(
 /// [`PasswordGate::global`]. Callers facing the network check their throttle first.
 pub async fn check(store: &Store, user: &str, password: &str) -> Result<bool, StaffError> {
     let phc: Option<String> = if valid_user(user) {
-        on_pool!(store, p => sqlx::query_scalar(
-            "SELECT password_hash FROM staff_accounts WHERE username = $1",
-        )
-        .bind(user)
-        .fetch_optional(p)
-        .await
-        .map_err(StoreError::from)?)
+        store.staff_password_hash(user).await?
     } else {
         None
     };
