@@ -5,8 +5,8 @@ mod web_support;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use ivr::booking::model::{Action, Channel, ServiceCode};
-use ivr::web::announcements;
-use ivr::web::wav::sine_wav;
+use ivr::media::upload::sine_wav;
+use ivr::service::announcements;
 use web_support::{Portal, paris, planning_state, submit_planning};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -197,7 +197,7 @@ async fn an_uploaded_announcement_is_converted_listened_to_and_switched() {
         "{}",
         page.body
     );
-    assert!(announcements::list(&p.db.store).await.unwrap().is_empty());
+    assert!(p.db.store.announcements().await.unwrap().is_empty());
     // A real one, valid from today to the end of the month.
     let r = c
         .post_multipart(

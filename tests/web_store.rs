@@ -2,10 +2,11 @@
 //! (`TEST_DATABASE_URL`; skipped with a message when unset), the same checks on both.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use ivr::media::upload as wav;
+use ivr::service::announcements::{self, AnnouncementRefused};
 use ivr::service::staff_accounts::{self, StaffError};
 use ivr::store::testing::TestDb;
-use ivr::web::announcements::{self, Validity};
-use ivr::web::wav;
+use ivr::store::{NewAnnouncement, Validity};
 
 fn d(m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, m, day).unwrap()
@@ -51,7 +52,15 @@ async fn suite(db: &TestDb) {
         until: None,
         enabled: true,
     };
-    let a = announcements::add(store, "permanente", &audio, "amelie", now, always)
+    let new = |label, validity| NewAnnouncement {
+        wav: &audio.wav,
+        duration_ms: audio.duration_ms() as i64,
+        label,
+        by: "amelie",
+        at: now,
+        validity,
+    };
+    let a = announcements::add(store, &new("permanente", always))
         .await
         .unwrap();
     let may = Validity {
@@ -59,9 +68,7 @@ async fn suite(db: &TestDb) {
         until: Some(d(5, 31)),
         enabled: true,
     };
-    let b = announcements::add(store, "mai", &audio, "amelie", now, may)
-        .await
-        .unwrap();
+    let b = announcements::add(store, &new("mai", may)).await.unwrap();
     assert_eq!(
         announcements::current(store, d(5, 6))
             .await
@@ -99,7 +106,7 @@ async fn suite(db: &TestDb) {
             }
         )
         .await
-        .unwrap()
+        .is_ok()
     );
     assert_eq!(
         announcements::current(store, d(5, 20))
@@ -118,7 +125,7 @@ async fn suite(db: &TestDb) {
             }
         )
         .await
-        .unwrap()
+        .is_ok()
     );
     assert!(
         announcements::current(store, d(5, 20))
@@ -126,23 +133,29 @@ async fn suite(db: &TestDb) {
             .unwrap()
             .is_none()
     );
-    assert!(
-        !announcements::set_validity(store, announcements::AnnouncementId(9999), always)
-            .await
-            .unwrap()
-    );
-    // Dates in the wrong order are refused by the database itself.
+    assert!(matches!(
+        announcements::set_validity(store, ivr::store::AnnouncementId(9999), always).await,
+        Err(AnnouncementRefused::Unknown)
+    ));
+    // Dates in the wrong order are refused by the service with a clear sentence, and by
+    // the database itself when a write skips the service.
     let bad = Validity {
         from: Some(d(5, 31)),
         until: Some(d(5, 1)),
         enabled: true,
     };
+    let refused = announcements::add(store, &new("à l'envers", bad)).await;
     assert!(
-        announcements::add(store, "à l'envers", &audio, "amelie", now, bad)
+        matches!(refused, Err(AnnouncementRefused::EndBeforeStart)),
+        "{refused:?}"
+    );
+    assert!(
+        store
+            .insert_announcement(&new("à l'envers", bad))
             .await
             .is_err()
     );
-    let list = announcements::list(store).await.unwrap();
+    let list = store.announcements().await.unwrap();
     assert_eq!(
         list.iter().map(|x| x.label.as_str()).collect::<Vec<_>>(),
         ["mai", "permanente"]

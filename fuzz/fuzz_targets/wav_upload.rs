@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = ivr::web::wav::to_phone(data);
+    let _ = ivr::media::upload::to_phone(data);
 });

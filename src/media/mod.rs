@@ -13,6 +13,7 @@ pub mod resample;
 pub mod rtp_packetizer;
 pub mod rtp_types;
 pub mod testing;
+pub mod upload;
 pub mod wav;
 
 pub use codec::{Codec, Ptime};

@@ -1,8 +1,8 @@
 //! The town's recorded announcement as the voice line plays it.
 //!
-//! Storage is shared with the web's staff page (`announcements` table, migration
-//! `*_web.sql`): the active announcement is the newest enabled one whose validity includes
-//! today, stored as an 8 kHz mono 16-bit WAV. A recording made by phone is also written as
+//! Storage and the choice of the active one are [`crate::service::announcements`], shared
+//! with the web's staff page: the newest enabled one whose validity includes today, stored
+//! as an 8 kHz mono 16-bit WAV. A recording made by phone is also written as
 //! a file under the data directory (an archive staff can fetch). The decoded prompt is kept
 //! by id and swapped into the shared prompt library under [`ANNOUNCEMENT_PROMPT`], so the
 //! next call hears a new announcement with no restart, and a call does not decode it again.
@@ -16,8 +16,8 @@ use thiserror::Error;
 use crate::media::resample::{f32_to_i16, i16_to_f32, resample};
 use crate::media::wav::{normalize_rms, write_wav};
 use crate::media::{MediaError, Prompt, SharedPrompts};
-use crate::store::{Store, StoreError, on_pool};
-use crate::web::announcements::{self, AnnouncementId};
+use crate::service::announcements::{self, AnnouncementRefused};
+use crate::store::{AnnouncementId, NewAnnouncement, Store, StoreError, Validity};
 
 /// The prompt id under which the active announcement sits in the prompt library.
 pub const ANNOUNCEMENT_PROMPT: &str = "announcement";
@@ -38,6 +38,9 @@ pub enum AnnouncementError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The announcement was refused (never for a phone recording, which has no dates).
+    #[error(transparent)]
+    Refused(#[from] AnnouncementRefused),
     /// The file could not be written.
     #[error("écriture de l'annonce {path} impossible : {source}")]
     Io {
@@ -107,7 +110,7 @@ impl Announcements {
         {
             return Ok(Some(prompt));
         }
-        let Some(wav) = announcements::wav(&self.store, AnnouncementId(id)).await? else {
+        let Some(wav) = self.store.announcement_wav(AnnouncementId(id)).await? else {
             // Deleted since it was found active: as if none were.
             return Ok(None);
         };
@@ -144,20 +147,19 @@ impl Announcements {
         tokio::fs::write(&file, &wav).await.map_err(io)?;
         let duration_ms = (samples.len() as u64 * 1000 / u64::from(RATE)) as i64;
         let label = format!("Enregistrée par téléphone ({})", file.display());
-        let id: i64 = on_pool!(self.store, p => sqlx::query_scalar(
-            "INSERT INTO announcements \
-             (wav, duration_ms, label, uploaded_by, uploaded_at, valid_from, valid_until, enabled) \
-             VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6) RETURNING id",
-        )
-        .bind(&wav)
-        .bind(duration_ms)
-        .bind(&label)
-        .bind(RECORDED_BY)
-        .bind(now)
-        .bind(true)
-        .fetch_one(p)
-        .await
-        .map_err(StoreError::from)?);
+        let new = NewAnnouncement {
+            wav: &wav,
+            duration_ms,
+            label: &label,
+            by: RECORDED_BY,
+            at: now,
+            validity: Validity {
+                from: None,
+                until: None,
+                enabled: true,
+            },
+        };
+        let AnnouncementId(id) = announcements::add(&self.store, &new).await?;
         self.remember(id, prompt);
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! terms. They stand above the store and the pure domain (`booking/`, `invoice/`,
 //! `payment/`) and below the channels, which only parse, call one method and render.
 //!
+//! - [`announcements`]: which announcement plays today, storing one, its dates;
 //! - [`booking`]: logins, bookings and cancellations against the deadline engine;
 //! - [`login`]: the one login throttle (parents, staff, phone PINs);
 //! - [`staff_accounts`]: staff accounts, their argon2 hashes and the gate that bounds them;
@@ -10,6 +11,7 @@
 //! - [`import`]: the families CSV checked whole, then written;
 //! - [`demo`]: the demo families and their bookings (`ivr demo`, tests).
 
+pub mod announcements;
 pub mod booking;
 pub mod demo;
 pub mod import;

@@ -10,6 +10,7 @@
 //! can check a deadline and write in one transaction. Uniqueness that matters (codes, one
 //! booking per child, date and service) is a database constraint.
 
+mod announcements;
 mod calendar;
 mod connect;
 mod error;
@@ -26,6 +27,7 @@ mod staff_accounts;
 pub mod testing;
 mod tx;
 
+pub use announcements::{Announcement, AnnouncementId, NewAnnouncement, Validity};
 pub use error::StoreError;
 pub use invoices::{InvoiceId, MonthBookings, NewInvoice, PendingNotice, StoredInvoice};
 pub use login::LoginKeyKind;

@@ -6,7 +6,6 @@
 //! No page needs JavaScript. Every form is a POST carrying the session's CSRF token;
 //! codes and passwords never appear in a URL or a log line.
 
-pub mod announcements;
 pub mod config;
 pub mod device;
 pub mod error;
@@ -18,7 +17,6 @@ pub mod session;
 pub mod staff;
 pub mod state;
 pub mod url_date;
-pub mod wav;
 
 use std::net::SocketAddr;
 

@@ -1,6 +1,6 @@
 //! The recorded announcement: upload (any common WAV, checked and converted to the phone's
 //! 8 kHz mono 16-bit once), listen, validity dates and on/off switch. The voice line reads
-//! [`crate::web::announcements::current`] at each call, so the change needs no restart.
+//! [`crate::service::announcements::active_id`] at each call, so the change needs no restart.
 
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
@@ -11,21 +11,19 @@ use maud::html;
 use serde::Deserialize;
 
 use super::staff_page;
-use crate::web::announcements::{self, AnnouncementId, Validity};
+use crate::media::upload;
+use crate::service::announcements::{self, AnnouncementRefused};
+use crate::store::{AnnouncementId, NewAnnouncement, Validity};
 use crate::web::error::WebError;
 use crate::web::extract::StaffSession;
 use crate::web::layout::{StaffTab, csrf_field};
 use crate::web::session::Flash;
 use crate::web::state::AppState;
-use crate::web::wav;
 
 /// GET /mairie/annonce
 pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Response, WebError> {
-    let list = announcements::list(state.store()).await?;
-    let today = state.today();
-    let current = announcements::current(state.store(), today)
-        .await?
-        .map(|(id, _)| id);
+    let list = state.store().announcements().await?;
+    let current = announcements::active_id(state.store(), state.today()).await?;
     let csrf = &s.data.csrf;
     let body = html! {
         h1 { "Annonce vocale" }
@@ -93,12 +91,13 @@ pub(crate) fn opt_date(s: &str, what: &str) -> Result<Option<NaiveDate>, WebErro
     })
 }
 
-fn check_order(v: &Validity) -> Result<(), WebError> {
-    match (v.from, v.until) {
-        (Some(f), Some(u)) if f > u => Err(WebError::BadRequest(
-            "la date de fin précède la date de début".to_owned(),
-        )),
-        _ => Ok(()),
+impl From<AnnouncementRefused> for WebError {
+    fn from(e: AnnouncementRefused) -> Self {
+        match e {
+            AnnouncementRefused::EndBeforeStart => WebError::BadRequest(e.to_string()),
+            AnnouncementRefused::Unknown => WebError::NotFound(e.to_string()),
+            AnnouncementRefused::Store(e) => e.into(),
+        }
     }
 }
 
@@ -144,11 +143,10 @@ pub async fn upload(
         until: opt_date(&until, "au")?,
         enabled,
     };
-    check_order(&validity)?;
     let Some((fname, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return Err(WebError::BadRequest("aucun fichier envoyé".to_owned()));
     };
-    let audio = match tokio::task::spawn_blocking(move || wav::to_phone(&bytes))
+    let audio = match tokio::task::spawn_blocking(move || upload::to_phone(&bytes))
         .await
         .map_err(|e| WebError::Internal(format!("wav task: {e}")))?
     {
@@ -166,15 +164,15 @@ pub async fn upload(
         label.trim().to_owned()
     };
     let label: String = label.chars().take(200).collect();
-    let id = announcements::add(
-        state.store(),
-        &label,
-        &audio,
-        &s.user,
-        state.now(),
+    let new = NewAnnouncement {
+        wav: &audio.wav,
+        duration_ms: audio.duration_ms() as i64,
+        label: &label,
+        by: &s.user,
+        at: state.now(),
         validity,
-    )
-    .await?;
+    };
+    let id = announcements::add(state.store(), &new).await?;
     tracing::info!(user = %s.user, id = id.0, ms = audio.duration_ms(), "announcement uploaded");
     state.sessions().set_flash(
         &s.id,
@@ -211,10 +209,7 @@ pub async fn set_validity(
         until: opt_date(&form.valid_until, "au")?,
         enabled: !form.enabled.is_empty(),
     };
-    check_order(&validity)?;
-    if !announcements::set_validity(state.store(), AnnouncementId(id), validity).await? {
-        return Err(WebError::NotFound("cette annonce n'existe pas".to_owned()));
-    }
+    announcements::set_validity(state.store(), AnnouncementId(id), validity).await?;
     tracing::info!(user = %s.user, id, enabled = validity.enabled, "announcement validity changed");
     state
         .sessions()
@@ -228,7 +223,7 @@ pub async fn listen(
     _s: StaffSession,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    match announcements::wav(state.store(), AnnouncementId(id)).await? {
+    match state.store().announcement_wav(AnnouncementId(id)).await? {
         Some(bytes) => Ok((
             [
                 (header::CONTENT_TYPE, "audio/wav"),
