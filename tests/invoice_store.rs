@@ -348,16 +348,16 @@ async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Resu
 
     // A refusal first, then the same transaction reported paid by several deliveries at once.
     let mut tx = store.begin().await?;
-    let first = tx
-        .apply_payment_result(
-            Provider::SystemPay,
-            "20261203-000001",
-            request,
-            Outcome::Refused,
-            "REFUSED",
-            now(),
-        )
-        .await?;
+    let first = ivr::service::payments::apply_result(
+        &mut tx,
+        Provider::SystemPay,
+        "20261203-000001",
+        request,
+        Outcome::Refused,
+        "REFUSED",
+        now(),
+    )
+    .await?;
     tx.commit().await?;
     assert_eq!(first, Settlement::RecordFailure);
     assert!(store.invoices_of(payer).await?[0].paid_at.is_none());
@@ -368,16 +368,16 @@ async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Resu
         runs.spawn(async move {
             let at = now() + chrono::Duration::minutes(i);
             let mut tx = store.begin().await?;
-            let s = tx
-                .apply_payment_result(
-                    Provider::SystemPay,
-                    "20261203-000001",
-                    request,
-                    Outcome::Paid,
-                    "AUTHORISED",
-                    at,
-                )
-                .await?;
+            let s = ivr::service::payments::apply_result(
+                &mut tx,
+                Provider::SystemPay,
+                "20261203-000001",
+                request,
+                Outcome::Paid,
+                "AUTHORISED",
+                at,
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, ivr::store::StoreError>(s)
         });
@@ -401,16 +401,16 @@ async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Resu
     let mut tx = store.begin().await?;
     assert!(tx.unpaid_invoices(payer, &[inv.id]).await?.is_empty());
     // A late refusal of a paid transaction never unpays it.
-    let late = tx
-        .apply_payment_result(
-            Provider::SystemPay,
-            "20261203-000001",
-            request,
-            Outcome::Refused,
-            "REFUSED",
-            now(),
-        )
-        .await?;
+    let late = ivr::service::payments::apply_result(
+        &mut tx,
+        Provider::SystemPay,
+        "20261203-000001",
+        request,
+        Outcome::Refused,
+        "REFUSED",
+        now(),
+    )
+    .await?;
     tx.commit().await?;
     assert_eq!(late, Settlement::Conflict);
     assert_eq!(store.invoices_of(payer).await?[0].paid_at, paid.paid_at);
@@ -486,16 +486,16 @@ async fn one_invoice_one_payment_and_duplicates_kept_for_refund(db: &TestDb) -> 
         let store = store.clone();
         async move {
             let mut tx = store.begin().await?;
-            let s = tx
-                .apply_payment_result(
-                    Provider::SystemPay,
-                    transaction,
-                    request,
-                    Outcome::Paid,
-                    "AUTHORISED",
-                    at,
-                )
-                .await?;
+            let s = ivr::service::payments::apply_result(
+                &mut tx,
+                Provider::SystemPay,
+                transaction,
+                request,
+                Outcome::Paid,
+                "AUTHORISED",
+                at,
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, StoreError>(s)
         }

@@ -7,6 +7,7 @@
 //! - [`booking`]: logins, bookings and cancellations against the deadline engine;
 //! - [`login`]: the one login throttle (parents, staff, phone PINs);
 //! - [`staff_accounts`]: staff accounts, their argon2 hashes and the gate that bounds them;
+//! - [`payments`]: starting a card or PayFiP payment, applying the provider's word;
 //! - [`invoices`]: a month's invoices made and stored in one transaction;
 //! - [`import`]: the families CSV checked whole, then written;
 //! - [`demo`]: the demo families and their bookings (`ivr demo`, tests).
@@ -17,4 +18,5 @@ pub mod demo;
 pub mod import;
 pub mod invoices;
 pub mod login;
+pub mod payments;
 pub mod staff_accounts;

@@ -8,7 +8,7 @@ use super::invoices::InvoiceId;
 use super::{StoreError, StoreTx, on_tx};
 use crate::booking::model::{Cents, PayerId};
 use crate::payment::Outcome;
-use crate::payment::settle::{Provider, Settlement, settle};
+use crate::payment::settle::Provider;
 
 /// The database id of a payment request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -277,20 +277,16 @@ impl StoreTx {
             .copied())
     }
 
-    /// Applies a verified provider result to the payment row of (provider, transaction):
-    /// the row is created or locked first, so concurrent repeats follow each other; then
-    /// [`settle`] decides from the stored outcome. `MarkPaid` marks the request's unpaid
-    /// invoices paid at `now`; nothing is ever paid twice.
-    pub async fn apply_payment_result(
+    /// The payment row of (provider, transaction), created for `request` if new and locked
+    /// for the rest of the transaction (concurrent repeats of one notification follow each
+    /// other), with its recorded outcome ([`Outcome::Unknown`] when new).
+    pub async fn lock_payment(
         &mut self,
         provider: Provider,
         transaction: &str,
         request: PaymentRequestId,
-        outcome: Outcome,
-        raw_status: &str,
         now: DateTime<Utc>,
-    ) -> Result<Settlement, StoreError> {
-        // A new transaction starts as 'unknown' (settle treats it as never seen).
+    ) -> Result<(PaymentId, Outcome), StoreError> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO payments (provider, transaction_ref, request_id, outcome, raw_status, \
              received_at) VALUES ($1, $2, $3, 'unknown', '', $4) \
@@ -322,44 +318,51 @@ impl StoreTx {
         }
         let stored = Outcome::from_stored(&stored)
             .ok_or_else(|| StoreError::Corrupt(format!("issue « {stored} »")))?;
-        let mut decision = settle(Some(stored), outcome);
-        if matches!(decision, Settlement::MarkPaid | Settlement::RecordFailure) {
-            on_tx!(self, c => sqlx::query(
-                "UPDATE payments SET outcome = $3, raw_status = $4, received_at = $5 \
-                 WHERE provider = $1 AND transaction_ref = $2",
-            )
-            .bind(provider.as_str())
-            .bind(transaction)
-            .bind(outcome.as_str())
-            .bind(raw_status)
-            .bind(now)
+        Ok((PaymentId(payment), stored))
+    }
+
+    /// Records the outcome the provider gave for (provider, transaction).
+    pub async fn record_payment_outcome(
+        &mut self,
+        provider: Provider,
+        transaction: &str,
+        outcome: Outcome,
+        raw_status: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query(
+            "UPDATE payments SET outcome = $3, raw_status = $4, received_at = $5 \
+             WHERE provider = $1 AND transaction_ref = $2",
+        )
+        .bind(provider.as_str())
+        .bind(transaction)
+        .bind(outcome.as_str())
+        .bind(raw_status)
+        .bind(now)
+        .execute(&mut **c)
+        .await
+        .map(drop)?);
+        Ok(())
+    }
+
+    /// Frees the invoices `request` held, so a new request may pay them.
+    pub async fn release_invoice_claims(
+        &mut self,
+        request: PaymentRequestId,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query("DELETE FROM invoice_claims WHERE request_id = $1")
+            .bind(request.0)
             .execute(&mut **c)
             .await
             .map(drop)?);
-        }
-        if decision == Settlement::RecordFailure {
-            // A failed attempt frees its invoices for the next one at once.
-            on_tx!(self, c => sqlx::query("DELETE FROM invoice_claims WHERE request_id = $1")
-                .bind(request.0)
-                .execute(&mut **c)
-                .await
-                .map(drop)?);
-        }
-        if decision == Settlement::MarkPaid
-            && self
-                .settle_invoices(PaymentId(payment), request, now)
-                .await?
-        {
-            decision = Settlement::Duplicate;
-        }
-        Ok(decision)
+        Ok(())
     }
 
     /// Links the request's invoices to `payment` and marks them paid; an invoice already
     /// settled by another payment keeps it (the primary key of `invoice_payments` says so
     /// whatever the code does), and `payment` is then recorded as a duplicate to refund.
     /// Returns whether it was one.
-    async fn settle_invoices(
+    pub async fn settle_invoices(
         &mut self,
         payment: PaymentId,
         request: PaymentRequestId,

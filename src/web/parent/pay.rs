@@ -1,7 +1,8 @@
 //! Paying invoices (seed, part 3): the selection ("Procéder au paiement"), the choice of
 //! payment method, the signed SystemPay form the browser posts to the bank's page, and the
 //! return page. The return is for display only: the invoice is marked paid by the
-//! server-to-server notification ([`crate::web::payment_ipn`]).
+//! server-to-server notification ([`crate::web::payment_ipn`]); starting a payment is
+//! [`crate::service::payments`].
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
@@ -12,10 +13,8 @@ use serde::Deserialize;
 
 use super::parent_page;
 use crate::booking::model::Cents;
-use crate::payment::settle::HOLD;
-use crate::payment::settle::Provider;
-use crate::payment::systempay::{PaymentRequest, ReturnUrls, TransId, trans_day};
-use crate::store::{InvoiceId, NewPaymentRequest, StoreError, StoredInvoice};
+use crate::service::payments::{self, StartRefused};
+use crate::store::{InvoiceId, StoredInvoice};
 use crate::web::error::WebError;
 use crate::web::extract::ParentSession;
 use crate::web::layout::{ParentTab, csrf_field};
@@ -138,75 +137,12 @@ pub async fn systempay_form(
         return Err(unavailable());
     }
     let ids = parse_ids(&form.invoice)?;
-    let now = state.now();
-    let day = trans_day(now);
-    let payer = state
-        .store()
-        .payer(s.payer)
-        .await?
-        .ok_or_else(|| WebError::NotFound("compte introuvable".into()))?;
-    let mut tx = state.store().begin().await?;
-    let invoices = tx.unpaid_invoices(s.payer, &ids).await?;
-    if ids.is_empty() || invoices.len() != ids.len() {
-        tx.rollback().await?;
-        state.sessions().set_flash(
-            &s.id,
-            Flash::Error(
-                "Une des factures choisies est déjà payée ou n'est pas rattachée à votre compte."
-                    .into(),
-            ),
-        );
-        return Ok(Redirect::to("/factures").into_response());
-    }
-    let total = Cents(invoices.iter().map(|i| i.total.0).sum());
-    let counter = tx
-        .next_systempay_counter(shop.site_id().as_str(), day)
-        .await?;
-    let trans_id = TransId::from_daily_counter(counter)
-        .map_err(|e| WebError::Internal(format!("systempay: {e}")))?;
-    // Unique because (UTC day, trans id) is: our reference for this request.
-    let order_id = format!("SP{}{}", day.format("%Y%m%d"), trans_id);
-    let stored = tx
-        .insert_payment_request(
-            &NewPaymentRequest {
-                provider: Provider::SystemPay,
-                order_id: &order_id,
-                payer: s.payer,
-                amount: total,
-                trans: Some((trans_id.to_string(), day)),
-                refdet: None,
-                invoices: &ids,
-                hold_until: now + HOLD,
-            },
-            now,
-        )
-        .await;
-    match stored {
-        Ok(_) => {}
-        Err(StoreError::PaymentInProgress) => {
-            tx.rollback().await?;
-            return Ok(already_in_progress(&state, &s));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let return_url = format!("{base}/factures/paiement/retour");
-    let signed = shop
-        .form(&PaymentRequest {
-            trans_id,
-            trans_date: now,
-            amount: total,
-            order_id,
-            customer_email: (!payer.email.is_empty()).then(|| payer.email.clone()),
-            urls: ReturnUrls {
-                return_url: return_url.clone(),
-                success: Some(return_url.clone()),
-                refused: Some(return_url.clone()),
-                cancel: Some(return_url),
-                notification: Some(format!("{base}/paiement/systempay/ipn")),
-            },
-        })
-        .map_err(|e| WebError::Internal(format!("systempay form: {e}")))?;
-    tx.commit().await?;
+    let payment =
+        match payments::start_card(state.store(), shop, s.payer, &ids, base, state.now()).await {
+            Ok(p) => p,
+            Err(refused) => return refused_to_parent(&state, &s, refused),
+        };
+    let (invoices, total, signed) = (payment.invoices, payment.total, payment.form);
     let body = html! {
         h1 { "Paiement par carte bancaire" }
         p { "Étape 3 sur 4 : le paiement se fait sur la page sécurisée de la banque." }
@@ -272,16 +208,24 @@ pub async fn back(
     Ok(parent_page(&state, &s, ParentTab::Invoices, "Paiement", body).into_response())
 }
 
-/// What a parent reads when an invoice is already being paid by another request.
-pub const ALREADY_IN_PROGRESS: &str = "Un paiement de cette facture est déjà en cours. \
-     Terminez-le, ou attendez 20 minutes avant de recommencer : vous ne serez pas débité deux fois.";
-
-/// Sends the parent back to the invoices with [`ALREADY_IN_PROGRESS`].
-fn already_in_progress(state: &AppState, s: &ParentSession) -> Response {
-    state
-        .sessions()
-        .set_flash(&s.id, Flash::Error(ALREADY_IN_PROGRESS.into()));
-    Redirect::to("/factures").into_response()
+/// Sends the parent back to the invoices with the sentence of a refusal they can act on
+/// (already paid, being paid, PayFiP unreachable...); our own failures stay errors.
+fn refused_to_parent(
+    state: &AppState,
+    s: &ParentSession,
+    refused: StartRefused,
+) -> Result<Response, WebError> {
+    match refused {
+        StartRefused::Store(e) => Err(e.into()),
+        StartRefused::Internal(why) => Err(WebError::Internal(why)),
+        StartRefused::OneInvoiceOnly => Err(WebError::BadRequest(refused.to_string())),
+        StartRefused::NotPayable | StartRefused::InProgress | StartRefused::Provider(_) => {
+            state
+                .sessions()
+                .set_flash(&s.id, Flash::Error(refused.to_string()));
+            Ok(Redirect::to("/factures").into_response())
+        }
+    }
 }
 
 /// POST /factures/paiement/payfip: PayFiP for one invoice, through the web service. The
@@ -293,7 +237,6 @@ pub async fn payfip_redirect(
     s: ParentSession,
     Form(form): Form<SelectionForm>,
 ) -> Result<Response, WebError> {
-    use crate::payment::payfip::ws::PayFipWsClient;
     s.check_csrf(&form.csrf)?;
     let unavailable = || WebError::BadRequest("le paiement PayFiP n'est pas disponible".into());
     let config = state.invoicing().payfip.as_ref().ok_or_else(unavailable)?;
@@ -302,88 +245,8 @@ pub async fn payfip_redirect(
         return Err(unavailable());
     }
     let ids = parse_ids(&form.invoice)?;
-    if ids.len() != 1 {
-        return Err(WebError::BadRequest(
-            "PayFiP règle une facture à la fois : cochez-en une seule".into(),
-        ));
-    }
-    let payer = state
-        .store()
-        .payer(s.payer)
-        .await?
-        .ok_or_else(|| WebError::NotFound("compte introuvable".into()))?;
-    let now = state.now();
-    let mut tx = state.store().begin().await?;
-    let Some(inv) = tx.unpaid_invoices(s.payer, &ids).await?.pop() else {
-        tx.rollback().await?;
-        state.sessions().set_flash(
-            &s.id,
-            Flash::Error(
-                "Une des factures choisies est déjà payée ou n'est pas rattachée à votre compte."
-                    .into(),
-            ),
-        );
-        return Ok(Redirect::to("/factures").into_response());
-    };
-    let refdet = inv.number.refdet();
-    let order_id = format!("PW{}{:012x}", refdet.as_str(), rand::random::<u64>() >> 16);
-    let stored = tx
-        .insert_payment_request(
-            &NewPaymentRequest {
-                provider: Provider::PayFipWs,
-                order_id: &order_id,
-                payer: s.payer,
-                amount: inv.total,
-                trans: None,
-                refdet: Some(refdet.as_str()),
-                invoices: &ids,
-                hold_until: now + HOLD,
-            },
-            now,
-        )
-        .await;
-    let stored = match stored {
-        Ok(id) => id,
-        Err(StoreError::PaymentInProgress) => {
-            tx.rollback().await?;
-            return Ok(already_in_progress(&state, &s));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let request = crate::web::payment_ipn::payfip_request(
-        config,
-        &inv,
-        &payer.email,
-        &format!("{base}/paiement/payfip/notif"),
-        &format!("{base}/paiement/payfip/retour?demande={order_id}"),
-    )
-    .map_err(|e| WebError::Internal(format!("payfip: {e}")))?;
-    // The invoice is held before PayFiP is called, so a second click cannot start a second
-    // payment; the hold is committed first so the call does not keep a transaction open.
-    tx.commit().await?;
-    let created = match PayFipWsClient::from_config(config) {
-        Ok(client) => client
-            .create_payment(&request)
-            .await
-            .map(|id| (client.payment_page(&id), id)),
-        Err(e) => Err(e),
-    };
-    match created {
-        Ok((page, id_op)) => {
-            let mut tx = state.store().begin().await?;
-            tx.set_payment_id_op(stored, id_op.as_str()).await?;
-            tx.commit().await?;
-            Ok(Redirect::to(page.as_str()).into_response())
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "PayFiP creerPaiementSecurise failed");
-            let mut tx = state.store().begin().await?;
-            tx.release_payment_request(stored).await?;
-            tx.commit().await?;
-            state
-                .sessions()
-                .set_flash(&s.id, Flash::Error(e.user_message().into()));
-            Ok(Redirect::to("/factures").into_response())
-        }
+    match payments::start_payfip(state.store(), config, s.payer, &ids, base, state.now()).await {
+        Ok(page) => Ok(Redirect::to(page.as_str()).into_response()),
+        Err(refused) => refused_to_parent(&state, &s, refused),
     }
 }
