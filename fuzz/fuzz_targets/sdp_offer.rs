@@ -3,7 +3,7 @@
 //! codec, payload type and telephone-event (our answer is always readable by us).
 #![no_main]
 
-use ivr::sip::sdp::{self, LocalSession};
+use ivr::call::sdp::{self, LocalSession};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -5,12 +5,12 @@
 //! only when a digit came, a prompt ended or a recording is full: a call's task sleeps
 //! through its packets.
 //!
-//! Everything that decides is elsewhere (SDP in `sip::sdp`, digits in `collect`, media in the
+//! Everything that decides is elsewhere (SDP in `sdp`, digits in `collect`, media in the
 //! sans-IO core); this file only moves events in and actions out, and reads the clock.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rsipstack::dialog::dialog::{
     DialogState, DialogStateSender, TerminatedReason, TransactionHandle,
@@ -29,13 +29,13 @@ use super::api::{
 use super::collect::{Collected, Collector};
 use super::digits::Digit;
 use super::media::{MediaEvent, MediaSession, PromptRef};
+use super::reply::LogFailed;
 use super::rtp_thread::{RtpLink, RtpThreads};
+use super::sdp::{self, LocalSession, Negotiated, RemoteAudio, SdpError};
+use super::settings::CallSettings;
 use crate::core::error::CoreError;
 use crate::core::player::PlayId;
 use crate::metrics::Metrics;
-use crate::sip::config::SipConfig;
-use crate::sip::reply::LogFailed;
-use crate::sip::sdp::{self, LocalSession, Negotiated, RemoteAudio, SdpError};
 
 /// What the SIP side tells a call's driver.
 pub(crate) enum DialogEvent {
@@ -55,7 +55,7 @@ pub(crate) enum DialogEvent {
 
 /// What the engine shares with every driver.
 pub(crate) struct Shared {
-    pub config: SipConfig,
+    pub config: CallSettings,
     pub metrics: Arc<Metrics>,
     /// Fires when the server starts draining (graceful shutdown).
     pub drain: CancellationToken,
@@ -220,7 +220,7 @@ async fn drive(setup: CallSetup) {
         info,
         phase: Phase::Ringing,
         local: LocalSession {
-            ip: shared.config.public_ip(),
+            ip: shared.config.public_ip,
             rtp_port,
             session_id: rand::random::<u32>().into(),
             version: 1,
@@ -244,7 +244,7 @@ async fn drive(setup: CallSetup) {
         commands_tx: None,
         hangup_requested: false,
     };
-    let ring = Duration::from_millis(d.shared.config.ring_ms);
+    let ring = d.shared.config.ring;
     if ring.is_zero() {
         d.answer();
     } else {
@@ -295,7 +295,7 @@ async fn drive(setup: CallSetup) {
             _ = link.notify.notified() => {},
             _ = &mut sleep, if deadline.is_some() => {},
             _ = &mut drained, if d.grace_deadline.is_none() => {
-                let grace = Duration::from_secs(d.shared.config.shutdown_grace_secs);
+                let grace = d.shared.config.shutdown_grace;
                 d.grace_deadline = Some(now() + grace);
             },
         }
@@ -311,7 +311,7 @@ async fn drive(setup: CallSetup) {
     d.end().await;
     // Wait for the dialog to report its end so that the layer forgets it; the BYE
     // transaction ends within 64 x T1 whatever happens, so this wait is bounded too.
-    let bound = Duration::from_millis(d.shared.config.t1_ms.max(1) * 64 * 2);
+    let bound = d.shared.config.t1 * 64 * 2;
     let leftovers = async {
         while let Some(ev) = events.recv().await {
             if let DialogEvent::Terminated(_) = ev {
@@ -330,7 +330,7 @@ fn sdp_headers() -> Option<Vec<Header>> {
 }
 
 fn allow_header() -> Header {
-    Header::Allow(crate::sip::ALLOW.into())
+    Header::Allow(super::settings::ALLOW.into())
 }
 
 impl Driver {
@@ -760,7 +760,7 @@ impl Driver {
     }
 
     fn media_deadline(&self) -> Option<Instant> {
-        let timeout = self.shared.config.media_timeout()?;
+        let timeout = self.shared.config.media_timeout?;
         // No RTP is expected while the caller holds us inactive or only listens.
         let expecting = self
             .negotiated
@@ -775,13 +775,13 @@ impl Driver {
     /// When we stop waiting for the ACK of our 200.
     fn ack_deadline(&self) -> Option<Instant> {
         let answered = self.answered_at.filter(|_| self.phase == Phase::Answered)?;
-        Some(answered + self.shared.config.ack_wait())
+        Some(answered + self.shared.config.ack_wait)
     }
 
     fn max_length_deadline(&self) -> Option<Instant> {
         self.shared
             .config
-            .max_call_length()
+            .max_call_length
             .map(|max| self.started_at + max)
     }
 
@@ -793,7 +793,7 @@ impl Driver {
         if self.ack_deadline().is_some_and(|a| a <= t) {
             // Most likely a forged source: stop the 200's retransmissions towards it now
             // rather than after 64×T1, then end the dialog (BYE, RFC 3261 §13.3.1.4).
-            info!(wait = ?self.shared.config.ack_wait(), "no ACK for our 200, hanging up");
+            info!(wait = ?self.shared.config.ack_wait, "no ACK for our 200, hanging up");
             self.shared.metrics.calls_unacknowledged.inc();
             self.invite.abort();
             return true;
@@ -852,8 +852,7 @@ impl Driver {
                 // lost answers the first copy; after those sent within half the ACK wait
                 // (at 0, T1 and 3×T1) the transaction is given up and the dialog ended
                 // here, as the stack would have done on the BYE's answer.
-                let bye =
-                    tokio::time::timeout(self.shared.config.ack_wait() / 2, self.dialog.bye());
+                let bye = tokio::time::timeout(self.shared.config.ack_wait / 2, self.dialog.bye());
                 match bye.await {
                     Ok(Err(e)) => debug!(error = %e, "BYE failed"),
                     Ok(Ok(())) => {}

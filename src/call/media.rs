@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use tracing::{debug, warn};
 
+use crate::call::sdp::Negotiated;
 use crate::core::Digit;
 use crate::core::error::CoreError;
 use crate::core::inbound::{InboundConfig, MediaReceiver};
@@ -18,7 +19,6 @@ use crate::core::player::{PlayId, PlayerEvent};
 use crate::core::recorder::Recording;
 use crate::media::{ClockRate, RtpTimestamp, SeqNo, Ssrc};
 use crate::media::{MediaError, Prompt};
-use crate::sip::sdp::Negotiated;
 
 /// A prompt ready to play, shared by every call (the call holds a cursor, not a copy).
 pub type PromptRef = Arc<Prompt>;

@@ -7,7 +7,10 @@ pub mod digits;
 pub(crate) mod driver;
 pub(crate) mod handoff;
 pub mod media;
+pub(crate) mod reply;
 pub(crate) mod rtp_thread;
+pub mod sdp;
+pub mod settings;
 
 pub use api::{
     Call, CallError, CallFlow, CallInfo, FlowSelector, Played, RecordSpec, Recorded, Recording,

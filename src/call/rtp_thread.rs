@@ -29,8 +29,8 @@ use tracing::{debug, warn};
 
 use super::handoff::Handoff;
 use super::media::MediaSession;
+use super::settings::RtpSource;
 use crate::metrics::Metrics;
-use crate::sip::config::RtpSource;
 
 /// The tick of every RTP thread: a divisor of the usual packet times.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
@@ -334,7 +334,7 @@ fn run(handoff: &Handoff<Arc<RtpLink>>, epoch: Instant, metrics: &Metrics) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sip::sdp::{self, Negotiated};
+    use crate::call::sdp::{self, Negotiated};
 
     /// What a PCMU caller at `rtp` negotiates.
     fn pcmu_call_at(rtp: SocketAddr) -> Negotiated {

@@ -19,10 +19,10 @@ use super::config::LoadConfig;
 use super::report::{CallResult, Outcome, Report};
 use super::rtp::{RtpCaller, StreamSpec};
 use super::script::Step;
+use crate::call::sdp;
 use crate::core::player::silence_frame;
 use crate::media::{Codec, Ptime};
 use crate::sip::client::{UserAgent, settle};
-use crate::sip::sdp;
 
 /// Calls whose dialog the server ended, by Call-ID (filled by the state watcher).
 type Endings = Arc<Mutex<HashMap<String, oneshot::Sender<()>>>>;

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::call::settings::CallSettings;
+pub use crate::call::settings::RtpSource;
+
 /// Settings of the SIP/RTP engine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -55,25 +58,6 @@ pub struct SipConfig {
     /// an INVITE from one of them gives a call its asserted caller, which the login
     /// throttle may treat as a known device.
     pub trusted_trunks: Vec<IpAddr>,
-}
-
-/// Which sources a call accepts RTP from (`[sip] rtp_source`).
-///
-/// A call learns where its caller really sends from with the first RTP packet (symmetric
-/// RTP, RFC 4961, which is how callers behind NAT are reached). Whoever sends to the call's
-/// port after that is someone else: with `strict` their packets are dropped and counted
-/// (`ivr_rtp_foreign_dropped_total`), so that nobody who finds the port can type digits
-/// (telephone-events) into another caller's call (issue 13, finding 4). A re-INVITE or
-/// UPDATE naming a new address lets the call learn its caller's source again.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RtpSource {
-    /// Only the learnt source is heard (the default).
-    #[default]
-    Strict,
-    /// Every source is heard, as before: for a trunk that spreads one call's RTP over
-    /// several addresses. Anyone who finds the port can then type into the call.
-    Any,
 }
 
 impl Default for SipConfig {
@@ -169,5 +153,21 @@ impl std::fmt::Debug for TrunkConfig {
             .field("password", &"***")
             .field("expires_secs", &self.expires_secs)
             .finish()
+    }
+}
+
+impl From<&SipConfig> for CallSettings {
+    fn from(c: &SipConfig) -> Self {
+        CallSettings {
+            public_ip: c.public_ip(),
+            rtp_source: c.rtp_source,
+            inband_dtmf: c.inband_dtmf,
+            ring: Duration::from_millis(c.ring_ms),
+            t1: Duration::from_millis(c.t1_ms.max(1)),
+            ack_wait: c.ack_wait(),
+            media_timeout: c.media_timeout(),
+            max_call_length: c.max_call_length(),
+            shutdown_grace: Duration::from_secs(c.shutdown_grace_secs),
+        }
     }
 }

@@ -1,14 +1,12 @@
-//! SIP signalling: rsipstack wiring (UDP and TCP), SDP offer/answer, trunk registration, and
-//! the calling side our own callers use.
+//! SIP signalling: rsipstack wiring (UDP and TCP), trunk registration, and the calling side
+//! our own callers use. SDP offer/answer is the call's ([`crate::call::sdp`]).
 
 pub(crate) mod brake;
 pub mod client;
 pub mod config;
 pub(crate) mod edge;
 pub mod register;
-pub(crate) mod reply;
 pub mod screen;
-pub mod sdp;
 pub mod server;
 
 use std::net::SocketAddr;
@@ -18,8 +16,7 @@ use thiserror::Error;
 pub use config::{RtpSource, SipConfig, TrunkConfig};
 pub use server::SipServer;
 
-/// The methods we accept, for Allow headers (RFC 3261 §20.5).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE";
+pub use crate::call::settings::ALLOW;
 
 fn allowed_methods() -> Vec<rsipstack::sip::Method> {
     use rsipstack::sip::Method;

@@ -30,18 +30,20 @@ use super::SipError;
 use super::brake::SourceBrake;
 use super::config::SipConfig;
 use super::edge::{ScreenedUdp, StreamScreen};
-use super::sdp::{self, SdpError};
 use crate::call::api::FlowSelector;
 use crate::call::driver::{self, CallSetup, DialogEvent, Shared};
+use crate::call::reply::LogFailed;
 use crate::call::rtp_thread::RtpThreads;
+use crate::call::sdp::{self, SdpError};
+use crate::call::settings::CallSettings;
 use crate::metrics::Metrics;
-use crate::sip::reply::LogFailed;
 
 /// A running SIP server. Dropping it does not stop it: call [`SipServer::shutdown`].
 pub struct SipServer {
     udp_addr: SocketAddr,
     tcp_addr: SocketAddr,
     shared: Arc<Shared>,
+    sip: Arc<SipConfig>,
     active: watch::Receiver<usize>,
     stop: CancellationToken,
     task: JoinHandle<()>,
@@ -115,8 +117,9 @@ impl SipServer {
         tokio::task::yield_now().await;
         let rtp = RtpThreads::start(metrics.clone())
             .map_err(|e| SipError::Stack(format!("cannot start the RTP threads: {e}")))?;
+        let sip = Arc::new(config);
         let shared = Arc::new(Shared {
-            config,
+            config: CallSettings::from(&*sip),
             metrics,
             drain: CancellationToken::new(),
             rtp,
@@ -128,11 +131,9 @@ impl SipServer {
             calls: HashMap::new(),
             flows,
             shared: shared.clone(),
+            sip: sip.clone(),
             active: active_tx,
-            brake: SourceBrake::new(
-                shared.config.invites_per_second_per_source,
-                shared.config.calls_per_source,
-            ),
+            brake: SourceBrake::new(sip.invites_per_second_per_source, sip.calls_per_source),
             call_sources: HashMap::new(),
         };
         let task = tokio::spawn(router.run(incoming, state_rx, stop.clone()));
@@ -141,6 +142,7 @@ impl SipServer {
             udp_addr,
             tcp_addr,
             shared,
+            sip,
             active,
             stop,
             task,
@@ -184,7 +186,7 @@ impl SipServer {
         self.shared.drain.cancel();
         info!("draining calls");
         // Each driver hangs up at the end of the grace period; wait for the last one.
-        let grace = Duration::from_secs(self.shared.config.shutdown_grace_secs + 10);
+        let grace = Duration::from_secs(self.sip.shutdown_grace_secs + 10);
         let wait = self.active.wait_for(|n| *n == 0);
         if tokio::time::timeout(grace, wait).await.is_err() {
             warn!("calls still up after the grace period");
@@ -201,6 +203,8 @@ struct Router {
     calls: HashMap<DialogId, mpsc::UnboundedSender<DialogEvent>>,
     flows: Arc<dyn FlowSelector>,
     shared: Arc<Shared>,
+    /// The `[sip]` settings (the calls get theirs in `shared`).
+    sip: Arc<SipConfig>,
     active: watch::Sender<usize>,
     /// The per-source limits on INVITEs.
     brake: SourceBrake,
@@ -277,7 +281,7 @@ impl Router {
     /// every caller's call from its one address, so it is not braked as one source (the
     /// line's `max_calls` still bounds it).
     fn on_invite(&mut self, tx: Transaction) {
-        let trunks = &self.shared.config.trusted_trunks;
+        let trunks = &self.sip.trusted_trunks;
         let source = source_ip(&tx).filter(|ip| !trunks.contains(ip));
         if let Some(ip) = source
             && let Err(why) = self.brake.admit(now(), ip)
@@ -285,7 +289,7 @@ impl Router {
             self.shared.metrics.sip_invites_throttled.inc();
             // Per INVITE of a flood: debug only, the counter tells the rest.
             debug!(%ip, reason = %why, "INVITE throttled: 503");
-            let retry = Header::RetryAfter(self.shared.config.retry_after_secs.to_string().into());
+            let retry = Header::RetryAfter(self.sip.retry_after_secs.to_string().into());
             spawn_reply_once(tx, StatusCode::ServiceUnavailable, vec![retry]);
             return;
         }
@@ -301,9 +305,9 @@ impl Router {
     /// Answers an admitted INVITE: refused, or a call started (its dialog's id).
     fn start_call(&mut self, tx: Transaction) -> Option<DialogId> {
         let metrics = &self.shared.metrics;
-        if self.shared.drain.is_cancelled() || self.calls.len() >= self.shared.config.max_calls {
+        if self.shared.drain.is_cancelled() || self.calls.len() >= self.sip.max_calls {
             metrics.calls_rejected.inc();
-            let retry = Header::RetryAfter(self.shared.config.retry_after_secs.to_string().into());
+            let retry = Header::RetryAfter(self.sip.retry_after_secs.to_string().into());
             info!("line full or shutting down: 503");
             spawn_reply(tx, StatusCode::ServiceUnavailable, vec![retry]);
             return None;
@@ -372,7 +376,7 @@ impl Router {
             });
         // P-Asserted-Identity is believed only from a trusted trunk (RFC 3325 §9.1).
         let asserted_caller = source_ip
-            .filter(|ip| self.shared.config.trusted_trunks.contains(ip))
+            .filter(|ip| self.sip.trusted_trunks.contains(ip))
             .and_then(|_| {
                 tx.original
                     .headers
@@ -414,9 +418,10 @@ impl Router {
         })
         .abort_handle();
         let shared = self.shared.clone();
+        let sip = self.sip.clone();
         let states = self.state_tx.clone();
         tokio::spawn(async move {
-            let rtp = match bind_rtp(&shared.config).await {
+            let rtp = match bind_rtp(&sip).await {
                 Ok(s) => s,
                 Err(e) => {
                     warn!(error = %e, "no RTP port free: 503");
@@ -453,7 +458,7 @@ impl Router {
             .dialogs
             .build_local_contact(None, None)
             .unwrap_or_default();
-        if let Some(ip) = self.shared.config.advertised_address {
+        if let Some(ip) = self.sip.advertised_address {
             uri.host_with_port.host = ip.into();
         }
         if let Some(conn) = &tx.connection
