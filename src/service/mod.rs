@@ -8,6 +8,7 @@
 //! - [`login`]: the one login throttle (parents, staff, phone PINs);
 //! - [`staff_accounts`]: staff accounts, their argon2 hashes and the gate that bounds them;
 //! - [`payments`]: starting a card or PayFiP payment, applying the provider's word;
+//! - [`preregistrations`]: a parent's request checked whole, staff's one decision;
 //! - [`invoices`]: a month's invoices made and stored in one transaction;
 //! - [`import`]: the families CSV checked whole, then written;
 //! - [`demo`]: the demo families and their bookings (`ivr demo`, tests).
@@ -19,4 +20,5 @@ pub mod import;
 pub mod invoices;
 pub mod login;
 pub mod payments;
+pub mod preregistrations;
 pub mod staff_accounts;

@@ -4,41 +4,23 @@
 use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{Datelike, NaiveDate};
 use maud::html;
 use serde::Deserialize;
 
 use super::parent_page;
-use crate::booking::model::{ChildId, ServiceCode};
-use crate::store::NewPreregistration;
+use crate::booking::model::ChildId;
+use crate::service::preregistrations::{
+    self, ForChild, MAX_COMMENT_CHARS, MAX_NAME_CHARS, PreregRefused, Request, school_years,
+};
 use crate::web::error::WebError;
 use crate::web::extract::ParentSession;
 use crate::web::layout::{ParentTab, csrf_field};
 use crate::web::state::AppState;
 
-/// The longest child name accepted, in characters.
-pub const MAX_NAME_CHARS: usize = 100;
-/// The longest comment accepted, in characters.
-pub const MAX_COMMENT_CHARS: usize = 2000;
-
 /// The form's value for "the whole school year" instead of one service.
 const WHOLE_YEAR: &str = "annee";
 /// The form's value for a child not yet known to the town.
 const NEW_CHILD: &str = "nouveau";
-
-/// The school years a request may name: the current one and the next ("2026-2027"); a
-/// school year starts in September.
-pub fn school_years(today: NaiveDate) -> [String; 2] {
-    let start = if today.month() >= 9 {
-        today.year()
-    } else {
-        today.year() - 1
-    };
-    [
-        format!("{}-{}", start, start + 1),
-        format!("{}-{}", start + 1, start + 2),
-    ]
-}
 
 /// What a request asks for, in French.
 pub(crate) fn what_fr(state: &AppState, service: Option<&str>) -> String {
@@ -144,66 +126,39 @@ pub async fn post(
     Form(form): Form<PreregForm>,
 ) -> Result<Response, WebError> {
     s.check_csrf(&form.csrf)?;
-    let (child, first_name, last_name) = if form.child.trim() == NEW_CHILD {
-        let (first, last) = (form.first_name.trim(), form.last_name.trim());
-        if first.is_empty() || last.is_empty() {
-            return Err(WebError::BadRequest(
-                "indiquez le prénom et le nom de l'enfant".to_owned(),
-            ));
+    let child = if form.child.trim() == NEW_CHILD {
+        ForChild::New {
+            first_name: &form.first_name,
+            last_name: &form.last_name,
         }
-        if first.chars().count() > MAX_NAME_CHARS || last.chars().count() > MAX_NAME_CHARS {
-            return Err(WebError::BadRequest(format!(
-                "le prénom et le nom ne doivent pas dépasser {MAX_NAME_CHARS} caractères"
-            )));
-        }
-        (None, first.to_owned(), last.to_owned())
     } else {
-        let unknown =
-            || WebError::NotFound("cet enfant n'est pas rattaché à votre compte".to_owned());
-        let id: i64 = form.child.trim().parse().map_err(|_| unknown())?;
-        let c = state
-            .service()
-            .child(s.payer, ChildId(id))
-            .await?
-            .ok_or_else(unknown)?;
-        (Some(c.id), c.first_name, c.last_name)
+        let id: i64 = form
+            .child
+            .trim()
+            .parse()
+            .map_err(|_| WebError::from(PreregRefused::NotYourChild))?;
+        ForChild::Known(ChildId(id))
     };
-    let service = if form.service == WHOLE_YEAR {
-        None
-    } else {
-        let known = ServiceCode::parse(&form.service)
-            .ok()
-            .filter(|code| state.services().iter().any(|(c, _)| c == code));
-        Some(known.ok_or_else(|| {
-            WebError::BadRequest("ce service n'est pas proposé par la commune".to_owned())
-        })?)
+    let request = Request {
+        payer: s.payer,
+        child,
+        service: (form.service != WHOLE_YEAR).then_some(form.service.as_str()),
+        school_year: &form.school_year,
+        comment: &form.comment,
     };
-    if !school_years(state.today()).contains(&form.school_year) {
-        return Err(WebError::BadRequest(
-            "choisissez l'année scolaire en cours ou la suivante".to_owned(),
-        ));
-    }
-    let comment = form.comment.replace("\r\n", "\n");
-    if comment.chars().count() > MAX_COMMENT_CHARS {
-        return Err(WebError::BadRequest(format!(
-            "le commentaire dépasse {MAX_COMMENT_CHARS} caractères"
-        )));
-    }
-    let id = state
-        .store()
-        .insert_preregistration(
-            &NewPreregistration {
-                payer: s.payer,
-                child,
-                first_name: &first_name,
-                last_name: &last_name,
-                service: service.as_ref(),
-                school_year: &form.school_year,
-                comment: comment.trim(),
-            },
-            state.now(),
-        )
-        .await?;
+    let id =
+        preregistrations::request(state.service(), &request, state.today(), state.now()).await?;
     tracing::info!(payer = s.payer.0, id = id.0, "pre-registration requested");
     Ok(Redirect::to("/preinscription").into_response())
+}
+
+impl From<PreregRefused> for WebError {
+    fn from(e: PreregRefused) -> Self {
+        match e {
+            PreregRefused::Store(e) => e.into(),
+            PreregRefused::Booking(e) => e.into(),
+            PreregRefused::NotYourChild => WebError::NotFound(e.to_string()),
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
 }

@@ -8,6 +8,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::staff_page;
+use crate::service::preregistrations::{self, MAX_REASON_CHARS};
 use crate::store::{PreregDecision, PreregStatus, Preregistration, PreregistrationId};
 use crate::web::error::WebError;
 use crate::web::extract::StaffSession;
@@ -15,9 +16,6 @@ use crate::web::layout::{StaffTab, csrf_field};
 use crate::web::parent::preregistration::what_fr;
 use crate::web::session::Flash;
 use crate::web::state::AppState;
-
-/// The longest reason accepted, in characters.
-pub const MAX_REASON_CHARS: usize = 2000;
 
 fn request_cells(state: &AppState, r: &Preregistration) -> Markup {
     let tz = state.tz();
@@ -119,27 +117,15 @@ pub async fn decide(
             ));
         }
     };
-    let reason = form.reason.trim();
-    if decision == PreregDecision::Refuse && reason.is_empty() {
-        return Err(WebError::BadRequest(
-            "indiquez le motif du refus : la famille le lira".to_owned(),
-        ));
-    }
-    if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(WebError::BadRequest(format!(
-            "le motif dépasse {MAX_REASON_CHARS} caractères"
-        )));
-    }
-    let done = state
-        .store()
-        .decide_preregistration(
-            PreregistrationId(id),
-            decision,
-            reason,
-            &s.user,
-            state.now(),
-        )
-        .await?;
+    let done = preregistrations::decide(
+        state.store(),
+        PreregistrationId(id),
+        decision,
+        &form.reason,
+        &s.user,
+        state.now(),
+    )
+    .await?;
     let flash = if done {
         tracing::info!(user = %s.user, id, decision = decision.status().as_str(), "pre-registration decided");
         Flash::Notice(format!("Demande {}.", decision.status().label_fr()))
