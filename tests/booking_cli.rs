@@ -107,7 +107,7 @@ async fn calendar_import_writes_the_official_export_once() -> anyhow::Result<()>
     use ivr::booking::deadline::RefusalReason;
     use ivr::booking::model::{Action, Channel, ServiceCode};
     use ivr::config::Config;
-    use ivr::service::booking::Outcome;
+    use ivr::service::booking::BookingOutcome;
     use ivr::store::{NewChild, NewPayer};
 
     let dir = tempfile::tempdir()?;
@@ -223,7 +223,7 @@ async fn calendar_import_writes_the_official_export_once() -> anyhow::Result<()>
         )
         .await?;
     assert!(
-        matches!(&out, Outcome::Refused(r) if r.reason == RefusalReason::SchoolHoliday {
+        matches!(&out, BookingOutcome::Refused(r) if r.reason == RefusalReason::SchoolHoliday {
             name: "Vacances de Noël".into()
         }),
         "{out:?}"

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use ivr::booking::calendar::Calendar;
 use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
 use ivr::booking::rules::Rules;
-use ivr::service::booking::{BookingService, Outcome};
+use ivr::service::booking::{BookingOutcome, BookingService};
 use ivr::service::login::{LoginConfig, LoginError};
 use ivr::store::testing::TestDb;
 use ivr::store::{NewChild, NewPayer};
@@ -94,18 +94,24 @@ async fn concurrent_changes_agree_with_history(db: &TestDb) -> anyhow::Result<()
 
     for (action, outcome) in &outcomes {
         let fits = match action {
-            Action::Book => matches!(outcome, Outcome::Booked | Outcome::AlreadyBooked),
-            Action::Cancel => matches!(outcome, Outcome::Cancelled | Outcome::NotBooked),
+            Action::Book => matches!(
+                outcome,
+                BookingOutcome::Booked | BookingOutcome::AlreadyBooked
+            ),
+            Action::Cancel => matches!(
+                outcome,
+                BookingOutcome::Cancelled | BookingOutcome::NotBooked
+            ),
         };
         assert!(fits, "{action:?} gave {outcome:?}");
     }
     let booked_count = outcomes
         .iter()
-        .filter(|(_, o)| *o == Outcome::Booked)
+        .filter(|(_, o)| *o == BookingOutcome::Booked)
         .count();
     let cancelled_count = outcomes
         .iter()
-        .filter(|(_, o)| *o == Outcome::Cancelled)
+        .filter(|(_, o)| *o == BookingOutcome::Cancelled)
         .count();
     assert!(booked_count >= 1, "the first writer books");
     eprintln!("{booked_count} bookings and {cancelled_count} cancellations took effect");

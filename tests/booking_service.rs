@@ -7,7 +7,7 @@ use ivr::booking::calendar::{ActionScope, Calendar, Override, SchoolHoliday, Ser
 use ivr::booking::deadline::{Decision, RefusalReason};
 use ivr::booking::model::{Action, Channel, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
 use ivr::booking::rules::Rules;
-use ivr::service::booking::{BookingError, BookingService, CellChange, Outcome};
+use ivr::service::booking::{BookingError, BookingOutcome, BookingService, CellChange};
 use ivr::service::login::{LoginConfig, LoginError};
 use ivr::store::testing::TestDb;
 use ivr::store::{NewChild, NewPayer};
@@ -320,8 +320,8 @@ async fn book_and_cancel_are_idempotent(db: &TestDb) -> anyhow::Result<()> {
     let tue = date(2026, 5, 5);
     let repas = svc("REPAS");
     let ch = |a| s.change(f.angeline, tue, &repas, a, Channel::Web, "parent", now);
-    assert_eq!(ch(Action::Book).await?, Outcome::Booked);
-    assert_eq!(ch(Action::Book).await?, Outcome::AlreadyBooked);
+    assert_eq!(ch(Action::Book).await?, BookingOutcome::Booked);
+    assert_eq!(ch(Action::Book).await?, BookingOutcome::AlreadyBooked);
     assert_eq!(
         s.change(
             f.angeline,
@@ -333,9 +333,9 @@ async fn book_and_cancel_are_idempotent(db: &TestDb) -> anyhow::Result<()> {
             now + Duration::minutes(5)
         )
         .await?,
-        Outcome::Cancelled
+        BookingOutcome::Cancelled
     );
-    assert_eq!(ch(Action::Cancel).await?, Outcome::NotBooked);
+    assert_eq!(ch(Action::Cancel).await?, BookingOutcome::NotBooked);
     let history = s.history(f.angeline, 40).await?;
     assert_eq!(history.len(), 2, "only real changes are recorded");
     assert_eq!(history[0].action, Action::Cancel);
@@ -365,7 +365,7 @@ async fn past_deadline_is_refused_and_writes_nothing(db: &TestDb) -> anyhow::Res
             ten,
         )
         .await?;
-    let Outcome::Refused(r) = &out else {
+    let BookingOutcome::Refused(r) = &out else {
         panic!("expected a refusal, got {out:?}")
     };
     assert_eq!(r.reason, RefusalReason::DeadlinePassed);
@@ -386,7 +386,7 @@ async fn past_deadline_is_refused_and_writes_nothing(db: &TestDb) -> anyhow::Res
             ten,
         )
         .await?;
-    assert!(matches!(&out, Outcome::Refused(r) if r.reason == RefusalReason::NotServiceDay));
+    assert!(matches!(&out, BookingOutcome::Refused(r) if r.reason == RefusalReason::NotServiceDay));
     assert!(
         !db.store
             .is_booked(f.angeline, date(2026, 5, 5), &svc("REPAS"))
@@ -405,7 +405,7 @@ async fn past_deadline_is_refused_and_writes_nothing(db: &TestDb) -> anyhow::Res
             ten,
         )
         .await?;
-    assert_eq!(out, Outcome::Booked);
+    assert_eq!(out, BookingOutcome::Booked);
     Ok(())
 }
 
@@ -430,7 +430,7 @@ async fn database_closure_moves_the_deadline(db: &TestDb) -> anyhow::Result<()> 
             thursday_11h,
         )
         .await?;
-    let Outcome::Refused(r) = out else {
+    let BookingOutcome::Refused(r) = out else {
         panic!("expected a refusal")
     };
     assert_eq!(r.reason, RefusalReason::DeadlinePassed);
@@ -450,7 +450,7 @@ async fn database_closure_moves_the_deadline(db: &TestDb) -> anyhow::Result<()> 
             thursday_11h,
         )
         .await?;
-    assert!(matches!(out, Outcome::Refused(r) if r.reason == RefusalReason::TownClosed));
+    assert!(matches!(out, BookingOutcome::Refused(r) if r.reason == RefusalReason::TownClosed));
     assert!(s.remove_closure(date(2026, 6, 5)).await?);
     let out = s
         .change(
@@ -463,7 +463,7 @@ async fn database_closure_moves_the_deadline(db: &TestDb) -> anyhow::Result<()> 
             thursday_11h,
         )
         .await?;
-    assert_eq!(out, Outcome::Booked);
+    assert_eq!(out, BookingOutcome::Booked);
     Ok(())
 }
 
@@ -487,7 +487,7 @@ async fn database_override_refuses_with_its_sentence(db: &TestDb) -> anyhow::Res
             booked_at
         )
         .await?,
-        Outcome::Booked
+        BookingOutcome::Booked
     );
     let id = s
         .add_override(&Override {
@@ -523,7 +523,7 @@ async fn database_override_refuses_with_its_sentence(db: &TestDb) -> anyhow::Res
             wednesday_11h
         )
         .await?,
-        Outcome::Booked
+        BookingOutcome::Booked
     );
     let listed = s.overrides(monday, monday).await?;
     assert_eq!(listed.len(), 1);
@@ -540,7 +540,7 @@ async fn database_override_refuses_with_its_sentence(db: &TestDb) -> anyhow::Res
             wednesday_11h
         )
         .await?,
-        Outcome::Cancelled
+        BookingOutcome::Cancelled
     );
     // An override naming a service the town does not have is refused.
     let err = s
@@ -607,16 +607,20 @@ async fn batch_is_one_transaction_at_one_instant(db: &TestDb) -> anyhow::Result<
     let out = s
         .change_many(f.angeline, &changes, Channel::Web, "parent", now)
         .await?;
-    assert_eq!(out[0], Outcome::Cancelled);
-    assert_eq!(out[1], Outcome::Booked);
+    assert_eq!(out[0], BookingOutcome::Cancelled);
+    assert_eq!(out[1], BookingOutcome::Booked);
     assert_eq!(
         out[2],
-        Outcome::AlreadyBooked,
+        BookingOutcome::AlreadyBooked,
         "the batch sees its own writes"
     );
-    assert!(matches!(&out[3], Outcome::Refused(r) if r.reason == RefusalReason::NotServiceDay));
-    assert!(matches!(&out[4], Outcome::Refused(r) if r.reason == RefusalReason::DeadlinePassed));
-    assert_eq!(out[5], Outcome::NotBooked);
+    assert!(
+        matches!(&out[3], BookingOutcome::Refused(r) if r.reason == RefusalReason::NotServiceDay)
+    );
+    assert!(
+        matches!(&out[4], BookingOutcome::Refused(r) if r.reason == RefusalReason::DeadlinePassed)
+    );
+    assert_eq!(out[5], BookingOutcome::NotBooked);
     let history = s.history(f.angeline, 40).await?;
     assert_eq!(history.len(), 3);
     assert!(
@@ -956,7 +960,7 @@ async fn database_school_holiday_refuses_with_its_name(db: &TestDb) -> anyhow::R
 
     // The phone, the web and the staff pages see it through the same engine.
     let out = book(thursday).await?;
-    let Outcome::Refused(r) = &out else {
+    let BookingOutcome::Refused(r) = &out else {
         panic!("expected a refusal, got {out:?}")
     };
     assert_eq!(r.reason, RefusalReason::SchoolHoliday { name: name.into() });
@@ -981,7 +985,7 @@ async fn database_school_holiday_refuses_with_its_name(db: &TestDb) -> anyhow::R
     );
 
     // The day before the holidays still books.
-    assert_eq!(book(date(2026, 5, 19)).await?, Outcome::Booked);
+    assert_eq!(book(date(2026, 5, 19)).await?, BookingOutcome::Booked);
     Ok(())
 }
 

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use ivr::booking::model::{ChildId, ServiceCode};
 use ivr::dialplan::{
-    ActionRequest, ActionResult, Dialplan, Event, Interpreter, Key, Output, PlayId, PromptManifest,
-    PromptRef, Refusal, RefusalReason, TimerId, WeekBooking,
+    ActionRequest, ActionResult, Dialplan, Event, Interpreter, Key, Output, PlaybackId,
+    PromptManifest, PromptRef, SpokenReason, SpokenRefusal, TimerId, WeekBooking,
 };
 
 fn root() -> PathBuf {
@@ -110,13 +110,13 @@ fn result(words: &[&str]) -> ActionResult {
         ["already_booked"] => ActionResult::AlreadyBooked,
         ["cancelled"] => ActionResult::Cancelled,
         ["not_booked"] => ActionResult::NotBooked,
-        ["refused", reason, rest @ ..] => ActionResult::Refused(Refusal {
+        ["refused", reason, rest @ ..] => ActionResult::Refused(SpokenRefusal {
             reason: match *reason {
-                "booking_closed" => RefusalReason::BookingClosed,
-                "cancellation_closed" => RefusalReason::CancellationClosed,
-                "no_service" => RefusalReason::NoService,
-                "past_date" => RefusalReason::PastDate,
-                "other" => RefusalReason::Other,
+                "booking_closed" => SpokenReason::BookingClosed,
+                "cancellation_closed" => SpokenReason::CancellationClosed,
+                "no_service" => SpokenReason::NoService,
+                "past_date" => SpokenReason::PastDate,
+                "other" => SpokenReason::Other,
                 r => panic!("unknown refusal reason {r}"),
             },
             deadline: rest.first().map(|s| instant(s)),
@@ -140,7 +140,11 @@ fn result(words: &[&str]) -> ActionResult {
 }
 
 /// The events of one `>` line.
-fn parse_event(line: &str, last_play: Option<PlayId>, last_timer: Option<TimerId>) -> Vec<Event> {
+fn parse_event(
+    line: &str,
+    last_play: Option<PlaybackId>,
+    last_timer: Option<TimerId>,
+) -> Vec<Event> {
     let words: Vec<&str> = line.split_whitespace().collect();
     match words.as_slice() {
         ["start"] => vec![Event::CallStarted {
@@ -154,7 +158,7 @@ fn parse_event(line: &str, last_play: Option<PlayId>, last_timer: Option<TimerId
         )],
         ["timeout"] => vec![Event::Timeout(last_timer.expect("no timer to fire"))],
         // Ids start at 1: 0 stands for a report about something long replaced.
-        ["played", "stale"] => vec![Event::PromptsFinished(PlayId(0))],
+        ["played", "stale"] => vec![Event::PromptsFinished(PlaybackId(0))],
         ["timeout", "stale"] => vec![Event::Timeout(TimerId(0))],
         ["keys", keys] => keys
             .chars()

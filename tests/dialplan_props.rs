@@ -8,8 +8,8 @@ use std::sync::{Arc, LazyLock};
 use chrono::{NaiveDate, TimeZone, Utc};
 use ivr::booking::model::{ChildId, ServiceCode};
 use ivr::dialplan::{
-    ActionRequest, ActionResult, Dialplan, Event, Interpreter, Key, Output, PlayId, PromptManifest,
-    PromptRef, Refusal, RefusalReason, TimerId, WeekBooking,
+    ActionRequest, ActionResult, Dialplan, Event, Interpreter, Key, Output, PlaybackId,
+    PromptManifest, PromptRef, SpokenReason, SpokenRefusal, TimerId, WeekBooking,
 };
 use proptest::prelude::*;
 
@@ -67,20 +67,20 @@ fn answer(request: &ActionRequest, n: usize) -> ActionResult {
         ActionRequest::Book { .. } => vec![
             ActionResult::Booked,
             ActionResult::AlreadyBooked,
-            ActionResult::Refused(Refusal {
-                reason: RefusalReason::BookingClosed,
+            ActionResult::Refused(SpokenRefusal {
+                reason: SpokenReason::BookingClosed,
                 deadline: Some(deadline),
             }),
-            ActionResult::Refused(Refusal {
-                reason: RefusalReason::NoService,
+            ActionResult::Refused(SpokenRefusal {
+                reason: SpokenReason::NoService,
                 deadline: None,
             }),
         ],
         ActionRequest::Cancel { .. } => vec![
             ActionResult::Cancelled,
             ActionResult::NotBooked,
-            ActionResult::Refused(Refusal {
-                reason: RefusalReason::CancellationClosed,
+            ActionResult::Refused(SpokenRefusal {
+                reason: SpokenReason::CancellationClosed,
                 deadline: Some(deadline),
             }),
         ],
@@ -113,7 +113,7 @@ proptest! {
         let now = Utc.with_ymd_and_hms(2025, 5, 4, 9, 0, 0).unwrap();
         let mut it = Interpreter::new(plan);
         // What a well-behaved driver tracks.
-        let mut playing: Option<PlayId> = None;
+        let mut playing: Option<PlaybackId> = None;
         let mut timer: Option<TimerId> = None;
         let mut pending: Option<ActionRequest> = None;
         let mut hung_up = false;

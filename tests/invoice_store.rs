@@ -310,7 +310,7 @@ async fn missing_tariff_stores_nothing(db: &TestDb) -> anyhow::Result<()> {
 }
 
 async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Result<()> {
-    use ivr::payment::Outcome;
+    use ivr::payment::PaymentOutcome;
     use ivr::payment::settle::{Provider, Settlement};
     use ivr::store::NewPaymentRequest;
     let store = &db.store;
@@ -353,7 +353,7 @@ async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Resu
         Provider::SystemPay,
         "20261203-000001",
         request,
-        Outcome::Refused,
+        PaymentOutcome::Refused,
         "REFUSED",
         now(),
     )
@@ -373,7 +373,7 @@ async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Resu
                 Provider::SystemPay,
                 "20261203-000001",
                 request,
-                Outcome::Paid,
+                PaymentOutcome::Paid,
                 "AUTHORISED",
                 at,
             )
@@ -406,7 +406,7 @@ async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Resu
         Provider::SystemPay,
         "20261203-000001",
         request,
-        Outcome::Refused,
+        PaymentOutcome::Refused,
         "REFUSED",
         now(),
     )
@@ -423,7 +423,7 @@ async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Resu
 /// expired), the invoice stays paid once and the payment is kept for staff to refund. The
 /// database itself refuses a second payment row for an invoice.
 async fn one_invoice_one_payment_and_duplicates_kept_for_refund(db: &TestDb) -> anyhow::Result<()> {
-    use ivr::payment::Outcome;
+    use ivr::payment::PaymentOutcome;
     use ivr::payment::settle::{HOLD, Provider, Settlement};
     use ivr::store::{NewPaymentRequest, StoreError};
     let store = &db.store;
@@ -491,7 +491,7 @@ async fn one_invoice_one_payment_and_duplicates_kept_for_refund(db: &TestDb) -> 
                 Provider::SystemPay,
                 transaction,
                 request,
-                Outcome::Paid,
+                PaymentOutcome::Paid,
                 "AUTHORISED",
                 at,
             )

@@ -29,7 +29,7 @@ use ivr::payment::standin::{decode_form, serve};
 use ivr::payment::systempay::{
     MemoryTransIdCounter, PaymentRequest, ReturnUrls, SystemPay, SystemPayConfig, allocate_trans_id,
 };
-use ivr::payment::{Outcome, PaymentError};
+use ivr::payment::{PaymentError, PaymentOutcome};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -48,7 +48,7 @@ struct Site {
     ipn_count: usize,
     payfip_posts: usize,
     /// (transaction, outcome) with the paid-once rule applied.
-    outcomes: Vec<(String, Outcome)>,
+    outcomes: Vec<(String, PaymentOutcome)>,
     paid_changes: usize,
 }
 
@@ -76,7 +76,7 @@ fn classic_request(site: &Site) -> ClassicRequest {
     }
 }
 
-fn apply(site: &mut Site, transaction: String, outcome: Outcome) {
+fn apply(site: &mut Site, transaction: String, outcome: PaymentOutcome) {
     let stored = site
         .outcomes
         .iter()
@@ -95,7 +95,7 @@ fn apply(site: &mut Site, transaction: String, outcome: Outcome) {
     }
 }
 
-fn result_page(outcome: Result<Outcome, PaymentError>) -> Html<String> {
+fn result_page(outcome: Result<PaymentOutcome, PaymentError>) -> Html<String> {
     Html(match outcome {
         Ok(o) => format!(
             "<!doctype html><html lang=\"fr\"><body><p id=\"outcome\">{}</p></body></html>",

@@ -17,7 +17,7 @@ use ivr::payment::payfip::ws::{PayFipWsClient, notified_id_op};
 use ivr::payment::payfip::{Exer, NumCli, Objet, PayFipConfig, RefDet, Saisie};
 use ivr::payment::standin::payfip::PayFipStandin;
 use ivr::payment::standin::{decode_form, serve};
-use ivr::payment::{Outcome, PaymentError};
+use ivr::payment::{PaymentError, PaymentOutcome};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -130,7 +130,7 @@ async fn classic_payment_comes_back_to_urlcl_and_matches_the_request() -> Result
     let last_page = classic_pay(&s, &req, "pay").await?;
     let back = ClassicReturn::parse(&s.next().await?)?;
     back.check_against(&req)?;
-    assert_eq!(back.outcome, Outcome::Paid);
+    assert_eq!(back.outcome, PaymentOutcome::Paid);
     assert_eq!(back.resultrans, "P");
     assert!(back.numauto.is_some());
     assert!(back.at.is_some());
@@ -140,8 +140,8 @@ async fn classic_payment_comes_back_to_urlcl_and_matches_the_request() -> Result
     assert!(last_page.contains(&format!("action=\"http://{}/payfip/retour\"", s.site_addr)));
 
     for (choice, outcome) in [
-        ("refuse", Outcome::Refused),
-        ("abandon", Outcome::Abandoned),
+        ("refuse", PaymentOutcome::Refused),
+        ("abandon", PaymentOutcome::Abandoned),
     ] {
         classic_pay(&s, &req, choice).await?;
         let back = ClassicReturn::parse(&s.next().await?)?;
@@ -266,14 +266,17 @@ async fn web_service_payment_is_confirmed_by_the_detail_call() -> Result<()> {
     assert_eq!(notified, id);
     let detail = client.payment_detail(&notified).await?;
     detail.check_against(&args)?;
-    assert_eq!(detail.outcome(), Outcome::Paid);
+    assert_eq!(detail.outcome(), PaymentOutcome::Paid);
     assert!(detail.numauto.is_some() && detail.at().is_some());
 
     // The "result not consolidated yet" switch answers P5 even for a decided operation.
     s.standin.set_hold_results(true);
     assert_eq!(client.payment_detail(&id).await, Err(PaymentError::Pending));
     s.standin.set_hold_results(false);
-    assert_eq!(client.payment_detail(&id).await?.outcome(), Outcome::Paid);
+    assert_eq!(
+        client.payment_detail(&id).await?.outcome(),
+        PaymentOutcome::Paid
+    );
 
     // An id PayFiP never gave: P1.
     assert_eq!(
@@ -289,8 +292,8 @@ async fn web_service_refusal_and_abandonment() -> Result<()> {
     let mut s = setup().await?;
     let client = PayFipWsClient::from_config(&s.config())?;
     for (choice, outcome, code) in [
-        ("refuse", Outcome::Refused, "R"),
-        ("abandon", Outcome::Abandoned, "A"),
+        ("refuse", PaymentOutcome::Refused, "R"),
+        ("abandon", PaymentOutcome::Abandoned, "A"),
     ] {
         let args = creer(s.site_addr, 1200)?;
         let (id, _) = ws_pay(&s, &client, &args, choice).await?;

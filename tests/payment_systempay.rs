@@ -24,7 +24,7 @@ use ivr::payment::systempay::{
     MemoryTransIdCounter, Notification, PaymentForm, PaymentRequest, ReturnUrls, SystemPay,
     SystemPayConfig, allocate_trans_id,
 };
-use ivr::payment::{Outcome, PaymentError};
+use ivr::payment::{PaymentError, PaymentOutcome};
 use tokio::sync::mpsc;
 
 const GUARD: Duration = Duration::from_secs(10);
@@ -34,8 +34,8 @@ struct ShopState {
     /// Answer 500 to this many notifications before accepting.
     fail_first: usize,
     received: Vec<Vec<(String, String)>>,
-    /// Outcome per provider transaction: the "paid once" rule.
-    applied: HashMap<String, Outcome>,
+    /// PaymentOutcome per provider transaction: the "paid once" rule.
+    applied: HashMap<String, PaymentOutcome>,
     /// How many times a notification changed something.
     changes: usize,
     rejected: Vec<PaymentError>,
@@ -60,7 +60,9 @@ async fn ipn(State(shop): State<Arc<Shop>>, body: Bytes) -> (StatusCode, &'stati
     }
     match shop.systempay.verify(&fields) {
         Ok(n) if n.is_server_notification() => {
-            if !st.applied.contains_key(&n.transaction_key()) && n.outcome != Outcome::Unknown {
+            if !st.applied.contains_key(&n.transaction_key())
+                && n.outcome != PaymentOutcome::Unknown
+            {
                 st.applied.insert(n.transaction_key(), n.outcome);
                 st.changes += 1;
             }
@@ -204,7 +206,7 @@ async fn accepted_payment_notifies_once_and_returns_to_success_page() -> Result<
 
     // The IPN was delivered before the browser was sent back.
     let n = s.next_arrival().await??;
-    assert_eq!(n.outcome, Outcome::Paid);
+    assert_eq!(n.outcome, PaymentOutcome::Paid);
     assert_eq!(n.status, "AUTHORISED");
     assert_eq!(n.result.as_deref(), Some("00"));
     assert_eq!(n.source.as_deref(), Some("PAY"));
@@ -215,7 +217,7 @@ async fn accepted_payment_notifies_once_and_returns_to_success_page() -> Result<
     // The browser's return: success URL, verifiable, but not a server notification.
     assert_eq!(back.path(), "/retour/ok");
     let shown = s.shop.systempay.verify(&query(&back))?;
-    assert_eq!(shown.outcome, Outcome::Paid);
+    assert_eq!(shown.outcome, PaymentOutcome::Paid);
     assert!(!shown.is_server_notification());
     assert_eq!(s.shop.state.lock().unwrap().changes, 1);
     Ok(())
@@ -229,7 +231,7 @@ async fn refused_and_cancelled_payments_go_to_their_pages() -> Result<()> {
     let n = s.next_arrival().await??;
     assert_eq!(
         (n.outcome, n.status.as_str()),
-        (Outcome::Refused, "REFUSED")
+        (PaymentOutcome::Refused, "REFUSED")
     );
     assert_eq!(n.result.as_deref(), Some("05"));
 
@@ -238,7 +240,7 @@ async fn refused_and_cancelled_payments_go_to_their_pages() -> Result<()> {
     let n = s.next_arrival().await??;
     assert_eq!(
         (n.outcome, n.status.as_str()),
-        (Outcome::Abandoned, "ABANDONED")
+        (PaymentOutcome::Abandoned, "ABANDONED")
     );
     assert_eq!(n.result.as_deref(), Some("17"));
     Ok(())
@@ -282,7 +284,7 @@ async fn failed_notification_is_retried() -> Result<()> {
     assert!(s.next_arrival().await?.is_err());
     let n = s.next_arrival().await??;
     assert_eq!(n.source.as_deref(), Some("RETRY"));
-    assert_eq!(n.outcome, Outcome::Paid);
+    assert_eq!(n.outcome, PaymentOutcome::Paid);
     assert_eq!(s.shop.state.lock().unwrap().changes, 1);
     // No fourth delivery once accepted: the standin got its 200.
     assert!(
@@ -428,6 +430,6 @@ async fn forged_notifications_are_rejected_and_change_nothing() -> Result<()> {
 
     let st = s.shop.state.lock().unwrap();
     assert_eq!(st.changes, 1, "only the genuine refusal was applied");
-    assert_eq!(st.applied.values().next(), Some(&Outcome::Refused));
+    assert_eq!(st.applied.values().next(), Some(&PaymentOutcome::Refused));
     Ok(())
 }

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::collect::{CollectSpec, Collected};
 use super::digits::Digit;
-use super::media::PromptRef;
+use super::media::SharedPrompt;
 pub use crate::core::recorder::Recording;
 use crate::media::Codec;
 
@@ -90,7 +90,7 @@ pub enum CallError {
 /// Requests from the flow to the driver.
 pub(crate) enum Command {
     Play {
-        prompts: Vec<PromptRef>,
+        prompts: Vec<SharedPrompt>,
         barge_in: bool,
         done: oneshot::Sender<Played>,
     },
@@ -135,7 +135,11 @@ impl Call {
     /// Plays `prompts` one after the other and waits until they are over. With `barge_in`,
     /// any digit stops them at once (the digit stays queued for the next `collect`); without
     /// it, digits typed meanwhile are queued too but do not interrupt.
-    pub async fn play(&self, prompts: Vec<PromptRef>, barge_in: bool) -> Result<Played, CallError> {
+    pub async fn play(
+        &self,
+        prompts: Vec<SharedPrompt>,
+        barge_in: bool,
+    ) -> Result<Played, CallError> {
         self.start_play(prompts, barge_in)?
             .await
             .map_err(|_| CallError::Ended)
@@ -145,7 +149,7 @@ impl Call {
     /// are over (that is the "prompt finished" event). Several queued plays follow each other.
     pub fn start_play(
         &self,
-        prompts: Vec<PromptRef>,
+        prompts: Vec<SharedPrompt>,
         barge_in: bool,
     ) -> Result<oneshot::Receiver<Played>, CallError> {
         let (done, rx) = oneshot::channel();

@@ -28,7 +28,7 @@ use super::api::{
 };
 use super::collect::{Collected, Collector};
 use super::digits::Digit;
-use super::media::{MediaEvent, MediaSession, PromptRef};
+use super::media::{MediaEvent, MediaSession, SharedPrompt};
 use super::reply::LogFailed;
 use super::rtp_thread::{RtpLink, RtpThreads};
 use super::sdp::{self, LocalSession, Negotiated, RemoteAudio, SdpError};
@@ -608,7 +608,7 @@ impl Driver {
         }
     }
 
-    fn queue_prompts(&mut self, prompts: Vec<PromptRef>) -> Option<PlayId> {
+    fn queue_prompts(&mut self, prompts: Vec<SharedPrompt>) -> Option<PlayId> {
         let mut link = self.link.lock();
         let media = link.media.as_mut()?;
         prompts.into_iter().filter_map(|p| media.play(p)).last()

@@ -21,7 +21,7 @@ use crate::media::{ClockRate, RtpTimestamp, SeqNo, Ssrc};
 use crate::media::{MediaError, Prompt};
 
 /// A prompt ready to play, shared by every call (the call holds a cursor, not a copy).
-pub type PromptRef = Arc<Prompt>;
+pub type SharedPrompt = Arc<Prompt>;
 
 /// Events the media session reports to the driver.
 #[derive(Debug)]
@@ -107,7 +107,7 @@ impl MediaSession {
     }
 
     /// Queues a prompt; `None` when it cannot be played at this codec (logged).
-    pub(crate) fn play(&mut self, prompt: PromptRef) -> Option<PlayId> {
+    pub(crate) fn play(&mut self, prompt: SharedPrompt) -> Option<PlayId> {
         match self.sender.player().enqueue(prompt) {
             Ok(id) => Some(id),
             Err(e) => {

@@ -26,7 +26,7 @@ const OUR_CODECS: [Codec; 3] = [Codec::Pcmu, Codec::Pcma, Codec::Opus];
 
 /// Telephone-event (RFC 4733) as negotiated: its payload type and clock rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TelephoneEvent {
+pub struct TelephoneEventFormat {
     /// The dynamic payload type the caller chose.
     pub payload_type: PayloadType,
     /// 8000 or 48000, matching the audio clock.
@@ -43,7 +43,7 @@ pub struct Negotiated {
     /// Every codec we share, in the caller's order (the caller may send any of them).
     pub codecs: Vec<(Codec, PayloadType)>,
     /// Telephone-events, when the caller offered them.
-    pub telephone_event: Option<TelephoneEvent>,
+    pub telephone_event: Option<TelephoneEventFormat>,
     /// Packet duration (the caller's `a=ptime` when our codec can carry it, else 20 ms).
     pub ptime: Ptime,
     /// Where the caller said to send RTP (until symmetric RTP latches on its source).
@@ -228,11 +228,11 @@ impl RemoteAudio {
             .filter_map(|f| Codec::from_rtpmap(&f.name, f.clock_rate).map(|c| (c, f.pt)))
             .collect();
         let &(codec, payload_type) = codecs.first().ok_or(SdpError::NotAcceptable)?;
-        let events: Vec<TelephoneEvent> = formats
+        let events: Vec<TelephoneEventFormat> = formats
             .iter()
             .filter(|f| f.name.eq_ignore_ascii_case("telephone-event"))
             .filter(|f| matches!(f.clock_rate, 8_000 | 48_000))
-            .map(|f| TelephoneEvent {
+            .map(|f| TelephoneEventFormat {
                 payload_type: f.pt,
                 clock_rate: f.clock_rate,
             })
@@ -296,7 +296,7 @@ pub fn offer(local: &LocalSession) -> Vec<u8> {
     session.medias.push(audio_media(
         local.rtp_port,
         &codecs,
-        Some(TelephoneEvent {
+        Some(TelephoneEventFormat {
             payload_type: PayloadType::new(101).expect("valid payload type"),
             clock_rate: 8_000,
         }),
@@ -318,7 +318,7 @@ fn base_session(local: &LocalSession) -> Session {
 fn audio_media(
     port: u16,
     codecs: &[(Codec, PayloadType)],
-    event: Option<TelephoneEvent>,
+    event: Option<TelephoneEventFormat>,
     ptime: Option<u32>,
     direction: Direction,
 ) -> Media {
@@ -387,7 +387,7 @@ mod tests {
         );
         assert_eq!(
             neg.telephone_event,
-            Some(TelephoneEvent {
+            Some(TelephoneEventFormat {
                 payload_type: PayloadType::new(96).unwrap(),
                 clock_rate: 8000
             })
@@ -429,7 +429,7 @@ mod tests {
         assert_eq!(neg.payload_type, PayloadType::new(111).unwrap());
         assert_eq!(
             neg.telephone_event,
-            Some(TelephoneEvent {
+            Some(TelephoneEventFormat {
                 payload_type: PayloadType::new(102).unwrap(),
                 clock_rate: 48000
             })

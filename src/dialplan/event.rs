@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::booking::model::{ChildId, ServiceCode};
 use crate::dialplan::key::Key;
-use crate::dialplan::output::{PlayId, TimerId};
+use crate::dialplan::output::{PlaybackId, TimerId};
 
 /// An input to [`crate::dialplan::Interpreter::handle`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub enum Event {
     /// The prompts of this [`crate::dialplan::Output::Play`] were played to the end.
     /// Not sent for a play stopped by [`crate::dialplan::Output::StopPlayback`]; a stale id
     /// is ignored.
-    PromptsFinished(PlayId),
+    PromptsFinished(PlaybackId),
     /// The caller pressed a key (RFC 4733 event or in-band DTMF), once per press.
     Key(Key),
     /// The timer of this [`crate::dialplan::Output::StartTimer`] ran out; a stale id is
@@ -55,7 +55,7 @@ pub enum ActionResult {
     /// Cancel: it was not booked; nothing changed.
     NotBooked,
     /// Book or cancel: refused, with why and the deadline.
-    Refused(Refusal),
+    Refused(SpokenRefusal),
     /// The bookings of the week asked, in any order.
     Week(Vec<WeekBooking>),
     /// Switch child: done.
@@ -86,17 +86,17 @@ impl ActionResult {
 
 /// Why a booking or cancellation was refused, and since when.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
+pub struct SpokenRefusal {
     /// Why.
-    pub reason: RefusalReason,
-    /// The deadline that passed, for [`RefusalReason::BookingClosed`] and
-    /// [`RefusalReason::CancellationClosed`]; spoken in the dialplan's time zone.
+    pub reason: SpokenReason,
+    /// The deadline that passed, for [`SpokenReason::BookingClosed`] and
+    /// [`SpokenReason::CancellationClosed`]; spoken in the dialplan's time zone.
     pub deadline: Option<DateTime<Utc>>,
 }
 
 /// The reasons a refusal is spoken with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefusalReason {
+pub enum SpokenReason {
     /// The booking deadline has passed.
     BookingClosed,
     /// The cancellation deadline has passed.

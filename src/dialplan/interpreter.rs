@@ -24,7 +24,7 @@ use crate::dialplan::event::{ActionResult, Event};
 use crate::dialplan::format::{ActionKind, DateChoice, Intent, Node, PlayItem, Test, Var};
 use crate::dialplan::key::Key;
 use crate::dialplan::load::Dialplan;
-use crate::dialplan::output::{ActionRequest, Output, PlayId, PromptRef, TimerId};
+use crate::dialplan::output::{ActionRequest, Output, PlaybackId, PromptRef, TimerId};
 use crate::dialplan::speak::{self, Context};
 use crate::dialplan::vars::{Vars, date_from_ddmm, week_monday};
 
@@ -76,7 +76,7 @@ enum State {
     /// A `play` node is playing.
     Playing {
         node: String,
-        play: PlayId,
+        play: PlaybackId,
         barge_in: bool,
     },
     /// A `collect` or `menu` node: asking, then waiting for keys.
@@ -99,7 +99,7 @@ enum State {
 #[derive(Debug, Clone, Copy)]
 enum Phase {
     /// The question is playing.
-    Asking { play: PlayId, barge_in: bool },
+    Asking { play: PlaybackId, barge_in: bool },
     /// Waiting for a key until this timer.
     Waiting { timer: TimerId },
     /// Keys typed ahead are being fed; no timer yet.
@@ -276,7 +276,7 @@ impl Interpreter {
                         current.clone_from(&p.next);
                         continue;
                     }
-                    let play = PlayId(self.fresh_id());
+                    let play = PlaybackId(self.fresh_id());
                     self.out.push_back(Output::Play {
                         id: play,
                         prompts,
@@ -387,7 +387,7 @@ impl Interpreter {
             self.start_wait_timer();
             return Ok(());
         }
-        let play = PlayId(self.fresh_id());
+        let play = PlaybackId(self.fresh_id());
         self.out.push_back(Output::Play {
             id: play,
             prompts: all,
@@ -438,7 +438,7 @@ impl Interpreter {
         }
     }
 
-    fn prompts_finished(&mut self, id: PlayId) -> Result<(), StepError> {
+    fn prompts_finished(&mut self, id: PlaybackId) -> Result<(), StepError> {
         match &self.state {
             State::Playing { node, play, .. } if *play == id => {
                 let next = match self.plan.node(node) {

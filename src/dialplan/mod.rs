@@ -69,13 +69,13 @@ mod vars;
 
 pub use config::DialplanConfig;
 pub use error::{DialplanError, Problem};
-pub use event::{ActionResult, Event, Refusal, RefusalReason, WeekBooking};
+pub use event::{ActionResult, Event, SpokenReason, SpokenRefusal, WeekBooking};
 pub use interpreter::{Interpreter, StepError};
 pub use key::Key;
 pub use load::Dialplan;
 pub use manifest::{PromptManifest, PromptProblem, PromptProblemKind};
 pub use number::normalize_number;
-pub use output::{ActionRequest, Output, PlayId, PromptId, PromptRef, TimerId};
+pub use output::{ActionRequest, Output, PlaybackId, PromptId, PromptRef, TimerId};
 pub use set::{DEFAULT_DIALPLAN, DialplanSet};
 pub use speak::fixed_prompts;
 pub use vars::{date_from_ddmm, week_monday};

@@ -15,7 +15,7 @@ pub enum Output {
     /// with `id`. With `barge_in`, a key press may be followed by [`Output::StopPlayback`].
     Play {
         /// Names this playback in its `PromptsFinished`.
-        id: PlayId,
+        id: PlaybackId,
         /// What to play.
         prompts: Vec<PromptRef>,
         /// Whether a key interrupts it.
@@ -40,7 +40,7 @@ pub enum Output {
 
 /// Names one playback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PlayId(pub u64);
+pub struct PlaybackId(pub u64);
 
 /// Names one timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

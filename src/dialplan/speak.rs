@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
 
-use crate::dialplan::event::{Refusal, RefusalReason};
+use crate::dialplan::event::{SpokenReason, SpokenRefusal};
 use crate::dialplan::format::{PlayItem, SayKind, Var};
 use crate::dialplan::output::{PromptId, PromptRef};
 use crate::dialplan::vars::Vars;
@@ -130,13 +130,13 @@ pub(crate) fn render(
 }
 
 /// "les inscriptions pour cette date sont closes depuis vendredi deux mai à dix heures".
-fn refusal_words(refusal: &Refusal, tz: Tz, out: &mut Vec<&'static str>) {
+fn refusal_words(refusal: &SpokenRefusal, tz: Tz, out: &mut Vec<&'static str>) {
     let (reason, says_deadline) = match refusal.reason {
-        RefusalReason::BookingClosed => (REASON_BOOKING_CLOSED, true),
-        RefusalReason::CancellationClosed => (REASON_CANCELLATION_CLOSED, true),
-        RefusalReason::NoService => (REASON_NO_SERVICE, false),
-        RefusalReason::PastDate => (REASON_PAST_DATE, false),
-        RefusalReason::Other => (REASON_OTHER, false),
+        SpokenReason::BookingClosed => (REASON_BOOKING_CLOSED, true),
+        SpokenReason::CancellationClosed => (REASON_CANCELLATION_CLOSED, true),
+        SpokenReason::NoService => (REASON_NO_SERVICE, false),
+        SpokenReason::PastDate => (REASON_PAST_DATE, false),
+        SpokenReason::Other => (REASON_OTHER, false),
     };
     out.push(reason);
     if let (true, Some(deadline)) = (says_deadline, refusal.deadline) {

@@ -3,7 +3,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::booking::model::{ChildCode, ChildId, PayerCode, ServiceCode};
-use crate::dialplan::event::{Refusal, WeekBooking};
+use crate::dialplan::event::{SpokenRefusal, WeekBooking};
 use crate::dialplan::format::Intent;
 
 /// What the call has learnt so far. `Debug` is safe to log: the codes redact themselves.
@@ -21,7 +21,7 @@ pub(crate) struct Vars {
     pub child: Option<ChildId>,
     /// The payer's children (empty before login).
     pub children: Vec<ChildId>,
-    pub refusal: Option<Refusal>,
+    pub refusal: Option<SpokenRefusal>,
     pub week: Option<Vec<WeekBooking>>,
 }
 

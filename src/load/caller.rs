@@ -16,7 +16,7 @@ use rsipstack::transport::SipAddr;
 use tokio::sync::{Semaphore, oneshot};
 
 use super::config::LoadConfig;
-use super::report::{CallResult, Outcome, Report};
+use super::report::{CallOutcome, CallResult, Report};
 use super::rtp::{RtpCaller, StreamSpec};
 use super::script::Step;
 use crate::call::sdp;
@@ -108,7 +108,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
                 None => break,
             },
             _ = progress.tick() => {
-                let failed = results.iter().filter(|r: &&CallResult| r.outcome != Outcome::Completed).count();
+                let failed = results.iter().filter(|r: &&CallResult| r.outcome != CallOutcome::Completed).count();
                 eprintln!(
                     "load: {:.0} s, {} up, {} ended ({} failed)",
                     started.elapsed().as_secs_f64(),
@@ -133,14 +133,14 @@ impl Agent {
         let up = self.up.fetch_add(1, Ordering::Relaxed) + 1;
         self.peak.fetch_max(up, Ordering::Relaxed);
         let mut result = CallResult {
-            outcome: Outcome::Completed,
+            outcome: CallOutcome::Completed,
             answer: None,
             length: Duration::ZERO,
             rtp: None,
         };
         result.outcome = match self.talk(n, &call_id, &mut result).await {
             Ok(outcome) => outcome,
-            Err(e) => Outcome::Error(format!("{e:#}")),
+            Err(e) => CallOutcome::Error(format!("{e:#}")),
         };
         // However the call ended, the server's BYE is no longer awaited.
         self.endings.lock().expect("endings lock").remove(&call_id);
@@ -154,7 +154,7 @@ impl Agent {
         n: u64,
         call_id: &str,
         result: &mut CallResult,
-    ) -> anyhow::Result<Outcome> {
+    ) -> anyhow::Result<CallOutcome> {
         let config = &self.config;
         let codes = config.codes.get(n as usize % config.codes.len().max(1));
         let steps = config.script.steps(codes)?;
@@ -188,12 +188,12 @@ impl Agent {
         let (dialog, response) = match answered {
             // Dropping the INVITE's future CANCELs it once the server has rung (rsipstack's
             // guard), so a late answer does not leave the call up on the server.
-            Err(_) => return Ok(Outcome::NoAnswer),
+            Err(_) => return Ok(CallOutcome::NoAnswer),
             Ok(r) => r?,
         };
         let status = response.as_ref().map(|r| u16::from(r.status_code.clone()));
         let Some(response) = response.filter(|_| status == Some(200)) else {
-            return Ok(Outcome::Refused(status.unwrap_or(0)));
+            return Ok(CallOutcome::Refused(status.unwrap_or(0)));
         };
         result.answer = Some(sent.elapsed());
         let spec = match self.stream_spec(&response.body) {
@@ -201,7 +201,7 @@ impl Agent {
             Err(e) => {
                 // Answered but unusable: hang up rather than leave the server's call up.
                 let _ = tokio::time::timeout(config.answer_timeout, dialog.bye()).await;
-                return Ok(Outcome::Error(format!("{e:#}")));
+                return Ok(CallOutcome::Error(format!("{e:#}")));
             }
         };
         self.rtp.start_stream(n, spec);
@@ -216,12 +216,12 @@ impl Agent {
             }
         }
         let outcome = if hung_up {
-            Outcome::ServerHungUp
+            CallOutcome::ServerHungUp
         } else {
             match tokio::time::timeout(config.answer_timeout, dialog.bye()).await {
-                Ok(Ok(())) => Outcome::Completed,
-                Ok(Err(e)) => Outcome::Error(format!("BYE: {e}")),
-                Err(_) => Outcome::Error("BYE: no answer".into()),
+                Ok(Ok(())) => CallOutcome::Completed,
+                Ok(Err(e)) => CallOutcome::Error(format!("BYE: {e}")),
+                Err(_) => CallOutcome::Error("BYE: no answer".into()),
             }
         };
         result.rtp = self.rtp.stop_stream(n).await;

@@ -12,7 +12,7 @@ use super::rtp::StreamStats;
 
 /// How one call ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum CallOutcome {
     /// Answered, script played to its end, our BYE answered.
     Completed,
     /// A final answer other than 200 (0: none).
@@ -25,15 +25,15 @@ pub enum Outcome {
     Error(String),
 }
 
-impl Outcome {
+impl CallOutcome {
     /// A short label for the tally.
     fn label(&self) -> String {
         match self {
-            Outcome::Completed => "completed".into(),
-            Outcome::Refused(code) => format!("refused {code}"),
-            Outcome::NoAnswer => "no answer".into(),
-            Outcome::ServerHungUp => "server hung up".into(),
-            Outcome::Error(e) => format!("error: {e}"),
+            CallOutcome::Completed => "completed".into(),
+            CallOutcome::Refused(code) => format!("refused {code}"),
+            CallOutcome::NoAnswer => "no answer".into(),
+            CallOutcome::ServerHungUp => "server hung up".into(),
+            CallOutcome::Error(e) => format!("error: {e}"),
         }
     }
 }
@@ -42,7 +42,7 @@ impl Outcome {
 #[derive(Debug, Clone)]
 pub struct CallResult {
     /// How it ended.
-    pub outcome: Outcome,
+    pub outcome: CallOutcome,
     /// INVITE to 200 OK, when answered.
     pub answer: Option<Duration>,
     /// From the start of the call to its end (BYE answered or failure).
@@ -143,13 +143,13 @@ impl Report {
         pacing: Pacing,
     ) -> Report {
         let mut failures = BTreeMap::new();
-        for c in calls.iter().filter(|c| c.outcome != Outcome::Completed) {
+        for c in calls.iter().filter(|c| c.outcome != CallOutcome::Completed) {
             *failures.entry(c.outcome.label()).or_insert(0) += 1;
         }
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let completed = calls
             .iter()
-            .filter(|c| c.outcome == Outcome::Completed)
+            .filter(|c| c.outcome == CallOutcome::Completed)
             .count();
         Report {
             attempted: calls.len(),
@@ -161,7 +161,7 @@ impl Report {
             call_length: Spread::of(
                 calls
                     .iter()
-                    .filter(|c| c.outcome == Outcome::Completed)
+                    .filter(|c| c.outcome == CallOutcome::Completed)
                     .map(|c| ms(c.length))
                     .collect(),
             ),

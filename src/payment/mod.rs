@@ -40,4 +40,4 @@ pub mod standin;
 pub mod systempay;
 
 pub use error::PaymentError;
-pub use outcome::Outcome;
+pub use outcome::PaymentOutcome;

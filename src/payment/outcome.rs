@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// What a provider says happened to a payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+pub enum PaymentOutcome {
     /// The money is taken (or authorised and will be taken): the invoice is paid.
     Paid,
     /// The bank or the provider refused the payment (or it expired, or capture failed).
@@ -16,34 +16,34 @@ pub enum Outcome {
     Unknown,
 }
 
-impl Outcome {
+impl PaymentOutcome {
     /// True when the invoice must be marked paid.
     pub fn is_paid(self) -> bool {
-        self == Outcome::Paid
+        self == PaymentOutcome::Paid
     }
 
     /// True when the payment is over without money taken.
     pub fn is_failed(self) -> bool {
-        matches!(self, Outcome::Refused | Outcome::Abandoned)
+        matches!(self, PaymentOutcome::Refused | PaymentOutcome::Abandoned)
     }
 
     /// The word stored in the payments table.
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Paid => "paid",
-            Outcome::Refused => "refused",
-            Outcome::Abandoned => "abandoned",
-            Outcome::Unknown => "unknown",
+            PaymentOutcome::Paid => "paid",
+            PaymentOutcome::Refused => "refused",
+            PaymentOutcome::Abandoned => "abandoned",
+            PaymentOutcome::Unknown => "unknown",
         }
     }
 
     /// Reads the stored word back.
     pub fn from_stored(s: &str) -> Option<Self> {
         match s {
-            "paid" => Some(Outcome::Paid),
-            "refused" => Some(Outcome::Refused),
-            "abandoned" => Some(Outcome::Abandoned),
-            "unknown" => Some(Outcome::Unknown),
+            "paid" => Some(PaymentOutcome::Paid),
+            "refused" => Some(PaymentOutcome::Refused),
+            "abandoned" => Some(PaymentOutcome::Abandoned),
+            "unknown" => Some(PaymentOutcome::Unknown),
             _ => None,
         }
     }
@@ -51,10 +51,10 @@ impl Outcome {
     /// The sentence shown to the parent after the payment page.
     pub fn label_fr(self) -> &'static str {
         match self {
-            Outcome::Paid => "Paiement accepté.",
-            Outcome::Refused => "Paiement refusé.",
-            Outcome::Abandoned => "Paiement abandonné.",
-            Outcome::Unknown => "Paiement en cours de vérification.",
+            PaymentOutcome::Paid => "Paiement accepté.",
+            PaymentOutcome::Refused => "Paiement refusé.",
+            PaymentOutcome::Abandoned => "Paiement abandonné.",
+            PaymentOutcome::Unknown => "Paiement en cours de vérification.",
         }
     }
 }
@@ -66,14 +66,14 @@ mod tests {
     #[test]
     fn stored_words_round_trip() {
         for o in [
-            Outcome::Paid,
-            Outcome::Refused,
-            Outcome::Abandoned,
-            Outcome::Unknown,
+            PaymentOutcome::Paid,
+            PaymentOutcome::Refused,
+            PaymentOutcome::Abandoned,
+            PaymentOutcome::Unknown,
         ] {
-            assert_eq!(Outcome::from_stored(o.as_str()), Some(o));
+            assert_eq!(PaymentOutcome::from_stored(o.as_str()), Some(o));
         }
-        assert!(Outcome::Paid.is_paid() && !Outcome::Paid.is_failed());
-        assert!(Outcome::Abandoned.is_failed() && !Outcome::Unknown.is_failed());
+        assert!(PaymentOutcome::Paid.is_paid() && !PaymentOutcome::Paid.is_failed());
+        assert!(PaymentOutcome::Abandoned.is_failed() && !PaymentOutcome::Unknown.is_failed());
     }
 }

@@ -5,7 +5,7 @@
 //! verified notification it reads the row's outcome, calls [`settle`], and writes what it
 //! says, in the same transaction.
 
-use super::{Outcome, PaymentError};
+use super::{PaymentError, PaymentOutcome};
 use crate::booking::model::Cents;
 
 /// Which provider (and way in) a payment went through; stored as [`Provider::as_str`].
@@ -74,8 +74,8 @@ impl Settlement {
 pub const HOLD: chrono::Duration = chrono::Duration::minutes(20);
 
 /// Decides from the outcome already stored for this transaction (if any) and the new one.
-pub fn settle(stored: Option<Outcome>, incoming: Outcome) -> Settlement {
-    use Outcome::*;
+pub fn settle(stored: Option<PaymentOutcome>, incoming: PaymentOutcome) -> Settlement {
+    use PaymentOutcome::*;
     match (stored, incoming) {
         (_, Unknown) => Settlement::Wait,
         (Some(Paid), Paid) => Settlement::AlreadyDone,
@@ -99,7 +99,7 @@ pub fn check_amount(expected: Cents, reported: Cents) -> Result<(), PaymentError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Outcome::*;
+    use PaymentOutcome::*;
 
     #[test]
     fn repeats_change_nothing_and_paid_stays_paid() {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::{Outcome, PaymentError};
+use super::{PaymentError, PaymentOutcome};
 use crate::booking::model::Cents;
 
 /// The prefix of the fields that are signed.
@@ -321,7 +321,7 @@ pub struct Notification {
     /// `vads_trans_status` as received.
     pub status: String,
     /// What the status means for us.
-    pub outcome: Outcome,
+    pub outcome: PaymentOutcome,
     /// `vads_result` (`00` ok, `05` refused, `17` cancelled...), if present.
     pub result: Option<String>,
     /// `vads_url_check_src` (`PAY`, `BO`, `RETRY`...), only in IPNs.
@@ -344,12 +344,12 @@ impl Notification {
 }
 
 /// What `vads_trans_status` means for the invoice.
-pub fn outcome_of_status(status: &str) -> Outcome {
+pub fn outcome_of_status(status: &str) -> PaymentOutcome {
     match status {
-        "AUTHORISED" | "CAPTURED" | "AUTHORISED_TO_VALIDATE" => Outcome::Paid,
-        "REFUSED" | "EXPIRED" | "CAPTURE_FAILED" => Outcome::Refused,
-        "ABANDONED" | "CANCELLED" => Outcome::Abandoned,
-        _ => Outcome::Unknown,
+        "AUTHORISED" | "CAPTURED" | "AUTHORISED_TO_VALIDATE" => PaymentOutcome::Paid,
+        "REFUSED" | "EXPIRED" | "CAPTURE_FAILED" => PaymentOutcome::Refused,
+        "ABANDONED" | "CANCELLED" => PaymentOutcome::Abandoned,
+        _ => PaymentOutcome::Unknown,
     }
 }
 
@@ -684,13 +684,13 @@ mod tests {
     #[test]
     fn statuses_map_to_outcomes() {
         for s in ["AUTHORISED", "CAPTURED", "AUTHORISED_TO_VALIDATE"] {
-            assert_eq!(outcome_of_status(s), Outcome::Paid, "{s}");
+            assert_eq!(outcome_of_status(s), PaymentOutcome::Paid, "{s}");
         }
         for s in ["REFUSED", "EXPIRED", "CAPTURE_FAILED"] {
-            assert_eq!(outcome_of_status(s), Outcome::Refused, "{s}");
+            assert_eq!(outcome_of_status(s), PaymentOutcome::Refused, "{s}");
         }
         for s in ["ABANDONED", "CANCELLED"] {
-            assert_eq!(outcome_of_status(s), Outcome::Abandoned, "{s}");
+            assert_eq!(outcome_of_status(s), PaymentOutcome::Abandoned, "{s}");
         }
         for s in [
             "WAITING_AUTHORISATION",
@@ -698,7 +698,7 @@ mod tests {
             "",
             "authorised",
         ] {
-            assert_eq!(outcome_of_status(s), Outcome::Unknown, "{s}");
+            assert_eq!(outcome_of_status(s), PaymentOutcome::Unknown, "{s}");
         }
     }
 
@@ -838,7 +838,10 @@ mod tests {
         assert_eq!(form.field("vads_ctx_mode"), Some("PRODUCTION"));
         let genuine = provider_message(form.fields.clone(), "prod-key");
         let n = prod.verify(&genuine).unwrap();
-        assert_eq!((n.mode, n.outcome), (CtxMode::Production, Outcome::Paid));
+        assert_eq!(
+            (n.mode, n.outcome),
+            (CtxMode::Production, PaymentOutcome::Paid)
+        );
         // Claiming PRODUCTION but signed with the test key: forged.
         let forged = provider_message(form.fields.clone(), EXAMPLE_TEST_KEY);
         assert_eq!(prod.verify(&forged), Err(PaymentError::BadSignature));

@@ -9,8 +9,8 @@ use tracing::{info, warn};
 
 use crate::booking::deadline::{self, Decision, RefusalReason as EngineReason};
 use crate::booking::model::{Action, Channel, ChildId, PayerId};
-use crate::dialplan::{ActionRequest, ActionResult, Refusal, RefusalReason, WeekBooking};
-use crate::service::booking::{BookingService, Outcome};
+use crate::dialplan::{ActionRequest, ActionResult, SpokenReason, SpokenRefusal, WeekBooking};
+use crate::service::booking::{BookingOutcome, BookingService};
 use crate::service::login::{LoginError, Origin};
 
 /// Who the history names as the author of a change made by a parent (as the web does).
@@ -160,11 +160,11 @@ impl CallSession {
             .change(child, date, code, action, Channel::Phone, ACTOR, now)
             .await
         {
-            Ok(Outcome::Booked) => ActionResult::Booked,
-            Ok(Outcome::AlreadyBooked) => ActionResult::AlreadyBooked,
-            Ok(Outcome::Cancelled) => ActionResult::Cancelled,
-            Ok(Outcome::NotBooked) => ActionResult::NotBooked,
-            Ok(Outcome::Refused(r)) => {
+            Ok(BookingOutcome::Booked) => ActionResult::Booked,
+            Ok(BookingOutcome::AlreadyBooked) => ActionResult::AlreadyBooked,
+            Ok(BookingOutcome::Cancelled) => ActionResult::Cancelled,
+            Ok(BookingOutcome::NotBooked) => ActionResult::NotBooked,
+            Ok(BookingOutcome::Refused(r)) => {
                 ActionResult::Refused(refusal(&r.reason, r.deadline, action, date < today))
             }
             Err(e) => failed("change", &e),
@@ -179,25 +179,25 @@ pub fn refusal(
     deadline: Option<DateTime<Utc>>,
     action: Action,
     past: bool,
-) -> Refusal {
+) -> SpokenRefusal {
     let closed = match action {
-        Action::Book => RefusalReason::BookingClosed,
-        Action::Cancel => RefusalReason::CancellationClosed,
+        Action::Book => SpokenReason::BookingClosed,
+        Action::Cancel => SpokenReason::CancellationClosed,
     };
     let reason = match reason {
-        _ if past => RefusalReason::PastDate,
+        _ if past => SpokenReason::PastDate,
         EngineReason::DeadlinePassed | EngineReason::Override { .. } => closed,
         EngineReason::NotServiceDay
         | EngineReason::SchoolHoliday { .. }
         | EngineReason::PublicHoliday { .. }
-        | EngineReason::TownClosed => RefusalReason::NoService,
-        EngineReason::UnknownService | EngineReason::NoWorkingDay => RefusalReason::Other,
+        | EngineReason::TownClosed => SpokenReason::NoService,
+        EngineReason::UnknownService | EngineReason::NoWorkingDay => SpokenReason::Other,
     };
     let deadline = match reason {
-        RefusalReason::BookingClosed | RefusalReason::CancellationClosed => deadline,
+        SpokenReason::BookingClosed | SpokenReason::CancellationClosed => deadline,
         _ => None,
     };
-    Refusal { reason, deadline }
+    SpokenRefusal { reason, deadline }
 }
 
 /// The first day after `after` on which some service runs (whether or not its deadline
@@ -245,7 +245,7 @@ mod tests {
             .unwrap()
             .to_utc();
         let r = refusal(&EngineReason::DeadlinePassed, Some(t), Action::Book, false);
-        assert_eq!(r.reason, RefusalReason::BookingClosed);
+        assert_eq!(r.reason, SpokenReason::BookingClosed);
         assert_eq!(r.deadline, Some(t));
         let r = refusal(
             &EngineReason::Override {
@@ -255,12 +255,12 @@ mod tests {
             Action::Cancel,
             false,
         );
-        assert_eq!(r.reason, RefusalReason::CancellationClosed);
+        assert_eq!(r.reason, SpokenReason::CancellationClosed);
         let r = refusal(&EngineReason::NotServiceDay, None, Action::Book, false);
-        assert_eq!((r.reason, r.deadline), (RefusalReason::NoService, None));
+        assert_eq!((r.reason, r.deadline), (SpokenReason::NoService, None));
         let r = refusal(&EngineReason::DeadlinePassed, Some(t), Action::Book, true);
-        assert_eq!((r.reason, r.deadline), (RefusalReason::PastDate, None));
+        assert_eq!((r.reason, r.deadline), (SpokenReason::PastDate, None));
         let r = refusal(&EngineReason::UnknownService, None, Action::Book, false);
-        assert_eq!(r.reason, RefusalReason::Other);
+        assert_eq!(r.reason, SpokenReason::Other);
     }
 }

@@ -128,7 +128,7 @@ impl Announcements {
     /// next call hears it.
     pub async fn save(
         &self,
-        recorded: &Recorded,
+        recorded: &PreparedRecording,
         now: DateTime<Utc>,
     ) -> Result<(), AnnouncementError> {
         let samples = &recorded.samples;
@@ -167,14 +167,14 @@ impl Announcements {
 
 /// A recording made ready to play back and to keep.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub struct PreparedRecording {
     /// The normalised samples, 8 kHz mono.
     pub samples: Vec<i16>,
     /// The same, encoded for every codec.
     pub prompt: Arc<Prompt>,
 }
 
-impl Recorded {
+impl PreparedRecording {
     /// Brings raw samples at `rate` to 8 kHz, normalises them ([`normalise`]) and encodes
     /// them once.
     pub fn prepare(raw: &[i16], rate: u32) -> Result<Self, AnnouncementError> {

@@ -14,7 +14,7 @@ use tokio::time::Sleep;
 use tracing::{Instrument, debug, warn};
 
 use crate::call::{Call, CallInfo, Played};
-use crate::dialplan::{Dialplan, Event, Interpreter, Key, Output, PlayId, PromptRef, TimerId};
+use crate::dialplan::{Dialplan, Event, Interpreter, Key, Output, PlaybackId, PromptRef, TimerId};
 use crate::media::{Prompt, PromptLibrary};
 use crate::phone::actions::CallSession;
 use crate::phone::events::PhoneEvent;
@@ -120,7 +120,7 @@ async fn run_plan(line: &Arc<PhoneLine>, call: &Call, info: &CallInfo, plan: Arc
             announcement_active: announcement.is_some(),
         },
     );
-    let mut play: Option<(PlayId, oneshot::Receiver<Played>)> = None;
+    let mut play: Option<(PlaybackId, oneshot::Receiver<Played>)> = None;
     let mut timer: Option<(TimerId, Pin<Box<Sleep>>)> = None;
     let mut digit = Box::pin(call.next_digit(None));
     loop {

@@ -13,7 +13,7 @@ use tracing::{Instrument, info, warn};
 
 use crate::call::{Call, CallError, CollectSpec, Collected, Digit, Played, RecordSpec};
 use crate::media::{Prompt, PromptLibrary};
-use crate::phone::announcement::Recorded;
+use crate::phone::announcement::PreparedRecording;
 use crate::phone::events::PhoneEvent;
 use crate::phone::line::PhoneLine;
 use crate::phone::prompt_ids::BEEP_PROMPT;
@@ -109,7 +109,7 @@ async fn flow(line: &PhoneLine, call: &Call) -> Result<(), CallError> {
         // Encoding (Opus included) is CPU work: keep it off the call's driver task.
         let audio = recording.audio;
         let prepared = tokio::task::spawn_blocking(move || {
-            Recorded::prepare(&audio.samples, audio.sample_rate)
+            PreparedRecording::prepare(&audio.samples, audio.sample_rate)
         })
         .await
         .map_err(|_| CallError::Ended)?;
@@ -218,7 +218,7 @@ async fn keep_or_again(
     line: &PhoneLine,
     call: &Call,
     library: &PromptLibrary,
-    recorded: &Recorded,
+    recorded: &PreparedRecording,
 ) -> Result<Option<bool>, CallError> {
     for _ in 0..ATTEMPTS {
         say(

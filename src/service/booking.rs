@@ -50,7 +50,7 @@ impl From<CalendarError> for BookingError {
 
 /// What a booking or cancellation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum BookingOutcome {
     /// The cell is now booked (a history row was written).
     Booked,
     /// It was already booked; nothing changed.
@@ -63,20 +63,20 @@ pub enum Outcome {
     Refused(Refusal),
 }
 
-impl Outcome {
+impl BookingOutcome {
     /// Whether the booking changed (and the history got a row).
     pub fn changed(&self) -> bool {
-        matches!(self, Outcome::Booked | Outcome::Cancelled)
+        matches!(self, BookingOutcome::Booked | BookingOutcome::Cancelled)
     }
 
     /// The French sentence for the parent, `action` being what was asked.
     pub fn sentence_fr(&self, action: Action) -> String {
         match self {
-            Outcome::Booked => "Inscription enregistrée.".into(),
-            Outcome::AlreadyBooked => "Déjà inscrit : rien n'a changé.".into(),
-            Outcome::Cancelled => "Annulation enregistrée.".into(),
-            Outcome::NotBooked => "Pas d'inscription à annuler : rien n'a changé.".into(),
-            Outcome::Refused(r) => r.sentence_fr(action),
+            BookingOutcome::Booked => "Inscription enregistrée.".into(),
+            BookingOutcome::AlreadyBooked => "Déjà inscrit : rien n'a changé.".into(),
+            BookingOutcome::Cancelled => "Annulation enregistrée.".into(),
+            BookingOutcome::NotBooked => "Pas d'inscription à annuler : rien n'a changé.".into(),
+            BookingOutcome::Refused(r) => r.sentence_fr(action),
         }
     }
 }
@@ -288,7 +288,7 @@ impl BookingService {
         channel: Channel,
         actor: &str,
         now: DateTime<Utc>,
-    ) -> Result<Outcome, BookingError> {
+    ) -> Result<BookingOutcome, BookingError> {
         let change = CellChange {
             date,
             service: service.clone(),
@@ -314,7 +314,7 @@ impl BookingService {
         channel: Channel,
         actor: &str,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Outcome>, BookingError> {
+    ) -> Result<Vec<BookingOutcome>, BookingError> {
         if changes.is_empty() {
             return Ok(Vec::new());
         }
@@ -340,7 +340,7 @@ impl BookingService {
         channel: Channel,
         actor: &str,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Outcome>, StoreError> {
+    ) -> Result<Vec<BookingOutcome>, StoreError> {
         let from = changes.iter().map(|c| c.date).min().expect("not empty");
         let to = changes.iter().map(|c| c.date).max().expect("not empty");
         let mut tx = self.store.begin().await?;
@@ -366,7 +366,7 @@ impl BookingService {
         channel: Channel,
         actor: &str,
         now: DateTime<Utc>,
-    ) -> Result<Outcome, StoreError> {
+    ) -> Result<BookingOutcome, StoreError> {
         let CellChange {
             date,
             service,
@@ -376,14 +376,14 @@ impl BookingService {
         let booked = tx.is_booked(child, date, service).await?;
         // Asking for the state the cell is already in changes nothing, whatever the deadline.
         match (action, booked) {
-            (Action::Book, true) => return Ok(Outcome::AlreadyBooked),
-            (Action::Cancel, false) => return Ok(Outcome::NotBooked),
+            (Action::Book, true) => return Ok(BookingOutcome::AlreadyBooked),
+            (Action::Cancel, false) => return Ok(BookingOutcome::NotBooked),
             _ => {}
         }
         if let Decision::Refused(refusal) =
             decide(&self.rules, calendar, date, service, action, now)
         {
-            return Ok(Outcome::Refused(refusal));
+            return Ok(BookingOutcome::Refused(refusal));
         }
         // The write decides: on PostgreSQL a concurrent writer may have changed the cell
         // since the read above; the unique index and the row lock make exactly one win.
@@ -393,8 +393,8 @@ impl BookingService {
         };
         if !changed {
             return Ok(match action {
-                Action::Book => Outcome::AlreadyBooked,
-                Action::Cancel => Outcome::NotBooked,
+                Action::Book => BookingOutcome::AlreadyBooked,
+                Action::Cancel => BookingOutcome::NotBooked,
             });
         }
         tx.push_history(
@@ -410,8 +410,8 @@ impl BookingService {
         )
         .await?;
         Ok(match action {
-            Action::Book => Outcome::Booked,
-            Action::Cancel => Outcome::Cancelled,
+            Action::Book => BookingOutcome::Booked,
+            Action::Cancel => BookingOutcome::Cancelled,
         })
     }
 

@@ -22,7 +22,7 @@ use crate::payment::settle::{HOLD, Provider, Settlement, check_amount, settle};
 use crate::payment::systempay::{
     Notification, PaymentForm, PaymentRequest, ReturnUrls, SystemPay, TransId, trans_day,
 };
-use crate::payment::{Outcome, PaymentError};
+use crate::payment::{PaymentError, PaymentOutcome};
 use crate::store::{
     InvoiceId, NewPaymentRequest, PaymentRequestId, Store, StoreError, StoreTx, StoredInvoice,
     StoredPaymentRequest,
@@ -269,7 +269,7 @@ pub async fn apply_result(
     provider: Provider,
     transaction: &str,
     request: PaymentRequestId,
-    outcome: Outcome,
+    outcome: PaymentOutcome,
     raw_status: &str,
     now: DateTime<Utc>,
 ) -> Result<Settlement, StoreError> {
@@ -295,7 +295,7 @@ async fn apply_in_tx(
     provider: Provider,
     transaction: &str,
     request: PaymentRequestId,
-    outcome: Outcome,
+    outcome: PaymentOutcome,
     raw_status: &str,
     now: DateTime<Utc>,
 ) -> Result<Settlement, StoreError> {
@@ -364,7 +364,7 @@ pub async fn apply_systempay(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirmed {
     /// PayFiP's answer was applied (or repeated what is recorded).
-    Settled(Settlement, Outcome),
+    Settled(Settlement, PaymentOutcome),
     /// PayFiP does not know the result yet (`P5`).
     Pending,
 }
@@ -447,7 +447,7 @@ pub async fn request_by_order(
 pub async fn recorded_outcome(
     store: &Store,
     request: PaymentRequestId,
-) -> Result<Option<Outcome>, StoreError> {
+) -> Result<Option<PaymentOutcome>, StoreError> {
     let mut tx = store.begin().await?;
     let o = tx.payment_outcome(request).await;
     tx.rollback().await?;

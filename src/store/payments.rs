@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::invoices::InvoiceId;
 use super::{StoreError, StoreTx, on_tx};
 use crate::booking::model::{Cents, PayerId};
-use crate::payment::Outcome;
+use crate::payment::PaymentOutcome;
 use crate::payment::settle::Provider;
 
 /// The database id of a payment request.
@@ -258,17 +258,17 @@ impl StoreTx {
     pub async fn payment_outcome(
         &mut self,
         request: PaymentRequestId,
-    ) -> Result<Option<Outcome>, StoreError> {
+    ) -> Result<Option<PaymentOutcome>, StoreError> {
         let outcomes: Vec<String> = on_tx!(self, c => sqlx::query_scalar(
             "SELECT outcome FROM payments WHERE request_id = $1",
         )
         .bind(request.0)
         .fetch_all(&mut **c)
         .await?);
-        let outcomes: Vec<Outcome> = outcomes
+        let outcomes: Vec<PaymentOutcome> = outcomes
             .iter()
-            .filter_map(|o| Outcome::from_stored(o))
-            .filter(|o| *o != Outcome::Unknown)
+            .filter_map(|o| PaymentOutcome::from_stored(o))
+            .filter(|o| *o != PaymentOutcome::Unknown)
             .collect();
         Ok(outcomes
             .iter()
@@ -279,14 +279,14 @@ impl StoreTx {
 
     /// The payment row of (provider, transaction), created for `request` if new and locked
     /// for the rest of the transaction (concurrent repeats of one notification follow each
-    /// other), with its recorded outcome ([`Outcome::Unknown`] when new).
+    /// other), with its recorded outcome ([`PaymentOutcome::Unknown`] when new).
     pub async fn lock_payment(
         &mut self,
         provider: Provider,
         transaction: &str,
         request: PaymentRequestId,
         now: DateTime<Utc>,
-    ) -> Result<(PaymentId, Outcome), StoreError> {
+    ) -> Result<(PaymentId, PaymentOutcome), StoreError> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO payments (provider, transaction_ref, request_id, outcome, raw_status, \
              received_at) VALUES ($1, $2, $3, 'unknown', '', $4) \
@@ -316,7 +316,7 @@ impl StoreTx {
                 "transaction {transaction} rattachée à une autre demande"
             )));
         }
-        let stored = Outcome::from_stored(&stored)
+        let stored = PaymentOutcome::from_stored(&stored)
             .ok_or_else(|| StoreError::Corrupt(format!("issue « {stored} »")))?;
         Ok((PaymentId(payment), stored))
     }
@@ -326,7 +326,7 @@ impl StoreTx {
         &mut self,
         provider: Provider,
         transaction: &str,
-        outcome: Outcome,
+        outcome: PaymentOutcome,
         raw_status: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {

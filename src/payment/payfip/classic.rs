@@ -6,7 +6,7 @@ use url::Url;
 
 use super::{Exer, NumCli, Objet, RefDet, Saisie, outcome_of_resultrans};
 use crate::booking::model::Cents;
-use crate::payment::{Outcome, PaymentError};
+use crate::payment::{PaymentError, PaymentOutcome};
 
 /// One classic payment request; store it before redirecting, to check the return against it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub struct ClassicReturn {
     /// `resultrans` as received.
     pub resultrans: String,
     /// What `resultrans` means.
-    pub outcome: Outcome,
+    pub outcome: PaymentOutcome,
     /// `numauto`: the authorisation number, when paid.
     pub numauto: Option<String>,
     /// `dattrans` + `heurtrans` (`DDMMYYYY`, `HHMM`, the DGFiP's local time), when given.
@@ -216,7 +216,7 @@ mod tests {
             ("heurtrans", "1432"),
         ]);
         let r = ClassicReturn::parse(&fields).unwrap();
-        assert_eq!(r.outcome, Outcome::Paid);
+        assert_eq!(r.outcome, PaymentOutcome::Paid);
         assert_eq!(r.numauto.as_deref(), Some("A1B2C3"));
         assert_eq!(
             r.at,

@@ -19,7 +19,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Outcome, PaymentError};
+use super::{PaymentError, PaymentOutcome};
 
 /// `numcli`: the town's client number at the DGFiP, 6 digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -200,12 +200,12 @@ impl Saisie {
 
 /// What `resultrans` means: `P` (card) or `V` (direct debit) paid, `R`/`Z` refused,
 /// `A` abandoned; anything else is not acted on.
-pub fn outcome_of_resultrans(code: &str) -> Outcome {
+pub fn outcome_of_resultrans(code: &str) -> PaymentOutcome {
     match code {
-        "P" | "V" => Outcome::Paid,
-        "R" | "Z" => Outcome::Refused,
-        "A" => Outcome::Abandoned,
-        _ => Outcome::Unknown,
+        "P" | "V" => PaymentOutcome::Paid,
+        "R" | "Z" => PaymentOutcome::Refused,
+        "A" => PaymentOutcome::Abandoned,
+        _ => PaymentOutcome::Unknown,
     }
 }
 
@@ -290,11 +290,11 @@ mod tests {
 
     #[test]
     fn resultrans_codes() {
-        assert_eq!(outcome_of_resultrans("P"), Outcome::Paid);
-        assert_eq!(outcome_of_resultrans("V"), Outcome::Paid);
-        assert_eq!(outcome_of_resultrans("R"), Outcome::Refused);
-        assert_eq!(outcome_of_resultrans("Z"), Outcome::Refused);
-        assert_eq!(outcome_of_resultrans("A"), Outcome::Abandoned);
-        assert_eq!(outcome_of_resultrans("p"), Outcome::Unknown);
+        assert_eq!(outcome_of_resultrans("P"), PaymentOutcome::Paid);
+        assert_eq!(outcome_of_resultrans("V"), PaymentOutcome::Paid);
+        assert_eq!(outcome_of_resultrans("R"), PaymentOutcome::Refused);
+        assert_eq!(outcome_of_resultrans("Z"), PaymentOutcome::Refused);
+        assert_eq!(outcome_of_resultrans("A"), PaymentOutcome::Abandoned);
+        assert_eq!(outcome_of_resultrans("p"), PaymentOutcome::Unknown);
     }
 }

@@ -14,7 +14,7 @@ use quick_xml::events::{BytesText, Event};
 use super::classic::{parse_dattrans, parse_montant};
 use super::{Exer, NumCli, Objet, RefDet, Saisie, outcome_of_resultrans};
 use crate::booking::model::Cents;
-use crate::payment::{Outcome, PaymentError};
+use crate::payment::{PaymentError, PaymentOutcome};
 
 /// The SOAP 1.1 envelope namespace.
 pub const SOAP_ENV_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -108,7 +108,7 @@ pub struct DetailPaiement {
 
 impl DetailPaiement {
     /// What `resultrans` means.
-    pub fn outcome(&self) -> Outcome {
+    pub fn outcome(&self) -> PaymentOutcome {
         outcome_of_resultrans(&self.resultrans)
     }
 
@@ -476,7 +476,7 @@ mod tests {
         };
         let back = parse_detail_response(&detail_response(&d)).unwrap();
         assert_eq!(back, d);
-        assert_eq!(back.outcome(), Outcome::Paid);
+        assert_eq!(back.outcome(), PaymentOutcome::Paid);
         back.check_against(&creer()).unwrap();
         let mut other = d.clone();
         other.montant = Cents(1);
@@ -514,7 +514,7 @@ mod tests {
         let xml = r#"<?xml version="1.0"?><S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><ns2:recupererDetailPaiementSecuriseResponse xmlns:ns2="x"><return><dattrans>05032014</dattrans><exer>2014</exer><heurtrans>1432</heurtrans><idop>op42</idop><mel>a@b.c</mel><montant>5830</montant><numauto/><numcli>123456</numcli><objet>x</objet><refdet>2014003000162</refdet><resultrans>A</resultrans><saisie>T</saisie></return></ns2:recupererDetailPaiementSecuriseResponse></S:Body></S:Envelope>"#;
         let d = parse_detail_response(xml).unwrap();
         assert_eq!(d.id_op.as_str(), "op42");
-        assert_eq!(d.outcome(), Outcome::Abandoned);
+        assert_eq!(d.outcome(), PaymentOutcome::Abandoned);
         assert_eq!(d.numauto, None);
         assert!(matches!(
             parse_detail_response("<html>502</html>"),

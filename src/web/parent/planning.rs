@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::grid::{self, parse_cell_key};
 use super::parent_page;
 use crate::booking::model::{Action, Channel, ServiceCode};
-use crate::service::booking::{CellChange, Outcome};
+use crate::service::booking::{BookingOutcome, CellChange};
 use crate::web::error::WebError;
 use crate::web::extract::ParentSession;
 use crate::web::layout::{ParentTab, csrf_field};
@@ -182,10 +182,10 @@ pub async fn post(
         let label = label_of(&change.service);
         let line = recap_line(change.action, change.date, &label);
         match outcome {
-            Outcome::Booked | Outcome::Cancelled => done.push(line),
+            BookingOutcome::Booked | BookingOutcome::Cancelled => done.push(line),
             // Changed meanwhile (by phone, in another tab): already as wanted.
-            Outcome::AlreadyBooked | Outcome::NotBooked => {}
-            Outcome::Refused(r) => {
+            BookingOutcome::AlreadyBooked | BookingOutcome::NotBooked => {}
+            BookingOutcome::Refused(r) => {
                 refused.push(format!("{line} : {}", r.sentence_fr(change.action)))
             }
         }
