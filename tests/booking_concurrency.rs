@@ -271,7 +271,7 @@ async fn parallel_staff_attempts_get_exactly_five(db: &TestDb) -> anyhow::Result
         LoginConfig::default(),
     )
     .await?;
-    let policy = ivr::web::state::staff_policy(&LoginConfig::default());
+    let policy = LoginConfig::default().staff(ivr::service::login::STAFF_FAILURES);
     let now = Utc.with_ymd_and_hms(2026, 5, 4, 7, 0, 0).unwrap();
     for (name, user, same_source) in [
         ("one source", "amelie", true),

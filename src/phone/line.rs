@@ -23,7 +23,9 @@ use crate::phone::config::PhoneConfig;
 use crate::phone::events::EventSink;
 use crate::phone::prompt_ids::{BEEP_PROMPT, STAFF_PROMPTS};
 use crate::service::booking::BookingService;
-use crate::service::login::{LoginConfig, LoginError, Origin, StaffAttempt};
+use crate::service::login::{
+    LoginError, Origin, STAFF_FAILURES, STAFF_LINE_FAILURES, StaffAttempt,
+};
 
 /// Errors loading or reloading the voice line.
 #[derive(Debug, Error)]
@@ -45,33 +47,9 @@ struct StaffAccess {
     pin_hash: String,
 }
 
-/// Wrong staff PINs from one caller before that caller is locked out.
-const STAFF_PIN_FAILURES: u32 = 5;
-/// How long a lock lasts (a caller's, or the whole line's), and how long failures are
-/// remembered without a new one.
-const STAFF_LOCK_MINUTES: u32 = 15;
-/// Wrong PINs from all callers together that lock the staff line for everybody. A last
-/// resort against guessing spread over many callers: far above what staff mistype, so one
-/// caller alone can never lock the others out (they are locked out themselves after
-/// [`STAFF_PIN_FAILURES`]), while a distributed guess still meets a bound of this many
-/// tries.
-const STAFF_GLOBAL_FAILURES: u32 = 100;
 /// The account the staff line's counters are kept under, next to the web's staff users
 /// (`:` is no character of a web user name, so the two never meet).
 const STAFF_LINE_ACCOUNT: &str = "phone:staff-line";
-
-/// A lockout policy: `failures` free tries, then `STAFF_LOCK_MINUTES` refused.
-fn staff_pin_policy(failures: u32, parents: &LoginConfig) -> LoginConfig {
-    LoginConfig {
-        free_failures: failures,
-        slowdown_seconds: 0,
-        max_slowdown_seconds: 0,
-        lockout_after: failures,
-        lockout_minutes: STAFF_LOCK_MINUTES,
-        forget_after_minutes: STAFF_LOCK_MINUTES,
-        known_device_days: parents.known_device_days,
-    }
-}
 
 /// What every call of the voice line shares.
 pub struct PhoneLine {
@@ -224,8 +202,8 @@ impl PhoneLine {
 
     /// Starts a staff PIN check by a call from `origin` (see
     /// [`crate::phone::bridge::login_origin`]): refused while that caller is locked out
-    /// (after [`STAFF_PIN_FAILURES`] wrong PINs) or the whole line is (after
-    /// [`STAFF_GLOBAL_FAILURES`] from everybody), for [`STAFF_LOCK_MINUTES`]; otherwise the
+    /// (after [`STAFF_FAILURES`] wrong PINs) or the whole line is (after
+    /// [`STAFF_LINE_FAILURES`] from everybody), for [`crate::service::login::STAFF_LOCK_MINUTES`]; otherwise the
     /// attempt is counted before the PIN is checked, in the database like every lockout,
     /// so parallel calls cannot pass the limit and a restart forgets nothing. A locked line
     /// checks no PIN at all. Report the check with [`PhoneLine::staff_pin_finish`].
@@ -235,8 +213,8 @@ impl PhoneLine {
             .login_guard()
             .staff_begin_with(
                 self.service.store(),
-                &staff_pin_policy(STAFF_PIN_FAILURES, parents),
-                &staff_pin_policy(STAFF_GLOBAL_FAILURES, parents),
+                &parents.staff(STAFF_FAILURES),
+                &parents.staff(STAFF_LINE_FAILURES),
                 origin,
                 STAFF_LINE_ACCOUNT,
                 self.clock.now(),

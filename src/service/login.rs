@@ -66,7 +66,34 @@ impl Default for LoginConfig {
     }
 }
 
+/// Wrong staff passwords (web) or PINs (phone) from one source, or at one staff account
+/// from anywhere but a device known for it, before it is locked out.
+pub const STAFF_FAILURES: u32 = 5;
+/// How long a staff lock lasts, and how long staff failures are remembered without a new one.
+pub const STAFF_LOCK_MINUTES: u32 = 15;
+/// Wrong PINs from all callers together that lock the staff line for everybody. A last
+/// resort against guessing spread over many callers: far above what staff mistype, so one
+/// caller alone can never lock the others out (they are locked out themselves after
+/// [`STAFF_FAILURES`]), while a distributed guess still meets a bound of this many tries.
+pub const STAFF_LINE_FAILURES: u32 = 100;
+
 impl LoginConfig {
+    /// The staff policy beside these parents' settings: `failures` free tries, then locked
+    /// for [`STAFF_LOCK_MINUTES`] (no slow-down), forgotten as long after the last failure;
+    /// known devices last as long as the parents'. One throttle thus serves parents, staff
+    /// on the web and the staff line on the phone, each with its own numbers.
+    pub fn staff(&self, failures: u32) -> LoginConfig {
+        LoginConfig {
+            free_failures: failures,
+            slowdown_seconds: 0,
+            max_slowdown_seconds: 0,
+            lockout_after: failures,
+            lockout_minutes: STAFF_LOCK_MINUTES,
+            forget_after_minutes: STAFF_LOCK_MINUTES,
+            known_device_days: self.known_device_days,
+        }
+    }
+
     /// Until when a key with `failures` failures (the last one at `now`) is refused.
     pub fn locked_until(&self, failures: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         if failures >= i64::from(self.lockout_after) {

@@ -13,30 +13,8 @@ use chrono_tz::Tz;
 use crate::booking::model::ServiceCode;
 use crate::clock::Clock;
 use crate::service::booking::BookingService;
-use crate::service::login::LoginConfig;
+use crate::service::login::{LoginConfig, STAFF_FAILURES};
 use crate::store::Store;
-
-/// Failed staff logins: after [`STAFF_MAX_FAILURES`] from one source, or at one user
-/// name from anywhere but a browser known for that account, logins are refused for
-/// [`STAFF_LOCKOUT_MINUTES`]. The counters are the database's, as the parents' are.
-pub const STAFF_MAX_FAILURES: u32 = 5;
-/// See [`STAFF_MAX_FAILURES`].
-pub const STAFF_LOCKOUT_MINUTES: u32 = 15;
-
-/// The staff login's throttle: [`STAFF_MAX_FAILURES`] free tries, then the lockout (no
-/// slow-down), forgotten [`STAFF_LOCKOUT_MINUTES`] after the last failure; known browsers
-/// last as long as the parents' (`parents.known_device_days`).
-pub fn staff_policy(parents: &LoginConfig) -> LoginConfig {
-    LoginConfig {
-        free_failures: STAFF_MAX_FAILURES,
-        slowdown_seconds: 0,
-        max_slowdown_seconds: 0,
-        lockout_after: STAFF_MAX_FAILURES,
-        lockout_minutes: STAFF_LOCKOUT_MINUTES,
-        forget_after_minutes: STAFF_LOCKOUT_MINUTES,
-        known_device_days: parents.known_device_days,
-    }
-}
 
 /// The shared state of the web server (cheap to clone).
 #[derive(Clone)]
@@ -156,8 +134,12 @@ impl AppState {
         self.inner.clock.now()
     }
 
-    /// The staff login's throttle (see [`staff_policy`]).
+    /// The staff login's throttle ([`LoginConfig::staff`] with [`STAFF_FAILURES`]).
     pub fn staff_policy(&self) -> LoginConfig {
-        staff_policy(self.inner.service.login_guard().config())
+        self.inner
+            .service
+            .login_guard()
+            .config()
+            .staff(STAFF_FAILURES)
     }
 }
