@@ -388,3 +388,62 @@ fn calendar_import_prints_toml_for_the_zone() {
         stderr(&o)
     );
 }
+
+/// Issue 14: `ivr deadline` read the calendar from the file only, so it could disagree with
+/// the phone on a day staff changed. School holidays stored in the database (here with
+/// `ivr calendar import --write`, as the staff's closures and overrides are stored by the
+/// portal) now close the day for `ivr deadline` as they do for the phone and the web.
+#[test]
+fn the_deadline_command_reads_the_databases_calendar() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/ivr.sqlite", dir.path().display());
+    let ask = || {
+        ivr(
+            dir.path(),
+            &[
+                "--database-url",
+                &database,
+                "deadline",
+                "--service",
+                "REPAS",
+                "--date",
+                "2026-02-09",
+                "--now",
+                "2026-01-01T10:00:00+01:00",
+            ],
+        )
+    };
+    let before = ask();
+    assert!(before.status.success(), "{}", stderr(&before));
+    assert!(
+        stdout(&before).contains("Inscription : ouverte"),
+        "{}",
+        stdout(&before)
+    );
+
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fr-en-calendrier-scolaire.csv");
+    let o = ivr(
+        dir.path(),
+        &[
+            "--database-url",
+            &database,
+            "calendar",
+            "import",
+            fixture.to_str().unwrap(),
+            "--zone",
+            "Zone A",
+            "--write",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!dir.path().join("ivr.toml").exists(), "nothing in the file");
+
+    let after = ask();
+    assert!(after.status.success(), "{}", stderr(&after));
+    assert!(
+        stdout(&after).contains("Pas de cantine le lundi 9 février : Vacances d'Hiver."),
+        "{}",
+        stdout(&after)
+    );
+}

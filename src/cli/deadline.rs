@@ -1,5 +1,6 @@
 //! `ivr deadline`: an operator asks the engine about one cell, exactly as the phone and the
-//! web do.
+//! web do: through the booking service, with the database's calendar (the closures,
+//! overrides and school holidays staff set on the portal) over the configuration's.
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,6 +10,7 @@ use ivr::booking::deadline::{Decision, decide};
 use ivr::booking::french::{date_fr_with_year, time_fr};
 use ivr::booking::model::{Action, ServiceCode};
 use ivr::config::Config;
+use ivr::store::Store;
 
 /// Arguments of `ivr deadline`.
 #[derive(Debug, Args)]
@@ -34,8 +36,19 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
 
 /// Prints the cell's deadline in town time and whether booking and cancelling are open.
 pub fn run(config: &Config, args: DeadlineArgs) -> anyhow::Result<()> {
-    let rules = config.rules()?;
-    let calendar = config.calendar(&rules)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let store = Store::open(&config.server.database_url).await?;
+        let res = report(config, store.clone(), args).await;
+        store.close().await;
+        res
+    })
+}
+
+async fn report(config: &Config, store: Store, args: DeadlineArgs) -> anyhow::Result<()> {
+    let booking = config.booking_service(store).await?;
+    let rules = booking.rules();
+    let calendar = booking.calendar(args.date, args.date).await?;
     let code = ServiceCode::parse(&args.service.trim().to_uppercase())
         .with_context(|| format!("--service « {} »", args.service))?;
     let Some(service) = rules.service(&code) else {
@@ -58,7 +71,7 @@ pub fn run(config: &Config, args: DeadlineArgs) -> anyhow::Result<()> {
         (Action::Book, "Inscription"),
         (Action::Cancel, "Annulation"),
     ] {
-        let decision = decide(&rules, &calendar, args.date, &code, action, now);
+        let decision = decide(rules, &calendar, args.date, &code, action, now);
         let deadline = match decision.deadline() {
             Some(d) => format!("délai le {}", instant_fr(d, tz)),
             None => "pas de délai".to_owned(),
