@@ -292,6 +292,33 @@ pub fn town_instant(tz: Tz, day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     Utc.from_utc_datetime(&(wall - offset))
 }
 
+/// The first day in `first..=last` on which some service of `rules` runs (whether or not
+/// its deadline has passed at `now`): "the next service day" a caller hears. A day runs
+/// when booking it is open, or refused only for its deadline (the rule's or a staff
+/// override's); weekdays off, holidays and closures do not.
+pub fn next_service_day(
+    rules: &Rules,
+    calendar: &Calendar,
+    first: NaiveDate,
+    last: NaiveDate,
+    now: DateTime<Utc>,
+) -> Option<NaiveDate> {
+    first
+        .iter_days()
+        .take_while(|day| *day <= last)
+        .find(|&day| {
+            rules.services().iter().any(|s| {
+                match decide(rules, calendar, day, &s.code, Action::Book, now) {
+                    Decision::Open { .. } => true,
+                    Decision::Refused(r) => matches!(
+                        r.reason,
+                        RefusalReason::DeadlinePassed | RefusalReason::Override { .. }
+                    ),
+                }
+            })
+        })
+}
+
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

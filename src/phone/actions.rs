@@ -4,10 +4,10 @@
 //! The session (payer and children) lives here, so a request for a child that is not the
 //! caller's is refused whatever the dialplan asks. Codes are passed through, never logged.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use tracing::{info, warn};
 
-use crate::booking::deadline::{self, Decision, RefusalReason as EngineReason};
+use crate::booking::deadline::RefusalReason as EngineReason;
 use crate::booking::model::{Action, Channel, ChildId, PayerId};
 use crate::dialplan::{ActionRequest, ActionResult, SpokenReason, SpokenRefusal, WeekBooking};
 use crate::service::booking::{BookingOutcome, BookingService};
@@ -15,8 +15,6 @@ use crate::service::login::{LoginError, Origin};
 
 /// Who the history names as the author of a change made by a parent (as the web does).
 const ACTOR: &str = "parent";
-/// How far "the next service day" is looked for.
-const NEXT_SERVICE_DAY_HORIZON: u64 = 60;
 
 /// One call's dealings with the booking service.
 #[derive(Debug)]
@@ -81,7 +79,7 @@ impl CallSession {
                 Err(e @ LoginError::Store(_)) => failed("login", &e),
             },
             ActionRequest::NextServiceDay { after } => {
-                match next_service_day(service, after, now).await {
+                match service.next_service_day(after, now).await {
                     Ok(day) => ActionResult::NextServiceDay(day),
                     Err(e) => failed("next service day", &e),
                 }
@@ -198,36 +196,6 @@ pub fn refusal(
         _ => None,
     };
     SpokenRefusal { reason, deadline }
-}
-
-/// The first day after `after` on which some service runs (whether or not its deadline
-/// has passed), within [`NEXT_SERVICE_DAY_HORIZON`] days.
-async fn next_service_day(
-    service: &BookingService,
-    after: NaiveDate,
-    now: DateTime<Utc>,
-) -> Result<Option<NaiveDate>, crate::service::booking::BookingError> {
-    let first = after + Days::new(1);
-    let last = after + Days::new(NEXT_SERVICE_DAY_HORIZON);
-    let calendar = service.calendar(first, last).await?;
-    let rules = service.rules();
-    let mut day = first;
-    while day <= last {
-        let runs = rules.services().iter().any(|s| {
-            match deadline::decide(rules, &calendar, day, &s.code, Action::Book, now) {
-                Decision::Open { .. } => true,
-                Decision::Refused(r) => matches!(
-                    r.reason,
-                    EngineReason::DeadlinePassed | EngineReason::Override { .. }
-                ),
-            }
-        });
-        if runs {
-            return Ok(Some(day));
-        }
-        day = day + Days::new(1);
-    }
-    Ok(None)
 }
 
 fn failed(what: &str, error: &dyn std::fmt::Display) -> ActionResult {

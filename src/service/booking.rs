@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
 
 use crate::booking::calendar::{Calendar, CalendarError, Override, SchoolHoliday};
-use crate::booking::deadline::{Decision, Refusal, decide};
+use crate::booking::deadline::{self, Decision, Refusal, decide};
 use crate::booking::model::{Action, Channel, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
 use crate::booking::rules::Rules;
 use crate::service::login::{LoginConfig, LoginError, LoginGuard, Origin, Session};
@@ -23,6 +23,9 @@ use crate::store::{
 /// How far back the deadline engine may look for working days: closures that far before
 /// a date can move its deadline (the engine's own search bound).
 const CLOSURE_LOOKBACK_DAYS: u64 = 400;
+
+/// How far "the next service day" is looked for.
+pub const NEXT_SERVICE_DAY_HORIZON: u64 = 60;
 
 /// How many times a transaction that lost a race (PostgreSQL serialization failure or
 /// deadlock, SQLite still busy) is run again before giving up.
@@ -231,6 +234,26 @@ impl BookingService {
         child: ChildId,
     ) -> Result<Option<Child>, BookingError> {
         Ok(self.store.child(child).await?.filter(|c| c.payer == payer))
+    }
+
+    /// The first day after `after` on which some service runs (whether or not its deadline
+    /// has passed at `now`), with the database's calendar, within
+    /// [`NEXT_SERVICE_DAY_HORIZON`] days.
+    pub async fn next_service_day(
+        &self,
+        after: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<NaiveDate>, BookingError> {
+        let first = after + Days::new(1);
+        let last = after + Days::new(NEXT_SERVICE_DAY_HORIZON);
+        let calendar = self.calendar(first, last).await?;
+        Ok(deadline::next_service_day(
+            &self.rules,
+            &calendar,
+            first,
+            last,
+            now,
+        ))
     }
 
     /// The calendar for decisions on dates between `from` and `to`: the base calendar plus

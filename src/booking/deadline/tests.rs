@@ -528,3 +528,28 @@ fn a_calendar_without_working_days_gives_no_deadline() {
     ));
     assert_eq!(r.reason, RefusalReason::NoWorkingDay);
 }
+
+#[test]
+fn the_next_service_day_skips_weekends_holidays_and_closures_but_not_deadlines() {
+    let rules = Rules::default();
+    let now = utc("2026-05-13T12:00:00Z");
+    // Thursday 14 May 2026 is Ascension (public holiday), Friday 15 closed by the town:
+    // after Wednesday 13, Monday 18 is next, whatever its deadline says.
+    let mut cal = Calendar::default();
+    cal.closures.insert(d(2026, 5, 15));
+    assert_eq!(
+        next_service_day(&rules, &cal, d(2026, 5, 14), d(2026, 7, 1), now),
+        Some(d(2026, 5, 18))
+    );
+    // A day whose deadline has passed still runs: tomorrow is tomorrow.
+    let late = utc("2026-05-18T09:00:00Z");
+    assert_eq!(
+        next_service_day(&rules, &cal, d(2026, 5, 18), d(2026, 5, 18), late),
+        Some(d(2026, 5, 18))
+    );
+    // Nothing within the horizon.
+    assert_eq!(
+        next_service_day(&rules, &cal, d(2026, 5, 14), d(2026, 5, 17), now),
+        None
+    );
+}
