@@ -310,6 +310,11 @@ async fn apply_in_tx(
         now,
     )
     .await?;
+    finish(tx, settlement).await
+}
+
+/// Commits `tx` when `settlement` wrote something, rolls it back otherwise.
+async fn finish(tx: StoreTx, settlement: Settlement) -> Result<Settlement, StoreError> {
     if settlement.writes() {
         tx.commit().await?;
     } else {
@@ -352,12 +357,7 @@ pub async fn apply_systempay(
         now,
     )
     .await?;
-    if settlement.writes() {
-        tx.commit().await?;
-    } else {
-        tx.rollback().await?;
-    }
-    Ok(Ok(settlement))
+    Ok(Ok(finish(tx, settlement).await?))
 }
 
 /// What asking PayFiP about one of our requests gave.
