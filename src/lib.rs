@@ -4,6 +4,10 @@
 //! town-hall staff publish messages and set deadlines. The layout follows DESIGN.md:
 //! the network edge turns packets into typed events, pure cores decide, the edge acts.
 #![forbid(unsafe_code)]
+// Every public item of the library says what it is, and `pub` means reachable from outside
+// (crate-internal items say `pub(crate)`). Here rather than in Cargo.toml's [lints], which
+// would hold the binary's and the tests' private helpers to the same rule.
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod booking;
 pub mod call;

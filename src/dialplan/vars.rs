@@ -27,7 +27,7 @@ pub(crate) struct Vars {
 
 impl Vars {
     /// How many children the payer has, once logged in.
-    pub fn children_count(&self) -> Option<u32> {
+    pub(crate) fn children_count(&self) -> Option<u32> {
         if self.children.is_empty() {
             None
         } else {
@@ -36,7 +36,7 @@ impl Vars {
     }
 
     /// Forgets the codes (after login, or when the call ends).
-    pub fn forget_codes(&mut self) {
+    pub(crate) fn forget_codes(&mut self) {
         self.child_code = None;
         self.payer_code = None;
     }

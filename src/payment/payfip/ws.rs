@@ -100,9 +100,8 @@ pub fn notified_id_op(fields: &[(String, String)]) -> Result<IdOp, PaymentError>
 /// The `idOp` of a notification given its raw query string and form body (PayFiP may use
 /// either); the same value in both is fine, two different values are refused.
 pub fn notified_id_op_from(query: Option<&str>, body: &[u8]) -> Result<IdOp, PaymentError> {
-    let from_query =
-        query.map(|q| notified_id_op(&crate::payment::standin::decode_form(q.as_bytes())));
-    let from_body = notified_id_op(&crate::payment::standin::decode_form(body));
+    let from_query = query.map(|q| notified_id_op(&decode_form(q.as_bytes())));
+    let from_body = notified_id_op(&decode_form(body));
     match (from_query, from_body) {
         (Some(Ok(a)), Ok(b)) if a != b => Err(PaymentError::DuplicateField("idOp".into())),
         (Some(Ok(a)), _) => Ok(a),
@@ -110,6 +109,11 @@ pub fn notified_id_op_from(query: Option<&str>, body: &[u8]) -> Result<IdOp, Pay
         (Some(Err(e)), Err(PaymentError::MissingField(_))) => Err(e),
         (_, Err(e)) => Err(e),
     }
+}
+
+/// An `application/x-www-form-urlencoded` body or query, in order, repeats kept.
+fn decode_form(bytes: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(bytes).into_owned().collect()
 }
 
 #[cfg(test)]
