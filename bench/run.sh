@@ -36,7 +36,8 @@
 # capture then, which charged its copies to the server and, starting, stalled both sides'
 # SIP for up to a second (the answers' maximum).
 # PERF=1: also record a 10 s profile of the server at full load (DIR/STEP/perf.data).
-# Needs: a release build (cargo build --release; IVR=path/to/ivr to use another), sipp,
+# Needs: a release build with the load caller (cargo build --release --features devtools;
+# IVR=path/to/ivr to use another), sipp,
 # dumpcap, sqlite3 (psql with DB=postgres), taskset; root for the capture.
 set -euo pipefail
 
@@ -61,7 +62,7 @@ caller="${CALLER:-sipp}"
 case "$caller" in sipp | ivr) ;; *) echo "bench: CALLER is sipp or ivr" >&2; exit 2 ;; esac
 out="${out:-/tmp/ivr-bench-$(date -u +%Y%m%dT%H%M%S)}"
 mkdir -p "$out"
-[ -x "$ivr" ] || { echo "bench: no $ivr (cargo build --release)" >&2; exit 2; }
+[ -x "$ivr" ] || { echo "bench: no $ivr (cargo build --release --features devtools)" >&2; exit 2; }
 hz=$(getconf CLK_TCK)
 ncpu=$(nproc)
 sip_port="${SIP_PORT:-5060}"

@@ -8,7 +8,7 @@
 #      channel phone.
 # Fails on any failed call or missing history line.
 #
-# Environment: IVR_BIN (default: cargo build --release), SIPP (default: sipp).
+# Environment: IVR_BIN (default: cargo build --release --features devtools), SIPP (default: sipp).
 # SIPp plays pcaps through a raw socket: run as root. Everything stays on 127.0.0.1.
 set -euo pipefail
 
@@ -19,7 +19,7 @@ command -v "$sipp" >/dev/null || { echo "ci-smoke: sipp not found (apt-get insta
 
 bin="${IVR_BIN:-}"
 if [[ -z "$bin" ]]; then
-  (cd "$root" && cargo build --release --quiet --bin ivr)
+  (cd "$root" && cargo build --release --quiet --features devtools --bin ivr)
   bin="${CARGO_TARGET_DIR:-$root/target}/release/ivr"
 fi
 

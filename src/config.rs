@@ -41,7 +41,7 @@ pub struct Config {
     /// E-mail notices: SMTP server, or a folder when none is configured.
     pub mail: crate::mail::MailConfig,
     /// The local stand-ins of the payment providers (`ivr fake-provider`, `ivr demo`).
-    pub fake_provider: crate::payment::standin::fake_provider::FakeProviderConfig,
+    pub fake_provider: crate::payment::standin_settings::FakeProviderConfig,
     /// The web portal: cookies, proxy, planning width, uploads.
     pub web: crate::web::WebConfig,
     /// The SIP/RTP engine (RTP ports, call limits, timeouts, trunk registration).

@@ -16,6 +16,7 @@ pub mod config;
 pub mod core;
 pub mod dialplan;
 pub mod invoice;
+#[cfg(feature = "devtools")]
 pub mod load;
 pub mod mail;
 pub mod media;

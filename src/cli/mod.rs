@@ -3,11 +3,15 @@
 mod calendar;
 pub mod check;
 mod deadline;
+#[cfg(feature = "devtools")]
 mod demo;
+#[cfg(feature = "devtools")]
 mod demo_server;
+#[cfg(feature = "devtools")]
 mod fake_provider;
 mod import;
 mod invoices;
+#[cfg(feature = "devtools")]
 mod load;
 mod migrate;
 mod phone;
@@ -70,6 +74,7 @@ enum Command {
     Migrate,
     /// Demo town "Mezcalito": the whole server on a fresh database (`--seed-only`: only
     /// fill the configured database)
+    #[cfg(feature = "devtools")]
     Demo(demo::DemoArgs),
     /// Import payers and children from a CSV file (all or nothing)
     Import(import::ImportArgs),
@@ -77,6 +82,7 @@ enum Command {
     #[command(subcommand)]
     Phone(phone::PhoneCommand),
     /// Serve local stand-ins of SystemPay and PayFiP (tests and demos; no real payment)
+    #[cfg(feature = "devtools")]
     FakeProvider(fake_provider::FakeProviderArgs),
     /// Invoices: make a month's invoices from its bookings
     #[command(subcommand)]
@@ -88,6 +94,7 @@ enum Command {
     Web,
     /// Load caller: place many calls at once against a running server (each typing its own
     /// codes by RFC 4733) and print how they went; exits with status 1 when a call failed
+    #[cfg(feature = "devtools")]
     Load(load::LoadArgs),
 }
 
@@ -126,12 +133,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Migrate => migrate::run(&load_config(&cli.global)?),
+        #[cfg(feature = "devtools")]
         Command::Demo(args) => demo::run(&load_config(&cli.global)?, args),
         Command::Import(args) => import::run(&load_config(&cli.global)?, args),
+        #[cfg(feature = "devtools")]
         Command::FakeProvider(args) => fake_provider::run(&load_config(&cli.global)?, args),
         Command::Invoices(command) => invoices::run(&load_config(&cli.global)?, command),
         Command::Staff(command) => staff::run(&load_config(&cli.global)?, command),
         Command::Web => web::run(&load_config(&cli.global)?),
+        #[cfg(feature = "devtools")]
         Command::Load(args) => {
             if load::run(args)? {
                 Ok(())

@@ -11,6 +11,7 @@ pub mod error;
 pub mod notice;
 pub mod outbox;
 pub mod sender;
+#[cfg(feature = "devtools")]
 pub mod test_smtp;
 
 pub use config::{MailConfig, SmtpSecurity};

@@ -36,7 +36,9 @@ pub mod error;
 pub mod outcome;
 pub mod payfip;
 pub mod settle;
+#[cfg(feature = "devtools")]
 pub mod standin;
+pub mod standin_settings;
 pub mod systempay;
 
 pub use error::PaymentError;

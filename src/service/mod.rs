@@ -15,6 +15,7 @@
 
 pub mod announcements;
 pub mod booking;
+#[cfg(feature = "devtools")]
 pub mod demo;
 pub mod import;
 pub mod invoices;

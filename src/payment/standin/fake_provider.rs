@@ -10,40 +10,13 @@ use std::time::Duration;
 use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
 use super::payfip::PayFipStandin;
 use super::serve;
 use super::systempay::{SystemPayStandin, SystemPayStandinConfig};
 use crate::payment::PaymentError;
-
-/// The `[fake_provider]` section of the configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FakeProviderConfig {
-    /// Where the stand-ins listen (keep it on loopback: they accept any card).
-    pub listen: SocketAddr,
-    /// SystemPay's notification URL "from the Back Office", for forms without `vads_url_check`.
-    pub notification_url: Option<String>,
-    /// Milliseconds between two attempts at a failed SystemPay notification.
-    pub retry_delay_ms: u64,
-    /// The SystemPay test key the stand-in checks forms with and signs notifications with:
-    /// the portal's `[systempay] test_key`. Empty: `ivr fake-provider` uses the portal's, or
-    /// makes one and prints it; there is no built-in key.
-    pub systempay_test_key: String,
-}
-
-impl Default for FakeProviderConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8089)),
-            notification_url: None,
-            retry_delay_ms: 2000,
-            systempay_test_key: String::new(),
-        }
-    }
-}
+pub use crate::payment::standin_settings::FakeProviderConfig;
 
 /// Both stand-ins in one router, with an index page at `/`.
 pub fn router(config: &FakeProviderConfig) -> Result<Router, PaymentError> {
