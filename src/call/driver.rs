@@ -33,6 +33,7 @@ use super::reply::LogFailed;
 use super::rtp_thread::{RtpLink, RtpThreads};
 use super::sdp::{self, LocalSession, Negotiated, RemoteAudio, SdpError};
 use super::settings::CallSettings;
+use super::state::{Ending, Lifecycle, MediaSeen, Phase};
 use crate::core::error::CoreError;
 use crate::core::player::PlayId;
 use crate::metrics::Metrics;
@@ -105,22 +106,12 @@ struct PendingRecord {
     done: oneshot::Sender<Result<Recorded, CallError>>,
 }
 
-/// Where the call is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// 180 sent; we answer at the deadline.
-    Ringing,
-    /// 200 sent; waiting for the ACK.
-    Answered,
-    /// ACK received; media and flow running.
-    Confirmed,
-}
-
 struct Driver {
     dialog: InviteDialog,
     shared: Arc<Shared>,
     info: Arc<CallInfo>,
-    phase: Phase,
+    /// The call's phase and the deadlines that answer or end it.
+    life: Lifecycle,
     local: LocalSession,
     last_answer: Vec<u8>,
     remote_offer: Option<RemoteAudio>,
@@ -129,13 +120,8 @@ struct Driver {
     awaiting_ack_answer: bool,
     /// The media, shared with the RTP thread that sends and reads it.
     link: Arc<RtpLink>,
-    started_at: Instant,
-    answer_at: Option<Instant>,
-    /// When our 200 went out (the ACK is awaited from then on).
-    answered_at: Option<Instant>,
     invite: AbortHandle,
     states: DialogStateSender,
-    grace_deadline: Option<Instant>,
     plays: VecDeque<PendingPlay>,
     type_ahead: VecDeque<Digit>,
     waiter: Option<DigitWaiter>,
@@ -218,7 +204,7 @@ async fn drive(setup: CallSetup) {
     let mut d = Driver {
         dialog,
         info,
-        phase: Phase::Ringing,
+        life: Lifecycle::new(&shared.config, started_at),
         local: LocalSession {
             ip: shared.config.public_ip,
             rtp_port,
@@ -231,12 +217,8 @@ async fn drive(setup: CallSetup) {
         negotiated,
         awaiting_ack_answer: false,
         link,
-        started_at,
-        answer_at: None,
-        answered_at: None,
         invite,
         states,
-        grace_deadline: None,
         plays: VecDeque::new(),
         type_ahead: VecDeque::new(),
         waiter: None,
@@ -249,7 +231,6 @@ async fn drive(setup: CallSetup) {
         d.answer();
     } else {
         d.dialog.ringing(None, None).log_failed("180 Ringing");
-        d.answer_at = Some(started_at + ring);
     }
 
     let (commands_tx, mut commands) = mpsc::unbounded_channel::<Command>();
@@ -267,7 +248,7 @@ async fn drive(setup: CallSetup) {
         if d.hangup_requested {
             break;
         }
-        if d.phase == Phase::Confirmed && flow_fut.is_none() && d.commands_tx.is_some() {
+        if d.life.phase() == Phase::Confirmed && flow_fut.is_none() && d.commands_tx.is_some() {
             // Start the flow once, when the call is confirmed.
             let tx = d.commands_tx.take().expect("checked above");
             flow_fut = Some(flow.run(Call::new(d.info.clone(), tx)));
@@ -294,10 +275,7 @@ async fn drive(setup: CallSetup) {
             }
             _ = link.notify.notified() => {},
             _ = &mut sleep, if deadline.is_some() => {},
-            _ = &mut drained, if d.grace_deadline.is_none() => {
-                let grace = d.shared.config.shutdown_grace;
-                d.grace_deadline = Some(now() + grace);
-            },
+            _ = &mut drained, if !d.life.draining() => d.life.drain(now()),
         }
         let t = now();
         d.pump_events(t);
@@ -336,7 +314,6 @@ fn allow_header() -> Header {
 impl Driver {
     /// Sends the 200 with our answer (or our offer, for a late offer).
     fn answer(&mut self) {
-        self.answer_at = None;
         let body = match (&self.remote_offer, &self.negotiated) {
             (Some(remote), Some(neg)) => remote.answer(&self.local, neg),
             _ => {
@@ -350,9 +327,8 @@ impl Driver {
             self.hangup_requested = true;
             return;
         }
-        self.phase = Phase::Answered;
         let t = now();
-        self.answered_at = Some(t);
+        self.life.answered(t);
         // The caller may send RTP (and digits) as soon as it has our answer, before its ACK;
         // we send nothing before the ACK (`LinkState::acknowledged`).
         self.start_media(t);
@@ -454,9 +430,8 @@ impl Driver {
                 }
             }
         }
-        if self.phase != Phase::Confirmed {
+        if self.life.confirmed() {
             let t = now();
-            self.phase = Phase::Confirmed;
             {
                 let mut link = self.link.lock();
                 // The media timeout counts from the ACK, and our RTP may start.
@@ -739,76 +714,55 @@ impl Driver {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        let mut next: Option<Instant> = None;
-        let mut consider = |t: Option<Instant>| {
-            if let Some(t) = t {
-                next = Some(next.map_or(t, |n| n.min(t)));
-            }
-        };
-        consider(self.answer_at);
-        consider(self.ack_deadline());
-        consider(self.grace_deadline);
-        consider(self.media_deadline());
-        consider(self.max_length_deadline());
-        consider(self.record.as_ref().map(|r| r.deadline));
-        consider(match &self.waiter {
+        let waiter = match &self.waiter {
             Some(DigitWaiter::Collect(c, _)) => Some(c.poll_timeout()),
             Some(DigitWaiter::Next(t, _)) => *t,
             None => None,
-        });
-        next
+        };
+        [
+            self.life.poll_timeout(self.media_seen()),
+            self.record.as_ref().map(|r| r.deadline),
+            waiter,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
-    fn media_deadline(&self) -> Option<Instant> {
-        let timeout = self.shared.config.media_timeout?;
-        // No RTP is expected while the caller holds us inactive or only listens.
-        let expecting = self
-            .negotiated
-            .as_ref()
-            .is_some_and(|n| n.direction.has_recv());
-        if self.phase != Phase::Confirmed || !expecting {
-            return None;
+    /// What the media says now, for the call's deadlines.
+    fn media_seen(&self) -> MediaSeen {
+        MediaSeen {
+            last_rtp_at: self.link.lock().last_rtp_at,
+            // No RTP is expected while the caller holds us inactive or only listens.
+            expecting: self
+                .negotiated
+                .as_ref()
+                .is_some_and(|n| n.direction.has_recv()),
         }
-        self.link.lock().last_rtp_at.map(|t| t + timeout)
-    }
-
-    /// When we stop waiting for the ACK of our 200.
-    fn ack_deadline(&self) -> Option<Instant> {
-        let answered = self.answered_at.filter(|_| self.phase == Phase::Answered)?;
-        Some(answered + self.shared.config.ack_wait)
-    }
-
-    fn max_length_deadline(&self) -> Option<Instant> {
-        self.shared
-            .config
-            .max_call_length
-            .map(|max| self.started_at + max)
     }
 
     /// Handles every deadline due at `t`; returns true when we must hang up.
     fn on_time(&mut self, t: Instant) -> bool {
-        if self.answer_at.is_some_and(|a| a <= t) {
+        if self.life.answer_due(t) {
             self.answer();
         }
-        if self.ack_deadline().is_some_and(|a| a <= t) {
-            // Most likely a forged source: stop the 200's retransmissions towards it now
-            // rather than after 64×T1, then end the dialog (BYE, RFC 3261 §13.3.1.4).
-            info!(wait = ?self.shared.config.ack_wait, "no ACK for our 200, hanging up");
-            self.shared.metrics.calls_unacknowledged.inc();
-            self.invite.abort();
-            return true;
-        }
-        if self.grace_deadline.is_some_and(|g| g <= t) {
-            info!("shutdown grace period over, hanging up");
-            return true;
-        }
-        if self.media_deadline().is_some_and(|m| m <= t) {
-            info!("no RTP from the caller, hanging up");
-            self.shared.metrics.media_timeouts.inc();
-            return true;
-        }
-        if self.max_length_deadline().is_some_and(|m| m <= t) {
-            info!("maximum call length reached, hanging up");
+        if let Some(ending) = self.life.ending_at(t, self.media_seen()) {
+            match ending {
+                Ending::NoAck => {
+                    // Most likely a forged source: stop the 200's retransmissions towards it
+                    // now rather than after 64×T1, then end the dialog (BYE, RFC 3261
+                    // §13.3.1.4).
+                    info!(wait = ?self.shared.config.ack_wait, "no ACK for our 200, hanging up");
+                    self.shared.metrics.calls_unacknowledged.inc();
+                    self.invite.abort();
+                }
+                Ending::GraceOver => info!("shutdown grace period over, hanging up"),
+                Ending::NoMedia => {
+                    info!("no RTP from the caller, hanging up");
+                    self.shared.metrics.media_timeouts.inc();
+                }
+                Ending::MaxLength => info!("maximum call length reached, hanging up"),
+            }
             return true;
         }
         let record_over = self.record.as_ref().is_some_and(|r| r.deadline <= t)
@@ -839,7 +793,7 @@ impl Driver {
 
     /// Our side ends the call.
     async fn end(&mut self) {
-        match self.phase {
+        match self.life.phase() {
             Phase::Ringing => {
                 // Not answered yet: refuse with 480 Temporarily Unavailable.
                 self.dialog

@@ -11,6 +11,7 @@ pub(crate) mod reply;
 pub(crate) mod rtp_thread;
 pub mod sdp;
 pub mod settings;
+pub(crate) mod state;
 
 pub use api::{
     Call, CallError, CallFlow, CallInfo, FlowSelector, Played, RecordSpec, Recorded, Recording,

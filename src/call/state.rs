@@ -1,0 +1,278 @@
+//! A call's life as time sees it, sans-IO: ringing, answered (our 200 out, the ACK
+//! awaited), confirmed; and the deadlines that answer it or end it. The driver tells it what
+//! happened and at which instant, asks when to wake up ([`Lifecycle::poll_timeout`]) and
+//! what is due then ([`Lifecycle::answer_due`], [`Lifecycle::ending_at`]); it never reads
+//! the clock nor touches a socket, so every rule here is unit-tested with made-up instants.
+
+use std::time::{Duration, Instant};
+
+use super::settings::CallSettings;
+
+/// Where the call is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// 180 sent; we answer at the ring's end.
+    Ringing,
+    /// 200 sent; waiting for the ACK.
+    Answered,
+    /// ACK received; media and flow running.
+    Confirmed,
+}
+
+/// Why our side ends a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// No ACK for our 200 within the wait (most likely a forged source).
+    NoAck,
+    /// The line drains for shutdown and the grace period is over.
+    GraceOver,
+    /// The caller sent no RTP for the media timeout while we expected some.
+    NoMedia,
+    /// The call reached the longest a call may last.
+    MaxLength,
+}
+
+/// What the media tells at an instant: when the caller's RTP was last heard, and whether
+/// any is expected (not while the caller holds us or only listens).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MediaSeen {
+    /// The last RTP packet from the caller (counted from the ACK before the first one).
+    pub(crate) last_rtp_at: Option<Instant>,
+    /// Whether the negotiated direction has the caller send to us.
+    pub(crate) expecting: bool,
+}
+
+/// The phase of a call and its deadlines.
+#[derive(Debug, Clone)]
+pub(crate) struct Lifecycle {
+    phase: Phase,
+    started_at: Instant,
+    answer_at: Option<Instant>,
+    answered_at: Option<Instant>,
+    grace_deadline: Option<Instant>,
+    ack_wait: Duration,
+    media_timeout: Option<Duration>,
+    max_call_length: Option<Duration>,
+    shutdown_grace: Duration,
+}
+
+impl Lifecycle {
+    /// A call whose INVITE came at `started_at`, ringing for `settings.ring` (answered at
+    /// once, by the driver's [`Lifecycle::answer_due`], when the ring is zero).
+    pub(crate) fn new(settings: &CallSettings, started_at: Instant) -> Self {
+        Self {
+            phase: Phase::Ringing,
+            started_at,
+            answer_at: Some(started_at + settings.ring),
+            answered_at: None,
+            grace_deadline: None,
+            ack_wait: settings.ack_wait,
+            media_timeout: settings.media_timeout,
+            max_call_length: settings.max_call_length,
+            shutdown_grace: settings.shutdown_grace,
+        }
+    }
+
+    /// The phase now.
+    pub(crate) fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Whether the ring is over at `t` and the call not answered yet.
+    pub(crate) fn answer_due(&self, t: Instant) -> bool {
+        self.answer_at.is_some_and(|a| a <= t)
+    }
+
+    /// Our 200 went out at `t`: the ACK is awaited from then on.
+    pub(crate) fn answered(&mut self, t: Instant) {
+        self.answer_at = None;
+        self.answered_at = Some(t);
+        self.phase = Phase::Answered;
+    }
+
+    /// The ACK came; true the first time (an ACK repeated after an INFO or UPDATE changes
+    /// nothing).
+    pub(crate) fn confirmed(&mut self) -> bool {
+        let first = self.phase != Phase::Confirmed;
+        self.phase = Phase::Confirmed;
+        first
+    }
+
+    /// The line started draining at `t`: the call may go on for the shutdown grace period.
+    pub(crate) fn drain(&mut self, t: Instant) {
+        self.grace_deadline.get_or_insert(t + self.shutdown_grace);
+    }
+
+    /// Whether the line is draining.
+    pub(crate) fn draining(&self) -> bool {
+        self.grace_deadline.is_some()
+    }
+
+    /// When we stop waiting for the ACK of our 200.
+    fn ack_deadline(&self) -> Option<Instant> {
+        let answered = self.answered_at.filter(|_| self.phase == Phase::Answered)?;
+        Some(answered + self.ack_wait)
+    }
+
+    /// When the caller's silence ends the call; only once confirmed and while RTP is
+    /// expected.
+    fn media_deadline(&self, media: MediaSeen) -> Option<Instant> {
+        let timeout = self.media_timeout?;
+        if self.phase != Phase::Confirmed || !media.expecting {
+            return None;
+        }
+        media.last_rtp_at.map(|t| t + timeout)
+    }
+
+    fn max_length_deadline(&self) -> Option<Instant> {
+        self.max_call_length.map(|max| self.started_at + max)
+    }
+
+    /// The next instant something may be due.
+    pub(crate) fn poll_timeout(&self, media: MediaSeen) -> Option<Instant> {
+        [
+            self.answer_at,
+            self.ack_deadline(),
+            self.grace_deadline,
+            self.media_deadline(media),
+            self.max_length_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Why the call must end at `t`, if it must: in this order, no ACK, the shutdown grace
+    /// over, no media, the longest call reached.
+    pub(crate) fn ending_at(&self, t: Instant, media: MediaSeen) -> Option<Ending> {
+        let due = |deadline: Option<Instant>| deadline.is_some_and(|d| d <= t);
+        if due(self.ack_deadline()) {
+            Some(Ending::NoAck)
+        } else if due(self.grace_deadline) {
+            Some(Ending::GraceOver)
+        } else if due(self.media_deadline(media)) {
+            Some(Ending::NoMedia)
+        } else if due(self.max_length_deadline()) {
+            Some(Ending::MaxLength)
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use super::*;
+    use crate::call::settings::RtpSource;
+
+    fn settings(ring_ms: u64) -> CallSettings {
+        CallSettings {
+            public_ip: IpAddr::from([127, 0, 0, 1]),
+            rtp_source: RtpSource::Strict,
+            inband_dtmf: true,
+            ring: Duration::from_millis(ring_ms),
+            t1: Duration::from_millis(500),
+            ack_wait: Duration::from_secs(4),
+            media_timeout: Some(Duration::from_secs(30)),
+            max_call_length: Some(Duration::from_secs(1800)),
+            shutdown_grace: Duration::from_secs(60),
+        }
+    }
+
+    const HEARD: MediaSeen = MediaSeen {
+        last_rtp_at: None,
+        expecting: true,
+    };
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn a_ringing_call_is_answered_at_the_end_of_the_ring_and_not_before() {
+        let t0 = crate::core::test_epoch();
+        let life = Lifecycle::new(&settings(2_000), t0);
+        assert_eq!(life.phase(), Phase::Ringing);
+        assert!(!life.answer_due(t0 + Duration::from_millis(1_999)));
+        assert!(life.answer_due(t0 + secs(2)));
+        assert_eq!(life.poll_timeout(HEARD), Some(t0 + secs(2)));
+        // Without a ring the call is answered at once.
+        assert!(Lifecycle::new(&settings(0), t0).answer_due(t0));
+    }
+
+    #[test]
+    fn an_unacknowledged_200_ends_the_call_after_the_ack_wait() {
+        let t0 = crate::core::test_epoch();
+        let mut life = Lifecycle::new(&settings(0), t0);
+        life.answered(t0);
+        assert!(!life.answer_due(t0 + secs(1)), "answered once");
+        assert_eq!(life.poll_timeout(HEARD).map(|t| t - t0), Some(secs(4)));
+        assert_eq!(
+            life.ending_at(t0 + Duration::from_millis(3_999), HEARD),
+            None
+        );
+        assert_eq!(life.ending_at(t0 + secs(4), HEARD), Some(Ending::NoAck));
+        // Once the ACK came, the wait is over.
+        assert!(life.confirmed());
+        assert!(!life.confirmed(), "a repeated ACK is no news");
+        assert_eq!(life.ending_at(t0 + secs(5), HEARD), None);
+    }
+
+    #[test]
+    fn silence_ends_a_confirmed_call_only_while_rtp_is_expected() {
+        let t0 = crate::core::test_epoch();
+        let mut life = Lifecycle::new(&settings(0), t0);
+        life.answered(t0);
+        let quiet = MediaSeen {
+            last_rtp_at: Some(t0),
+            expecting: true,
+        };
+        // Before the ACK, silence is not the caller's fault (the ACK wait rules).
+        assert_ne!(life.ending_at(t0 + secs(3), quiet), Some(Ending::NoMedia));
+        life.confirmed();
+        assert_eq!(life.ending_at(t0 + secs(29), quiet), None);
+        assert_eq!(life.ending_at(t0 + secs(30), quiet), Some(Ending::NoMedia));
+        // A caller who holds us (sendonly from our side, inactive) sends nothing.
+        let on_hold = MediaSeen {
+            expecting: false,
+            ..quiet
+        };
+        assert_eq!(life.ending_at(t0 + secs(300), on_hold), None);
+        assert_eq!(life.poll_timeout(on_hold).map(|t| t - t0), Some(secs(1800)));
+    }
+
+    #[test]
+    fn draining_gives_the_grace_period_once_and_the_longest_call_is_bounded() {
+        let t0 = crate::core::test_epoch();
+        let mut life = Lifecycle::new(&settings(0), t0);
+        life.answered(t0);
+        life.confirmed();
+        let live = MediaSeen {
+            last_rtp_at: Some(t0 + secs(150)),
+            expecting: true,
+        };
+        assert!(!life.draining());
+        life.drain(t0 + secs(100));
+        life.drain(t0 + secs(130));
+        assert!(life.draining());
+        assert_eq!(life.ending_at(t0 + secs(159), live), None);
+        assert_eq!(
+            life.ending_at(t0 + secs(160), live),
+            Some(Ending::GraceOver),
+            "the grace counts from the first drain"
+        );
+        let mut long = Lifecycle::new(&settings(0), t0);
+        long.answered(t0);
+        long.confirmed();
+        let recent = MediaSeen {
+            last_rtp_at: Some(t0 + secs(1799)),
+            expecting: true,
+        };
+        assert_eq!(
+            long.ending_at(t0 + secs(1800), recent),
+            Some(Ending::MaxLength)
+        );
+    }
+}
