@@ -46,6 +46,9 @@ pub enum WavError {
     /// Longer than [`MAX_SECONDS`].
     #[error("l'enregistrement dure plus de {MAX_SECONDS} secondes")]
     TooLong,
+    /// A floating-point sample that is no number (NaN) or infinite: no recorder writes one.
+    #[error("l'enregistrement contient des échantillons invalides")]
+    NotFinite,
     /// The resampler refused (should not happen for accepted rates).
     #[error("la conversion à 8 kHz a échoué")]
     Resample(String),
@@ -85,10 +88,19 @@ pub fn to_phone(bytes: &[u8]) -> Result<PhoneAudio, WavError> {
         return Err(WavError::TooLong);
     }
     let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Float, 32) => reader
-            .samples::<f32>()
-            .collect::<Result<_, _>>()
-            .map_err(WavError::NotWav)?,
+        (hound::SampleFormat::Float, 32) => {
+            let samples: Vec<f32> = reader
+                .samples::<f32>()
+                .collect::<Result<_, _>>()
+                .map_err(WavError::NotWav)?;
+            // A NaN or an infinity makes the FFT resampler panic (found by fuzzing); a
+            // finite value past full scale is clipping, kept at full scale so that no sum
+            // of the filter can overflow.
+            if samples.iter().any(|v| !v.is_finite()) {
+                return Err(WavError::NotFinite);
+            }
+            samples.into_iter().map(|v| v.clamp(-1.0, 1.0)).collect()
+        }
         (hound::SampleFormat::Int, bits @ 8..=32) => {
             let scale = 1.0 / (1u64 << (bits - 1)) as f32;
             reader
@@ -260,5 +272,43 @@ mod tests {
         assert!(matches!(e, WavError::Shape { rate: 4000, .. }));
         let e = to_phone(&sine_wav(8000, 1, 16, 300.0, 0)).unwrap_err();
         assert!(matches!(e, WavError::Empty));
+    }
+
+    /// Found by fuzzing (`wav_upload`, 10-minute run): a 32-bit float WAV at 44.1 kHz whose
+    /// samples are NaN made the resampler panic in a staff upload handler. It is refused
+    /// with a sentence now, and so is an infinity.
+    #[test]
+    fn float_samples_that_are_no_number_are_refused_not_a_panic() {
+        let crash = include_bytes!("../../tests/fixtures/fuzz/wav_upload-nan-float.wav");
+        assert!(matches!(to_phone(crash), Err(WavError::NotFinite)));
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let wav = float_wav(&[0.0, 0.5, bad, -0.5], 44_100);
+            let e = to_phone(&wav).unwrap_err();
+            assert!(matches!(e, WavError::NotFinite), "{e:?}");
+            assert_eq!(
+                e.to_string(),
+                "l'enregistrement contient des échantillons invalides"
+            );
+        }
+        // Past full scale but finite: clipped, converted.
+        let loud = float_wav(&vec![1.0e30; 4_410], 44_100);
+        let audio = to_phone(&loud).unwrap();
+        assert!(!audio.samples.is_empty());
+    }
+
+    fn float_wav(samples: &[f32], rate: u32) -> Vec<u8> {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let mut cursor = Cursor::new(Vec::new());
+        let mut w = hound::WavWriter::new(&mut cursor, spec).unwrap();
+        for &v in samples {
+            w.write_sample(v).unwrap();
+        }
+        w.finalize().unwrap();
+        cursor.into_inner()
     }
 }
