@@ -37,13 +37,7 @@ async fn inband_tones_are_heard_once_each() -> Result<()> {
     let media = Media::new().await?;
     // No telephone-event offered: a trunk that only sends tones.
     let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
         .await?;
     expect_status(&resp, 200)?;
     let (server_rtp, _) = answer_media(resp.as_ref().unwrap())?;

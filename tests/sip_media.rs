@@ -141,13 +141,7 @@ async fn rtp_latches_onto_the_callers_real_source() -> Result<()> {
     // The SDP names a decoy port; the caller really sends from `media.socket`.
     let decoy = Media::new().await?;
     let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(decoy.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &decoy)
         .await?;
     expect_status(&resp, 200)?;
     let (server_rtp, _) = answer_media(resp.as_ref().unwrap())?;
@@ -203,13 +197,7 @@ async fn info_digits_each_once() -> Result<()> {
     let phone = Phone::new().await?;
     let media = Media::new().await?;
     let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
         .await?;
     expect_status(&resp, 200)?;
     // SIP INFO, both body formats; each INFO is answered before the next is sent.

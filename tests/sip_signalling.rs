@@ -56,13 +56,7 @@ async fn invite_over_tcp_is_answered() -> Result<()> {
     let phone = Phone::new().await?;
     let media = Media::new().await?;
     let (dialog, resp) = phone
-        .invite(
-            server.tcp_addr(),
-            Transport::Tcp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.tcp_addr(), Transport::Tcp, "3900", &media)
         .await?;
     expect_status(&resp, 200)?;
     dialog.bye().await?;
@@ -97,23 +91,11 @@ async fn full_line_gets_503_with_retry_after() -> Result<()> {
     let phone = Phone::new().await?;
     let media = Media::new().await?;
     let (first, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
         .await?;
     expect_status(&resp, 200)?;
     let (_, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
         .await?;
     expect_status(&resp, 503)?;
     assert_eq!(
@@ -311,13 +293,7 @@ async fn flow_hangs_up_and_caller_gets_bye() -> Result<()> {
     let phone = Phone::new().await?;
     let media = Media::new().await?;
     let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
         .await?;
     expect_status(&resp, 200)?;
     let reason = phone.ended(&call_id_of(&dialog)).await?;
@@ -336,13 +312,7 @@ async fn silent_caller_is_hung_up_after_media_timeout() -> Result<()> {
     let phone = Phone::new().await?;
     let media = Media::new().await?;
     let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
         .await?;
     expect_status(&resp, 200)?;
     phone.ended(&call_id_of(&dialog)).await?;
@@ -362,26 +332,14 @@ async fn shutdown_refuses_new_calls_and_lets_current_ones_finish() -> Result<()>
     let phone = Phone::new().await?;
     let media = Media::new().await?;
     let (dialog, resp) = phone
-        .invite(
-            addr,
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(addr, Transport::Udp, "3900", &media)
         .await?;
     expect_status(&resp, 200)?;
     let mut active = server.watch_active_calls();
     let shutdown = tokio::spawn(server.shutdown());
     // Draining: a new call is refused with 503, the current one goes on.
     let (_, resp) = phone
-        .invite(
-            addr,
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(addr, Transport::Udp, "3900", &media)
         .await?;
     expect_status(&resp, 503)?;
     assert_eq!(*active.borrow(), 1);
@@ -401,13 +359,7 @@ async fn shutdown_hangs_up_after_grace() -> Result<()> {
     let phone = Phone::new().await?;
     let media = Media::new().await?;
     let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
         .await?;
     expect_status(&resp, 200)?;
     guard("shutdown", server.shutdown()).await?;
@@ -450,13 +402,7 @@ async fn maximum_call_length_hangs_up() -> Result<()> {
     let phone = Phone::new().await?;
     let media = Media::new().await?;
     let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
         .await?;
     expect_status(&resp, 200)?;
     let reason = phone.ended(&call_id_of(&dialog)).await?;
@@ -474,13 +420,7 @@ async fn flow_hangs_up_over_tcp() -> Result<()> {
     let phone = Phone::new().await?;
     let media = Media::new().await?;
     let (dialog, resp) = phone
-        .invite(
-            server.tcp_addr(),
-            Transport::Tcp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.tcp_addr(), Transport::Tcp, "3900", &media)
         .await?;
     expect_status(&resp, 200)?;
     let (_, sdp) = answer_media(resp.as_ref().unwrap())?;
@@ -523,34 +463,16 @@ async fn dialled_number_chooses_the_flow() -> Result<()> {
     let phone = Phone::new().await?;
     let media = Media::new().await?;
     let (_, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "0000",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.udp_addr(), Transport::Udp, "0000", &media)
         .await?;
     expect_status(&resp, 404)?;
     let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3901",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.udp_addr(), Transport::Udp, "3901", &media)
         .await?;
     expect_status(&resp, 200)?;
     phone.ended(&call_id_of(&dialog)).await?;
     let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
+        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
         .await?;
     expect_status(&resp, 200)?;
     // The 3901 call ends (its BYE completes) while 3900 stays up.
@@ -817,13 +739,7 @@ async fn a_trusted_trunk_is_not_braked_as_one_source() -> Result<()> {
     let mut calls = Vec::new();
     for _ in 0..3 {
         let (call, resp) = phone
-            .invite(
-                server.udp_addr(),
-                Transport::Udp,
-                "3900",
-                Some(media.offer(Offer::Pcmu, None, "")),
-                None,
-            )
+            .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
             .await?;
         expect_status(&resp, 200)?;
         calls.push(call);

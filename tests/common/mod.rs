@@ -160,6 +160,19 @@ impl Phone {
             .await?)
     }
 
+    /// Calls `dialled` on `server` over `transport` with the usual PCMU offer of `media`.
+    pub async fn call_pcmu(
+        &self,
+        server: SocketAddr,
+        transport: Transport,
+        dialled: &str,
+        media: &Media,
+    ) -> Result<(InviteDialog, Option<Response>)> {
+        let offer = media.offer(Offer::Pcmu, None, "");
+        self.invite(server, transport, dialled, Some(offer), None)
+            .await
+    }
+
     /// Waits until the dialog of `call_id` has ended; returns the reason.
     pub async fn ended(&self, call_id: &str) -> Result<String> {
         let mut rx = self.ended.clone();
