@@ -26,14 +26,14 @@ use tracing::{Instrument, debug, info, warn};
 use super::api::{
     Call, CallError, CallFlow, CallInfo, Command, FlowFuture, Played, RecordSpec, Recorded,
 };
-use super::collect::{Collected, Collector};
+use super::collect::Collected;
 use super::digits::Digit;
 use super::media::{MediaEvent, MediaSession, SharedPrompt};
 use super::reply::LogFailed;
 use super::rtp_thread::{RtpLink, RtpThreads};
 use super::sdp::{self, LocalSession, Negotiated, RemoteAudio, SdpError};
 use super::settings::CallSettings;
-use super::state::{Ending, Lifecycle, MediaSeen, Phase};
+use super::state::{DigitAnswer, DigitInput, Ending, Lifecycle, MediaSeen, Phase};
 use crate::core::error::CoreError;
 use crate::core::player::PlayId;
 use crate::metrics::Metrics;
@@ -93,10 +93,10 @@ struct PendingPlay {
     done: oneshot::Sender<Played>,
 }
 
-/// Who waits for digits.
-enum DigitWaiter {
-    Collect(Collector, oneshot::Sender<Collected>),
-    Next(Option<Instant>, oneshot::Sender<Option<Digit>>),
+/// Where the flow's wait for keys is answered.
+enum DigitReply {
+    Collect(oneshot::Sender<Collected>),
+    Next(oneshot::Sender<Option<Digit>>),
 }
 
 /// A recording in progress.
@@ -123,8 +123,10 @@ struct Driver {
     invite: AbortHandle,
     states: DialogStateSender,
     plays: VecDeque<PendingPlay>,
-    type_ahead: VecDeque<Digit>,
-    waiter: Option<DigitWaiter>,
+    /// The keys typed and the flow's wait for them.
+    input: DigitInput,
+    /// Where the answer to that wait goes.
+    digit_reply: Option<DigitReply>,
     record: Option<PendingRecord>,
     commands_tx: Option<mpsc::UnboundedSender<Command>>,
     hangup_requested: bool,
@@ -220,8 +222,8 @@ async fn drive(setup: CallSetup) {
         invite,
         states,
         plays: VecDeque::new(),
-        type_ahead: VecDeque::new(),
-        waiter: None,
+        input: DigitInput::default(),
+        digit_reply: None,
         record: None,
         commands_tx: None,
         hangup_requested: false,
@@ -547,7 +549,7 @@ impl Driver {
                     done.send(Played::Finished).ok();
                     return;
                 }
-                if barge_in && !self.type_ahead.is_empty() {
+                if barge_in && self.input.has_type_ahead() {
                     // A digit typed ahead interrupts at once.
                     done.send(Played::Interrupted).ok();
                     return;
@@ -566,18 +568,20 @@ impl Driver {
             }
             Command::StopPlay => self.stop_playing(Played::Interrupted),
             Command::Collect { spec, done } => {
-                if self.waiter.is_some() {
+                if self.input.waiting() {
                     // One wait at a time: the previous one is dropped (its caller sees Ended).
                     warn!("collect while another digit wait is pending");
                 }
-                self.waiter = Some(DigitWaiter::Collect(Collector::new(spec, t), done));
-                self.dispatch_digits(t);
+                self.digit_reply = Some(DigitReply::Collect(done));
+                let answer = self.input.collect(spec, t);
+                self.reply_digits(answer);
             }
             Command::NextDigit { timeout, done } => {
-                self.waiter = Some(DigitWaiter::Next(timeout.map(|d| t + d), done));
-                self.dispatch_digits(t);
+                self.digit_reply = Some(DigitReply::Next(done));
+                let answer = self.input.next(timeout.map(|d| t + d), t);
+                self.reply_digits(answer);
             }
-            Command::FlushDigits => self.type_ahead.clear(),
+            Command::FlushDigits => self.input.flush(),
             Command::Record { spec, done } => self.start_record(spec, done, t),
             Command::Hangup => self.hangup_requested = true,
         }
@@ -675,54 +679,30 @@ impl Driver {
         if self.plays.iter().any(|p| p.barge_in) {
             self.stop_playing(Played::Interrupted);
         }
-        self.type_ahead.push_back(d);
-        self.dispatch_digits(t);
+        let answer = self.input.typed(d, t);
+        self.reply_digits(answer);
     }
 
-    fn dispatch_digits(&mut self, t: Instant) {
-        while let Some(waiter) = self.waiter.take() {
-            match waiter {
-                DigitWaiter::Next(deadline, done) => match self.type_ahead.pop_front() {
-                    Some(d) => {
-                        done.send(Some(d)).ok();
-                    }
-                    None => {
-                        self.waiter = Some(DigitWaiter::Next(deadline, done));
-                        return;
-                    }
-                },
-                DigitWaiter::Collect(mut c, done) => {
-                    let mut outcome = None;
-                    while outcome.is_none() {
-                        match self.type_ahead.pop_front() {
-                            Some(d) => outcome = c.handle_digit(t, d),
-                            None => break,
-                        }
-                    }
-                    match outcome {
-                        Some(o) => {
-                            done.send(o).ok();
-                        }
-                        None => {
-                            self.waiter = Some(DigitWaiter::Collect(c, done));
-                            return;
-                        }
-                    }
-                }
+    /// Sends the answer to the flow's wait for keys, if there is one.
+    fn reply_digits(&mut self, answer: Option<DigitAnswer>) {
+        let Some(answer) = answer else { return };
+        match (self.digit_reply.take(), answer) {
+            (Some(DigitReply::Collect(done)), DigitAnswer::Collected(c)) => {
+                done.send(c).ok();
             }
+            (Some(DigitReply::Next(done)), DigitAnswer::Next(d)) => {
+                done.send(d).ok();
+            }
+            // The wait and its reply are set together: no other pair can meet here.
+            _ => warn!("digit answer without its wait"),
         }
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        let waiter = match &self.waiter {
-            Some(DigitWaiter::Collect(c, _)) => Some(c.poll_timeout()),
-            Some(DigitWaiter::Next(t, _)) => *t,
-            None => None,
-        };
         [
             self.life.poll_timeout(self.media_seen()),
             self.record.as_ref().map(|r| r.deadline),
-            waiter,
+            self.input.poll_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -776,18 +756,8 @@ impl Driver {
         if record_over {
             self.finish_record(false);
         }
-        match self.waiter.take() {
-            Some(DigitWaiter::Collect(mut c, done)) => match c.handle_timeout(t) {
-                Some(o) => {
-                    done.send(o).ok();
-                }
-                None => self.waiter = Some(DigitWaiter::Collect(c, done)),
-            },
-            Some(DigitWaiter::Next(Some(deadline), done)) if deadline <= t => {
-                done.send(None).ok();
-            }
-            other => self.waiter = other,
-        }
+        let answer = self.input.handle_timeout(t);
+        self.reply_digits(answer);
         false
     }
 

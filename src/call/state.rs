@@ -1,11 +1,15 @@
-//! A call's life as time sees it, sans-IO: ringing, answered (our 200 out, the ACK
+//! A call's state, sans-IO: the keys typed and the flow's wait for them ([`DigitInput`]),
+//! and the call's life as time sees it: ringing, answered (our 200 out, the ACK
 //! awaited), confirmed; and the deadlines that answer it or end it. The driver tells it what
 //! happened and at which instant, asks when to wake up ([`Lifecycle::poll_timeout`]) and
 //! what is due then ([`Lifecycle::answer_due`], [`Lifecycle::ending_at`]); it never reads
 //! the clock nor touches a socket, so every rule here is unit-tested with made-up instants.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use super::collect::{CollectSpec, Collected, Collector};
+use super::digits::Digit;
 use super::settings::CallSettings;
 
 /// Where the call is in its life.
@@ -160,6 +164,103 @@ impl Lifecycle {
     }
 }
 
+/// What a flow waits for from the keypad.
+#[derive(Debug)]
+enum Wait {
+    /// An entry by the collection's rules.
+    Collect(Collector),
+    /// The next key, until the instant if any.
+    Next(Option<Instant>),
+}
+
+/// The answer to the flow's wait.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum DigitAnswer {
+    /// The collection ended.
+    Collected(Collected),
+    /// The next key, or none before the deadline.
+    Next(Option<Digit>),
+}
+
+/// The keys a caller typed and what the flow waits for, sans-IO: keys typed before a wait
+/// (type-ahead) answer it as soon as it starts; one wait at a time.
+#[derive(Debug, Default)]
+pub(crate) struct DigitInput {
+    type_ahead: VecDeque<Digit>,
+    wait: Option<Wait>,
+}
+
+impl DigitInput {
+    /// Whether keys wait to be read.
+    pub(crate) fn has_type_ahead(&self) -> bool {
+        !self.type_ahead.is_empty()
+    }
+
+    /// Forgets the keys typed ahead.
+    pub(crate) fn flush(&mut self) {
+        self.type_ahead.clear();
+    }
+
+    /// Whether the flow waits for keys.
+    pub(crate) fn waiting(&self) -> bool {
+        self.wait.is_some()
+    }
+
+    /// Starts a collection at `t` in place of any wait; answers at once when the keys typed
+    /// ahead complete it.
+    pub(crate) fn collect(&mut self, spec: CollectSpec, t: Instant) -> Option<DigitAnswer> {
+        self.wait = Some(Wait::Collect(Collector::new(spec, t)));
+        self.dispatch(t)
+    }
+
+    /// Waits for the next key until `deadline` (or for ever), in place of any wait; answers
+    /// at once with a key typed ahead.
+    pub(crate) fn next(&mut self, deadline: Option<Instant>, t: Instant) -> Option<DigitAnswer> {
+        self.wait = Some(Wait::Next(deadline));
+        self.dispatch(t)
+    }
+
+    /// The caller typed `d` at `t`.
+    pub(crate) fn typed(&mut self, d: Digit, t: Instant) -> Option<DigitAnswer> {
+        self.type_ahead.push_back(d);
+        self.dispatch(t)
+    }
+
+    /// Feeds the keys typed ahead to the wait until it is answered or they run out.
+    fn dispatch(&mut self, t: Instant) -> Option<DigitAnswer> {
+        let answer = match self.wait.as_mut()? {
+            Wait::Next(_) => DigitAnswer::Next(Some(self.type_ahead.pop_front()?)),
+            Wait::Collect(c) => loop {
+                let d = self.type_ahead.pop_front()?;
+                if let Some(done) = c.handle_digit(t, d) {
+                    break DigitAnswer::Collected(done);
+                }
+            },
+        };
+        self.wait = None;
+        Some(answer)
+    }
+
+    /// When the wait times out.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        match self.wait.as_ref()? {
+            Wait::Collect(c) => Some(c.poll_timeout()),
+            Wait::Next(deadline) => *deadline,
+        }
+    }
+
+    /// Time passed: the wait's answer once its timeout has expired.
+    pub(crate) fn handle_timeout(&mut self, t: Instant) -> Option<DigitAnswer> {
+        let answer = match self.wait.as_mut()? {
+            Wait::Collect(c) => DigitAnswer::Collected(c.handle_timeout(t)?),
+            Wait::Next(Some(deadline)) if *deadline <= t => DigitAnswer::Next(None),
+            Wait::Next(_) => return None,
+        };
+        self.wait = None;
+        Some(answer)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::IpAddr;
@@ -274,5 +375,84 @@ mod tests {
             long.ending_at(t0 + secs(1800), recent),
             Some(Ending::MaxLength)
         );
+    }
+
+    fn key(c: char) -> Digit {
+        Digit::from_char(c).unwrap()
+    }
+
+    fn entry(min: usize, max: usize) -> CollectSpec {
+        CollectSpec {
+            min,
+            max,
+            terminator: Some(key('#')),
+            first_digit_timeout: secs(5),
+            inter_digit_timeout: secs(3),
+        }
+    }
+
+    fn collected(answer: Option<DigitAnswer>) -> String {
+        match answer {
+            Some(DigitAnswer::Collected(Collected::Digits { digits, .. })) => {
+                digits.expose().to_owned()
+            }
+            Some(DigitAnswer::Collected(Collected::Timeout { digits })) => {
+                format!("timeout:{}", digits.expose())
+            }
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn keys_typed_ahead_answer_the_next_wait_at_once() {
+        let t0 = crate::core::test_epoch();
+        let mut input = DigitInput::default();
+        for c in ['3', '0', '1', '1', '#', '7'] {
+            assert_eq!(input.typed(key(c), t0), None, "nobody waits yet");
+        }
+        assert!(input.has_type_ahead());
+        assert_eq!(collected(input.collect(entry(4, 4), t0)), "3011");
+        assert!(!input.waiting(), "answered");
+        // The terminator after a full entry is typed ahead too: the next entry ends empty.
+        assert_eq!(collected(input.collect(entry(1, 6), t0)), "");
+        assert_eq!(
+            input.next(None, t0),
+            Some(DigitAnswer::Next(Some(key('7'))))
+        );
+        assert!(!input.has_type_ahead());
+    }
+
+    #[test]
+    fn a_wait_is_answered_by_a_key_or_by_its_timeout() {
+        let t0 = crate::core::test_epoch();
+        let mut input = DigitInput::default();
+        assert_eq!(input.collect(entry(2, 4), t0), None);
+        assert_eq!(input.poll_timeout(), Some(t0 + secs(5)));
+        assert_eq!(input.typed(key('4'), t0 + secs(1)), None);
+        assert_eq!(
+            input.poll_timeout(),
+            Some(t0 + secs(4)),
+            "inter-digit from then"
+        );
+        assert_eq!(input.handle_timeout(t0 + secs(3)), None);
+        assert_eq!(collected(input.handle_timeout(t0 + secs(4))), "timeout:4");
+        // The next key, bounded or not.
+        assert_eq!(input.next(Some(t0 + secs(10)), t0), None);
+        assert_eq!(input.handle_timeout(t0 + secs(9)), None);
+        assert_eq!(
+            input.handle_timeout(t0 + secs(10)),
+            Some(DigitAnswer::Next(None))
+        );
+        assert_eq!(input.next(None, t0), None);
+        assert_eq!(input.poll_timeout(), None);
+        assert_eq!(input.handle_timeout(t0 + secs(1000)), None);
+        assert_eq!(
+            input.typed(key('9'), t0),
+            Some(DigitAnswer::Next(Some(key('9'))))
+        );
+        // Flushing forgets what was typed ahead.
+        input.typed(key('1'), t0);
+        input.flush();
+        assert_eq!(input.next(None, t0), None);
     }
 }
