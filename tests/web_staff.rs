@@ -674,28 +674,10 @@ async fn parallel_wrong_staff_passwords_get_exactly_five_checks() {
         let csrf = b.get("/mairie/connexion").await.csrf();
         browsers.push((b, csrf));
     }
-    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(browsers.len()));
-    let tasks: Vec<_> = browsers
-        .into_iter()
-        .enumerate()
-        .map(|(i, (mut b, csrf))| {
-            let barrier = barrier.clone();
-            tokio::spawn(async move {
-                let password = format!("mauvais mot de passe {i}");
-                barrier.wait().await;
-                b.post(
-                    "/mairie/connexion",
-                    &[("csrf", &csrf), ("user", "amelie"), ("password", &password)],
-                )
-                .await
-                .status
-            })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for t in tasks {
-        statuses.push(t.await.unwrap());
-    }
+    let statuses = staff_logins_at_once(browsers, |i| {
+        ("amelie".to_owned(), format!("mauvais mot de passe {i}"))
+    })
+    .await;
     let checked = statuses
         .iter()
         .filter(|s| **s == StatusCode::UNAUTHORIZED)
@@ -819,6 +801,37 @@ async fn a_known_staff_browser_is_not_locked_out_by_failures_from_elsewhere() {
     );
 }
 
+/// Posts the staff login form from every browser (each with the CSRF token of its page) at
+/// the same instant, user and password `form(i)` for the i-th; the answers, in order.
+async fn staff_logins_at_once(
+    browsers: Vec<(web_support::http::Browser, String)>,
+    form: impl Fn(usize) -> (String, String),
+) -> Vec<StatusCode> {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(browsers.len()));
+    let tasks: Vec<_> = browsers
+        .into_iter()
+        .enumerate()
+        .map(|(i, (mut b, csrf))| {
+            let barrier = barrier.clone();
+            let (user, password) = form(i);
+            tokio::spawn(async move {
+                barrier.wait().await;
+                b.post(
+                    "/mairie/connexion",
+                    &[("csrf", &csrf), ("user", &user), ("password", &password)],
+                )
+                .await
+                .status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    statuses
+}
+
 /// Issue 13, finding 9 over real HTTP: 32 staff logins posted at once from 32 addresses
 /// (through the trusted proxy) at 32 user names, so no throttle stops them and each one
 /// runs argon2; the gate lets no more than two run at once.
@@ -839,30 +852,12 @@ async fn parallel_staff_posts_hash_no_more_than_the_gate_allows() {
         let csrf = b.get("/mairie/connexion").await.csrf();
         browsers.push((b, csrf));
     }
-    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(browsers.len()));
-    let tasks: Vec<_> = browsers
-        .into_iter()
-        .enumerate()
-        .map(|(i, (mut b, csrf))| {
-            let barrier = barrier.clone();
-            tokio::spawn(async move {
-                let user = format!("agent{i}");
-                barrier.wait().await;
-                b.post(
-                    "/mairie/connexion",
-                    &[
-                        ("csrf", &csrf),
-                        ("user", &user),
-                        ("password", "mauvais mot de passe"),
-                    ],
-                )
-                .await
-                .status
-            })
-        })
-        .collect();
-    for t in tasks {
-        assert_eq!(t.await.unwrap(), StatusCode::UNAUTHORIZED);
+    let statuses = staff_logins_at_once(browsers, |i| {
+        (format!("agent{i}"), "mauvais mot de passe".to_owned())
+    })
+    .await;
+    for status in statuses {
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     let max = PasswordGate::global().max_in_flight();
     eprintln!("at most {max} argon2 verifications ran at once");

@@ -711,13 +711,21 @@ impl Driver {
 
     /// What the media says now, for the call's deadlines.
     fn media_seen(&self) -> MediaSeen {
+        // No RTP is expected while the caller holds us inactive or only listens.
+        let expecting = self
+            .negotiated
+            .as_ref()
+            .is_some_and(|n| n.direction.has_recv());
+        // The link's lock is shared with the RTP thread: taken only when silence can end
+        // the call, not at every wake-up of a call still ringing or without a timeout.
+        let last_rtp_at = if expecting && self.life.watches_media() {
+            self.link.lock().last_rtp_at
+        } else {
+            None
+        };
         MediaSeen {
-            last_rtp_at: self.link.lock().last_rtp_at,
-            // No RTP is expected while the caller holds us inactive or only listens.
-            expecting: self
-                .negotiated
-                .as_ref()
-                .is_some_and(|n| n.direction.has_recv()),
+            last_rtp_at,
+            expecting,
         }
     }
 
@@ -732,7 +740,7 @@ impl Driver {
                     // Most likely a forged source: stop the 200's retransmissions towards it
                     // now rather than after 64×T1, then end the dialog (BYE, RFC 3261
                     // §13.3.1.4).
-                    info!(wait = ?self.shared.config.ack_wait, "no ACK for our 200, hanging up");
+                    info!(wait = ?self.shared.config.ack_wait(), "no ACK for our 200, hanging up");
                     self.shared.metrics.calls_unacknowledged.inc();
                     self.invite.abort();
                 }
@@ -776,7 +784,8 @@ impl Driver {
                 // lost answers the first copy; after those sent within half the ACK wait
                 // (at 0, T1 and 3×T1) the transaction is given up and the dialog ended
                 // here, as the stack would have done on the BYE's answer.
-                let bye = tokio::time::timeout(self.shared.config.ack_wait / 2, self.dialog.bye());
+                let bye =
+                    tokio::time::timeout(self.shared.config.ack_wait() / 2, self.dialog.bye());
                 match bye.await {
                     Ok(Err(e)) => debug!(error = %e, "BYE failed"),
                     Ok(Ok(())) => {}

@@ -22,14 +22,24 @@ pub struct CallSettings {
     pub ring: Duration,
     /// SIP's T1 (RFC 3261 §17.1.1.1), the unit of our own waits.
     pub t1: Duration,
-    /// How long we wait for the ACK of our 200 before hanging up.
-    pub ack_wait: Duration,
     /// Silence from the caller's side after which the call ends, if enabled.
     pub media_timeout: Option<Duration>,
     /// The longest a call may last, if bounded.
     pub max_call_length: Option<Duration>,
     /// How long a call may go on once the line drains for shutdown.
     pub shutdown_grace: Duration,
+}
+
+impl CallSettings {
+    /// How long we wait for the ACK of our 200 before hanging up: 8×T1 (4 s at T1 = 500 ms).
+    ///
+    /// RFC 3261 §13.3.1.4 lets the 200 be retransmitted for 64×T1 (32 s), but an INVITE
+    /// whose source was forged is never acknowledged, and every retransmission goes to the
+    /// forged source (issue 13, finding 5). A real caller's ACK comes within a round trip;
+    /// if it is lost, the copies of the 200 sent at T1, 3×T1 and 7×T1 still get theirs in.
+    pub fn ack_wait(&self) -> Duration {
+        self.t1 * 8
+    }
 }
 
 /// Which sources a call accepts RTP from (`[sip] rtp_source`).

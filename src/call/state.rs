@@ -70,7 +70,7 @@ impl Lifecycle {
             answer_at: Some(started_at + settings.ring),
             answered_at: None,
             grace_deadline: None,
-            ack_wait: settings.ack_wait,
+            ack_wait: settings.ack_wait(),
             media_timeout: settings.media_timeout,
             max_call_length: settings.max_call_length,
             shutdown_grace: settings.shutdown_grace,
@@ -110,6 +110,12 @@ impl Lifecycle {
     /// Whether the line is draining.
     pub(crate) fn draining(&self) -> bool {
         self.grace_deadline.is_some()
+    }
+
+    /// Whether the caller's silence can end the call now (confirmed, with a media timeout):
+    /// when it cannot, [`MediaSeen::last_rtp_at`] is not read.
+    pub(crate) fn watches_media(&self) -> bool {
+        self.media_timeout.is_some() && self.phase == Phase::Confirmed
     }
 
     /// When we stop waiting for the ACK of our 200.
@@ -275,7 +281,6 @@ mod tests {
             inband_dtmf: true,
             ring: Duration::from_millis(ring_ms),
             t1: Duration::from_millis(500),
-            ack_wait: Duration::from_secs(4),
             media_timeout: Some(Duration::from_secs(30)),
             max_call_length: Some(Duration::from_secs(1800)),
             shutdown_grace: Duration::from_secs(60),

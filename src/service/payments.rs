@@ -426,10 +426,7 @@ pub async fn payfip_request_by_id_op(
     store: &Store,
     id_op: &IdOp,
 ) -> Result<Option<StoredPaymentRequest>, StoreError> {
-    let mut tx = store.begin().await?;
-    let r = tx.payment_request_by_id_op(id_op.as_str()).await;
-    tx.rollback().await?;
-    r
+    in_tx!(store, tx => tx.payment_request_by_id_op(id_op.as_str()).await)
 }
 
 /// The request of our reference `order_id` (what PayFiP's return names), if any.
@@ -437,10 +434,7 @@ pub async fn request_by_order(
     store: &Store,
     order_id: &str,
 ) -> Result<Option<StoredPaymentRequest>, StoreError> {
-    let mut tx = store.begin().await?;
-    let r = tx.payment_request_by_order(order_id).await;
-    tx.rollback().await?;
-    r
+    in_tx!(store, tx => tx.payment_request_by_order(order_id).await)
 }
 
 /// The outcome recorded for a request (paid wins over any failure), if any.
@@ -448,8 +442,5 @@ pub async fn recorded_outcome(
     store: &Store,
     request: PaymentRequestId,
 ) -> Result<Option<PaymentOutcome>, StoreError> {
-    let mut tx = store.begin().await?;
-    let o = tx.payment_outcome(request).await;
-    tx.rollback().await?;
-    o
+    in_tx!(store, tx => tx.payment_outcome(request).await)
 }

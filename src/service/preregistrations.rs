@@ -129,7 +129,7 @@ pub async fn request(
         Some(code) => {
             let known = ServiceCode::parse(code)
                 .ok()
-                .filter(|code| booking.rules().services().iter().any(|s| &s.code == code));
+                .filter(|code| booking.rules().service(code).is_some());
             Some(known.ok_or(PreregRefused::UnknownService)?)
         }
     };

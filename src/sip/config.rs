@@ -40,7 +40,7 @@ pub struct SipConfig {
     pub inband_dtmf: bool,
     /// SIP timer T1 in milliseconds (RFC 3261 §17.1.1.1: 500 on the Internet; lower only on
     /// a known fast network). Retransmissions and the 64×T1 transaction timeouts follow it,
-    /// and so does the wait for the ACK of our 200 ([`SipConfig::ack_wait`], 8×T1).
+    /// and so does the wait for the ACK of our 200 ([`CallSettings::ack_wait`], 8×T1).
     pub t1_ms: u64,
     /// INVITEs admitted per second from one source address (a second's worth may come at
     /// once); beyond, 503 with Retry-After, counted in `ivr_sip_invites_throttled_total`.
@@ -100,16 +100,6 @@ impl SipConfig {
         (self.max_call_secs > 0).then(|| Duration::from_secs(self.max_call_secs))
     }
 
-    /// How long we wait for the ACK of our 200 before hanging up: 8×T1 (4 s at T1 = 500 ms).
-    ///
-    /// RFC 3261 §13.3.1.4 lets the 200 be retransmitted for 64×T1 (32 s), but an INVITE
-    /// whose source was forged is never acknowledged, and every retransmission goes to the
-    /// forged source (issue 13, finding 5). A real caller's ACK comes within a round trip;
-    /// if it is lost, the copies of the 200 sent at T1, 3×T1 and 7×T1 still get theirs in.
-    pub fn ack_wait(&self) -> Duration {
-        Duration::from_millis(self.t1_ms.max(1) * 8)
-    }
-
     /// The address put in our SDP and Contact.
     pub fn public_ip(&self) -> IpAddr {
         match self.advertised_address {
@@ -164,7 +154,6 @@ impl From<&SipConfig> for CallSettings {
             inband_dtmf: c.inband_dtmf,
             ring: Duration::from_millis(c.ring_ms),
             t1: Duration::from_millis(c.t1_ms.max(1)),
-            ack_wait: c.ack_wait(),
             media_timeout: c.media_timeout(),
             max_call_length: c.max_call_length(),
             shutdown_grace: Duration::from_secs(c.shutdown_grace_secs),
