@@ -11,18 +11,12 @@ use ivr::service::login::{LoginConfig, LoginError};
 use ivr::store::testing::TestDb;
 use ivr::store::{NewChild, NewPayer};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_concurrent_changes_agree_with_history() -> anyhow::Result<()> {
-    concurrent_changes_agree_with_history(&TestDb::sqlite().await?).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_concurrent_changes_agree_with_history() -> anyhow::Result<()> {
-    match TestDb::postgres().await? {
-        Some(db) => concurrent_changes_agree_with_history(&db).await,
-        None => Ok(()),
-    }
-}
+ivr::both_backends!(
+    multi_thread:
+    concurrent_changes_agree_with_history,
+    parallel_wrong_guesses_get_exactly_the_free_checks,
+    parallel_staff_attempts_get_exactly_five,
+);
 
 const CALLS: usize = 50;
 
@@ -149,19 +143,6 @@ async fn concurrent_changes_agree_with_history(db: &TestDb) -> anyhow::Result<()
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_parallel_wrong_guesses_get_exactly_the_free_checks() -> anyhow::Result<()> {
-    parallel_wrong_guesses_get_exactly_the_free_checks(&TestDb::sqlite().await?).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_parallel_wrong_guesses_get_exactly_the_free_checks() -> anyhow::Result<()> {
-    match TestDb::postgres().await? {
-        Some(db) => parallel_wrong_guesses_get_exactly_the_free_checks(&db).await,
-        None => Ok(()),
-    }
-}
-
 const GUESSES: usize = 40;
 
 /// The attack of issue 13, finding 6: 40 wrong guesses sent at once, at one instant. The
@@ -244,19 +225,6 @@ async fn parallel_wrong_guesses_get_exactly_the_free_checks(db: &TestDb) -> anyh
         );
     }
     Ok(())
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_parallel_staff_attempts_get_exactly_five() -> anyhow::Result<()> {
-    parallel_staff_attempts_get_exactly_five(&TestDb::sqlite().await?).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_parallel_staff_attempts_get_exactly_five() -> anyhow::Result<()> {
-    match TestDb::postgres().await? {
-        Some(db) => parallel_staff_attempts_get_exactly_five(&db).await,
-        None => Ok(()),
-    }
 }
 
 /// The staff throttle counts an attempt before the password is checked, in one step with

@@ -5,31 +5,7 @@ use ivr::booking::model::{ChildCode, PayerCode};
 use ivr::service::import::{ImportError, ImportSummary, import_families};
 use ivr::store::testing::TestDb;
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() -> anyhow::Result<()> {
-                    super::$name(&ivr::store::testing::TestDb::sqlite().await?).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() -> anyhow::Result<()> {
-                    match ivr::store::testing::TestDb::postgres().await? {
-                        Some(db) => super::$name(&db).await,
-                        None => Ok(()),
-                    }
-                }
-            )*
-        }
-    };
-}
-
-both_backends!(
+ivr::both_backends!(
     good_file_imports_whole,
     duplicate_child_code_in_file_names_both_lines,
     bad_code_names_line_and_column,

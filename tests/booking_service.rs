@@ -12,31 +12,7 @@ use ivr::service::login::{LoginConfig, LoginError};
 use ivr::store::testing::TestDb;
 use ivr::store::{NewChild, NewPayer};
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() -> anyhow::Result<()> {
-                    super::$name(&ivr::store::testing::TestDb::sqlite().await?).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() -> anyhow::Result<()> {
-                    match ivr::store::testing::TestDb::postgres().await? {
-                        Some(db) => super::$name(&db).await,
-                        None => Ok(()),
-                    }
-                }
-            )*
-        }
-    };
-}
-
-both_backends!(
+ivr::both_backends!(
     login_opens_the_childs_planning,
     wrong_pairs_look_the_same,
     failures_slow_down_then_lock_out,

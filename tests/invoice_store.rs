@@ -15,33 +15,7 @@ use ivr::service::invoices::{IssueError, generate_month};
 use ivr::store::testing::TestDb;
 use ivr::store::{NewChild, NewPayer, Store};
 
-/// Generates `sqlite_NAME` and `postgres_NAME` tests running `NAME(&TestDb)`.
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() -> anyhow::Result<()> {
-                    let db = ivr::store::testing::TestDb::sqlite().await?;
-                    super::$name(&db).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() -> anyhow::Result<()> {
-                    let Some(db) = ivr::store::testing::TestDb::postgres().await? else {
-                        return Ok(());
-                    };
-                    super::$name(&db).await
-                }
-            )*
-        }
-    };
-}
-
-both_backends!(
+ivr::both_backends!(multi_thread:
     generation_stores_invoices_lines_and_notices_once,
     concurrent_runs_make_no_duplicates_and_no_gaps,
     invoice_uniqueness_is_a_constraint,

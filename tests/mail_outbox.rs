@@ -16,32 +16,7 @@ use ivr::service::invoices::generate_month;
 use ivr::store::testing::TestDb;
 use ivr::store::{NewChild, NewPayer, Store};
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() -> anyhow::Result<()> {
-                    let db = ivr::store::testing::TestDb::sqlite().await?;
-                    super::$name(&db).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() -> anyhow::Result<()> {
-                    let Some(db) = ivr::store::testing::TestDb::postgres().await? else {
-                        return Ok(());
-                    };
-                    super::$name(&db).await
-                }
-            )*
-        }
-    };
-}
-
-both_backends!(
+ivr::both_backends!(
     each_opted_in_payer_gets_one_mail,
     temporary_refusal_is_retried_later,
     permanent_refusal_is_given_up,

@@ -6,32 +6,7 @@ use ivr::booking::model::{ChildCode, PayerCode, ServiceCode};
 use ivr::store::testing::TestDb;
 use ivr::store::{NewChild, NewPayer, NewPreregistration, PreregDecision, PreregStatus};
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() -> anyhow::Result<()> {
-                    let db = ivr::store::testing::TestDb::sqlite().await?;
-                    super::$name(&db).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() -> anyhow::Result<()> {
-                    let Some(db) = ivr::store::testing::TestDb::postgres().await? else {
-                        return Ok(());
-                    };
-                    super::$name(&db).await
-                }
-            )*
-        }
-    };
-}
-
-both_backends!(preregistrations_round_trip, constraints_refuse_bad_rows);
+ivr::both_backends!(preregistrations_round_trip, constraints_refuse_bad_rows);
 
 fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()

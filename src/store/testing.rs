@@ -10,6 +10,42 @@ use sqlx::{ConnectOptions, Connection};
 
 use super::{Pool, Store, StoreError};
 
+/// Runs each named `async fn(&TestDb) -> anyhow::Result<()>` of the calling module as two
+/// tests, `sqlite::name` and `postgres::name`; the PostgreSQL one passes without running
+/// when [`TEST_DATABASE_URL`] is not set. `both_backends!(multi_thread: a, b)` runs them on
+/// four worker threads, for tests that race tasks against each other.
+#[macro_export]
+macro_rules! both_backends {
+    (multi_thread: $($name:ident),* $(,)?) => {
+        $crate::both_backends!(@tests tokio::test(flavor = "multi_thread", worker_threads = 4); $($name),*);
+    };
+    (@tests $test:meta; $($name:ident),*) => {
+        mod sqlite {
+            $(
+                #[$test]
+                async fn $name() -> anyhow::Result<()> {
+                    let db = $crate::store::testing::TestDb::sqlite().await?;
+                    super::$name(&db).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[$test]
+                async fn $name() -> anyhow::Result<()> {
+                    let Some(db) = $crate::store::testing::TestDb::postgres().await? else {
+                        return Ok(());
+                    };
+                    super::$name(&db).await
+                }
+            )*
+        }
+    };
+    ($($name:ident),* $(,)?) => {
+        $crate::both_backends!(@tests tokio::test; $($name),*);
+    };
+}
+
 /// The environment variable naming the PostgreSQL server for tests.
 pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
 
