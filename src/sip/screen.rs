@@ -64,7 +64,7 @@ pub fn screen(message: &[u8], limit: usize) -> Screened {
         };
     }
     let head = Head::read(&start, lines);
-    let Some(method) = head.method.clone() else {
+    let Some(method) = head.method.as_deref() else {
         return Screened::Drop;
     };
     // No response to an ACK (RFC 3261 §17.1.1.3): a bad one is dropped.
@@ -86,10 +86,10 @@ pub fn screen(message: &[u8], limit: usize) -> Screened {
         return answer(505, "Version Not Supported");
     }
     for (name, count) in [
-        ("Via", head.via),
+        ("Via", head.vias.len()),
         ("From", head.from.len()),
         ("To", head.to.len()),
-        ("Call-ID", head.call_id),
+        ("Call-ID", head.call_ids.len()),
         ("CSeq", head.cseq.len()),
     ] {
         if count == 0 {
@@ -99,7 +99,7 @@ pub fn screen(message: &[u8], limit: usize) -> Screened {
             return answer(400, several(name));
         }
     }
-    if !cseq_is_valid(&head.cseq[0], &method) {
+    if !cseq_is_valid(&head.cseq[0], method) {
         return answer(400, "Bad CSeq");
     }
     // RFC 3261 §18.3: a body shorter than its Content-Length is an error; bytes beyond it
@@ -185,11 +185,9 @@ struct Head {
     version: String,
     /// Via header values, each as written (the response repeats them in order).
     vias: Vec<String>,
-    via: usize,
     from: Vec<String>,
     to: Vec<String>,
-    call_id: usize,
-    call_id_value: Option<String>,
+    call_ids: Vec<String>,
     cseq: Vec<String>,
     content_length: Vec<String>,
     require: Vec<String>,
@@ -210,30 +208,38 @@ impl Head {
             let Some((name, value)) = line.split_once(':') else {
                 continue;
             };
-            let value = value.trim().to_owned();
-            // Compact forms, RFC 3261 §7.3.3.
-            match name.trim().to_ascii_lowercase().as_str() {
-                "via" | "v" => {
-                    head.via += 1;
-                    head.vias.push(value);
-                }
-                "from" | "f" => head.from.push(value),
-                "to" | "t" => head.to.push(value),
-                "call-id" | "i" => {
-                    head.call_id += 1;
-                    head.call_id_value = Some(value);
-                }
-                "cseq" => head.cseq.push(value),
-                "content-length" | "l" => head.content_length.push(value),
-                "require" => head.require.extend(
+            // Compact forms, RFC 3261 §7.3.3. Names are compared without case and values
+            // copied only for the headers kept: this runs for every message received.
+            let name = name.trim();
+            let is = |long: &str, compact: &str| {
+                name.eq_ignore_ascii_case(long) || name.eq_ignore_ascii_case(compact)
+            };
+            let value = value.trim();
+            let list = if is("via", "v") {
+                &mut head.vias
+            } else if is("from", "f") {
+                &mut head.from
+            } else if is("to", "t") {
+                &mut head.to
+            } else if is("call-id", "i") {
+                &mut head.call_ids
+            } else if name.eq_ignore_ascii_case("cseq") {
+                &mut head.cseq
+            } else if is("content-length", "l") {
+                &mut head.content_length
+            } else if name.eq_ignore_ascii_case("require") {
+                head.require.extend(
                     value
                         .split(',')
                         .map(str::trim)
                         .filter(|o| !o.is_empty())
                         .map(str::to_owned),
-                ),
-                _ => {}
-            }
+                );
+                continue;
+            } else {
+                continue;
+            };
+            list.push(value.to_owned());
         }
         head
     }
@@ -257,7 +263,7 @@ impl Head {
             };
             out.push_str(&format!("To: {tagged}\r\n"));
         }
-        if let (1, Some(id)) = (self.call_id, &self.call_id_value) {
+        if let [id] = self.call_ids.as_slice() {
             out.push_str(&format!("Call-ID: {id}\r\n"));
         }
         if let [cseq] = self.cseq.as_slice() {
