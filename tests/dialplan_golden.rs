@@ -18,9 +18,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use ivr::booking::model::{ChildId, ServiceCode};
+use ivr::core::Digit;
 use ivr::dialplan::{
-    ActionRequest, ActionResult, Dialplan, Event, Interpreter, Key, Output, PlaybackId,
-    PromptManifest, PromptRef, SpokenReason, SpokenRefusal, TimerId, WeekBooking,
+    ActionRequest, ActionResult, Dialplan, Event, Interpreter, Output, PlaybackId, PromptManifest,
+    PromptRef, SpokenReason, SpokenRefusal, TimerId, WeekBooking,
 };
 
 fn root() -> PathBuf {
@@ -162,7 +163,7 @@ fn parse_event(
         ["timeout", "stale"] => vec![Event::Timeout(TimerId(0))],
         ["keys", keys] => keys
             .chars()
-            .map(|c| Event::Key(Key::from_char(c).expect("key")))
+            .map(|c| Event::Key(Digit::from_char(c).expect("key")))
             .collect(),
         ["hungup"] => vec![Event::HungUp],
         ["result", rest @ ..] => vec![Event::ActionResult(result(rest))],

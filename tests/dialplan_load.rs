@@ -103,6 +103,7 @@ fn bad_values_are_each_reported() {
     assert_has(&p, Some("code"), "attempts (0)");
     assert_has(&p, Some("date"), "4 chiffres JJMM");
     assert_has(&p, Some("menu"), "réécouter");
+    assert_has(&p, Some("menu"), "« A » n'est pas sur un téléphone");
 }
 
 #[test]

@@ -7,9 +7,10 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use ivr::booking::model::{ChildId, ServiceCode};
+use ivr::core::Digit;
 use ivr::dialplan::{
-    ActionRequest, ActionResult, Dialplan, Event, Interpreter, Key, Output, PlaybackId,
-    PromptManifest, PromptRef, SpokenReason, SpokenRefusal, TimerId, WeekBooking,
+    ActionRequest, ActionResult, Dialplan, Event, Interpreter, Output, PlaybackId, PromptManifest,
+    PromptRef, SpokenReason, SpokenRefusal, TimerId, WeekBooking,
 };
 use proptest::prelude::*;
 
@@ -164,7 +165,7 @@ proptest! {
             }
             let Some(step) = steps.next() else { break };
             match step {
-                Step::Key(c) => events.push(Event::Key(Key::from_char(c).unwrap())),
+                Step::Key(c) => events.push(Event::Key(Digit::from_char(c).unwrap())),
                 Step::Played => {
                     if let Some(id) = playing.take() {
                         events.push(Event::PromptsFinished(id));

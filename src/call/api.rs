@@ -13,10 +13,10 @@ use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
 
-use super::collect::{CollectSpec, Collected};
-use super::digits::Digit;
 use super::media::SharedPrompt;
+use crate::core::Digit;
 pub use crate::core::recorder::Recording;
+use crate::core::{CollectSpec, Collected};
 use crate::media::Codec;
 
 /// Who called whom, as the flow may need it. Numbers are personal data: do not log them.

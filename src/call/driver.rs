@@ -26,14 +26,14 @@ use tracing::{Instrument, debug, info, warn};
 use super::api::{
     Call, CallError, CallFlow, CallInfo, Command, FlowFuture, Played, RecordSpec, Recorded,
 };
-use super::collect::Collected;
-use super::digits::Digit;
 use super::media::{MediaEvent, MediaSession, SharedPrompt};
 use super::reply::LogFailed;
 use super::rtp_thread::{RtpLink, RtpThreads};
 use super::sdp::{self, LocalSession, Negotiated, RemoteAudio, SdpError};
 use super::settings::CallSettings;
 use super::state::{DigitAnswer, DigitInput, Ending, Lifecycle, MediaSeen, Phase};
+use crate::core::Collected;
+use crate::core::Digit;
 use crate::core::error::CoreError;
 use crate::core::player::PlayId;
 use crate::metrics::Metrics;

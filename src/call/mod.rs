@@ -2,8 +2,6 @@
 //! the flows drive calls with.
 
 pub mod api;
-pub mod collect;
-pub mod digits;
 pub(crate) mod driver;
 pub(crate) mod handoff;
 pub mod media;
@@ -13,9 +11,8 @@ pub mod sdp;
 pub mod settings;
 pub(crate) mod state;
 
+pub use crate::core::{CollectSpec, Collected, Digit, Digits};
 pub use api::{
     Call, CallError, CallFlow, CallInfo, FlowSelector, Played, RecordSpec, Recorded, Recording,
     SingleFlow,
 };
-pub use collect::{CollectSpec, Collected};
-pub use digits::{Digit, Digits};

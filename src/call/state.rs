@@ -8,9 +8,9 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::collect::{CollectSpec, Collected, Collector};
-use super::digits::Digit;
 use super::settings::CallSettings;
+use crate::core::Digit;
+use crate::core::{CollectSpec, Collected, Collector};
 
 /// Where the call is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -418,8 +418,12 @@ mod tests {
         assert!(input.has_type_ahead());
         assert_eq!(collected(input.collect(entry(4, 4), t0)), "3011");
         assert!(!input.waiting(), "answered");
-        // The terminator after a full entry is typed ahead too: the next entry ends empty.
-        assert_eq!(collected(input.collect(entry(1, 6), t0)), "");
+        // The terminator after a full entry is typed ahead too: it ends the next entry
+        // before its one digit, so that entry is no entry.
+        assert_eq!(
+            input.collect(entry(1, 6), t0),
+            Some(DigitAnswer::Collected(Collected::Invalid))
+        );
         assert_eq!(
             input.next(None, t0),
             Some(DigitAnswer::Next(Some(key('7'))))

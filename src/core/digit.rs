@@ -1,13 +1,26 @@
-//! [`Digit`]: one key of a telephone keypad (DTMF), the unit every detector produces.
+//! [`Digit`]: one key of a telephone keypad (DTMF), the unit every detector produces and
+//! the key a dialplan names; [`Digits`]: the keys of one entry.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 /// One DTMF key: `0`–`9`, `*`, `#` and the rarely seen `A`–`D` column.
 ///
 /// Digits typed by callers are codes, and codes are secrets (BRIEF: never log them), so
 /// `Debug` is redacted; use [`Digit::to_char`] where the key really must be shown (tests).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Ordered by RFC 4733 event code (`0`–`9`, `*`, `#`, `A`–`D`); written as its character in
+/// a dialplan (`"#"`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Digit(u8);
+
+/// Text that is not one keypad key.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("« {0} » n'est pas une touche du clavier (0 à 9, *, # ou A à D)")]
+pub struct BadKey(pub String);
 
 /// The keys in RFC 4733 §3.2 event-code order (0–9, `*` = 10, `#` = 11, A–D = 12–15).
 const KEYS: [char; 16] = [
@@ -25,6 +38,24 @@ impl Digit {
         }
         all
     };
+
+    /// The `*` key.
+    pub const STAR: Digit = Digit(10);
+
+    /// The `#` key, the usual terminator.
+    pub const POUND: Digit = Digit(11);
+
+    /// Whether the key is on a telephone's keypad (`0`–`9`, `*`, `#`): `A`–`D` are not.
+    #[inline]
+    pub fn on_phone_keypad(self) -> bool {
+        self.0 < 12
+    }
+
+    /// Whether the key is one of `0`–`9`.
+    #[inline]
+    pub fn is_digit(self) -> bool {
+        self.0 < 10
+    }
 
     /// The digit for a keypad character (`a`–`d` accepted in lower case too).
     #[inline]
@@ -105,6 +136,66 @@ impl fmt::Debug for Digit {
     }
 }
 
+impl TryFrom<String> for Digit {
+    type Error = BadKey;
+    fn try_from(s: String) -> Result<Digit, BadKey> {
+        let mut chars = s.chars();
+        match (chars.next().and_then(Digit::from_char), chars.next()) {
+            (Some(k), None) => Ok(k),
+            _ => Err(BadKey(s)),
+        }
+    }
+}
+
+impl From<Digit> for String {
+    fn from(k: Digit) -> String {
+        k.to_char().to_string()
+    }
+}
+
+/// Digits typed in one entry. `Debug` is redacted; read them with [`Digits::expose`].
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Digits(String);
+
+impl Digits {
+    /// No digits.
+    pub fn new() -> Self {
+        Self(String::new())
+    }
+
+    /// Appends a digit.
+    pub fn push(&mut self, d: Digit) {
+        self.0.push(d.to_char());
+    }
+
+    /// Number of digits.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no digit was typed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The digits as text, to check a code; never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Digits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digits({} digits)", self.0.len())
+    }
+}
+
+impl FromIterator<Digit> for Digits {
+    fn from_iter<T: IntoIterator<Item = Digit>>(iter: T) -> Self {
+        Self(iter.into_iter().map(Digit::to_char).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +231,27 @@ mod tests {
     #[test]
     fn debug_is_redacted() {
         assert_eq!(format!("{:?}", Digit::from_char('7').unwrap()), "Digit(*)");
+        let d: Digits = "1234".chars().filter_map(Digit::from_char).collect();
+        assert_eq!(format!("{d:?}"), "Digits(4 digits)");
+        assert_eq!(d.expose(), "1234");
+    }
+
+    #[test]
+    fn a_dialplan_names_one_key_by_its_character() {
+        for c in KEYS {
+            let k = Digit::try_from(c.to_string()).unwrap();
+            assert_eq!(String::from(k), c.to_string());
+        }
+        assert_eq!(Digit::POUND.to_char(), '#');
+        assert_eq!(Digit::STAR.to_char(), '*');
+        assert!(Digit::from_char('9').unwrap().is_digit());
+        assert!(!Digit::STAR.is_digit() && !Digit::from_char('A').unwrap().is_digit());
+        assert!(Digit::try_from("12".to_owned()).is_err());
+        assert!(Digit::try_from(String::new()).is_err());
+        assert!(Digit::try_from("x".to_owned()).is_err());
+        assert!(Digit::from_char('9') < Some(Digit::STAR));
+        assert!(
+            Digit::POUND.on_phone_keypad() && !Digit::from_char('D').unwrap().on_phone_keypad()
+        );
     }
 }

@@ -1,9 +1,11 @@
-//! The sans-IO core of the voice path: RTP pacing and playout, DTMF detectors, recording.
+//! The sans-IO core of the voice path: RTP pacing and playout, DTMF detectors, digit
+//! collection, recording.
 //!
 //! Every unit here takes its inputs (packets, audio, instants) as arguments and returns its
 //! outputs; none touches a socket, a file or the clock (DESIGN.md habits 1–2). The per-call
 //! driver task owns the sockets and timers and feeds these units.
 
+pub mod collect;
 pub mod digit;
 pub mod dtmf;
 pub mod error;
@@ -13,7 +15,8 @@ pub mod pacer;
 pub mod player;
 pub mod recorder;
 
-pub use digit::Digit;
+pub use collect::{CollectSpec, Collected, Collector, Entry};
+pub use digit::{Digit, Digits};
 
 /// A base instant for tests: the tests only use offsets from it, never the clock itself.
 #[cfg(test)]

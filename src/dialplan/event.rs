@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::booking::model::{ChildId, ServiceCode};
-use crate::dialplan::key::Key;
+use crate::core::Digit;
 use crate::dialplan::output::{PlaybackId, TimerId};
 
 /// An input to [`crate::dialplan::Interpreter::handle`].
@@ -19,7 +19,7 @@ pub enum Event {
     /// is ignored.
     PromptsFinished(PlaybackId),
     /// The caller pressed a key (RFC 4733 event or in-band DTMF), once per press.
-    Key(Key),
+    Key(Digit),
     /// The timer of this [`crate::dialplan::Output::StartTimer`] ran out; a stale id is
     /// ignored.
     Timeout(TimerId),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::booking::model::ServiceCode;
-use crate::dialplan::key::Key;
+use crate::core::Digit;
 
 /// A whole dialplan file: its header and its named nodes.
 #[derive(Debug, Clone, Deserialize)]
@@ -86,7 +86,7 @@ impl Node {
             }
             Node::Menu(n) => {
                 for (k, x) in &n.keys {
-                    t.push((format!("keys.\"{}\"", k.as_char()), x));
+                    t.push((format!("keys.\"{}\"", k.to_char()), x));
                 }
                 t.push(("on_max_attempts".into(), &n.on_max_attempts));
                 if let Some(x) = &n.on_timeout {
@@ -240,7 +240,7 @@ pub struct CollectNode {
     pub max_digits: u8,
     /// The key that ends the entry (`"#"`); it is not part of the value.
     #[serde(default)]
-    pub terminator: Option<Key>,
+    pub terminator: Option<Digit>,
     /// Silence allowed after the question before the first digit, in milliseconds.
     #[serde(default = "first_digit_ms")]
     pub first_digit_timeout_ms: u32,
@@ -278,10 +278,10 @@ pub struct MenuNode {
     #[serde(default)]
     pub invalid_prompts: Vec<PlayItem>,
     /// Key → node.
-    pub keys: BTreeMap<Key, String>,
+    pub keys: BTreeMap<Digit, String>,
     /// The key that reads the choices again without counting an attempt. Default `*`.
     #[serde(default = "star")]
-    pub repeat_key: Option<Key>,
+    pub repeat_key: Option<Digit>,
     /// Silence allowed after the choices, in milliseconds.
     #[serde(default = "first_digit_ms")]
     pub timeout_ms: u32,
@@ -451,6 +451,6 @@ fn inter_digit_ms() -> u32 {
     5000
 }
 #[allow(clippy::unnecessary_wraps)]
-fn star() -> Option<Key> {
-    Some(Key::Star)
+fn star() -> Option<Digit> {
+    Some(Digit::STAR)
 }

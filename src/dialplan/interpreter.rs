@@ -2,9 +2,9 @@
 //!
 //! The call's driver feeds [`Event`]s to [`Interpreter::handle`] with the current instant
 //! and drains [`Output`]s from [`Interpreter::poll`]; the interpreter never touches a socket,
-//! a file or the clock. It collects digits itself (min/max, terminator, first-digit and
-//! inter-digit timeouts, attempts), so the driver only plays, times and asks the booking
-//! service.
+//! a file or the clock. It collects digits with the core's [`Entry`] (min/max, terminator,
+//! first-digit and inter-digit timeouts) and counts the attempts itself, so the driver only
+//! plays, times and asks the booking service.
 //!
 //! Barge-in: a key during an interruptible prompt stops it and counts as input. A key during
 //! a plain `play` node stops it too and is kept as type-ahead for the next collect or menu
@@ -20,9 +20,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
 
 use crate::booking::model::{ChildCode, PayerCode};
+use crate::core::{CollectSpec, Collected, Digit, Entry};
 use crate::dialplan::event::{ActionResult, Event};
 use crate::dialplan::format::{ActionKind, DateChoice, Intent, Node, PlayItem, Test, Var};
-use crate::dialplan::key::Key;
 use crate::dialplan::load::Dialplan;
 use crate::dialplan::output::{ActionRequest, Output, PlaybackId, PromptRef, TimerId};
 use crate::dialplan::speak::{self, Context};
@@ -83,8 +83,8 @@ enum State {
     Input {
         node: String,
         phase: Phase,
-        /// Digits typed so far (collect only). `Key`'s Debug is redacted.
-        typed: Vec<Key>,
+        /// The entry of a collect node (none for a menu). Its Debug is redacted.
+        entry: Option<Entry>,
     },
     /// Waiting for the booking service.
     Acting {
@@ -118,8 +118,8 @@ pub struct Interpreter {
     state: State,
     vars: Vars,
     announcement_active: bool,
-    /// Keys typed ahead of the flow; `Key`'s Debug is redacted.
-    typeahead: VecDeque<Key>,
+    /// Keys typed ahead of the flow; `Digit`'s Debug is redacted.
+    typeahead: VecDeque<Digit>,
     /// Failed tries per input node, reset on a valid entry.
     attempts: HashMap<String, u8>,
     /// Per action node, how often its limited result came back.
@@ -361,11 +361,21 @@ impl Interpreter {
             ),
             _ => return self.abort(StepError::Inconsistent(name)),
         };
+        let entry = match plan.node(&name) {
+            Some(Node::Collect(c)) => Some(Entry::new(CollectSpec {
+                min: usize::from(c.min_digits),
+                max: usize::from(c.max_digits),
+                terminator: c.terminator,
+                first_digit_timeout: Duration::from_millis(u64::from(c.first_digit_timeout_ms)),
+                inter_digit_timeout: Duration::from_millis(u64::from(c.inter_digit_timeout_ms)),
+            })),
+            _ => None,
+        };
         if barge_in && !self.typeahead.is_empty() {
             self.set_state(State::Input {
                 node: name,
                 phase: Phase::Feeding,
-                typed: Vec::new(),
+                entry,
             });
             return self.feed_typeahead();
         }
@@ -382,7 +392,7 @@ impl Interpreter {
             self.set_state(State::Input {
                 node: name,
                 phase: Phase::Feeding,
-                typed: Vec::new(),
+                entry,
             });
             self.start_wait_timer();
             return Ok(());
@@ -396,7 +406,7 @@ impl Interpreter {
         self.set_state(State::Input {
             node: name,
             phase: Phase::Asking { play, barge_in },
-            typed: Vec::new(),
+            entry,
         });
         Ok(())
     }
@@ -419,20 +429,16 @@ impl Interpreter {
     /// Starts the timer of the current input node: first-digit (or menu) timeout when
     /// nothing was typed, inter-digit otherwise.
     fn start_wait_timer(&mut self) {
-        let State::Input { node, typed, .. } = &self.state else {
+        let State::Input { node, entry, .. } = &self.state else {
             return;
         };
-        let ms = match self.plan.node(node) {
-            Some(Node::Collect(c)) if typed.is_empty() => c.first_digit_timeout_ms,
-            Some(Node::Collect(c)) => c.inter_digit_timeout_ms,
-            Some(Node::Menu(m)) => m.timeout_ms,
+        let after = match (entry, self.plan.node(node)) {
+            (Some(entry), _) => entry.wait(),
+            (None, Some(Node::Menu(m))) => Duration::from_millis(u64::from(m.timeout_ms)),
             _ => return,
         };
         let timer = TimerId(self.fresh_id());
-        self.out.push_back(Output::StartTimer {
-            id: timer,
-            after: Duration::from_millis(u64::from(ms)),
-        });
+        self.out.push_back(Output::StartTimer { id: timer, after });
         if let State::Input { phase, .. } = &mut self.state {
             *phase = Phase::Waiting { timer };
         }
@@ -459,7 +465,7 @@ impl Interpreter {
         }
     }
 
-    fn key(&mut self, key: Key) -> Result<(), StepError> {
+    fn key(&mut self, key: Digit) -> Result<(), StepError> {
         match &self.state {
             State::Playing { node, barge_in, .. } => {
                 if !barge_in {
@@ -492,17 +498,17 @@ impl Interpreter {
         }
     }
 
-    fn push_typeahead(&mut self, key: Key) {
+    fn push_typeahead(&mut self, key: Digit) {
         if self.typeahead.len() < MAX_TYPEAHEAD {
             self.typeahead.push_back(key);
         }
     }
 
     /// One key for the current input node.
-    fn input_key(&mut self, key: Key) -> Result<(), StepError> {
+    fn input_key(&mut self, key: Digit) -> Result<(), StepError> {
         let plan = Arc::clone(&self.plan);
         let State::Input {
-            node, typed, phase, ..
+            node, entry, phase, ..
         } = &mut self.state
         else {
             return Ok(());
@@ -524,22 +530,19 @@ impl Interpreter {
                     None => self.fail(name, Failure::Invalid),
                 }
             }
-            Some(Node::Collect(c)) => {
-                if Some(key) == c.terminator {
-                    return self.finish_entry();
-                }
-                if !key.is_digit() {
+            Some(Node::Collect(_)) => {
+                let Some(entry) = entry else {
                     let name = node.clone();
-                    return self.fail(name, Failure::Invalid);
+                    return self.abort(StepError::Inconsistent(name));
+                };
+                match entry.key(key) {
+                    Some(ended) => self.finish_entry(ended),
+                    None if feeding => Ok(()),
+                    None => {
+                        self.start_wait_timer();
+                        Ok(())
+                    }
                 }
-                typed.push(key);
-                if typed.len() >= usize::from(c.max_digits) {
-                    return self.finish_entry();
-                }
-                if !feeding {
-                    self.start_wait_timer();
-                }
-                Ok(())
             }
             _ => Ok(()),
         }
@@ -549,56 +552,69 @@ impl Interpreter {
         let State::Input {
             node,
             phase: Phase::Waiting { timer },
-            typed,
-        } = &self.state
+            entry,
+        } = &mut self.state
         else {
             return Ok(());
         };
         if *timer != id {
             return Ok(());
         }
-        let name = node.clone();
-        match self.plan.node(&name) {
-            Some(Node::Collect(_)) if !typed.is_empty() => self.finish_entry(),
-            _ => self.fail(name, Failure::Timeout),
+        match entry {
+            Some(entry) => {
+                let ended = entry.silence();
+                self.finish_entry(ended)
+            }
+            None => {
+                let name = node.clone();
+                self.fail(name, Failure::Timeout)
+            }
         }
     }
 
-    /// The entry of a collect node is complete: check it, store it, go on.
-    fn finish_entry(&mut self) -> Result<(), StepError> {
+    /// The entry of a collect node ended: check it, store it, go on, or count a failure.
+    fn finish_entry(&mut self, ended: Collected) -> Result<(), StepError> {
         let plan = Arc::clone(&self.plan);
-        let State::Input { node, typed, .. } = &mut self.state else {
+        let State::Input { node, .. } = &self.state else {
             return Ok(());
         };
         let name = node.clone();
         let Some(Node::Collect(c)) = plan.node(&name) else {
             return Ok(());
         };
-        let digits: String = typed.drain(..).map(Key::as_char).collect();
-        let valid = digits.len() >= usize::from(c.min_digits)
-            && digits.len() <= usize::from(c.max_digits)
-            && match c.into {
-                Var::ChildCode => ChildCode::parse(&digits)
-                    .map(|code| self.vars.child_code = Some(code))
-                    .is_ok(),
-                Var::PayerCode => PayerCode::parse(&digits)
-                    .map(|code| self.vars.payer_code = Some(code))
-                    .is_ok(),
-                Var::Date => date_from_ddmm(&digits, self.today())
-                    .map(|d| self.vars.date = Some(d))
-                    .is_some(),
-                Var::ChildNumber => {
-                    let count = self.vars.children_count().unwrap_or(0);
-                    digits
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| (1..=count).contains(n))
-                        .map(|n| self.vars.child_number = Some(n))
-                        .is_some()
-                }
-                // The checker refuses collecting these.
-                Var::Service | Var::ChildrenCount => false,
-            };
+        let digits = match ended {
+            Collected::Digits { digits, .. } => digits,
+            Collected::Timeout { digits } if digits.is_empty() => {
+                return self.fail(name, Failure::Timeout);
+            }
+            // Too few digits before the silence or the terminator, or a key that is no digit.
+            Collected::Timeout { .. } | Collected::Invalid => {
+                return self.fail(name, Failure::Invalid);
+            }
+        };
+        let digits = digits.expose();
+        let valid = match c.into {
+            Var::ChildCode => ChildCode::parse(digits)
+                .map(|code| self.vars.child_code = Some(code))
+                .is_ok(),
+            Var::PayerCode => PayerCode::parse(digits)
+                .map(|code| self.vars.payer_code = Some(code))
+                .is_ok(),
+            Var::Date => date_from_ddmm(digits, self.today())
+                .map(|d| self.vars.date = Some(d))
+                .is_some(),
+            Var::ChildNumber => {
+                let count = self.vars.children_count().unwrap_or(0);
+                digits
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=count).contains(n))
+                    .map(|n| self.vars.child_number = Some(n))
+                    .is_some()
+            }
+            // The checker refuses collecting these.
+            Var::Service | Var::ChildrenCount => false,
+        };
         if valid {
             self.attempts.remove(&name);
             self.goto(c.next.clone())

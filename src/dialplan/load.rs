@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 
 use crate::booking::model::MAX_CODE_DIGITS;
+use crate::core::Digit;
 use crate::dialplan::error::{DialplanError, Problem};
 use crate::dialplan::format::{DialplanFile, Node, PlayItem, SayKind, Var};
 use crate::dialplan::manifest::PromptManifest;
@@ -206,7 +207,9 @@ impl Checker<'_> {
                         format!("max_digits ({}) dépasse {MAX_COLLECT_DIGITS}", n.max_digits),
                     );
                 }
-                if n.terminator.is_some_and(|k| k.is_digit()) {
+                if n.terminator
+                    .is_some_and(|k| k != Digit::POUND && k != Digit::STAR)
+                {
                     self.problem(
                         Some(name),
                         "la touche de fin (terminator) doit être « # » ou « * »".into(),
@@ -250,9 +253,21 @@ impl Checker<'_> {
                         Some(name),
                         format!(
                             "la touche « {} » sert déjà à réécouter (repeat_key)",
-                            k.as_char()
+                            k.to_char()
                         ),
                     );
+                }
+                // A to D are DTMF keys no phone of a parent has; the line drops them.
+                for k in n.keys.keys().chain(&n.repeat_key) {
+                    if !k.on_phone_keypad() {
+                        self.problem(
+                            Some(name),
+                            format!(
+                                "la touche « {} » n'est pas sur un téléphone (0 à 9, * ou #)",
+                                k.to_char()
+                            ),
+                        );
+                    }
                 }
             }
             Node::Action(n) => {

@@ -13,7 +13,8 @@
 //! use std::path::Path;
 //! use std::sync::Arc;
 //! use chrono::{TimeZone, Utc};
-//! use ivr::dialplan::{Dialplan, Event, Interpreter, Key, Output, PromptManifest};
+//! use ivr::core::Digit;
+//! use ivr::dialplan::{Dialplan, Event, Interpreter, Output, PromptManifest};
 //!
 //! let manifest = PromptManifest::parse(
 //!     Path::new("prompts/fr"),
@@ -46,7 +47,7 @@
 //! let Some(Output::Play { id, .. }) = call.poll() else { unreachable!() };
 //! call.handle(now, Event::PromptsFinished(id))?; // the edge played it to the end
 //! assert!(matches!(call.poll(), Some(Output::StartTimer { .. })));
-//! call.handle(now, Event::Key(Key::Digit(1)))?; // RFC 4733 digit 1
+//! call.handle(now, Event::Key(Digit::from_char('1').unwrap()))?;
 //! let Some(Output::Play { id, barge_in: false, .. }) = call.poll() else { unreachable!() };
 //! call.handle(now, Event::PromptsFinished(id))?;
 //! assert_eq!(call.poll(), Some(Output::Hangup));
@@ -58,7 +59,6 @@ pub mod error;
 pub mod event;
 pub mod format;
 pub mod interpreter;
-pub mod key;
 pub mod load;
 pub mod manifest;
 pub mod number;
@@ -71,7 +71,6 @@ pub use config::DialplanConfig;
 pub use error::{DialplanError, Problem};
 pub use event::{ActionResult, Event, SpokenReason, SpokenRefusal, WeekBooking};
 pub use interpreter::{Interpreter, StepError};
-pub use key::Key;
 pub use load::Dialplan;
 pub use manifest::{PromptManifest, PromptProblem, PromptProblemKind};
 pub use number::normalize_number;

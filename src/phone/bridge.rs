@@ -14,7 +14,7 @@ use tokio::time::Sleep;
 use tracing::{Instrument, debug, warn};
 
 use crate::call::{Call, CallInfo, Played};
-use crate::dialplan::{Dialplan, Event, Interpreter, Key, Output, PlaybackId, PromptRef, TimerId};
+use crate::dialplan::{Dialplan, Event, Interpreter, Output, PlaybackId, PromptRef, TimerId};
 use crate::media::{Prompt, PromptLibrary};
 use crate::phone::actions::CallSession;
 use crate::phone::events::PhoneEvent;
@@ -190,10 +190,11 @@ async fn run_plan(line: &Arc<PhoneLine>, call: &Call, info: &CallInfo, plan: Arc
             }
             Wake::Digit(Ok(Some(d))) => {
                 digit.set(call.next_digit(None));
-                match Key::from_char(d.to_char()) {
-                    Some(key) => Event::Key(key),
-                    None => continue,
+                // A to D are on no parent's phone: noise the in-band detector may hear.
+                if !d.on_phone_keypad() {
+                    continue;
                 }
+                Event::Key(d)
             }
             Wake::Digit(_) => Event::HungUp,
             Wake::Timer => {

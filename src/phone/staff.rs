@@ -26,10 +26,6 @@ const FIRST_KEY: Duration = Duration::from_secs(10);
 /// Silence allowed between keys of the PIN.
 const NEXT_KEY: Duration = Duration::from_secs(5);
 
-fn pound() -> Digit {
-    Digit::from_char('#').expect("# is a key")
-}
-
 /// Runs the staff line over `call`, then hangs up.
 pub(crate) async fn run(line: Arc<PhoneLine>, call: Call) {
     let call_id = call.info().call_id.clone();
@@ -103,7 +99,7 @@ async fn flow(line: &PhoneLine, call: &Call) -> Result<(), CallError> {
         let recording = call
             .record(RecordSpec {
                 max_len,
-                stop_on: Some(pound()),
+                stop_on: Some(Digit::POUND),
             })
             .await?;
         // Encoding (Opus included) is CPU work: keep it off the call's driver task.
@@ -174,7 +170,7 @@ async fn pin_accepted(
             .collect(CollectSpec {
                 min: 1,
                 max: 12,
-                terminator: Some(pound()),
+                terminator: Some(Digit::POUND),
                 first_digit_timeout: FIRST_KEY,
                 inter_digit_timeout: NEXT_KEY,
             })
