@@ -29,7 +29,8 @@ use super::api::{
 use super::media::{MediaEvent, MediaSession, SharedPrompt};
 use super::reply::LogFailed;
 use super::rtp_thread::{RtpLink, RtpThreads};
-use super::sdp::{self, LocalSession, Negotiated, RemoteAudio, SdpError};
+use super::sdp::{LocalSession, Negotiated, RemoteAudio};
+use super::session::{AckProblem, Change, SdpSession, UpdateReply};
 use super::settings::CallSettings;
 use super::state::{DigitAnswer, DigitInput, Ending, Lifecycle, MediaSeen, Phase};
 use crate::core::Collected;
@@ -112,12 +113,8 @@ struct Driver {
     info: Arc<CallInfo>,
     /// The call's phase and the deadlines that answer or end it.
     life: Lifecycle,
-    local: LocalSession,
-    last_answer: Vec<u8>,
-    remote_offer: Option<RemoteAudio>,
-    negotiated: Option<Negotiated>,
-    /// Our offer is in the 200 (late offer, or a re-INVITE without SDP): the answer is in the ACK.
-    awaiting_ack_answer: bool,
+    /// Our session and the caller's: offers and answers.
+    session: SdpSession,
     /// The media, shared with the RTP thread that sends and reads it.
     link: Arc<RtpLink>,
     invite: AbortHandle,
@@ -187,13 +184,9 @@ async fn drive(setup: CallSetup) {
         }
     };
     shared.rtp.attach(link.clone());
-    let (remote_offer, negotiated) = match offer {
-        Some((r, n)) => (Some(r), Some(n)),
-        None => (None, None),
-    };
-    let codec = negotiated
+    let codec = offer
         .as_ref()
-        .map(|n| n.codec)
+        .map(|(_, n)| n.codec)
         .unwrap_or(crate::media::Codec::Pcmu);
     let info = Arc::new(CallInfo {
         call_id,
@@ -207,17 +200,16 @@ async fn drive(setup: CallSetup) {
         dialog,
         info,
         life: Lifecycle::new(&shared.config, started_at),
-        local: LocalSession {
-            ip: shared.config.public_ip,
-            rtp_port,
-            session_id: rand::random::<u32>().into(),
-            version: 1,
-        },
+        session: SdpSession::new(
+            LocalSession {
+                ip: shared.config.public_ip,
+                rtp_port,
+                session_id: rand::random::<u32>().into(),
+                version: 1,
+            },
+            offer,
+        ),
         shared,
-        last_answer: Vec::new(),
-        remote_offer,
-        negotiated,
-        awaiting_ack_answer: false,
         link,
         invite,
         states,
@@ -316,14 +308,7 @@ fn allow_header() -> Header {
 impl Driver {
     /// Sends the 200 with our answer (or our offer, for a late offer).
     fn answer(&mut self) {
-        let body = match (&self.remote_offer, &self.negotiated) {
-            (Some(remote), Some(neg)) => remote.answer(&self.local, neg),
-            _ => {
-                self.awaiting_ack_answer = true;
-                sdp::offer(&self.local)
-            }
-        };
-        self.last_answer = body.clone();
+        let body = self.session.answer_invite();
         if let Err(e) = self.dialog.accept(sdp_headers(), Some(body)) {
             warn!(error = %e, "could not send 200");
             self.hangup_requested = true;
@@ -338,7 +323,7 @@ impl Driver {
 
     /// Starts the media session once the codec is known; idempotent.
     fn start_media(&mut self, t: Instant) {
-        let Some(neg) = self.negotiated.clone() else {
+        let Some(neg) = self.session.negotiated().cloned() else {
             return;
         };
         let mut link = self.link.lock();
@@ -405,28 +390,28 @@ impl Driver {
     }
 
     fn on_confirmed(&mut self) {
-        if self.awaiting_ack_answer {
-            self.awaiting_ack_answer = false;
+        if self.session.awaits_ack_answer() {
             let body = self
                 .dialog
                 .last_remote_ack()
                 .map(|ack| ack.body().clone())
                 .unwrap_or_default();
             // RFC 3264 §5: the ACK carries the answer to the offer we put in the 200.
-            match sdp::parse(&body).and_then(|r| r.negotiate()) {
-                Ok(neg) => {
-                    if let Some(why) = neg.unusable_address(true) {
-                        info!(address = %why, "the answer in the ACK names a {why} address: hanging up");
-                        self.hangup_requested = true;
-                        return;
-                    }
+            match self.session.on_ack(&body) {
+                Ok(Some(change)) => {
                     let mut info = (*self.info).clone();
-                    info.codec = neg.codec;
+                    info.codec = change.negotiated.codec;
                     self.info = Arc::new(info);
-                    self.set_negotiated(neg);
+                    self.follow(change);
+                }
+                Ok(None) => {}
+                Err(e @ AckProblem::Unusable(_)) => {
+                    info!(problem = %e, "hanging up");
+                    self.hangup_requested = true;
+                    return;
                 }
                 Err(e) => {
-                    warn!(error = %e, "no usable answer in the ACK");
+                    warn!(problem = %e, "hanging up");
                     self.hangup_requested = true;
                     return;
                 }
@@ -445,81 +430,46 @@ impl Driver {
         }
     }
 
-    fn set_negotiated(&mut self, neg: Negotiated) {
+    /// Makes the media follow a new negotiation.
+    fn follow(&mut self, change: Change) {
         let start = self.shared.rtp.align(now());
+        let neg = change.negotiated;
         let mut link = self.link.lock();
-        if !link.latched || self.negotiated.as_ref().map(|n| n.remote) != Some(neg.remote) {
+        if !link.latched || change.remote_moved {
             link.send_to = Some(neg.remote);
             link.latched = false;
         }
         link.sending = neg.sending();
         if let Some(media) = link.media.as_mut() {
-            media.renegotiate(neg.clone(), start);
+            media.renegotiate(neg, start);
         }
-        drop(link);
-        self.negotiated = Some(neg);
     }
 
-    /// A re-INVITE or UPDATE: hold, resume, session refresh or a new offer (RFC 3264 §8).
+    /// A re-INVITE or UPDATE: the session decides, the driver replies and the media follows.
     async fn on_update(&mut self, req: Request, handle: TransactionHandle) {
-        if req.body().is_empty() {
-            if req.method == rsipstack::sip::Method::Update {
-                handle
-                    .reply(StatusCode::OK)
-                    .await
-                    .log_failed("UPDATE response");
-                return;
+        let update = req.method == rsipstack::sip::Method::Update;
+        let (status, body) = match self.session.on_update(update, req.body()) {
+            UpdateReply::Refreshed => (StatusCode::OK, None),
+            UpdateReply::Sdp { body, change } => {
+                if let Some(change) = change {
+                    debug!(direction = ?change.negotiated.direction, "session updated");
+                    self.follow(change);
+                }
+                (StatusCode::OK, Some(body))
             }
-            // A re-INVITE without an offer: we offer again, the answer comes in the ACK.
-            let body = sdp::offer(&self.local);
-            self.awaiting_ack_answer = true;
-            handle
-                .respond(StatusCode::OK, sdp_headers(), Some(body))
-                .await
-                .log_failed("200 with our offer");
-            return;
-        }
-        let parsed = sdp::parse(req.body()).and_then(|r| r.negotiate().map(|n| (r, n)));
-        match parsed {
-            Ok((remote, neg)) => {
-                if let Some(why) = neg.unusable_address(false) {
-                    // The call goes on with the previous session, as for no common codec.
+            UpdateReply::NotAcceptable(why) => {
+                if let Some(why) = why {
                     info!(address = %why, "re-INVITE names a {why} address: 488");
-                    handle
-                        .reply(StatusCode::NotAcceptableHere)
-                        .await
-                        .log_failed("488 response");
-                    return;
                 }
-                let mut body = remote.answer(&self.local, &neg);
-                // The version moves only when our description changes (RFC 3264 §8).
-                if body != self.last_answer {
-                    self.local.version += 1;
-                    body = remote.answer(&self.local, &neg);
-                }
-                self.last_answer.clone_from(&body);
-                debug!(direction = ?neg.direction, "session updated");
-                self.set_negotiated(neg);
-                self.remote_offer = Some(remote);
-                handle
-                    .respond(StatusCode::OK, sdp_headers(), Some(body))
-                    .await
-                    .log_failed("200 with our answer");
+                (StatusCode::NotAcceptableHere, None)
             }
-            Err(SdpError::Malformed(_)) => {
-                handle
-                    .reply(StatusCode::BadRequest)
-                    .await
-                    .log_failed("400 response");
-            }
-            Err(SdpError::NotAcceptable) => {
-                // The call goes on with the previous session (RFC 3264 §8 end).
-                handle
-                    .reply(StatusCode::NotAcceptableHere)
-                    .await
-                    .log_failed("488 response");
-            }
-        }
+            UpdateReply::BadRequest => (StatusCode::BadRequest, None),
+        };
+        let headers = body.is_some().then(sdp_headers).flatten();
+        handle
+            .respond(status, headers, body)
+            .await
+            .log_failed("re-INVITE or UPDATE response");
     }
 
     /// Answers what arrives after we decided to end, so nothing waits 32 s for a 501.
@@ -713,8 +663,8 @@ impl Driver {
     fn media_seen(&self) -> MediaSeen {
         // No RTP is expected while the caller holds us inactive or only listens.
         let expecting = self
-            .negotiated
-            .as_ref()
+            .session
+            .negotiated()
             .is_some_and(|n| n.direction.has_recv());
         // The link's lock is shared with the RTP thread: taken only when silence can end
         // the call, not at every wake-up of a call still ringing or without a timeout.

@@ -8,6 +8,7 @@ pub mod media;
 pub(crate) mod reply;
 pub(crate) mod rtp_thread;
 pub mod sdp;
+pub(crate) mod session;
 pub mod settings;
 pub(crate) mod state;
 
