@@ -2,26 +2,89 @@
 //! the web, whatever the server's own time zone (the child process runs with
 //! TZ=America/New_York).
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod store_support;
 
+use std::path::Path;
+use std::process::Output;
+
+use store_support::cli::{failed, fixture, ivr_in, stderr, stdout, succeeded};
+
+/// `ivr ARGS` in `dir`, on a server in New York, logging at the default level.
 fn ivr(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ivr"))
+    ivr_in(dir)
         .args(args)
-        .current_dir(dir)
         .env("TZ", "America/New_York")
-        .env_remove("IVR_CONFIG")
         .env_remove("RUST_LOG")
         .output()
         .expect("the ivr binary runs")
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
+/// One question to `ivr deadline`: a service on a day, at an instant (`None`: the clock's).
+#[derive(Debug, Clone, Copy)]
+struct Ask<'a> {
+    service: &'a str,
+    date: &'a str,
+    now: Option<&'a str>,
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
+/// The question about `service` on `date` at the instant `now`.
+fn ask<'a>(service: &'a str, date: &'a str, now: &'a str) -> Ask<'a> {
+    Ask {
+        service,
+        date,
+        now: Some(now),
+    }
+}
+
+/// Monday 9 February 2026's meal (in zone A's winter holidays), asked on 1 January.
+fn winter_monday_meal() -> Ask<'static> {
+    ask("REPAS", "2026-02-09", "2026-01-01T10:00:00+01:00")
+}
+
+/// Runs `ivr FLAGS deadline --service … --date … [--now …]` in `dir`.
+fn deadline(dir: &Path, flags: &[&str], ask: Ask) -> Output {
+    let mut args = flags.to_vec();
+    args.extend(["deadline", "--service", ask.service, "--date", ask.date]);
+    if let Some(now) = ask.now {
+        args.extend(["--now", now]);
+    }
+    ivr(dir, &args)
+}
+
+/// Asks each question in `dir` with `flags`: each run must succeed and its answer contain
+/// every one of the question's lines. A failure names the question.
+fn assert_answers(dir: &Path, flags: &[&str], cases: &[(Ask, &[&str])]) {
+    for (ask, lines) in cases {
+        let o = deadline(dir, flags, *ask);
+        assert!(o.status.success(), "{ask:?}: {}", stderr(&o));
+        let out = stdout(&o);
+        for line in *lines {
+            assert!(out.contains(line), "{ask:?}: {line:?} missing from:\n{out}");
+        }
+    }
+}
+
+/// [`assert_answers`] in an empty folder, so with the built-in configuration.
+fn assert_default_answers(cases: &[(Ask, &[&str])]) {
+    let dir = tempfile::tempdir().unwrap();
+    assert_answers(dir.path(), &[], cases);
+}
+
+/// Asks `ask` in `dir` with `flags`: the run must fail and its error output contain `says`.
+/// Returns the run.
+fn assert_refused(dir: &Path, flags: &[&str], ask: Ask, says: &str) -> Output {
+    let o = deadline(dir, flags, ask);
+    let err = failed(&o);
+    assert!(err.contains(says), "{ask:?}: {says:?} missing from:\n{err}");
+    o
+}
+
+/// Runs `ivr FLAGS calendar import CSV --zone "Zone A" EXTRA…` in `dir`.
+fn calendar_import(dir: &Path, flags: &[&str], csv: &str, extra: &[&str]) -> Output {
+    let mut args = flags.to_vec();
+    args.extend(["calendar", "import", csv, "--zone", "Zone A"]);
+    args.extend_from_slice(extra);
+    ivr(dir, &args)
 }
 
 const SEED_TOML: &str = r#"
@@ -37,45 +100,22 @@ message = "ATTENTION! En raison du week-end de l'Ascension, les annulations pour
 
 #[test]
 fn monday_meal_with_the_defaults() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = ivr(
-        dir.path(),
-        &[
-            "deadline",
-            "--service",
-            "REPAS",
-            "--date",
-            "2014-05-05",
-            "--now",
-            "2014-05-02T09:59:00+02:00",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = stdout(&o);
-    assert!(out.contains("Jour : lundi 5 mai 2014"), "{out}");
-    assert!(
-        out.contains("Inscription : ouverte ; délai le vendredi 2 mai 2014 à 10h00 (Europe/Paris, 2014-05-02T08:00:00Z)"),
-        "{out}"
-    );
-    assert!(out.contains("Annulation : ouverte"), "{out}");
-
-    let o = ivr(
-        dir.path(),
-        &[
-            "deadline",
-            "--service",
-            "REPAS",
-            "--date",
-            "2014-05-05",
-            "--now",
-            "2014-05-02T08:00:00Z",
-        ],
-    );
-    let out = stdout(&o);
-    assert!(
-        out.contains("Inscription : fermée ; délai le vendredi 2 mai 2014 à 10h00 (Europe/Paris, 2014-05-02T08:00:00Z) ; Les inscriptions pour le lundi 5 mai sont closes depuis le vendredi 2 mai à 10h00."),
-        "{out}"
-    );
+    assert_default_answers(&[
+        (
+            ask("REPAS", "2014-05-05", "2014-05-02T09:59:00+02:00"),
+            &[
+                "Jour : lundi 5 mai 2014",
+                "Inscription : ouverte ; délai le vendredi 2 mai 2014 à 10h00 (Europe/Paris, 2014-05-02T08:00:00Z)",
+                "Annulation : ouverte",
+            ],
+        ),
+        (
+            ask("REPAS", "2014-05-05", "2014-05-02T08:00:00Z"),
+            &[
+                "Inscription : fermée ; délai le vendredi 2 mai 2014 à 10h00 (Europe/Paris, 2014-05-02T08:00:00Z) ; Les inscriptions pour le lundi 5 mai sont closes depuis le vendredi 2 mai à 10h00.",
+            ],
+        ),
+    ]);
 }
 
 #[test]
@@ -83,55 +123,26 @@ fn seed_override_from_a_config_file() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("mairie.toml");
     std::fs::write(&config, SEED_TOML).unwrap();
-    let config = config.to_str().unwrap();
-    let o = ivr(
+    assert_answers(
         dir.path(),
+        &["--config", config.to_str().unwrap()],
         &[
-            "deadline",
-            "--config",
-            config,
-            "--service",
-            "REPAS",
-            "--date",
-            "2020-05-25",
-            "--now",
-            "2020-05-20T10:10:00+02:00",
+            (
+                ask("REPAS", "2020-05-25", "2020-05-20T10:10:00+02:00"),
+                // Booking: Thursday 21 is Ascension and Friday 22 is closed, so Wednesday 10:00.
+                &[
+                    "Inscription : fermée ; délai le mercredi 20 mai 2020 à 10h00",
+                    "Annulation : ouverte ; délai le mercredi 20 mai 2020 à 10h15",
+                ],
+            ),
+            (
+                ask("SOIR", "2020-05-25", "2020-05-20T10:15:00+02:00"),
+                &[
+                    "Annulation : fermée ; délai le mercredi 20 mai 2020 à 10h15 (Europe/Paris, 2020-05-20T08:15:00Z) ; ATTENTION! En raison du week-end de l'Ascension",
+                    "Inscription : ouverte ; délai le lundi 25 mai 2020 à 16h00",
+                ],
+            ),
         ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = stdout(&o);
-    // Booking: Thursday 21 is Ascension and Friday 22 is closed, so Wednesday 10:00.
-    assert!(
-        out.contains("Inscription : fermée ; délai le mercredi 20 mai 2020 à 10h00"),
-        "{out}"
-    );
-    assert!(
-        out.contains("Annulation : ouverte ; délai le mercredi 20 mai 2020 à 10h15"),
-        "{out}"
-    );
-
-    let o = ivr(
-        dir.path(),
-        &[
-            "deadline",
-            "--config",
-            config,
-            "--service",
-            "SOIR",
-            "--date",
-            "2020-05-25",
-            "--now",
-            "2020-05-20T10:15:00+02:00",
-        ],
-    );
-    let out = stdout(&o);
-    assert!(
-        out.contains("Annulation : fermée ; délai le mercredi 20 mai 2020 à 10h15 (Europe/Paris, 2020-05-20T08:15:00Z) ; ATTENTION! En raison du week-end de l'Ascension"),
-        "{out}"
-    );
-    assert!(
-        out.contains("Inscription : ouverte ; délai le lundi 25 mai 2020 à 16h00"),
-        "{out}"
     );
 }
 
@@ -139,203 +150,120 @@ fn seed_override_from_a_config_file() {
 fn the_config_file_in_the_current_folder_is_read() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ivr.toml"), SEED_TOML).unwrap();
-    let o = ivr(
+    assert_answers(
         dir.path(),
-        &[
-            "deadline",
-            "--service",
-            "REPAS",
-            "--date",
-            "2020-05-22",
-            "--now",
-            "2020-05-01T10:00:00+02:00",
-        ],
-    );
-    let out = stdout(&o);
-    assert!(
-        out.contains("Inscription : fermée ; pas de délai ; Pas de cantine le vendredi 22 mai : la mairie est fermée ce jour-là."),
-        "{out}"
+        &[],
+        &[(
+            ask("REPAS", "2020-05-22", "2020-05-01T10:00:00+02:00"),
+            &[
+                "Inscription : fermée ; pas de délai ; Pas de cantine le vendredi 22 mai : la mairie est fermée ce jour-là.",
+            ],
+        )],
     );
 }
 
 #[test]
 fn refusals_say_why() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = ivr(
-        dir.path(),
-        &[
-            "deadline",
-            "--service",
-            "matin",
-            "--date",
-            "2014-05-07",
-            "--now",
-            "2014-05-01T10:00:00+02:00",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains(
-            "Inscription : fermée ; pas de délai ; Pas d'accueil matin le mercredi 7 mai."
+    assert_default_answers(&[
+        (
+            ask("matin", "2014-05-07", "2014-05-01T10:00:00+02:00"),
+            &["Inscription : fermée ; pas de délai ; Pas d'accueil matin le mercredi 7 mai."],
         ),
-        "{}",
-        stdout(&o)
-    );
-    let o = ivr(
-        dir.path(),
-        &[
-            "deadline",
-            "--service",
-            "REPAS",
-            "--date",
-            "2026-11-11",
-            "--now",
-            "2026-11-01T10:00:00+01:00",
-        ],
-    );
-    assert!(
-        stdout(&o).contains("Pas de cantine le mercredi 11 novembre."),
-        "{}",
-        stdout(&o)
-    );
-    let o = ivr(
-        dir.path(),
-        &[
-            "deadline",
-            "--service",
-            "REPAS",
-            "--date",
-            "2026-11-12",
-            "--now",
-            "2026-11-01T10:00:00+01:00",
-        ],
-    );
-    assert!(
-        stdout(&o).contains("Inscription : ouverte ; délai le mardi 10 novembre 2026 à 10h00"),
-        "{}",
-        stdout(&o)
-    );
+        (
+            ask("REPAS", "2026-11-11", "2026-11-01T10:00:00+01:00"),
+            &["Pas de cantine le mercredi 11 novembre."],
+        ),
+        (
+            ask("REPAS", "2026-11-12", "2026-11-01T10:00:00+01:00"),
+            &["Inscription : ouverte ; délai le mardi 10 novembre 2026 à 10h00"],
+        ),
+    ]);
 }
 
 #[test]
 fn without_now_the_clock_is_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = ivr(
-        dir.path(),
-        &["deadline", "--service", "SOIR", "--date", "2090-01-09"],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = stdout(&o);
-    assert!(out.contains("Maintenant : "), "{out}");
-    assert!(
-        out.contains("Inscription : ouverte ; délai le lundi 9 janvier 2090 à 16h00"),
-        "{out}"
-    );
+    let at_the_clock = Ask {
+        service: "SOIR",
+        date: "2090-01-09",
+        now: None,
+    };
+    assert_default_answers(&[(
+        at_the_clock,
+        &[
+            "Maintenant : ",
+            "Inscription : ouverte ; délai le lundi 9 janvier 2090 à 16h00",
+        ],
+    )]);
 }
 
 #[test]
 fn unknown_service_bad_input_and_bad_config_fail() {
     let dir = tempfile::tempdir().unwrap();
-    let o = ivr(
+    let monday = |service| Ask {
+        service,
+        date: "2014-05-05",
+        now: None,
+    };
+    let o = assert_refused(
         dir.path(),
-        &["deadline", "--service", "PISCINE", "--date", "2014-05-05"],
-    );
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o)
-            .contains("prestation inconnue « PISCINE » (prestations : REPAS, MATIN, MIDI, SOIR)"),
-        "{}",
-        stderr(&o)
+        &[],
+        monday("PISCINE"),
+        "prestation inconnue « PISCINE » (prestations : REPAS, MATIN, MIDI, SOIR)",
     );
     assert!(stdout(&o).is_empty());
 
-    let o = ivr(
+    assert_refused(
         dir.path(),
-        &[
-            "deadline",
-            "--service",
-            "REPAS",
-            "--date",
-            "2014-05-05",
-            "--now",
-            "demain",
-        ],
+        &[],
+        ask("REPAS", "2014-05-05", "demain"),
+        "--now",
     );
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("--now"), "{}", stderr(&o));
 
     std::fs::write(
         dir.path().join("ivr.toml"),
         "[town]\ntimezone = \"Europe/Pariss\"\n",
     )
     .unwrap();
-    let o = ivr(
+    assert_refused(
         dir.path(),
-        &["deadline", "--service", "REPAS", "--date", "2014-05-05"],
-    );
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("configuration ivr.toml, ligne 2, clé `town.timezone`"),
-        "{}",
-        stderr(&o)
+        &[],
+        monday("REPAS"),
+        "configuration ivr.toml, ligne 2, clé `town.timezone`",
     );
 
-    let o = ivr(
+    assert_refused(
         dir.path(),
-        &[
-            "deadline",
-            "--config",
-            "absent.toml",
-            "--service",
-            "REPAS",
-            "--date",
-            "2014-05-05",
-        ],
+        &["--config", "absent.toml"],
+        monday("REPAS"),
+        "absent.toml",
     );
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("absent.toml"), "{}", stderr(&o));
 }
 
 #[test]
 fn flags_override_the_file_and_are_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let o = ivr(
+    assert_refused(
         dir.path(),
-        &[
-            "--database-url",
-            "mysql://x",
-            "deadline",
-            "--service",
-            "REPAS",
-            "--date",
-            "2014-05-05",
-        ],
-    );
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("`server.database_url`"),
-        "{}",
-        stderr(&o)
+        &["--database-url", "mysql://x"],
+        Ask {
+            service: "REPAS",
+            date: "2014-05-05",
+            now: None,
+        },
+        "`server.database_url`",
     );
 }
 
 #[test]
 fn calendar_import_prints_toml_for_the_zone() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fr-en-calendrier-scolaire.csv");
-    let o = ivr(
+    let o = calendar_import(
         dir.path(),
-        &[
-            "calendar",
-            "import",
-            fixture.to_str().unwrap(),
-            "--zone",
-            "Zone A",
-        ],
+        &[],
+        &fixture("fr-en-calendrier-scolaire.csv"),
+        &[],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = stdout(&o);
+    let out = succeeded(&o);
     assert_eq!(
         out.matches("[[calendar.school_holidays]]").count(),
         8,
@@ -351,41 +279,26 @@ fn calendar_import_prints_toml_for_the_zone() {
 
     // The output is a valid ivr.toml.
     std::fs::write(dir.path().join("ivr.toml"), &out).unwrap();
-    let o = ivr(
+    assert_answers(
         dir.path(),
-        &[
-            "deadline",
-            "--service",
-            "REPAS",
-            "--date",
-            "2026-02-09",
-            "--now",
-            "2026-01-01T10:00:00+01:00",
-        ],
-    );
-    assert!(
-        stdout(&o).contains("Pas de cantine le lundi 9 février : Vacances d'Hiver."),
-        "{}",
-        stdout(&o)
+        &[],
+        &[(
+            winter_monday_meal(),
+            &["Pas de cantine le lundi 9 février : Vacances d'Hiver."],
+        )],
     );
 
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "Description;Population;Date de début;Date de fin;Académies;Zones;annee_scolaire\nNoël;-;hier;demain;Lyon;Zone A;2025-2026\n").unwrap();
-    let o = ivr(
+    let err = failed(&calendar_import(
         dir.path(),
-        &[
-            "calendar",
-            "import",
-            bad.to_str().unwrap(),
-            "--zone",
-            "Zone A",
-        ],
-    );
-    assert!(!o.status.success());
+        &[],
+        bad.to_str().unwrap(),
+        &[],
+    ));
     assert!(
-        stderr(&o).contains("ligne 2 : « Date de début » : date illisible « hier »"),
-        "{}",
-        stderr(&o)
+        err.contains("ligne 2 : « Date de début » : date illisible « hier »"),
+        "{err}"
     );
 }
 
@@ -397,53 +310,27 @@ fn calendar_import_prints_toml_for_the_zone() {
 fn the_deadline_command_reads_the_databases_calendar() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}/ivr.sqlite", dir.path().display());
-    let ask = || {
-        ivr(
-            dir.path(),
-            &[
-                "--database-url",
-                &database,
-                "deadline",
-                "--service",
-                "REPAS",
-                "--date",
-                "2026-02-09",
-                "--now",
-                "2026-01-01T10:00:00+01:00",
-            ],
-        )
-    };
-    let before = ask();
-    assert!(before.status.success(), "{}", stderr(&before));
-    assert!(
-        stdout(&before).contains("Inscription : ouverte"),
-        "{}",
-        stdout(&before)
+    let flags = ["--database-url", database.as_str()];
+    assert_answers(
+        dir.path(),
+        &flags,
+        &[(winter_monday_meal(), &["Inscription : ouverte"])],
     );
 
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fr-en-calendrier-scolaire.csv");
-    let o = ivr(
+    succeeded(&calendar_import(
         dir.path(),
-        &[
-            "--database-url",
-            &database,
-            "calendar",
-            "import",
-            fixture.to_str().unwrap(),
-            "--zone",
-            "Zone A",
-            "--write",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+        &flags,
+        &fixture("fr-en-calendrier-scolaire.csv"),
+        &["--write"],
+    ));
     assert!(!dir.path().join("ivr.toml").exists(), "nothing in the file");
 
-    let after = ask();
-    assert!(after.status.success(), "{}", stderr(&after));
-    assert!(
-        stdout(&after).contains("Pas de cantine le lundi 9 février : Vacances d'Hiver."),
-        "{}",
-        stdout(&after)
+    assert_answers(
+        dir.path(),
+        &flags,
+        &[(
+            winter_monday_meal(),
+            &["Pas de cantine le lundi 9 février : Vacances d'Hiver."],
+        )],
     );
 }

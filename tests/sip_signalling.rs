@@ -3,18 +3,16 @@
 
 mod common;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use common::*;
 use ivr::call::Call;
 use rsipstack::sip::{StatusCode, Transport};
 
 #[tokio::test]
 async fn options_out_of_dialog_gets_200_with_allow() -> Result<()> {
-    let (server, _) = start_server(test_config(), wait_forever).await?;
-    let peer = RawPeer::new(server.udp_addr()).await?;
-    peer.send("OPTIONS", "opt-1", 1, "z9hG4bKopt1", None, None)
-        .await?;
-    let resp = peer.final_response(1).await?;
+    let line = Line::start(wait_forever).await?;
+    let peer = line.raw_peer().await?;
+    let resp = peer.ask("OPTIONS", "opt-1", 1, None, None).await?;
     assert_eq!(resp.status_code, StatusCode::OK);
     let allow = header(&resp, "Allow").expect("Allow header");
     for m in [
@@ -22,61 +20,45 @@ async fn options_out_of_dialog_gets_200_with_allow() -> Result<()> {
     ] {
         assert!(allow.contains(m), "{allow}");
     }
-    server.shutdown().await;
+    line.shutdown().await;
     Ok(())
 }
 
 #[tokio::test]
 async fn invite_is_answered_with_sdp_and_caller_hangs_up() -> Result<()> {
-    let (server, metrics) = start_server(test_config(), wait_forever).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let offer = media.offer(Offer::Pcma, Some((101, 8000)), "a=ptime:20\r\n");
-    let (dialog, resp) = phone
-        .invite(server.udp_addr(), Transport::Udp, "3900", Some(offer), None)
-        .await?;
-    expect_status(&resp, 200)?;
-    let (rtp_addr, sdp) = answer_media(resp.as_ref().unwrap())?;
+    let line = Line::start(wait_forever).await?;
+    let offer = line.media.offer(Offer::Pcma, Some(TE_8K), "a=ptime:20\r\n");
+    let call = line.answered(NUMBER, offer).await?;
+    let sdp = &call.sdp;
     assert!(sdp.contains("m=audio "), "{sdp}");
     assert!(sdp.contains("RTP/AVP 8 101"), "{sdp}");
     assert!(sdp.contains("a=rtpmap:101 telephone-event/8000"), "{sdp}");
-    assert_ne!(rtp_addr.port(), 0);
-    let mut active = server.watch_active_calls();
-    guard("the call to be counted", active.wait_for(|n| *n == 1)).await??;
-    dialog.bye().await?;
-    guard("the call to end", active.wait_for(|n| *n == 0)).await??;
-    assert!(metrics.render().contains("ivr_calls_total 1"));
-    server.shutdown().await;
+    assert_ne!(call.rtp.port(), 0);
+    line.active_calls_come_to(1, "the call to be counted")
+        .await?;
+    call.hang_up().await?;
+    line.active_calls_come_to(0, "the call to end").await?;
+    line.expect_metric("ivr_calls_total 1")?;
+    line.shutdown().await;
     Ok(())
 }
 
 #[tokio::test]
 async fn invite_over_tcp_is_answered() -> Result<()> {
-    let (server, _) = start_server(test_config(), wait_forever).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (dialog, resp) = phone
-        .call_pcmu(server.tcp_addr(), Transport::Tcp, "3900", &media)
-        .await?;
-    expect_status(&resp, 200)?;
-    dialog.bye().await?;
-    let mut active = server.watch_active_calls();
-    guard("the call to end", active.wait_for(|n| *n == 0)).await??;
-    server.shutdown().await;
+    let line = Line::start(wait_forever).await?;
+    line.call_pcmu_over_tcp().await?.hang_up().await?;
+    line.active_calls_come_to(0, "the call to end").await?;
+    line.shutdown().await;
     Ok(())
 }
 
 #[tokio::test]
 async fn no_common_codec_gets_488() -> Result<()> {
-    let (server, metrics) = start_server(test_config(), wait_forever).await?;
-    let phone = Phone::new().await?;
-    let sdp = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n".to_vec();
-    let (_, resp) = phone
-        .invite(server.udp_addr(), Transport::Udp, "3900", Some(sdp), None)
-        .await?;
-    expect_status(&resp, 488)?;
-    assert!(metrics.render().contains("ivr_calls_rejected_total 1"));
-    server.shutdown().await;
+    let line = Line::start(wait_forever).await?;
+    let g729 = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n".to_vec();
+    line.refused(NUMBER, g729, 488).await?;
+    line.expect_metric("ivr_calls_rejected_total 1")?;
+    line.shutdown().await;
     Ok(())
 }
 
@@ -87,23 +69,12 @@ async fn full_line_gets_503_with_retry_after() -> Result<()> {
         retry_after_secs: 7,
         ..test_config()
     };
-    let (server, _) = start_server(config, wait_forever).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (first, resp) = phone
-        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
-        .await?;
-    expect_status(&resp, 200)?;
-    let (_, resp) = phone
-        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
-        .await?;
-    expect_status(&resp, 503)?;
-    assert_eq!(
-        header(resp.as_ref().unwrap(), "Retry-After").as_deref(),
-        Some("7")
-    );
-    first.bye().await?;
-    server.shutdown().await;
+    let line = Line::start_with(config, wait_forever).await?;
+    let first = line.call_pcmu().await?;
+    let busy = line.refused(NUMBER, line.pcmu(), 503).await?;
+    assert_eq!(header(&busy, "Retry-After").as_deref(), Some("7"));
+    first.hang_up().await?;
+    line.shutdown().await;
     Ok(())
 }
 
@@ -114,127 +85,85 @@ async fn cancel_before_answer_gets_487() -> Result<()> {
         ring_ms: 60_000,
         ..test_config()
     };
-    let (server, _) = start_server(config, wait_forever).await?;
-    let phone = std::sync::Arc::new(Phone::new().await?);
-    let media = Media::new().await?;
-    let offer = media.offer(Offer::Pcmu, None, "");
-    let call_id = "cancel-test-1".to_string();
-    let p = phone.clone();
-    let addr = server.udp_addr();
-    let cid = call_id.clone();
-    let invite = tokio::spawn(async move {
-        p.invite(addr, Transport::Udp, "3900", Some(offer), Some(cid))
-            .await
-    });
-    let mut active = server.watch_active_calls();
-    guard("the call to ring", active.wait_for(|n| *n == 1)).await??;
-    let dialog = guard("the client dialog", async {
-        loop {
-            if let Some(d) = phone.dialogs.get_client_dialog_by_call_id(&call_id).pop() {
-                return d;
+    let line = Line::start_with(config, wait_forever).await?;
+    let call_id = "cancel-test-1";
+    let invite = line.phone.invite(
+        line.server.udp_addr(),
+        Transport::Udp,
+        NUMBER,
+        Some(line.pcmu()),
+        Some(call_id.to_string()),
+    );
+    let cancel = async {
+        line.active_calls_come_to(1, "the call to ring").await?;
+        let dialog = guard("the client dialog", async {
+            loop {
+                if let Some(d) = line
+                    .phone
+                    .dialogs
+                    .get_client_dialog_by_call_id(call_id)
+                    .pop()
+                {
+                    return d;
+                }
+                tokio::task::yield_now().await;
             }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await?;
-    dialog.cancel().await?;
-    let (_, resp) = guard("the INVITE's final response", invite).await???;
+        })
+        .await?;
+        dialog.cancel().await?;
+        Ok::<_, anyhow::Error>(())
+    };
+    let (answer, cancelled) = tokio::join!(guard("the INVITE's final response", invite), cancel);
+    cancelled?;
+    let (_, resp) = answer??;
     expect_status(&resp, 487)?;
-    guard("the call to end", active.wait_for(|n| *n == 0)).await??;
-    server.shutdown().await;
+    line.active_calls_come_to(0, "the call to end").await?;
+    line.shutdown().await;
     Ok(())
 }
 
 #[tokio::test]
 async fn reinvite_hold_resume_and_refresh() -> Result<()> {
-    let (server, _) = start_server(test_config(), wait_forever).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, Some((101, 8000)), "")),
-            None,
-        )
-        .await?;
-    expect_status(&resp, 200)?;
-    let (_, first) = answer_media(resp.as_ref().unwrap())?;
-    let v1 = sdp_version(&first)?;
+    let line = Line::start(wait_forever).await?;
+    let call = line.call(Offer::Pcmu, Some(TE_8K)).await?;
+    let first = &call.sdp;
+    let v1 = sdp_version(first)?;
     assert!(first.contains("a=sendrecv"), "{first}");
 
     // Hold: we offer sendonly, the server answers recvonly with a new version.
-    let hold = media.offer(Offer::Pcmu, Some((101, 8000)), "a=sendonly\r\n");
-    let resp = dialog
-        .reinvite(
-            Some(vec![rsipstack::sip::Header::ContentType(
-                "application/sdp".into(),
-            )]),
-            Some(hold),
-        )
-        .await?;
-    expect_status(&resp, 200)?;
-    let (_, held) = answer_media(resp.as_ref().unwrap())?;
+    let hold = line.media.offer(Offer::Pcmu, Some(TE_8K), "a=sendonly\r\n");
+    let held = call.reoffer(hold).await?;
     assert!(held.contains("a=recvonly"), "{held}");
     let v2 = sdp_version(&held)?;
     assert_eq!(v2, v1 + 1);
 
     // Resume: sendrecv again, version moves again.
-    let resume = media.offer(Offer::Pcmu, Some((101, 8000)), "");
-    let resp = dialog
-        .reinvite(
-            Some(vec![rsipstack::sip::Header::ContentType(
-                "application/sdp".into(),
-            )]),
-            Some(resume.clone()),
-        )
-        .await?;
-    expect_status(&resp, 200)?;
-    let (_, resumed) = answer_media(resp.as_ref().unwrap())?;
+    let resume = line.offer(Offer::Pcmu, Some(TE_8K));
+    let resumed = call.reoffer(resume.clone()).await?;
     assert!(resumed.contains("a=sendrecv"), "{resumed}");
     let v3 = sdp_version(&resumed)?;
     assert_eq!(v3, v2 + 1);
 
     // Session refresh with the same offer: same description, same version (RFC 3264 §8).
-    let resp = dialog
-        .reinvite(
-            Some(vec![rsipstack::sip::Header::ContentType(
-                "application/sdp".into(),
-            )]),
-            Some(resume),
-        )
-        .await?;
-    expect_status(&resp, 200)?;
-    let (_, refreshed) = answer_media(resp.as_ref().unwrap())?;
+    let refreshed = call.reoffer(resume).await?;
     assert_eq!(sdp_version(&refreshed)?, v3);
     assert_eq!(refreshed, resumed);
 
     // A re-INVITE with no common codec is refused and the call goes on.
     let bad = b"v=0\r\no=phone 7 9 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\n".to_vec();
-    let resp = dialog
-        .reinvite(
-            Some(vec![rsipstack::sip::Header::ContentType(
-                "application/sdp".into(),
-            )]),
-            Some(bad),
-        )
-        .await?;
-    expect_status(&resp, 488)?;
-    assert_eq!(server.active_calls(), 1);
+    expect_status(&call.reinvite(bad).await?, 488)?;
+    assert_eq!(line.server.active_calls(), 1);
 
-    dialog.bye().await?;
-    server.shutdown().await;
+    call.hang_up().await?;
+    line.shutdown().await;
     Ok(())
 }
 
 #[tokio::test]
 async fn late_offer_answer_comes_in_the_ack() -> Result<()> {
-    let (server, _) = start_server(test_config(), wait_forever).await?;
-    let peer = RawPeer::new(server.udp_addr()).await?;
-    peer.send("INVITE", "late-1", 1, "z9hG4bKlate1", None, None)
-        .await?;
-    let resp = peer.final_response(1).await?;
+    let line = Line::start(wait_forever).await?;
+    let peer = line.raw_peer().await?;
+    let resp = peer.ask("INVITE", "late-1", 1, None, None).await?;
     assert_eq!(resp.status_code, StatusCode::OK);
     let (_, offer) = answer_media(&resp)?;
     // Our offer lists all our codecs and telephone-event.
@@ -256,31 +185,26 @@ async fn late_offer_answer_comes_in_the_ack() -> Result<()> {
         Some(answer),
     )
     .await?;
-    let mut active = server.watch_active_calls();
-    guard("the call to be up", active.wait_for(|n| *n == 1)).await??;
-    peer.send("BYE", "late-1", 2, "z9hG4bKlate1bye", Some(&tag), None)
-        .await?;
-    let bye = peer.final_response(2).await?;
+    line.active_calls_come_to(1, "the call to be up").await?;
+    let bye = peer.ask("BYE", "late-1", 2, Some(&tag), None).await?;
     assert_eq!(bye.status_code, StatusCode::OK);
-    guard("the call to end", active.wait_for(|n| *n == 0)).await??;
-    server.shutdown().await;
+    line.active_calls_come_to(0, "the call to end").await?;
+    line.shutdown().await;
     Ok(())
 }
 
 #[tokio::test]
 async fn late_offer_without_answer_in_ack_is_hung_up() -> Result<()> {
-    let (server, _) = start_server(test_config(), wait_forever).await?;
-    let peer = RawPeer::new(server.udp_addr()).await?;
-    peer.send("INVITE", "late-2", 1, "z9hG4bKlate2", None, None)
-        .await?;
-    let resp = peer.final_response(1).await?;
+    let line = Line::start(wait_forever).await?;
+    let peer = line.raw_peer().await?;
+    let resp = peer.ask("INVITE", "late-2", 1, None, None).await?;
     let tag = to_tag(&resp)?;
     peer.send("ACK", "late-2", 1, "z9hG4bKlate2ack", Some(&tag), None)
         .await?;
     let req = peer.next_request().await?;
     assert!(req.starts_with("BYE "), "{req}");
     // The raw peer never answers the BYE: drop the server rather than wait out the BYE.
-    drop(server);
+    drop(line);
     Ok(())
 }
 
@@ -289,16 +213,10 @@ async fn flow_hangs_up_and_caller_gets_bye() -> Result<()> {
     let flow = |call: Call| async move {
         call.hangup().ok();
     };
-    let (server, _) = start_server(test_config(), flow).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (dialog, resp) = phone
-        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
-        .await?;
-    expect_status(&resp, 200)?;
-    let reason = phone.ended(&call_id_of(&dialog)).await?;
-    assert!(reason.contains("UasBye"), "{reason}");
-    server.shutdown().await;
+    let line = Line::start(flow).await?;
+    let call = line.call_pcmu().await?;
+    line.hangs_up(&call).await?;
+    line.shutdown().await;
     Ok(())
 }
 
@@ -308,16 +226,11 @@ async fn silent_caller_is_hung_up_after_media_timeout() -> Result<()> {
         media_timeout_secs: 1,
         ..test_config()
     };
-    let (server, metrics) = start_server(config, wait_forever).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (dialog, resp) = phone
-        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
-        .await?;
-    expect_status(&resp, 200)?;
-    phone.ended(&call_id_of(&dialog)).await?;
-    assert!(metrics.render().contains("ivr_media_timeouts_total 1"));
-    server.shutdown().await;
+    let line = Line::start_with(config, wait_forever).await?;
+    let call = line.call_pcmu().await?;
+    line.ended(&call).await?;
+    line.expect_metric("ivr_media_timeouts_total 1")?;
+    line.shutdown().await;
     Ok(())
 }
 
@@ -327,23 +240,19 @@ async fn shutdown_refuses_new_calls_and_lets_current_ones_finish() -> Result<()>
         shutdown_grace_secs: 60,
         ..test_config()
     };
-    let (server, _) = start_server(config, wait_forever).await?;
-    let addr = server.udp_addr();
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (dialog, resp) = phone
-        .call_pcmu(addr, Transport::Udp, "3900", &media)
-        .await?;
-    expect_status(&resp, 200)?;
-    let mut active = server.watch_active_calls();
-    let shutdown = tokio::spawn(server.shutdown());
+    let line = Line::start_with(config, wait_forever).await?;
+    let call = line.call_pcmu().await?;
+    let addr = line.server.udp_addr();
+    let mut active = line.server.watch_active_calls();
+    let shutdown = tokio::spawn(line.server.shutdown());
     // Draining: a new call is refused with 503, the current one goes on.
-    let (_, resp) = phone
-        .call_pcmu(addr, Transport::Udp, "3900", &media)
+    let (_, resp) = line
+        .phone
+        .call_pcmu(addr, Transport::Udp, NUMBER, &line.media)
         .await?;
     expect_status(&resp, 503)?;
     assert_eq!(*active.borrow(), 1);
-    dialog.bye().await?;
+    call.hang_up().await?;
     guard("the last call to end", active.wait_for(|n| *n == 0)).await??;
     guard("shutdown", shutdown).await??;
     Ok(())
@@ -355,15 +264,10 @@ async fn shutdown_hangs_up_after_grace() -> Result<()> {
         shutdown_grace_secs: 0,
         ..test_config()
     };
-    let (server, _) = start_server(config, wait_forever).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (dialog, resp) = phone
-        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
-        .await?;
-    expect_status(&resp, 200)?;
-    guard("shutdown", server.shutdown()).await?;
-    let reason = phone.ended(&call_id_of(&dialog)).await?;
+    let line = Line::start_with(config, wait_forever).await?;
+    let call = line.call_pcmu().await?;
+    guard("shutdown", line.server.shutdown()).await?;
+    let reason = line.phone.ended(&call.call_id()).await?;
     assert!(reason.contains("UasBye"), "{reason}");
     Ok(())
 }
@@ -375,20 +279,16 @@ async fn unacknowledged_200_is_followed_by_bye() -> Result<()> {
         t1_ms: 20,
         ..test_config()
     };
-    let (server, _) = start_server(config, wait_forever).await?;
-    let peer = RawPeer::new(server.udp_addr()).await?;
-    let media = Media::new().await?;
-    let offer = String::from_utf8(media.offer(Offer::Pcmu, None, ""))?;
-    peer.send("INVITE", "noack-1", 1, "z9hG4bKnoack1", None, Some(&offer))
-        .await?;
-    let resp = peer.final_response(1).await?;
+    let line = Line::start_with(config, wait_forever).await?;
+    let peer = line.raw_peer().await?;
+    let offer = String::from_utf8(line.pcmu())?;
+    let resp = peer.ask("INVITE", "noack-1", 1, None, Some(&offer)).await?;
     assert_eq!(resp.status_code, StatusCode::OK);
     // No ACK: the server retransmits its 200, then hangs up with a BYE.
     let req = peer.next_request().await?;
     assert!(req.starts_with("BYE "), "{req}");
-    let mut active = server.watch_active_calls();
-    guard("the call to end", active.wait_for(|n| *n == 0)).await??;
-    drop(server);
+    line.active_calls_come_to(0, "the call to end").await?;
+    drop(line);
     Ok(())
 }
 
@@ -398,16 +298,10 @@ async fn maximum_call_length_hangs_up() -> Result<()> {
         max_call_secs: 1,
         ..test_config()
     };
-    let (server, _) = start_server(config, wait_forever).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (dialog, resp) = phone
-        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
-        .await?;
-    expect_status(&resp, 200)?;
-    let reason = phone.ended(&call_id_of(&dialog)).await?;
-    assert!(reason.contains("UasBye"), "{reason}");
-    server.shutdown().await;
+    let line = Line::start_with(config, wait_forever).await?;
+    let call = line.call_pcmu().await?;
+    line.hangs_up(&call).await?;
+    line.shutdown().await;
     Ok(())
 }
 
@@ -416,23 +310,16 @@ async fn flow_hangs_up_over_tcp() -> Result<()> {
     let flow = |call: Call| async move {
         call.hangup().ok();
     };
-    let (server, _) = start_server(test_config(), flow).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (dialog, resp) = phone
-        .call_pcmu(server.tcp_addr(), Transport::Tcp, "3900", &media)
-        .await?;
-    expect_status(&resp, 200)?;
-    let (_, sdp) = answer_media(resp.as_ref().unwrap())?;
-    assert!(sdp.contains("m=audio"), "{sdp}");
-    let contact = header(resp.as_ref().unwrap(), "Contact").unwrap_or_default();
+    let line = Line::start(flow).await?;
+    let call = line.call_pcmu_over_tcp().await?;
+    assert!(call.sdp.contains("m=audio"), "{}", call.sdp);
+    let contact = header(&call.response, "Contact").unwrap_or_default();
     assert!(
         contact.to_ascii_lowercase().contains("transport=tcp"),
         "{contact}"
     );
-    let reason = phone.ended(&call_id_of(&dialog)).await?;
-    assert!(reason.contains("UasBye"), "{reason}");
-    server.shutdown().await;
+    line.hangs_up(&call).await?;
+    line.shutdown().await;
     Ok(())
 }
 
@@ -453,33 +340,15 @@ impl ivr::call::FlowSelector for TwoLines {
 
 #[tokio::test]
 async fn dialled_number_chooses_the_flow() -> Result<()> {
-    init_logs();
-    let server = ivr::sip::SipServer::start(
-        test_config(),
-        std::sync::Arc::new(TwoLines),
-        ivr::metrics::Metrics::new(),
-    )
-    .await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (_, resp) = phone
-        .call_pcmu(server.udp_addr(), Transport::Udp, "0000", &media)
-        .await?;
-    expect_status(&resp, 404)?;
-    let (dialog, resp) = phone
-        .call_pcmu(server.udp_addr(), Transport::Udp, "3901", &media)
-        .await?;
-    expect_status(&resp, 200)?;
-    phone.ended(&call_id_of(&dialog)).await?;
-    let (dialog, resp) = phone
-        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
-        .await?;
-    expect_status(&resp, 200)?;
+    let line = Line::start_selecting(std::sync::Arc::new(TwoLines)).await?;
+    line.refused("0000", line.pcmu(), 404).await?;
+    let hangs_up = line.answered("3901", line.pcmu()).await?;
+    line.ended(&hangs_up).await?;
+    let stays = line.answered("3900", line.pcmu()).await?;
     // The 3901 call ends (its BYE completes) while 3900 stays up.
-    let mut active = server.watch_active_calls();
-    guard("one call left", active.wait_for(|n| *n == 1)).await??;
-    dialog.bye().await?;
-    server.shutdown().await;
+    line.active_calls_come_to(1, "one call left").await?;
+    stays.hang_up().await?;
+    line.shutdown().await;
     Ok(())
 }
 
@@ -495,8 +364,8 @@ async fn an_unacknowledged_invite_aims_no_rtp_and_ends_within_eight_t1() -> Resu
         t1_ms: 100,
         ..test_config()
     };
-    let (server, metrics) = start_server(config, wait_forever).await?;
-    let peer = RawPeer::new(server.udp_addr()).await?;
+    let line = Line::start_with(config, wait_forever).await?;
+    let peer = line.raw_peer().await?;
     let victim = Media::new().await?;
     let offer = String::from_utf8(victim.offer(Offer::Pcmu, None, ""))?;
     peer.send(
@@ -526,7 +395,7 @@ async fn an_unacknowledged_invite_aims_no_rtp_and_ends_within_eight_t1() -> Resu
     assert!((1..=4).contains(&answers), "{answers} copies of the 200");
     // Copies of the BYE (never answered) until the call is over: at T1 and 3×T1 at most.
     let mut byes = 1;
-    let mut active = server.watch_active_calls();
+    let mut active = line.server.watch_active_calls();
     guard("the call to end", async {
         loop {
             tokio::select! {
@@ -551,10 +420,9 @@ async fn an_unacknowledged_invite_aims_no_rtp_and_ends_within_eight_t1() -> Resu
         victim.socket.try_recv_from(&mut rtp).is_err(),
         "RTP was sent to the address of an unacknowledged INVITE"
     );
-    let text = metrics.render();
-    assert!(text.contains("ivr_rtp_packets_sent_total 0"), "{text}");
-    assert!(text.contains("ivr_calls_unacknowledged_total 1"), "{text}");
-    server.shutdown().await;
+    line.expect_metric("ivr_rtp_packets_sent_total 0")?;
+    line.expect_metric("ivr_calls_unacknowledged_total 1")?;
+    line.shutdown().await;
     Ok(())
 }
 
@@ -563,11 +431,9 @@ async fn an_unacknowledged_invite_aims_no_rtp_and_ends_within_eight_t1() -> Resu
 /// hold with 0.0.0.0 (RFC 3264 §8.4), but not move the stream to a multicast group.
 #[tokio::test]
 async fn offers_naming_multicast_broadcast_or_nobody_get_488() -> Result<()> {
-    let (server, metrics) = start_server(test_config(), wait_forever).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
+    let line = Line::start(wait_forever).await?;
     let offer_at = |c: &str| {
-        String::from_utf8(media.offer(Offer::Pcmu, None, ""))
+        String::from_utf8(line.pcmu())
             .unwrap()
             .replace("c=IN IP4 127.0.0.1", c)
             .into_bytes()
@@ -577,42 +443,19 @@ async fn offers_naming_multicast_broadcast_or_nobody_get_488() -> Result<()> {
         "c=IN IP4 255.255.255.255",
         "c=IN IP4 0.0.0.0",
     ] {
-        let (_, resp) = phone
-            .invite(
-                server.udp_addr(),
-                Transport::Udp,
-                "3900",
-                Some(offer_at(c)),
-                None,
-            )
-            .await?;
-        expect_status(&resp, 488).map_err(|e| e.context(c))?;
+        line.refused(NUMBER, offer_at(c), 488).await.context(c)?;
     }
-    assert!(metrics.render().contains("ivr_rtp_packets_sent_total 0"));
-    let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(offer_at("c=IN IP4 127.0.0.1")),
-            None,
-        )
+    line.expect_metric("ivr_rtp_packets_sent_total 0")?;
+    let call = line
+        .answered(NUMBER, offer_at("c=IN IP4 127.0.0.1"))
         .await?;
-    expect_status(&resp, 200)?;
-    let sdp = Some(vec![rsipstack::sip::Header::ContentType(
-        "application/sdp".into(),
-    )]);
-    let resp = dialog
-        .reinvite(sdp.clone(), Some(offer_at("c=IN IP4 0.0.0.0")))
-        .await?;
-    expect_status(&resp, 200).map_err(|e| e.context("hold with 0.0.0.0"))?;
-    let resp = dialog
-        .reinvite(sdp, Some(offer_at("c=IN IP4 239.1.2.3")))
-        .await?;
-    expect_status(&resp, 488)?;
-    assert_eq!(server.active_calls(), 1);
-    dialog.bye().await?;
-    server.shutdown().await;
+    call.reoffer(offer_at("c=IN IP4 0.0.0.0"))
+        .await
+        .context("hold with 0.0.0.0")?;
+    expect_status(&call.reinvite(offer_at("c=IN IP4 239.1.2.3")).await?, 488)?;
+    assert_eq!(line.server.active_calls(), 1);
+    call.hang_up().await?;
+    line.shutdown().await;
     Ok(())
 }
 
@@ -625,10 +468,9 @@ async fn a_flood_of_invites_from_one_source_is_throttled() -> Result<()> {
     const FLOOD: usize = 200;
     let config = test_config();
     let rate = config.invites_per_second_per_source as usize;
-    let (server, metrics) = start_server(config, wait_forever).await?;
-    let peer = RawPeer::new(server.udp_addr()).await?;
-    let media = Media::new().await?;
-    let offer = String::from_utf8(media.offer(Offer::Pcmu, None, ""))?;
+    let line = Line::start_with(config, wait_forever).await?;
+    let peer = line.raw_peer().await?;
+    let offer = String::from_utf8(line.pcmu())?;
     let started = std::time::Instant::now();
     // Sent 20 at a time, each batch as fast as the socket takes it: a flood, without the
     // loopback buffers dropping what the server has not read yet.
@@ -673,13 +515,9 @@ async fn a_flood_of_invites_from_one_source_is_throttled() -> Result<()> {
     );
     assert_eq!(answered + refused, FLOOD, "{finals:?}");
     assert_eq!(retry_after.as_deref(), Some("5"));
-    let text = metrics.render();
-    assert!(
-        text.contains(&format!("ivr_sip_invites_throttled_total {refused}\n")),
-        "{text}"
-    );
+    line.expect_metric(&format!("ivr_sip_invites_throttled_total {refused}\n"))?;
     // Nobody ACKs: drop the server rather than wait for the calls to end.
-    drop(server);
+    drop(line);
     Ok(())
 }
 
@@ -690,37 +528,18 @@ async fn calls_per_source_are_limited() -> Result<()> {
         calls_per_source: 2,
         ..test_config()
     };
-    let (server, metrics) = start_server(config, wait_forever).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let call = || {
-        phone.invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, None, "")),
-            None,
-        )
-    };
-    let (first, resp) = call().await?;
-    expect_status(&resp, 200)?;
-    let (second, resp) = call().await?;
-    expect_status(&resp, 200)?;
-    let (_, resp) = call().await?;
-    expect_status(&resp, 503)?;
-    assert!(
-        metrics
-            .render()
-            .contains("ivr_sip_invites_throttled_total 1")
-    );
-    first.bye().await?;
-    let mut active = server.watch_active_calls();
-    guard("the first call to end", active.wait_for(|n| *n == 1)).await??;
-    let (third, resp) = call().await?;
-    expect_status(&resp, 200)?;
-    second.bye().await?;
-    third.bye().await?;
-    server.shutdown().await;
+    let line = Line::start_with(config, wait_forever).await?;
+    let first = line.call_pcmu().await?;
+    let second = line.call_pcmu().await?;
+    line.refused(NUMBER, line.pcmu(), 503).await?;
+    line.expect_metric("ivr_sip_invites_throttled_total 1")?;
+    first.hang_up().await?;
+    line.active_calls_come_to(1, "the first call to end")
+        .await?;
+    let third = line.call_pcmu().await?;
+    second.hang_up().await?;
+    third.hang_up().await?;
+    line.shutdown().await;
     Ok(())
 }
 
@@ -733,25 +552,15 @@ async fn a_trusted_trunk_is_not_braked_as_one_source() -> Result<()> {
         trusted_trunks: vec!["127.0.0.1".parse()?],
         ..test_config()
     };
-    let (server, metrics) = start_server(config, wait_forever).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
+    let line = Line::start_with(config, wait_forever).await?;
     let mut calls = Vec::new();
     for _ in 0..3 {
-        let (call, resp) = phone
-            .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
-            .await?;
-        expect_status(&resp, 200)?;
-        calls.push(call);
+        calls.push(line.call_pcmu().await?);
     }
-    assert!(
-        metrics
-            .render()
-            .contains("ivr_sip_invites_throttled_total 0")
-    );
+    line.expect_metric("ivr_sip_invites_throttled_total 0")?;
     for call in calls {
-        call.bye().await?;
+        call.hang_up().await?;
     }
-    server.shutdown().await;
+    line.shutdown().await;
     Ok(())
 }

@@ -7,14 +7,12 @@ mod web_support;
 use std::process::Command;
 
 use axum::http::StatusCode;
-use chrono::NaiveDate;
-use ivr::booking::model::{ChildId, ServiceCode};
-use ivr::invoice::InvoiceConfig;
+use ivr::booking::model::PayerId;
 use ivr::invoice::generate::InvoiceMonth;
-use ivr::service::invoices::generate_month;
-use ivr::store::{Store, StoredInvoice};
-use ivr::web::{Invoicing, WebConfig};
-use web_support::{Portal, default_now};
+use ivr::store::StoredInvoice;
+use ivr::web::WebConfig;
+use web_support::Portal;
+use web_support::billing::{book_april_meals, invoicing};
 
 const INVOICE_CONFIG: &str = r#"
 regie_code = 3
@@ -29,49 +27,36 @@ label = "Repas (cantine)"
 price_cents = 365
 "#;
 
-pub fn invoice_config() -> InvoiceConfig {
-    toml::from_str(INVOICE_CONFIG).expect("invoice config")
-}
-
-async fn book(store: &Store, child: ChildId, days: &[u32]) {
-    let mut tx = store.begin().await.unwrap();
-    for d in days {
-        let date = NaiveDate::from_ymd_opt(2026, 4, *d).unwrap();
-        tx.insert_booking(
-            child,
-            date,
-            &ServiceCode::parse("REPAS").unwrap(),
-            default_now(),
-        )
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
+/// A portal with the invoice settings and no online payment, where Angéline has her meals
+/// on these days of April and the other family's child on the 1st.
+async fn portal_with_april_meals(angeline: &[u32]) -> Portal {
+    let invoicing = invoicing(INVOICE_CONFIG, None, None);
+    let portal = Portal::with_settings(WebConfig::default(), invoicing).await;
+    let store = &portal.db.store;
+    book_april_meals(store, portal.fam.angeline, angeline).await;
+    book_april_meals(store, portal.fam.other_child, &[1]).await;
+    portal
 }
 
 /// A portal where both families have an April 2026 invoice; returns (mine, other's).
 async fn portal_with_invoices() -> (Portal, StoredInvoice, StoredInvoice) {
-    let invoicing = Invoicing {
-        invoice: invoice_config(),
-        systempay: None,
-        payfip: None,
-    };
-    let portal = Portal::with_settings(WebConfig::default(), invoicing).await;
-    let store = &portal.db.store;
-    book(store, portal.fam.angeline, &[1, 2, 3]).await;
-    book(store, portal.fam.other_child, &[1]).await;
-    let month = InvoiceMonth::parse("2026-04").unwrap();
-    let today = NaiveDate::from_ymd_opt(2026, 5, 2).unwrap();
-    generate_month(store, &invoice_config(), month, today, default_now())
-        .await
-        .expect("invoices generated");
-    let mine = store.invoices_of(portal.fam.payer).await.unwrap().remove(0);
-    let other = store
-        .invoices_of(portal.fam.other_payer)
+    let portal = portal_with_april_meals(&[1, 2, 3]).await;
+    portal.invoice_april().await;
+    let mine = portal.first_invoice_of(portal.fam.payer).await;
+    let other = portal.first_invoice_of(portal.fam.other_payer).await;
+    (portal, mine, other)
+}
+
+/// Whether `payer` asked to be told by e-mail of new invoices.
+async fn opted_in(portal: &Portal, payer: PayerId) -> bool {
+    portal
+        .db
+        .store
+        .payer(payer)
         .await
         .unwrap()
-        .remove(0);
-    (portal, mine, other)
+        .unwrap()
+        .invoice_email_opt_in
 }
 
 #[tokio::test]
@@ -163,7 +148,6 @@ async fn pdf_is_served_for_the_payers_own_invoices_only() {
 #[tokio::test]
 async fn email_opt_in_is_saved_with_csrf() {
     let (portal, _, _) = portal_with_invoices().await;
-    let store = portal.db.store.clone();
     let mut c = portal.parent().await;
     let page = c.get("/factures").await;
     assert!(
@@ -178,28 +162,14 @@ async fn email_opt_in_is_saved_with_csrf() {
         .post("/factures/avis", &[("csrf", "x"), ("opt_in", "1")])
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(
-        !store
-            .payer(portal.fam.payer)
-            .await
-            .unwrap()
-            .unwrap()
-            .invoice_email_opt_in
-    );
+    assert!(!opted_in(&portal, portal.fam.payer).await);
 
     let r = c
         .post("/factures/avis", &[("csrf", &csrf), ("opt_in", "1")])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.location(), "/factures");
-    assert!(
-        store
-            .payer(portal.fam.payer)
-            .await
-            .unwrap()
-            .unwrap()
-            .invoice_email_opt_in
-    );
+    assert!(opted_in(&portal, portal.fam.payer).await);
     let page = c.get("/factures").await;
     assert!(
         page.body.contains("vous serez prévenu par e-mail"),
@@ -207,39 +177,18 @@ async fn email_opt_in_is_saved_with_csrf() {
         page.body
     );
     assert!(page.body.contains("checked"));
-    assert!(
-        !store
-            .payer(portal.fam.other_payer)
-            .await
-            .unwrap()
-            .unwrap()
-            .invoice_email_opt_in
-    );
+    assert!(!opted_in(&portal, portal.fam.other_payer).await);
 
     // Unticked box: the browser sends no field, and the opt-in is removed.
     let r = c.post("/factures/avis", &[("csrf", &csrf)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(
-        !store
-            .payer(portal.fam.payer)
-            .await
-            .unwrap()
-            .unwrap()
-            .invoice_email_opt_in
-    );
+    assert!(!opted_in(&portal, portal.fam.payer).await);
 }
 
 #[tokio::test]
 async fn staff_button_generates_the_months_invoices_once() {
-    let invoicing = Invoicing {
-        invoice: invoice_config(),
-        systempay: None,
-        payfip: None,
-    };
-    let portal = Portal::with_settings(WebConfig::default(), invoicing).await;
+    let portal = portal_with_april_meals(&[1, 2]).await;
     let store = portal.db.store.clone();
-    book(&store, portal.fam.angeline, &[1, 2]).await;
-    book(&store, portal.fam.other_child, &[1]).await;
     let mut staff = portal.staff().await;
     let page = staff.get("/mairie/factures").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);

@@ -11,18 +11,13 @@ mod web_support;
 
 use anyhow::{Context, Result, ensure};
 use axum::http::StatusCode;
-use chrono::NaiveDate;
-use ivr::booking::model::ServiceCode;
-use ivr::invoice::InvoiceConfig;
-use ivr::invoice::generate::InvoiceMonth;
-use ivr::payment::payfip::PayFipConfig;
 use ivr::payment::standin::payfip::PayFipStandin;
-use ivr::payment::standin::serve;
-use ivr::service::invoices::generate_month;
 use ivr::store::StoredInvoice;
 use ivr::store::testing::TestDb;
 use ivr::web::payment_ipn::BEING_CHECKED;
-use ivr::web::{Invoicing, WebConfig};
+use web_support::billing::invoicing;
+use web_support::http::no_redirects;
+use web_support::standins::{payfip_config, serve_payfip};
 use web_support::{Client, Portal, default_now};
 
 type Fields = Vec<(String, String)>;
@@ -37,60 +32,23 @@ struct Setup {
     mine: StoredInvoice,
 }
 
+/// The PayFiP stand-in, the portal on `db` served with it, and the family's invoice for
+/// three April meals.
 async fn setup(db: TestDb) -> Result<Setup> {
-    let standin = PayFipStandin::new()?;
-    let (standin_addr, _t) = serve(standin.router(), "127.0.0.1:0".parse()?).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let portal_addr = listener.local_addr()?;
-    let invoicing = Invoicing {
-        invoice: toml::from_str::<InvoiceConfig>(
-            "[[tariffs]]\nservice = \"REPAS\"\nlabel = \"Repas\"\nprice_cents = 365\n",
-        )?,
-        systempay: None,
-        payfip: Some(PayFipConfig {
-            classic_url: format!("http://{standin_addr}/tpa/paiement.web"),
-            ws_endpoint: format!("http://{standin_addr}/tpa/services/securite"),
-            ws_payment_url: format!("http://{standin_addr}/tpa/paiementws.web"),
-            ..Default::default()
-        }),
-    };
-    let web = WebConfig {
-        public_base_url: format!("http://{portal_addr}"),
-        ..Default::default()
-    };
-    let portal = Portal::on(db, web, invoicing).await;
-    tokio::spawn(ivr::web::serve(listener, portal.state.clone()));
-    let store = &portal.db.store;
-    let mut tx = store.begin().await?;
-    for d in [1, 2, 3] {
-        let date = NaiveDate::from_ymd_opt(2026, 4, d).unwrap();
-        tx.insert_booking(
-            portal.fam.angeline,
-            date,
-            &ServiceCode::parse("REPAS")?,
-            default_now(),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    let cfg = portal.state.invoicing().invoice.clone();
-    generate_month(
-        store,
-        &cfg,
-        InvoiceMonth::parse("2026-04")?,
-        NaiveDate::from_ymd_opt(2026, 5, 2).unwrap(),
-        default_now(),
-    )
-    .await?;
-    let mine = store.invoices_of(portal.fam.payer).await?.remove(0);
+    let (standin, standin_addr) = serve_payfip().await?;
+    let invoicing = invoicing(
+        "[[tariffs]]\nservice = \"REPAS\"\nlabel = \"Repas\"\nprice_cents = 365\n",
+        None,
+        Some(payfip_config(&format!("http://{standin_addr}"))),
+    );
+    let (portal, portal_addr, mine) =
+        Portal::served_with_an_invoice(db, invoicing, &[1, 2, 3]).await;
     Ok(Setup {
         portal,
         portal_addr,
         standin,
         standin_addr,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?,
+        http: no_redirects(),
         mine,
     })
 }
@@ -119,16 +77,10 @@ impl Setup {
     async fn start(&self, c: &mut Client) -> Result<Started> {
         let csrf = c.get("/factures").await.csrf();
         let id = self.mine.id.0.to_string();
-        let page = c
-            .post("/factures/paiement", &[("csrf", &csrf), ("invoice", &id)])
-            .await;
+        let ticked = [("csrf", csrf.as_str()), ("invoice", id.as_str())];
+        let page = c.post("/factures/paiement", &ticked).await;
         ensure!(page.body.contains("Payer par PayFiP"), "{}", page.body);
-        let r = c
-            .post(
-                "/factures/paiement/payfip",
-                &[("csrf", &csrf), ("invoice", &id)],
-            )
-            .await;
+        let r = c.post("/factures/paiement/payfip", &ticked).await;
         ensure!(r.status == StatusCode::SEE_OTHER, "{}", r.body);
         if r.location() == "/factures" {
             let page = c.get("/factures").await;
@@ -174,6 +126,18 @@ impl Setup {
 
     fn portal_url(&self, path: &str) -> String {
         format!("http://{}{path}", self.portal_addr)
+    }
+
+    /// Posts `fields` to the portal's PayFiP notification address, as PayFiP's server (or
+    /// someone else) would; returns the answer's status.
+    async fn notify(&self, fields: &[(&str, &str)]) -> Result<StatusCode> {
+        let r = self
+            .http
+            .post(self.portal_url("/paiement/payfip/notif"))
+            .form(fields)
+            .send()
+            .await?;
+        Ok(r.status())
     }
 }
 
@@ -230,22 +194,16 @@ async fn forged_return_and_notification_mark_nothing_paid(db: TestDb) -> Result<
     );
 
     // A notification is only a hint: the server asks PayFiP, which has no result yet (P5).
-    let r = s
-        .http
-        .post(s.portal_url("/paiement/payfip/notif"))
-        .form(&[("idOp", id_op.as_str())])
-        .send()
-        .await?;
-    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        s.notify(&[("idOp", &id_op)]).await?,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     assert!(s.paid_at().await?.is_none());
     // An idOp the portal never created is refused without asking anyone.
-    let r = s
-        .http
-        .post(s.portal_url("/paiement/payfip/notif"))
-        .form(&[("idOp", "0123456789abcdef")])
-        .send()
-        .await?;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        s.notify(&[("idOp", "0123456789abcdef")]).await?,
+        StatusCode::BAD_REQUEST
+    );
     // A return for an order that does not exist says so.
     let r = s
         .http
@@ -278,22 +236,16 @@ async fn paid_once_on_the_providers_own_word(db: TestDb) -> Result<()> {
     let r = s.http.get(&back).send().await?;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await?.contains("Paiement accepté."));
-    let r = s
-        .http
-        .post(s.portal_url("/paiement/payfip/notif"))
-        .form(&[("idop", id_op.as_str())])
-        .send()
-        .await?;
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(s.notify(&[("idop", &id_op)]).await?, StatusCode::OK);
     assert_eq!(s.paid_at().await?, Some(paid_at));
     // Paid: it cannot be paid again.
     let mut c = s.portal.parent().await;
-    let csrf = c.get("/factures").await.csrf();
     let id = s.mine.id.0.to_string();
     let r = c
-        .post(
+        .submit(
+            "/factures",
             "/factures/paiement/payfip",
-            &[("csrf", &csrf), ("invoice", &id)],
+            &[("invoice", &id)],
         )
         .await;
     assert_eq!(r.location(), "/factures");

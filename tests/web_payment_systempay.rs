@@ -10,16 +10,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use axum::http::StatusCode;
-use chrono::NaiveDate;
-use ivr::booking::model::{ChildId, ServiceCode};
-use ivr::invoice::InvoiceConfig;
-use ivr::invoice::generate::InvoiceMonth;
-use ivr::payment::standin::serve;
-use ivr::payment::standin::systempay::{SystemPayStandin, SystemPayStandinConfig};
+use ivr::payment::standin::systempay::SystemPayStandinConfig;
 use ivr::payment::systempay::{SystemPay, SystemPayConfig};
-use ivr::service::invoices::generate_month;
+use ivr::store::testing::TestDb;
 use ivr::store::{InvoiceId, Store, StoredInvoice};
-use ivr::web::{Invoicing, WebConfig};
+use web_support::billing::{book_april_meals, invoicing};
+use web_support::http::no_redirects;
+use web_support::standins::{choose_on_card_page, pay_by_card, serve_systempay, shop, test_key};
 use web_support::{Client, Portal, default_now};
 
 const INVOICE_CONFIG: &str = r#"
@@ -38,67 +35,23 @@ struct Setup {
     mine: StoredInvoice,
 }
 
-async fn book(store: &Store, child: ChildId, days: &[u32]) {
-    let mut tx = store.begin().await.unwrap();
-    for d in days {
-        let date = NaiveDate::from_ymd_opt(2026, 4, *d).unwrap();
-        tx.insert_booking(
-            child,
-            date,
-            &ServiceCode::parse("REPAS").unwrap(),
-            default_now(),
-        )
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-}
-
+/// A card shop on the SystemPay stand-in (its notifications retried once, quickly), the
+/// portal served with it, and the family's invoice for two April meals.
 async fn setup() -> Result<Setup> {
-    let standin = SystemPayStandin::new(SystemPayStandinConfig {
-        test_key: ivr::payment::systempay::EXAMPLE_TEST_KEY.into(),
+    let (_, standin_addr) = serve_systempay(SystemPayStandinConfig {
         retry_delay: Duration::from_millis(20),
         max_retries: 1,
-        ..Default::default()
-    })?;
-    let (standin_addr, _t) = serve(standin.router(), "127.0.0.1:0".parse()?).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let portal_addr = listener.local_addr()?;
-    let invoicing = Invoicing {
-        invoice: toml::from_str::<InvoiceConfig>(INVOICE_CONFIG)?,
-        systempay: Some(SystemPay::from_config(&SystemPayConfig {
-            test_key: ivr::payment::systempay::EXAMPLE_TEST_KEY.into(),
-            payment_url: format!("http://{standin_addr}/vads-payment/"),
-            ..Default::default()
-        })?),
-        payfip: None,
-    };
-    let web = WebConfig {
-        public_base_url: format!("http://{portal_addr}"),
-        ..Default::default()
-    };
-    let portal = Portal::with_settings(web, invoicing).await;
-    tokio::spawn(ivr::web::serve(listener, portal.state.clone()));
-    let store = &portal.db.store;
-    book(store, portal.fam.angeline, &[1, 2]).await;
-    let month = InvoiceMonth::parse("2026-04")?;
-    let cfg = &portal.state.invoicing().invoice;
-    generate_month(
-        store,
-        cfg,
-        month,
-        NaiveDate::from_ymd_opt(2026, 5, 2).unwrap(),
-        default_now(),
-    )
+        ..test_key()
+    })
     .await?;
-    let mine = store.invoices_of(portal.fam.payer).await?.remove(0);
+    let invoicing = invoicing(INVOICE_CONFIG, Some(shop(standin_addr)), None);
+    let (portal, portal_addr, mine) =
+        Portal::served_with_an_invoice(TestDb::sqlite().await?, invoicing, &[1, 2]).await;
     Ok(Setup {
         portal,
         standin_addr,
         portal_addr,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?,
+        http: no_redirects(),
         mine,
     })
 }
@@ -148,24 +101,17 @@ impl Setup {
     /// Ticks `id`, chooses the card, posts the bank form and clicks `choice` on the
     /// stand-in's page; returns the stand-in session and the return URL (path and query).
     async fn pay(&self, c: &mut Client, id: InvoiceId, choice: &str) -> Result<(String, String)> {
-        let page = c.get("/factures").await;
-        let csrf = page.csrf();
+        let csrf = c.get("/factures").await.csrf();
         let id = id.0.to_string();
-        let page = c
-            .post("/factures/paiement", &[("csrf", &csrf), ("invoice", &id)])
-            .await;
+        let ticked = [("csrf", csrf.as_str()), ("invoice", id.as_str())];
+        let page = c.post("/factures/paiement", &ticked).await;
         ensure!(page.status == StatusCode::OK, "{}", page.body);
         ensure!(
             page.body.contains("Payer par carte bancaire"),
             "{}",
             page.body
         );
-        let page = c
-            .post(
-                "/factures/paiement/carte",
-                &[("csrf", &csrf), ("invoice", &id)],
-            )
-            .await;
+        let page = c.post("/factures/paiement/carte", &ticked).await;
         ensure!(page.status == StatusCode::OK, "{}", page.body);
         let csp = page.headers["content-security-policy"].to_str()?;
         ensure!(
@@ -174,30 +120,27 @@ impl Setup {
         );
         let (action, fields) = bank_form(&page.body)?;
         ensure!(action == format!("http://{}/vads-payment/", self.standin_addr));
-        let r = self.http.post(&action).form(&fields).send().await?;
-        ensure!(r.status() == StatusCode::OK, "bank refused the form");
-        let bank_page = r.text().await?;
-        let session = bank_page
-            .split("action=\"session/")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .context("no session in the bank page")?
-            .to_owned();
-        let r = self
-            .http
-            .post(format!(
-                "http://{}/vads-payment/session/{session}",
-                self.standin_addr
-            ))
-            .form(&[("choice", choice)])
-            .send()
-            .await?;
-        ensure!(r.status() == StatusCode::SEE_OTHER, "{}", r.status());
-        let location = url::Url::parse(r.headers()["location"].to_str()?)?;
+        let (session, location) =
+            pay_by_card(&self.http, self.standin_addr, &action, &fields, choice).await?;
         ensure!(location.host_str() == Some("127.0.0.1"));
         ensure!(location.port() == Some(self.portal_addr.port()));
         let back = format!("{}?{}", location.path(), location.query().unwrap_or(""));
         Ok((session, back))
+    }
+
+    /// Accepts the bank form of `page` on the stand-in (which notifies the portal).
+    async fn accept(&self, page: &str) -> Result<()> {
+        let (action, fields) = bank_form(page)?;
+        let bank_page = self
+            .http
+            .post(&action)
+            .form(&fields)
+            .send()
+            .await?
+            .text()
+            .await?;
+        choose_on_card_page(&self.http, self.standin_addr, &bank_page, "accept").await?;
+        Ok(())
     }
 }
 
@@ -244,13 +187,9 @@ async fn ticked_invoice_paid_by_card_once_whatever_is_repeated() -> Result<()> {
     assert_eq!(s.invoice(s.mine.id).await?.paid_at, Some(paid_at));
 
     // Paying it again is refused before anything reaches the bank.
-    let page = c.get("/factures").await;
-    let csrf = page.csrf();
+    let id = s.mine.id.0.to_string();
     let r = c
-        .post(
-            "/factures/paiement/carte",
-            &[("csrf", &csrf), ("invoice", &s.mine.id.0.to_string())],
-        )
+        .submit("/factures", "/factures/paiement/carte", &[("invoice", &id)])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = c.get("/factures").await;
@@ -306,21 +245,9 @@ async fn refused_payment_leaves_the_invoice_to_pay_and_forgery_changes_nothing()
 #[tokio::test]
 async fn another_familys_invoice_cannot_be_paid_and_nothing_ticked_is_explained() -> Result<()> {
     let s = setup().await?;
-    book(s.store(), s.portal.fam.other_child, &[6]).await;
-    let cfg = &s.portal.state.invoicing().invoice;
-    generate_month(
-        s.store(),
-        cfg,
-        InvoiceMonth::parse("2026-04")?,
-        NaiveDate::from_ymd_opt(2026, 5, 2).unwrap(),
-        default_now(),
-    )
-    .await?;
-    let other = s
-        .store()
-        .invoices_of(s.portal.fam.other_payer)
-        .await?
-        .remove(0);
+    book_april_meals(s.store(), s.portal.fam.other_child, &[6]).await;
+    s.portal.invoice_april().await;
+    let other = s.portal.first_invoice_of(s.portal.fam.other_payer).await;
     let mut c = s.portal.parent().await;
     let page = c.get("/factures").await;
     let csrf = page.csrf();
@@ -367,19 +294,10 @@ async fn a_second_card_request_for_an_invoice_being_paid_is_refused() -> Result<
     let mut c = s.portal.parent().await;
     let csrf = c.get("/factures").await.csrf();
     let id = s.mine.id.0.to_string();
-    let first = c
-        .post(
-            "/factures/paiement/carte",
-            &[("csrf", &csrf), ("invoice", &id)],
-        )
-        .await;
+    let carte = [("csrf", csrf.as_str()), ("invoice", id.as_str())];
+    let first = c.post("/factures/paiement/carte", &carte).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
-    let second = c
-        .post(
-            "/factures/paiement/carte",
-            &[("csrf", &csrf), ("invoice", &id)],
-        )
-        .await;
+    let second = c.post("/factures/paiement/carte", &carte).await;
     assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.body);
     assert_eq!(second.location(), "/factures");
     let page = c.get("/factures").await;
@@ -390,31 +308,7 @@ async fn a_second_card_request_for_an_invoice_being_paid_is_refused() -> Result<
         page.body
     );
     // The first request's form still pays the invoice, once.
-    let (action, fields) = bank_form(&first.body)?;
-    let bank_page = s
-        .http
-        .post(&action)
-        .form(&fields)
-        .send()
-        .await?
-        .text()
-        .await?;
-    let session = bank_page
-        .split("action=\"session/")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .context("no session in the bank page")?
-        .to_owned();
-    let r = s
-        .http
-        .post(format!(
-            "http://{}/vads-payment/session/{session}",
-            s.standin_addr
-        ))
-        .form(&[("choice", "accept")])
-        .send()
-        .await?;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    s.accept(&first.body).await?;
     assert!(s.invoice(s.mine.id).await?.paid_at.is_some());
     Ok(())
 }
@@ -428,48 +322,25 @@ async fn without_a_configured_key_there_is_no_card_payment() -> Result<()> {
     use ivr::payment::systempay::{EXAMPLE_TEST_KEY, ShopKey, sign};
     let shop = SystemPay::from_config(&SystemPayConfig::default()).ok();
     assert!(shop.is_none(), "a shop without a configured key");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let portal_addr = listener.local_addr()?;
-    let invoicing = Invoicing {
-        invoice: toml::from_str::<InvoiceConfig>(INVOICE_CONFIG)?,
-        systempay: shop,
-        payfip: None,
-    };
-    let web = WebConfig {
-        public_base_url: format!("http://{portal_addr}"),
-        ..Default::default()
-    };
-    let portal = Portal::with_settings(web, invoicing).await;
-    tokio::spawn(ivr::web::serve(listener, portal.state.clone()));
-    let store = &portal.db.store;
-    book(store, portal.fam.angeline, &[1, 2]).await;
-    generate_month(
-        store,
-        &portal.state.invoicing().invoice,
-        InvoiceMonth::parse("2026-04")?,
-        NaiveDate::from_ymd_opt(2026, 5, 2).unwrap(),
-        default_now(),
+    let (portal, portal_addr, mine) = Portal::served_with_an_invoice(
+        TestDb::sqlite().await?,
+        invoicing(INVOICE_CONFIG, shop, None),
+        &[1, 2],
     )
-    .await?;
-    let mine = store.invoices_of(portal.fam.payer).await?.remove(0);
+    .await;
+    let store = &portal.db.store;
     let mut c = portal.parent().await;
     let csrf = c.get("/factures").await.csrf();
     let id = mine.id.0.to_string();
-    let page = c
-        .post("/factures/paiement", &[("csrf", &csrf), ("invoice", &id)])
-        .await;
+    let ticked = [("csrf", csrf.as_str()), ("invoice", id.as_str())];
+    let page = c.post("/factures/paiement", &ticked).await;
     assert!(
         !page.body.contains("Payer par carte bancaire"),
         "{}",
         page.body
     );
     assert!(page.body.contains("n'est pas disponible"), "{}", page.body);
-    let r = c
-        .post(
-            "/factures/paiement/carte",
-            &[("csrf", &csrf), ("invoice", &id)],
-        )
-        .await;
+    let r = c.post("/factures/paiement/carte", &ticked).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // A notice signed with the public example key, as the attack sent it.
     let mut fields: Vec<(String, String)> = [
@@ -504,36 +375,6 @@ async fn without_a_configured_key_there_is_no_card_payment() -> Result<()> {
     Ok(())
 }
 
-/// Accepts the bank form of `page` on the stand-in (which notifies the portal).
-async fn accept(s: &Setup, page: &str) -> Result<()> {
-    let (action, fields) = bank_form(page)?;
-    let bank_page = s
-        .http
-        .post(&action)
-        .form(&fields)
-        .send()
-        .await?
-        .text()
-        .await?;
-    let session = bank_page
-        .split("action=\"session/")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .context("no session in the bank page")?
-        .to_owned();
-    let r = s
-        .http
-        .post(format!(
-            "http://{}/vads-payment/session/{session}",
-            s.standin_addr
-        ))
-        .form(&[("choice", "accept")])
-        .send()
-        .await?;
-    ensure!(r.status() == StatusCode::SEE_OTHER, "{}", r.status());
-    Ok(())
-}
-
 /// A provider that confirms a second payment for a paid invoice (the first form was left
 /// open past the hold, then both were paid): the invoice is paid once and the second
 /// payment is listed for staff to refund, who note the refund.
@@ -551,9 +392,9 @@ async fn a_second_confirmed_payment_is_listed_for_staff_to_refund() -> Result<()
         .set(default_now() + ivr::payment::settle::HOLD + chrono::Duration::minutes(1));
     let second = c.post("/factures/paiement/carte", &carte).await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.body);
-    accept(&s, &first.body).await?;
+    s.accept(&first.body).await?;
     let paid_at = s.invoice(s.mine.id).await?.paid_at.context("paid")?;
-    accept(&s, &second.body).await?;
+    s.accept(&second.body).await?;
     assert_eq!(s.invoice(s.mine.id).await?.paid_at, Some(paid_at));
 
     let mut staff = s.portal.staff().await;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use ivr::call::{Call, CallFlow, Digit, SingleFlow};
+use ivr::media::Prompt;
 use ivr::metrics::Metrics;
 use ivr::sip::client::{UserAgent, settle};
 use ivr::sip::{SipConfig, SipServer};
@@ -19,6 +20,9 @@ use rsipstack::sip::{Header, Response, Transport};
 use rsipstack::transport::SipAddr;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
+
+mod line;
+pub use line::*;
 
 /// Guard for every await in the tests: long enough never to fire on a healthy run.
 pub const GUARD: Duration = Duration::from_secs(10);
@@ -63,13 +67,25 @@ pub async fn start_server(
     Ok((server, metrics))
 }
 
-/// A flow that reports every digit on a channel and hangs up on `*` twice... it never hangs
-/// up by itself: the caller does.
+/// A flow that reports every digit on a channel; it never hangs up by itself: the caller
+/// does.
 pub fn digit_reporter() -> (impl CallFlow, mpsc::UnboundedReceiver<Digit>) {
+    prompt_then_digits(None)
+}
+
+/// A flow that plays `prompt` (if any), then reports every digit on a channel until the
+/// caller hangs up.
+pub fn prompt_then_digits(
+    prompt: Option<Arc<Prompt>>,
+) -> (impl CallFlow, mpsc::UnboundedReceiver<Digit>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let flow = move |call: Call| {
         let tx = tx.clone();
+        let prompt = prompt.clone();
         async move {
+            if let Some(prompt) = prompt {
+                let _ = call.play(vec![prompt], false).await;
+            }
             while let Ok(Some(d)) = call.next_digit(None).await {
                 if tx.send(d).is_err() {
                     break;
@@ -78,6 +94,24 @@ pub fn digit_reporter() -> (impl CallFlow, mpsc::UnboundedReceiver<Digit>) {
         }
     };
     (flow, rx)
+}
+
+/// Receives the digits a [`digit_reporter`] flow heard until `sentinel` (included), as text.
+pub async fn digits_until(
+    rx: &mut mpsc::UnboundedReceiver<Digit>,
+    sentinel: char,
+) -> Result<String> {
+    let mut got = String::new();
+    guard("the digits", async {
+        while let Some(d) = rx.recv().await {
+            got.push(d.to_char());
+            if d.to_char() == sentinel {
+                break;
+            }
+        }
+    })
+    .await?;
+    Ok(got)
 }
 
 /// A flow that waits until the caller hangs up.
@@ -93,6 +127,10 @@ pub struct Phone {
     /// Call-IDs whose dialog ended, with the reason.
     ended: watch::Receiver<Vec<(String, String)>>,
     pub addr: SocketAddr,
+    /// The number its calls come from (the From and Contact user).
+    from: String,
+    /// Headers added to every INVITE.
+    headers: Vec<Header>,
 }
 
 /// Audio offer choices for the test caller.
@@ -104,8 +142,16 @@ pub enum Offer {
 }
 
 impl Phone {
+    /// A phone on 127.0.0.1 calling from 0600000000.
     pub async fn new() -> Result<Self> {
-        let (ua, mut states) = UserAgent::start("127.0.0.1:0".parse()?, "ivr-test-phone").await?;
+        Self::relaying("127.0.0.1", "0600000000", Vec::new()).await
+    }
+
+    /// A phone at `ip` (one of the loopback network's) whose calls come from `from` with
+    /// `headers` added: a trunk relaying a caller, or anyone writing headers.
+    pub async fn relaying(ip: &str, from: &str, headers: Vec<Header>) -> Result<Self> {
+        let (ua, mut states) =
+            UserAgent::start(format!("{ip}:0").parse()?, "ivr-test-phone").await?;
         let (ended_tx, ended) = watch::channel(Vec::new());
         let d = ua.dialogs.clone();
         tokio::spawn(async move {
@@ -120,6 +166,8 @@ impl Phone {
             addr: ua.addr,
             ua,
             ended,
+            from: from.to_string(),
+            headers,
         })
     }
 
@@ -137,14 +185,11 @@ impl Phone {
             Transport::Tcp => format!("sip:{dialled}@{server};transport=tcp"),
             _ => format!("sip:{dialled}@{server}"),
         };
+        let me = format!("sip:{}@{}", self.from, self.addr);
         let opt = InviteOption {
-            caller: format!("sip:0600000000@{}", self.addr)
-                .as_str()
-                .try_into()?,
+            caller: me.as_str().try_into()?,
             callee: callee.as_str().try_into()?,
-            contact: format!("sip:0600000000@{}", self.addr)
-                .as_str()
-                .try_into()?,
+            contact: me.as_str().try_into()?,
             content_type: body.as_ref().map(|_| "application/sdp".to_string()),
             offer: body,
             destination: Some(SipAddr {
@@ -152,6 +197,7 @@ impl Phone {
                 addr: server.into(),
             }),
             call_id,
+            headers: (!self.headers.is_empty()).then(|| self.headers.clone()),
             ..Default::default()
         };
         Ok(self
@@ -171,6 +217,21 @@ impl Phone {
         let offer = media.offer(Offer::Pcmu, None, "");
         self.invite(server, transport, dialled, Some(offer), None)
             .await
+    }
+
+    /// Calls `dialled` on `server` over `transport` offering `offer` (SDP); fails unless the
+    /// line answers 200 with an SDP answer.
+    pub async fn answered(
+        &self,
+        server: SocketAddr,
+        transport: Transport,
+        dialled: &str,
+        offer: Vec<u8>,
+    ) -> Result<Answered> {
+        let (dialog, resp) = self
+            .invite(server, transport, dialled, Some(offer), None)
+            .await?;
+        Answered::new(dialog, resp)
     }
 
     /// Waits until the dialog of `call_id` has ended; returns the reason.
@@ -202,6 +263,27 @@ impl Media {
 
     pub fn port(&self) -> u16 {
         self.socket.local_addr().unwrap().port()
+    }
+
+    /// Receives the line's RTP until a packet `stop` accepts; returns how many came before
+    /// it (packets that are not RTP count among them).
+    pub async fn rtp_until(
+        &self,
+        what: &str,
+        mut stop: impl FnMut(&rtp_rs::RtpReader) -> bool,
+    ) -> Result<usize> {
+        let mut buf = vec![0u8; 2048];
+        let mut before = 0;
+        guard(what, async {
+            loop {
+                let (n, _) = self.socket.recv_from(&mut buf).await?;
+                if rtp_rs::RtpReader::new(&buf[..n]).is_ok_and(|r| stop(&r)) {
+                    return Ok::<_, anyhow::Error>(before);
+                }
+                before += 1;
+            }
+        })
+        .await?
     }
 
     /// An SDP offer for `codec`, with telephone-event at `te_pt`/`te_rate` and extra lines.
@@ -353,6 +435,22 @@ impl RawPeer {
         Ok(())
     }
 
+    /// Sends a request as [`RawPeer::send`] does (its branch made of the other parts) and
+    /// returns its final response.
+    pub async fn ask(
+        &self,
+        method: &str,
+        call_id: &str,
+        cseq: u32,
+        to_tag: Option<&str>,
+        body: Option<&str>,
+    ) -> Result<Response> {
+        let branch = format!("z9hG4bK{call_id}-{method}-{cseq}");
+        self.send(method, call_id, cseq, &branch, to_tag, body)
+            .await?;
+        self.final_response(cseq).await
+    }
+
     /// The next final response to `cseq` (provisional ones skipped).
     pub async fn final_response(&self, cseq: u32) -> Result<Response> {
         use rsipstack::sip::SipMessage;
@@ -499,11 +597,29 @@ impl RtpOut {
         Ok(())
     }
 
+    /// Types `keys` one after the other, each as [`RtpOut::press`] sends it.
+    pub async fn keys(&mut self, sock: &UdpSocket, pt: u8, keys: &str) -> Result<()> {
+        for key in keys.chars() {
+            self.press(sock, pt, key).await?;
+        }
+        Ok(())
+    }
+
     /// One packet of G.711 audio (already encoded), 20 ms.
     pub async fn audio(&mut self, sock: &UdpSocket, pt: u8, payload: &[u8]) -> Result<()> {
         let ts = self.ts;
         self.send(sock, pt, ts, false, payload).await?;
         self.ts = self.ts.wrapping_add(self.tick20);
+        Ok(())
+    }
+
+    /// Types `keys` as in-band tones in PCMU audio ([`inband_key_packets`]), no event.
+    pub async fn tones(&mut self, sock: &UdpSocket, keys: &str) -> Result<()> {
+        for key in keys.chars() {
+            for p in inband_key_packets(key) {
+                self.audio(sock, 0, &p).await?;
+            }
+        }
         Ok(())
     }
 }
@@ -569,4 +685,37 @@ pub fn inband_key_packets(key: char) -> Vec<Vec<u8>> {
         packets.push(payload);
     }
     packets
+}
+
+/// `samples` of a 440 Hz tone at 8 kHz, amplitude 8000: someone speaking, for the tests.
+pub fn tone_440(samples: usize) -> Vec<i16> {
+    (0..samples)
+        .map(|i| (8000.0 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / 8000.0).sin()) as i16)
+        .collect()
+}
+
+/// `pcm` (8 kHz) as PCMU payloads of 20 ms each.
+pub fn pcmu_packets(pcm: &[i16]) -> Vec<Vec<u8>> {
+    pcm.chunks(160)
+        .map(|c| ivr::media::g711::Law::Ulaw.encode(c))
+        .collect()
+}
+
+/// Fails unless `/metrics` shows `line` now; the error holds them all.
+pub fn expect_metric(metrics: &Metrics, line: &str) -> Result<()> {
+    let text = metrics.render();
+    anyhow::ensure!(text.contains(line), "no {line:?} in /metrics:\n{text}");
+    Ok(())
+}
+
+/// Waits until `/metrics` shows `line` (the RTP thread adds its tick's counts after the
+/// tick, so a digit can reach the flow a moment before its tick's counters do).
+pub async fn metrics_come_to_show(metrics: &Metrics, line: &str) -> Result<()> {
+    guard(line, async {
+        while !metrics.render().contains(line) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .with_context(|| metrics.render())
 }

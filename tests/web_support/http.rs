@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use axum::http::StatusCode;
 use ivr::web::AppState;
 
-use super::{Page, keep_cookie};
+use super::{Page, form_body, keep_cookie, with_csrf};
 
 /// Serves `state` on 127.0.0.1 until the test ends; returns the address.
 pub async fn serve(state: AppState) -> SocketAddr {
@@ -32,13 +32,18 @@ impl Browser {
     pub fn new(addr: SocketAddr) -> Self {
         Self {
             base: format!("http://{addr}"),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("HTTP client"),
+            http: no_redirects(),
             cookie: None,
             headers: Vec::new(),
         }
+    }
+
+    /// A browser whose requests carry `X-Forwarded-For: forwarded`, as if they came
+    /// through the proxy (the test's own connection from 127.0.0.1).
+    pub fn through_proxy(addr: SocketAddr, forwarded: String) -> Self {
+        let mut b = Self::new(addr);
+        b.headers = vec![("x-forwarded-for".into(), forwarded)];
+        b
     }
 
     async fn send(&mut self, mut req: reqwest::RequestBuilder) -> Page {
@@ -80,14 +85,27 @@ impl Browser {
 
     /// POST `fields` as a form to `path`.
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
         let req = self
             .http
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
+            .body(form_body(fields));
         self.send(req).await
     }
+
+    /// The parents' login form of a fresh `/` page, posted with these codes.
+    pub async fn parent_login(&mut self, child: &str, payer: &str) -> Page {
+        let csrf = self.get("/").await.csrf();
+        let fields = [("child_code", child), ("payer_code", payer)];
+        self.post("/connexion", &with_csrf(&csrf, &fields)).await
+    }
+}
+
+/// An HTTP client that follows no redirect (the tests look at each `Location`), with no
+/// cookie: what a provider's server, or an attacker, is.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("HTTP client")
 }

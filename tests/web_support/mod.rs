@@ -3,21 +3,25 @@
 //! (or, in `http`, a real server on 127.0.0.1 and a real HTTP client).
 #![allow(dead_code)]
 
+pub mod billing;
+pub mod chrome;
 pub mod families;
 pub mod http;
+pub mod standins;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Paris;
 use families::DemoFamilies;
 use ivr::booking::calendar::Calendar;
+use ivr::booking::model::{Action, Channel, ChildId, ServiceCode};
 use ivr::booking::rules::Rules;
 use ivr::clock::ManualClock;
-use ivr::service::booking::BookingService;
+use ivr::service::booking::{BookingOutcome, BookingService};
 use ivr::service::login::LoginConfig;
 use ivr::store::testing::TestDb;
 use ivr::web::{AppState, WebConfig};
@@ -37,6 +41,11 @@ pub fn paris(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
 pub fn default_now() -> DateTime<Utc> {
     paris(2026, 5, 6, 9, 0)
 }
+
+/// The staff account the tests log in with ([`Portal::add_staff`] creates it).
+pub const STAFF_USER: &str = "amelie";
+/// Its password.
+pub const STAFF_PASSWORD: &str = "mot de passe solide";
 
 /// A portal on a fresh database.
 pub struct Portal {
@@ -119,56 +128,76 @@ impl Portal {
         parent_client(self.app()).await
     }
 
-    /// A client logged in as staff `amelie` (created here).
-    pub async fn staff(&self) -> Client {
-        let store = &self.db.store;
+    /// Creates the staff account [`STAFF_USER`] (password [`STAFF_PASSWORD`]), unless it
+    /// is there already.
+    pub async fn add_staff(&self) {
         match ivr::service::staff_accounts::add(
-            store,
-            "amelie",
-            "mot de passe solide",
-            default_now(),
+            &self.db.store,
+            STAFF_USER,
+            STAFF_PASSWORD,
+            self.state.now(),
         )
         .await
         {
             Ok(()) | Err(ivr::service::staff_accounts::StaffError::Exists(_)) => {}
             Err(e) => panic!("staff account: {e}"),
         }
+    }
+
+    /// A client logged in as staff `amelie` (created here).
+    pub async fn staff(&self) -> Client {
+        self.add_staff().await;
         let mut c = self.client();
-        let page = c.get("/mairie/connexion").await;
-        let csrf = page.csrf();
-        let r = c
-            .post(
-                "/mairie/connexion",
-                &[
-                    ("csrf", &csrf),
-                    ("user", "amelie"),
-                    ("password", "mot de passe solide"),
-                ],
-            )
-            .await;
+        let r = c.staff_login(STAFF_USER, STAFF_PASSWORD).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         c
+    }
+
+    /// What a family did before the test looks: `action` on `service` for `child` on
+    /// `date`, at `at`, by phone (as "téléphone") or on the web (as "parent").
+    pub async fn earlier(
+        &self,
+        child: ChildId,
+        date: NaiveDate,
+        service: &str,
+        action: Action,
+        channel: Channel,
+        at: DateTime<Utc>,
+    ) -> BookingOutcome {
+        let by = match channel {
+            Channel::Phone => "téléphone",
+            _ => "parent",
+        };
+        self.state
+            .service()
+            .change(
+                child,
+                date,
+                &ServiceCode::parse(service).expect("service code"),
+                action,
+                channel,
+                by,
+                at,
+            )
+            .await
+            .expect("booking change")
     }
 }
 
 /// A client of `app` logged in as the demo parent (child 3011, payer 770021).
 pub async fn parent_client(app: Router) -> Client {
     let mut c = Client { app, cookie: None };
-    let page = c.get("/").await;
-    let csrf = page.csrf();
-    let r = c
-        .post(
-            "/connexion",
-            &[
-                ("csrf", &csrf),
-                ("child_code", "3011"),
-                ("payer_code", "770021"),
-            ],
-        )
-        .await;
+    let r = c.parent_login("3011", "770021").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.location(), "/planning");
     c
+}
+
+/// `fields` as an `application/x-www-form-urlencoded` body.
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
 }
 
 /// A response, body read as text.
@@ -268,15 +297,32 @@ impl Client {
     }
 
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
         let req = self
             .with_cookie(Request::post(path))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
+            .body(Body::from(form_body(fields)))
             .expect("request");
         self.send(req).await
+    }
+
+    /// Opens `page` and posts `fields` to `action` behind that page's CSRF token, as a
+    /// browser submits a form of the page.
+    pub async fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.get(page).await.csrf();
+        self.post(action, &with_csrf(&csrf, fields)).await
+    }
+
+    /// The staff login form of a fresh `/mairie/connexion` page, posted with these words.
+    pub async fn staff_login(&mut self, user: &str, password: &str) -> Page {
+        let fields = [("user", user), ("password", password)];
+        self.submit("/mairie/connexion", "/mairie/connexion", &fields)
+            .await
+    }
+
+    /// The parents' login form of a fresh `/` page, posted with these codes.
+    pub async fn parent_login(&mut self, child: &str, payer: &str) -> Page {
+        let fields = [("child_code", child), ("payer_code", payer)];
+        self.submit("/", "/connexion", &fields).await
     }
 
     pub async fn post_multipart(
@@ -313,6 +359,13 @@ impl Client {
             .expect("request");
         self.send(req).await
     }
+}
+
+/// `("csrf", csrf)` followed by `fields`.
+pub fn with_csrf<'a>(csrf: &'a str, fields: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut all = vec![("csrf", csrf)];
+    all.extend_from_slice(fields);
+    all
 }
 
 /// The planning form as a browser would submit it untouched: every `shown` cell, and the
