@@ -5,10 +5,11 @@
 //! only when a digit came, a prompt ended or a recording is full: a call's task sleeps
 //! through its packets.
 //!
-//! Everything that decides is elsewhere (SDP in `sdp`, digits in `collect`, media in the
-//! sans-IO core); this file only moves events in and actions out, and reads the clock.
+//! Everything that decides is elsewhere, sans-IO: the call's phase and deadlines in `state`,
+//! offers and answers in `session` (SDP in `sdp`), the flow's plays, keys and recording in
+//! `waits`, media in the core; this file only moves events in and actions out, and reads
+//! the clock.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,20 +24,18 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info, warn};
 
-use super::api::{
-    Call, CallError, CallFlow, CallInfo, Command, FlowFuture, Played, RecordSpec, Recorded,
-};
-use super::media::{MediaEvent, MediaSession, SharedPrompt};
+use super::api::{Call, CallError, CallFlow, CallInfo, Command, FlowFuture, Played, Recorded};
+use super::media::{MediaEvent, MediaSession};
 use super::reply::LogFailed;
 use super::rtp_thread::{RtpLink, RtpThreads};
 use super::sdp::{LocalSession, Negotiated, RemoteAudio};
 use super::session::{AckProblem, Change, SdpSession, UpdateReply};
 use super::settings::CallSettings;
-use super::state::{DigitAnswer, DigitInput, Ending, Lifecycle, MediaSeen, Phase};
+use super::state::{Ending, Lifecycle, MediaSeen, Phase};
+use super::waits::{Output, Replies, Waits};
 use crate::core::Collected;
 use crate::core::Digit;
 use crate::core::error::CoreError;
-use crate::core::player::PlayId;
 use crate::metrics::Metrics;
 
 /// What the SIP side tells a call's driver.
@@ -86,25 +85,14 @@ pub(crate) struct CallSetup {
     pub shared: Arc<Shared>,
 }
 
-/// A `play` in progress: how many of its prompts are still to end.
-struct PendingPlay {
-    /// The last prompt of the play: when it ends, the play is over.
-    last: PlayId,
-    barge_in: bool,
-    done: oneshot::Sender<Played>,
-}
+/// Where the flow's waits are answered: the senders of its commands.
+struct Oneshots;
 
-/// Where the flow's wait for keys is answered.
-enum DigitReply {
-    Collect(oneshot::Sender<Collected>),
-    Next(oneshot::Sender<Option<Digit>>),
-}
-
-/// A recording in progress.
-struct PendingRecord {
-    deadline: Instant,
-    stop_on: Option<Digit>,
-    done: oneshot::Sender<Result<Recorded, CallError>>,
+impl Replies for Oneshots {
+    type Play = oneshot::Sender<Played>;
+    type Collect = oneshot::Sender<Collected>;
+    type Next = oneshot::Sender<Option<Digit>>;
+    type Record = oneshot::Sender<Result<Recorded, CallError>>;
 }
 
 struct Driver {
@@ -119,12 +107,8 @@ struct Driver {
     link: Arc<RtpLink>,
     invite: AbortHandle,
     states: DialogStateSender,
-    plays: VecDeque<PendingPlay>,
-    /// The keys typed and the flow's wait for them.
-    input: DigitInput,
-    /// Where the answer to that wait goes.
-    digit_reply: Option<DigitReply>,
-    record: Option<PendingRecord>,
+    /// The flow's plays, wait for keys and recording.
+    waits: Waits<Oneshots>,
     commands_tx: Option<mpsc::UnboundedSender<Command>>,
     hangup_requested: bool,
 }
@@ -213,10 +197,7 @@ async fn drive(setup: CallSetup) {
         link,
         invite,
         states,
-        plays: VecDeque::new(),
-        input: DigitInput::default(),
-        digit_reply: None,
-        record: None,
+        waits: Waits::default(),
         commands_tx: None,
         hangup_requested: false,
     };
@@ -495,95 +476,77 @@ impl Driver {
                 barge_in,
                 done,
             } => {
-                if prompts.is_empty() {
-                    done.send(Played::Finished).ok();
-                    return;
-                }
-                if barge_in && self.input.has_type_ahead() {
-                    // A digit typed ahead interrupts at once.
-                    done.send(Played::Interrupted).ok();
-                    return;
-                }
-                match self.queue_prompts(prompts) {
-                    Some(last) => self.plays.push_back(PendingPlay {
-                        last,
-                        barge_in,
-                        done,
-                    }),
-                    // Nothing playable (or no media yet): the play is over at once.
-                    None => {
-                        done.send(Played::Finished).ok();
-                    }
-                }
+                let link = &self.link;
+                self.waits.play(prompts.len(), barge_in, done, || {
+                    let mut link = link.lock();
+                    let media = link.media.as_mut()?;
+                    prompts.into_iter().filter_map(|p| media.play(p)).last()
+                });
             }
-            Command::StopPlay => self.stop_playing(Played::Interrupted),
+            Command::StopPlay => self.waits.stop_playing(),
             Command::Collect { spec, done } => {
-                if self.input.waiting() {
+                if self.waits.waiting_for_keys() {
                     // One wait at a time: the previous one is dropped (its caller sees Ended).
                     warn!("collect while another digit wait is pending");
                 }
-                self.digit_reply = Some(DigitReply::Collect(done));
-                let answer = self.input.collect(spec, t);
-                self.reply_digits(answer);
+                self.waits.collect(spec, t, done);
             }
             Command::NextDigit { timeout, done } => {
-                self.digit_reply = Some(DigitReply::Next(done));
-                let answer = self.input.next(timeout.map(|d| t + d), t);
-                self.reply_digits(answer);
+                self.waits.next_key(timeout.map(|d| t + d), t, done);
             }
-            Command::FlushDigits => self.input.flush(),
-            Command::Record { spec, done } => self.start_record(spec, done, t),
+            Command::FlushDigits => self.waits.flush_keys(),
+            Command::Record { spec, done } => {
+                let mut link = self.link.lock();
+                let Some(media) = link.media.as_mut() else {
+                    done.send(Err(CallError::RecordingFailed)).ok();
+                    return;
+                };
+                media.start_recording(spec.max_len);
+                drop(link);
+                self.waits.recording(t + spec.max_len, spec.stop_on, done);
+            }
             Command::Hangup => self.hangup_requested = true,
         }
+        self.perform();
     }
 
-    fn queue_prompts(&mut self, prompts: Vec<SharedPrompt>) -> Option<PlayId> {
-        let mut link = self.link.lock();
-        let media = link.media.as_mut()?;
-        prompts.into_iter().filter_map(|p| media.play(p)).last()
-    }
-
-    fn stop_playing(&mut self, outcome: Played) {
-        if let Some(media) = self.link.lock().media.as_mut() {
-            media.stop_playing();
+    /// Does what the flow's waits ask: stops the media, answers the flow.
+    fn perform(&mut self) {
+        while let Some(out) = self.waits.poll_output() {
+            match out {
+                Output::StopPlaying => {
+                    if let Some(media) = self.link.lock().media.as_mut() {
+                        media.stop_playing();
+                    }
+                }
+                Output::Played(done, played) => {
+                    done.send(played).ok();
+                }
+                Output::Collected(done, collected) => {
+                    done.send(collected).ok();
+                }
+                Output::NextKey(done, key) => {
+                    done.send(key).ok();
+                }
+                Output::Recorded {
+                    reply,
+                    stopped_by_key,
+                } => {
+                    reply.send(self.stop_recording(stopped_by_key)).ok();
+                }
+            }
         }
-        for p in self.plays.drain(..) {
-            p.done.send(outcome).ok();
-        }
     }
 
-    fn start_record(
-        &mut self,
-        spec: RecordSpec,
-        done: oneshot::Sender<Result<Recorded, CallError>>,
-        t: Instant,
-    ) {
-        let mut link = self.link.lock();
-        let Some(media) = link.media.as_mut() else {
-            done.send(Err(CallError::RecordingFailed)).ok();
-            return;
-        };
-        media.start_recording(spec.max_len);
-        drop(link);
-        self.record = Some(PendingRecord {
-            deadline: t + spec.max_len,
-            stop_on: spec.stop_on,
-            done,
-        });
-    }
-
-    /// Ends the recording in progress and hands its audio to the flow.
-    fn finish_record(&mut self, stopped_by_key: bool) {
-        let Some(pending) = self.record.take() else {
-            return;
-        };
+    /// Stops the media's recording and takes its audio.
+    fn stop_recording(&mut self, stopped_by_key: bool) -> Result<Recorded, CallError> {
         let stopped = self
             .link
             .lock()
             .media
             .as_mut()
             .and_then(MediaSession::stop_recording);
-        let result = match stopped {
+        match stopped {
             Some(Ok(audio)) => Ok(Recorded {
                 audio,
                 stopped_by_key,
@@ -593,66 +556,36 @@ impl Driver {
                 Err(CallError::RecordingFailed)
             }
             None => Err(CallError::RecordingFailed),
-        };
-        pending.done.send(result).ok();
+        }
     }
 
     /// Moves media events (digits, prompts ended) to the waiting flow.
     fn pump_events(&mut self, t: Instant) {
-        // Taken under the lock, handled after it: handling them locks the media again.
-        let mut events = Vec::new();
-        if let Some(media) = self.link.lock().media.as_mut() {
+        // Taken under the lock, handled after it: answering them locks the media again.
+        let mut link = self.link.lock();
+        let mut any = false;
+        if let Some(media) = link.media.as_mut() {
             while let Some(ev) = media.poll_event() {
-                events.push(ev);
-            }
-        }
-        for ev in events {
-            match ev {
-                MediaEvent::Digit(d) => self.on_digit(d, t),
-                MediaEvent::PromptDone(id) => {
-                    if let Some(pos) = self.plays.iter().position(|p| p.last == id) {
-                        let p = self.plays.remove(pos).expect("position is valid");
-                        p.done.send(Played::Finished).ok();
+                any = true;
+                match ev {
+                    MediaEvent::Digit(d) => {
+                        self.shared.metrics.digits.inc();
+                        self.waits.typed(d, t);
                     }
+                    MediaEvent::PromptDone(id) => self.waits.prompt_done(id),
                 }
             }
         }
-    }
-
-    fn on_digit(&mut self, d: Digit, t: Instant) {
-        self.shared.metrics.digits.inc();
-        if self.record.as_ref().is_some_and(|r| r.stop_on == Some(d)) {
-            // The stop key ends the recording and is not kept as input.
-            self.finish_record(true);
-            return;
-        }
-        if self.plays.iter().any(|p| p.barge_in) {
-            self.stop_playing(Played::Interrupted);
-        }
-        let answer = self.input.typed(d, t);
-        self.reply_digits(answer);
-    }
-
-    /// Sends the answer to the flow's wait for keys, if there is one.
-    fn reply_digits(&mut self, answer: Option<DigitAnswer>) {
-        let Some(answer) = answer else { return };
-        match (self.digit_reply.take(), answer) {
-            (Some(DigitReply::Collect(done)), DigitAnswer::Collected(c)) => {
-                done.send(c).ok();
-            }
-            (Some(DigitReply::Next(done)), DigitAnswer::Next(d)) => {
-                done.send(d).ok();
-            }
-            // The wait and its reply are set together: no other pair can meet here.
-            _ => warn!("digit answer without its wait"),
+        drop(link);
+        if any {
+            self.perform();
         }
     }
 
     fn next_deadline(&self) -> Option<Instant> {
         [
             self.life.poll_timeout(self.media_seen()),
-            self.record.as_ref().map(|r| r.deadline),
-            self.input.poll_timeout(),
+            self.waits.poll_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -703,19 +636,14 @@ impl Driver {
             }
             return true;
         }
-        let record_over = self.record.as_ref().is_some_and(|r| r.deadline <= t)
-            || (self.record.is_some()
-                && self
-                    .link
-                    .lock()
-                    .media
-                    .as_ref()
-                    .is_some_and(MediaSession::recording_full));
-        if record_over {
-            self.finish_record(false);
-        }
-        let answer = self.input.handle_timeout(t);
-        self.reply_digits(answer);
+        let link = &self.link;
+        self.waits.handle_timeout(t, || {
+            link.lock()
+                .media
+                .as_ref()
+                .is_some_and(MediaSession::recording_full)
+        });
+        self.perform();
         false
     }
 

@@ -11,6 +11,7 @@ pub mod sdp;
 pub(crate) mod session;
 pub mod settings;
 pub(crate) mod state;
+pub(crate) mod waits;
 
 pub use crate::core::{CollectSpec, Collected, Digit, Digits};
 pub use api::{
