@@ -1,49 +1,30 @@
-//! Media end to end over loopback: the caller hears the prompt (PCMU, PCMA, Opus decode back
-//! to the prompt's audio), symmetric RTP, and DTMF by RFC 4733 and SIP INFO seen exactly once.
+//! A call's media end to end over loopback: the caller hears the prompt (PCMU, PCMA, Opus
+//! decode back to the prompt's audio), symmetric RTP and who may type into a call, keys by
+//! RFC 4733, SIP INFO and in-band tones each heard once, barge-in and collection as a
+//! dialplan drives them, and recording the caller's audio.
 
 mod common;
 
+use std::time::Duration;
+
 use anyhow::{Context, Result};
 use common::*;
-use ivr::call::{Call, Digit};
+use ivr::call::{Call, CollectSpec, Collected, Digit, Played, RecordSpec, Recorded};
 use ivr::media::g711::{alaw_decode, ulaw_decode};
 use ivr::media::opus::OpusDecoder;
 use ivr::media::testing::{best_correlation, spectral_similarity};
-use rsipstack::sip::{Header, Transport};
+use rsipstack::sip::Header;
 use tokio::sync::mpsc;
 
-/// The flow of these tests: play the sweep, then report every digit.
-fn prompt_then_digits() -> (impl ivr::call::CallFlow, mpsc::UnboundedReceiver<Digit>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let prompt = sweep_prompt();
-    let flow = move |call: Call| {
-        let tx = tx.clone();
-        let prompt = prompt.clone();
-        async move {
-            let _ = call.play(vec![prompt], false).await;
-            while let Ok(Some(d)) = call.next_digit(None).await {
-                if tx.send(d).is_err() {
-                    break;
-                }
-            }
-        }
-    };
-    (flow, rx)
+/// A line whose flow plays the sweep, then reports every key; and those keys.
+async fn sweep_line() -> Result<(Line, mpsc::UnboundedReceiver<Digit>)> {
+    let (flow, digits) = prompt_then_digits(Some(sweep_prompt()));
+    Ok((Line::start(flow).await?, digits))
 }
 
-/// Receives digits until `sentinel`, returns them as text.
-async fn digits_until(rx: &mut mpsc::UnboundedReceiver<Digit>, sentinel: char) -> Result<String> {
-    let mut got = String::new();
-    guard("the digits", async {
-        while let Some(d) = rx.recv().await {
-            got.push(d.to_char());
-            if d.to_char() == sentinel {
-                break;
-            }
-        }
-    })
-    .await?;
-    Ok(got)
+/// How many 20 ms frames the sweep lasts.
+fn sweep_frames() -> usize {
+    (sweep_prompt().duration().as_millis() / 20) as usize
 }
 
 fn decode_opus(packets: &[Vec<u8>]) -> Result<Vec<i16>> {
@@ -57,25 +38,24 @@ fn decode_opus(packets: &[Vec<u8>]) -> Result<Vec<i16>> {
     Ok(pcm)
 }
 
+/// How close the stream decoded from its first packet (as a phone does) is to the sweep,
+/// from the talk-spurt on.
+fn continuous_opus_similarity(spurt: &[Vec<u8>], all: &[Vec<u8>]) -> Result<f64> {
+    let continuous = decode_opus(all)?;
+    let skip = (all.len() - spurt.len()) * 960;
+    Ok(spectral_similarity(
+        sweep_prompt().pcm_48k(),
+        &continuous[skip..],
+        48_000,
+    ))
+}
+
 async fn hear_prompt(codec: Offer) -> Result<()> {
-    let (flow, _digits) = prompt_then_digits();
-    let (server, metrics) = start_server(test_config(), flow).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
+    let (line, _digits) = sweep_line().await?;
     let te_rate = if codec == Offer::Opus { 48_000 } else { 8_000 };
-    let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(codec, Some((101, te_rate)), "")),
-            None,
-        )
-        .await?;
-    expect_status(&resp, 200)?;
+    let call = line.call(codec, Some((101, te_rate))).await?;
     let prompt = sweep_prompt();
-    let frames = (prompt.duration().as_millis() / 20) as usize;
-    let (pt, spurt, all) = receive_spurt(&media.socket, frames).await?;
+    let (pt, spurt, all) = receive_spurt(&line.media.socket, sweep_frames()).await?;
     let score = match codec {
         Offer::Pcmu | Offer::Pcma => {
             assert_eq!(pt, if codec == Offer::Pcmu { 0 } else { 8 });
@@ -96,13 +76,9 @@ async fn hear_prompt(codec: Offer) -> Result<()> {
             }
             // Decoded from the talk-spurt on, they give back the prompt. Opus need not keep
             // the waveform's phase, so spectrograms are compared rather than samples.
-            let pcm = decode_opus(&spurt)?;
-            let fresh = spectral_similarity(prompt.pcm_48k(), &pcm, 48_000);
-            // Decoded continuously from the stream's first packet (as a phone does): see
-            // `opus_continuous_decode_matches_prompt`, which asserts it.
-            let continuous = decode_opus(&all)?;
-            let skip = (all.len() - spurt.len()) * 960;
-            let cont = spectral_similarity(prompt.pcm_48k(), &continuous[skip..], 48_000);
+            let fresh = spectral_similarity(prompt.pcm_48k(), &decode_opus(&spurt)?, 48_000);
+            // Decoded continuously: `opus_continuous_decode_matches_prompt` asserts it.
+            let cont = continuous_opus_similarity(&spurt, &all)?;
             eprintln!("Opus spectral similarity: from the spurt {fresh:.3}, continuous {cont:.3}");
             fresh
         }
@@ -111,9 +87,9 @@ async fn hear_prompt(codec: Offer) -> Result<()> {
         score > 0.9,
         "{codec:?}: correlation {score:.3} with the prompt"
     );
-    assert!(metrics.render().contains("ivr_rtp_packets_sent_total"));
-    dialog.bye().await?;
-    server.shutdown().await;
+    line.expect_metric("ivr_rtp_packets_sent_total")?;
+    call.hang_up().await?;
+    line.shutdown().await;
     Ok(())
 }
 
@@ -132,107 +108,55 @@ async fn caller_hears_prompt_opus() -> Result<()> {
     hear_prompt(Offer::Opus).await
 }
 
+/// A phone decodes the whole stream: the prompt's frames follow silence frames sent before it,
+/// and must still decode to the prompt (the media core encodes CELT-only frames from a state
+/// primed with silence, the first one coded without inter-frame prediction).
+#[tokio::test]
+async fn opus_continuous_decode_matches_prompt() -> Result<()> {
+    let (line, _digits) = sweep_line().await?;
+    let call = line.call(Offer::Opus, None).await?;
+    let (_, spurt, all) = receive_spurt(&line.media.socket, sweep_frames()).await?;
+    let score = continuous_opus_similarity(&spurt, &all)?;
+    assert!(score > 0.9, "continuous decode similarity {score:.3}");
+    call.hang_up().await?;
+    line.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn rtp_latches_onto_the_callers_real_source() -> Result<()> {
-    let (flow, _digits) = prompt_then_digits();
-    let (server, _) = start_server(test_config(), flow).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    // The SDP names a decoy port; the caller really sends from `media.socket`.
+    let (line, _digits) = sweep_line().await?;
+    // The SDP names a decoy port; the caller really sends from its own socket.
     let decoy = Media::new().await?;
-    let (dialog, resp) = phone
-        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &decoy)
+    let call = line
+        .answered(NUMBER, decoy.offer(Offer::Pcmu, None, ""))
         .await?;
-    expect_status(&resp, 200)?;
-    let (server_rtp, _) = answer_media(resp.as_ref().unwrap())?;
-    let mut out = RtpOut::new(server_rtp, 8_000);
-    out.audio(&media.socket, 0, &[0xFF; 160]).await?;
-    let frames = (sweep_prompt().duration().as_millis() / 20) as usize;
-    let (_, spurt, _) = receive_spurt(&media.socket, frames).await?;
-    assert_eq!(spurt.len(), frames);
-    dialog.bye().await?;
-    server.shutdown().await;
+    let mut out = call.sender(8_000);
+    out.audio(&line.media.socket, 0, &[0xFF; 160]).await?;
+    let (_, spurt, _) = receive_spurt(&line.media.socket, sweep_frames()).await?;
+    assert_eq!(spurt.len(), sweep_frames());
+    call.hang_up().await?;
+    line.shutdown().await;
     Ok(())
 }
 
 async fn digits_each_once(codec: Offer, te: (u8, u32)) -> Result<()> {
-    let (flow, mut digits) = prompt_then_digits();
-    let (server, metrics) = start_server(test_config(), flow).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(codec, Some(te), "")),
-            None,
-        )
-        .await?;
-    expect_status(&resp, 200)?;
-    let (server_rtp, _) = answer_media(resp.as_ref().unwrap())?;
-    let mut out = RtpOut::new(server_rtp, te.1);
-
+    let (line, mut digits) = sweep_line().await?;
+    let call = line.call(codec, Some(te)).await?;
     // RFC 4733: each press once, the end packet's retransmissions ignored, the same key twice
     // in a row counted twice; `*` closes the batch.
-    for key in ['1', '2', '5', '5', '#', '*'] {
-        out.press(&media.socket, te.0, key).await?;
-    }
+    let mut out = call.sender(te.1);
+    out.keys(&line.media.socket, te.0, "1255#*").await?;
     assert_eq!(digits_until(&mut digits, '*').await?, "1255#*");
-
-    assert!(
-        metrics.render().contains("ivr_dtmf_digits_total 6"),
-        "{}",
-        metrics.render()
-    );
-    dialog.bye().await?;
-    server.shutdown().await;
-    Ok(())
-}
-
-#[tokio::test]
-async fn info_digits_each_once() -> Result<()> {
-    let (flow, mut digits) = prompt_then_digits();
-    let (server, _) = start_server(test_config(), flow).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (dialog, resp) = phone
-        .call_pcmu(server.udp_addr(), Transport::Udp, "3900", &media)
-        .await?;
-    expect_status(&resp, 200)?;
-    // SIP INFO, both body formats; each INFO is answered before the next is sent.
-    for (ct, body) in [
-        ("application/dtmf-relay", "Signal=7\r\nDuration=160\r\n"),
-        ("application/dtmf", "8"),
-        ("application/dtmf", "8"),
-        ("application/dtmf-relay", "Signal=*\r\nDuration=160\r\n"),
-    ] {
-        let resp = dialog
-            .info(
-                Some(vec![Header::ContentType(ct.into())]),
-                Some(body.as_bytes().to_vec()),
-            )
-            .await?;
-        expect_status(&resp, 200)?;
-    }
-    assert_eq!(digits_until(&mut digits, '*').await?, "788*");
-    // An INFO that is not DTMF is refused with 415 and counts no digit.
-    let resp = dialog
-        .info(
-            Some(vec![Header::ContentType("text/plain".into())]),
-            Some(b"hello".to_vec()),
-        )
-        .await?;
-    expect_status(&resp, 415)?;
-    assert!(digits.try_recv().is_err(), "no extra digit");
-    dialog.bye().await?;
-    server.shutdown().await;
+    line.expect_metric("ivr_dtmf_digits_total 6")?;
+    call.hang_up().await?;
+    line.shutdown().await;
     Ok(())
 }
 
 #[tokio::test]
 async fn digits_each_once_pcmu_rfc4733() -> Result<()> {
-    digits_each_once(Offer::Pcmu, (101, 8_000)).await
+    digits_each_once(Offer::Pcmu, TE_8K).await
 }
 
 #[tokio::test]
@@ -247,103 +171,89 @@ async fn digits_each_once_pcma_with_other_event_type() -> Result<()> {
         .context("payload type 96")
 }
 
-/// A phone decodes the whole stream: the prompt's frames follow silence frames sent before it,
-/// and must still decode to the prompt (the media core encodes CELT-only frames from a state
-/// primed with silence, the first one coded without inter-frame prediction).
 #[tokio::test]
-async fn opus_continuous_decode_matches_prompt() -> Result<()> {
-    let (flow, _digits) = prompt_then_digits();
-    let (server, _) = start_server(test_config(), flow).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Opus, None, "")),
-            None,
+async fn info_digits_each_once() -> Result<()> {
+    let (line, mut digits) = sweep_line().await?;
+    let call = line.call_pcmu().await?;
+    let info = |ct: &str, body: &str| {
+        call.dialog.info(
+            Some(vec![Header::ContentType(ct.into())]),
+            Some(body.as_bytes().to_vec()),
         )
+    };
+    // SIP INFO, both body formats; each INFO is answered before the next is sent.
+    for (ct, body) in [
+        ("application/dtmf-relay", "Signal=7\r\nDuration=160\r\n"),
+        ("application/dtmf", "8"),
+        ("application/dtmf", "8"),
+        ("application/dtmf-relay", "Signal=*\r\nDuration=160\r\n"),
+    ] {
+        expect_status(&info(ct, body).await?, 200)?;
+    }
+    assert_eq!(digits_until(&mut digits, '*').await?, "788*");
+    // An INFO that is not DTMF is refused with 415 and counts no digit.
+    expect_status(&info("text/plain", "hello").await?, 415)?;
+    assert!(digits.try_recv().is_err(), "no extra digit");
+    call.hang_up().await?;
+    line.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn inband_tones_are_heard_once_each() -> Result<()> {
+    let (flow, mut digits) = digit_reporter();
+    let line = Line::start(flow).await?;
+    // No telephone-event offered: a trunk that only sends tones.
+    let call = line.call_pcmu().await?;
+    call.sender(8_000)
+        .tones(&line.media.socket, "4009#")
         .await?;
-    expect_status(&resp, 200)?;
-    let prompt = sweep_prompt();
-    let frames = (prompt.duration().as_millis() / 20) as usize;
-    let (_, spurt, all) = receive_spurt(&media.socket, frames).await?;
-    let continuous = decode_opus(&all)?;
-    let skip = (all.len() - spurt.len()) * 960;
-    let score = spectral_similarity(prompt.pcm_48k(), &continuous[skip..], 48_000);
-    assert!(score > 0.9, "continuous decode similarity {score:.3}");
-    dialog.bye().await?;
-    server.shutdown().await;
+    assert_eq!(digits_until(&mut digits, '#').await?, "4009#");
+    call.hang_up().await?;
+    line.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn press_sent_as_event_and_tone_counts_once() -> Result<()> {
+    let (flow, mut digits) = digit_reporter();
+    let line = Line::start(flow).await?;
+    let call = line.call(Offer::Pcmu, Some(TE_8K)).await?;
+    let mut out = call.sender(8_000);
+    // Tones first (the merger hears them before any event), then the same keys as events.
+    for key in ["3", "7"] {
+        out.tones(&line.media.socket, key).await?;
+        out.keys(&line.media.socket, 101, key).await?;
+    }
+    out.press(&line.media.socket, 101, '*').await?;
+    assert_eq!(digits_until(&mut digits, '*').await?, "37*");
+    call.hang_up().await?;
+    line.shutdown().await;
     Ok(())
 }
 
 #[tokio::test]
 async fn reinvite_to_another_codec_switches_the_stream_and_keeps_digits() -> Result<()> {
-    let (flow, mut digits) = prompt_then_digits();
-    let (server, _) = start_server(test_config(), flow).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
-    let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, Some((101, 8000)), "")),
-            None,
-        )
-        .await?;
-    expect_status(&resp, 200)?;
-    let (server_rtp, _) = answer_media(resp.as_ref().unwrap())?;
-    let mut out = RtpOut::new(server_rtp, 8_000);
-    out.press(&media.socket, 101, '1').await?;
+    let (line, mut digits) = sweep_line().await?;
+    let call = line.call(Offer::Pcmu, Some(TE_8K)).await?;
+    let mut out = call.sender(8_000);
+    out.press(&line.media.socket, 101, '1').await?;
     assert_eq!(digits_until(&mut digits, '1').await?, "1");
     // Switch to PCMA with telephone-events at another payload type.
-    let offer = media.offer(Offer::Pcma, Some((96, 8000)), "");
-    let resp = dialog
-        .reinvite(
-            Some(vec![Header::ContentType("application/sdp".into())]),
-            Some(offer),
-        )
+    let answer = call
+        .reoffer(line.offer(Offer::Pcma, Some((96, 8000))))
         .await?;
-    expect_status(&resp, 200)?;
-    let (_, answer) = answer_media(resp.as_ref().unwrap())?;
     assert!(answer.contains("RTP/AVP 8 96"), "{answer}");
     // The server's packets now carry PCMA (payload type 8).
-    let mut buf = vec![0u8; 2048];
-    guard("PCMA packets", async {
-        loop {
-            let (n, _) = media.socket.recv_from(&mut buf).await?;
-            if rtp_rs::RtpReader::new(&buf[..n])
-                .map(|r| r.payload_type())
-                .ok()
-                == Some(8)
-            {
-                return Ok::<_, anyhow::Error>(());
-            }
-        }
-    })
-    .await??;
+    line.media
+        .rtp_until("PCMA packets", |r| r.payload_type() == 8)
+        .await?;
     // Digits on the new payload type are heard, once each.
-    for key in ['2', '2', '#'] {
-        out.press(&media.socket, 96, key).await?;
-    }
+    out.keys(&line.media.socket, 96, "22#").await?;
     assert_eq!(digits_until(&mut digits, '#').await?, "22#");
-    dialog.bye().await?;
-    server.shutdown().await;
+    call.hang_up().await?;
+    line.shutdown().await;
     Ok(())
-}
-
-/// Waits until `/metrics` shows `line` (the RTP thread adds its tick's counts after the
-/// tick, so a digit can reach the flow a moment before its tick's counters do).
-async fn metrics_show(metrics: &ivr::metrics::Metrics, line: &str) -> Result<()> {
-    guard(line, async {
-        while !metrics.render().contains(line) {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .with_context(|| metrics.render())
 }
 
 /// Issue 13, finding 4: someone who learns a call's RTP port (they were handed out in
@@ -352,54 +262,36 @@ async fn metrics_show(metrics: &ivr::metrics::Metrics, line: &str) -> Result<()>
 /// naming a new address moves the call to its new source.
 #[tokio::test]
 async fn rtp_from_another_source_cannot_type_into_a_call() -> Result<()> {
-    let (flow, mut digits) = prompt_then_digits();
-    let (server, metrics) = start_server(test_config(), flow).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
+    let (line, mut digits) = sweep_line().await?;
     let intruder = Media::new().await?;
-    let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, Some((101, 8000)), "")),
-            None,
-        )
-        .await?;
-    expect_status(&resp, 200)?;
-    let (server_rtp, _) = answer_media(resp.as_ref().unwrap())?;
-    let mut caller = RtpOut::new(server_rtp, 8_000);
-    caller.press(&media.socket, 101, '1').await?;
+    let call = line.call(Offer::Pcmu, Some(TE_8K)).await?;
+    let mut caller = call.sender(8_000);
+    caller.press(&line.media.socket, 101, '1').await?;
     assert_eq!(digits_until(&mut digits, '1').await?, "1");
 
     // The intruder types 9 as if it were the caller (its SSRC, sequence and timestamps
     // continued), then the caller types 2.
-    let mut forged = RtpOut::new(server_rtp, 8_000);
+    let mut forged = call.sender(8_000);
     (forged.seq, forged.ts) = (caller.seq, caller.ts);
     forged.press(&intruder.socket, 101, '9').await?;
     (caller.seq, caller.ts) = (forged.seq, forged.ts);
-    caller.press(&media.socket, 101, '2').await?;
+    caller.press(&line.media.socket, 101, '2').await?;
     assert_eq!(digits_until(&mut digits, '2').await?, "2", "9 was typed");
-    metrics_show(&metrics, "ivr_rtp_foreign_dropped_total 6").await?;
+    metrics_come_to_show(&line.metrics, "ivr_rtp_foreign_dropped_total 6").await?;
 
     // The caller moves (a re-INVITE with a new address): its new source is heard, the old
     // one is foreign now.
     let moved = Media::new().await?;
-    let resp = dialog
-        .reinvite(
-            Some(vec![Header::ContentType("application/sdp".into())]),
-            Some(moved.offer(Offer::Pcmu, Some((101, 8000)), "")),
-        )
+    call.reoffer(moved.offer(Offer::Pcmu, Some(TE_8K), ""))
         .await?;
-    expect_status(&resp, 200)?;
     caller.press(&moved.socket, 101, '4').await?;
     assert_eq!(digits_until(&mut digits, '4').await?, "4");
-    caller.press(&media.socket, 101, '5').await?;
+    caller.press(&line.media.socket, 101, '5').await?;
     caller.press(&moved.socket, 101, '6').await?;
     assert_eq!(digits_until(&mut digits, '6').await?, "6", "5 was typed");
-    metrics_show(&metrics, "ivr_rtp_foreign_dropped_total 12").await?;
-    dialog.bye().await?;
-    server.shutdown().await;
+    metrics_come_to_show(&line.metrics, "ivr_rtp_foreign_dropped_total 12").await?;
+    call.hang_up().await?;
+    line.shutdown().await;
     Ok(())
 }
 
@@ -407,32 +299,153 @@ async fn rtp_from_another_source_cannot_type_into_a_call() -> Result<()> {
 /// spreads a call's RTP over several addresses).
 #[tokio::test]
 async fn rtp_source_any_hears_every_source() -> Result<()> {
-    let (flow, mut digits) = prompt_then_digits();
+    let (flow, mut digits) = prompt_then_digits(Some(sweep_prompt()));
     let config = ivr::sip::SipConfig {
         rtp_source: ivr::sip::RtpSource::Any,
         ..test_config()
     };
-    let (server, metrics) = start_server(config, flow).await?;
-    let phone = Phone::new().await?;
-    let media = Media::new().await?;
+    let line = Line::start_with(config, flow).await?;
     let other = Media::new().await?;
-    let (dialog, resp) = phone
-        .invite(
-            server.udp_addr(),
-            Transport::Udp,
-            "3900",
-            Some(media.offer(Offer::Pcmu, Some((101, 8000)), "")),
-            None,
-        )
-        .await?;
-    expect_status(&resp, 200)?;
-    let (server_rtp, _) = answer_media(resp.as_ref().unwrap())?;
-    let mut out = RtpOut::new(server_rtp, 8_000);
-    out.press(&media.socket, 101, '1').await?;
+    let call = line.call(Offer::Pcmu, Some(TE_8K)).await?;
+    let mut out = call.sender(8_000);
+    out.press(&line.media.socket, 101, '1').await?;
     out.press(&other.socket, 101, '2').await?;
     assert_eq!(digits_until(&mut digits, '2').await?, "12");
-    assert!(!metrics.render().contains("ivr_rtp_foreign_dropped_total 1"));
-    dialog.bye().await?;
-    server.shutdown().await;
+    assert!(
+        !line
+            .metrics
+            .render()
+            .contains("ivr_rtp_foreign_dropped_total 1")
+    );
+    call.hang_up().await?;
+    line.shutdown().await;
+    Ok(())
+}
+
+/// What the barge-in flow saw.
+#[derive(Debug)]
+enum Seen {
+    Played(Played),
+    Collected(Collected),
+}
+
+/// The call API as a dialplan drives it: a prompt with barge-in, then a collection with
+/// terminator, then a menu wait that times out.
+#[tokio::test]
+async fn barge_in_stops_the_prompt_and_collect_gets_the_digits() -> Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Seen>();
+    let prompt = sweep_prompt();
+    let flow = move |call: Call| {
+        let tx = tx.clone();
+        // Five sweeps in a row: 3 s of prompt, interrupted by the first key.
+        let prompts = vec![prompt.clone(); 5];
+        async move {
+            let Ok(played) = call.play(prompts, true).await else {
+                return;
+            };
+            tx.send(Seen::Played(played)).ok();
+            let spec = CollectSpec {
+                min: 4,
+                max: 6,
+                terminator: Digit::from_char('#'),
+                first_digit_timeout: Duration::from_secs(5),
+                inter_digit_timeout: Duration::from_secs(3),
+            };
+            let Ok(c) = call.collect(spec).await else {
+                return;
+            };
+            tx.send(Seen::Collected(c)).ok();
+            // Nothing typed: a short menu wait times out.
+            let Ok(c) = call
+                .collect(CollectSpec::one_key(Duration::from_millis(200)))
+                .await
+            else {
+                return;
+            };
+            tx.send(Seen::Collected(c)).ok();
+            wait_forever(call).await;
+        }
+    };
+    let line = Line::start(flow).await?;
+    let call = line.call(Offer::Pcmu, Some(TE_8K)).await?;
+    // The prompt has started: type 1 2 3 4 #.
+    receive_spurt(&line.media.socket, 3).await?;
+    call.sender(8_000)
+        .keys(&line.media.socket, 101, "1234#")
+        .await?;
+    match guard("the play outcome", rx.recv()).await? {
+        Some(Seen::Played(p)) => assert_eq!(p, Played::Interrupted),
+        other => panic!("{other:?}"),
+    }
+    match guard("the collected digits", rx.recv()).await? {
+        Some(Seen::Collected(Collected::Digits { digits, terminated })) => {
+            assert_eq!(digits.expose(), "1234");
+            assert!(terminated);
+        }
+        other => panic!("{other:?}"),
+    }
+    match guard("the menu timeout", rx.recv()).await? {
+        Some(Seen::Collected(Collected::Timeout { digits })) => assert!(digits.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    // The audio stopped at the barge-in: silence (µ-law 0xFF) comes long before 3 s of sweep.
+    let speech = line
+        .media
+        .rtp_until("silence after the barge-in", |r| {
+            r.payload().iter().all(|&b| b == 0xFF)
+        })
+        .await?;
+    assert!(speech < 140, "{speech} speech packets after the barge-in");
+    call.hang_up().await?;
+    line.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn recording_stops_on_pound_and_holds_the_callers_audio() -> Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Recorded>();
+    let flow = move |call: Call| {
+        let tx = tx.clone();
+        async move {
+            let spec = RecordSpec {
+                max_len: Duration::from_secs(20),
+                stop_on: Digit::from_char('#'),
+            };
+            // The record command goes first, then the beep: once the caller hears the beep,
+            // the recording runs ("speak after the tone").
+            let (rec, _) =
+                futures::join!(call.record(spec), call.play(vec![sweep_prompt()], false));
+            if let Ok(rec) = rec {
+                tx.send(rec).ok();
+            }
+            wait_forever(call).await;
+        }
+    };
+    let line = Line::start(flow).await?;
+    let call = line.call(Offer::Pcmu, Some(TE_8K)).await?;
+    let mut out = call.sender(8_000);
+    // Half a second of a 440 Hz tone, then # by RFC 4733.
+    let tone = tone_440(4_000);
+    receive_spurt(&line.media.socket, 1).await?;
+    for payload in pcmu_packets(&tone) {
+        out.audio(&line.media.socket, 0, &payload).await?;
+    }
+    out.press(&line.media.socket, 101, '#').await?;
+    let rec = guard("the recording", rx.recv())
+        .await?
+        .expect("a recording");
+    assert!(rec.stopped_by_key);
+    assert_eq!(rec.audio.sample_rate, 8_000);
+    // Everything the caller sent is there, in order.
+    let got = &rec.audio.samples;
+    assert!(
+        got.len() >= 4_000 && got.len() <= 4_400,
+        "{} samples",
+        got.len()
+    );
+    let score = best_correlation(&tone, got, 200);
+    assert!(score > 0.95, "correlation {score:.3}");
+    call.hang_up().await?;
+    line.shutdown().await;
     Ok(())
 }
