@@ -3,10 +3,11 @@
 //! for the payers who opted in (folder fallback). The store will replace the in-memory
 //! sequence and the opt-in list with tables.
 
-use std::collections::BTreeMap;
-use std::process::Command;
+mod store_support;
 
-use anyhow::{Context, Result, ensure};
+use std::collections::BTreeMap;
+
+use anyhow::Result;
 use chrono::NaiveDate;
 use ivr::booking::model::{ChildId, PayerId, ServiceCode};
 use ivr::invoice::InvoiceConfig;
@@ -15,23 +16,7 @@ use ivr::invoice::generate::{BookedService, InvoiceMonth, draft_invoices};
 use ivr::invoice::pdf::{InvoiceDocument, render};
 use ivr::invoice::tariff::QuotientFamilial;
 use ivr::mail::{MailConfig, Mailer, Notice};
-
-const CONFIG: &str = r#"
-regie_code = 3
-due_days = 31
-[town]
-name = "Mairie de Saint-Julien-en-Genevois"
-address = ["1 place du Général de Gaulle", "74160 Saint-Julien-en-Genevois"]
-service = "Service scolaire"
-[[tariffs]]
-service = "REPAS"
-label = "Repas (cantine)"
-brackets = [{ up_to = 700, price_cents = 265 }, { price_cents = 365 }]
-[[tariffs]]
-service = "SOIR"
-label = "Accueil du soir"
-price_cents = 183
-"#;
+use store_support::invoices::{invoice_config, pdftotext, saint_julien};
 
 fn booking(payer: i64, child: i64, name: &str, day: u32, service: &str) -> BookedService {
     BookedService {
@@ -43,23 +28,12 @@ fn booking(payer: i64, child: i64, name: &str, day: u32, service: &str) -> Booke
     }
 }
 
-fn pdftotext(bytes: &[u8]) -> Result<String> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("f.pdf");
-    std::fs::write(&path, bytes)?;
-    let out = Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8"])
-        .arg(&path)
-        .arg("-")
-        .output()
-        .context("pdftotext not found: install poppler-utils")?;
-    ensure!(out.status.success());
-    Ok(String::from_utf8(out.stdout)?)
-}
-
 #[tokio::test]
 async fn a_month_becomes_numbered_invoices_pdfs_and_notices() -> Result<()> {
-    let config: InvoiceConfig = toml::from_str(CONFIG)?;
+    let config = InvoiceConfig {
+        town: saint_julien(),
+        ..invoice_config()
+    };
     let tariffs = config.tariffs()?;
     let month = InvoiceMonth::parse("2014-11")?;
     let mut bookings = Vec::new();

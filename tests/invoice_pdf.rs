@@ -1,13 +1,14 @@
 //! The invoice PDF, read back with `pdftotext` (poppler-utils) as a person's viewer would.
 
-use std::process::Command;
+mod store_support;
 
 use anyhow::{Context, Result, ensure};
 use chrono::NaiveDate;
 use ivr::booking::model::{Cents, ChildId, ServiceCode};
 use ivr::invoice::InvoiceNumber;
 use ivr::invoice::generate::InvoiceLine;
-use ivr::invoice::pdf::{InvoiceDocument, TownHeader, render};
+use ivr::invoice::pdf::{InvoiceDocument, render};
+use store_support::invoices::{pdftotext, saint_julien};
 
 fn line(child: i64, name: &str, service: &str, label: &str, qty: u32, unit: i64) -> InvoiceLine {
     InvoiceLine {
@@ -21,47 +22,20 @@ fn line(child: i64, name: &str, service: &str, label: &str, qty: u32, unit: i64)
     }
 }
 
-fn town() -> TownHeader {
-    TownHeader {
-        name: "Mairie de Saint-Julien-en-Genevois".into(),
-        address: vec![
-            "1 place du Général de Gaulle".into(),
-            "74160 Saint-Julien-en-Genevois".into(),
-        ],
-        service: "Service scolaire – périscolaire".into(),
-    }
-}
-
 /// Renders, writes to a temporary file, returns `pdftotext -layout` output.
 fn pdf_text(doc: &InvoiceDocument<'_>) -> Result<String> {
     let bytes = render(doc)?;
     ensure!(bytes.starts_with(b"%PDF-"), "not a PDF");
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("facture.pdf");
-    std::fs::write(&path, &bytes)?;
     // To look at it: IVR_TEST_PDF_OUT=/tmp/x.pdf cargo test --test invoice_pdf, then pdftoppm.
     if let Some(out) = std::env::var_os("IVR_TEST_PDF_OUT") {
         std::fs::write(out, &bytes)?;
     }
-    let out = Command::new("pdftotext")
-        .arg("-layout")
-        .arg("-enc")
-        .arg("UTF-8")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .context("pdftotext not found: install poppler-utils")?;
-    ensure!(
-        out.status.success(),
-        "pdftotext failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?)
+    pdftotext(&bytes)
 }
 
 #[test]
 fn seed_invoice_text_reads_back() -> Result<()> {
-    let town = town();
+    let town = saint_julien();
     let lines = vec![
         line(10, "Léo MARSONE", "MATIN", "Accueil du matin", 3, 210),
         line(10, "Léo MARSONE", "MIDI", "Accueil 12h15", 5, 127),
@@ -129,7 +103,7 @@ fn seed_invoice_text_reads_back() -> Result<()> {
 
 #[test]
 fn long_invoices_continue_on_more_pages() -> Result<()> {
-    let town = town();
+    let town = saint_julien();
     let lines: Vec<InvoiceLine> = (0..70)
         .map(|i| {
             line(

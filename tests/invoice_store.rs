@@ -3,17 +3,20 @@
 //! outbox rows in one transaction, a second run creates nothing, numbers have no gaps and
 //! no duplicates even when runs race, and the uniqueness lives in the database.
 
+mod store_support;
+
 use std::collections::BTreeSet;
 
 use anyhow::ensure;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use ivr::booking::model::{Cents, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
+use ivr::booking::model::{Cents, ChildId, PayerId};
 use ivr::invoice::InvoiceConfig;
 use ivr::invoice::generate::InvoiceMonth;
-use ivr::invoice::tariff::QuotientFamilial;
 use ivr::service::invoices::{IssueError, generate_month};
 use ivr::store::testing::TestDb;
-use ivr::store::{NewChild, NewPayer, Store};
+use ivr::store::{Store, StoredInvoice};
+use store_support::invoices::invoice_config;
+use store_support::{book_days, numbered_family};
 
 ivr::both_backends!(multi_thread:
     generation_stores_invoices_lines_and_notices_once,
@@ -24,22 +27,8 @@ ivr::both_backends!(multi_thread:
     one_invoice_one_payment_and_duplicates_kept_for_refund,
 );
 
-const CONFIG: &str = r#"
-regie_code = 3
-due_days = 31
-label = "CANTINE ET GARDERIE"
-[[tariffs]]
-service = "REPAS"
-label = "Repas (cantine)"
-brackets = [{ up_to = 700, price_cents = 265 }, { price_cents = 365 }]
-[[tariffs]]
-service = "SOIR"
-label = "Accueil du soir"
-price_cents = 183
-"#;
-
 fn config() -> InvoiceConfig {
-    toml::from_str(CONFIG).unwrap()
+    invoice_config()
 }
 
 fn month(s: &str) -> InvoiceMonth {
@@ -54,60 +43,32 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap()
 }
 
-/// A payer (numbered `n`) with one child; returns both ids.
-async fn family(
-    store: &Store,
-    n: u32,
-    opt_in: bool,
-    quotient: Option<u32>,
-) -> anyhow::Result<(PayerId, ChildId)> {
-    let mut tx = store.begin().await?;
-    let payer = tx
-        .insert_payer(&NewPayer {
-            code: PayerCode::parse(&format!("{}", 1000 + n))?,
-            name: format!("Parent {n}"),
-            email: format!("parent{n}@example.org"),
-            invoice_email_opt_in: opt_in,
-        })
-        .await?;
-    tx.set_quotient_familial(payer, quotient.map(QuotientFamilial))
-        .await?;
-    let child = tx
-        .insert_child(&NewChild {
-            code: ChildCode::parse(&format!("{}", 5000 + n))?,
-            payer,
-            first_name: format!("Enfant{n}"),
-            last_name: "MARSONE".into(),
-            school: "École Jules Ferry".into(),
-            class_label: "CE1".into(),
-            teacher: "Mme Formatrice".into(),
-        })
-        .await?;
-    tx.commit().await?;
-    Ok((payer, child))
-}
-
+/// Bookings of `service` for `child` on `days`, recorded now.
 async fn book(
     store: &Store,
     child: ChildId,
     days: &[NaiveDate],
     service: &str,
 ) -> anyhow::Result<()> {
-    let mut tx = store.begin().await?;
-    for d in days {
-        tx.insert_booking(child, *d, &ServiceCode::parse(service)?, now())
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    book_days(store, child, days, service, now()).await
+}
+
+/// One family with one meal on 2 November 2026, invoiced on 1 December: the payer and the
+/// invoice.
+async fn one_invoice(store: &Store) -> anyhow::Result<(PayerId, StoredInvoice)> {
+    let (payer, child) = numbered_family(store, 1, false, None).await?;
+    book(store, child, &[date(2026, 11, 2)], "REPAS").await?;
+    generate_month(store, &config(), month("2026-11"), date(2026, 12, 1), now()).await?;
+    let invoice = store.invoices_of(payer).await?.remove(0);
+    Ok((payer, invoice))
 }
 
 async fn generation_stores_invoices_lines_and_notices_once(db: &TestDb) -> anyhow::Result<()> {
     let store = &db.store;
     let cfg = config();
-    let (p1, c1) = family(store, 1, true, Some(650)).await?;
-    let (p2, c2) = family(store, 2, false, None).await?;
-    let (_p3, _c3) = family(store, 3, true, None).await?; // books nothing: no invoice
+    let (p1, c1) = numbered_family(store, 1, true, Some(650)).await?;
+    let (p2, c2) = numbered_family(store, 2, false, None).await?;
+    let (_p3, _c3) = numbered_family(store, 3, true, None).await?; // books nothing: no invoice
     book(store, c1, &[date(2026, 11, 2), date(2026, 11, 3)], "REPAS").await?;
     book(store, c1, &[date(2026, 11, 3)], "SOIR").await?;
     book(store, c2, &[date(2026, 11, 5)], "REPAS").await?;
@@ -171,7 +132,7 @@ async fn concurrent_runs_make_no_duplicates_and_no_gaps(db: &TestDb) -> anyhow::
     const RUNS: usize = 4;
     let store = &db.store;
     for n in 0..PAYERS {
-        let (_, child) = family(store, n, n % 2 == 0, None).await?;
+        let (_, child) = numbered_family(store, n, n % 2 == 0, None).await?;
         book(store, child, &[date(2026, 11, 2 + n % 5)], "REPAS").await?;
     }
     let cfg = config();
@@ -211,7 +172,7 @@ async fn concurrent_runs_make_no_duplicates_and_no_gaps(db: &TestDb) -> anyhow::
 
 async fn invoice_uniqueness_is_a_constraint(db: &TestDb) -> anyhow::Result<()> {
     let store = &db.store;
-    let (_, child) = family(store, 1, false, None).await?;
+    let (_, child) = numbered_family(store, 1, false, None).await?;
     book(store, child, &[date(2026, 11, 2)], "REPAS").await?;
     generate_month(store, &config(), month("2026-11"), date(2026, 12, 1), now()).await?;
     // The same payer, month and régie again under another number: refused by the database.
@@ -256,8 +217,8 @@ async fn invoice_uniqueness_is_a_constraint(db: &TestDb) -> anyhow::Result<()> {
 
 async fn missing_tariff_stores_nothing(db: &TestDb) -> anyhow::Result<()> {
     let store = &db.store;
-    let (_, c1) = family(store, 1, true, None).await?;
-    let (_, c2) = family(store, 2, true, None).await?;
+    let (_, c1) = numbered_family(store, 1, true, None).await?;
+    let (_, c2) = numbered_family(store, 2, true, None).await?;
     book(store, c1, &[date(2026, 11, 2)], "REPAS").await?;
     book(store, c2, &[date(2026, 11, 2)], "MATIN").await?; // no tariff for MATIN
     let err = generate_month(store, &config(), month("2026-11"), date(2026, 12, 1), now())
@@ -288,10 +249,7 @@ async fn concurrent_repeated_notifications_pay_once(db: &TestDb) -> anyhow::Resu
     use ivr::payment::settle::{Provider, Settlement};
     use ivr::store::NewPaymentRequest;
     let store = &db.store;
-    let (payer, child) = family(store, 1, false, None).await?;
-    book(store, child, &[date(2026, 11, 2)], "REPAS").await?;
-    generate_month(store, &config(), month("2026-11"), date(2026, 12, 1), now()).await?;
-    let inv = store.invoices_of(payer).await?.remove(0);
+    let (payer, inv) = one_invoice(store).await?;
     let day = date(2026, 12, 3);
     let mut tx = store.begin().await?;
     assert_eq!(tx.next_systempay_counter("12345678", day).await?, 0);
@@ -401,10 +359,7 @@ async fn one_invoice_one_payment_and_duplicates_kept_for_refund(db: &TestDb) -> 
     use ivr::payment::settle::{HOLD, Provider, Settlement};
     use ivr::store::{NewPaymentRequest, StoreError};
     let store = &db.store;
-    let (payer, child) = family(store, 1, false, None).await?;
-    book(store, child, &[date(2026, 11, 2)], "REPAS").await?;
-    generate_month(store, &config(), month("2026-11"), date(2026, 12, 1), now()).await?;
-    let inv = store.invoices_of(payer).await?.remove(0);
+    let (payer, inv) = one_invoice(store).await?;
     let day = date(2026, 12, 3);
     let request = |n: u32, at: DateTime<Utc>| {
         let store = store.clone();
