@@ -2,14 +2,14 @@
 //! state and the history agree, and the cell is never booked twice. On SQLite and
 //! PostgreSQL.
 
+mod store_support;
+
 use chrono::{NaiveDate, TimeZone, Utc};
-use ivr::booking::calendar::Calendar;
 use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
-use ivr::booking::rules::Rules;
-use ivr::service::booking::{BookingOutcome, BookingService};
+use ivr::service::booking::BookingOutcome;
 use ivr::service::login::{LoginConfig, LoginError};
 use ivr::store::testing::TestDb;
-use ivr::store::{NewChild, NewPayer};
+use store_support::{default_service, seed_angeline, seed_families};
 
 ivr::both_backends!(
     multi_thread:
@@ -21,34 +21,8 @@ ivr::both_backends!(
 const CALLS: usize = 50;
 
 async fn concurrent_changes_agree_with_history(db: &TestDb) -> anyhow::Result<()> {
-    let service = BookingService::new(
-        db.store.clone(),
-        Rules::default(),
-        Calendar::default(),
-        LoginConfig::default(),
-    )
-    .await?;
-    let mut tx = db.store.begin().await?;
-    let payer = tx
-        .insert_payer(&NewPayer {
-            code: PayerCode::parse("770021")?,
-            name: "Laurence MARSONE".into(),
-            email: String::new(),
-            invoice_email_opt_in: false,
-        })
-        .await?;
-    let child = tx
-        .insert_child(&NewChild {
-            code: ChildCode::parse("3011")?,
-            payer,
-            first_name: "Angéline".into(),
-            last_name: "MARSONE".into(),
-            school: "École Jules Ferry".into(),
-            class_label: "CE1".into(),
-            teacher: "Mme Formatrice".into(),
-        })
-        .await?;
-    tx.commit().await?;
+    let service = default_service(&db.store).await?;
+    let (_, child) = seed_angeline(&db.store).await?;
 
     let date = NaiveDate::from_ymd_opt(2026, 5, 12).unwrap();
     let repas = ServiceCode::parse("REPAS")?;
@@ -151,35 +125,10 @@ const GUESSES: usize = 40;
 /// at one child code.
 async fn parallel_wrong_guesses_get_exactly_the_free_checks(db: &TestDb) -> anyhow::Result<()> {
     let config = LoginConfig::default();
-    let service = BookingService::new(
-        db.store.clone(),
-        Rules::default(),
-        Calendar::default(),
-        config.clone(),
-    )
-    .await?;
-    let mut tx = db.store.begin().await?;
-    let payer = tx
-        .insert_payer(&NewPayer {
-            code: PayerCode::parse("770021")?,
-            name: "Laurence MARSONE".into(),
-            email: String::new(),
-            invoice_email_opt_in: false,
-        })
-        .await?;
-    for (code, first) in [("3011", "Angéline"), ("3012", "Théo")] {
-        tx.insert_child(&NewChild {
-            code: ChildCode::parse(code)?,
-            payer,
-            first_name: first.into(),
-            last_name: "MARSONE".into(),
-            school: String::new(),
-            class_label: String::new(),
-            teacher: String::new(),
-        })
-        .await?;
-    }
-    tx.commit().await?;
+    let service = default_service(&db.store).await?;
+    // Angéline (3011) and Théo (3012) exist; the guesses are at other codes, or at 3012 with
+    // a wrong payer code.
+    seed_families(&db.store).await?;
     let now = Utc.with_ymd_and_hms(2026, 5, 4, 7, 0, 0).unwrap();
 
     // One source guessing at many child codes (only its source counter stops it), then
@@ -232,13 +181,7 @@ async fn parallel_wrong_guesses_get_exactly_the_free_checks(db: &TestDb) -> anyh
 /// one source as from twenty.
 async fn parallel_staff_attempts_get_exactly_five(db: &TestDb) -> anyhow::Result<()> {
     use ivr::service::login::Origin;
-    let service = BookingService::new(
-        db.store.clone(),
-        Rules::default(),
-        Calendar::default(),
-        LoginConfig::default(),
-    )
-    .await?;
+    let service = default_service(&db.store).await?;
     let policy = LoginConfig::default().staff(ivr::service::login::STAFF_FAILURES);
     let now = Utc.with_ymd_and_hms(2026, 5, 4, 7, 0, 0).unwrap();
     for (name, user, same_source) in [

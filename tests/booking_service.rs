@@ -2,15 +2,16 @@
 //! the deadline check in the same transaction, idempotent outcomes, history, planning,
 //! staff functions and the demo seeding. Each test runs on SQLite and on PostgreSQL.
 
+mod store_support;
+
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use ivr::booking::calendar::{ActionScope, Calendar, Override, SchoolHoliday, ServiceScope};
+use ivr::booking::calendar::{ActionScope, Override, SchoolHoliday, ServiceScope};
 use ivr::booking::deadline::{Decision, RefusalReason};
 use ivr::booking::model::{Action, Channel, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
-use ivr::booking::rules::Rules;
 use ivr::service::booking::{BookingError, BookingOutcome, BookingService, CellChange};
-use ivr::service::login::{LoginConfig, LoginError};
+use ivr::service::login::LoginError;
 use ivr::store::testing::TestDb;
-use ivr::store::{NewChild, NewPayer};
+use store_support::{Families, default_service, seed_families};
 
 ivr::both_backends!(
     login_opens_the_childs_planning,
@@ -52,6 +53,48 @@ fn codes(child: &str, payer: &str) -> (ChildCode, PayerCode) {
     )
 }
 
+/// `action` on `service` for `child` on `day`, by the parent on the web, at `at`.
+async fn on_web(
+    s: &BookingService,
+    child: ChildId,
+    day: NaiveDate,
+    service: &str,
+    action: Action,
+    at: DateTime<Utc>,
+) -> Result<BookingOutcome, BookingError> {
+    s.change(
+        child,
+        day,
+        &svc(service),
+        action,
+        Channel::Web,
+        "parent",
+        at,
+    )
+    .await
+}
+
+/// `action` on `service` for `child` on `day`, by phone, at `at`.
+async fn by_phone(
+    s: &BookingService,
+    child: ChildId,
+    day: NaiveDate,
+    service: &str,
+    action: Action,
+    at: DateTime<Utc>,
+) -> Result<BookingOutcome, BookingError> {
+    s.change(
+        child,
+        day,
+        &svc(service),
+        action,
+        Channel::Phone,
+        "téléphone",
+        at,
+    )
+    .await
+}
+
 struct Family {
     service: BookingService,
     payer: PayerId,
@@ -60,46 +103,16 @@ struct Family {
     other_child: ChildId,
 }
 
+/// The seed's two families ([`seed_families`]) and the default booking service.
 async fn family(db: &TestDb) -> anyhow::Result<Family> {
-    let service = BookingService::new(
-        db.store.clone(),
-        Rules::default(),
-        Calendar::default(),
-        LoginConfig::default(),
-    )
-    .await?;
-    let mut tx = db.store.begin().await?;
-    let payer = tx
-        .insert_payer(&NewPayer {
-            code: PayerCode::parse("770021")?,
-            name: "Laurence MARSONE".into(),
-            email: "laurence.marsone@example.org".into(),
-            invoice_email_opt_in: false,
-        })
-        .await?;
-    let kid = |code: &str, first: &str, class: &str, payer| NewChild {
-        code: ChildCode::parse(code).unwrap(),
+    let service = default_service(&db.store).await?;
+    let Families {
         payer,
-        first_name: first.into(),
-        last_name: "MARSONE".into(),
-        school: "École Jules Ferry".into(),
-        class_label: class.into(),
-        teacher: "Mme Formatrice".into(),
-    };
-    let angeline = tx
-        .insert_child(&kid("3011", "Angéline", "CE1", payer))
-        .await?;
-    let theo = tx.insert_child(&kid("3012", "Théo", "CM2", payer)).await?;
-    let other = tx
-        .insert_payer(&NewPayer {
-            code: PayerCode::parse("880000")?,
-            name: "Paul DURAND".into(),
-            email: String::new(),
-            invoice_email_opt_in: false,
-        })
-        .await?;
-    let other_child = tx.insert_child(&kid("4000", "Léa", "CP", other)).await?;
-    tx.commit().await?;
+        angeline,
+        theo,
+        other_child,
+        ..
+    } = seed_families(&db.store).await?;
     Ok(Family {
         service,
         payer,
@@ -342,17 +355,7 @@ async fn past_deadline_is_refused_and_writes_nothing(db: &TestDb) -> anyhow::Res
     let s = &f.service;
     // Monday 4 May 10:00 in Paris = 08:00 UTC: Tuesday's meal closes then.
     let ten = Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap();
-    let out = s
-        .change(
-            f.angeline,
-            date(2026, 5, 5),
-            &svc("REPAS"),
-            Action::Book,
-            Channel::Web,
-            "parent",
-            ten,
-        )
-        .await?;
+    let out = on_web(s, f.angeline, date(2026, 5, 5), "REPAS", Action::Book, ten).await?;
     let BookingOutcome::Refused(r) = &out else {
         panic!("expected a refusal, got {out:?}")
     };
@@ -363,17 +366,7 @@ async fn past_deadline_is_refused_and_writes_nothing(db: &TestDb) -> anyhow::Res
         "Les inscriptions pour le mardi 5 mai sont closes depuis le lundi 4 mai à 10h00."
     );
     // Wednesday: no service.
-    let out = s
-        .change(
-            f.angeline,
-            date(2026, 5, 6),
-            &svc("REPAS"),
-            Action::Book,
-            Channel::Phone,
-            "téléphone",
-            ten,
-        )
-        .await?;
+    let out = by_phone(s, f.angeline, date(2026, 5, 6), "REPAS", Action::Book, ten).await?;
     assert!(matches!(&out, BookingOutcome::Refused(r) if r.reason == RefusalReason::NotServiceDay));
     assert!(
         !db.store
@@ -382,17 +375,7 @@ async fn past_deadline_is_refused_and_writes_nothing(db: &TestDb) -> anyhow::Res
     );
     assert!(s.history(f.angeline, 40).await?.is_empty());
     // Evening care the same day is still open until 16:00.
-    let out = s
-        .change(
-            f.angeline,
-            date(2026, 5, 4),
-            &svc("SOIR"),
-            Action::Book,
-            Channel::Web,
-            "parent",
-            ten,
-        )
-        .await?;
+    let out = on_web(s, f.angeline, date(2026, 5, 4), "SOIR", Action::Book, ten).await?;
     assert_eq!(out, BookingOutcome::Booked);
     Ok(())
 }
@@ -407,17 +390,7 @@ async fn database_closure_moves_the_deadline(db: &TestDb) -> anyhow::Result<()> 
     assert!(planning.weeks[0].days[0].cells[0].decision.is_open());
     // Staff close Friday 5 June: the deadline moves back to Thursday 10:00.
     s.add_closure(date(2026, 6, 5), "Pont").await?;
-    let out = s
-        .change(
-            f.angeline,
-            monday,
-            &svc("REPAS"),
-            Action::Book,
-            Channel::Web,
-            "parent",
-            thursday_11h,
-        )
-        .await?;
+    let out = on_web(s, f.angeline, monday, "REPAS", Action::Book, thursday_11h).await?;
     let BookingOutcome::Refused(r) = out else {
         panic!("expected a refusal")
     };
@@ -427,30 +400,18 @@ async fn database_closure_moves_the_deadline(db: &TestDb) -> anyhow::Result<()> 
         Some(Utc.with_ymd_and_hms(2026, 6, 4, 8, 0, 0).unwrap())
     );
     // The closed Friday itself has no service.
-    let out = s
-        .change(
-            f.angeline,
-            date(2026, 6, 5),
-            &svc("SOIR"),
-            Action::Book,
-            Channel::Web,
-            "parent",
-            thursday_11h,
-        )
-        .await?;
+    let out = on_web(
+        s,
+        f.angeline,
+        date(2026, 6, 5),
+        "SOIR",
+        Action::Book,
+        thursday_11h,
+    )
+    .await?;
     assert!(matches!(out, BookingOutcome::Refused(r) if r.reason == RefusalReason::TownClosed));
     assert!(s.remove_closure(date(2026, 6, 5)).await?);
-    let out = s
-        .change(
-            f.angeline,
-            monday,
-            &svc("REPAS"),
-            Action::Book,
-            Channel::Web,
-            "parent",
-            thursday_11h,
-        )
-        .await?;
+    let out = on_web(s, f.angeline, monday, "REPAS", Action::Book, thursday_11h).await?;
     assert_eq!(out, BookingOutcome::Booked);
     Ok(())
 }
@@ -465,16 +426,7 @@ async fn database_override_refuses_with_its_sentence(db: &TestDb) -> anyhow::Res
                     lundi 25 mai NE SONT PLUS POSSIBLES depuis mercredi 20 mai à 10H15.";
     let booked_at = Utc.with_ymd_and_hms(2020, 5, 18, 7, 0, 0).unwrap();
     assert_eq!(
-        s.change(
-            f.angeline,
-            monday,
-            &svc("REPAS"),
-            Action::Book,
-            Channel::Web,
-            "parent",
-            booked_at
-        )
-        .await?,
+        on_web(s, f.angeline, monday, "REPAS", Action::Book, booked_at).await?,
         BookingOutcome::Booked
     );
     let id = s
@@ -487,30 +439,19 @@ async fn database_override_refuses_with_its_sentence(db: &TestDb) -> anyhow::Res
         })
         .await?;
     let wednesday_11h = Utc.with_ymd_and_hms(2020, 5, 20, 9, 0, 0).unwrap();
-    let out = s
-        .change(
-            f.angeline,
-            monday,
-            &svc("REPAS"),
-            Action::Cancel,
-            Channel::Phone,
-            "téléphone",
-            wednesday_11h,
-        )
-        .await?;
+    let out = by_phone(
+        s,
+        f.angeline,
+        monday,
+        "REPAS",
+        Action::Cancel,
+        wednesday_11h,
+    )
+    .await?;
     assert_eq!(out.sentence_fr(Action::Cancel), sentence);
     // Booking is not concerned by this override: Théo can still book.
     assert_eq!(
-        s.change(
-            f.theo,
-            monday,
-            &svc("REPAS"),
-            Action::Book,
-            Channel::Phone,
-            "téléphone",
-            wednesday_11h
-        )
-        .await?,
+        by_phone(s, f.theo, monday, "REPAS", Action::Book, wednesday_11h).await?,
         BookingOutcome::Booked
     );
     let listed = s.overrides(monday, monday).await?;
@@ -518,13 +459,12 @@ async fn database_override_refuses_with_its_sentence(db: &TestDb) -> anyhow::Res
     assert_eq!(listed[0].id, id);
     assert!(s.remove_override(id).await?);
     assert_eq!(
-        s.change(
+        by_phone(
+            s,
             f.angeline,
             monday,
-            &svc("REPAS"),
+            "REPAS",
             Action::Cancel,
-            Channel::Phone,
-            "téléphone",
             wednesday_11h
         )
         .await?,
@@ -550,16 +490,7 @@ async fn batch_is_one_transaction_at_one_instant(db: &TestDb) -> anyhow::Result<
     let f = family(db).await?;
     let s = &f.service;
     let now = monday_9h();
-    s.change(
-        f.angeline,
-        date(2026, 5, 11),
-        &svc("MIDI"),
-        Action::Book,
-        Channel::Phone,
-        "téléphone",
-        now,
-    )
-    .await?;
+    by_phone(s, f.angeline, date(2026, 5, 11), "MIDI", Action::Book, now).await?;
     let changes = vec![
         CellChange {
             date: date(2026, 5, 11),
@@ -665,16 +596,7 @@ async fn planning_shows_state_and_decisions(db: &TestDb) -> anyhow::Result<()> {
     let f = family(db).await?;
     let s = &f.service;
     let now = monday_9h();
-    s.change(
-        f.angeline,
-        date(2026, 5, 12),
-        &svc("REPAS"),
-        Action::Book,
-        Channel::Web,
-        "parent",
-        now,
-    )
-    .await?;
+    on_web(s, f.angeline, date(2026, 5, 12), "REPAS", Action::Book, now).await?;
     // Any day of the week gives that week; two weeks from Wednesday 6 May.
     let p = s.week(f.angeline, date(2026, 5, 6), 2, now).await?;
     assert_eq!(p.weeks.len(), 2);
@@ -804,13 +726,7 @@ async fn staff_functions(db: &TestDb) -> anyhow::Result<()> {
 
 async fn demo_seed_is_idempotent(db: &TestDb) -> anyhow::Result<()> {
     use ivr::service::demo;
-    let service = BookingService::new(
-        db.store.clone(),
-        Rules::default(),
-        Calendar::default(),
-        LoginConfig::default(),
-    )
-    .await?;
+    let service = default_service(&db.store).await?;
     let now = monday_9h();
     let first = demo::seed(&service, "Mezcalito", "Bienvenue", now).await?;
     assert_eq!((first.payers, first.children), (4, 6));
@@ -979,13 +895,7 @@ async fn database_school_holiday_refuses_with_its_name(db: &TestDb) -> anyhow::R
 
 async fn demo_seeds_the_school_year_and_books_around_it(db: &TestDb) -> anyhow::Result<()> {
     use ivr::service::demo;
-    let service = BookingService::new(
-        db.store.clone(),
-        Rules::default(),
-        Calendar::default(),
-        LoginConfig::default(),
-    )
-    .await?;
+    let service = default_service(&db.store).await?;
     // Monday 12 October 2026, 09:00 in Paris: the Toussaint holidays start on Saturday 17.
     let now = Utc.with_ymd_and_hms(2026, 10, 12, 7, 0, 0).unwrap();
     let first = demo::seed(&service, "Mezcalito", "Bienvenue", now).await?;
