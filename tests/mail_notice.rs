@@ -1,6 +1,8 @@
 //! The invoice e-mail notice: a real SMTP conversation with lettre against the in-process
 //! receiver, and the folder fallback when no SMTP server is configured.
 
+mod store_support;
+
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -10,6 +12,7 @@ use ivr::invoice::InvoiceNumber;
 use ivr::mail::test_smtp::{RcptPolicy, TestSmtpServer};
 use ivr::mail::{MailConfig, MailError, Mailer, Notice, SmtpSecurity};
 use mail_parser::MessageParser;
+use store_support::smtp_config;
 
 const GUARD: Duration = Duration::from_secs(10);
 
@@ -25,17 +28,6 @@ fn notice(key: &str) -> Result<Notice> {
         portal_url: "https://portail.mairie.example/factures".into(),
         town_name: "Mairie de Saint-Julien-en-Genevois".into(),
     })
-}
-
-fn smtp_config(server: &TestSmtpServer) -> MailConfig {
-    MailConfig {
-        smtp_host: server.addr().ip().to_string(),
-        smtp_port: server.addr().port(),
-        security: SmtpSecurity::None,
-        from: "Mairie de Saint-Julien <ne-pas-repondre@mairie.example>".into(),
-        timeout_secs: 5,
-        ..Default::default()
-    }
 }
 
 /// Checks a received message: headers decoded, French body intact.

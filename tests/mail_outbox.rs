@@ -2,19 +2,21 @@
 //! queues one notice per opted-in payer; the worker sends each once over SMTP (a real SMTP
 //! server in process), retries after a temporary refusal, and gives up on a permanent one.
 
+mod store_support;
+
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use ivr::booking::model::{ChildCode, PayerCode, ServiceCode};
 use ivr::invoice::InvoiceConfig;
 use ivr::invoice::generate::InvoiceMonth;
+use ivr::mail::Mailer;
 use ivr::mail::outbox::{OutboxReport, OutboxSettings, send_due};
 use ivr::mail::test_smtp::{RcptPolicy, TestSmtpServer};
-use ivr::mail::{MailConfig, Mailer, SmtpSecurity};
 use ivr::service::invoices::generate_month;
+use ivr::store::Store;
 use ivr::store::testing::TestDb;
-use ivr::store::{NewChild, NewPayer, Store};
+use store_support::{book_days, numbered_family, smtp_config};
 
 ivr::both_backends!(
     each_opted_in_payer_gets_one_mail,
@@ -38,47 +40,25 @@ fn settings() -> OutboxSettings {
 }
 
 fn mailer(server: &TestSmtpServer) -> Result<Mailer> {
-    Ok(Mailer::from_config(&MailConfig {
-        smtp_host: server.addr().ip().to_string(),
-        smtp_port: server.addr().port(),
-        security: SmtpSecurity::None,
-        from: "Mairie <ne-pas-repondre@mairie.example>".into(),
-        timeout_secs: 5,
-        ..Default::default()
-    })?)
+    Ok(Mailer::from_config(&smtp_config(server))?)
 }
 
-/// Three payers who each booked one meal in November; `opted` say who wants e-mails.
+/// What a pass of the worker did.
+fn report(sent: usize, retry: usize, given_up: usize) -> OutboxReport {
+    OutboxReport {
+        sent,
+        retry,
+        given_up,
+    }
+}
+
+/// Payers 0, 1, 2… who each booked one meal on 3 November 2026, invoiced for November;
+/// `opted` says who wants e-mails.
 async fn invoiced(store: &Store, opted: &[bool]) -> Result<()> {
-    for (n, opt_in) in opted.iter().enumerate() {
-        let mut tx = store.begin().await?;
-        let payer = tx
-            .insert_payer(&NewPayer {
-                code: PayerCode::parse(&format!("{}", 7000 + n))?,
-                name: format!("Parent {n}"),
-                email: format!("parent{n}@example.org"),
-                invoice_email_opt_in: *opt_in,
-            })
-            .await?;
-        let child = tx
-            .insert_child(&NewChild {
-                code: ChildCode::parse(&format!("{}", 3000 + n))?,
-                payer,
-                first_name: "Zoé".into(),
-                last_name: format!("FAMILLE{n}"),
-                school: String::new(),
-                class_label: String::new(),
-                teacher: String::new(),
-            })
-            .await?;
-        tx.insert_booking(
-            child,
-            NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
-            &ServiceCode::parse("REPAS")?,
-            now(),
-        )
-        .await?;
-        tx.commit().await?;
+    let day = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+    for (n, opt_in) in (0..).zip(opted) {
+        let (_, child) = numbered_family(store, n, *opt_in, None).await?;
+        book_days(store, child, &[day], "REPAS", now()).await?;
     }
     let cfg: InvoiceConfig =
         toml::from_str("[[tariffs]]\nservice = \"REPAS\"\nlabel = \"Repas\"\nprice_cents = 365\n")?;
@@ -99,14 +79,7 @@ async fn each_opted_in_payer_gets_one_mail(db: &TestDb) -> Result<()> {
     let mut server = TestSmtpServer::start(RcptPolicy::AcceptAll).await?;
     let m = mailer(&server)?;
     let r = send_due(store, &m, &settings(), now()).await?;
-    assert_eq!(
-        r,
-        OutboxReport {
-            sent: 2,
-            retry: 0,
-            given_up: 0
-        }
-    );
+    assert_eq!(r, report(2, 0, 0));
     let mut to = Vec::new();
     for _ in 0..2 {
         let mail = server.next_mail(GUARD).await.context("a mail arrived")?;
@@ -134,14 +107,7 @@ async fn temporary_refusal_is_retried_later(db: &TestDb) -> Result<()> {
     invoiced(store, &[true]).await?;
     let busy = TestSmtpServer::start(RcptPolicy::RejectTemporarily).await?;
     let r = send_due(store, &mailer(&busy)?, &settings(), now()).await?;
-    assert_eq!(
-        r,
-        OutboxReport {
-            sent: 0,
-            retry: 1,
-            given_up: 0
-        }
-    );
+    assert_eq!(r, report(0, 1, 0));
     let mut good = TestSmtpServer::start(RcptPolicy::AcceptAll).await?;
     let m = mailer(&good)?;
     // Not before the retry time.
@@ -154,14 +120,7 @@ async fn temporary_refusal_is_retried_later(db: &TestDb) -> Result<()> {
         now() + chrono::Duration::minutes(10),
     )
     .await?;
-    assert_eq!(
-        r,
-        OutboxReport {
-            sent: 1,
-            retry: 0,
-            given_up: 0
-        }
-    );
+    assert_eq!(r, report(1, 0, 0));
     assert!(good.next_mail(GUARD).await.is_some());
     let r = send_due(store, &m, &settings(), now() + chrono::Duration::hours(2)).await?;
     assert_eq!(r, OutboxReport::default());
@@ -175,14 +134,7 @@ async fn permanent_refusal_is_given_up(db: &TestDb) -> Result<()> {
     let server = TestSmtpServer::start(RcptPolicy::RejectPermanently).await?;
     let m = mailer(&server)?;
     let r = send_due(store, &m, &settings(), now()).await?;
-    assert_eq!(
-        r,
-        OutboxReport {
-            sent: 0,
-            retry: 0,
-            given_up: 1
-        }
-    );
+    assert_eq!(r, report(0, 0, 1));
     let r = send_due(store, &m, &settings(), now() + chrono::Duration::days(1)).await?;
     assert_eq!(r, OutboxReport::default(), "never tried again");
     Ok(())
