@@ -11,7 +11,7 @@ use ivr::booking::model::{Action, Channel, ChildCode, ChildId, PayerCode, PayerI
 use ivr::service::booking::{BookingError, BookingOutcome, BookingService, CellChange};
 use ivr::service::login::LoginError;
 use ivr::store::testing::TestDb;
-use store_support::{Families, default_service, seed_families};
+use store_support::{Families, assert_head_counts, default_service, seed_families};
 
 ivr::both_backends!(
     login_opens_the_childs_planning,
@@ -703,18 +703,12 @@ async fn staff_functions(db: &TestDb) -> anyhow::Result<()> {
         now,
     )
     .await?;
-    let counts: Vec<_> = s
-        .head_counts(d)
-        .await?
-        .into_iter()
-        .map(|h| (h.school, h.service.to_string(), h.count))
-        .collect();
-    assert_eq!(
-        counts,
-        [
-            ("École Jules Ferry".to_string(), "REPAS".to_string(), 3),
-            ("École Jules Ferry".to_string(), "SOIR".to_string(), 1)
-        ]
+    assert_head_counts(
+        s.head_counts(d).await?,
+        &[
+            ("École Jules Ferry", "REPAS", 3),
+            ("École Jules Ferry", "SOIR", 1),
+        ],
     );
     assert!(s.add_closure(d, " ").await.is_err());
     s.add_closure(d, "Grève").await?;

@@ -1,6 +1,8 @@
 //! The storage conformance suite: the same test functions run against SQLite and
 //! PostgreSQL (`TEST_DATABASE_URL`; the PostgreSQL half says it was skipped when unset).
 
+mod store_support;
+
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use ivr::booking::calendar::{ActionScope, Override, SchoolHoliday, ServiceScope};
 use ivr::booking::model::{Action, Channel, ChildCode, PayerCode, ServiceCode};
@@ -8,6 +10,7 @@ use ivr::store::testing::TestDb;
 use ivr::store::{
     Closure, HistoryEntry, LoginCounter, LoginKeyKind, NewChild, NewPayer, Store, StoreError,
 };
+use store_support::assert_head_counts;
 
 /// Generates `sqlite_NAME` and `postgres_NAME` tests running `NAME(&TestDb)`.
 macro_rules! conformance {
@@ -459,19 +462,13 @@ async fn head_counts_per_school_and_service(db: &TestDb) -> anyhow::Result<()> {
     tx.insert_booking(kids[1], d + Duration::days(1), &svc("SOIR"), now)
         .await?;
     tx.commit().await?;
-    let counts: Vec<_> = store
-        .head_counts(d)
-        .await?
-        .into_iter()
-        .map(|h| (h.school, h.service.to_string(), h.count))
-        .collect();
-    assert_eq!(
-        counts,
-        vec![
-            ("École Jules Ferry".to_string(), "REPAS".to_string(), 2),
-            ("École Jules Ferry".to_string(), "SOIR".to_string(), 1),
-            ("École du Centre".to_string(), "REPAS".to_string(), 1),
-        ]
+    assert_head_counts(
+        store.head_counts(d).await?,
+        &[
+            ("École Jules Ferry", "REPAS", 2),
+            ("École Jules Ferry", "SOIR", 1),
+            ("École du Centre", "REPAS", 1),
+        ],
     );
     Ok(())
 }

@@ -17,7 +17,7 @@ use ivr::mail::test_smtp::TestSmtpServer;
 use ivr::mail::{MailConfig, SmtpSecurity};
 use ivr::service::booking::BookingService;
 use ivr::service::login::LoginConfig;
-use ivr::store::{NewChild, NewPayer, Store};
+use ivr::store::{HeadCount, NewChild, NewPayer, Store};
 
 /// Laurence MARSONE, payer 770021, as in the demo seed (no invoices by e-mail).
 pub fn laurence() -> NewPayer {
@@ -187,4 +187,13 @@ pub fn smtp_config(server: &TestSmtpServer) -> MailConfig {
         timeout_secs: 5,
         ..Default::default()
     }
+}
+
+/// Fails unless `rows` are the head counts `want`: (school, service, bookings), in order.
+pub fn assert_head_counts(rows: Vec<HeadCount>, want: &[(&str, &str, i64)]) {
+    let got: Vec<_> = rows
+        .iter()
+        .map(|h| (h.school.as_str(), h.service.as_str(), h.count))
+        .collect();
+    assert_eq!(got, want, "head counts");
 }
