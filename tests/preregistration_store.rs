@@ -1,10 +1,13 @@
 //! Pre-registration storage on both backends (SQLite always; PostgreSQL when
 //! `TEST_DATABASE_URL` is set, the PostgreSQL half says it was skipped otherwise).
 
+mod store_support;
+
 use chrono::{DateTime, TimeZone, Utc};
-use ivr::booking::model::{ChildCode, PayerCode, ServiceCode};
+use ivr::booking::model::ServiceCode;
 use ivr::store::testing::TestDb;
-use ivr::store::{NewChild, NewPayer, NewPreregistration, PreregDecision, PreregStatus};
+use ivr::store::{NewPreregistration, PreregDecision, PreregStatus};
+use store_support::{Families, seed_families};
 
 ivr::both_backends!(preregistrations_round_trip, constraints_refuse_bad_rows);
 
@@ -14,35 +17,12 @@ fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
 
 async fn preregistrations_round_trip(db: &TestDb) -> anyhow::Result<()> {
     let store = &db.store;
-    let mut tx = store.begin().await?;
-    let payer = tx
-        .insert_payer(&NewPayer {
-            code: PayerCode::parse("770021")?,
-            name: "Laurence MARSONE".into(),
-            email: String::new(),
-            invoice_email_opt_in: false,
-        })
-        .await?;
-    let other = tx
-        .insert_payer(&NewPayer {
-            code: PayerCode::parse("880000")?,
-            name: "Paul DURAND".into(),
-            email: String::new(),
-            invoice_email_opt_in: false,
-        })
-        .await?;
-    let child = tx
-        .insert_child(&NewChild {
-            code: ChildCode::parse("3011")?,
-            payer,
-            first_name: "Angéline".into(),
-            last_name: "MARSONE".into(),
-            school: "École".into(),
-            class_label: "CE1".into(),
-            teacher: "Mme Formatrice".into(),
-        })
-        .await?;
-    tx.commit().await?;
+    let Families {
+        payer,
+        angeline: child,
+        other_payer: other,
+        ..
+    } = seed_families(store).await?;
 
     let repas = ServiceCode::parse("REPAS")?;
     let first = store
