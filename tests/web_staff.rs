@@ -7,79 +7,50 @@ use chrono::NaiveDate;
 use ivr::booking::model::{Action, Channel, ServiceCode};
 use ivr::media::upload::sine_wav;
 use ivr::service::announcements;
-use web_support::{Portal, paris, planning_state, submit_planning};
+use ivr::store::AnnouncementId;
+use web_support::http::Browser;
+use web_support::{Portal, STAFF_PASSWORD, STAFF_USER, paris, planning_state, submit_planning};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
+/// The announcement the phone plays on `day`, with its WAV.
+async fn current(p: &Portal, day: NaiveDate) -> Option<(AnnouncementId, Vec<u8>)> {
+    announcements::current(&p.db.store, day).await.unwrap()
+}
+
+/// The deadline overrides stored for the days from `from` to `to`.
+async fn overrides(p: &Portal, from: NaiveDate, to: NaiveDate) -> Vec<ivr::store::StoredOverride> {
+    p.state.service().overrides(from, to).await.unwrap()
+}
+
+/// How many closures are stored in May 2026.
+async fn may_closures(p: &Portal) -> usize {
+    let (from, to) = (d(2026, 5, 1), d(2026, 5, 31));
+    p.state.service().closures(from, to).await.unwrap().len()
+}
+
 #[tokio::test]
 async fn staff_login_refuses_wrong_passwords_then_locks_the_account() {
     let p = Portal::new().await;
-    ivr::service::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
-        .await
-        .unwrap();
+    p.add_staff().await;
     let mut c = p.client();
     // Unknown users get the same answer as a wrong password (and count as a failure).
-    let page = c.get("/mairie/connexion").await;
-    let r = c
-        .post(
-            "/mairie/connexion",
-            &[
-                ("csrf", &page.csrf()),
-                ("user", "personne"),
-                ("password", "mot de passe solide"),
-            ],
-        )
-        .await;
+    let r = c.staff_login("personne", STAFF_PASSWORD).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     for i in 1..5 {
-        let page = c.get("/mairie/connexion").await;
-        let r = c
-            .post(
-                "/mairie/connexion",
-                &[
-                    ("csrf", &page.csrf()),
-                    ("user", "amelie"),
-                    ("password", "mauvais"),
-                ],
-            )
-            .await;
+        let r = c.staff_login(STAFF_USER, "mauvais").await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
-        assert!(
-            r.body
-                .contains("Nom d&#39;utilisateur ou mot de passe incorrect")
-                || r.body
-                    .contains("Nom d'utilisateur ou mot de passe incorrect")
-        );
+        r.assert_shows("Nom d'utilisateur ou mot de passe incorrect");
     }
     // Five failures from this browser's address: even the right password is refused.
-    let page = c.get("/mairie/connexion").await;
-    let r = c
-        .post(
-            "/mairie/connexion",
-            &[
-                ("csrf", &page.csrf()),
-                ("user", "amelie"),
-                ("password", "mot de passe solide"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.body.contains("la connexion est bloquée"), "{}", r.body);
+    let r = c.staff_login(STAFF_USER, STAFF_PASSWORD).await;
+    r.assert_status(StatusCode::TOO_MANY_REQUESTS)
+        .assert_has(&["la connexion est bloquée"]);
     // After the lockout, the right password works.
     p.clock.set(p.state.now() + chrono::Duration::minutes(16));
-    let page = c.get("/mairie/connexion").await;
-    let r = c
-        .post(
-            "/mairie/connexion",
-            &[
-                ("csrf", &page.csrf()),
-                ("user", "amelie"),
-                ("password", "mot de passe solide"),
-            ],
-        )
-        .await;
+    let r = c.staff_login(STAFF_USER, STAFF_PASSWORD).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location(), "/mairie/message");
 }
@@ -121,48 +92,32 @@ async fn staff_accounts_need_a_real_password_and_unique_names() {
 #[tokio::test]
 async fn the_town_message_is_edited_by_staff_and_shown_escaped_on_the_login_page() {
     let p = Portal::new().await;
-    let mut c = p.staff().await;
-    let page = c.get("/mairie/message").await;
+    let (mut c, page) = p.staff_at("/mairie/message").await;
     assert_eq!(page.status, StatusCode::OK);
     let msg = "ATTENTION! <script>alert(1)</script>\r\nRAPPEL des délais";
+    let message = [("message", msg)];
     let r = c
-        .post(
-            "/mairie/message",
-            &[("csrf", &"a".repeat(64)), ("message", msg)],
-        )
+        .post_csrf("/mairie/message", &"a".repeat(64), &message)
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(p.state.service().town_message().await.unwrap(), None);
-    let r = c
-        .post(
-            "/mairie/message",
-            &[("csrf", &page.csrf()), ("message", msg)],
-        )
-        .await;
+    let r = c.post_csrf("/mairie/message", &page.csrf(), &message).await;
     assert_eq!(r.location(), "/mairie/message");
-    assert!(
-        c.get("/mairie/message")
-            .await
-            .body
-            .contains("Message enregistré.")
-    );
+    c.get("/mairie/message")
+        .await
+        .assert_has(&["Message enregistré."]);
     let login = p.client().get("/").await;
-    assert!(
-        login
-            .body
-            .contains("ATTENTION! &lt;script&gt;alert(1)&lt;/script&gt;\nRAPPEL des délais")
-    );
-    assert!(!login.body.contains("<script>"));
+    login.assert_has(&["ATTENTION! &lt;script&gt;alert(1)&lt;/script&gt;\nRAPPEL des délais"]);
+    login.assert_lacks(&["<script>"]);
 }
 
 #[tokio::test]
 async fn an_uploaded_announcement_is_converted_listened_to_and_switched() {
     let p = Portal::new().await;
-    let mut c = p.staff().await;
-    let page = c.get("/mairie/annonce").await;
-    assert!(page.body.contains("Aucune annonce enregistrée"));
-    let csrf = page.csrf();
+    let (mut c, page) = p.staff_at("/mairie/annonce").await;
+    page.assert_has(&["Aucune annonce enregistrée"]);
     let wav44 = sine_wav(44_100, 2, 16, 440.0, 1500);
+    let csrf = page.csrf();
     // Forged token: nothing stored.
     let r = c
         .post_multipart(
@@ -188,15 +143,7 @@ async fn an_uploaded_announcement_is_converted_listened_to_and_switched() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = c.get("/mairie/annonce").await;
-    assert!(
-        page.body
-            .contains("Annonce refusée : le fichier n&#39;est pas un enregistrement WAV lisible")
-            || page
-                .body
-                .contains("Annonce refusée : le fichier n'est pas un enregistrement WAV lisible"),
-        "{}",
-        page.body
-    );
+    page.assert_shows("Annonce refusée : le fichier n'est pas un enregistrement WAV lisible");
     assert!(p.db.store.announcements().await.unwrap().is_empty());
     // A real one, valid from today to the end of the month.
     let r = c
@@ -214,21 +161,9 @@ async fn an_uploaded_announcement_is_converted_listened_to_and_switched() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = c.get("/mairie/annonce").await;
-    assert!(
-        page.body
-            .contains("Annonce « Pont de l&#39;Ascension » enregistrée")
-            || page
-                .body
-                .contains("Annonce « Pont de l'Ascension » enregistrée")
-    );
-    assert!(
-        page.body.contains("en service aujourd'hui")
-            || page.body.contains("en service aujourd&#39;hui")
-    );
-    let (id, wav) = announcements::current(&p.db.store, d(2026, 5, 6))
-        .await
-        .unwrap()
-        .expect("current");
+    page.assert_shows("Annonce « Pont de l'Ascension » enregistrée");
+    page.assert_shows("en service aujourd'hui");
+    let (id, wav) = current(&p, d(2026, 5, 6)).await.expect("current");
     let spec = hound::WavReader::new(std::io::Cursor::new(&wav))
         .unwrap()
         .spec();
@@ -237,17 +172,11 @@ async fn an_uploaded_announcement_is_converted_listened_to_and_switched() {
         (8000, 1, 16)
     );
     assert!(
-        announcements::current(&p.db.store, d(2026, 6, 1))
-            .await
-            .unwrap()
-            .is_none(),
+        current(&p, d(2026, 6, 1)).await.is_none(),
         "past its last day"
     );
     assert!(
-        announcements::current(&p.db.store, d(2026, 5, 5))
-            .await
-            .unwrap()
-            .is_none(),
+        current(&p, d(2026, 5, 5)).await.is_none(),
         "before its first day"
     );
     // The listen link serves the stored file.
@@ -262,49 +191,22 @@ async fn an_uploaded_announcement_is_converted_listened_to_and_switched() {
         StatusCode::NOT_FOUND
     );
     // Switched off: the next call plays none.
-    let r = c
-        .post(
-            &format!("/mairie/annonce/{}", id.0),
-            &[
-                ("csrf", &csrf),
-                ("valid_from", "2026-05-06"),
-                ("valid_until", "2026-05-31"),
-            ],
-        )
-        .await;
+    let edit = format!("/mairie/annonce/{}", id.0);
+    let off = [("valid_from", "2026-05-06"), ("valid_until", "2026-05-31")];
+    let r = c.post_csrf(&edit, &csrf, &off).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(
-        announcements::current(&p.db.store, d(2026, 5, 6))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(current(&p, d(2026, 5, 6)).await.is_none());
     // Dates in the wrong order are refused.
-    let r = c
-        .post(
-            &format!("/mairie/annonce/{}", id.0),
-            &[
-                ("csrf", &csrf),
-                ("valid_from", "2026-05-31"),
-                ("valid_until", "2026-05-06"),
-                ("enabled", "1"),
-            ],
-        )
-        .await;
+    let backwards = [
+        ("valid_from", "2026-05-31"),
+        ("valid_until", "2026-05-06"),
+        ("enabled", "1"),
+    ];
+    let r = c.post_csrf(&edit, &csrf, &backwards).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // Back on.
-    c.post(
-        &format!("/mairie/annonce/{}", id.0),
-        &[("csrf", &csrf), ("enabled", "1")],
-    )
-    .await;
-    assert_eq!(
-        announcements::current(&p.db.store, d(2026, 9, 1))
-            .await
-            .unwrap()
-            .map(|(i, _)| i),
-        Some(id)
-    );
+    c.post_csrf(&edit, &csrf, &[("enabled", "1")]).await;
+    assert_eq!(current(&p, d(2026, 9, 1)).await.map(|(i, _)| i), Some(id));
 }
 
 #[tokio::test]
@@ -315,19 +217,17 @@ async fn the_seeds_ascension_override_is_entered_as_written_and_applied_to_paren
     // May an ordinary school day (in 2026 it is Whit Monday). Its meal was booked earlier.
     let repas = ServiceCode::parse("REPAS").unwrap();
     p.clock.set(paris(2020, 5, 6, 9, 0));
-    p.state
-        .service()
-        .change(
-            p.fam.angeline,
-            d(2020, 5, 25),
-            &repas,
-            Action::Book,
-            Channel::Web,
-            "parent",
-            paris(2020, 5, 6, 8, 0),
-        )
-        .await
-        .unwrap();
+    let (child, monday) = (p.fam.angeline, d(2020, 5, 25));
+    let booked_at = paris(2020, 5, 6, 8, 0);
+    p.earlier(
+        child,
+        monday,
+        "REPAS",
+        Action::Book,
+        Channel::Web,
+        booked_at,
+    )
+    .await;
     let mut c = p.staff().await;
     let page = c.get("/mairie/delais").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -350,16 +250,13 @@ async fn the_seeds_ascension_override_is_entered_as_written_and_applied_to_paren
     let r = c.post("/mairie/delais/derogation", &fields).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let list = c.get("/mairie/delais").await;
-    assert!(list.body.contains("lundi 25 mai 2020"));
-    assert!(list.body.contains("20/05/2020 à 10h15"));
-    assert!(list.body.contains(">annulations<"));
-    assert!(list.body.contains(">toutes<"));
-    let stored = p
-        .state
-        .service()
-        .overrides(d(2020, 5, 25), d(2020, 5, 25))
-        .await
-        .unwrap();
+    list.assert_has(&[
+        "lundi 25 mai 2020",
+        "20/05/2020 à 10h15",
+        ">annulations<",
+        ">toutes<",
+    ]);
+    let stored = overrides(&p, d(2020, 5, 25), d(2020, 5, 25)).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].rule.deadline, paris(2020, 5, 20, 10, 15));
     assert_eq!(stored[0].rule.message, sentence);
@@ -369,36 +266,22 @@ async fn the_seeds_ascension_override_is_entered_as_written_and_applied_to_paren
     p.clock.set(paris(2020, 5, 20, 11, 0));
     let mut parent = p.parent().await;
     let page = parent.get("/planning?du=2020-05-25").await;
-    assert!(page.body.contains("NE SONT PLUS POSSIBLES"));
+    page.assert_has(&["NE SONT PLUS POSSIBLES"]);
     let (shown, want) = planning_state(&page);
     assert!(!shown.contains(&"2020-05-25.REPAS".to_owned()));
     assert!(shown.contains(&"2020-05-25.MATIN".to_owned()));
-    let csrf = page.csrf();
-    let r = parent
-        .post(
-            "/planning",
-            &[
-                ("csrf", &csrf),
-                ("du", "2020-05-25"),
-                ("shown", "2020-05-25.REPAS"),
-                ("shown", "2020-05-25.MATIN"),
-                ("want", "2020-05-25.MATIN"),
-            ],
-        )
-        .await;
+    let planning = [
+        ("du", "2020-05-25"),
+        ("shown", "2020-05-25.REPAS"),
+        ("shown", "2020-05-25.MATIN"),
+        ("want", "2020-05-25.MATIN"),
+    ];
+    let r = parent.post_csrf("/planning", &page.csrf(), &planning).await;
     let recap = parent.get(r.location()).await;
-    assert!(
-        recap
-            .body
-            .contains("inscription, 25/05/2020, Accueil Matin")
-    );
-    assert!(
-        recap
-            .body
-            .contains("annulation, 25/05/2020, Cantine : ATTENTION! En raison du week-end de l"),
-        "{}",
-        recap.body
-    );
+    recap.assert_has(&[
+        "inscription, 25/05/2020, Accueil Matin",
+        "annulation, 25/05/2020, Cantine : ATTENTION! En raison du week-end de l",
+    ]);
     assert!(
         p.db.store
             .is_booked(p.fam.angeline, d(2020, 5, 25), &repas)
@@ -409,29 +292,16 @@ async fn the_seeds_ascension_override_is_entered_as_written_and_applied_to_paren
 
     // Removal (the staff session has long expired since 6 May: log in again).
     let mut c = p.staff().await;
-    let page = c.get("/mairie/delais").await;
-    let id = stored[0].id.0;
-    let r = c
-        .post(
-            &format!("/mairie/delais/derogation/{id}/supprimer"),
-            &[("csrf", &page.csrf())],
-        )
-        .await;
+    let csrf = c.get("/mairie/delais").await.csrf();
+    let remove = format!("/mairie/delais/derogation/{}/supprimer", stored[0].id.0);
+    let r = c.post_csrf(&remove, &csrf, &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(
-        p.state
-            .service()
-            .overrides(d(2020, 5, 1), d(2020, 5, 31))
+        overrides(&p, d(2020, 5, 1), d(2020, 5, 31))
             .await
-            .unwrap()
             .is_empty()
     );
-    let r = c
-        .post(
-            &format!("/mairie/delais/derogation/{id}/supprimer"),
-            &[("csrf", &page.csrf())],
-        )
-        .await;
+    let r = c.post_csrf(&remove, &csrf, &[]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
@@ -475,22 +345,14 @@ async fn bad_override_forms_are_refused_with_a_sentence_and_store_nothing() {
         StatusCode::BAD_REQUEST
     );
     assert!(
-        p.state
-            .service()
-            .overrides(d(2026, 1, 1), d(2026, 12, 31))
+        overrides(&p, d(2026, 1, 1), d(2026, 12, 31))
             .await
-            .unwrap()
             .is_empty()
     );
     // One service only is stored as such.
     let r = c.post("/mairie/delais/derogation", &base).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let o = p
-        .state
-        .service()
-        .overrides(d(2026, 5, 25), d(2026, 5, 25))
-        .await
-        .unwrap();
+    let o = overrides(&p, d(2026, 5, 25), d(2026, 5, 25)).await;
     assert_eq!(
         o[0].rule.services,
         ivr::booking::calendar::ServiceScope::Only(vec![ServiceCode::parse("REPAS").unwrap()])
@@ -502,86 +364,38 @@ async fn closures_are_added_once_and_removed() {
     let p = Portal::new().await;
     let mut c = p.staff().await;
     let csrf = c.get("/mairie/delais").await.csrf();
-    let r = c
-        .post(
-            "/mairie/delais/fermeture",
-            &[
-                ("csrf", &csrf),
-                ("date", "2026-05-15"),
-                ("label", "Pont de l'Ascension"),
-            ],
-        )
-        .await;
+    let close = |label| [("date", "2026-05-15"), ("label", label)];
+    let add = "/mairie/delais/fermeture";
+    let r = c.post_csrf(add, &csrf, &close("Pont de l'Ascension")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = c.get("/mairie/delais").await;
-    assert!(
-        page.body
-            .contains("Fermeture du vendredi 15 mai 2026 enregistrée.")
-    );
-    assert!(page.body.contains("vendredi 15 mai 2026 – Pont de l"));
-    let r = c
-        .post(
-            "/mairie/delais/fermeture",
-            &[("csrf", &csrf), ("date", "2026-05-15"), ("label", "encore")],
-        )
-        .await;
+    page.assert_has(&[
+        "Fermeture du vendredi 15 mai 2026 enregistrée.",
+        "vendredi 15 mai 2026 – Pont de l",
+    ]);
+    let r = c.post_csrf(add, &csrf, &close("encore")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let dup = c.get("/mairie/delais").await;
-    assert!(
-        dup.body
-            .contains("enregistré : la fermeture du 15/05/2026 existe déjà."),
-        "{}",
-        dup.body
-    );
-    assert_eq!(
-        p.state
-            .service()
-            .closures(d(2026, 5, 1), d(2026, 5, 31))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    dup.assert_has(&["enregistré : la fermeture du 15/05/2026 existe déjà."]);
+    assert_eq!(may_closures(&p).await, 1);
     // The closed Friday greys the parent's cell.
     let mut parent = p.parent().await;
     let page = parent.get("/planning?du=2026-05-11").await;
     let (shown, _) = planning_state(&page);
     assert!(!shown.iter().any(|k| k.starts_with("2026-05-15")));
-    let r = c
-        .post(
-            "/mairie/delais/fermeture/2026-05-15/supprimer",
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let remove = "/mairie/delais/fermeture/2026-05-15/supprimer";
+    let r = c.post_csrf(remove, &csrf, &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(
-        p.state
-            .service()
-            .closures(d(2026, 5, 1), d(2026, 5, 31))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let r = c
-        .post(
-            "/mairie/delais/fermeture/2026-05-15/supprimer",
-            &[("csrf", &csrf)],
-        )
-        .await;
+    assert_eq!(may_closures(&p).await, 0);
+    let r = c.post_csrf(remove, &csrf, &[]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = c
-        .post(
-            "/mairie/delais/fermeture",
-            &[("csrf", &csrf), ("date", "2026-05-15"), ("label", "  ")],
-        )
-        .await;
+    let r = c.post_csrf(add, &csrf, &close("  ")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn head_count_per_school_and_service_with_csv() {
     let p = Portal::new().await;
-    let s = p.state.service();
     let t = paris(2026, 5, 4, 8, 0);
     for (child, svc) in [
         (p.fam.angeline, "REPAS"),
@@ -589,25 +403,17 @@ async fn head_count_per_school_and_service_with_csv() {
         (p.fam.theo, "SOIR"),
         (p.fam.other_child, "REPAS"),
     ] {
-        s.change(
-            child,
-            d(2026, 5, 7),
-            &ServiceCode::parse(svc).unwrap(),
-            Action::Book,
-            Channel::Phone,
-            "téléphone",
-            t,
-        )
-        .await
-        .unwrap();
+        p.earlier(child, d(2026, 5, 7), svc, Action::Book, Channel::Phone, t)
+            .await;
     }
     let mut c = p.staff().await;
     // Default: tomorrow (Thursday 7 May).
     let page = c.get("/mairie/effectifs").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Effectifs du jeudi 7 mai 2026"));
-    assert!(page.body.contains("École Jules Ferry"));
-    assert!(page.body.contains("<td>3</td>"), "{}", page.body);
+    page.assert_status(StatusCode::OK).assert_has(&[
+        "Effectifs du jeudi 7 mai 2026",
+        "École Jules Ferry",
+        "<td>3</td>",
+    ]);
     let csv = c.get("/mairie/effectifs.csv?date=2026-05-07").await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(
@@ -637,24 +443,17 @@ async fn head_count_per_school_and_service_with_csv() {
 #[tokio::test]
 async fn staff_logout_and_staff_forms_without_a_session() {
     let p = Portal::new().await;
-    let mut c = p.staff().await;
-    let page = c.get("/mairie/message").await;
-    assert!(page.body.contains("action=\"/mairie/deconnexion\""));
-    let r = c
-        .post("/mairie/deconnexion", &[("csrf", &page.csrf())])
-        .await;
+    let (mut c, page) = p.staff_at("/mairie/message").await;
+    page.assert_has(&["action=\"/mairie/deconnexion\""]);
+    let csrf = page.csrf();
+    let r = c.post_csrf("/mairie/deconnexion", &csrf, &[]).await;
     assert_eq!(r.location(), "/");
-    assert_eq!(
-        c.get("/mairie/message").await.location(),
-        "/mairie/connexion"
-    );
+    let login = "/mairie/connexion";
+    assert_eq!(c.get("/mairie/message").await.location(), login);
     let r = c
-        .post(
-            "/mairie/message",
-            &[("csrf", &page.csrf()), ("message", "x")],
-        )
+        .post_csrf("/mairie/message", &csrf, &[("message", "x")])
         .await;
-    assert_eq!(r.location(), "/mairie/connexion");
+    assert_eq!(r.location(), login);
     assert_eq!(p.state.service().town_message().await.unwrap(), None);
 }
 
@@ -664,18 +463,11 @@ async fn staff_logout_and_staff_forms_without_a_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_wrong_staff_passwords_get_exactly_five_checks() {
     let p = Portal::new().await;
-    ivr::service::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
-        .await
-        .unwrap();
+    p.add_staff().await;
     let addr = web_support::http::serve(p.state.clone()).await;
-    let mut browsers = Vec::new();
-    for _ in 0..20 {
-        let mut b = web_support::http::Browser::new(addr);
-        let csrf = b.get("/mairie/connexion").await.csrf();
-        browsers.push((b, csrf));
-    }
+    let browsers = (0..20).map(|_| Browser::new(addr)).collect();
     let statuses = staff_logins_at_once(browsers, |i| {
-        ("amelie".to_owned(), format!("mauvais mot de passe {i}"))
+        (STAFF_USER.to_owned(), format!("mauvais mot de passe {i}"))
     })
     .await;
     let checked = statuses
@@ -696,9 +488,7 @@ async fn parallel_wrong_staff_passwords_get_exactly_five_checks() {
 async fn parallel_password_checks_never_run_more_than_the_gate_allows() {
     use ivr::service::staff_accounts::{PASSWORD_CHECKS_AT_ONCE, PasswordGate, check};
     let p = Portal::new().await;
-    ivr::service::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
-        .await
-        .unwrap();
+    p.add_staff().await;
     let tasks: Vec<_> = (0..32)
         .map(|i| {
             let store = p.db.store.clone();
@@ -722,37 +512,14 @@ async fn parallel_password_checks_never_run_more_than_the_gate_allows() {
 #[tokio::test]
 async fn a_staff_lockout_survives_a_restart() {
     let mut p = Portal::new().await;
-    ivr::service::staff_accounts::add(&p.db.store, "amelie", "mot de passe solide", p.state.now())
-        .await
-        .unwrap();
+    p.add_staff().await;
     let mut c = p.client();
     for i in 0..5 {
-        let page = c.get("/mairie/connexion").await;
-        let r = c
-            .post(
-                "/mairie/connexion",
-                &[
-                    ("csrf", &page.csrf()),
-                    ("user", "amelie"),
-                    ("password", "mauvais"),
-                ],
-            )
-            .await;
+        let r = c.staff_login(STAFF_USER, "mauvais").await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
     p.restart().await;
-    let mut c = p.client();
-    let page = c.get("/mairie/connexion").await;
-    let r = c
-        .post(
-            "/mairie/connexion",
-            &[
-                ("csrf", &page.csrf()),
-                ("user", "amelie"),
-                ("password", "mot de passe solide"),
-            ],
-        )
-        .await;
+    let r = p.client().staff_login(STAFF_USER, STAFF_PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.location());
 }
 
@@ -763,24 +530,13 @@ async fn a_staff_lockout_survives_a_restart() {
 async fn a_known_staff_browser_is_not_locked_out_by_failures_from_elsewhere() {
     let p = Portal::new().await;
     let mut amelie = p.staff().await;
-    let page = amelie.get("/mairie/message").await;
     amelie
-        .post("/mairie/deconnexion", &[("csrf", &page.csrf())])
+        .submit("/mairie/message", "/mairie/deconnexion", &[])
         .await;
     let login = |c: &mut web_support::Client, password: &'static str| {
         let mut c = std::mem::replace(c, p.client());
         async move {
-            let page = c.get("/mairie/connexion").await;
-            let r = c
-                .post(
-                    "/mairie/connexion",
-                    &[
-                        ("csrf", &page.csrf()),
-                        ("user", "amelie"),
-                        ("password", password),
-                    ],
-                )
-                .await;
+            let r = c.staff_login(STAFF_USER, password).await;
             (c, r.status)
         }
     };
@@ -790,10 +546,10 @@ async fn a_known_staff_browser_is_not_locked_out_by_failures_from_elsewhere() {
         attacker = c;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
-    let (_, status) = login(&mut amelie, "mot de passe solide").await;
+    let (_, status) = login(&mut amelie, STAFF_PASSWORD).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "the known browser gets in");
     let mut fresh = p.client();
-    let (_, status) = login(&mut fresh, "mot de passe solide").await;
+    let (_, status) = login(&mut fresh, STAFF_PASSWORD).await;
     assert_eq!(
         status,
         StatusCode::TOO_MANY_REQUESTS,
@@ -801,12 +557,19 @@ async fn a_known_staff_browser_is_not_locked_out_by_failures_from_elsewhere() {
     );
 }
 
-/// Posts the staff login form from every browser (each with the CSRF token of its page) at
-/// the same instant, user and password `form(i)` for the i-th; the answers, in order.
+/// Opens the staff login page in every browser, one after the other, then posts its form
+/// (with the CSRF token of that page) from all of them at the same instant, user and
+/// password `form(i)` for the i-th; the answers, in order.
 async fn staff_logins_at_once(
-    browsers: Vec<(web_support::http::Browser, String)>,
+    browsers: Vec<Browser>,
     form: impl Fn(usize) -> (String, String),
 ) -> Vec<StatusCode> {
+    let mut ready = Vec::new();
+    for mut b in browsers {
+        let csrf = b.get("/mairie/connexion").await.csrf();
+        ready.push((b, csrf));
+    }
+    let browsers = ready;
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(browsers.len()));
     let tasks: Vec<_> = browsers
         .into_iter()
@@ -838,20 +601,16 @@ async fn staff_logins_at_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_staff_posts_hash_no_more_than_the_gate_allows() {
     use ivr::service::staff_accounts::{PASSWORD_CHECKS_AT_ONCE, PasswordGate};
-    use web_support::http::{Browser, serve};
+    use web_support::http::serve;
     let p = Portal::with_config(ivr::web::WebConfig {
         behind_proxy: true,
         ..Default::default()
     })
     .await;
     let addr = serve(p.state.clone()).await;
-    let mut browsers = Vec::new();
-    for i in 0..32 {
-        let mut b = Browser::new(addr);
-        b.headers = vec![("x-forwarded-for".into(), format!("198.51.100.{i}"))];
-        let csrf = b.get("/mairie/connexion").await.csrf();
-        browsers.push((b, csrf));
-    }
+    let browsers = (0..32)
+        .map(|i| Browser::through_proxy(addr, format!("198.51.100.{i}")))
+        .collect();
     let statuses = staff_logins_at_once(browsers, |i| {
         (format!("agent{i}"), "mauvais mot de passe".to_owned())
     })

@@ -153,6 +153,20 @@ impl Portal {
         c
     }
 
+    /// A staff client ([`Portal::staff`]) and the page at `path` it opened.
+    pub async fn staff_at(&self, path: &str) -> (Client, Page) {
+        let mut c = self.staff().await;
+        let page = c.get(path).await;
+        (c, page)
+    }
+
+    /// A parent's client ([`Portal::parent`]) and the page at `path` it opened.
+    pub async fn parent_at(&self, path: &str) -> (Client, Page) {
+        let mut c = self.parent().await;
+        let page = c.get(path).await;
+        (c, page)
+    }
+
     /// What a family did before the test looks: `action` on `service` for `child` on
     /// `date`, at `at`, by phone (as "téléphone") or on the web (as "parent").
     pub async fn earlier(
@@ -226,6 +240,56 @@ impl Page {
         self.headers
             .get(header::SET_COOKIE)
             .and_then(|v| v.to_str().ok())
+    }
+
+    /// The `Set-Cookie` header that sets the cookie `name`, whole.
+    pub fn cookie_named(&self, name: &str) -> Option<String> {
+        let prefix = format!("{name}=");
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&prefix))
+            .map(str::to_owned)
+    }
+
+    /// Asserts the page's status (its body in the message); the page.
+    #[track_caller]
+    pub fn assert_status(&self, status: StatusCode) -> &Page {
+        assert_eq!(self.status, status, "{}", self.body);
+        self
+    }
+
+    /// Whether the body has `text` as written or with its apostrophes HTML-escaped
+    /// (`&#39;`), as the templates may write them.
+    pub fn shows(&self, text: &str) -> bool {
+        self.body.contains(text) || self.body.contains(&text.replace('\'', "&#39;"))
+    }
+
+    /// Asserts the body has each of `texts`, exactly as written.
+    #[track_caller]
+    pub fn assert_has(&self, texts: &[&str]) {
+        for text in texts {
+            assert!(self.body.contains(text), "missing {text}: {}", self.body);
+        }
+    }
+
+    /// Asserts the body has `text`, as written or apostrophes escaped ([`Page::shows`]).
+    #[track_caller]
+    pub fn assert_shows(&self, text: &str) {
+        assert!(self.shows(text), "missing {text}: {}", self.body);
+    }
+
+    /// Asserts the body has none of `texts`.
+    #[track_caller]
+    pub fn assert_lacks(&self, texts: &[&str]) {
+        for text in texts {
+            assert!(
+                !self.body.contains(text),
+                "unexpected {text}: {}",
+                self.body
+            );
+        }
     }
 }
 
@@ -305,11 +369,16 @@ impl Client {
         self.send(req).await
     }
 
+    /// Posts `fields` to `action` behind the CSRF token `csrf`.
+    pub async fn post_csrf(&mut self, action: &str, csrf: &str, fields: &[(&str, &str)]) -> Page {
+        self.post(action, &with_csrf(csrf, fields)).await
+    }
+
     /// Opens `page` and posts `fields` to `action` behind that page's CSRF token, as a
     /// browser submits a form of the page.
     pub async fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
         let csrf = self.get(page).await.csrf();
-        self.post(action, &with_csrf(&csrf, fields)).await
+        self.post_csrf(action, &csrf, fields).await
     }
 
     /// The staff login form of a fresh `/mairie/connexion` page, posted with these words.
