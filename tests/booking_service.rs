@@ -53,46 +53,24 @@ fn codes(child: &str, payer: &str) -> (ChildCode, PayerCode) {
     )
 }
 
-/// `action` on `service` for `child` on `day`, by the parent on the web, at `at`.
-async fn on_web(
+/// `action` on `service` for `child` on `day` through `channel`, at `at`: by the parent on
+/// the web, or by phone.
+async fn change(
     s: &BookingService,
+    channel: Channel,
     child: ChildId,
     day: NaiveDate,
     service: &str,
     action: Action,
     at: DateTime<Utc>,
 ) -> Result<BookingOutcome, BookingError> {
-    s.change(
-        child,
-        day,
-        &svc(service),
-        action,
-        Channel::Web,
-        "parent",
-        at,
-    )
-    .await
-}
-
-/// `action` on `service` for `child` on `day`, by phone, at `at`.
-async fn by_phone(
-    s: &BookingService,
-    child: ChildId,
-    day: NaiveDate,
-    service: &str,
-    action: Action,
-    at: DateTime<Utc>,
-) -> Result<BookingOutcome, BookingError> {
-    s.change(
-        child,
-        day,
-        &svc(service),
-        action,
-        Channel::Phone,
-        "téléphone",
-        at,
-    )
-    .await
+    let actor = if channel == Channel::Phone {
+        "téléphone"
+    } else {
+        "parent"
+    };
+    s.change(child, day, &svc(service), action, channel, actor, at)
+        .await
 }
 
 struct Family {
@@ -355,7 +333,16 @@ async fn past_deadline_is_refused_and_writes_nothing(db: &TestDb) -> anyhow::Res
     let s = &f.service;
     // Monday 4 May 10:00 in Paris = 08:00 UTC: Tuesday's meal closes then.
     let ten = Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap();
-    let out = on_web(s, f.angeline, date(2026, 5, 5), "REPAS", Action::Book, ten).await?;
+    let out = change(
+        s,
+        Channel::Web,
+        f.angeline,
+        date(2026, 5, 5),
+        "REPAS",
+        Action::Book,
+        ten,
+    )
+    .await?;
     let BookingOutcome::Refused(r) = &out else {
         panic!("expected a refusal, got {out:?}")
     };
@@ -366,7 +353,16 @@ async fn past_deadline_is_refused_and_writes_nothing(db: &TestDb) -> anyhow::Res
         "Les inscriptions pour le mardi 5 mai sont closes depuis le lundi 4 mai à 10h00."
     );
     // Wednesday: no service.
-    let out = by_phone(s, f.angeline, date(2026, 5, 6), "REPAS", Action::Book, ten).await?;
+    let out = change(
+        s,
+        Channel::Phone,
+        f.angeline,
+        date(2026, 5, 6),
+        "REPAS",
+        Action::Book,
+        ten,
+    )
+    .await?;
     assert!(matches!(&out, BookingOutcome::Refused(r) if r.reason == RefusalReason::NotServiceDay));
     assert!(
         !db.store
@@ -375,7 +371,16 @@ async fn past_deadline_is_refused_and_writes_nothing(db: &TestDb) -> anyhow::Res
     );
     assert!(s.history(f.angeline, 40).await?.is_empty());
     // Evening care the same day is still open until 16:00.
-    let out = on_web(s, f.angeline, date(2026, 5, 4), "SOIR", Action::Book, ten).await?;
+    let out = change(
+        s,
+        Channel::Web,
+        f.angeline,
+        date(2026, 5, 4),
+        "SOIR",
+        Action::Book,
+        ten,
+    )
+    .await?;
     assert_eq!(out, BookingOutcome::Booked);
     Ok(())
 }
@@ -390,7 +395,16 @@ async fn database_closure_moves_the_deadline(db: &TestDb) -> anyhow::Result<()> 
     assert!(planning.weeks[0].days[0].cells[0].decision.is_open());
     // Staff close Friday 5 June: the deadline moves back to Thursday 10:00.
     s.add_closure(date(2026, 6, 5), "Pont").await?;
-    let out = on_web(s, f.angeline, monday, "REPAS", Action::Book, thursday_11h).await?;
+    let out = change(
+        s,
+        Channel::Web,
+        f.angeline,
+        monday,
+        "REPAS",
+        Action::Book,
+        thursday_11h,
+    )
+    .await?;
     let BookingOutcome::Refused(r) = out else {
         panic!("expected a refusal")
     };
@@ -400,8 +414,9 @@ async fn database_closure_moves_the_deadline(db: &TestDb) -> anyhow::Result<()> 
         Some(Utc.with_ymd_and_hms(2026, 6, 4, 8, 0, 0).unwrap())
     );
     // The closed Friday itself has no service.
-    let out = on_web(
+    let out = change(
         s,
+        Channel::Web,
         f.angeline,
         date(2026, 6, 5),
         "SOIR",
@@ -411,7 +426,16 @@ async fn database_closure_moves_the_deadline(db: &TestDb) -> anyhow::Result<()> 
     .await?;
     assert!(matches!(out, BookingOutcome::Refused(r) if r.reason == RefusalReason::TownClosed));
     assert!(s.remove_closure(date(2026, 6, 5)).await?);
-    let out = on_web(s, f.angeline, monday, "REPAS", Action::Book, thursday_11h).await?;
+    let out = change(
+        s,
+        Channel::Web,
+        f.angeline,
+        monday,
+        "REPAS",
+        Action::Book,
+        thursday_11h,
+    )
+    .await?;
     assert_eq!(out, BookingOutcome::Booked);
     Ok(())
 }
@@ -426,7 +450,16 @@ async fn database_override_refuses_with_its_sentence(db: &TestDb) -> anyhow::Res
                     lundi 25 mai NE SONT PLUS POSSIBLES depuis mercredi 20 mai à 10H15.";
     let booked_at = Utc.with_ymd_and_hms(2020, 5, 18, 7, 0, 0).unwrap();
     assert_eq!(
-        on_web(s, f.angeline, monday, "REPAS", Action::Book, booked_at).await?,
+        change(
+            s,
+            Channel::Web,
+            f.angeline,
+            monday,
+            "REPAS",
+            Action::Book,
+            booked_at
+        )
+        .await?,
         BookingOutcome::Booked
     );
     let id = s
@@ -439,8 +472,9 @@ async fn database_override_refuses_with_its_sentence(db: &TestDb) -> anyhow::Res
         })
         .await?;
     let wednesday_11h = Utc.with_ymd_and_hms(2020, 5, 20, 9, 0, 0).unwrap();
-    let out = by_phone(
+    let out = change(
         s,
+        Channel::Phone,
         f.angeline,
         monday,
         "REPAS",
@@ -451,7 +485,16 @@ async fn database_override_refuses_with_its_sentence(db: &TestDb) -> anyhow::Res
     assert_eq!(out.sentence_fr(Action::Cancel), sentence);
     // Booking is not concerned by this override: Théo can still book.
     assert_eq!(
-        by_phone(s, f.theo, monday, "REPAS", Action::Book, wednesday_11h).await?,
+        change(
+            s,
+            Channel::Phone,
+            f.theo,
+            monday,
+            "REPAS",
+            Action::Book,
+            wednesday_11h
+        )
+        .await?,
         BookingOutcome::Booked
     );
     let listed = s.overrides(monday, monday).await?;
@@ -459,8 +502,9 @@ async fn database_override_refuses_with_its_sentence(db: &TestDb) -> anyhow::Res
     assert_eq!(listed[0].id, id);
     assert!(s.remove_override(id).await?);
     assert_eq!(
-        by_phone(
+        change(
             s,
+            Channel::Phone,
             f.angeline,
             monday,
             "REPAS",
@@ -490,7 +534,16 @@ async fn batch_is_one_transaction_at_one_instant(db: &TestDb) -> anyhow::Result<
     let f = family(db).await?;
     let s = &f.service;
     let now = monday_9h();
-    by_phone(s, f.angeline, date(2026, 5, 11), "MIDI", Action::Book, now).await?;
+    change(
+        s,
+        Channel::Phone,
+        f.angeline,
+        date(2026, 5, 11),
+        "MIDI",
+        Action::Book,
+        now,
+    )
+    .await?;
     let changes = vec![
         CellChange {
             date: date(2026, 5, 11),
@@ -596,7 +649,16 @@ async fn planning_shows_state_and_decisions(db: &TestDb) -> anyhow::Result<()> {
     let f = family(db).await?;
     let s = &f.service;
     let now = monday_9h();
-    on_web(s, f.angeline, date(2026, 5, 12), "REPAS", Action::Book, now).await?;
+    change(
+        s,
+        Channel::Web,
+        f.angeline,
+        date(2026, 5, 12),
+        "REPAS",
+        Action::Book,
+        now,
+    )
+    .await?;
     // Any day of the week gives that week; two weeks from Wednesday 6 May.
     let p = s.week(f.angeline, date(2026, 5, 6), 2, now).await?;
     assert_eq!(p.weeks.len(), 2);
