@@ -9,7 +9,9 @@ use ivr::media::upload::sine_wav;
 use ivr::service::announcements;
 use ivr::store::AnnouncementId;
 use web_support::http::Browser;
-use web_support::{Portal, STAFF_PASSWORD, STAFF_USER, paris, planning_state, submit_planning};
+use web_support::{
+    Portal, STAFF_PASSWORD, STAFF_USER, paris, planning_state, post_cells, submit_planning,
+};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -270,13 +272,16 @@ async fn the_seeds_ascension_override_is_entered_as_written_and_applied_to_paren
     let (shown, want) = planning_state(&page);
     assert!(!shown.contains(&"2020-05-25.REPAS".to_owned()));
     assert!(shown.contains(&"2020-05-25.MATIN".to_owned()));
-    let planning = [
-        ("du", "2020-05-25"),
-        ("shown", "2020-05-25.REPAS"),
-        ("shown", "2020-05-25.MATIN"),
-        ("want", "2020-05-25.MATIN"),
-    ];
-    let r = parent.post_csrf("/planning", &page.csrf(), &planning).await;
+    let shown = ["2020-05-25.REPAS", "2020-05-25.MATIN"];
+    let csrf = page.csrf();
+    let r = post_cells(
+        &mut parent,
+        &csrf,
+        "2020-05-25",
+        &shown,
+        &["2020-05-25.MATIN"],
+    )
+    .await;
     let recap = parent.get(r.location()).await;
     recap.assert_has(&[
         "inscription, 25/05/2020, Accueil Matin",

@@ -462,6 +462,21 @@ pub fn planning_state(page: &Page) -> (Vec<String>, Vec<String>) {
     (shown, want)
 }
 
+/// Posts a planning form made by hand behind `csrf`: the week of `du`, these `shown` cells
+/// and these `want` ones ticked.
+pub async fn post_cells(
+    c: &mut Client,
+    csrf: &str,
+    du: &str,
+    shown: &[&str],
+    want: &[&str],
+) -> Page {
+    let mut fields = vec![("du", du)];
+    fields.extend(shown.iter().map(|s| ("shown", *s)));
+    fields.extend(want.iter().map(|w| ("want", *w)));
+    c.post_csrf("/planning", csrf, &fields).await
+}
+
 /// Posts the planning with `want` as the ticked cells.
 pub async fn submit_planning(c: &mut Client, page: &Page, du: &str, want: &[String]) -> Page {
     let (shown, _) = planning_state(page);
