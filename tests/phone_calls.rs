@@ -25,7 +25,7 @@ use ivr::service::booking::BookingService;
 use ivr::service::demo;
 use ivr::store::Store;
 use rsipstack::dialog::invite_dialog::InviteDialog;
-use rsipstack::sip::Transport;
+use rsipstack::sip::{Header, Transport};
 use tokio::sync::mpsc;
 
 const TE: (u8, u32) = (101, 8000);
@@ -205,28 +205,50 @@ struct Caller {
 }
 
 impl Caller {
+    /// Calls `dialled` from the usual test phone.
     async fn call(env: &Env, dialled: &str) -> Result<Self> {
-        let phone = Phone::new().await?;
+        Self::dial(Phone::new().await?, env, dialled).await
+    }
+
+    /// Calls the line from an address (one of the loopback network's), a From number and a
+    /// P-Asserted-Identity the test chooses: a trunk relaying a caller, or anyone writing
+    /// headers.
+    async fn relayed(env: &Env, bind: &str, from: &str, asserted: Option<&str>) -> Result<Self> {
+        let headers = asserted
+            .map(|n| {
+                vec![Header::Other(
+                    "P-Asserted-Identity".into(),
+                    format!("\"Appelant\" <sip:{n}@trunk.example>"),
+                )]
+            })
+            .unwrap_or_default();
+        let phone = Phone::relaying(bind, from, headers).await?;
+        Self::dial(phone, env, "0476549985").await
+    }
+
+    async fn dial(phone: Phone, env: &Env, dialled: &str) -> Result<Self> {
         let media = Media::new().await?;
-        let (dialog, resp) = phone
-            .invite(
-                env.addr(),
-                Transport::Udp,
-                dialled,
-                Some(media.offer(Offer::Pcmu, Some(TE), "")),
-                None,
-            )
+        let offer = media.offer(Offer::Pcmu, Some(TE), "");
+        let call = phone
+            .answered(env.addr(), Transport::Udp, dialled, offer)
             .await?;
-        expect_status(&resp, 200)?;
-        let (server_rtp, _) = answer_media(resp.as_ref().context("response")?)?;
-        let call_id = call_id_of(&dialog);
         Ok(Self {
+            out: call.sender(TE.1),
+            call_id: call.call_id(),
+            dialog: call.dialog,
             _phone: phone,
-            out: RtpOut::new(server_rtp, TE.1),
             media,
-            dialog,
-            call_id,
         })
+    }
+
+    /// Types `codes` during the welcome and returns the login's result.
+    async fn try_codes(&mut self, env: &mut Env, codes: &str) -> Result<&'static str> {
+        let mut seen = Vec::new();
+        env.played(&self.call_id, &mut seen, "bienvenue").await?;
+        self.keys(codes).await?;
+        let result = env.action(&self.call_id, &mut seen).await?;
+        self.dialog.bye().await.ok();
+        Ok(result)
     }
 
     /// Types `keys` by RFC 4733.
@@ -766,82 +788,6 @@ async fn phone_and_web_see_the_same_bookings() -> Result<()> {
     Ok(())
 }
 
-/// A caller whose From number, P-Asserted-Identity and address (one of the loopback
-/// network's) the test chooses: a trunk relaying a caller, or anyone writing headers.
-struct Relayed {
-    _ua: ivr::sip::client::UserAgent,
-    media: Media,
-    out: RtpOut,
-    dialog: InviteDialog,
-    call_id: String,
-}
-
-impl Relayed {
-    async fn call(env: &Env, bind: &str, from: &str, asserted: Option<&str>) -> Result<Self> {
-        use rsipstack::dialog::invitation::InviteOption;
-        use rsipstack::sip::Header;
-        use rsipstack::transport::SipAddr;
-        let (ua, mut states) =
-            ivr::sip::client::UserAgent::start(format!("{bind}:0").parse()?, "ivr-test-trunk")
-                .await?;
-        let dialogs = ua.dialogs.clone();
-        tokio::spawn(async move {
-            while let Some(state) = states.recv().await {
-                ivr::sip::client::settle(&dialogs, state);
-            }
-        });
-        let media = Media::new().await?;
-        let server = env.addr();
-        let me = format!("sip:{from}@{}", ua.addr);
-        let opt = InviteOption {
-            caller: me.as_str().try_into()?,
-            callee: format!("sip:0476549985@{server}").as_str().try_into()?,
-            contact: me.as_str().try_into()?,
-            content_type: Some("application/sdp".to_string()),
-            offer: Some(media.offer(Offer::Pcmu, Some(TE), "")),
-            destination: Some(SipAddr {
-                r#type: Some(Transport::Udp),
-                addr: server.into(),
-            }),
-            headers: asserted.map(|n| {
-                vec![Header::Other(
-                    "P-Asserted-Identity".into(),
-                    format!("\"Appelant\" <sip:{n}@trunk.example>"),
-                )]
-            }),
-            ..Default::default()
-        };
-        let (dialog, resp) = ua.dialogs.do_invite(opt, ua.state_tx.clone()).await?;
-        expect_status(&resp, 200)?;
-        let (server_rtp, _) = answer_media(resp.as_ref().context("response")?)?;
-        let call_id = call_id_of(&dialog);
-        Ok(Self {
-            _ua: ua,
-            out: RtpOut::new(server_rtp, TE.1),
-            media,
-            dialog,
-            call_id,
-        })
-    }
-
-    async fn keys(&mut self, keys: &str) -> Result<()> {
-        for k in keys.chars() {
-            self.out.press(&self.media.socket, TE.0, k).await?;
-        }
-        Ok(())
-    }
-
-    /// Types `codes` during the welcome and returns the login's result.
-    async fn try_codes(&mut self, env: &mut Env, codes: &str) -> Result<&'static str> {
-        let mut seen = Vec::new();
-        env.played(&self.call_id, &mut seen, "bienvenue").await?;
-        self.keys(codes).await?;
-        let result = env.action(&self.call_id, &mut seen).await?;
-        self.dialog.bye().await.ok();
-        Ok(result)
-    }
-}
-
 /// Issue 13, finding 7 on the phone: the login source was the From number, which the
 /// caller writes, so each new From was a fresh start. The address the INVITE came from is
 /// counted too now: three wrong pairs from one address slow the next caller from that
@@ -854,11 +800,11 @@ async fn a_new_from_number_is_no_fresh_start() -> Result<()> {
         .iter()
         .enumerate()
     {
-        let mut c = Relayed::call(&env, "127.0.0.1", from, None).await?;
+        let mut c = Caller::relayed(&env, "127.0.0.1", from, None).await?;
         let result = c.try_codes(&mut env, &format!("900{i}#111111#")).await?;
         assert_eq!(result, "wrong_codes", "attempt {i}");
     }
-    let mut c = Relayed::call(&env, "127.0.0.1", "0644444444", None).await?;
+    let mut c = Caller::relayed(&env, "127.0.0.1", "0644444444", None).await?;
     assert_eq!(
         c.try_codes(&mut env, "3011#770021#").await?,
         "locked",
@@ -882,7 +828,7 @@ async fn an_asserted_caller_known_for_the_child_is_not_locked_out_by_others() ->
     };
     let mut env = Env::start_full(monday_8am(), PhoneConfig::default(), sip).await?;
     let family = "+33611111111";
-    let mut c = Relayed::call(&env, trunk, "anonymous", Some(family)).await?;
+    let mut c = Caller::relayed(&env, trunk, "anonymous", Some(family)).await?;
     assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "logged_in");
 
     // Ten wrong payer codes for 3011 from ten other places, a minute apart.
@@ -907,16 +853,16 @@ async fn an_asserted_caller_known_for_the_child_is_not_locked_out_by_others() ->
     env.clock.set(now + chrono::Duration::minutes(1));
 
     // The family's number, asserted by the trunk: in.
-    let mut c = Relayed::call(&env, trunk, "anonymous", Some(family)).await?;
+    let mut c = Caller::relayed(&env, trunk, "anonymous", Some(family)).await?;
     assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "logged_in");
     // Another number through the trunk, with the right codes: still locked.
-    let mut c = Relayed::call(&env, trunk, "anonymous", Some("+33622222222")).await?;
+    let mut c = Caller::relayed(&env, trunk, "anonymous", Some("+33622222222")).await?;
     assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "locked");
     // The family's number in a From header, or in a P-Asserted-Identity sent by an
     // address that is not a trusted trunk: locked.
-    let mut c = Relayed::call(&env, "127.0.0.1", family, None).await?;
+    let mut c = Caller::relayed(&env, "127.0.0.1", family, None).await?;
     assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "locked");
-    let mut c = Relayed::call(&env, "127.0.0.1", family, Some(family)).await?;
+    let mut c = Caller::relayed(&env, "127.0.0.1", family, Some(family)).await?;
     assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "locked");
     env.stop().await;
     Ok(())
