@@ -4,45 +4,44 @@
 mod web_support;
 
 use axum::http::StatusCode;
-use ivr::store::PreregStatus;
-use web_support::{Client, Portal};
+use ivr::store::{PreregStatus, Preregistration};
+use web_support::{Client, Page, Portal};
 
-/// Posts a request for a new child from `c`'s Préinscription page.
-async fn ask_new_child(
-    c: &mut Client,
-    first: &str,
-    last: &str,
-    service: &str,
-) -> web_support::Page {
+/// Posts `fields` as a request from `c`'s Préinscription page (which opens).
+async fn ask(c: &mut Client, fields: &[(&str, &str)]) -> Page {
     let page = c.get("/preinscription").await;
     assert_eq!(page.status, StatusCode::OK);
-    c.post(
-        "/preinscription",
-        &[
-            ("csrf", &page.csrf()),
-            ("child", "nouveau"),
-            ("first_name", first),
-            ("last_name", last),
-            ("service", service),
-            ("school_year", "2026-2027"),
-            ("comment", "Entrée en petite section"),
-        ],
-    )
-    .await
+    c.post_csrf("/preinscription", &page.csrf(), fields).await
+}
+
+/// Posts a request for a new child from `c`'s Préinscription page.
+async fn ask_new_child(c: &mut Client, first: &str, last: &str, service: &str) -> Page {
+    let fields = [
+        ("child", "nouveau"),
+        ("first_name", first),
+        ("last_name", last),
+        ("service", service),
+        ("school_year", "2026-2027"),
+        ("comment", "Entrée en petite section"),
+    ];
+    ask(c, &fields).await
+}
+
+/// The address where staff decide request `id`.
+fn decision_path(id: i64) -> String {
+    format!("/mairie/preinscriptions/{id}")
 }
 
 /// Decides request `id` as staff.
-async fn decide(c: &mut Client, id: i64, decision: &str, reason: &str) -> web_support::Page {
-    let page = c.get("/mairie/preinscriptions").await;
-    c.post(
-        &format!("/mairie/preinscriptions/{id}"),
-        &[
-            ("csrf", &page.csrf()),
-            ("decision", decision),
-            ("reason", reason),
-        ],
-    )
-    .await
+async fn decide(c: &mut Client, id: i64, decision: &str, reason: &str) -> Page {
+    let fields = [("decision", decision), ("reason", reason)];
+    c.submit("/mairie/preinscriptions", &decision_path(id), &fields)
+        .await
+}
+
+/// The demo payer's requests, as stored.
+async fn requests(p: &Portal) -> Vec<Preregistration> {
+    p.db.store.preregistrations_of(p.fam.payer).await.unwrap()
 }
 
 #[tokio::test]
@@ -50,70 +49,59 @@ async fn a_refused_request_shows_refusee_and_the_reason_to_the_parent() {
     let p = Portal::new().await;
     let mut parent = p.parent().await;
     let page = parent.get("/preinscription").await;
-    assert!(page.body.contains("Préinscription"));
+    page.assert_has(&["Préinscription"]);
     assert!(
         page.body.contains("Angéline MARSONE"),
         "the payer's children are offered"
     );
     let r = ask_new_child(&mut parent, "Lou", "MARSONE", "annee").await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(r.location(), "/preinscription");
     let page = parent.get("/preinscription").await;
-    assert!(page.body.contains("Lou MARSONE"));
-    assert!(page.body.contains("en attente"));
-    assert!(page.body.contains("toute l'année scolaire"));
+    page.assert_has(&["Lou MARSONE", "en attente", "toute l'année scolaire"]);
 
-    let mut staff = p.staff().await;
-    let list = staff.get("/mairie/preinscriptions").await;
-    assert_eq!(list.status, StatusCode::OK);
-    assert!(list.body.contains("Lou MARSONE (nouvel enfant)"));
-    assert!(list.body.contains("Entrée en petite section"));
-    let id = p.db.store.preregistrations_of(p.fam.payer).await.unwrap()[0]
-        .id
-        .0;
+    let (mut staff, list) = p.staff_at("/mairie/preinscriptions").await;
+    list.assert_status(StatusCode::OK)
+        .assert_has(&["Lou MARSONE (nouvel enfant)", "Entrée en petite section"]);
+    let id = requests(&p).await[0].id.0;
 
     // A refusal without a reason is refused and changes nothing.
     let r = decide(&mut staff, id, "refuser", "   ").await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.body.contains("indiquez le motif du refus"), "{}", r.body);
-    let stored = p.db.store.preregistrations_of(p.fam.payer).await.unwrap();
-    assert_eq!(stored[0].status, PreregStatus::Pending);
+    r.assert_status(StatusCode::BAD_REQUEST)
+        .assert_has(&["indiquez le motif du refus"]);
+    assert_eq!(requests(&p).await[0].status, PreregStatus::Pending);
 
     let r = decide(&mut staff, id, "refuser", "Plus de place en maternelle").await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.assert_status(StatusCode::SEE_OTHER);
     let list = staff.get("/mairie/preinscriptions").await;
-    assert!(list.body.contains("Demande refusée."));
-    assert!(list.body.contains("Aucune demande en attente."));
-    assert!(list.body.contains("par amelie"));
+    list.assert_has(&[
+        "Demande refusée.",
+        "Aucune demande en attente.",
+        "par amelie",
+    ]);
 
     let page = parent.get("/preinscription").await;
-    assert!(page.body.contains("refusée"));
-    assert!(page.body.contains("Plus de place en maternelle"));
-    assert!(!page.body.contains("en attente"));
+    page.assert_has(&["refusée", "Plus de place en maternelle"]);
+    page.assert_lacks(&["en attente"]);
 }
 
 #[tokio::test]
 async fn an_accepted_request_for_a_known_child_and_a_service() {
     let p = Portal::new().await;
     let mut parent = p.parent().await;
-    let page = parent.get("/preinscription").await;
     let theo = p.fam.theo.0.to_string();
-    let r = parent
-        .post(
-            "/preinscription",
-            &[
-                ("csrf", &page.csrf()),
-                ("child", &theo),
-                ("first_name", ""),
-                ("last_name", ""),
-                ("service", "REPAS"),
-                ("school_year", "2026-2027"),
-                ("comment", ""),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let stored = p.db.store.preregistrations_of(p.fam.payer).await.unwrap();
+    let fields = [
+        ("child", theo.as_str()),
+        ("first_name", ""),
+        ("last_name", ""),
+        ("service", "REPAS"),
+        ("school_year", "2026-2027"),
+        ("comment", ""),
+    ];
+    ask(&mut parent, &fields)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let stored = requests(&p).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].child, Some(p.fam.theo));
     assert_eq!(stored[0].first_name, "Théo");
@@ -121,69 +109,47 @@ async fn an_accepted_request_for_a_known_child_and_a_service() {
 
     let mut staff = p.staff().await;
     let r = decide(&mut staff, stored[0].id.0, "accepter", "").await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.assert_status(StatusCode::SEE_OTHER);
     let page = parent.get("/preinscription").await;
-    assert!(page.body.contains("Théo MARSONE"));
-    assert!(page.body.contains("acceptée"), "{}", page.body);
+    page.assert_has(&["Théo MARSONE", "acceptée"]);
 }
 
 #[tokio::test]
 async fn a_forged_token_writes_nothing_and_empty_names_get_a_sentence() {
     let p = Portal::new().await;
     let mut parent = p.parent().await;
-    let r = parent
-        .post(
-            "/preinscription",
-            &[
-                (
-                    "csrf",
-                    "0000000000000000000000000000000000000000000000000000000000000000",
-                ),
-                ("child", "nouveau"),
-                ("first_name", "Lou"),
-                ("last_name", "MARSONE"),
-                ("service", "annee"),
-                ("school_year", "2026-2027"),
-            ],
-        )
-        .await;
+    let forged = "0".repeat(64);
+    let lou = [
+        ("child", "nouveau"),
+        ("first_name", "Lou"),
+        ("last_name", "MARSONE"),
+        ("service", "annee"),
+        ("school_year", "2026-2027"),
+    ];
+    let r = parent.post_csrf("/preinscription", &forged, &lou).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = ask_new_child(&mut parent, "  ", "MARSONE", "annee").await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(
-        r.body.contains("indiquez le prénom et le nom de l'enfant"),
-        "{}",
-        r.body
-    );
-    let r = ask_new_child(&mut parent, "Lou", "MARSONE", "PISCINE").await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(
-        r.body
-            .contains("ce service n'est pas proposé par la commune")
-    );
-    assert!(
-        p.db.store
-            .preregistrations_of(p.fam.payer)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    for (first, service, sentence) in [
+        ("  ", "annee", "indiquez le prénom et le nom de l'enfant"),
+        (
+            "Lou",
+            "PISCINE",
+            "ce service n'est pas proposé par la commune",
+        ),
+    ] {
+        let r = ask_new_child(&mut parent, first, "MARSONE", service).await;
+        r.assert_status(StatusCode::BAD_REQUEST)
+            .assert_has(&[sentence]);
+    }
+    assert!(requests(&p).await.is_empty());
 
     // Staff: a forged token decides nothing.
     ask_new_child(&mut parent, "Lou", "MARSONE", "annee").await;
-    let id = p.db.store.preregistrations_of(p.fam.payer).await.unwrap()[0]
-        .id
-        .0;
+    let id = requests(&p).await[0].id.0;
     let mut staff = p.staff().await;
-    let r = staff
-        .post(
-            &format!("/mairie/preinscriptions/{id}"),
-            &[("csrf", "forged"), ("decision", "accepter"), ("reason", "")],
-        )
-        .await;
+    let accept = [("decision", "accepter"), ("reason", "")];
+    let r = staff.post_csrf(&decision_path(id), "forged", &accept).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let stored = p.db.store.preregistrations_of(p.fam.payer).await.unwrap();
-    assert_eq!(stored[0].status, PreregStatus::Pending);
+    assert_eq!(requests(&p).await[0].status, PreregStatus::Pending);
 }
 
 #[tokio::test]
@@ -192,37 +158,21 @@ async fn a_parent_never_sees_nor_names_another_familys_children_or_requests() {
     let mut parent = p.parent().await;
     ask_new_child(&mut parent, "Lou", "MARSONE", "annee").await;
 
-    let mut other = web_support::Client {
-        app: p.app(),
-        cookie: None,
-    };
-    let page = other.get("/").await;
-    let r = other
-        .post(
-            "/connexion",
-            &[
-                ("csrf", &page.csrf()),
-                ("child_code", "4000"),
-                ("payer_code", "880000"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mut other = p.client();
+    let r = other.parent_login("4000", "880000").await;
+    r.assert_status(StatusCode::SEE_OTHER);
     let page = other.get("/preinscription").await;
-    assert!(page.body.contains("Vous n'avez fait aucune demande."));
-    assert!(!page.body.contains("Lou MARSONE"));
+    page.assert_has(&["Vous n'avez fait aucune demande."]);
+    page.assert_lacks(&["Lou MARSONE"]);
     // Asking for a child of another family is refused.
     let angeline = p.fam.angeline.0.to_string();
+    let fields = [
+        ("child", angeline.as_str()),
+        ("service", "annee"),
+        ("school_year", "2026-2027"),
+    ];
     let r = other
-        .post(
-            "/preinscription",
-            &[
-                ("csrf", &page.csrf()),
-                ("child", &angeline),
-                ("service", "annee"),
-                ("school_year", "2026-2027"),
-            ],
-        )
+        .post_csrf("/preinscription", &page.csrf(), &fields)
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(
@@ -239,25 +189,19 @@ async fn staff_cannot_decide_twice() {
     let p = Portal::new().await;
     let mut parent = p.parent().await;
     ask_new_child(&mut parent, "Lou", "MARSONE", "annee").await;
-    let id = p.db.store.preregistrations_of(p.fam.payer).await.unwrap()[0]
-        .id
-        .0;
+    let id = requests(&p).await[0].id.0;
     let mut staff = p.staff().await;
     let r = decide(&mut staff, id, "accepter", "Bienvenue").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = decide(&mut staff, id, "refuser", "Finalement non").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let list = staff.get("/mairie/preinscriptions").await;
-    assert!(list.body.contains("déjà été traitée"), "{}", list.body);
-    let stored = p.db.store.preregistrations_of(p.fam.payer).await.unwrap();
+    list.assert_has(&["déjà été traitée"]);
+    let stored = requests(&p).await;
     assert_eq!(stored[0].status, PreregStatus::Accepted);
     assert_eq!(stored[0].staff_reason, "Bienvenue");
     // Staff pages need a staff session.
-    let r = parent
-        .post(
-            &format!("/mairie/preinscriptions/{id}"),
-            &[("csrf", "x"), ("decision", "refuser"), ("reason", "x")],
-        )
-        .await;
+    let refuse = [("decision", "refuser"), ("reason", "x")];
+    let r = parent.post_csrf(&decision_path(id), "x", &refuse).await;
     assert_ne!(r.status, StatusCode::SEE_OTHER);
 }

@@ -315,8 +315,8 @@ async fn bad_override_forms_are_refused_with_a_sentence_and_store_nothing() {
     let p = Portal::new().await;
     let mut c = p.staff().await;
     let csrf = c.get("/mairie/delais").await.csrf();
+    let add = "/mairie/delais/derogation";
     let base = [
-        ("csrf", csrf.as_str()),
         ("date", "2026-05-25"),
         ("applies_to", "both"),
         ("deadline_date", "2026-05-20"),
@@ -335,7 +335,7 @@ async fn bad_override_forms_are_refused_with_a_sentence_and_store_nothing() {
             .iter()
             .map(|&(k, v)| if k == key { (k, bad) } else { (k, v) })
             .collect();
-        let r = c.post("/mairie/delais/derogation", &fields).await;
+        let r = c.post_csrf(add, &csrf, &fields).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{key}={bad}");
     }
     let no_service: Vec<(&str, &str)> = base
@@ -343,19 +343,15 @@ async fn bad_override_forms_are_refused_with_a_sentence_and_store_nothing() {
         .copied()
         .filter(|(k, _)| *k != "services")
         .collect();
-    assert_eq!(
-        c.post("/mairie/delais/derogation", &no_service)
-            .await
-            .status,
-        StatusCode::BAD_REQUEST
-    );
+    let r = c.post_csrf(add, &csrf, &no_service).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(
         overrides(&p, d(2026, 1, 1), d(2026, 12, 31))
             .await
             .is_empty()
     );
     // One service only is stored as such.
-    let r = c.post("/mairie/delais/derogation", &base).await;
+    let r = c.post_csrf(add, &csrf, &base).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let o = overrides(&p, d(2026, 5, 25), d(2026, 5, 25)).await;
     assert_eq!(
