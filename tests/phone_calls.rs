@@ -251,6 +251,21 @@ impl Caller {
         Ok(result)
     }
 
+    /// Goes through a menu: for each step, types its keys and waits until the prompt it
+    /// names is played; `seen` gathers what was played.
+    async fn walk(
+        &mut self,
+        env: &mut Env,
+        seen: &mut Vec<String>,
+        steps: &[(&str, &str)],
+    ) -> Result<()> {
+        for (keys, prompt) in steps {
+            self.keys(keys).await?;
+            env.played(&self.call_id, seen, prompt).await?;
+        }
+        Ok(())
+    }
+
     /// Types `keys` by RFC 4733.
     async fn keys(&mut self, keys: &str) -> Result<()> {
         for k in keys.chars() {
@@ -296,22 +311,29 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
     );
 
     // The demo family has Tuesday's meal booked: 2 cancel, 1 tomorrow, 1 meal, 1 confirm.
-    caller.keys("2").await?;
-    env.played(&id, &mut seen, "choix_date").await?;
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "choix_service").await?;
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "vous_demandez_annulation")
+    caller
+        .walk(
+            &mut env,
+            &mut seen,
+            &[
+                ("2", "choix_date"),
+                ("1", "choix_service"),
+                ("1", "vous_demandez_annulation"),
+            ],
+        )
         .await?;
     caller.keys("1").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "cancelled");
     env.played(&id, &mut seen, "annulation_enregistree").await?;
 
     // Then 1 book, 1 tomorrow, 1 meal: the read-back says the service and the date.
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "choix_date").await?;
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "choix_service").await?;
+    caller
+        .walk(
+            &mut env,
+            &mut seen,
+            &[("1", "choix_date"), ("1", "choix_service")],
+        )
+        .await?;
     caller.keys("1").await?;
     let mut readback = Vec::new();
     env.played(&id, &mut readback, "confirmer").await?;
@@ -399,12 +421,17 @@ async fn booking_after_the_deadline_is_refused_with_the_deadline_spoken() -> Res
     let id = caller.call_id.clone();
     let mut seen = Vec::new();
     log_in(&mut env, &mut caller, &mut seen).await?;
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "choix_date").await?;
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "choix_service").await?;
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "confirmer").await?;
+    caller
+        .walk(
+            &mut env,
+            &mut seen,
+            &[
+                ("1", "choix_date"),
+                ("1", "choix_service"),
+                ("1", "confirmer"),
+            ],
+        )
+        .await?;
     caller.keys("1").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "refused");
     let mut refusal = Vec::new();
@@ -572,10 +599,13 @@ async fn staff_records_an_announcement_and_the_next_caller_hears_it() -> Result<
     let mut seen = Vec::new();
     env.played(&id, &mut seen, "staff_accueil").await?;
     // A wrong PIN first: refused, asked again.
-    staff.keys("1111#").await?;
-    env.played(&id, &mut seen, "staff_code_incorrect").await?;
-    staff.keys("2468#").await?;
-    env.played(&id, &mut seen, "bip").await?;
+    staff
+        .walk(
+            &mut env,
+            &mut seen,
+            &[("1111#", "staff_code_incorrect"), ("2468#", "bip")],
+        )
+        .await?;
     env.until(&id, &mut seen, |e| {
         matches!(e, PhoneEvent::RecordingStarted { .. }).then_some(())
     })
@@ -655,10 +685,13 @@ async fn caller_switches_to_the_other_child_and_books_for_him() -> Result<()> {
     env.played(&id, &mut seen, "enfant_choisi").await?;
 
     // Théo's Thursday meal, typed as a date: 1 book, 3 type a date, 1203, 1 meal, 1 confirm.
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "choix_date").await?;
-    caller.keys("31203").await?;
-    env.played(&id, &mut seen, "choix_service").await?;
+    caller
+        .walk(
+            &mut env,
+            &mut seen,
+            &[("1", "choix_date"), ("31203", "choix_service")],
+        )
+        .await?;
     caller.keys("1").await?;
     let mut readback = Vec::new();
     env.played(&id, &mut readback, "confirmer").await?;
@@ -704,12 +737,16 @@ async fn phone_and_web_see_the_same_bookings() -> Result<()> {
     let id = caller.call_id.clone();
     let mut seen = Vec::new();
     log_in(&mut env, &mut caller, &mut seen).await?;
-    caller.keys("2").await?;
-    env.played(&id, &mut seen, "choix_date").await?;
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "choix_service").await?;
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "vous_demandez_annulation")
+    caller
+        .walk(
+            &mut env,
+            &mut seen,
+            &[
+                ("2", "choix_date"),
+                ("1", "choix_service"),
+                ("1", "vous_demandez_annulation"),
+            ],
+        )
         .await?;
     caller.keys("1").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "cancelled");
@@ -753,12 +790,16 @@ async fn phone_and_web_see_the_same_bookings() -> Result<()> {
     let id = caller.call_id.clone();
     let mut seen = Vec::new();
     log_in(&mut env, &mut caller, &mut seen).await?;
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "choix_date").await?;
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "choix_service").await?;
-    caller.keys("1").await?;
-    env.played(&id, &mut seen, "vous_demandez_inscription")
+    caller
+        .walk(
+            &mut env,
+            &mut seen,
+            &[
+                ("1", "choix_date"),
+                ("1", "choix_service"),
+                ("1", "vous_demandez_inscription"),
+            ],
+        )
         .await?;
     caller.keys("1").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "already_booked");
