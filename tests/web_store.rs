@@ -6,10 +6,27 @@ use ivr::media::upload as wav;
 use ivr::service::announcements::{self, AnnouncementRefused};
 use ivr::service::staff_accounts::{self, StaffError};
 use ivr::store::testing::TestDb;
-use ivr::store::{NewAnnouncement, Validity};
+use ivr::store::{AnnouncementId, NewAnnouncement, Store, Validity};
 
 fn d(m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+}
+
+/// The announcement current on 2026-`m`-`day`.
+async fn current_on(store: &Store, m: u32, day: u32) -> Option<AnnouncementId> {
+    announcements::current(store, d(m, day))
+        .await
+        .unwrap()
+        .map(|x| x.0)
+}
+
+/// Switches announcement `id` off, its dates as in `validity`; asserts the service agrees.
+async fn switch_off(store: &Store, id: AnnouncementId, validity: Validity) {
+    let off = Validity {
+        enabled: false,
+        ..validity
+    };
+    assert!(announcements::set_validity(store, id, off).await.is_ok());
 }
 
 async fn suite(db: &TestDb) {
@@ -40,12 +57,7 @@ async fn suite(db: &TestDb) {
     );
 
     // Announcements: the newest enabled one valid today is current.
-    assert!(
-        announcements::current(store, d(5, 6))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(current_on(store, 5, 6).await.is_none());
     let audio = wav::to_phone(&wav::sine_wav(16_000, 1, 16, 440.0, 300)).unwrap();
     let always = Validity {
         from: None,
@@ -69,70 +81,19 @@ async fn suite(db: &TestDb) {
         enabled: true,
     };
     let b = announcements::add(store, &new("mai", may)).await.unwrap();
-    assert_eq!(
-        announcements::current(store, d(5, 6))
-            .await
-            .unwrap()
-            .map(|x| x.0),
-        Some(a)
-    );
-    assert_eq!(
-        announcements::current(store, d(5, 10))
-            .await
-            .unwrap()
-            .map(|x| x.0),
-        Some(b)
-    );
-    assert_eq!(
-        announcements::current(store, d(6, 1))
-            .await
-            .unwrap()
-            .map(|x| x.0),
-        Some(a)
-    );
+    for (m, day, id) in [(5, 6, a), (5, 10, b), (6, 1, a)] {
+        assert_eq!(current_on(store, m, day).await, Some(id), "{m}/{day}");
+    }
     let (_, bytes) = announcements::current(store, d(5, 20))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(bytes, audio.wav);
     // Switching the newest off falls back to the older one; both off: none.
-    assert!(
-        announcements::set_validity(
-            store,
-            b,
-            Validity {
-                enabled: false,
-                ..may
-            }
-        )
-        .await
-        .is_ok()
-    );
-    assert_eq!(
-        announcements::current(store, d(5, 20))
-            .await
-            .unwrap()
-            .map(|x| x.0),
-        Some(a)
-    );
-    assert!(
-        announcements::set_validity(
-            store,
-            a,
-            Validity {
-                enabled: false,
-                ..always
-            }
-        )
-        .await
-        .is_ok()
-    );
-    assert!(
-        announcements::current(store, d(5, 20))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    switch_off(store, b, may).await;
+    assert_eq!(current_on(store, 5, 20).await, Some(a));
+    switch_off(store, a, always).await;
+    assert!(current_on(store, 5, 20).await.is_none());
     assert!(matches!(
         announcements::set_validity(store, ivr::store::AnnouncementId(9999), always).await,
         Err(AnnouncementRefused::Unknown)
