@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use ivr::booking::model::{Cents, ChildId, ServiceCode};
 use ivr::invoice::InvoiceNumber;
 use ivr::invoice::generate::InvoiceLine;
-use ivr::invoice::pdf::{InvoiceDocument, render};
+use ivr::invoice::pdf::{InvoiceDocument, TownHeader, render};
 use store_support::invoices::{pdftotext, saint_julien};
 
 fn line(child: i64, name: &str, service: &str, label: &str, qty: u32, unit: i64) -> InvoiceLine {
@@ -33,6 +33,26 @@ fn pdf_text(doc: &InvoiceDocument<'_>) -> Result<String> {
     pdftotext(&bytes)
 }
 
+/// The seed's invoice 2014-003-000162 to Laurence MARSONE for November 2014, of 58,30 €,
+/// with `lines` and no address.
+fn seed_document<'a>(
+    town: &'a TownHeader,
+    lines: &'a [InvoiceLine],
+) -> Result<InvoiceDocument<'a>> {
+    Ok(InvoiceDocument {
+        town,
+        number: InvoiceNumber::parse("2014-003-000162")?,
+        issued: NaiveDate::from_ymd_opt(2014, 12, 1).unwrap(),
+        due: NaiveDate::from_ymd_opt(2014, 12, 31).unwrap(),
+        regie_label: "Régie: restauration et garderie, CANTINE ET GARDERIE",
+        period: "novembre 2014",
+        payer_name: "Laurence MARSONE",
+        payer_address: &[],
+        lines,
+        total: Cents(5830),
+    })
+}
+
 #[test]
 fn seed_invoice_text_reads_back() -> Result<()> {
     let town = saint_julien();
@@ -47,16 +67,9 @@ fn seed_invoice_text_reads_back() -> Result<()> {
         "74160 Saint-Julien-en-Genevois".to_owned(),
     ];
     let doc = InvoiceDocument {
-        town: &town,
-        number: InvoiceNumber::parse("2014-003-000162")?,
-        issued: NaiveDate::from_ymd_opt(2014, 12, 1).unwrap(),
-        due: NaiveDate::from_ymd_opt(2014, 12, 31).unwrap(),
-        regie_label: "Régie: restauration et garderie, CANTINE ET GARDERIE",
-        period: "novembre 2014",
-        payer_name: "Laurence MARSONE",
         payer_address: &address,
         lines: &lines,
-        total: Cents(5830),
+        ..seed_document(&town, &[])?
     };
     let text = pdf_text(&doc)?;
     for expected in [
@@ -116,17 +129,14 @@ fn long_invoices_continue_on_more_pages() -> Result<()> {
             )
         })
         .collect();
+    // The seed's invoice, numbered 2026-001-000001, for a family with 70 children.
     let doc = InvoiceDocument {
-        town: &town,
         number: InvoiceNumber::parse("2026-001-000001")?,
-        issued: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-        due: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
-        regie_label: "Régie: restauration et garderie, CANTINE ET GARDERIE",
-        period: "novembre 2026",
         payer_name: "Famille Nombreuse",
         payer_address: &[],
         lines: &lines,
         total: Cents(7000),
+        ..seed_document(&town, &[])?
     };
     let text = pdf_text(&doc)?;
     for i in 0..70 {

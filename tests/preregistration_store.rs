@@ -6,13 +6,27 @@ mod store_support;
 use chrono::{DateTime, TimeZone, Utc};
 use ivr::booking::model::ServiceCode;
 use ivr::store::testing::TestDb;
-use ivr::store::{NewPreregistration, PreregDecision, PreregStatus};
+use ivr::store::{NewPreregistration, PreregDecision, PreregStatus, PreregistrationId, Store};
 use store_support::{Families, seed_families};
 
 ivr::both_backends!(preregistrations_round_trip, constraints_refuse_bad_rows);
 
 fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+}
+
+/// Amélie, a clerk, takes `decision` on request `id` at `now`, saying why; true when the
+/// request was waiting for it.
+async fn amelie_decides(
+    store: &Store,
+    id: PreregistrationId,
+    decision: PreregDecision,
+    why: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    Ok(store
+        .decide_preregistration(id, decision, why, "amelie", now)
+        .await?)
 }
 
 async fn preregistrations_round_trip(db: &TestDb) -> anyhow::Result<()> {
@@ -69,37 +83,25 @@ async fn preregistrations_round_trip(db: &TestDb) -> anyhow::Result<()> {
 
     // Decided once: the second decision changes nothing.
     assert!(
-        store
-            .decide_preregistration(
-                first,
-                PreregDecision::Refuse,
-                "complet",
-                "amelie",
-                at(2026, 5, 7, 9)
-            )
-            .await?
+        amelie_decides(
+            store,
+            first,
+            PreregDecision::Refuse,
+            "complet",
+            at(2026, 5, 7, 9)
+        )
+        .await?
     );
+    assert!(!amelie_decides(store, first, PreregDecision::Accept, "", at(2026, 5, 7, 10)).await?);
     assert!(
-        !store
-            .decide_preregistration(
-                first,
-                PreregDecision::Accept,
-                "",
-                "amelie",
-                at(2026, 5, 7, 10)
-            )
-            .await?
-    );
-    assert!(
-        !store
-            .decide_preregistration(
-                ivr::store::PreregistrationId(9999),
-                PreregDecision::Accept,
-                "",
-                "amelie",
-                at(2026, 5, 7, 10)
-            )
-            .await?
+        !amelie_decides(
+            store,
+            PreregistrationId(9999),
+            PreregDecision::Accept,
+            "",
+            at(2026, 5, 7, 10)
+        )
+        .await?
     );
     let staff = store.preregistrations_for_staff().await?;
     assert_eq!(staff[0].id, second, "pending first");
