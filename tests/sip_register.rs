@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, Result};
 use common::*;
-use ivr::sip::register::TrunkStatus;
-use ivr::sip::{SipConfig, TrunkConfig};
+use ivr::sip::register::{TrunkRegistration, TrunkStatus};
+use ivr::sip::{SipConfig, SipServer, TrunkConfig};
 use md5::{Digest, Md5};
 use tokio::net::UdpSocket;
 
@@ -111,12 +111,18 @@ fn trunk(registrar: SocketAddr, expires: u32) -> SipConfig {
     }
 }
 
+/// A line with `config`'s trunk, registering with it.
+async fn registering(config: SipConfig) -> Result<(SipServer, TrunkRegistration)> {
+    let (server, _) = start_server(config.clone(), wait_forever).await?;
+    let reg = ivr::sip::register::spawn_if_configured(&server, &config).context("a trunk")?;
+    Ok((server, reg))
+}
+
 #[tokio::test]
 async fn registers_with_digest_and_refreshes_before_expiry() -> Result<()> {
     let registrar = Registrar::new().await?;
     let config = trunk(registrar.addr(), 2);
-    let (server, _) = start_server(config.clone(), wait_forever).await?;
-    let reg = ivr::sip::register::spawn_if_configured(&server, &config).expect("trunk configured");
+    let (server, reg) = registering(config).await?;
     let mut status = reg.status();
     registrar.authenticate("mairie", "s3cret", 2).await?;
     guard(
@@ -140,8 +146,7 @@ async fn registers_with_digest_and_refreshes_before_expiry() -> Result<()> {
 async fn refused_registration_is_retried() -> Result<()> {
     let registrar = Registrar::new().await?;
     let config = trunk(registrar.addr(), 60);
-    let (server, _) = start_server(config.clone(), wait_forever).await?;
-    let reg = ivr::sip::register::spawn_if_configured(&server, &config).expect("trunk configured");
+    let (server, reg) = registering(config).await?;
     let mut status = reg.status();
     let (req, from) = registrar.next_register().await?;
     registrar
