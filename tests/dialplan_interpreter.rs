@@ -32,6 +32,19 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 5, 4, 9, 0, 0).unwrap()
 }
 
+/// The default plan's interpreter, its call started without an announcement.
+fn started() -> Interpreter {
+    let mut i = Interpreter::new(default_plan());
+    i.handle(
+        now(),
+        Event::CallStarted {
+            announcement_active: false,
+        },
+    )
+    .unwrap();
+    i
+}
+
 fn drain(i: &mut Interpreter) -> Vec<Output> {
     std::iter::from_fn(|| i.poll()).collect()
 }
@@ -45,14 +58,7 @@ fn keys(i: &mut Interpreter, s: &str) {
 
 #[test]
 fn typed_codes_never_show_in_debug() {
-    let mut i = Interpreter::new(default_plan());
-    i.handle(
-        now(),
-        Event::CallStarted {
-            announcement_active: false,
-        },
-    )
-    .unwrap();
+    let mut i = started();
     // Half-typed child code: held as keys.
     keys(&mut i, "98765");
     let half = format!("{i:?}");
@@ -117,14 +123,7 @@ fn misuse_is_reported() {
 
 #[test]
 fn a_result_for_another_action_takes_the_error_branch() {
-    let mut i = Interpreter::new(default_plan());
-    i.handle(
-        now(),
-        Event::CallStarted {
-            announcement_active: false,
-        },
-    )
-    .unwrap();
+    let mut i = started();
     keys(&mut i, "1#2#");
     drain(&mut i);
     let err = i
@@ -213,14 +212,7 @@ fn tomorrow_is_taken_in_the_towns_zone() {
 
 #[test]
 fn the_logged_in_child_is_always_among_the_children() {
-    let mut i = Interpreter::new(default_plan());
-    i.handle(
-        now(),
-        Event::CallStarted {
-            announcement_active: false,
-        },
-    )
-    .unwrap();
+    let mut i = started();
     keys(&mut i, "1#2#");
     drain(&mut i);
     // A service that lists only the other children still lets the caller come back.
