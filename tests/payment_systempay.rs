@@ -4,6 +4,8 @@
 //! `SystemPay::verify` and applies it idempotently (paid once per transaction), as the
 //! portal will once the payments table exists.
 
+mod web_support;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -17,15 +19,19 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use chrono::{TimeZone, Utc};
 use ivr::booking::model::Cents;
+use ivr::payment::standin::decode_form;
 use ivr::payment::standin::systempay::{SystemPayStandin, SystemPayStandinConfig};
-use ivr::payment::standin::{decode_form, serve};
 use ivr::payment::systempay::EXAMPLE_TEST_KEY as STANDIN_TEST_KEY;
 use ivr::payment::systempay::{
-    MemoryTransIdCounter, Notification, PaymentForm, PaymentRequest, ReturnUrls, SystemPay,
-    SystemPayConfig, allocate_trans_id,
+    MemoryTransIdCounter, Notification, PaymentForm, ReturnUrls, SystemPay, SystemPayConfig,
 };
 use ivr::payment::{PaymentError, PaymentOutcome};
 use tokio::sync::mpsc;
+use web_support::http::no_redirects;
+use web_support::standins::{
+    Order, choose_on_card_page, on_loopback, repeat_notification, return_only, serve_systempay,
+    shop, signed_form, test_key, with_signature,
+};
 
 const GUARD: Duration = Duration::from_secs(10);
 
@@ -89,17 +95,12 @@ struct Setup {
 }
 
 async fn setup(fail_first: usize) -> Result<Setup> {
-    let standin = SystemPayStandin::new(SystemPayStandinConfig {
-        test_key: ivr::payment::systempay::EXAMPLE_TEST_KEY.into(),
+    let (standin, standin_addr) = serve_systempay(SystemPayStandinConfig {
         retry_delay: Duration::from_millis(20),
-        ..Default::default()
-    })?;
-    let (standin_addr, _t) = serve(standin.router(), "127.0.0.1:0".parse()?).await?;
-    let systempay = SystemPay::from_config(&SystemPayConfig {
-        test_key: ivr::payment::systempay::EXAMPLE_TEST_KEY.into(),
-        payment_url: format!("http://{standin_addr}/vads-payment/"),
-        ..Default::default()
-    })?;
+        ..test_key()
+    })
+    .await?;
+    let systempay = shop(standin_addr);
     let (tx, rx) = mpsc::unbounded_channel();
     let shop = Arc::new(Shop {
         systempay,
@@ -112,16 +113,14 @@ async fn setup(fail_first: usize) -> Result<Setup> {
     let app = Router::new()
         .route("/ipn", post(ipn))
         .with_state(shop.clone());
-    let (shop_addr, _s) = serve(app, "127.0.0.1:0".parse()?).await?;
+    let shop_addr = on_loopback(app).await?;
     Ok(Setup {
         shop,
         shop_addr,
         standin_addr,
         standin,
         arrivals: rx,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?,
+        http: no_redirects(),
         counter: MemoryTransIdCounter::default(),
     })
 }
@@ -129,14 +128,11 @@ async fn setup(fail_first: usize) -> Result<Setup> {
 impl Setup {
     fn form(&self, order: &str, amount: i64) -> Result<PaymentForm> {
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 30, 0).unwrap();
-        let sp = &self.shop.systempay;
         let base = format!("http://{}", self.shop_addr);
-        Ok(sp.form(&PaymentRequest {
-            trans_id: allocate_trans_id(&self.counter, sp.site_id(), now)?,
-            trans_date: now,
-            amount: Cents(amount),
-            order_id: order.into(),
-            customer_email: Some("parent@example.org".into()),
+        let order = Order {
+            order_id: order,
+            amount,
+            customer_email: Some("parent@example.org"),
             urls: ReturnUrls {
                 return_url: format!("{base}/retour"),
                 success: Some(format!("{base}/retour/ok")),
@@ -144,7 +140,8 @@ impl Setup {
                 cancel: Some(format!("{base}/retour/annule")),
                 notification: Some(format!("{base}/ipn")),
             },
-        })?)
+        };
+        signed_form(&self.shop.systempay, &self.counter, now, order)
     }
 
     /// Posts the form as a browser would; returns the status and the page.
@@ -162,28 +159,7 @@ impl Setup {
     async fn pay(&self, form: &PaymentForm, choice: &str) -> Result<(String, url::Url)> {
         let (status, page) = self.post_form(form).await?;
         anyhow::ensure!(status == StatusCode::OK, "form refused: {page}");
-        let session = page
-            .split("action=\"session/")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .context("no session in the page")?
-            .to_owned();
-        let r = self
-            .http
-            .post(format!(
-                "http://{}/vads-payment/session/{session}",
-                self.standin_addr
-            ))
-            .form(&[("choice", choice)])
-            .send()
-            .await?;
-        anyhow::ensure!(r.status() == StatusCode::SEE_OTHER, "{}", r.status());
-        let location = r
-            .headers()
-            .get("location")
-            .context("no Location")?
-            .to_str()?;
-        Ok((session, url::Url::parse(location)?))
+        choose_on_card_page(&self.http, self.standin_addr, &page, choice).await
     }
 
     async fn next_arrival(&mut self) -> Result<Result<Notification, PaymentError>> {
@@ -226,23 +202,30 @@ async fn accepted_payment_notifies_once_and_returns_to_success_page() -> Result<
 #[tokio::test]
 async fn refused_and_cancelled_payments_go_to_their_pages() -> Result<()> {
     let mut s = setup(0).await?;
-    let (_, back) = s.pay(&s.form("A1", 100)?, "refuse").await?;
-    assert_eq!(back.path(), "/retour/refus");
-    let n = s.next_arrival().await??;
-    assert_eq!(
-        (n.outcome, n.status.as_str()),
-        (PaymentOutcome::Refused, "REFUSED")
-    );
-    assert_eq!(n.result.as_deref(), Some("05"));
-
-    let (_, back) = s.pay(&s.form("A2", 100)?, "cancel").await?;
-    assert_eq!(back.path(), "/retour/annule");
-    let n = s.next_arrival().await??;
-    assert_eq!(
-        (n.outcome, n.status.as_str()),
-        (PaymentOutcome::Abandoned, "ABANDONED")
-    );
-    assert_eq!(n.result.as_deref(), Some("17"));
+    for (order, choice, path, outcome, status, result) in [
+        (
+            "A1",
+            "refuse",
+            "/retour/refus",
+            PaymentOutcome::Refused,
+            "REFUSED",
+            "05",
+        ),
+        (
+            "A2",
+            "cancel",
+            "/retour/annule",
+            PaymentOutcome::Abandoned,
+            "ABANDONED",
+            "17",
+        ),
+    ] {
+        let (_, back) = s.pay(&s.form(order, 100)?, choice).await?;
+        assert_eq!(back.path(), path);
+        let n = s.next_arrival().await??;
+        assert_eq!((n.outcome, n.status.as_str()), (outcome, status));
+        assert_eq!(n.result.as_deref(), Some(result));
+    }
     Ok(())
 }
 
@@ -251,14 +234,7 @@ async fn repeated_notification_changes_nothing() -> Result<()> {
     let mut s = setup(0).await?;
     let (session, _) = s.pay(&s.form("R1", 2000)?, "accept").await?;
     let first = s.next_arrival().await??;
-    let r = s
-        .http
-        .post(format!(
-            "http://{}/vads-payment/session/{session}/repeat",
-            s.standin_addr
-        ))
-        .send()
-        .await?;
+    let r = repeat_notification(&s.http, s.standin_addr, &session).await?;
     assert_eq!(r.status(), StatusCode::OK);
     let second = s.next_arrival().await??;
     assert_eq!(first, second);
@@ -328,20 +304,13 @@ async fn tampered_or_production_forms_are_refused() -> Result<()> {
         ..Default::default()
     })?;
     let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
-    let form = prod.form(&PaymentRequest {
-        trans_id: allocate_trans_id(&s.counter, prod.site_id(), now)?,
-        trans_date: now,
-        amount: Cents(500),
-        order_id: "P1".into(),
+    let order = Order {
+        order_id: "P1",
+        amount: 500,
         customer_email: None,
-        urls: ReturnUrls {
-            return_url: "http://127.0.0.1:9/r".into(),
-            success: None,
-            refused: None,
-            cancel: None,
-            notification: None,
-        },
-    })?;
+        urls: return_only("http://127.0.0.1:9/r"),
+    };
+    let form = signed_form(&prod, &s.counter, now, order)?;
     let (status, _) = s.post_form(&form).await?;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     Ok(())
@@ -372,17 +341,12 @@ async fn forged_notifications_are_rejected_and_change_nothing() -> Result<()> {
     assert_eq!(s.next_arrival().await?, Err(PaymentError::BadSignature));
 
     // Signed with a key that is not ours.
-    let mut resigned: Vec<(String, String)> = forged
+    let unsigned_forgery = forged
         .iter()
         .filter(|(k, _)| k != "signature")
         .cloned()
         .collect();
-    let wrong = ivr::payment::systempay::ShopKey::new("not-the-key")?;
-    let sig = ivr::payment::systempay::sign(
-        resigned.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        &wrong,
-    )?;
-    resigned.push(("signature".into(), sig));
+    let resigned = with_signature(unsigned_forgery, "not-the-key")?;
     s.http.post(&ipn_url).form(&resigned).send().await?;
     assert_eq!(s.next_arrival().await?, Err(PaymentError::BadSignature));
 
@@ -411,17 +375,12 @@ async fn forged_notifications_are_rejected_and_change_nothing() -> Result<()> {
     );
 
     // Correctly signed (the shop's test key is the stand-in's) but without a status.
-    let mut no_status: Vec<(String, String)> = genuine
+    let no_status = genuine
         .iter()
         .filter(|(k, _)| k != "signature" && k != "vads_trans_status")
         .cloned()
         .collect();
-    let key = ivr::payment::systempay::ShopKey::new(STANDIN_TEST_KEY)?;
-    let sig = ivr::payment::systempay::sign(
-        no_status.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        &key,
-    )?;
-    no_status.push(("signature".into(), sig));
+    let no_status = with_signature(no_status, STANDIN_TEST_KEY)?;
     s.http.post(&ipn_url).form(&no_status).send().await?;
     assert_eq!(
         s.next_arrival().await?,

@@ -16,8 +16,10 @@ use ivr::store::testing::TestDb;
 use ivr::store::{InvoiceId, Store, StoredInvoice};
 use web_support::billing::{book_april_meals, invoicing};
 use web_support::http::no_redirects;
-use web_support::standins::{choose_on_card_page, pay_by_card, serve_systempay, shop, test_key};
-use web_support::{Client, Portal, default_now};
+use web_support::standins::{
+    pay_by_card, repeat_notification, serve_systempay, shop, test_key, with_signature,
+};
+use web_support::{Client, Page, Portal, default_now};
 
 const INVOICE_CONFIG: &str = r#"
 regie_code = 3
@@ -128,18 +130,35 @@ impl Setup {
         Ok((session, back))
     }
 
+    /// The parent logged in, who pays the family's invoice by card ([`Setup::pay`]),
+    /// clicking `choice`; the parent's client, the stand-in session and the return URL.
+    async fn parent_pays(&self, choice: &str) -> Result<(Client, String, String)> {
+        let mut c = self.portal.parent().await;
+        let (session, back) = self.pay(&mut c, self.mine.id, choice).await?;
+        Ok((c, session, back))
+    }
+
+    /// The parent logged in, the CSRF token of their invoices page, and the answer (a card
+    /// form, checked) to their first card request for their invoice from that page.
+    async fn first_card_request(&self) -> (Client, String, Page) {
+        let mut c = self.portal.parent().await;
+        let csrf = c.get("/factures").await.csrf();
+        let first = self.card_request(&mut c, &csrf).await;
+        first.assert_status(StatusCode::OK);
+        (c, csrf, first)
+    }
+
+    /// Asks for a card payment of the family's invoice behind `csrf`.
+    async fn card_request(&self, c: &mut Client, csrf: &str) -> Page {
+        let id = self.mine.id.0.to_string();
+        c.post_csrf("/factures/paiement/carte", csrf, &[("invoice", &id)])
+            .await
+    }
+
     /// Accepts the bank form of `page` on the stand-in (which notifies the portal).
     async fn accept(&self, page: &str) -> Result<()> {
         let (action, fields) = bank_form(page)?;
-        let bank_page = self
-            .http
-            .post(&action)
-            .form(&fields)
-            .send()
-            .await?
-            .text()
-            .await?;
-        choose_on_card_page(&self.http, self.standin_addr, &bank_page, "accept").await?;
+        pay_by_card(&self.http, self.standin_addr, &action, &fields, "accept").await?;
         Ok(())
     }
 }
@@ -147,8 +166,7 @@ impl Setup {
 #[tokio::test]
 async fn ticked_invoice_paid_by_card_once_whatever_is_repeated() -> Result<()> {
     let s = setup().await?;
-    let mut c = s.portal.parent().await;
-    let (session, back) = s.pay(&mut c, s.mine.id, "accept").await?;
+    let (mut c, session, back) = s.parent_pays("accept").await?;
     // The stand-in delivers the IPN before sending the browser back.
     let paid = s.invoice(s.mine.id).await?;
     let paid_at = paid.paid_at.context("the IPN marked the invoice paid")?;
@@ -171,14 +189,7 @@ async fn ticked_invoice_paid_by_card_once_whatever_is_repeated() -> Result<()> {
     s.portal
         .clock
         .set(default_now() + chrono::Duration::minutes(5));
-    let r = s
-        .http
-        .post(format!(
-            "http://{}/vads-payment/session/{session}/repeat",
-            s.standin_addr
-        ))
-        .send()
-        .await?;
+    let r = repeat_notification(&s.http, s.standin_addr, &session).await?;
     assert_eq!(
         r.status(),
         StatusCode::OK,
@@ -200,8 +211,7 @@ async fn ticked_invoice_paid_by_card_once_whatever_is_repeated() -> Result<()> {
 #[tokio::test]
 async fn refused_payment_leaves_the_invoice_to_pay_and_forgery_changes_nothing() -> Result<()> {
     let s = setup().await?;
-    let mut c = s.portal.parent().await;
-    let (_, back) = s.pay(&mut c, s.mine.id, "refuse").await?;
+    let (mut c, _, back) = s.parent_pays("refuse").await?;
     assert!(s.invoice(s.mine.id).await?.paid_at.is_none());
     let page = c.get(&back).await;
     assert!(page.body.contains("Paiement refusé."), "{}", page.body);
@@ -291,14 +301,9 @@ async fn another_familys_invoice_cannot_be_paid_and_nothing_ticked_is_explained(
 #[tokio::test]
 async fn a_second_card_request_for_an_invoice_being_paid_is_refused() -> Result<()> {
     let s = setup().await?;
-    let mut c = s.portal.parent().await;
-    let csrf = c.get("/factures").await.csrf();
-    let id = s.mine.id.0.to_string();
-    let carte = [("csrf", csrf.as_str()), ("invoice", id.as_str())];
-    let first = c.post("/factures/paiement/carte", &carte).await;
-    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
-    let second = c.post("/factures/paiement/carte", &carte).await;
-    assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.body);
+    let (mut c, csrf, first) = s.first_card_request().await;
+    let second = s.card_request(&mut c, &csrf).await;
+    second.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(second.location(), "/factures");
     let page = c.get("/factures").await;
     assert!(
@@ -319,7 +324,7 @@ async fn a_second_card_request_for_an_invoice_being_paid_is_refused() -> Result<
 /// offered and the notification is refused.
 #[tokio::test]
 async fn without_a_configured_key_there_is_no_card_payment() -> Result<()> {
-    use ivr::payment::systempay::{EXAMPLE_TEST_KEY, ShopKey, sign};
+    use ivr::payment::systempay::EXAMPLE_TEST_KEY;
     let shop = SystemPay::from_config(&SystemPayConfig::default()).ok();
     assert!(shop.is_none(), "a shop without a configured key");
     let (portal, portal_addr, mine) = Portal::served_with_an_invoice(
@@ -343,7 +348,7 @@ async fn without_a_configured_key_there_is_no_card_payment() -> Result<()> {
     let r = c.post("/factures/paiement/carte", &ticked).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // A notice signed with the public example key, as the attack sent it.
-    let mut fields: Vec<(String, String)> = [
+    let fields: Vec<(String, String)> = [
         ("vads_site_id", "12345678"),
         ("vads_ctx_mode", "TEST"),
         ("vads_trans_id", "000000"),
@@ -359,11 +364,7 @@ async fn without_a_configured_key_there_is_no_card_payment() -> Result<()> {
     .iter()
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
-    let sig = sign(
-        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        &ShopKey::new(EXAMPLE_TEST_KEY)?,
-    )?;
-    fields.push(("signature".into(), sig));
+    let fields = with_signature(fields, EXAMPLE_TEST_KEY)?;
     let r = reqwest::Client::new()
         .post(format!("http://{portal_addr}/paiement/systempay/ipn"))
         .form(&fields)
@@ -381,17 +382,12 @@ async fn without_a_configured_key_there_is_no_card_payment() -> Result<()> {
 #[tokio::test]
 async fn a_second_confirmed_payment_is_listed_for_staff_to_refund() -> Result<()> {
     let s = setup().await?;
-    let mut c = s.portal.parent().await;
-    let csrf = c.get("/factures").await.csrf();
-    let id = s.mine.id.0.to_string();
-    let carte = [("csrf", csrf.as_str()), ("invoice", id.as_str())];
-    let first = c.post("/factures/paiement/carte", &carte).await;
-    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let (mut c, csrf, first) = s.first_card_request().await;
     s.portal
         .clock
         .set(default_now() + ivr::payment::settle::HOLD + chrono::Duration::minutes(1));
-    let second = c.post("/factures/paiement/carte", &carte).await;
-    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    let second = s.card_request(&mut c, &csrf).await;
+    second.assert_status(StatusCode::OK);
     s.accept(&first.body).await?;
     let paid_at = s.invoice(s.mine.id).await?.paid_at.context("paid")?;
     s.accept(&second.body).await?;

@@ -138,13 +138,43 @@ pub async fn choose_on_card_page(
         .form(&[("choice", choice)])
         .send()
         .await?;
+    let location = see_other(&r)?;
+    Ok((session, url::Url::parse(&location)?))
+}
+
+/// The `Location` of a 303 answer (checked here).
+pub fn see_other(r: &reqwest::Response) -> Result<String> {
     ensure!(r.status() == StatusCode::SEE_OTHER, "{}", r.status());
     let location = r
         .headers()
         .get("location")
         .context("no Location")?
         .to_str()?;
-    Ok((session, url::Url::parse(location)?))
+    Ok(location.to_owned())
+}
+
+/// Asks the SystemPay stand-in at `standin` to send the notification of `session` again
+/// (its "repeat" button); the stand-in's answer.
+pub async fn repeat_notification(
+    http: &reqwest::Client,
+    standin: SocketAddr,
+    session: &str,
+) -> Result<reqwest::Response> {
+    let url = format!("http://{standin}/vads-payment/session/{session}/repeat");
+    Ok(http.post(url).send().await?)
+}
+
+/// `fields` signed with `key` as a SystemPay shop signs: their `signature` added.
+pub fn with_signature(
+    mut fields: Vec<(String, String)>,
+    key: &str,
+) -> Result<Vec<(String, String)>> {
+    let sig = ivr::payment::systempay::sign(
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &ivr::payment::systempay::ShopKey::new(key)?,
+    )?;
+    fields.push(("signature".into(), sig));
+    Ok(fields)
 }
 
 /// Posts `fields` to the bank at `action` as a browser does, then clicks `choice` on the
