@@ -6,7 +6,16 @@ mod common;
 use anyhow::{Context, Result};
 use common::*;
 use ivr::call::Call;
+use ivr::sip::SipConfig;
 use rsipstack::sip::{StatusCode, Transport};
+
+/// A line with the test settings as `change` leaves them, whose flow waits for the caller
+/// to hang up.
+async fn waiting_line(change: impl FnOnce(&mut SipConfig)) -> Result<Line> {
+    let mut config = test_config();
+    change(&mut config);
+    Line::start_with(config, wait_forever).await
+}
 
 #[tokio::test]
 async fn options_out_of_dialog_gets_200_with_allow() -> Result<()> {
@@ -64,12 +73,11 @@ async fn no_common_codec_gets_488() -> Result<()> {
 
 #[tokio::test]
 async fn full_line_gets_503_with_retry_after() -> Result<()> {
-    let config = ivr::sip::SipConfig {
-        max_calls: 1,
-        retry_after_secs: 7,
-        ..test_config()
-    };
-    let line = Line::start_with(config, wait_forever).await?;
+    let line = waiting_line(|c| {
+        c.max_calls = 1;
+        c.retry_after_secs = 7;
+    })
+    .await?;
     let first = line.call_pcmu().await?;
     let busy = line.refused(NUMBER, line.pcmu(), 503).await?;
     assert_eq!(header(&busy, "Retry-After").as_deref(), Some("7"));
@@ -81,11 +89,7 @@ async fn full_line_gets_503_with_retry_after() -> Result<()> {
 #[tokio::test]
 async fn cancel_before_answer_gets_487() -> Result<()> {
     // The server rings for a long time, so the CANCEL surely comes first.
-    let config = ivr::sip::SipConfig {
-        ring_ms: 60_000,
-        ..test_config()
-    };
-    let line = Line::start_with(config, wait_forever).await?;
+    let line = waiting_line(|c| c.ring_ms = 60_000).await?;
     let call_id = "cancel-test-1";
     let invite = line.phone.invite(
         line.server.udp_addr(),
@@ -222,11 +226,7 @@ async fn flow_hangs_up_and_caller_gets_bye() -> Result<()> {
 
 #[tokio::test]
 async fn silent_caller_is_hung_up_after_media_timeout() -> Result<()> {
-    let config = ivr::sip::SipConfig {
-        media_timeout_secs: 1,
-        ..test_config()
-    };
-    let line = Line::start_with(config, wait_forever).await?;
+    let line = waiting_line(|c| c.media_timeout_secs = 1).await?;
     let call = line.call_pcmu().await?;
     line.ended(&call).await?;
     line.expect_metric("ivr_media_timeouts_total 1")?;
@@ -236,11 +236,7 @@ async fn silent_caller_is_hung_up_after_media_timeout() -> Result<()> {
 
 #[tokio::test]
 async fn shutdown_refuses_new_calls_and_lets_current_ones_finish() -> Result<()> {
-    let config = ivr::sip::SipConfig {
-        shutdown_grace_secs: 60,
-        ..test_config()
-    };
-    let line = Line::start_with(config, wait_forever).await?;
+    let line = waiting_line(|c| c.shutdown_grace_secs = 60).await?;
     let call = line.call_pcmu().await?;
     let addr = line.server.udp_addr();
     let mut active = line.server.watch_active_calls();
@@ -260,11 +256,7 @@ async fn shutdown_refuses_new_calls_and_lets_current_ones_finish() -> Result<()>
 
 #[tokio::test]
 async fn shutdown_hangs_up_after_grace() -> Result<()> {
-    let config = ivr::sip::SipConfig {
-        shutdown_grace_secs: 0,
-        ..test_config()
-    };
-    let line = Line::start_with(config, wait_forever).await?;
+    let line = waiting_line(|c| c.shutdown_grace_secs = 0).await?;
     let call = line.call_pcmu().await?;
     guard("shutdown", line.server.shutdown()).await?;
     let reason = line.phone.ended(&call.call_id()).await?;
@@ -275,11 +267,7 @@ async fn shutdown_hangs_up_after_grace() -> Result<()> {
 #[tokio::test]
 async fn unacknowledged_200_is_followed_by_bye() -> Result<()> {
     // T1 = 20 ms: the stack gives up waiting for the ACK after 64 x T1 = 1.28 s.
-    let config = ivr::sip::SipConfig {
-        t1_ms: 20,
-        ..test_config()
-    };
-    let line = Line::start_with(config, wait_forever).await?;
+    let line = waiting_line(|c| c.t1_ms = 20).await?;
     let peer = line.raw_peer().await?;
     let offer = String::from_utf8(line.pcmu())?;
     let resp = peer.ask("INVITE", "noack-1", 1, None, Some(&offer)).await?;
@@ -294,11 +282,7 @@ async fn unacknowledged_200_is_followed_by_bye() -> Result<()> {
 
 #[tokio::test]
 async fn maximum_call_length_hangs_up() -> Result<()> {
-    let config = ivr::sip::SipConfig {
-        max_call_secs: 1,
-        ..test_config()
-    };
-    let line = Line::start_with(config, wait_forever).await?;
+    let line = waiting_line(|c| c.max_call_secs = 1).await?;
     let call = line.call_pcmu().await?;
     line.hangs_up(&call).await?;
     line.shutdown().await;
@@ -360,11 +344,7 @@ async fn dialled_number_chooses_the_flow() -> Result<()> {
 async fn an_unacknowledged_invite_aims_no_rtp_and_ends_within_eight_t1() -> Result<()> {
     // T1 = 100 ms: we give up at 800 ms (the stack alone waits 6.4 s).
     let t1 = std::time::Duration::from_millis(100);
-    let config = ivr::sip::SipConfig {
-        t1_ms: 100,
-        ..test_config()
-    };
-    let line = Line::start_with(config, wait_forever).await?;
+    let line = waiting_line(|c| c.t1_ms = 100).await?;
     let peer = line.raw_peer().await?;
     let victim = Media::new().await?;
     let offer = String::from_utf8(victim.offer(Offer::Pcmu, None, ""))?;
@@ -524,11 +504,7 @@ async fn a_flood_of_invites_from_one_source_is_throttled() -> Result<()> {
 /// One source holds at most `calls_per_source` calls; a call that ends gives its place back.
 #[tokio::test]
 async fn calls_per_source_are_limited() -> Result<()> {
-    let config = ivr::sip::SipConfig {
-        calls_per_source: 2,
-        ..test_config()
-    };
-    let line = Line::start_with(config, wait_forever).await?;
+    let line = waiting_line(|c| c.calls_per_source = 2).await?;
     let first = line.call_pcmu().await?;
     let second = line.call_pcmu().await?;
     line.refused(NUMBER, line.pcmu(), 503).await?;
