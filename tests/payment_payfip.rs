@@ -1,6 +1,8 @@
 //! PayFiP end to end over loopback: the classic redirect and the web service, each against
 //! the local stand-in, with a small "town site" receiving what PayFiP sends back.
 
+mod web_support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -10,16 +12,19 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use ivr::booking::model::Cents;
+use ivr::payment::payfip::PayFipConfig;
 use ivr::payment::payfip::classic::{ClassicRequest, ClassicReturn};
 use ivr::payment::payfip::soap::{CreerPaiement, IdOp};
 use ivr::payment::payfip::ws::{PayFipWsClient, notified_id_op};
-use ivr::payment::payfip::{Exer, NumCli, Objet, PayFipConfig, RefDet, Saisie};
+use ivr::payment::standin::decode_form;
 use ivr::payment::standin::payfip::PayFipStandin;
-use ivr::payment::standin::{decode_form, serve};
 use ivr::payment::{PaymentError, PaymentOutcome};
 use std::sync::Arc;
 use tokio::sync::mpsc;
+use web_support::http::no_redirects;
+use web_support::standins::{
+    creer, hidden_inputs, on_loopback, payfip_config, see_other, serve_payfip,
+};
 
 const GUARD: Duration = Duration::from_secs(10);
 
@@ -39,22 +44,19 @@ struct Setup {
 }
 
 async fn setup() -> Result<Setup> {
-    let standin = PayFipStandin::new()?;
-    let (standin_addr, _t) = serve(standin.router(), "127.0.0.1:0".parse()?).await?;
+    let (standin, standin_addr) = serve_payfip().await?;
     let (tx, rx) = mpsc::unbounded_channel();
     let site = Router::new()
         .route("/payfip/retour", post(receive))
         .route("/payfip/notif", post(receive))
         .with_state(tx);
-    let (site_addr, _s) = serve(site, "127.0.0.1:0".parse()?).await?;
+    let site_addr = on_loopback(site).await?;
     Ok(Setup {
         standin,
         standin_addr,
         site_addr,
         received: rx,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?,
+        http: no_redirects(),
     })
 }
 
@@ -67,42 +69,17 @@ impl Setup {
     }
 
     fn config(&self) -> PayFipConfig {
-        let base = format!("http://{}", self.standin_addr);
-        PayFipConfig {
-            classic_url: format!("{base}/tpa/paiement.web"),
-            ws_endpoint: format!("{base}/tpa/services/securite"),
-            ws_payment_url: format!("{base}/tpa/paiementws.web"),
-            ..Default::default()
-        }
+        payfip_config(&format!("http://{}", self.standin_addr))
     }
 }
 
-/// The hidden inputs of a page, unescaped, as a browser would submit them.
-fn hidden_inputs(page: &str) -> Fields {
-    page.split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|rest| {
-            let name = rest.split("name=\"").nth(1)?.split('"').next()?;
-            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
-            Some((
-                quick_xml::escape::unescape(name).ok()?.into_owned(),
-                quick_xml::escape::unescape(value).ok()?.into_owned(),
-            ))
-        })
-        .collect()
-}
-
+/// The demo debt for the classic page, the browser back at `site`'s `/payfip/retour`.
 fn classic_request(site: SocketAddr, montant: i64) -> Result<ClassicRequest> {
-    Ok(ClassicRequest {
-        numcli: NumCli::parse("123456")?,
-        exer: Exer::new(2014)?,
-        refdet: RefDet::parse("2014003000162")?,
-        objet: Objet::sanitize("Régie: restauration et garderie, CANTINE ET GARDERIE")?,
-        montant: Cents(montant),
-        mel: "parent@example.org".into(),
-        urlcl: format!("http://{site}/payfip/retour"),
-        saisie: Saisie::Test,
-    })
+    web_support::standins::classic_request(
+        "Régie: restauration et garderie, CANTINE ET GARDERIE",
+        montant,
+        format!("http://{site}/payfip/retour"),
+    )
 }
 
 /// Opens the classic page and clicks `choice`; returns the final page.
@@ -171,52 +148,32 @@ async fn classic_forged_return_does_not_match_the_stored_request() -> Result<()>
 async fn classic_page_refuses_bad_requests() -> Result<()> {
     let s = setup().await?;
     let base = s.config().classic_url;
+    // The classic page asked for this debt by hand.
+    let page_for = |refdet: &str, saisie: &str| -> Result<url::Url> {
+        let mut url = url::Url::parse(&base)?;
+        url.query_pairs_mut().extend_pairs([
+            ("numcli", "123456"),
+            ("exer", "2014"),
+            ("refdet", refdet),
+            ("objet", "Cantine"),
+            ("montant", "100"),
+            ("mel", "a@b.c"),
+            ("urlcl", "http://127.0.0.1:9/"),
+            ("saisie", saisie),
+        ]);
+        Ok(url)
+    };
     // The web-service production code W is not a classic code.
-    let mut url = url::Url::parse(&base)?;
-    url.query_pairs_mut().extend_pairs([
-        ("numcli", "123456"),
-        ("exer", "2014"),
-        ("refdet", "2014003000162"),
-        ("objet", "Cantine"),
-        ("montant", "100"),
-        ("mel", "a@b.c"),
-        ("urlcl", "http://127.0.0.1:9/"),
-        ("saisie", "W"),
-    ]);
+    let url = page_for("2014003000162", "W")?;
     assert_eq!(
         s.http.get(url).send().await?.status(),
         StatusCode::BAD_REQUEST
     );
     // refdet with dashes (the invoice number as printed, not as PayFiP wants it).
-    let mut url = url::Url::parse(&base)?;
-    url.query_pairs_mut().extend_pairs([
-        ("numcli", "123456"),
-        ("exer", "2014"),
-        ("refdet", "2014-003-000162"),
-        ("objet", "Cantine"),
-        ("montant", "100"),
-        ("mel", "a@b.c"),
-        ("urlcl", "http://127.0.0.1:9/"),
-        ("saisie", "T"),
-    ]);
-    let r = s.http.get(url).send().await?;
+    let r = s.http.get(page_for("2014-003-000162", "T")?).send().await?;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await?.contains("refdet"));
     Ok(())
-}
-
-fn creer(site: SocketAddr, montant: i64) -> Result<CreerPaiement> {
-    Ok(CreerPaiement {
-        exer: Exer::new(2014)?,
-        mel: "parent@example.org".into(),
-        montant: Cents(montant),
-        numcli: NumCli::parse("123456")?,
-        objet: Objet::sanitize("Facture 2014-003-000162")?,
-        refdet: RefDet::parse("2014003000162")?,
-        saisie: Saisie::Test,
-        urlnotif: format!("http://{site}/payfip/notif"),
-        urlredirect: format!("http://{site}/payfip/fin"),
-    })
 }
 
 /// Creates an operation, opens its page and clicks `choice`; returns the idOp and the
@@ -241,13 +198,7 @@ async fn ws_pay(
         .form(&fields)
         .send()
         .await?;
-    anyhow::ensure!(r.status() == StatusCode::SEE_OTHER, "{}", r.status());
-    let location = r
-        .headers()
-        .get("location")
-        .context("no Location")?
-        .to_str()?;
-    Ok((id, location.to_owned()))
+    Ok((id, see_other(&r)?))
 }
 
 #[tokio::test]
@@ -308,12 +259,8 @@ async fn web_service_refusal_and_abandonment() -> Result<()> {
 #[tokio::test]
 async fn expired_operations_cannot_be_paid() -> Result<()> {
     let standin = PayFipStandin::with_lifetime(Duration::ZERO)?;
-    let (addr, _t) = serve(standin.router(), "127.0.0.1:0".parse()?).await?;
-    let client = PayFipWsClient::from_config(&PayFipConfig {
-        ws_endpoint: format!("http://{addr}/tpa/services/securite"),
-        ws_payment_url: format!("http://{addr}/tpa/paiementws.web"),
-        ..Default::default()
-    })?;
+    let addr = on_loopback(standin.router()).await?;
+    let client = PayFipWsClient::from_config(&payfip_config(&format!("http://{addr}")))?;
     let id = client
         .create_payment(&creer("127.0.0.1:9".parse()?, 100)?)
         .await?;
