@@ -17,7 +17,7 @@ use ivr::booking::model::{ChildCode, PayerCode};
 use ivr::clock::ManualClock;
 use ivr::store::testing::TestDb;
 use ivr::web::{AppState, WebConfig};
-use web_support::chrome::{Chrome, STEP, skipped, step};
+use web_support::chrome::{Chrome, skipped, step};
 use web_support::{Portal, STAFF_PASSWORD, STAFF_USER};
 
 fn d(m: u32, day: u32) -> chrono::NaiveDate {
@@ -89,11 +89,7 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
     chrome.type_into("child_code", "3011").await;
     chrome.type_into("payer_code", "770021").await;
     chrome
-        .click_to(
-            "submit login",
-            Locator::Css("form[action='/connexion'] button"),
-            "/planning",
-        )
+        .submit_form("submit login", "/connexion", "/planning")
         .await;
     let url = chrome.url("planning url").await;
     assert_eq!(url.path(), "/planning");
@@ -152,10 +148,8 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
         )
         .await;
     let recap = step("recap", async {
-        client
-            .wait()
-            .at_most(STEP)
-            .for_element(Locator::Id("recap"))
+        chrome
+            .wait_for(Locator::Id("recap"))
             .await?
             .find(Locator::XPath(".."))
             .await?
@@ -206,9 +200,9 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
 
     // 4. The last changes.
     chrome
-        .click_to(
+        .follow(
             "history link",
-            Locator::LinkText("Voir les dernières modifications"),
+            "Voir les dernières modifications",
             "/historique",
         )
         .await;
@@ -234,7 +228,7 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
         ("back to planning", "← Retour au planning", "/planning"),
         ("other child link", "Choisir un autre enfant", "/enfants"),
     ] {
-        chrome.click_to(what, Locator::LinkText(link), path).await;
+        chrome.follow(what, link, path).await;
     }
     chrome
         .click_to(
@@ -254,10 +248,7 @@ async fn a_parent_books_two_cells_reads_the_recap_and_the_history_switches_child
         .await;
     step(
         "login form again",
-        client
-            .wait()
-            .at_most(STEP)
-            .for_element(Locator::Id("child_code")),
+        chrome.wait_for(Locator::Id("child_code")),
     )
     .await;
     let url = chrome.url("after logout").await;
@@ -285,21 +276,12 @@ async fn staff_log_in_publish_the_message_and_see_their_pages() {
     chrome.type_into("user", STAFF_USER).await;
     chrome.type_into("password", STAFF_PASSWORD).await;
     chrome
-        .click_to(
-            "staff login",
-            Locator::Css("form[action='/mairie/connexion'] button"),
-            "/mairie/message",
-        )
+        .submit_form("staff login", "/mairie/connexion", "/mairie/message")
         .await;
+    let message = "Cantine fermée <b>vendredi</b>.";
+    chrome.type_into("message", message).await;
     chrome
-        .type_into("message", "Cantine fermée <b>vendredi</b>.")
-        .await;
-    chrome
-        .click_to(
-            "save message",
-            Locator::Css("form[action='/mairie/message'] button"),
-            "/mairie/message",
-        )
+        .submit_form("save message", "/mairie/message", "/mairie/message")
         .await;
     let notice = chrome.text("notice", "p.notice").await;
     assert_eq!(notice, "Message enregistré.");
@@ -311,30 +293,22 @@ async fn staff_log_in_publish_the_message_and_see_their_pages() {
             .await
             .unwrap()
             .as_deref(),
-        Some("Cantine fermée <b>vendredi</b>.")
+        Some(message)
     );
     chrome
-        .click_to(
-            "deadlines tab",
-            Locator::LinkText("Délais et fermetures"),
-            "/mairie/delais",
-        )
+        .follow("deadlines tab", "Délais et fermetures", "/mairie/delais")
         .await;
     chrome
         .screenshot("deadlines screenshot", "browser-staff-deadlines.png")
         .await;
     chrome
-        .click_to(
-            "announcement tab",
-            Locator::LinkText("Annonce vocale"),
-            "/mairie/annonce",
-        )
+        .follow("announcement tab", "Annonce vocale", "/mairie/annonce")
         .await;
     chrome
         .click_to("logout", Locator::Css("header form button"), "/")
         .await;
     // The message shows on the parents' login page, as text.
     let shown = chrome.text("login message", "div.message").await;
-    assert_eq!(shown, "Cantine fermée <b>vendredi</b>.");
+    assert_eq!(shown, message);
     chrome.close().await;
 }

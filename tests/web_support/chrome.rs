@@ -159,32 +159,34 @@ impl Chrome {
         .await
     }
 
+    /// What `target` finds, once it is there (waiting at most [`STEP`]).
+    pub async fn wait_for(
+        &self,
+        target: Locator<'_>,
+    ) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+        self.client.wait().at_most(STEP).for_element(target).await
+    }
+
     /// The text of what `target` finds, once it is there.
     pub async fn wait_text(&self, what: &str, target: Locator<'_>) -> String {
-        step(what, async {
-            self.client
-                .wait()
-                .at_most(STEP)
-                .for_element(target)
-                .await?
-                .text()
-                .await
-        })
-        .await
+        step(what, async { self.wait_for(target).await?.text().await }).await
     }
 
     /// Clicks what `target` finds, once it is there.
     pub async fn wait_click(&self, what: &str, target: Locator<'_>) {
-        step(what, async {
-            self.client
-                .wait()
-                .at_most(STEP)
-                .for_element(target)
-                .await?
-                .click()
-                .await
-        })
-        .await;
+        step(what, async { self.wait_for(target).await?.click().await }).await;
+    }
+
+    /// Follows the link written `text` to `path` ([`Chrome::click_to`]).
+    pub async fn follow(&self, what: &str, text: &str, path: &str) {
+        self.click_to(what, Locator::LinkText(text), path).await;
+    }
+
+    /// Clicks the button of the form that posts to `action`, which leads to `path`
+    /// ([`Chrome::click_to`]).
+    pub async fn submit_form(&self, what: &str, action: &str, path: &str) {
+        let button = format!("form[action='{action}'] button");
+        self.click_to(what, Locator::Css(&button), path).await;
     }
 
     /// Clicks what `target` finds, then waits until the browser has left the page it was
