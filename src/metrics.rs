@@ -41,6 +41,8 @@ pub struct Metrics {
     /// RTP datagrams dropped because they came from another source than the call's caller
     /// (`[sip] rtp_source = "strict"`).
     pub rtp_foreign_dropped: Counter,
+    /// RTP audio dropped unread because a caller sent more than a call's share at one tick.
+    pub rtp_flood_dropped: Counter,
     /// Calls we hung up because the caller never acknowledged our 200 (no ACK).
     pub calls_unacknowledged: Counter,
     /// INVITEs refused with 503 by the per-source brake (rate or calls in progress).
@@ -66,6 +68,7 @@ impl Default for Metrics {
         let media_timeouts = Counter::default();
         let rtp_deferred = Counter::default();
         let rtp_foreign_dropped = Counter::default();
+        let rtp_flood_dropped = Counter::default();
         let calls_unacknowledged = Counter::default();
         let sip_invites_throttled = Counter::default();
         let sip_requests_refused = Counter::default();
@@ -109,6 +112,11 @@ impl Default for Metrics {
             rtp_foreign_dropped.clone(),
         );
         registry.register(
+            "rtp_flood_dropped",
+            "RTP audio dropped unread because a caller sent more than a call's share at one tick",
+            rtp_flood_dropped.clone(),
+        );
+        registry.register(
             "calls_unacknowledged",
             "Calls hung up because our 200 was never acknowledged (no ACK)",
             calls_unacknowledged.clone(),
@@ -140,6 +148,7 @@ impl Default for Metrics {
             media_timeouts,
             rtp_deferred,
             rtp_foreign_dropped,
+            rtp_flood_dropped,
             calls_unacknowledged,
             sip_invites_throttled,
             sip_requests_refused,

@@ -449,3 +449,65 @@ async fn recording_stops_on_pound_and_holds_the_callers_audio() -> Result<()> {
     line.shutdown().await;
     Ok(())
 }
+
+/// Issue 17, finding 3: a caller flooding its own call with RTP (about 130,000 packets a
+/// second) drowned its keys, the line reading 64 packets of a call per tick. A flood of
+/// 100,000 audio packets a second from the caller's own address now leaves every key
+/// heard; the audio beyond the call's share of a tick is dropped and counted.
+#[tokio::test]
+async fn a_flood_of_rtp_does_not_drown_the_callers_keys() -> Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let (flow, mut digits) = digit_reporter();
+    let line = Line::start(flow).await?;
+    // The flood and the keys leave from one address, as they would from one phone.
+    let phone = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    phone.set_nonblocking(true)?;
+    let media = Media {
+        socket: tokio::net::UdpSocket::from_std(phone.try_clone()?)?,
+    };
+    let call = line
+        .answered(NUMBER, media.offer(Offer::Pcmu, Some(TE_8K), ""))
+        .await?;
+    let (to, stop) = (call.rtp, Arc::new(AtomicBool::new(false)));
+    let flooding = stop.clone();
+    let flood = std::thread::spawn(move || {
+        let packet = rtp_packet(0, 1, 160, 0x0F10_0D00, false, &[0x7F; 160]);
+        let mut sent = 0u64;
+        while !flooding.load(Ordering::Relaxed) {
+            // A thousand packets every 10 ms.
+            for _ in 0..1_000 {
+                sent += u64::from(phone.send_to(&packet, to).is_ok());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        sent
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut out = call.sender(8_000);
+    let typed = "12345678909876543210#";
+    for key in typed.chars() {
+        out.press(&media.socket, 101, key).await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let heard = digits_until(&mut digits, '#').await;
+    if heard.is_err() {
+        eprintln!("the line's counters:\n{}", line.metrics.render());
+    }
+    stop.store(true, Ordering::Relaxed);
+    let sent = flood.join().expect("the flood thread");
+    eprintln!("flood: {sent} packets sent");
+    assert_eq!(heard?, typed, "every key heard through the flood");
+    assert!(sent > 20_000, "the flood was a flood: {sent} packets");
+    let text = line.metrics.render();
+    let dropped = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ivr_rtp_flood_dropped_total "))
+        .and_then(|n| n.parse::<u64>().ok())
+        .with_context(|| format!("no flood counter in:\n{text}"))?;
+    assert!(dropped > sent / 2, "{dropped} of {sent} dropped");
+    call.hang_up().await?;
+    line.shutdown().await;
+    Ok(())
+}

@@ -13,7 +13,7 @@ use tracing::{debug, warn};
 use crate::call::sdp::Negotiated;
 use crate::core::Digit;
 use crate::core::error::CoreError;
-use crate::core::inbound::{InboundConfig, MediaReceiver};
+use crate::core::inbound::{InboundConfig, MediaReceiver, PacketKind};
 use crate::core::outbound::{MediaSender, OutboundConfig};
 use crate::core::player::{PlayId, PlayerEvent};
 use crate::core::recorder::Recording;
@@ -123,12 +123,18 @@ impl MediaSession {
         self.drain_player_events();
     }
 
-    /// One received RTP packet.
-    pub(crate) fn handle_rtp(&mut self, now: Instant, packet: &[u8]) {
-        if let Err(e) = self.receiver.handle_rtp(now, packet) {
-            debug!(error = %e, "bad RTP packet");
-        }
+    /// One received RTP packet; false when it was audio dropped unread because the caller
+    /// sent too much at once ([`crate::core::inbound::AUDIO_PER_INSTANT`]).
+    pub(crate) fn handle_rtp(&mut self, now: Instant, packet: &[u8]) -> bool {
+        let kind = match self.receiver.handle_rtp(now, packet) {
+            Ok(kind) => Some(kind),
+            Err(e) => {
+                debug!(error = %e, "bad RTP packet");
+                None
+            }
+        };
         self.drain_digits();
+        kind != Some(PacketKind::Flooded)
     }
 
     /// The body of a SIP INFO: `Ok` when it carried a digit; an error names why not.

@@ -35,9 +35,22 @@ use crate::metrics::Metrics;
 /// The tick of every RTP thread: a divisor of the usual packet times.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
 
-/// The most RTP packets read from one call at one tick: a flood waits for the next tick
-/// (the socket buffer drops the excess, as the network would).
-const MAX_RTP_PER_TICK: usize = 64;
+/// The most datagrams read from one call's socket at one tick (204,800 a second). A caller
+/// flooding its own call must not fill the socket's buffer, or the kernel drops its
+/// telephone-events with the rest (issue 17, finding 3): the socket is drained at every
+/// tick, its audio beyond the call's share dropped unread by the media
+/// ([`crate::core::inbound::AUDIO_PER_INSTANT`]); beyond this bound, a flood of another
+/// order, the excess waits for the next tick and the buffer drops it, as the network would.
+/// It bounds what one call can take of the thread's tick, whatever it sends.
+const MAX_RTP_PER_TICK: usize = 2048;
+
+/// The receive buffer asked for each call's socket: room for about 2,500 datagrams of a
+/// 20 ms G.711 packet, a tick's worth of a flood of 250,000 a second. The default (about 200
+/// KB, 256 such datagrams) overflows within a tick of a flood of 26,000 a second, and the
+/// kernel then drops the caller's telephone-events with the rest. Memory is taken only while
+/// datagrams wait, which at every tick they do not for long. The kernel caps it at
+/// `net.core.rmem_max`; [`RtpThreads::start`] says so when that is lower.
+pub(crate) const RECEIVE_BUFFER: usize = 1 << 20;
 
 /// The least an RTP thread sleeps between two ticks, whatever its load: a tenth of the core
 /// is always left to the rest of the server.
@@ -80,6 +93,7 @@ impl RtpLink {
     /// `source` allows.
     pub(crate) fn new(socket: UdpSocket, source: RtpSource) -> std::io::Result<RtpLink> {
         socket.set_nonblocking(true)?;
+        socket2::SockRef::from(&socket).set_recv_buffer_size(RECEIVE_BUFFER)?;
         Ok(RtpLink {
             state: Mutex::new(LinkState {
                 source,
@@ -173,8 +187,10 @@ impl LinkState {
             self.latched = true;
             self.send_to = Some(from);
         }
-        if let Some(media) = self.media.as_mut() {
-            media.handle_rtp(now, packet);
+        if let Some(media) = self.media.as_mut()
+            && !media.handle_rtp(now, packet)
+        {
+            tally.flooded += 1;
         }
     }
 }
@@ -189,6 +205,8 @@ struct Tally {
     deferred: u64,
     /// Datagrams dropped because they came from another source than the call's caller.
     foreign: u64,
+    /// Audio dropped unread because the caller sent more than a call's share at a tick.
+    flooded: u64,
 }
 
 /// The RTP threads of the server: one per core it may run on.
@@ -211,6 +229,15 @@ impl RtpThreads {
     /// Starts one thread per core this process may run on (its CPU affinity). They end when
     /// this is dropped and their last call has ended.
     pub(crate) fn start(metrics: Arc<Metrics>) -> std::io::Result<RtpThreads> {
+        let granted = granted_receive_buffer()?;
+        if granted < RECEIVE_BUFFER {
+            warn!(
+                granted,
+                wanted = RECEIVE_BUFFER,
+                "RTP receive buffers are capped by net.core.rmem_max: a caller flooding its \
+                 call may drown its own keys; raise it (sysctl -w net.core.rmem_max=1048576)"
+            );
+        }
         let n = std::thread::available_parallelism().map_or(1, |n| n.get());
         let epoch = now();
         let mut threads = Vec::with_capacity(n);
@@ -247,6 +274,14 @@ impl RtpThreads {
     pub(crate) fn align(&self, t: Instant) -> Instant {
         grid_at_or_after(self.epoch, t)
     }
+}
+
+/// The receive buffer a call's socket gets when it asks for [`RECEIVE_BUFFER`] (Linux
+/// reports twice what it grants, for its own bookkeeping).
+fn granted_receive_buffer() -> std::io::Result<usize> {
+    let probe = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None)?;
+    probe.set_recv_buffer_size(RECEIVE_BUFFER)?;
+    Ok(probe.recv_buffer_size()? / 2)
 }
 
 fn grid_at_or_after(epoch: Instant, t: Instant) -> Instant {
@@ -325,6 +360,9 @@ fn run(handoff: &Handoff<Arc<RtpLink>>, epoch: Instant, metrics: &Metrics) {
         }
         if tally.foreign > 0 {
             metrics.rtp_foreign_dropped.inc_by(tally.foreign);
+        }
+        if tally.flooded > 0 {
+            metrics.rtp_flood_dropped.inc_by(tally.flooded);
         }
         // After a long tick (overload) the missed ticks are skipped; the pacers catch up.
         next_tick = grid_at_or_after(epoch, now().max(t + Duration::from_nanos(1)));

@@ -20,6 +20,14 @@ use crate::media::g711::Law;
 use crate::media::rtp_types::{ClockRate, PayloadType, RtpTimestamp, SeqNo, Ssrc};
 use crate::media::{Codec, MediaError};
 
+/// The most audio packets of one call handled at one instant (one tick of the RTP thread,
+/// 10 ms, holds one or two at the usual packet times; 64 is 1.28 s of 20 ms packets, a burst
+/// after the longest stall a network delivers, or a trunk's in-band tones sent unpaced).
+/// Beyond it the caller floods its own call: the audio is dropped unread and counted, so
+/// that the detectors and the recorder cost no more than a call's share, while its
+/// telephone-events, cheap to read, still come through.
+pub const AUDIO_PER_INSTANT: u32 = 64;
+
 /// What the SDP negotiated for the incoming stream.
 #[derive(Debug, Clone, Copy)]
 pub struct InboundConfig {
@@ -44,6 +52,8 @@ pub enum PacketKind {
     Event,
     /// RTP of a payload type we did not negotiate (comfort noise, a stray codec): ignored.
     OtherPayload,
+    /// Audio beyond [`AUDIO_PER_INSTANT`] at one instant: dropped unread.
+    Flooded,
 }
 
 /// Counters of the incoming stream.
@@ -53,6 +63,8 @@ pub struct ReceiverStats {
     pub packets: u64,
     /// Datagrams that were not RTP, or bad telephone-event payloads.
     pub malformed: u64,
+    /// Audio packets dropped unread because too many came at one instant.
+    pub flooded: u64,
 }
 
 /// One call's inbound media.
@@ -68,6 +80,9 @@ pub struct MediaReceiver {
     finished_recording: Option<Result<Recording, MediaError>>,
     last_packet: Option<Instant>,
     remote_ssrc: Option<Ssrc>,
+    /// The instant of the audio counted in `audio_at_instant`.
+    audio_instant: Option<Instant>,
+    audio_at_instant: u32,
     stats: ReceiverStats,
 }
 
@@ -89,6 +104,8 @@ impl MediaReceiver {
             finished_recording: None,
             last_packet: None,
             remote_ssrc: None,
+            audio_instant: None,
+            audio_at_instant: 0,
             stats: ReceiverStats::default(),
         }
     }
@@ -146,6 +163,15 @@ impl MediaReceiver {
         }
         if pt != self.config.audio_payload_type.get() {
             return Ok(PacketKind::OtherPayload);
+        }
+        if self.audio_instant != Some(now) {
+            self.audio_instant = Some(now);
+            self.audio_at_instant = 0;
+        }
+        self.audio_at_instant += 1;
+        if self.audio_at_instant > AUDIO_PER_INSTANT {
+            self.stats.flooded += 1;
+            return Ok(PacketKind::Flooded);
         }
         self.remote_ssrc = Some(ssrc);
         let payload = rtp.payload();
@@ -322,6 +348,31 @@ mod tests {
         std::iter::from_fn(|| rx.poll_digit())
             .map(|(d, _)| d.to_char())
             .collect()
+    }
+
+    #[test]
+    fn audio_beyond_a_calls_share_of_an_instant_is_dropped_and_its_keys_still_come() {
+        let t0 = crate::core::test_epoch();
+        let mut rx = MediaReceiver::new(config(Codec::Pcma, 8));
+        let silence = [Law::Alaw.silence(); 160];
+        let audio = RtpPacketizer::new(Ssrc(7), PayloadType::PCMA)
+            .build(SeqNo(1), RtpTimestamp(0), false, &silence)
+            .unwrap()
+            .to_vec();
+        for _ in 0..AUDIO_PER_INSTANT {
+            assert_eq!(rx.handle_rtp(t0, &audio).unwrap(), PacketKind::Audio);
+        }
+        assert_eq!(rx.handle_rtp(t0, &audio).unwrap(), PacketKind::Flooded);
+        // A key pressed in the middle of the flood is read all the same.
+        for p in event_packets('7', 100, 8_000) {
+            assert_eq!(rx.handle_rtp(t0, &p).unwrap(), PacketKind::Event);
+            assert_eq!(rx.handle_rtp(t0, &audio).unwrap(), PacketKind::Flooded);
+        }
+        assert_eq!(rx.stats().flooded, 7);
+        // The next instant is another tick: a new share.
+        let t1 = t0 + Duration::from_millis(10);
+        assert_eq!(rx.handle_rtp(t1, &audio).unwrap(), PacketKind::Audio);
+        assert_eq!(digits(&mut rx, t1 + Duration::from_secs(1)), "7");
     }
 
     #[test]
