@@ -3,11 +3,13 @@
 
 mod common;
 
+use std::time::Duration;
+
 use anyhow::{Context, Result};
 use common::*;
 use ivr::call::Call;
 use ivr::sip::SipConfig;
-use rsipstack::sip::{StatusCode, Transport};
+use rsipstack::sip::{Header, StatusCode, Transport};
 
 /// A line with the test settings as `change` leaves them, whose flow waits for the caller
 /// to hang up.
@@ -229,6 +231,36 @@ async fn silent_caller_is_hung_up_after_media_timeout() -> Result<()> {
     let line = waiting_line(|c| c.media_timeout_secs = 1).await?;
     let call = line.call_pcmu().await?;
     line.ended(&call).await?;
+    line.expect_metric("ivr_media_timeouts_total 1")?;
+    line.shutdown().await;
+    Ok(())
+}
+
+/// Issue 17, finding 2: a phone that sends no RTP until it plays something (linphone in file
+/// mode) was hung up at the media timeout although its INFO keys came every 1.2 s. Any sign
+/// of life puts the timeout off now: here INFO and a re-INVITE, for three times the timeout;
+/// silent again, the caller is hung up.
+#[tokio::test]
+async fn a_caller_typing_by_info_without_rtp_keeps_its_call() -> Result<()> {
+    let line = waiting_line(|c| c.media_timeout_secs = 1).await?;
+    let call = line.call_pcmu().await?;
+    for i in 0..8 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        if i == 4 {
+            call.reoffer(line.pcmu()).await?;
+            continue;
+        }
+        let key = call
+            .dialog
+            .info(
+                Some(vec![Header::ContentType("application/dtmf".into())]),
+                Some(b"5".to_vec()),
+            )
+            .await?;
+        expect_status(&key, 200).with_context(|| format!("INFO {i}"))?;
+    }
+    line.expect_metric("ivr_media_timeouts_total 0")?;
+    line.hangs_up(&call).await?;
     line.expect_metric("ivr_media_timeouts_total 1")?;
     line.shutdown().await;
     Ok(())

@@ -31,7 +31,7 @@ use super::rtp_thread::{RtpLink, RtpThreads};
 use super::sdp::{LocalSession, Negotiated, RemoteAudio};
 use super::session::{AckProblem, Change, SdpSession, UpdateReply};
 use super::settings::CallSettings;
-use super::state::{Ending, Lifecycle, MediaSeen, Phase};
+use super::state::{Ending, Lifecycle, MediaSeen, Phase, Sign};
 use super::waits::{Output, Replies, Waits};
 use crate::core::Collected;
 use crate::core::Digit;
@@ -332,6 +332,7 @@ impl Driver {
             DialogEvent::Confirmed => self.on_confirmed(),
             DialogEvent::Updated(req, handle) => self.on_update(req, handle).await,
             DialogEvent::Info(req, handle) => {
+                self.life.heard(now(), Sign::Info);
                 let content_type = content_type(&req);
                 let result = match self.link.lock().media.as_mut() {
                     Some(media) => media.handle_info(now(), &content_type, req.body()),
@@ -347,6 +348,7 @@ impl Driver {
                 handle.reply(status).await.log_failed("INFO response");
             }
             DialogEvent::Options(handle) => {
+                self.life.heard(now(), Sign::Options);
                 handle
                     .respond(StatusCode::OK, Some(vec![allow_header()]), None)
                     .await
@@ -429,6 +431,8 @@ impl Driver {
     /// A re-INVITE or UPDATE: the session decides, the driver replies and the media follows.
     async fn on_update(&mut self, req: Request, handle: TransactionHandle) {
         let update = req.method == rsipstack::sip::Method::Update;
+        let sign = if update { Sign::Update } else { Sign::Reinvite };
+        self.life.heard(now(), sign);
         let (status, body) = match self.session.on_update(update, req.body()) {
             UpdateReply::Refreshed => (StatusCode::OK, None),
             UpdateReply::Sdp { body, change } => {
@@ -629,7 +633,11 @@ impl Driver {
                 }
                 Ending::GraceOver => info!("shutdown grace period over, hanging up"),
                 Ending::NoMedia => {
-                    info!("no RTP from the caller, hanging up");
+                    let last = self.life.last_heard(self.media_seen());
+                    info!(
+                        last,
+                        "nothing from the caller for the media timeout, hanging up"
+                    );
                     self.shared.metrics.media_timeouts.inc();
                 }
                 Ending::MaxLength => info!("maximum call length reached, hanging up"),

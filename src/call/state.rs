@@ -36,6 +36,33 @@ pub(crate) enum Ending {
     MaxLength,
 }
 
+/// A sign of life from the caller other than RTP: a phone that sends no RTP until it
+/// plays something still types by INFO, and a re-INVITE, UPDATE or OPTIONS in the dialog is
+/// someone there (issue 17, finding 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sign {
+    /// A SIP INFO (keys typed).
+    Info,
+    /// A re-INVITE.
+    Reinvite,
+    /// An UPDATE.
+    Update,
+    /// An OPTIONS within the dialog.
+    Options,
+}
+
+impl Sign {
+    /// The request's method, for the log.
+    pub(crate) fn method(self) -> &'static str {
+        match self {
+            Sign::Info => "INFO",
+            Sign::Reinvite => "re-INVITE",
+            Sign::Update => "UPDATE",
+            Sign::Options => "OPTIONS",
+        }
+    }
+}
+
 /// What the media tells at an instant: when the caller's RTP was last heard, and whether
 /// any is expected (not while the caller holds us or only listens).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +81,8 @@ pub(crate) struct Lifecycle {
     answer_at: Option<Instant>,
     answered_at: Option<Instant>,
     grace_deadline: Option<Instant>,
+    /// The last sign of life other than RTP, and when.
+    last_sign: Option<(Instant, Sign)>,
     ack_wait: Duration,
     media_timeout: Option<Duration>,
     max_call_length: Option<Duration>,
@@ -70,6 +99,7 @@ impl Lifecycle {
             answer_at: Some(started_at + settings.ring),
             answered_at: None,
             grace_deadline: None,
+            last_sign: None,
             ack_wait: settings.ack_wait(),
             media_timeout: settings.media_timeout,
             max_call_length: settings.max_call_length,
@@ -102,6 +132,21 @@ impl Lifecycle {
         first
     }
 
+    /// The caller showed at `t` that it is there by `sign`: like RTP, it puts the media
+    /// timeout off.
+    pub(crate) fn heard(&mut self, t: Instant, sign: Sign) {
+        self.last_sign = Some((t, sign));
+    }
+
+    /// What was heard last from the caller, for the log of a media timeout: `RTP` (or the
+    /// ACK, before any RTP) or the method of the last sign of life.
+    pub(crate) fn last_heard(&self, media: MediaSeen) -> &'static str {
+        match self.last_sign {
+            Some((t, sign)) if media.last_rtp_at.is_none_or(|rtp| t > rtp) => sign.method(),
+            _ => "RTP or the ACK",
+        }
+    }
+
     /// The line started draining at `t`: the call may go on for the shutdown grace period.
     pub(crate) fn drain(&mut self, t: Instant) {
         self.grace_deadline.get_or_insert(t + self.shutdown_grace);
@@ -124,14 +169,15 @@ impl Lifecycle {
         Some(answered + self.ack_wait)
     }
 
-    /// When the caller's silence ends the call; only once confirmed and while RTP is
-    /// expected.
+    /// When the caller's silence ends the call: the timeout after the last RTP or other sign
+    /// of life; only once confirmed and while RTP is expected.
     fn media_deadline(&self, media: MediaSeen) -> Option<Instant> {
         let timeout = self.media_timeout?;
         if self.phase != Phase::Confirmed || !media.expecting {
             return None;
         }
-        media.last_rtp_at.map(|t| t + timeout)
+        let last = media.last_rtp_at.max(self.last_sign.map(|(t, _)| t))?;
+        Some(last + timeout)
     }
 
     fn max_length_deadline(&self) -> Option<Instant> {
@@ -347,6 +393,44 @@ mod tests {
         };
         assert_eq!(life.ending_at(t0 + secs(300), on_hold), None);
         assert_eq!(life.poll_timeout(on_hold).map(|t| t - t0), Some(secs(1800)));
+    }
+
+    #[test]
+    fn any_sign_of_life_puts_the_media_timeout_off_and_the_log_names_the_last() {
+        let t0 = crate::core::test_epoch();
+        let mut life = Lifecycle::new(&settings(0), t0);
+        life.answered(t0);
+        life.confirmed();
+        // Counted from the ACK; a phone that sends no RTP but types by INFO.
+        let silent = MediaSeen {
+            last_rtp_at: Some(t0),
+            expecting: true,
+        };
+        assert_eq!(life.last_heard(silent), "RTP or the ACK");
+        for (at, sign) in [
+            (20, Sign::Info),
+            (45, Sign::Options),
+            (70, Sign::Reinvite),
+            (95, Sign::Update),
+        ] {
+            assert_eq!(life.ending_at(t0 + secs(at), silent), None, "{sign:?}");
+            life.heard(t0 + secs(at), sign);
+            assert_eq!(life.poll_timeout(silent), Some(t0 + secs(at + 30)));
+        }
+        assert_eq!(life.ending_at(t0 + secs(124), silent), None);
+        assert_eq!(
+            life.ending_at(t0 + secs(125), silent),
+            Some(Ending::NoMedia)
+        );
+        assert_eq!(life.last_heard(silent), "UPDATE");
+        // RTP heard after the last sign: the log says so.
+        let heard = MediaSeen {
+            last_rtp_at: Some(t0 + secs(100)),
+            expecting: true,
+        };
+        assert_eq!(life.last_heard(heard), "RTP or the ACK");
+        assert_eq!(life.ending_at(t0 + secs(129), heard), None);
+        assert_eq!(life.ending_at(t0 + secs(130), heard), Some(Ending::NoMedia));
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub struct SipConfig {
     pub max_calls: usize,
     /// Seconds a caller is told to wait (Retry-After) when the line is full or shutting down.
     pub retry_after_secs: u32,
-    /// Seconds without any RTP from the caller after which we hang up (0 disables).
+    /// Seconds without anything from the caller (RTP, INFO, re-INVITE, UPDATE, OPTIONS) after
+    /// which we hang up (0 disables).
     pub media_timeout_secs: u64,
     /// Longest call in seconds; past it we hang up (0 disables).
     pub max_call_secs: u64,
