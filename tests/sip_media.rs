@@ -511,3 +511,43 @@ async fn a_flood_of_rtp_does_not_drown_the_callers_keys() -> Result<()> {
     line.shutdown().await;
     Ok(())
 }
+
+/// `keys` as a phone's Opus encoder sends in-band tones: each key 100 ms of its two
+/// frequencies then 100 ms of silence, at 48 kHz, in 20 ms frames.
+fn opus_tone_frames(keys: &str) -> Result<Vec<Vec<u8>>> {
+    let mut pcm = Vec::new();
+    for key in keys.chars() {
+        let (lo, hi) = Digit::from_char(key).context("key")?.frequencies();
+        pcm.extend((0..4_800).map(|n| {
+            let t = n as f32 / 48_000.0;
+            (6_000.0 * (2.0 * std::f32::consts::PI * lo * t).sin()
+                + 6_000.0 * (2.0 * std::f32::consts::PI * hi * t).sin()) as i16
+        }));
+        pcm.extend(std::iter::repeat_n(0i16, 4_800));
+    }
+    let frames = ivr::media::opus::encode_frames(&pcm, ivr::media::Ptime::DEFAULT)?;
+    Ok((0..frames.len())
+        .filter_map(|i| frames.frame(i).map(<[u8]>::to_vec))
+        .collect())
+}
+
+/// Issue 17, finding 1: a phone that offers Opus alone, without telephone-event, sends its
+/// keys as tones in the Opus audio; the line listened for tones in G.711 only, so it could
+/// not log in. Its tones are heard now, once each (the audio decoded only for such a call).
+#[tokio::test]
+async fn an_opus_caller_without_telephone_events_types_by_tones() -> Result<()> {
+    let (flow, mut digits) = digit_reporter();
+    let line = Line::start(flow).await?;
+    let call = line.call(Offer::Opus, None).await?;
+    assert!(!call.sdp.contains("telephone-event"), "{}", call.sdp);
+    let mut out = call.sender(48_000);
+    for frame in opus_tone_frames("4009#")? {
+        out.audio(&line.media.socket, 111, &frame).await?;
+        // Paced as a phone sends them.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(digits_until(&mut digits, '#').await?, "4009#");
+    call.hang_up().await?;
+    line.shutdown().await;
+    Ok(())
+}

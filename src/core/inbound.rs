@@ -1,8 +1,9 @@
 //! [`MediaReceiver`]: one call's incoming RTP and SIP INFO, sans-IO. Each packet is routed
 //! by payload type: telephone-events to the RFC 4733 detector, audio to the in-band tone
-//! detector (G.711 only, and only while no better DTMF source has been heard) and to the
-//! recorder when one runs; every digit goes through the [`DtmfMerger`] so a press counts
-//! once. Nothing allocates per packet.
+//! detector (only while no better DTMF source has been heard) and to the recorder when one
+//! runs; every digit goes through the [`DtmfMerger`] so a press counts once. Tones are read
+//! from G.711 directly, and from Opus, decoded at 8 kHz, only for a call that negotiated no
+//! telephone-event: the usual call decodes nothing. Nothing allocates per packet.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ use super::dtmf::sip_info::parse_info;
 use super::error::CoreError;
 use super::recorder::{Recorder, Recording};
 use crate::media::g711::Law;
+use crate::media::opus::OpusDecoder;
 use crate::media::rtp_types::{ClockRate, PayloadType, RtpTimestamp, SeqNo, Ssrc};
 use crate::media::{Codec, MediaError};
 
@@ -37,9 +39,11 @@ pub struct InboundConfig {
     pub audio_payload_type: PayloadType,
     /// The telephone-event payload type and its clock rate (8000 or 48000), if negotiated.
     pub telephone_event: Option<(PayloadType, ClockRate)>,
-    /// Whether to look for DTMF tones in the audio (G.711 only). It costs about 8 filter
-    /// updates per sample, so a deployment whose trunks all send telephone-events may turn it
-    /// off; it also stops by itself once events or INFO digits are heard.
+    /// Whether to look for DTMF tones in G.711 audio when telephone-events were negotiated
+    /// too. It costs about 8 filter updates per sample, so a deployment whose trunks all send
+    /// telephone-events may turn it off; it also stops by itself once events or INFO digits
+    /// are heard. Without telephone-events tones are always looked for, in G.711 or Opus: a
+    /// caller must be able to type.
     pub inband_dtmf: bool,
 }
 
@@ -65,6 +69,20 @@ pub struct ReceiverStats {
     pub malformed: u64,
     /// Audio packets dropped unread because too many came at one instant.
     pub flooded: u64,
+    /// Opus packets the tone reader could not decode.
+    pub undecodable: u64,
+}
+
+/// Reads tones in Opus audio: the decoder at 8 kHz and room for its longest output.
+struct OpusTones {
+    decoder: OpusDecoder,
+    pcm: [i16; 960],
+}
+
+impl std::fmt::Debug for OpusTones {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpusTones")
+    }
 }
 
 /// One call's inbound media.
@@ -74,6 +92,9 @@ pub struct MediaReceiver {
     law: Option<Law>,
     rfc4733: Rfc4733Detector,
     inband: InbandDetector,
+    /// Made at the first Opus audio whose tones are read, so that a call never needing it
+    /// costs nothing.
+    opus_tones: Option<Box<OpusTones>>,
     merger: DtmfMerger,
     recorder: Option<(Recorder, Ssrc)>,
     /// A recording cut short by a codec change, returned by the next `stop_recording`.
@@ -99,6 +120,7 @@ impl MediaReceiver {
             config,
             rfc4733: Rfc4733Detector::new(event_clock),
             inband: InbandDetector::new(),
+            opus_tones: None,
             merger: DtmfMerger::new(),
             recorder: None,
             finished_recording: None,
@@ -117,8 +139,13 @@ impl MediaReceiver {
             let clock = config.telephone_event.map_or(ClockRate(8000), |(_, c)| c);
             self.rfc4733 = Rfc4733Detector::new(clock);
         }
-        if config.codec != self.config.codec {
+        if config.codec != self.config.codec
+            || config.telephone_event.is_some() != self.config.telephone_event.is_some()
+        {
             self.inband = InbandDetector::new();
+            self.opus_tones = None;
+        }
+        if config.codec != self.config.codec {
             self.law = match config.codec {
                 Codec::Pcmu => Some(Law::Ulaw),
                 Codec::Pcma => Some(Law::Alaw),
@@ -175,11 +202,11 @@ impl MediaReceiver {
         }
         self.remote_ssrc = Some(ssrc);
         let payload = rtp.payload();
-        if let Some(law) = self.law
-            && self.config.inband_dtmf
-            && self.merger.inband_wanted()
-        {
-            self.inband.handle_g711(law, payload);
+        if self.reads_tones() {
+            match self.law {
+                Some(law) => self.inband.handle_g711(law, payload),
+                None => self.read_opus_tones(payload),
+            }
             self.drain_inband(now);
         }
         if let Some((rec, rec_ssrc)) = self.recorder.as_mut() {
@@ -193,6 +220,41 @@ impl MediaReceiver {
             }
         }
         Ok(PacketKind::Audio)
+    }
+
+    /// Whether the audio is read for tones now: while no better DTMF source was heard; from
+    /// G.711 when configured or when no telephone-event was negotiated, from Opus only then.
+    fn reads_tones(&self) -> bool {
+        let no_events = self.config.telephone_event.is_none();
+        self.merger.inband_wanted()
+            && match self.law {
+                Some(_) => self.config.inband_dtmf || no_events,
+                None => no_events,
+            }
+    }
+
+    /// Decodes an Opus payload at 8 kHz for the tone detector. An undecodable packet is
+    /// counted and skipped (the next one decodes on its own).
+    fn read_opus_tones(&mut self, payload: &[u8]) {
+        if self.opus_tones.is_none() {
+            match OpusDecoder::narrowband() {
+                Ok(decoder) => {
+                    self.opus_tones = Some(Box::new(OpusTones {
+                        decoder,
+                        pcm: [0; 960],
+                    }));
+                }
+                Err(_) => {
+                    self.stats.undecodable += 1;
+                    return;
+                }
+            }
+        }
+        let tones = self.opus_tones.as_mut().expect("made above");
+        match tones.decoder.decode(Some(payload), &mut tones.pcm) {
+            Ok(n) => self.inband.handle_samples(&tones.pcm[..n]),
+            Err(_) => self.stats.undecodable += 1,
+        }
     }
 
     fn drain_inband(&mut self, now: Instant) {
@@ -348,6 +410,63 @@ mod tests {
         std::iter::from_fn(|| rx.poll_digit())
             .map(|(d, _)| d.to_char())
             .collect()
+    }
+
+    /// 20 ms Opus packets of a dual tone for `c` (100 ms) then silence (100 ms).
+    fn opus_tone_packets(c: char, seq0: u16) -> Vec<Vec<u8>> {
+        let (r, k) = Digit::from_char(c).unwrap().frequencies();
+        let pcm: Vec<i16> = (0..9_600)
+            .map(|n| {
+                let t = n as f32 / 48_000.0;
+                let tone = (2.0 * std::f32::consts::PI * r * t).sin()
+                    + (2.0 * std::f32::consts::PI * k * t).sin();
+                if n < 4_800 { (6000.0 * tone) as i16 } else { 0 }
+            })
+            .collect();
+        let frames = crate::media::opus::encode_frames(&pcm, crate::media::Ptime::DEFAULT).unwrap();
+        let mut out = RtpPacketizer::new(Ssrc(7), PayloadType::new(111).unwrap());
+        (0..frames.len())
+            .map(|i| {
+                out.build(
+                    SeqNo(seq0 + i as u16),
+                    RtpTimestamp(960 * u32::from(seq0 + i as u16)),
+                    false,
+                    frames.frame(i).unwrap(),
+                )
+                .unwrap()
+                .to_vec()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn opus_tones_are_read_only_without_telephone_events() {
+        let t0 = crate::core::test_epoch();
+        let no_events = InboundConfig {
+            telephone_event: None,
+            // Tones are read without events whatever this says: a caller must type.
+            inband_dtmf: false,
+            ..config(Codec::Opus, 111)
+        };
+        let mut rx = MediaReceiver::new(no_events);
+        let mut seq = 0;
+        for c in ['3', '0', '1', '1'] {
+            for p in opus_tone_packets(c, seq) {
+                let now = t0 + Duration::from_millis(20 * u64::from(seq));
+                assert_eq!(rx.handle_rtp(now, &p).unwrap(), PacketKind::Audio);
+                seq += 1;
+            }
+        }
+        let end = t0 + Duration::from_millis(20 * u64::from(seq));
+        assert_eq!(digits(&mut rx, end + Duration::from_secs(1)), "3011");
+        assert_eq!(rx.stats().undecodable, 0);
+        // With telephone-events negotiated, Opus audio is not decoded for tones.
+        let mut rx = MediaReceiver::new(config(Codec::Opus, 111));
+        for p in opus_tone_packets('5', 0) {
+            rx.handle_rtp(t0, &p).unwrap();
+        }
+        assert!(rx.opus_tones.is_none(), "nothing decoded");
+        assert_eq!(digits(&mut rx, t0 + Duration::from_secs(1)), "");
     }
 
     #[test]

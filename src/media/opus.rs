@@ -159,6 +159,14 @@ impl OpusDecoder {
         })
     }
 
+    /// A fresh decoder giving 8 kHz audio (libopus band-limits and resamples as it decodes),
+    /// what the DTMF tone detector reads. A 120 ms packet, the longest, gives 960 samples.
+    pub fn narrowband() -> Result<OpusDecoder, MediaError> {
+        Ok(OpusDecoder {
+            inner: Decoder::new(SampleRate::Hz8000, Channels::Mono)?,
+        })
+    }
+
     /// Decodes one packet into `out` (at least [`OPUS_MAX_FRAME_SAMPLES`] long is always
     /// enough); `None` asks for packet-loss concealment. Returns the samples written.
     pub fn decode(&mut self, packet: Option<&[u8]>, out: &mut [i16]) -> Result<usize, MediaError> {

@@ -37,7 +37,9 @@ pub struct SipConfig {
     pub shutdown_grace_secs: u64,
     /// Milliseconds of ringing (180) before we answer; 0 answers at once.
     pub ring_ms: u64,
-    /// Look for DTMF tones in G.711 audio, for trunks that send no telephone-events.
+    /// Also look for DTMF tones in G.711 audio when telephone-events were negotiated (for
+    /// trunks that offer them but send tones). Without telephone-events tones are always
+    /// looked for, in G.711 and in Opus.
     pub inband_dtmf: bool,
     /// SIP timer T1 in milliseconds (RFC 3261 §17.1.1.1: 500 on the Internet; lower only on
     /// a known fast network). Retransmissions and the 64×T1 transaction timeouts follow it,

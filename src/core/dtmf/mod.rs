@@ -1,6 +1,6 @@
 //! DTMF in, each key press exactly once, from three sources: RFC 4733 telephone-events
-//! ([`rfc4733`]), SIP INFO bodies ([`sip_info`]) and in-band tones in G.711 audio
-//! ([`inband`]); [`merge`] makes a press sent by two sources count once.
+//! ([`rfc4733`]), SIP INFO bodies ([`sip_info`]) and in-band tones in the audio (G.711, or Opus
+//! decoded at 8 kHz: [`inband`]); [`merge`] makes a press sent by two sources count once.
 
 pub mod inband;
 pub mod merge;
