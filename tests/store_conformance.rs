@@ -27,6 +27,7 @@ macro_rules! conformance {
         mod postgres {
             $(
                 #[tokio::test]
+                #[cfg_attr(ivr_no_test_database, ignore = "TEST_DATABASE_URL is unset")]
                 async fn $name() -> anyhow::Result<()> {
                     let Some(db) = ivr::store::testing::TestDb::postgres().await? else {
                         return Ok(());

@@ -518,6 +518,7 @@ async fn a_session_survives_a_restart() {
 
 /// The same on PostgreSQL (when `TEST_DATABASE_URL` is set).
 #[tokio::test]
+#[cfg_attr(ivr_no_test_database, ignore = "TEST_DATABASE_URL is unset")]
 async fn postgres_a_session_survives_a_restart() {
     if let Some(db) = ivr::store::testing::TestDb::postgres().await.unwrap() {
         let p = Portal::on(db, Default::default(), Default::default()).await;

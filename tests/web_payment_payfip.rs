@@ -291,6 +291,7 @@ macro_rules! on_both {
         mod postgres {
             $(
                 #[tokio::test]
+                #[cfg_attr(ivr_no_test_database, ignore = "TEST_DATABASE_URL is unset")]
                 async fn $name() -> anyhow::Result<()> {
                     match ivr::store::testing::TestDb::postgres().await? {
                         Some(db) => super::$name(db).await,

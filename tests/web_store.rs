@@ -140,6 +140,7 @@ async fn web_tables_on_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(ivr_no_test_database, ignore = "TEST_DATABASE_URL is unset")]
 async fn web_tables_on_postgres() {
     let Some(db) = TestDb::postgres().await.unwrap() else {
         return;
