@@ -1,6 +1,7 @@
-//! `ivr demo`: the whole server with the demo town on a fresh SQLite file, or
-//! `ivr demo --seed-only` to fill the configured database with the demo town, families and
-//! bookings (idempotent).
+//! `ivr demo`: the whole server with the demo town, on the SQLite file of its one data
+//! folder (`data/demo`, kept from one start to the next; `--fresh` starts again) or on the
+//! database `--database-url` names; or `ivr demo --seed-only` to fill the configured
+//! database with the demo town, families and bookings (idempotent).
 
 use std::path::PathBuf;
 
@@ -15,18 +16,27 @@ pub struct DemoArgs {
     /// Only seed the database (town, families, bookings), do not start the servers
     #[arg(long)]
     seed_only: bool,
-    /// Directory of the demo's fresh database and recordings [default: data/demo-<time>]
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    /// Directory of the demo's database and recordings, kept from one start to the next
+    #[arg(long, value_name = "DIR", default_value = "data/demo")]
+    pub data_dir: PathBuf,
+    /// Start again from a new demo database (the data folder's is deleted first)
+    #[arg(long)]
+    pub fresh: bool,
     /// Server options (metrics, clock, run time), as for `ivr serve`
     #[command(flatten)]
     pub serve: super::serve::ServeArgs,
 }
 
-/// Seeds the demo data at the current instant, or runs the demo server.
-pub fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
+/// Seeds the demo data at the current instant, or runs the demo server; `database_url` is
+/// the one `--database-url` gave, if any.
+pub fn run(config: &Config, database_url: Option<&str>, args: DemoArgs) -> anyhow::Result<()> {
     if !args.seed_only {
-        return super::demo_server::run(config, args.data_dir, args.serve);
+        let place = super::demo_server::Place {
+            dir: args.data_dir,
+            fresh: args.fresh,
+            database_url: database_url.map(str::to_owned),
+        };
+        return super::demo_server::run(config, place, args.serve);
     }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {

@@ -18,6 +18,32 @@ use ivr::store::Store;
 
 use super::serve::{self, ServeArgs};
 
+/// `url` as it may be printed: without the password it may carry.
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            // Only fails for URLs that cannot have a password, which this one has.
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(adresse de base illisible)".into(),
+    }
+}
+
+/// Deletes the SQLite database `db` and its journal files, if there.
+fn remove_sqlite(db: &std::path::Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("suppression de {}", file.display())),
+        }
+    }
+    Ok(())
+}
+
 /// The staff number and PIN of the demo (public: printed at start).
 const DEMO_STAFF_NUMBER: &str = "8000";
 const DEMO_STAFF_PIN: &str = "1234";
@@ -25,30 +51,47 @@ const DEMO_STAFF_PIN: &str = "1234";
 const DEMO_STAFF_USER: &str = "amelie";
 const DEMO_STAFF_PASSWORD: &str = "mezcalito-demo";
 
-/// Runs the demo server until Ctrl-C, on a fresh database in `data_dir` (default
-/// `data/demo-<time>`), with the server options of `serve_args`.
-pub fn run(
-    config: &Config,
-    data_dir: Option<std::path::PathBuf>,
-    serve_args: ServeArgs,
-) -> anyhow::Result<()> {
+/// Where the demo keeps its data.
+#[derive(Debug)]
+pub struct Place {
+    /// The demo's one folder: its SQLite database (unless `database_url`) and recordings.
+    pub dir: std::path::PathBuf,
+    /// Start again: the folder's database is deleted first.
+    pub fresh: bool,
+    /// The database `--database-url` named, in place of the folder's SQLite file.
+    pub database_url: Option<String>,
+}
+
+/// Runs the demo server until Ctrl-C on the database of `place`, seeded with the demo town
+/// (seeding is idempotent, so a second start goes on with the first one's data), with the
+/// server options of `serve_args`.
+pub fn run(config: &Config, place: Place, serve_args: ServeArgs) -> anyhow::Result<()> {
     let clock = serve::clock(serve_args.now);
-    let dir = match data_dir {
-        Some(d) => d,
-        None => format!("data/demo-{}", clock.now().format("%Y%m%d-%H%M%S")).into(),
-    };
+    let dir = place.dir;
     std::fs::create_dir_all(&dir)
-        .with_context(|| format!("création du dossier {}", dir.display()))?;
-    let db = dir.join("ivr.sqlite");
-    if db.exists() {
-        anyhow::bail!(
-            "{} existe déjà : la démonstration part d'une base neuve, choisissez un autre \
-             --data-dir",
-            db.display()
-        );
-    }
+        .with_context(|| format!("création du dossier de la démonstration {}", dir.display()))?;
+    let dir = std::fs::canonicalize(&dir)
+        .with_context(|| format!("dossier de la démonstration {}", dir.display()))?;
+    let (database_url, db) = match place.database_url {
+        Some(url) => {
+            let shown = without_password(&url);
+            (url, shown)
+        }
+        None => {
+            let db = dir.join("ivr.sqlite");
+            if place.fresh {
+                remove_sqlite(&db)?;
+            }
+            let shown = if db.exists() {
+                format!("{} (reprise ; --fresh pour repartir de zéro)", db.display())
+            } else {
+                format!("{} (neuve)", db.display())
+            };
+            (format!("sqlite://{}", db.display()), shown)
+        }
+    };
     let mut config = config.clone();
-    config.server.database_url = format!("sqlite://{}", db.display());
+    config.server.database_url = database_url;
     config.phone.data_dir = dir.clone();
     let demo_pin = config.phone.staff_pin_hash.is_none() && config.phone.staff_number.is_none();
     if demo_pin {
@@ -70,14 +113,18 @@ pub fn run(
             clock.now(),
         )
         .await?;
-        ivr::service::staff_accounts::add(
+        // A second start finds the account of the first: the demo goes on with it.
+        match ivr::service::staff_accounts::add(
             service.store(),
             DEMO_STAFF_USER,
             DEMO_STAFF_PASSWORD,
             clock.now(),
         )
         .await
-        .context("compte de démonstration de la mairie")?;
+        {
+            Ok(()) | Err(ivr::service::staff_accounts::StaffError::Exists(_)) => {}
+            Err(e) => return Err(e).context("compte de démonstration de la mairie"),
+        }
         // The portal's address must be known before it starts: the payment stand-ins send
         // the parent back (and notify) there, and the portal offers payment only with it.
         let web_listener = tokio::net::TcpListener::bind(config.server.web_listen)
@@ -90,11 +137,10 @@ pub fn run(
         serve::serve(&config, service, clock, &serve_args, Some(web_listener), |voice, web| {
             let sip = voice.sip().udp_addr();
             println!(
-                "Démonstration « {town} » : {} famille(s), {} enfant(s), base {}.",
-                s.payers,
-                s.children,
-                db.display()
+                "Démonstration « {town} » : {} famille(s), {} enfant(s) ajoutés, base {db}.",
+                s.payers, s.children,
             );
+            println!("  Données de la démonstration : {}", dir.display());
             println!();
             println!("Serveur vocal : sip:{sip} (UDP et TCP).");
             println!(

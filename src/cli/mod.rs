@@ -111,8 +111,10 @@ pub fn init_tracing() -> anyhow::Result<()> {
         }
         _ => EnvFilter::new(DEFAULT_LOG_FILTER),
     };
+    // Colour codes only for a person at a terminal, never in a file or a journal.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     Ok(())
@@ -134,7 +136,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => migrate::run(&load_config(&cli.global)?),
         #[cfg(feature = "devtools")]
-        Command::Demo(args) => demo::run(&load_config(&cli.global)?, args),
+        Command::Demo(args) => demo::run(
+            &load_config(&cli.global)?,
+            cli.global.database_url.as_deref(),
+            args,
+        ),
         Command::Import(args) => import::run(&load_config(&cli.global)?, args),
         #[cfg(feature = "devtools")]
         Command::FakeProvider(args) => fake_provider::run(&load_config(&cli.global)?, args),

@@ -1,0 +1,73 @@
+//! `ivr demo` as an operator starts it: one data folder, named in its banner and kept from
+//! one start to the next (`--fresh` starts again), the database `--database-url` names
+//! honoured, and logs without colour codes when they go to a file.
+
+mod store_support;
+
+use std::path::Path;
+use std::process::Output;
+
+use store_support::cli::{ivr_in, stderr, succeeded};
+
+/// `ivr demo` for one second on free ports, its data in `data`, with `extra` arguments.
+fn demo(data: &Path, extra: &[&str]) -> Output {
+    ivr_in(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .env_remove("RUST_LOG")
+        .args(["demo", "--run-for", "1"])
+        .args(["--sip-listen", "127.0.0.1:0", "--web-listen", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(data)
+        .args(extra)
+        .output()
+        .expect("the ivr binary runs")
+}
+
+#[test]
+fn the_demo_keeps_one_data_folder_and_starts_again_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let first = demo(&data, &[]);
+    let out = succeeded(&first);
+    let folder = std::fs::canonicalize(&data).unwrap();
+    assert!(
+        out.contains(&format!(
+            "Données de la démonstration : {}",
+            folder.display()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("ivr.sqlite (neuve)"), "{out}");
+    assert!(out.contains("4 famille(s)"), "{out}");
+    // Written to a pipe, the logs carry no colour codes.
+    let logs = stderr(&first);
+    assert!(logs.contains("INFO"), "{logs}");
+    assert!(!logs.contains('\u{1b}'), "colour codes in:\n{logs}");
+
+    // Started again: the same folder, the same database, nothing seeded twice.
+    let out = succeeded(&demo(&data, &[]));
+    assert!(out.contains("ivr.sqlite (reprise"), "{out}");
+    assert!(out.contains("0 famille(s)"), "{out}");
+    let out = succeeded(&demo(&data, &["--fresh"]));
+    assert!(out.contains("ivr.sqlite (neuve)"), "{out}");
+    assert!(out.contains("4 famille(s)"), "{out}");
+    let beside: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(
+        beside.len(),
+        1,
+        "one folder, whatever the starts: {beside:?}"
+    );
+}
+
+#[test]
+fn the_demo_runs_on_the_database_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = dir.path().join("elsewhere.sqlite");
+    let url = format!("sqlite://{}", elsewhere.display());
+    let out = succeeded(&demo(&dir.path().join("demo"), &["--database-url", &url]));
+    assert!(out.contains(&format!("base {url}")), "{out}");
+    assert!(elsewhere.exists(), "the named database was used");
+    assert!(
+        !dir.path().join("demo/ivr.sqlite").exists(),
+        "no database of its own beside it"
+    );
+}
