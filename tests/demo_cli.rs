@@ -71,3 +71,28 @@ fn the_demo_runs_on_the_database_it_is_given() {
         "no database of its own beside it"
     );
 }
+
+#[test]
+fn a_missing_prompt_folder_is_named_with_its_setting_and_the_folder_it_is_read_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ivr.toml");
+    std::fs::write(&config, "[dialplan]\nprompts_dir = \"absent/fr\"\n").unwrap();
+    let o = demo(
+        &dir.path().join("demo"),
+        &["--config", config.to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    for part in [
+        "prompts_dir = « absent/fr »",
+        &format!("dossier courant {}", env!("CARGO_MANIFEST_DIR")),
+        "lecture de absent/fr/manifest.toml impossible",
+    ] {
+        assert!(err.contains(part), "{part:?} missing from:\n{err}");
+    }
+    assert_eq!(
+        err.matches("os error 2").count(),
+        1,
+        "the reason once, not twice:\n{err}"
+    );
+}

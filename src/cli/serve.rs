@@ -88,7 +88,17 @@ pub async fn serve(
         clock.clone(),
         EventSink::default(),
     )
-    .context("chargement du serveur vocal (plans d'appel, messages)")?;
+    .with_context(|| {
+        // Name the settings that point at the files, and where relative paths start from.
+        let here = std::env::current_dir().map_or_else(|e| e.to_string(), |d| d.display().to_string());
+        format!(
+            "chargement du serveur vocal ([dialplan] dialplans_dir = « {} », prompts_dir = « {} », \
+             [phone] staff_prompts_dir = « {} » ; un chemin relatif part du dossier courant {here})",
+            config.dialplan.dialplans_dir.display(),
+            config.dialplan.prompts_dir.display(),
+            config.phone.staff_prompts_dir.display(),
+        )
+    })?;
     let mut sip = config.sip.clone();
     sip.listen = config.server.sip_listen;
     let voice = VoiceLine::start(sip, line, metrics)

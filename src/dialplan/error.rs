@@ -32,12 +32,13 @@ impl fmt::Display for Problem {
 #[derive(Debug, Error)]
 pub enum DialplanError {
     /// A file or directory could not be read.
-    #[error("lecture de {} impossible : {source}", path.display())]
+    // The reason is in the message, not a `source`: an error chain would print it twice.
+    #[error("lecture de {} impossible : {reason}", path.display())]
     Io {
         /// What was read.
         path: PathBuf,
         /// Why it failed.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// One or more files failed their checks; every problem found is listed.
     #[error("{}", Problems(.0))]

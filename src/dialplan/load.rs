@@ -41,7 +41,7 @@ impl Dialplan {
     pub fn load(file: &Path, manifest: &PromptManifest) -> Result<Dialplan, DialplanError> {
         let text = std::fs::read_to_string(file).map_err(|source| DialplanError::Io {
             path: file.to_owned(),
-            source,
+            reason: source,
         })?;
         Dialplan::parse(file, &text, manifest)
     }

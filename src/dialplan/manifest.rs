@@ -47,7 +47,7 @@ impl PromptManifest {
         let path = dir.join(MANIFEST_FILE);
         let text = std::fs::read_to_string(&path).map_err(|source| DialplanError::Io {
             path: path.clone(),
-            source,
+            reason: source,
         })?;
         Self::parse(dir, &path, &text)
     }

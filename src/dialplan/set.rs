@@ -30,7 +30,7 @@ impl DialplanSet {
     pub fn load_dir(dir: &Path, manifest: &PromptManifest) -> Result<DialplanSet, DialplanError> {
         let io = |source| DialplanError::Io {
             path: dir.to_owned(),
-            source,
+            reason: source,
         };
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io)? {
