@@ -96,3 +96,35 @@ fn a_missing_prompt_folder_is_named_with_its_setting_and_the_folder_it_is_read_f
         "the reason once, not twice:\n{err}"
     );
 }
+
+/// Issue 19: an installed binary, started away from the repository, found no prompts. The
+/// shipped prompts and dialplans are built in: from an empty folder the demo starts on
+/// them, says so, and writes their copy in its own data folder; `ivr check` checks them.
+#[test]
+fn the_demo_and_the_check_run_from_any_folder_on_the_built_in_files() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = ivr_in(elsewhere.path())
+        .env_remove("RUST_LOG")
+        .args(["demo", "--run-for", "1", "--data-dir", "demo"])
+        .args(["--sip-listen", "127.0.0.1:0", "--web-listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let out = succeeded(&o);
+    assert!(out.contains("4 famille(s)"), "{out}");
+    let logs = stderr(&o);
+    for setting in ["dialplans_dir", "prompts_dir", "staff_prompts_dir"] {
+        assert!(
+            logs.contains(&format!("setting=\"[dialplan] {setting}\""))
+                || logs.contains(&format!("setting=\"[phone] {setting}\"")),
+            "{setting} not said to be built in:\n{logs}"
+        );
+    }
+    let beside: Vec<_> = std::fs::read_dir(elsewhere.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(beside, ["demo"], "everything in the demo's folder");
+    let check = succeeded(&ivr_in(elsewhere.path()).arg("check").output().unwrap());
+    assert!(check.contains("Messages : copie intégrée"), "{check}");
+    assert!(check.contains("tout est en ordre"), "{check}");
+}

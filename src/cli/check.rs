@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use ivr::dialplan::{DialplanError, DialplanSet, PromptManifest};
+use ivr::dialplan::{DialplanError, DialplanSet, PromptManifest, builtin};
 
 /// Arguments of `ivr check`.
 #[derive(Debug, Args)]
@@ -62,9 +62,31 @@ fn push_error(report: &mut CheckReport, error: &DialplanError) {
     }
 }
 
-/// Runs `ivr check`, printing the report; `true` when all is in order.
+/// Runs `ivr check`, printing which folders it reads and its report; `true` when all is in
+/// order. A shipped folder absent here is the built-in copy the server would use (written
+/// out in the system's temporary folder).
 pub fn run(args: &CheckArgs) -> bool {
-    let report = check(&args.prompts, &args.dialplans);
+    let cache = std::env::temp_dir().join("ivr");
+    let mut folders = Vec::new();
+    for (what, configured) in [
+        ("Messages", &args.prompts),
+        ("Plans d'appel", &args.dialplans),
+    ] {
+        match builtin::resolve(configured, &cache) {
+            Ok(source) => {
+                println!("{what} : {}", source.describe(configured));
+                folders.push(source.path().to_owned());
+            }
+            Err(e) => {
+                println!(
+                    "{what} : copie intégrée impossible à écrire dans {} : {e}",
+                    cache.display()
+                );
+                return false;
+            }
+        }
+    }
+    let report = check(&folders[0], &folders[1]);
     for p in &report.problems {
         println!("{p}");
     }

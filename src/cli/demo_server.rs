@@ -93,6 +93,10 @@ pub fn run(config: &Config, place: Place, serve_args: ServeArgs) -> anyhow::Resu
     let mut config = config.clone();
     config.server.database_url = database_url;
     config.phone.data_dir = dir.clone();
+    // Without SMTP, the invoice notices are written as files: in the demo's folder too.
+    if config.mail.smtp_host.is_empty() {
+        config.mail.folder = dir.join("mail");
+    }
     let demo_pin = config.phone.staff_pin_hash.is_none() && config.phone.staff_number.is_none();
     if demo_pin {
         let salt = SaltString::generate(&mut OsRng);

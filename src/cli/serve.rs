@@ -11,6 +11,7 @@ use chrono::{DateTime, FixedOffset};
 use clap::Args;
 use ivr::clock::{Clock, OffsetClock, SystemClock};
 use ivr::config::Config;
+use ivr::dialplan::builtin;
 use ivr::metrics::{Metrics, serve_metrics};
 use ivr::phone::{EventSink, PhoneLine, VoiceLine};
 use ivr::service::booking::BookingService;
@@ -41,6 +42,31 @@ pub fn clock(now: Option<DateTime<FixedOffset>>) -> Arc<dyn Clock> {
 }
 
 /// Runs `ivr serve`: opens (and migrates) the database and serves until Ctrl-C, SIGTERM or
+/// The voice line's folders as configured, each shipped one absent here replaced by its
+/// built-in copy (written under `[phone] data_dir`), and said so in the log.
+fn voice_folders(
+    config: &Config,
+) -> anyhow::Result<(
+    ivr::dialplan::config::DialplanConfig,
+    ivr::phone::PhoneConfig,
+)> {
+    let (mut dialplan, mut phone) = (config.dialplan.clone(), config.phone.clone());
+    let cache = phone.data_dir.clone();
+    for (setting, folder) in [
+        ("[dialplan] dialplans_dir", &mut dialplan.dialplans_dir),
+        ("[dialplan] prompts_dir", &mut dialplan.prompts_dir),
+        ("[phone] staff_prompts_dir", &mut phone.staff_prompts_dir),
+    ] {
+        let source = builtin::resolve(folder, &cache)
+            .with_context(|| format!("copie intégrée pour {setting} dans {}", cache.display()))?;
+        if let builtin::Source::BuiltIn(_) = &source {
+            tracing::info!(setting, source = %source.describe(folder), "built-in files in use");
+        }
+        *folder = source.path().to_owned();
+    }
+    Ok((dialplan, phone))
+}
+
 /// `--run-for`.
 pub fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("démarrage du moteur asynchrone")?;
@@ -81,10 +107,11 @@ pub async fn serve(
             .with_context(|| format!("écoute des métriques sur {addr}"))?;
         tracing::info!(%bound, "metrics at /metrics");
     }
+    let (dialplan, phone) = voice_folders(config)?;
     let line = PhoneLine::load(
         service.clone(),
-        config.dialplan.clone(),
-        config.phone.clone(),
+        dialplan,
+        phone,
         clock.clone(),
         EventSink::default(),
     )
