@@ -114,12 +114,11 @@ impl Default for ServerConfig {
     }
 }
 
-/// The message shown on the portal's home page by default: the seed's.
-pub const DEFAULT_TOWN_MESSAGE: &str = "ATTENTION! En raison du week-end de l'Ascension, les \
-annulations pour le lundi 25 mai NE SONT PLUS POSSIBLES depuis mercredi 20 mai à 10H15. Merci \
-de votre compréhension.
-
-RAPPEL des délais d'inscriptions
+/// The message shown on the portal's home page by default: the seed's reminder of the
+/// deadlines, true all year (the seed's dated notice about the Ascension bridge is a
+/// dated override in the demo, `service::demo`, not a message that would stay up in
+/// December).
+pub const DEFAULT_TOWN_MESSAGE: &str = "RAPPEL des délais d'inscriptions
 1 - REPAS clôt la veille 10h
 2 - MATIN clôt la veille 16h
 3 - SOIR clôt le jour même 16h

@@ -138,8 +138,9 @@ pub fn run(config: &Config, place: Place, serve_args: ServeArgs) -> anyhow::Resu
         let (standin, _standin_task) = start_payment_standins(&mut config, web_addr).await?;
         let invoices = issue_last_month(&service, &mut config, clock.now()).await?;
         let town = config.town.name.clone();
+        let sip_listen = config.server.sip_listen;
         serve::serve(&config, service, clock, &serve_args, Some(web_listener), |voice, web| {
-            let sip = voice.sip().udp_addr();
+            let sip = serve::callable(sip_listen, voice.sip().udp_addr());
             println!(
                 "Démonstration « {town} » : {} famille(s), {} enfant(s) ajoutés, base {db}.",
                 s.payers, s.children,

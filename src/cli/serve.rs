@@ -42,6 +42,17 @@ pub fn clock(now: Option<DateTime<FixedOffset>>) -> Arc<dyn Clock> {
 }
 
 /// Runs `ivr serve`: opens (and migrates) the database and serves until Ctrl-C, SIGTERM or
+/// Where a person on this machine calls the line: at 127.0.0.1 when it listens on every
+/// interface (not at whichever interface address the SIP stack reports), else where it
+/// listens.
+pub(super) fn callable(listen: SocketAddr, bound: SocketAddr) -> SocketAddr {
+    if listen.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], bound.port()))
+    } else {
+        bound
+    }
+}
+
 /// The voice line's folders as configured, each shipped one absent here replaced by its
 /// built-in copy (written under `[phone] data_dir`), and said so in the log.
 fn voice_folders(
@@ -144,7 +155,7 @@ pub async fn serve(
     };
     println!(
         "ligne vocale prête : sip:{} (UDP et TCP)",
-        voice.sip().udp_addr()
+        callable(config.server.sip_listen, voice.sip().udp_addr())
     );
     println!("portail web prêt : http://{web_addr}/");
     ready(&voice, web_addr);
@@ -176,5 +187,19 @@ async fn terminate() {
             tracing::warn!(error = %e, "SIGTERM not watched");
             std::future::pending::<()>().await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_on_every_interface_is_called_at_the_loopback_address() {
+        let bound: SocketAddr = "192.0.2.2:5060".parse().unwrap();
+        let any: SocketAddr = "0.0.0.0:5060".parse().unwrap();
+        assert_eq!(callable(any, bound), "127.0.0.1:5060".parse().unwrap());
+        let one: SocketAddr = "192.0.2.2:5060".parse().unwrap();
+        assert_eq!(callable(one, bound), bound);
     }
 }
