@@ -124,7 +124,17 @@ fn the_demo_and_the_check_run_from_any_folder_on_the_built_in_files() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(beside, ["demo"], "everything in the demo's folder");
-    let check = succeeded(&ivr_in(elsewhere.path()).arg("check").output().unwrap());
+    // On the demo's database, which has its clerk's account.
+    let demo_db = format!(
+        "sqlite://{}",
+        elsewhere.path().join("demo/ivr.sqlite").display()
+    );
+    let check = succeeded(
+        &ivr_in(elsewhere.path())
+            .args(["--database-url", &demo_db, "check"])
+            .output()
+            .unwrap(),
+    );
     assert!(check.contains("Messages : copie intégrée"), "{check}");
     assert!(check.contains("tout est en ordre"), "{check}");
 }

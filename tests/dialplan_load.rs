@@ -199,10 +199,14 @@ fn a_call_keeps_its_dialplan_across_a_reload() {
     assert_eq!(reloaded.select("100").name(), "mezcalito");
 }
 
+/// `ivr check` of these folders, on a town hall (a fresh database) with one clerk's
+/// account, so that only the folders are in question; whether it passed, and what it said.
 fn ivr_check(prompts: &Path, dialplans: &Path) -> (bool, String) {
+    let town = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", town.path().join("ivr.sqlite").display());
+    add_clerk(&url);
     let out = Command::new(env!("CARGO_BIN_EXE_ivr"))
-        .arg("check")
-        .arg("--prompts")
+        .args(["--database-url", &url, "check", "--prompts"])
         .arg(prompts)
         .arg("--dialplans")
         .arg(dialplans)
@@ -212,6 +216,62 @@ fn ivr_check(prompts: &Path, dialplans: &Path) -> (bool, String) {
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
+}
+
+/// `ivr staff add amelie` on the database at `url`, the password given on standard input.
+fn add_clerk(url: &str) {
+    use std::io::Write as _;
+    let mut add = Command::new(env!("CARGO_BIN_EXE_ivr"))
+        .args(["--database-url", url, "staff", "add", "amelie"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run ivr staff add");
+    let mut stdin = add.stdin.take().unwrap();
+    stdin.write_all(b"un mot de passe assez long\n").unwrap();
+    drop(stdin);
+    assert!(add.wait().unwrap().success(), "ivr staff add");
+}
+
+#[test]
+fn ivr_check_wants_a_staff_account_and_checks_the_staff_line() {
+    let town = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", town.path().join("ivr.sqlite").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_ivr"))
+        .args(["--database-url", &url, "check"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("aucun compte pour les pages de la mairie"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Messages de la ligne de la mairie : dossier prompts/staff"),
+        "{text}"
+    );
+    // A staff prompt gone from the staff line's folder is named.
+    let staff = town.path().join("staff");
+    std::fs::create_dir(&staff).unwrap();
+    for entry in std::fs::read_dir(root().join("prompts/staff")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "staff_accueil.wav" {
+            std::fs::copy(&path, staff.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    add_clerk(&url);
+    let out = Command::new(env!("CARGO_BIN_EXE_ivr"))
+        .args(["--database-url", &url, "check", "--staff-prompts"])
+        .arg(&staff)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("staff_accueil"), "{text}");
+    assert!(!text.contains("aucun compte"), "{text}");
 }
 
 #[test]

@@ -1,21 +1,30 @@
-//! `ivr check`: lists the prompts that are missing or unreadable and the dialplan errors,
-//! so that a town's edits are caught before a caller hears them.
+//! `ivr check`: lists the prompts that are missing or unreadable (the voice line's and the
+//! staff line's), the dialplan errors, and a town hall without any staff account, so that a
+//! town's edits are caught before a caller or a clerk meets them.
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::Args;
 
+use ivr::config::Config;
 use ivr::dialplan::{DialplanError, DialplanSet, PromptManifest, builtin};
+use ivr::store::Store;
 
 /// Arguments of `ivr check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The prompt directory (its `manifest.toml` and WAV files).
-    #[arg(long, default_value = "prompts/fr")]
-    pub prompts: PathBuf,
-    /// The dialplan directory (`default.toml` and one file per other line).
-    #[arg(long, default_value = "dialplans")]
-    pub dialplans: PathBuf,
+    /// The prompt directory (its `manifest.toml` and WAV files) [default: `[dialplan]
+    /// prompts_dir`]
+    #[arg(long)]
+    pub prompts: Option<PathBuf>,
+    /// The dialplan directory (`default.toml` and one file per other line) [default:
+    /// `[dialplan] dialplans_dir`]
+    #[arg(long)]
+    pub dialplans: Option<PathBuf>,
+    /// The staff line's prompt directory [default: `[phone] staff_prompts_dir`]
+    #[arg(long)]
+    pub staff_prompts: Option<PathBuf>,
 }
 
 /// What `ivr check` found.
@@ -62,42 +71,91 @@ fn push_error(report: &mut CheckReport, error: &DialplanError) {
     }
 }
 
-/// Runs `ivr check`, printing which folders it reads and its report; `true` when all is in
-/// order. A shipped folder absent here is the built-in copy the server would use (written
-/// out in the system's temporary folder).
-pub fn run(args: &CheckArgs) -> bool {
+/// Runs `ivr check` on the folders of `config` (or those the arguments name), printing which
+/// folders it reads and its report; `true` when all is in order. A shipped folder absent
+/// here is the built-in copy the server would use (written out in the system's temporary
+/// folder).
+pub fn run(config: &Config, args: &CheckArgs) -> anyhow::Result<bool> {
     let cache = std::env::temp_dir().join("ivr");
+    let configured = [
+        (
+            "Messages",
+            args.prompts
+                .clone()
+                .unwrap_or(config.dialplan.prompts_dir.clone()),
+        ),
+        (
+            "Plans d'appel",
+            args.dialplans
+                .clone()
+                .unwrap_or(config.dialplan.dialplans_dir.clone()),
+        ),
+        (
+            "Messages de la ligne de la mairie",
+            args.staff_prompts
+                .clone()
+                .unwrap_or(config.phone.staff_prompts_dir.clone()),
+        ),
+    ];
     let mut folders = Vec::new();
-    for (what, configured) in [
-        ("Messages", &args.prompts),
-        ("Plans d'appel", &args.dialplans),
-    ] {
-        match builtin::resolve(configured, &cache) {
-            Ok(source) => {
-                println!("{what} : {}", source.describe(configured));
-                folders.push(source.path().to_owned());
-            }
-            Err(e) => {
-                println!(
-                    "{what} : copie intégrée impossible à écrire dans {} : {e}",
-                    cache.display()
-                );
-                return false;
-            }
-        }
+    for (what, folder) in &configured {
+        let source = builtin::resolve(folder, &cache).with_context(|| {
+            format!(
+                "{what} : copie intégrée impossible à écrire dans {}",
+                cache.display()
+            )
+        })?;
+        println!("{what} : {}", source.describe(folder));
+        folders.push(source.path().to_owned());
     }
-    let report = check(&folders[0], &folders[1]);
+    let mut report = check(&folders[0], &folders[1]);
+    check_staff_prompts(&folders[2], &mut report);
+    check_staff_accounts(config, &mut report)?;
     for p in &report.problems {
         println!("{p}");
     }
     if report.problems.is_empty() {
         println!(
-            "{} messages et {} plan(s) d'appel vérifiés : tout est en ordre.",
+            "{} messages et {} plan(s) d'appel vérifiés, ligne de la mairie et comptes \
+             compris : tout est en ordre.",
             report.prompts, report.dialplans
         );
-        true
+        Ok(true)
     } else {
         println!("{} problème(s) trouvé(s).", report.problems.len());
-        false
+        Ok(false)
     }
+}
+
+/// The staff line's prompts, when its folder is there (the line runs without it).
+fn check_staff_prompts(dir: &Path, report: &mut CheckReport) {
+    if !dir.is_dir() {
+        println!(
+            "Pas de dossier {} : la ligne de la mairie n'est pas servie.",
+            dir.display()
+        );
+        return;
+    }
+    if let Err(e) = ivr::phone::line::check_staff_prompts(dir) {
+        report.problems.push(e.to_string());
+    }
+}
+
+/// A town hall needs at least one staff account for its pages.
+fn check_staff_accounts(config: &Config, report: &mut CheckReport) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let accounts = rt
+        .block_on(async {
+            let store = Store::open(&config.server.database_url).await?;
+            let n = store.staff_account_count().await;
+            store.close().await;
+            anyhow::Ok(n?)
+        })
+        .context("lecture des comptes de la mairie")?;
+    if accounts == 0 {
+        report.problems.push(
+            "aucun compte pour les pages de la mairie : « ivr staff add NOM » en crée un".into(),
+        );
+    }
+    Ok(())
 }

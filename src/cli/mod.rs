@@ -128,7 +128,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Deadline(args) => deadline::run(&load_config(&cli.global)?, args),
         Command::Calendar(command) => calendar::run(&load_config(&cli.global)?, command),
         Command::Check(args) => {
-            if check::run(&args) {
+            if check::run(&load_config(&cli.global)?, &args)? {
                 Ok(())
             } else {
                 anyhow::bail!("la vérification a trouvé des problèmes")

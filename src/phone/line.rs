@@ -279,9 +279,8 @@ fn load_library(
     Ok(library)
 }
 
-/// Checks that `dir` holds what [`PhoneLine::load`] needs (for `ivr check`-like uses).
-pub fn staff_prompts_present(dir: &Path) -> bool {
-    STAFF_PROMPTS
-        .iter()
-        .all(|id| dir.join(format!("{id}.wav")).is_file())
+/// Loads the staff line's prompts of `dir` as [`PhoneLine::load`] does, every one it needs
+/// present and readable (for `ivr check`); the error names each file at fault.
+pub fn check_staff_prompts(dir: &Path) -> Result<(), MediaError> {
+    PromptLibrary::load_dir(dir)?.require(STAFF_PROMPTS.iter().copied())
 }

@@ -36,4 +36,14 @@ impl Store {
         .await?);
         Ok(phc)
     }
+
+    /// How many staff accounts there are.
+    pub async fn staff_account_count(&self) -> Result<i64, StoreError> {
+        let n: i64 = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM staff_accounts",
+        )
+        .fetch_one(p)
+        .await?);
+        Ok(n)
+    }
 }
