@@ -35,8 +35,21 @@ here="$(cd "$(dirname "$0")" && pwd)"
 # own server and checks its metrics afterwards.
 if [ $# -ge 2 ] && [[ "$2" =~ ^[0-9]+$ ]]; then exec "$here/check.sh" "$@"; fi
 usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+# Without arguments: the scenarios there are, and the call a new user wants first.
+scenarios() {
+  echo "Scenarios:"
+  for f in "$here"/*.xml; do
+    printf '  %-18s %s\n' "$(basename "$f" .xml)" \
+      "$(grep -m1 -o 'scenario name="[^"]*"' "$f" | sed 's/^scenario name="//; s/"$//')"
+  done
+  echo
+  echo "With the demo running (ivr demo), one call that logs in and books a meal:"
+  echo "  sipp-scenarios/run.sh book --server 127.0.0.1:5060 --count 1"
+  echo "Options: sipp-scenarios/run.sh --help"
+  exit 2
+}
 
-[ $# -ge 1 ] || usage
+[ $# -ge 1 ] || scenarios
 scenario="$1"; shift
 case "$scenario" in -h|--help) usage ;; esac
 rate=10 concurrency=50 count=100 server=127.0.0.1:5060 inf="" hold=2000 codec=pcmu

@@ -151,7 +151,10 @@ pub fn run(config: &Config, place: Place, serve_args: ServeArgs) -> anyhow::Resu
             println!(
                 "  Appelez n'importe quel numéro, par exemple avec un softphone : sip:mairie@{sip}"
             );
-            println!("  ou avec SIPp : IVR_SERVER={sip} sipp-scenarios/run.sh book.xml 1 1 1");
+            println!(
+                "  ou avec SIPp, un appel qui s'identifie et inscrit : sipp-scenarios/run.sh book \
+                 --server {sip} --count 1"
+            );
             println!(
                 "  Codes : enfant 3011 (Angéline) ou 3012 (Théo), puis #, payeur 770021, puis #."
             );
