@@ -68,7 +68,9 @@ else
   fi
   sip_port="$(free_port)"
   metrics_port="$(free_port)"
-  RUST_LOG="${RUST_LOG:-warn}" "$bin" serve --sip-listen "127.0.0.1:$sip_port" --web-listen 127.0.0.1:0 \
+  # Its own database in the scratch folder, not ./data of wherever it was started.
+  RUST_LOG="${RUST_LOG:-warn}" "$bin" serve --database-url "sqlite://$work/ivr.sqlite" \
+    --sip-listen "127.0.0.1:$sip_port" --web-listen 127.0.0.1:0 \
     --metrics-listen "127.0.0.1:$metrics_port" >"$work/server.out" 2>"$work/server.err" &
   server_pid=$!
   for _ in $(seq 1 600); do
