@@ -34,8 +34,23 @@ impl UserAgent {
         bind: SocketAddr,
         name: &str,
     ) -> Result<(UserAgent, DialogStateReceiver), rsipstack::Error> {
+        Self::start_trusting(bind, name, None).await
+    }
+
+    /// As [`UserAgent::start`], its calls over TLS trusting the authorities of `ca` (PEM).
+    pub async fn start_trusting(
+        bind: SocketAddr,
+        name: &str,
+        ca: Option<Vec<u8>>,
+    ) -> Result<(UserAgent, DialogStateReceiver), rsipstack::Error> {
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.child_token());
+        if let Some(ca) = ca {
+            transport.set_tls_config(rsipstack::transport::TlsConfig {
+                ca_certs: Some(ca),
+                ..Default::default()
+            });
+        }
         let udp = UdpConnection::create_connection(bind, None, Some(cancel.child_token())).await?;
         let addr = udp.get_addr().get_socketaddr()?;
         transport.add_transport(udp.into());

@@ -61,6 +61,8 @@ pub struct SipConfig {
     /// an INVITE from one of them gives a call its asserted caller, which the login
     /// throttle may treat as a known device.
     pub trusted_trunks: Vec<IpAddr>,
+    /// SIP over TLS, when set (`[sip.tls]`).
+    pub tls: Option<super::tls::TlsSettings>,
 }
 
 impl Default for SipConfig {
@@ -83,6 +85,7 @@ impl Default for SipConfig {
             rtp_source: RtpSource::Strict,
             trunk: None,
             trusted_trunks: Vec::new(),
+            tls: None,
         }
     }
 }

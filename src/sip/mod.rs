@@ -8,6 +8,7 @@ pub(crate) mod edge;
 pub mod register;
 pub mod screen;
 pub mod server;
+pub mod tls;
 
 use std::net::SocketAddr;
 
@@ -43,4 +44,14 @@ pub enum SipError {
     /// Registration to the trunk failed.
     #[error("registration failed: {0}")]
     Register(String),
+    /// A TLS file is missing or not what it should be.
+    #[error("{setting} = « {} » : {reason}", path.display())]
+    Tls {
+        /// The setting naming the file.
+        setting: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }

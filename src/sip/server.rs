@@ -20,6 +20,7 @@ use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{SipConnection, TransportLayer};
+use rsipstack::transport::{TlsConfig, TlsListenerConnection};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -42,6 +43,7 @@ use crate::metrics::Metrics;
 pub struct SipServer {
     udp_addr: SocketAddr,
     tcp_addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     sip: Arc<SipConfig>,
     active: watch::Receiver<usize>,
@@ -86,6 +88,26 @@ impl SipServer {
         .map_err(|e| SipError::Bind(tcp_addr, e.to_string()))?;
         transport.add_transport(udp.into());
         transport.add_transport(SipConnection::TcpListener(tcp));
+        let tls_addr = match &config.tls {
+            Some(settings) => {
+                let tls_config = super::tls::load(settings)?;
+                // Our own TLS connections (to the trunk) trust the configured authorities.
+                transport.set_tls_config(TlsConfig {
+                    ca_certs: tls_config.ca_certs.clone(),
+                    ..TlsConfig::default()
+                });
+                let listener = TlsListenerConnection::new(
+                    settings.listen,
+                    external_ip.map(|ip| SocketAddr::new(ip, settings.listen.port())),
+                    tls_config,
+                )
+                .await
+                .map_err(|e| SipError::Bind(settings.listen, e.to_string()))?;
+                transport.add_transport(SipConnection::TlsListener(listener));
+                Some(settings.listen)
+            }
+            None => None,
+        };
         let t1 = Duration::from_millis(config.t1_ms.max(1));
         let option = EndpointOption {
             t1,
@@ -137,10 +159,11 @@ impl SipServer {
             call_sources: HashMap::new(),
         };
         let task = tokio::spawn(router.run(incoming, state_rx, stop.clone()));
-        info!(%udp_addr, %tcp_addr, "SIP server listening");
+        info!(%udp_addr, %tcp_addr, tls_addr = ?tls_addr, "SIP server listening");
         Ok(Self {
             udp_addr,
             tcp_addr,
+            tls_addr,
             shared,
             sip,
             active,
@@ -158,6 +181,11 @@ impl SipServer {
     /// The TCP address SIP listens on (same port as UDP).
     pub fn tcp_addr(&self) -> SocketAddr {
         self.tcp_addr
+    }
+
+    /// The address SIP over TLS listens on, when configured.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// The SIP endpoint, for requests of our own (trunk registration).
@@ -461,10 +489,18 @@ impl Router {
         if let Some(ip) = self.sip.advertised_address {
             uri.host_with_port.host = ip.into();
         }
-        if let Some(conn) = &tx.connection
-            && matches!(conn.transport(), Transport::Tcp)
-        {
-            uri.params.push(Param::Transport(Transport::Tcp));
+        // Over a stream, the Contact names it, and the port it listens on for it.
+        if let Some(conn) = &tx.connection {
+            match conn.transport() {
+                Transport::Tcp => uri.params.push(Param::Transport(Transport::Tcp)),
+                Transport::Tls => {
+                    if let Some(tls) = &self.sip.tls {
+                        uri.host_with_port.port = Some(tls.listen.port().into());
+                    }
+                    uri.params.push(Param::Transport(Transport::Tls));
+                }
+                _ => {}
+            }
         }
         uri
     }

@@ -150,8 +150,25 @@ impl Phone {
     /// A phone at `ip` (one of the loopback network's) whose calls come from `from` with
     /// `headers` added: a trunk relaying a caller, or anyone writing headers.
     pub async fn relaying(ip: &str, from: &str, headers: Vec<Header>) -> Result<Self> {
-        let (ua, mut states) =
-            UserAgent::start(format!("{ip}:0").parse()?, "ivr-test-phone").await?;
+        Self::with_agent(
+            UserAgent::start(format!("{ip}:0").parse()?, "ivr-test-phone").await?,
+            from,
+            headers,
+        )
+    }
+
+    /// A phone on 127.0.0.1 whose calls over TLS trust the authorities of `ca` (PEM).
+    pub async fn trusting(ca: Vec<u8>) -> Result<Self> {
+        let ua =
+            UserAgent::start_trusting("127.0.0.1:0".parse()?, "ivr-test-phone", Some(ca)).await?;
+        Self::with_agent(ua, "0600000000", Vec::new())
+    }
+
+    fn with_agent(
+        (ua, mut states): (UserAgent, rsipstack::dialog::dialog::DialogStateReceiver),
+        from: &str,
+        headers: Vec<Header>,
+    ) -> Result<Self> {
         let (ended_tx, ended) = watch::channel(Vec::new());
         let d = ua.dialogs.clone();
         tokio::spawn(async move {
@@ -183,6 +200,7 @@ impl Phone {
     ) -> Result<(InviteDialog, Option<Response>)> {
         let callee = match transport {
             Transport::Tcp => format!("sip:{dialled}@{server};transport=tcp"),
+            Transport::Tls => format!("sip:{dialled}@{server};transport=tls"),
             _ => format!("sip:{dialled}@{server}"),
         };
         let me = format!("sip:{}@{}", self.from, self.addr);
