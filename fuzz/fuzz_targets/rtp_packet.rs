@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use ivr::media::PayloadType;
 use ivr::core::inbound::{InboundConfig, MediaReceiver};
 use ivr::media::Codec;
+use ivr::media::PayloadType;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
