@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Checks that a build without the development tools (what a plain `cargo build --release`
 # makes, and what a town runs) has no demo, no payment stand-in and no load caller: their
-# subcommands are refused and the stand-in's routes are not in the binary. Built in debug,
-# which holds the same code, to reuse the test build's dependencies. Run it after the tests
-# and the SIPp runs: the next `cargo test` links the test binary back in place.
+# subcommands are refused and the stand-in's routes are not in the binary.
+#
+# IVR_BIN names the binary to check (CI gives the release build the Debian package ships);
+# without it, one is built in debug, which holds the same code, to reuse the test build's
+# dependencies (run it after the tests and the SIPp runs then: the next `cargo test` links
+# the test binary back in place).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="${CARGO_TARGET_DIR:-target}"
-cargo build --locked --quiet --bin ivr
-bin="$target/debug/ivr"
+bin="${IVR_BIN:-}"
+if [[ -z "$bin" ]]; then
+  cargo build --locked --quiet --bin ivr
+  bin="${CARGO_TARGET_DIR:-target}/debug/ivr"
+fi
 for sub in demo fake-provider load; do
   if "$bin" "$sub" --help >/dev/null 2>&1; then
     echo "check-no-devtools: \`ivr $sub\` exists in a build without devtools" >&2
