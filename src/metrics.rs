@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -53,6 +54,13 @@ pub struct Metrics {
     /// SIP messages dropped unanswered at the transport edge (not SIP, a bad ACK, an
     /// oversize response).
     pub sip_messages_dropped: Counter,
+    /// Finished calls of the voice line by how far they got (the staff dashboard's
+    /// outcomes: changed, consulted, locked, login_failed, no_login).
+    pub call_outcomes: Family<[(&'static str, &'static str); 1], Counter>,
+    /// Bookings and cancellations made by phone, by action (booked, cancelled).
+    pub phone_changes: Family<[(&'static str, &'static str); 1], Counter>,
+    /// Logins refused for wrong codes on the voice line.
+    pub phone_logins_failed: Counter,
 }
 
 impl Default for Metrics {
@@ -73,6 +81,9 @@ impl Default for Metrics {
         let sip_invites_throttled = Counter::default();
         let sip_requests_refused = Counter::default();
         let sip_messages_dropped = Counter::default();
+        let call_outcomes = Family::default();
+        let phone_changes = Family::default();
+        let phone_logins_failed = Counter::default();
         registry.register("calls", "Calls received", calls.clone());
         registry.register("calls_active", "Calls in progress", calls_active.clone());
         registry.register(
@@ -136,6 +147,21 @@ impl Default for Metrics {
             "SIP messages dropped unanswered at the transport edge",
             sip_messages_dropped.clone(),
         );
+        registry.register(
+            "call_outcomes",
+            "Finished voice-line calls by how far they got",
+            call_outcomes.clone(),
+        );
+        registry.register(
+            "phone_changes",
+            "Bookings and cancellations made by phone",
+            phone_changes.clone(),
+        );
+        registry.register(
+            "phone_logins_failed",
+            "Voice-line logins refused for wrong codes",
+            phone_logins_failed.clone(),
+        );
         Self {
             registry,
             calls,
@@ -153,6 +179,9 @@ impl Default for Metrics {
             sip_invites_throttled,
             sip_requests_refused,
             sip_messages_dropped,
+            call_outcomes,
+            phone_changes,
+            phone_logins_failed,
         }
     }
 }
@@ -161,6 +190,27 @@ impl Metrics {
     /// A fresh set of counters, shared.
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// Counts a finished call of the voice line: its outcome, the bookings and
+    /// cancellations it made, its logins refused for wrong codes.
+    pub fn call_ended(
+        &self,
+        outcome: &'static str,
+        booked: u32,
+        cancelled: u32,
+        logins_failed: u32,
+    ) {
+        self.call_outcomes
+            .get_or_create(&[("outcome", outcome)])
+            .inc();
+        self.phone_changes
+            .get_or_create(&[("action", "booked")])
+            .inc_by(u64::from(booked));
+        self.phone_changes
+            .get_or_create(&[("action", "cancelled")])
+            .inc_by(u64::from(cancelled));
+        self.phone_logins_failed.inc_by(u64::from(logins_failed));
     }
 
     /// The counters in the Prometheus text exposition format (OpenMetrics flavour).

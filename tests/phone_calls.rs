@@ -23,7 +23,7 @@ use ivr::metrics::Metrics;
 use ivr::phone::{EventSink, PhoneConfig, PhoneEvent, PhoneLine, VoiceLine};
 use ivr::service::booking::BookingService;
 use ivr::service::demo;
-use ivr::store::Store;
+use ivr::store::{CallOutcome, CallRecord, EndedBy, Store};
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, Transport};
 use tokio::sync::mpsc;
@@ -152,7 +152,8 @@ impl Env {
                     PhoneEvent::Action { call_id: c, .. }
                     | PhoneEvent::AnnouncementSaved { call_id: c }
                     | PhoneEvent::RecordingStarted { call_id: c }
-                    | PhoneEvent::Ended { call_id: c } => c == call_id,
+                    | PhoneEvent::Ended { call_id: c }
+                    | PhoneEvent::Recorded { call_id: c } => c == call_id,
                     PhoneEvent::Reloaded { .. } => false,
                 };
                 if mine && let Some(t) = pick(&ev) {
@@ -186,6 +187,22 @@ impl Env {
             matches!(e, PhoneEvent::Ended { .. }).then_some(())
         })
         .await
+    }
+
+    /// Waits until the call's record is written, then reads every record of the day.
+    async fn records_after(&mut self, call_id: &str) -> Result<Vec<CallRecord>> {
+        let mut seen = Vec::new();
+        self.until(call_id, &mut seen, |e| {
+            matches!(e, PhoneEvent::Recorded { .. }).then_some(())
+        })
+        .await
+        .context("the call's record")?;
+        let day = chrono::Duration::days(1);
+        Ok(self
+            .service
+            .store()
+            .call_records_between(monday_8am() - day, monday_8am() + day)
+            .await?)
     }
 
     async fn stop(mut self) {
@@ -389,6 +406,24 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
 
     caller.hang_up().await;
     env.ended(&id, &mut seen).await?;
+
+    // The call's record: how far it got, who hung up, where; the caller's number hashed,
+    // and no code anywhere in it.
+    let records = env.records_after(&id).await?;
+    assert_eq!(records.len(), 1, "{records:?}");
+    let r = &records[0];
+    assert_eq!(
+        (r.outcome, r.booked, r.cancelled, r.logins_failed, r.refused),
+        (CallOutcome::Changed, 1, 1, 0, 0)
+    );
+    assert_eq!(
+        (r.ended_by, r.line.as_str(), r.started_at),
+        (EndedBy::Caller, "0476549985", monday_8am())
+    );
+    assert!(!r.last_step.is_empty(), "{r:?}");
+    assert!(r.caller.starts_with("h:") && r.caller.len() == 18, "{r:?}");
+    let text = format!("{r:?}");
+    assert!(!text.contains("3011") && !text.contains("770021"), "{text}");
     env.stop().await;
     Ok(())
 }
@@ -503,6 +538,20 @@ async fn three_wrong_pairs_end_the_call_and_the_next_call_is_locked_out() -> Res
     assert_eq!(env.action(&id2, &mut seen2).await?, "locked");
     env.played(&id2, &mut seen2, "acces_bloque").await?;
     env.ended(&id2, &mut seen2).await?;
+
+    // Both calls' records: three wrong pairs, then the lockout; the line hung up both.
+    let records = env.records_after(&id2).await?;
+    let got: Vec<_> = records
+        .iter()
+        .map(|r| (r.outcome, r.logins_failed, r.ended_by))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (CallOutcome::LoginFailed, 3, EndedBy::Line),
+            (CallOutcome::Locked, 0, EndedBy::Line),
+        ]
+    );
 
     // Once the lock has passed (the clock moves on), the right codes open the planning.
     env.clock.set(monday_8am() + chrono::Duration::minutes(30));

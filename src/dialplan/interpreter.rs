@@ -173,6 +173,17 @@ impl Interpreter {
         matches!(self.state, State::Ended)
     }
 
+    /// The node the call is at (playing, asking or waiting for the booking service), for
+    /// the call record; none before the start and after the end.
+    pub fn node(&self) -> Option<&str> {
+        match &self.state {
+            State::Playing { node, .. }
+            | State::Input { node, .. }
+            | State::Acting { node, .. } => Some(node),
+            _ => None,
+        }
+    }
+
     /// The next thing to do, in order; `None` once everything asked so far was taken.
     pub fn poll(&mut self) -> Option<Output> {
         self.out.pop_front()

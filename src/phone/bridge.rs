@@ -19,6 +19,7 @@ use crate::media::{Prompt, PromptLibrary};
 use crate::phone::actions::CallSession;
 use crate::phone::events::PhoneEvent;
 use crate::phone::line::PhoneLine;
+use crate::phone::record::{CallRecorder, caller_label};
 use crate::service::login::Origin;
 
 /// What woke the bridge up.
@@ -28,11 +29,12 @@ enum Wake {
     Timer,
 }
 
-/// Reports the end of the flow however it ends (the driver drops the flow when the caller
-/// hangs up).
+/// Reports the end of the flow and writes the call's record however it ends (the driver
+/// drops the flow when the caller hangs up).
 struct EndGuard<'a> {
     line: &'a PhoneLine,
     call_id: &'a str,
+    record: CallRecorder,
 }
 
 impl Drop for EndGuard<'_> {
@@ -40,6 +42,8 @@ impl Drop for EndGuard<'_> {
         self.line.events().emit(|| PhoneEvent::Ended {
             call_id: self.call_id.to_owned(),
         });
+        let record = self.record.finish(self.line.clock().now());
+        self.line.record_call(self.call_id, record);
     }
 }
 
@@ -92,9 +96,13 @@ pub(crate) async fn run(line: Arc<PhoneLine>, call: Call) {
 }
 
 async fn run_plan(line: &Arc<PhoneLine>, call: &Call, info: &CallInfo, plan: Arc<Dialplan>) {
-    let _end = EndGuard {
+    let caller = caller_label(info, line.config().keep_caller_numbers, |n| {
+        line.service().caller_pseudonym(n)
+    });
+    let mut end = EndGuard {
         line,
         call_id: &info.call_id,
+        record: CallRecorder::new(line.clock().now(), &info.dialled, caller, plan.name()),
     };
     let tz = plan.timezone();
     let mut interp = Interpreter::new(plan);
@@ -120,6 +128,7 @@ async fn run_plan(line: &Arc<PhoneLine>, call: &Call, info: &CallInfo, plan: Arc
             announcement_active: announcement.is_some(),
         },
     );
+    end.record.at(interp.node());
     let mut play: Option<(PlaybackId, oneshot::Receiver<Played>)> = None;
     let mut timer: Option<(TimerId, Pin<Box<Sleep>>)> = None;
     let mut digit = Box::pin(call.next_digit(None));
@@ -156,16 +165,20 @@ async fn run_plan(line: &Arc<PhoneLine>, call: &Call, info: &CallInfo, plan: Arc
                         call_id: info.call_id.clone(),
                         result: result.name(),
                     });
+                    end.record.action(&result);
                     step(&mut interp, line, Event::ActionResult(result));
+                    end.record.at(interp.node());
                 }
                 Output::Hangup => {
                     debug!("dialplan hangs up");
+                    end.record.line_hung_up();
                     call.hangup().ok();
                     return;
                 }
             }
         }
         if interp.is_ended() {
+            end.record.line_hung_up();
             call.hangup().ok();
             return;
         }
@@ -204,6 +217,7 @@ async fn run_plan(line: &Arc<PhoneLine>, call: &Call, info: &CallInfo, plan: Arc
         };
         let hung_up = event == Event::HungUp;
         step(&mut interp, line, event);
+        end.record.at(interp.node());
         if hung_up {
             return;
         }

@@ -25,6 +25,10 @@ pub struct PhoneConfig {
     /// How often the prompt and dialplan directories are checked for changes, in
     /// milliseconds (0: only on SIGHUP).
     pub reload_poll_ms: u64,
+    /// Keep callers' numbers in the call records (the town's choice, to be declared in its
+    /// data-protection register); off, a keyed hash of the number is kept instead, which
+    /// still counts repeat callers but names nobody.
+    pub keep_caller_numbers: bool,
 }
 
 impl Default for PhoneConfig {
@@ -36,6 +40,7 @@ impl Default for PhoneConfig {
             staff_pin_hash: None,
             max_announcement_secs: 120,
             reload_poll_ms: 2_000,
+            keep_caller_numbers: false,
         }
     }
 }
@@ -53,6 +58,7 @@ impl std::fmt::Debug for PhoneConfig {
             )
             .field("max_announcement_secs", &self.max_announcement_secs)
             .field("reload_poll_ms", &self.reload_poll_ms)
+            .field("keep_caller_numbers", &self.keep_caller_numbers)
             .finish()
     }
 }

@@ -41,6 +41,11 @@ pub enum PhoneEvent {
         /// SIP Call-ID.
         call_id: String,
     },
+    /// The call's record was written to the database (after [`PhoneEvent::Ended`]).
+    Recorded {
+        /// SIP Call-ID.
+        call_id: String,
+    },
 }
 
 /// Where a line reports its [`PhoneEvent`]s (nowhere by default).

@@ -6,26 +6,28 @@
 //! with.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
 use argon2::PasswordHash;
 use thiserror::Error;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::clock::Clock;
 use crate::dialplan::{
     DialplanConfig, DialplanError, DialplanSet, PromptManifest, normalize_number,
 };
 use crate::media::{MediaError, Prompt, PromptLibrary, SharedPrompts};
+use crate::metrics::Metrics;
 use crate::phone::announcement::{ANNOUNCEMENT_PROMPT, Announcements};
 use crate::phone::config::PhoneConfig;
-use crate::phone::events::EventSink;
+use crate::phone::events::{EventSink, PhoneEvent};
 use crate::phone::prompt_ids::{BEEP_PROMPT, STAFF_PROMPTS};
 use crate::service::booking::BookingService;
 use crate::service::login::{
     LoginError, Origin, STAFF_FAILURES, STAFF_LINE_FAILURES, StaffAttempt,
 };
+use crate::store::CallRecord;
 
 /// Errors loading or reloading the voice line.
 #[derive(Debug, Error)]
@@ -62,6 +64,8 @@ pub struct PhoneLine {
     clock: Arc<dyn Clock>,
     events: EventSink,
     staff: Option<StaffAccess>,
+    /// The server's counters, once the SIP side has started ([`PhoneLine::attach_metrics`]).
+    metrics: OnceLock<Arc<Metrics>>,
 }
 
 impl std::fmt::Debug for PhoneLine {
@@ -126,7 +130,39 @@ impl PhoneLine {
             clock,
             events,
             staff,
+            metrics: OnceLock::new(),
         }))
+    }
+
+    /// Counts the calls' outcomes in `metrics` from now on (the first set attached stays).
+    pub fn attach_metrics(&self, metrics: Arc<Metrics>) {
+        self.metrics.set(metrics).ok();
+    }
+
+    /// Counts a finished call and writes its record in the background: the call is over,
+    /// and nothing it did waits on this row. A failed write is logged.
+    pub(crate) fn record_call(&self, call_id: &str, record: CallRecord) {
+        if let Some(m) = self.metrics.get() {
+            m.call_ended(
+                record.outcome.as_str(),
+                record.booked,
+                record.cancelled,
+                record.logins_failed,
+            );
+        }
+        let store = self.service.store().clone();
+        let events = self.events.clone();
+        let call_id = call_id.to_owned();
+        let write = async move {
+            match store.insert_call_record(&record).await {
+                Ok(()) => events.emit(|| PhoneEvent::Recorded { call_id }),
+                Err(e) => warn!(error = %e, "call record not written"),
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(write)),
+            Err(_) => warn!("call record not written: the server is stopping"),
+        }
     }
 
     /// Loads the dialplans and prompts again; on any error the running ones stay and the

@@ -7,6 +7,7 @@
 //! - [`actions`]: the dialplan's booking actions on the [`crate::service::booking::BookingService`];
 //! - [`announcement`]: the active announcement, shared with the web's uploads;
 //! - [`flows`]: the flow for a dialled number (staff line or dialplan);
+//! - [`record`]: each call's record for the staff dashboard (never a digit or code);
 //! - [`staff`]: recording the announcement by phone behind a PIN;
 //! - [`VoiceLine`]: SIP plus all of the above, as `ivr serve` and `ivr demo` run it.
 
@@ -18,6 +19,7 @@ pub mod events;
 pub mod flows;
 pub mod line;
 pub mod prompt_ids;
+pub mod record;
 pub mod reload;
 pub mod server;
 pub mod staff;

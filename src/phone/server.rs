@@ -26,6 +26,7 @@ impl VoiceLine {
         line: Arc<PhoneLine>,
         metrics: Arc<Metrics>,
     ) -> Result<Self, SipError> {
+        line.attach_metrics(metrics.clone());
         let sip = SipServer::start(sip, flows::flows(&line), metrics).await?;
         let stop = CancellationToken::new();
         let watcher = reload::spawn(line.clone(), stop.clone());

@@ -189,6 +189,12 @@ impl BookingService {
         &self.calendar
     }
 
+    /// A caller's number as the call records keep it when numbers are not kept; see
+    /// [`LoginGuard::caller_pseudonym`].
+    pub fn caller_pseudonym(&self, number: &str) -> String {
+        self.login.caller_pseudonym(number)
+    }
+
     /// Checks a (child code, payer code) pair typed from `source` (e.g. `ip:127.0.0.1`,
     /// `phone:+33476549985`), counting failures; see [`LoginGuard::login`].
     pub async fn login(

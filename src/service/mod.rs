@@ -5,6 +5,7 @@
 //!
 //! - [`announcements`]: which announcement plays today, storing one, its dates;
 //! - [`booking`]: logins, bookings and cancellations against the deadline engine;
+//! - [`dashboard`]: the staff dashboard's figures of a day (calls, changes, logins);
 //! - [`login`]: the one login throttle (parents, staff, phone PINs);
 //! - [`staff_accounts`]: staff accounts, their argon2 hashes and the gate that bounds them;
 //! - [`payments`]: starting a card or PayFiP payment, applying the provider's word;
@@ -15,6 +16,7 @@
 
 pub mod announcements;
 pub mod booking;
+pub mod dashboard;
 #[cfg(feature = "devtools")]
 pub mod demo;
 pub mod import;

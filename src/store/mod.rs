@@ -12,6 +12,7 @@
 
 mod announcements;
 mod calendar;
+mod call_records;
 mod connect;
 mod error;
 mod families;
@@ -28,6 +29,7 @@ pub mod testing;
 mod tx;
 
 pub use announcements::{Announcement, AnnouncementId, NewAnnouncement, Validity};
+pub use call_records::{CallOutcome, CallRecord, ChannelChanges, EndedBy, day_range};
 pub use error::StoreError;
 pub use invoices::{InvoiceId, MonthBookings, NewInvoice, PendingNotice, StoredInvoice};
 pub use login::LoginKeyKind;

@@ -42,6 +42,8 @@ pub enum StaffTab {
     Deadlines,
     /// Head-count.
     HeadCount,
+    /// The dashboard: calls, changes by channel, lockouts.
+    Dashboard,
     /// Invoices: generating a month's.
     Invoices,
     /// Pre-registration requests to decide.
@@ -123,6 +125,7 @@ fn tabs(area: Area) -> Markup {
                     (tab("/mairie/annonce", "Annonce vocale", t == StaffTab::Announcement))
                     (tab("/mairie/delais", "Délais et fermetures", t == StaffTab::Deadlines))
                     (tab("/mairie/effectifs", "Effectifs", t == StaffTab::HeadCount))
+                    (tab("/mairie/tableau-de-bord", "Tableau de bord", t == StaffTab::Dashboard))
                     (tab("/mairie/factures", "Factures", t == StaffTab::Invoices))
                     (tab("/mairie/preinscriptions", "Préinscriptions", t == StaffTab::Preregistrations))
                 }

@@ -6,6 +6,7 @@
 //! No page needs JavaScript. Every form is a POST carrying the session's CSRF token;
 //! codes and passwords never appear in a URL or a log line.
 
+pub mod chart;
 pub mod config;
 pub mod device;
 pub mod error;
@@ -176,6 +177,7 @@ pub fn router(state: AppState) -> Router {
             "/mairie/delais/fermeture/{date}/supprimer",
             post(staff::deadlines::remove_closure),
         )
+        .route("/mairie/tableau-de-bord", get(staff::dashboard::get))
         .route("/mairie/effectifs", get(staff::headcount::get))
         .route("/mairie/effectifs.csv", get(staff::headcount::csv))
         .route(

@@ -2,6 +2,7 @@
 //! announcement, deadline overrides and closures, the head-count.
 
 pub mod announcement;
+pub mod dashboard;
 pub mod deadlines;
 pub mod headcount;
 pub mod invoices;

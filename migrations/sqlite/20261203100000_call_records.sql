@@ -1,0 +1,25 @@
+-- One row per call to the voice line, written when the call ends, for the staff dashboard
+-- (SQLite). Never a typed digit or code: the caller is a keyed hash of the number unless
+-- the town keeps numbers ([phone] keep_caller_numbers). Keep in step with
+-- migrations/postgres/20261203100000_call_records.sql.
+CREATE TABLE call_records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    ended_at TEXT NOT NULL,
+    -- The number dialled (the line), as the INVITE named it.
+    line TEXT NOT NULL,
+    -- "h:" and a keyed hash, or "n:" and the number itself, or "" when the caller gave none.
+    caller TEXT NOT NULL,
+    dialplan TEXT NOT NULL,
+    -- How far it got, the most telling first: changed, consulted, locked, login_failed, no_login.
+    outcome TEXT NOT NULL CHECK (outcome IN ('changed', 'consulted', 'locked', 'login_failed', 'no_login')),
+    logins_failed INTEGER NOT NULL CHECK (logins_failed >= 0),
+    booked INTEGER NOT NULL CHECK (booked >= 0),
+    cancelled INTEGER NOT NULL CHECK (cancelled >= 0),
+    refused INTEGER NOT NULL CHECK (refused >= 0),
+    failed INTEGER NOT NULL CHECK (failed >= 0),
+    -- The dialplan node the call was at when it ended ("" before the first).
+    last_step TEXT NOT NULL,
+    ended_by TEXT NOT NULL CHECK (ended_by IN ('caller', 'line'))
+);
+CREATE INDEX call_records_by_start ON call_records(started_at);
