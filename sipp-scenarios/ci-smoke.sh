@@ -5,8 +5,9 @@
 #   2. the log-in-and-book call (book.xml) against `ivr demo` on a fresh data directory, its
 #      clock set to a Monday 08:00 so that tomorrow's meal is open, then the child's history
 #      read back with `ivr phone history`: the cancellation and the booking must be there,
-#      channel phone.
-# Fails on any failed call or missing history line.
+#      channel phone; the staff dashboard of that day shows the call (dashboard.py logs in
+#      as the demo's staff account), and `ivr phone calls` prints its record.
+# Fails on any failed call, missing history line or missing figure.
 #
 # Environment: IVR_BIN (default: cargo build --release --features devtools), SIPP (default: sipp).
 # SIPp plays pcaps through a raw socket: run as root. Everything stays on 127.0.0.1.
@@ -79,9 +80,27 @@ if [[ $status -ne 0 ]]; then
   tail -n 30 "$work/book_errors.log" >&2 2>/dev/null || true
   exit 1
 fi
+# The staff dashboard of that Monday shows the call, how far it got and its two changes.
+web="$(sed -n 's|^portail web prêt : \(http://[^ ]*\)$|\1|p' "$work/demo.out" | head -n1)"
+[[ -n "$web" ]] || { echo "ci-smoke: the demo printed no portal address" >&2; exit 1; }
+dashboard="$(printf 'mezcalito-demo\n' | python3 "$here/dashboard.py" "$web" amelie 2026-03-09)" \
+  || { echo "ci-smoke: the staff dashboard could not be read" >&2; exit 1; }
+for want in "Appels au serveur vocal : 1" \
+  "<th scope=\"row\">inscription ou annulation faite</th><td>1</td>" \
+  "Par téléphone : 1 inscriptions et 1 annulations."; do
+  grep -qF "$want" <<<"$dashboard" || { echo "ci-smoke: the dashboard lacks: $want" >&2; exit 1; }
+done
+echo "ci-smoke: the staff dashboard shows the call"
+
 kill -TERM "$demo_pid"
 wait "$demo_pid" || { echo "ci-smoke: demo did not stop cleanly" >&2; cat "$work/demo.err" >&2; exit 1; }
 demo_pid=""
+
+# The call's record, as an operator reads it: one call, changed, by the caller or the line.
+calls="$("$bin" --database-url "sqlite://$work/demo/ivr.sqlite" phone calls --date 2026-03-09)"
+echo "$calls"
+[[ "$(wc -l <<<"$calls")" == 1 && "$calls" == *" changed logins_failed=0 booked=1 cancelled=1 "* ]] \
+  || { echo "ci-smoke: ivr phone calls does not show the one call that booked" >&2; exit 1; }
 
 # The child's last two changes, newest first (codes on standard input, never in argv).
 history="$(printf '3011\n770021\n' | "$bin" --database-url "sqlite://$work/demo/ivr.sqlite" \

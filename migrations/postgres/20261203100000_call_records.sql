@@ -13,11 +13,11 @@ CREATE TABLE call_records (
     dialplan TEXT NOT NULL,
     -- How far it got, the most telling first: changed, consulted, locked, login_failed, no_login.
     outcome TEXT NOT NULL CHECK (outcome IN ('changed', 'consulted', 'locked', 'login_failed', 'no_login')),
-    logins_failed INTEGER NOT NULL CHECK (logins_failed >= 0),
-    booked INTEGER NOT NULL CHECK (booked >= 0),
-    cancelled INTEGER NOT NULL CHECK (cancelled >= 0),
-    refused INTEGER NOT NULL CHECK (refused >= 0),
-    failed INTEGER NOT NULL CHECK (failed >= 0),
+    logins_failed BIGINT NOT NULL CHECK (logins_failed >= 0),
+    booked BIGINT NOT NULL CHECK (booked >= 0),
+    cancelled BIGINT NOT NULL CHECK (cancelled >= 0),
+    refused BIGINT NOT NULL CHECK (refused >= 0),
+    failed BIGINT NOT NULL CHECK (failed >= 0),
     -- The dialplan node the call was at when it ended ("" before the first).
     last_step TEXT NOT NULL,
     ended_by TEXT NOT NULL CHECK (ended_by IN ('caller', 'line'))

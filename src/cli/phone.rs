@@ -22,10 +22,20 @@ pub enum PhoneCommand {
         #[arg(long, default_value_t = 40)]
         limit: u32,
     },
+    /// Print the day's call records, one call a line (start and end in town time, line
+    /// dialled, outcome, counts, the step it stopped at, who hung up), oldest first
+    Calls {
+        /// The town's day, YYYY-MM-DD [default: today]
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
 }
 
 /// Runs an `ivr phone` subcommand.
 pub fn run(config: &Config, command: PhoneCommand) -> anyhow::Result<()> {
+    if let PhoneCommand::Calls { date } = command {
+        return calls(config, date);
+    }
     let mut lines = std::io::stdin().lock().lines();
     let mut next = |what: &str| -> anyhow::Result<String> {
         Ok(lines
@@ -47,6 +57,7 @@ pub fn run(config: &Config, command: PhoneCommand) -> anyhow::Result<()> {
             println!("staff_pin_hash = \"{hash}\"");
             Ok(())
         }
+        PhoneCommand::Calls { .. } => unreachable!("answered above"),
         PhoneCommand::History { limit } => {
             let child = ChildCode::parse(&next("le code enfant")?)
                 .map_err(|e| anyhow::anyhow!("code enfant : {e}"))?;
@@ -73,4 +84,39 @@ pub fn run(config: &Config, command: PhoneCommand) -> anyhow::Result<()> {
             })
         }
     }
+}
+
+/// `ivr phone calls`: the records of one day of the town, as the dashboard counts them.
+fn calls(config: &Config, date: Option<chrono::NaiveDate>) -> anyhow::Result<()> {
+    let tz = config.town.timezone;
+    let date = date.unwrap_or_else(|| {
+        use ivr::clock::Clock;
+        ivr::clock::SystemClock
+            .now()
+            .with_timezone(&tz)
+            .date_naive()
+    });
+    let (from, to) = ivr::store::day_range(date, tz);
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let store = Store::open(&config.server.database_url).await?;
+        for c in store.call_records_between(from, to).await? {
+            println!(
+                "{} {} {} {} logins_failed={} booked={} cancelled={} refused={} failed={} step={} ended_by={}",
+                c.started_at.with_timezone(&tz).format("%H:%M:%S"),
+                c.ended_at.with_timezone(&tz).format("%H:%M:%S"),
+                c.line,
+                c.outcome.as_str(),
+                c.logins_failed,
+                c.booked,
+                c.cancelled,
+                c.refused,
+                c.failed,
+                if c.last_step.is_empty() { "-" } else { &c.last_step },
+                c.ended_by.as_str(),
+            );
+        }
+        store.close().await;
+        Ok(())
+    })
 }

@@ -60,7 +60,8 @@ pub enum EndedBy {
 }
 
 impl EndedBy {
-    fn as_str(self) -> &'static str {
+    /// The value stored in `call_records.ended_by`.
+    pub fn as_str(self) -> &'static str {
         match self {
             EndedBy::Caller => "caller",
             EndedBy::Line => "line",
