@@ -97,7 +97,9 @@ async fn axe_violations(chrome: &Chrome, axe: &str, what: &str) -> Vec<Violation
         client.execute_async(script, vec![serde_json::json!(WCAG_TAGS)]),
     )
     .await;
-    let text = out.as_str().unwrap_or_else(|| panic!("{what}: axe said {out}"));
+    let text = out
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: axe said {out}"));
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{what}: axe said {text} ({e})"))
 }
 
@@ -111,7 +113,10 @@ async fn widths(chrome: &Chrome, what: &str) -> (u64, u64) {
         ),
     )
     .await;
-    let n = |i: usize| v[i].as_u64().unwrap_or_else(|| panic!("{what}: widths {v}"));
+    let n = |i: usize| {
+        v[i].as_u64()
+            .unwrap_or_else(|| panic!("{what}: widths {v}"))
+    };
     (n(0), n(1))
 }
 
@@ -122,7 +127,11 @@ async fn audit(chrome: &Chrome, axe: &str, name: &str, shots: &Path, problems: &
         let what = format!("{name} at {width} px");
         chrome.window(&what, width, 900).await;
         let (scroll, inner) = widths(chrome, &what).await;
-        assert_eq!(inner, u64::from(width), "{what}: the window is not that wide");
+        assert_eq!(
+            inner,
+            u64::from(width),
+            "{what}: the window is not that wide"
+        );
         if scroll > inner {
             problems.push(format!(
                 "{what}: overflows horizontally ({scroll} px of content)"
@@ -137,22 +146,46 @@ async fn audit(chrome: &Chrome, axe: &str, name: &str, shots: &Path, problems: &
                 v.targets.join(" | ")
             ));
         }
-        // The whole page high, so the screenshot shows all of it.
-        let height = step(
+        // The whole page high (plus the window's own bars), so the screenshot shows all
+        // of it.
+        let sizes = step(
             &format!("{what}: height"),
-            chrome
-                .client
-                .execute("return document.documentElement.scrollHeight;", vec![]),
+            chrome.client.execute(
+                "return [document.documentElement.scrollHeight, \
+                 window.outerHeight - window.innerHeight];",
+                vec![],
+            ),
         )
-        .await
-        .as_u64()
-        .unwrap_or(900)
-        .clamp(400, 8000) as u32;
+        .await;
+        let px = |i: usize| sizes[i].as_u64().unwrap_or(0);
+        let height = (px(0) + px(1)).clamp(400, 8000) as u32;
         chrome.window(&what, width, height).await;
         let png = step(&format!("{what}: screenshot"), chrome.client.screenshot()).await;
         let file = shots.join(format!("{name}-{width}.png"));
         std::fs::write(&file, png).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     }
+}
+
+/// The audit finds what it looks for: a page without a language, a title or an image's
+/// text, and wider than the window, is reported on each count (else a silent axe or a
+/// broken width script would pass every page).
+async fn the_checks_can_fail(chrome: &Chrome, axe: &str) {
+    let broken = "data:text/html,<img src='x.png'><div style='width:2000px'>large</div>";
+    step("open the broken page", chrome.client.goto(broken)).await;
+    chrome.window("broken page", 320, 900).await;
+    let found: Vec<String> = axe_violations(chrome, axe, "broken page")
+        .await
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    for rule in ["html-has-lang", "document-title", "image-alt"] {
+        assert!(
+            found.iter().any(|id| id == rule),
+            "axe missed {rule}: {found:?}"
+        );
+    }
+    let (scroll, inner) = widths(chrome, "broken page").await;
+    assert!(scroll > inner, "overflow not seen: {scroll} <= {inner}");
 }
 
 #[tokio::test]
@@ -219,6 +252,7 @@ async fn every_page_passes_axe_wcag_21_aa_and_fits_phone_widths() {
     assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
 
     let chrome = Chrome::start(&format!("http://{addr}")).await;
+    the_checks_can_fail(&chrome, &axe).await;
     let mut problems = Vec::new();
 
     // Logged out.
@@ -263,7 +297,14 @@ async fn every_page_passes_axe_wcag_21_aa_and_fits_phone_widths() {
             "/planning?du=2026-05-04",
         )
         .await;
-    audit(&chrome, &axe, "planning-recapitulatif", &shots, &mut problems).await;
+    audit(
+        &chrome,
+        &axe,
+        "planning-recapitulatif",
+        &shots,
+        &mut problems,
+    )
+    .await;
     for (name, path) in [
         ("planning-semaines-suivantes", "/planning?du=2026-05-18"),
         ("historique", "/historique"),

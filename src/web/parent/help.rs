@@ -12,7 +12,7 @@ use crate::web::state::AppState;
 pub async fn get(State(state): State<AppState>, MaybeSession(s): MaybeSession) -> Markup {
     let (area, csrf) = match &s {
         Some((_, d)) if matches!(d.who, Who::Parent { .. }) => {
-            (Area::Parent(ParentTab::Help), Some(d.csrf.as_str()))
+            (Area::Parent(Some(ParentTab::Help)), Some(d.csrf.as_str()))
         }
         _ => (Area::Public, None),
     };
