@@ -134,17 +134,17 @@ fn day_short(d: NaiveDate) -> String {
 /// contradicting each other. Days closed at the same instant (and for the same staff
 /// reason) share one clause. `None` when nothing in the row is locked.
 pub fn locked_line(row: &Row, tz: Tz) -> Option<String> {
-    // (deadline, staff note) → the days it closed, in the order of the week.
-    let mut groups: Vec<(Option<DateTime<Utc>>, Option<&str>, Vec<NaiveDate>)> = Vec::new();
+    /// Cells that closed at one instant for one reason: `(deadline, staff note)`, and the
+    /// days, in the order of the week.
+    type Group<'a> = ((Option<DateTime<Utc>>, Option<&'a str>), Vec<NaiveDate>);
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for c in &row.cells {
         if let CellState::Locked { deadline, note, .. } = &c.state {
             let note = note.as_deref();
-            match groups
-                .iter_mut()
-                .find(|(d, n, _)| d == deadline && *n == note)
-            {
-                Some((_, _, days)) => days.push(c.date),
-                None => groups.push((*deadline, note, vec![c.date])),
+            let key = (*deadline, note);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, days)) => days.push(c.date),
+                None => groups.push((key, vec![c.date])),
             }
         }
     }
@@ -154,7 +154,7 @@ pub fn locked_line(row: &Row, tz: Tz) -> Option<String> {
     let clauses: Vec<String> = groups
         .iter()
         .enumerate()
-        .map(|(i, (deadline, note, days))| {
+        .map(|(i, ((deadline, note), days))| {
             let days = days
                 .iter()
                 .map(|d| format!("le {}", day_short(*d)))

@@ -64,8 +64,7 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
                 p { "Cochez les factures que vous désirez régler, puis cliquez sur « Procéder au paiement »." }
                 form method="post" action="/factures/paiement" {
                     (csrf_field(&s.data.csrf))
-                    table.list.stack.invoices {
-                        caption.sr-only { "Mes factures à payer" }
+                    table.list.stack.invoices aria-labelledby="a-payer" {
                         thead { tr {
                             th scope="col" { "Payer" } th scope="col" { "PDF" }
                             th scope="col" { "Numéro de facture" } th scope="col" { "Date d'échéance" }
@@ -97,8 +96,7 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
             @if paid.is_empty() {
                 p { "Aucune facture payée en ligne pour l'instant." }
             } @else {
-                table.list.stack.invoices {
-                    caption.sr-only { "Mes factures déjà payées" }
+                table.list.stack.invoices aria-labelledby="payees" {
                     thead { tr {
                         th scope="col" { "PDF" } th scope="col" { "Numéro de facture" }
                         th scope="col" { "Régie, libellé" } th.amount scope="col" { "Montant" }
