@@ -68,8 +68,32 @@ async fn invoices_tab_lists_what_to_pay_with_boxes_and_pdf_links() {
     let b = &page.body;
     assert!(b.contains("Mes factures à payer"), "{b}");
     assert!(b.contains("Mes factures déjà payées"));
-    assert!(b.contains(&format!("Facture n° {}", mine.number)));
-    assert!(b.contains("10,95 €"), "3 meals at 3,65 €: {b}");
+    // The seed's columns, each value under its name for the phone's cards.
+    for column in [
+        "PDF",
+        "Numéro de facture",
+        "Date d'échéance",
+        "Régie, libellé",
+        "Montant",
+    ] {
+        assert!(
+            b.contains(&format!("scope=\"col\">{column}</th>")),
+            "{column}: {b}"
+        );
+    }
+    assert!(b.contains(&format!(
+        "<td class=\"number\" data-label=\"Numéro\">{}</td>",
+        mine.number
+    )));
+    assert!(b.contains("Régie: restauration et garderie, CANTINE ET GARDERIE"));
+    assert!(b.contains(&format!(
+        "PDF<span class=\"sr-only\"> de la facture {}</span>",
+        mine.number
+    )));
+    assert!(
+        b.contains("data-label=\"Montant\">10,95 €"),
+        "3 meals at 3,65 €: {b}"
+    );
     assert!(b.contains("avril 2026"));
     assert!(b.contains(&format!(
         "type=\"checkbox\" name=\"invoice\" value=\"{}\"",
@@ -150,10 +174,14 @@ async fn email_opt_in_is_saved_with_csrf() {
     let (portal, _, _) = portal_with_invoices().await;
     let mut c = portal.parent().await;
     let page = c.get("/factures").await;
-    assert!(
-        page.body
-            .contains("Me prévenir par mail de la mise en ligne de ma facture")
-    );
+    // The box inside its label, on one line, with what it does said beside it.
+    page.assert_has(&[
+        "<label class=\"check\" for=\"opt_in\"><input type=\"checkbox\" name=\"opt_in\"",
+        "<span>Me prévenir par mail de la mise en ligne de ma facture</span></label>",
+        "aria-describedby=\"opt_in_aide\"",
+        "de la part de la mairie",
+        "Adresse : laurence.marsone@example.org",
+    ]);
     assert!(page.body.contains("Enregistrer"));
     let csrf = page.csrf();
 

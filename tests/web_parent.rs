@@ -245,6 +245,18 @@ async fn planning_shows_weeks_booked_locked_and_greyed_cells() {
     assert!(b.contains(
         "Les annulations pour le mardi 5 mai sont closes depuis le lundi 4 mai à 10h00."
     ));
+    // Under the week, what is locked: one line per service, naming it, each day's deadline
+    // (the meal's 10h beside the morning care's 16h, never two sentences that read alike).
+    for line in [
+        "<li>Cantine : closes depuis le jeudi 30/04 à 10h00 pour le lundi 04/05 ; depuis le lundi 04/05 à 10h00 pour le mardi 05/05.</li>",
+        "<li>Accueil Matin : closes depuis le jeudi 30/04 à 16h00 pour le lundi 04/05 ; depuis le lundi 04/05 à 16h00 pour le mardi 05/05.</li>",
+    ] {
+        assert!(b.contains(line), "missing {line}: {b}");
+    }
+    assert!(
+        !b.contains("<li>Les "),
+        "a locked cell's sentence without its service"
+    );
     assert!(b.contains("class=\"booked locked\""));
     // Monday 11: booked and open.
     assert!(want.contains(&"2026-05-11.REPAS".to_owned()));
@@ -359,6 +371,17 @@ async fn last_changes_list_bookings_green_cancellations_orange_with_channel() {
     let p = Portal::new().await;
     let t = paris(2026, 5, 4, 8, 0);
     let (angeline, thursday) = (p.fam.angeline, d(2026, 5, 7));
+    // Staff booked the morning care an hour before.
+    let before = paris(2026, 5, 4, 7, 0);
+    p.earlier(
+        angeline,
+        d(2026, 5, 11),
+        "MATIN",
+        Action::Book,
+        Channel::Staff,
+        before,
+    )
+    .await;
     p.earlier(angeline, thursday, "REPAS", Action::Book, Channel::Phone, t)
         .await;
     p.earlier(angeline, thursday, "REPAS", Action::Cancel, Channel::Web, t)
@@ -386,8 +409,13 @@ async fn last_changes_list_bookings_green_cancellations_orange_with_channel() {
     h.assert_has(&[
         "annulation</strong>, 07/05/2026, Cantine – par internet",
         "inscription</strong>, 07/05/2026, Cantine – par téléphone",
+        "inscription</strong>, 11/05/2026, Accueil Matin – par la mairie",
     ]);
-    h.assert_lacks(&["Accueil Soir"]);
+    h.assert_lacks(&["Accueil Soir", "par mairie"]);
+    // The last changes are not the planning: no tab is marked as the page shown.
+    h.assert_has(&["<a href=\"/planning\">Planning</a>"]);
+    h.assert_lacks(&["aria-current"]);
+    planning.assert_has(&["<a href=\"/planning\" aria-current=\"page\">Planning</a>"]);
 }
 
 #[tokio::test]

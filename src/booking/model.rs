@@ -194,12 +194,13 @@ impl Channel {
         }
     }
 
-    /// The French label shown to parents.
+    /// The French label shown to parents, written after "par" ("par internet", "par la
+    /// mairie").
     pub fn label_fr(self) -> &'static str {
         match self {
             Channel::Web => "internet",
             Channel::Phone => "téléphone",
-            Channel::Staff => "mairie",
+            Channel::Staff => "la mairie",
         }
     }
 }

@@ -12,8 +12,9 @@ use super::session::Flash;
 pub enum Area {
     /// Nobody logged in: login and help only.
     Public,
-    /// A parent's pages.
-    Parent(ParentTab),
+    /// A parent's pages, with the tab of the page shown (none on a sub-page such as the
+    /// last changes: a tab is marked only on its own page).
+    Parent(Option<ParentTab>),
     /// Staff pages.
     Staff(StaffTab),
 }
@@ -80,8 +81,12 @@ pub fn page(shell: &Shell<'_>, body: Markup) -> Markup {
             body {
                 a.skip href="#contenu" { "Aller au contenu" }
                 header.top {
-                    span.brand { "Les Parents Services" }
-                    span.town { (shell.town) }
+                    // Name and town wrap inside their own box, so that the logout stays on
+                    // the first line of a phone's screen.
+                    div.identity {
+                        span.brand { "Les Parents Services" }
+                        span.town { (shell.town) }
+                    }
                     @if let (Some(csrf), false) = (shell.csrf, shell.area == Area::Public) {
                         form.inline method="post" action=(logout_action) {
                             input type="hidden" name="csrf" value=(csrf);
@@ -115,10 +120,10 @@ fn tabs(area: Area) -> Markup {
                     (tab("/aide", "Aide", false))
                 }
                 Area::Parent(t) => {
-                    (tab("/planning", "Planning", t == ParentTab::Planning))
-                    (tab("/factures", "Factures", t == ParentTab::Invoices))
-                    (tab("/preinscription", "Préinscription", t == ParentTab::Preregistration))
-                    (tab("/aide", "Aide", t == ParentTab::Help))
+                    (tab("/planning", "Planning", t == Some(ParentTab::Planning)))
+                    (tab("/factures", "Factures", t == Some(ParentTab::Invoices)))
+                    (tab("/preinscription", "Préinscription", t == Some(ParentTab::Preregistration)))
+                    (tab("/aide", "Aide", t == Some(ParentTab::Help)))
                 }
                 Area::Staff(t) => {
                     (tab("/mairie/message", "Message", t == StaffTab::Message))

@@ -11,7 +11,7 @@ use super::parent_page;
 use crate::booking::model::ChildId;
 use crate::web::error::WebError;
 use crate::web::extract::ParentSession;
-use crate::web::layout::{ParentTab, csrf_field};
+use crate::web::layout::csrf_field;
 use crate::web::state::AppState;
 
 /// GET /enfants
@@ -37,14 +37,7 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
         }
         p { a href="/planning" { "← Retour au planning" } }
     };
-    Ok(parent_page(
-        &state,
-        &s,
-        ParentTab::Planning,
-        "Choisir un autre enfant",
-        body,
-    )
-    .into_response())
+    Ok(parent_page(&state, &s, None, "Choisir un autre enfant", body).into_response())
 }
 
 /// The choice.

@@ -31,6 +31,8 @@ pub enum CellState {
         deadline: Option<DateTime<Utc>>,
         /// The engine's sentence, e.g. "Les inscriptions pour le lundi 4 mai sont closes…".
         sentence: String,
+        /// The staff's sentence when an override of theirs closed the cell.
+        note: Option<String>,
     },
     /// The service does not run that day (Wednesday, holiday, closure): greyed.
     NoService {
@@ -119,19 +121,70 @@ pub fn weeks(weeks: &[Week], tz: Tz) -> Markup {
     }
 }
 
-fn week(w: &Week, tz: Tz) -> Markup {
-    let sunday = w.monday + chrono::Days::new(6);
-    // Reasons of locked cells, each once, under the table.
-    let mut notes: Vec<&str> = Vec::new();
-    for r in &w.rows {
-        for c in &r.cells {
-            if let CellState::Locked { sentence, .. } = &c.state
-                && !notes.contains(&sentence.as_str())
-            {
-                notes.push(sentence);
+/// "vendredi 27/11": a day in the list of locked cells, short enough for a phone.
+fn day_short(d: NaiveDate) -> String {
+    let i = d.weekday().num_days_from_monday() as usize;
+    format!("{} {}", DAY_LONG[i], dm(d))
+}
+
+/// What is locked in one service's row of a week, one line per service: "Cantine : closes
+/// depuis le jeudi 30/04 à 10h00 pour le lundi 04/05 ; depuis le lundi 04/05 à 10h00 pour
+/// le mardi 05/05." Written per service because a day's cells close at different times
+/// (the meal at 10h, the morning care at 16h): sentences that named only the day read as
+/// contradicting each other. Days closed at the same instant (and for the same staff
+/// reason) share one clause. `None` when nothing in the row is locked.
+pub fn locked_line(row: &Row, tz: Tz) -> Option<String> {
+    /// Cells that closed at one instant for one reason: `(deadline, staff note)`, and the
+    /// days, in the order of the week.
+    type Group<'a> = ((Option<DateTime<Utc>>, Option<&'a str>), Vec<NaiveDate>);
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    for c in &row.cells {
+        if let CellState::Locked { deadline, note, .. } = &c.state {
+            let note = note.as_deref();
+            let key = (*deadline, note);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, days)) => days.push(c.date),
+                None => groups.push((key, vec![c.date])),
             }
         }
     }
+    if groups.is_empty() {
+        return None;
+    }
+    let clauses: Vec<String> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, ((deadline, note), days))| {
+            let days = days
+                .iter()
+                .map(|d| format!("le {}", day_short(*d)))
+                .collect::<Vec<_>>()
+                .join(" et ");
+            let mut clause = match deadline {
+                Some(at) => {
+                    let l = at.with_timezone(&tz);
+                    format!(
+                        "{}depuis le {} à {} pour {days}",
+                        if i == 0 { "closes " } else { "" },
+                        day_short(l.date_naive()),
+                        l.format("%Hh%M")
+                    )
+                }
+                None => format!("{}pour {days}", if i == 0 { "closes " } else { "" }),
+            };
+            if let Some(n) = note {
+                clause.push_str(&format!(" – {}", n.trim().trim_end_matches('.')));
+            }
+            clause
+        })
+        .collect();
+    Some(format!("{} : {}.", row.label, clauses.join(" ; ")))
+}
+
+fn week(w: &Week, tz: Tz) -> Markup {
+    let sunday = w.monday + chrono::Days::new(6);
+    // What is locked, under the table: one line per service.
+    let notes: Vec<String> = w.rows.iter().filter_map(|r| locked_line(r, tz)).collect();
     let caption_id = format!("semaine-{}", w.monday.format("%Y-%m-%d"));
     html! {
         div.week-block {
@@ -162,7 +215,8 @@ fn week(w: &Week, tz: Tz) -> Markup {
                 }
             }
             @if !notes.is_empty() {
-                ul.locked-list aria-label="Cases verrouillées" {
+                p.locked-title id=(format!("{caption_id}-clos")) { "Délais passés :" }
+                ul.locked-list aria-labelledby=(format!("{caption_id}-clos")) {
                     @for n in &notes { li { (n) } }
                 }
             }
@@ -202,7 +256,7 @@ fn cell(c: &Cell, label: &str, tz: Tz) -> Markup {
                         aria-label=(format!("{aria} ({status}, modifiable jusqu'au {})", short_instant(*deadline, tz)));
                     label.cell-label for=(id) { (short_day) }
                 }
-                CellState::Locked { deadline, sentence } => {
+                CellState::Locked { deadline, sentence, .. } => {
                     input type="checkbox" id=(id) checked[c.booked] disabled
                         aria-label=(format!("{aria} ({status}, verrouillé : {sentence})"));
                     span.lock title=(sentence) {
@@ -226,6 +280,98 @@ fn cell(c: &Cell, label: &str, tz: Tz) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+    use chrono_tz::Europe::Paris;
+
+    fn at(m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Paris
+            .with_ymd_and_hms(2026, m, d, h, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn cell(day: u32, state: CellState) -> Cell {
+        Cell {
+            date: NaiveDate::from_ymd_opt(2026, 5, day).unwrap(),
+            service: ServiceCode::parse("REPAS").unwrap(),
+            booked: false,
+            state,
+        }
+    }
+
+    fn locked(deadline: DateTime<Utc>, note: Option<&str>) -> CellState {
+        CellState::Locked {
+            deadline: Some(deadline),
+            sentence: "Les inscriptions pour ce jour sont closes.".into(),
+            note: note.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn locked_cells_are_listed_once_per_service_with_each_deadline() {
+        let row = Row {
+            label: "Cantine".into(),
+            cells: vec![
+                cell(4, locked(at(4, 30, 10), None)),
+                cell(5, locked(at(5, 4, 10), None)),
+                cell(
+                    6,
+                    CellState::NoService {
+                        short: "pas de service".into(),
+                        sentence: String::new(),
+                    },
+                ),
+                cell(
+                    7,
+                    CellState::Open {
+                        deadline: at(5, 6, 10),
+                    },
+                ),
+            ],
+        };
+        assert_eq!(
+            locked_line(&row, Paris).as_deref(),
+            Some(
+                "Cantine : closes depuis le jeudi 30/04 à 10h00 pour le lundi 04/05 ; \
+                 depuis le lundi 04/05 à 10h00 pour le mardi 05/05."
+            )
+        );
+    }
+
+    #[test]
+    fn days_closed_at_the_same_instant_share_a_clause_and_staff_notes_are_kept() {
+        let note = "Délai avancé pour le pont.";
+        let row = Row {
+            label: "Accueil Soir".into(),
+            cells: vec![
+                cell(11, locked(at(5, 6, 10), Some(note))),
+                cell(12, locked(at(5, 6, 10), Some(note))),
+                cell(13, locked(at(5, 6, 10), None)),
+            ],
+        };
+        assert_eq!(
+            locked_line(&row, Paris).as_deref(),
+            Some(
+                "Accueil Soir : closes depuis le mercredi 06/05 à 10h00 pour le lundi 11/05 \
+                 et le mardi 12/05 – Délai avancé pour le pont ; depuis le mercredi 06/05 à \
+                 10h00 pour le mercredi 13/05."
+            )
+        );
+    }
+
+    #[test]
+    fn a_row_without_locked_cells_has_no_line() {
+        let row = Row {
+            label: "Cantine".into(),
+            cells: vec![cell(
+                7,
+                CellState::Open {
+                    deadline: at(5, 6, 10),
+                },
+            )],
+        };
+        assert_eq!(locked_line(&row, Paris), None);
+    }
 
     #[test]
     fn cell_keys_round_trip_and_reject_junk() {

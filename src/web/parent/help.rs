@@ -12,7 +12,7 @@ use crate::web::state::AppState;
 pub async fn get(State(state): State<AppState>, MaybeSession(s): MaybeSession) -> Markup {
     let (area, csrf) = match &s {
         Some((_, d)) if matches!(d.who, Who::Parent { .. }) => {
-            (Area::Parent(ParentTab::Help), Some(d.csrf.as_str()))
+            (Area::Parent(Some(ParentTab::Help)), Some(d.csrf.as_str()))
         }
         _ => (Area::Public, None),
     };
@@ -72,7 +72,7 @@ fn body(phone: &str) -> Markup {
             h2 id="aide-modifs" { "Voir les dernières modifications" }
             p { "Depuis le planning, « Voir les dernières modifications » ouvre la liste des 40 dernières actions : "
                 "les inscriptions sont marquées d'une flèche verte, les annulations d'une flèche orange, "
-                "avec le canal utilisé (internet, téléphone ou mairie)." }
+                "avec le canal utilisé (par internet, par téléphone ou par la mairie)." }
         }
         section.card aria-labelledby="aide-tel" {
             h2 id="aide-tel" { "Serveur vocal" }

@@ -9,7 +9,6 @@ use super::parent_page;
 use crate::booking::model::Action;
 use crate::web::error::WebError;
 use crate::web::extract::ParentSession;
-use crate::web::layout::ParentTab;
 use crate::web::state::AppState;
 
 /// How many changes the page lists (the seed's "40 dernières actions").
@@ -44,12 +43,5 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
             }
         }
     };
-    Ok(parent_page(
-        &state,
-        &s,
-        ParentTab::Planning,
-        "Dernières modifications",
-        body,
-    )
-    .into_response())
+    Ok(parent_page(&state, &s, None, "Dernières modifications", body).into_response())
 }

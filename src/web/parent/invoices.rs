@@ -38,87 +38,108 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
             .map(InvoiceMonth::label_fr)
             .unwrap_or_else(|_| month.to_owned())
     };
-    let body = html! {
-        h1 { "Factures" }
-        (flash(&message))
-        h2 { "Mes factures à payer" }
-        @if to_pay.is_empty() {
-            p { "Aucune facture à payer." }
-        } @else {
-            form method="post" action="/factures/paiement" {
-                (csrf_field(&s.data.csrf))
-                table.invoices {
-                    thead { tr {
-                        th scope="col" { "Payer" } th scope="col" { "Facture" }
-                        th scope="col" { "Période" } th scope="col" { "Échéance" }
-                        th scope="col" { "Montant" }
-                    } }
-                    tbody {
-                        @for inv in &to_pay {
-                            tr {
-                                td {
-                                    input type="checkbox" name="invoice" value=(inv.id.0)
-                                        id=(format!("facture-{}", inv.id.0))
-                                        aria-label=(format!("Payer la facture {}", inv.number));
-                                }
-                                td {
-                                    a href=(format!("/factures/{}/facture.pdf", inv.id.0)) {
-                                        "Facture n° " (inv.number) " (PDF)"
-                                    }
-                                }
-                                td { (period(&inv.month)) }
-                                td { (inv.due.format("%d/%m/%Y")) }
-                                td { (inv.total) }
-                            }
-                        }
-                    }
-                }
-                p { button type="submit" { "Procéder au paiement" } }
+    let regie = state.invoicing().invoice.regie_label();
+    // The seed's columns: PDF, number, due date, régie and label, amount. On a phone each
+    // invoice becomes a card, every value under its column's name (`data-label`, see the
+    // stylesheet's `table.stack`).
+    let pdf_link = |inv: &crate::store::StoredInvoice| {
+        html! {
+            a.pdf href=(format!("/factures/{}/facture.pdf", inv.id.0)) {
+                "PDF" span.sr-only { " de la facture " (inv.number) }
             }
-        }
-        h2 { "Mes factures déjà payées" }
-        @if paid.is_empty() {
-            p { "Aucune facture payée en ligne pour l'instant." }
-        } @else {
-            table.invoices {
-                thead { tr {
-                    th scope="col" { "Facture" } th scope="col" { "Période" }
-                    th scope="col" { "Montant" } th scope="col" { "Payée le" }
-                } }
-                tbody {
-                    @for inv in &paid {
-                        tr {
-                            td {
-                                a href=(format!("/factures/{}/facture.pdf", inv.id.0)) {
-                                    "Facture n° " (inv.number) " (PDF)"
-                                }
-                            }
-                            td { (period(&inv.month)) }
-                            td { (inv.total) }
-                            td { @if let Some(at) = inv.paid_at { (at.with_timezone(&tz).format("%d/%m/%Y")) } }
-                        }
-                    }
-                }
-            }
-        }
-        h2 { "Avis par e-mail" }
-        form method="post" action="/factures/avis" {
-            (csrf_field(&s.data.csrf))
-            p {
-                input type="checkbox" name="opt_in" value="1" id="opt_in"
-                    checked[payer.invoice_email_opt_in];
-                " "
-                label for="opt_in" { "Me prévenir par mail de la mise en ligne de ma facture" }
-            }
-            @if payer.email.is_empty() {
-                p { "Aucune adresse e-mail n'est enregistrée pour votre compte : adressez-vous à la mairie." }
-            } @else {
-                p { "Adresse : " (payer.email) }
-            }
-            p { button type="submit" { "Enregistrer" } }
         }
     };
-    Ok(parent_page(&state, &s, ParentTab::Invoices, "Factures", body).into_response())
+    let libelle = |inv: &crate::store::StoredInvoice| {
+        // One box, so the phone's card keeps the period under the label.
+        html! { div { (regie) br; span.muted { (period(&inv.month)) } } }
+    };
+    let body = html! {
+        h1 { "Règlement de mes factures" }
+        (flash(&message))
+        section.card aria-labelledby="a-payer" {
+            h2 id="a-payer" { "Mes factures à payer" }
+            @if to_pay.is_empty() {
+                p { "Aucune facture à payer." }
+            } @else {
+                p { "Cochez les factures que vous désirez régler, puis cliquez sur « Procéder au paiement »." }
+                form method="post" action="/factures/paiement" {
+                    (csrf_field(&s.data.csrf))
+                    table.list.stack.invoices aria-labelledby="a-payer" {
+                        thead { tr {
+                            th scope="col" { "Payer" } th scope="col" { "PDF" }
+                            th scope="col" { "Numéro de facture" } th scope="col" { "Date d'échéance" }
+                            th scope="col" { "Régie, libellé" } th.amount scope="col" { "Montant" }
+                        } }
+                        tbody {
+                            @for inv in &to_pay {
+                                tr {
+                                    td.pick data-label="Payer" {
+                                        input type="checkbox" name="invoice" value=(inv.id.0)
+                                            id=(format!("facture-{}", inv.id.0))
+                                            aria-label=(format!("Payer la facture {}", inv.number));
+                                    }
+                                    td data-label="PDF" { (pdf_link(inv)) }
+                                    td.number data-label="Numéro" { (inv.number) }
+                                    td.nowrap data-label="Échéance" { (inv.due.format("%d/%m/%Y")) }
+                                    td data-label="Régie, libellé" { (libelle(inv)) }
+                                    td.amount data-label="Montant" { (inv.total) }
+                                }
+                            }
+                        }
+                    }
+                    button type="submit" { "Procéder au paiement" }
+                }
+            }
+        }
+        section.card aria-labelledby="payees" {
+            h2 id="payees" { "Mes factures déjà payées" }
+            @if paid.is_empty() {
+                p { "Aucune facture payée en ligne pour l'instant." }
+            } @else {
+                table.list.stack.invoices aria-labelledby="payees" {
+                    thead { tr {
+                        th scope="col" { "PDF" } th scope="col" { "Numéro de facture" }
+                        th scope="col" { "Régie, libellé" } th.amount scope="col" { "Montant" }
+                        th scope="col" { "Payée le" }
+                    } }
+                    tbody {
+                        @for inv in &paid {
+                            tr {
+                                td data-label="PDF" { (pdf_link(inv)) }
+                                td.number data-label="Numéro" { (inv.number) }
+                                td data-label="Régie, libellé" { (libelle(inv)) }
+                                td.amount data-label="Montant" { (inv.total) }
+                                td.nowrap data-label="Payée le" {
+                                    @if let Some(at) = inv.paid_at { (at.with_timezone(&tz).format("%d/%m/%Y")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section.card aria-labelledby="avis" {
+            h2 id="avis" { "Avis par e-mail" }
+            form method="post" action="/factures/avis" {
+                (csrf_field(&s.data.csrf))
+                label.check for="opt_in" {
+                    input type="checkbox" name="opt_in" value="1" id="opt_in"
+                        aria-describedby="opt_in_aide" checked[payer.invoice_email_opt_in];
+                    span { "Me prévenir par mail de la mise en ligne de ma facture" }
+                }
+                p.muted id="opt_in_aide" {
+                    "Ces e-mails vous avertissent (de la part de la mairie) dès qu'une nouvelle facture est disponible sur ce portail."
+                    @if payer.email.is_empty() {
+                        " Aucune adresse e-mail n'est enregistrée pour votre compte : adressez-vous à la mairie."
+                    } @else {
+                        " Adresse : " (payer.email)
+                    }
+                }
+                button type="submit" { "Enregistrer" }
+            }
+        }
+    };
+    Ok(parent_page(&state, &s, Some(ParentTab::Invoices), "Factures", body).into_response())
 }
 
 /// The opt-in form.

@@ -23,11 +23,12 @@ use super::state::AppState;
 use crate::booking::deadline::{Decision, RefusalReason};
 use crate::booking::model::{ChildId, ServiceCode};
 
-/// A parent's page: the shell with the parents' tabs around `body`.
+/// A parent's page: the shell with the parents' tabs around `body`, `tab` marked as the
+/// page shown (`None` for a sub-page that no tab leads to).
 pub(crate) fn parent_page(
     state: &AppState,
     s: &ParentSession,
-    tab: ParentTab,
+    tab: Option<ParentTab>,
     title: &str,
     body: Markup,
 ) -> Markup {
@@ -98,6 +99,12 @@ pub(crate) async fn weeks_view(
                                         None => CellState::Locked {
                                             deadline: r.deadline,
                                             sentence: r.sentence_fr(action),
+                                            note: match &r.reason {
+                                                RefusalReason::Override { message } => {
+                                                    Some(message.clone())
+                                                }
+                                                _ => None,
+                                            },
                                         },
                                     },
                                 };

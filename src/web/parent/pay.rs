@@ -17,7 +17,7 @@ use crate::service::payments::{self, StartRefused};
 use crate::store::{InvoiceId, StoredInvoice};
 use crate::web::error::WebError;
 use crate::web::extract::ParentSession;
-use crate::web::layout::{ParentTab, csrf_field};
+use crate::web::layout::csrf_field;
 use crate::web::session::Flash;
 use crate::web::state::AppState;
 
@@ -110,7 +110,7 @@ pub async fn choose(
         }
         p { a href="/factures" { "← Retour à mes factures" } }
     };
-    Ok(parent_page(&state, &s, ParentTab::Invoices, "Paiement", body).into_response())
+    Ok(parent_page(&state, &s, None, "Paiement", body).into_response())
 }
 
 fn base_url(state: &AppState) -> &str {
@@ -158,7 +158,7 @@ pub async fn systempay_form(
         }
         p { a href="/factures" { "Annuler" } }
     };
-    let mut res = parent_page(&state, &s, ParentTab::Invoices, "Paiement", body).into_response();
+    let mut res = parent_page(&state, &s, None, "Paiement", body).into_response();
     // This one form goes to the bank's page: allow it, and only it, in the CSP.
     let origin = url::Url::parse(&signed.action)
         .map(|u| u.origin().ascii_serialization())
@@ -205,7 +205,7 @@ pub async fn back(
         }
         p { a href="/factures" { "Voir mes factures" } }
     };
-    Ok(parent_page(&state, &s, ParentTab::Invoices, "Paiement", body).into_response())
+    Ok(parent_page(&state, &s, None, "Paiement", body).into_response())
 }
 
 /// Sends the parent back to the invoices with the sentence of a refusal they can act on

@@ -111,7 +111,7 @@ pub async fn get(
             button type="submit" { "Validez vos modifications" }
         }
     };
-    Ok(parent_page(&state, &s, ParentTab::Planning, "Planning", body).into_response())
+    Ok(parent_page(&state, &s, Some(ParentTab::Planning), "Planning", body).into_response())
 }
 
 /// The planning form: the first week, the cells shown, the cells ticked.

@@ -77,17 +77,17 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
         h2 { "Vos demandes" }
         @if requests.is_empty() { p { "Vous n'avez fait aucune demande." } }
         @else {
-            table.preregistrations {
-                thead { tr { th { "Enfant" } th { "Demande" } th { "Année" } th { "Envoyée le" } th { "État" } th { "Réponse de la mairie" } } }
+            table.list.stack.preregistrations {
+                thead { tr { th scope="col" { "Enfant" } th scope="col" { "Demande" } th scope="col" { "Année" } th scope="col" { "Envoyée le" } th scope="col" { "État" } th scope="col" { "Réponse de la mairie" } } }
                 tbody {
                     @for r in &requests {
                         tr {
-                            td { (r.first_name) " " (r.last_name) }
-                            td { (what_fr(&state, r.service.as_deref())) }
-                            td { (r.school_year) }
-                            td { (r.created_at.with_timezone(&tz).format("%d/%m/%Y")) }
-                            td { (r.status.label_fr()) }
-                            td { (r.staff_reason) }
+                            td data-label="Enfant" { (r.first_name) " " (r.last_name) }
+                            td data-label="Demande" { (what_fr(&state, r.service.as_deref())) }
+                            td data-label="Année" { (r.school_year) }
+                            td data-label="Envoyée le" { (r.created_at.with_timezone(&tz).format("%d/%m/%Y")) }
+                            td data-label="État" { (r.status.label_fr()) }
+                            td data-label="Réponse de la mairie" { (r.staff_reason) }
                         }
                     }
                 }
@@ -97,7 +97,7 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
     Ok(parent_page(
         &state,
         &s,
-        ParentTab::Preregistration,
+        Some(ParentTab::Preregistration),
         "Préinscription",
         body,
     )

@@ -99,20 +99,20 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
             h2 id="liste-delais" { "Délais exceptionnels enregistrés" }
             @if overrides.is_empty() { p { "Aucun." } }
             @else {
-                div.table-wrap { table.list {
+                table.list.stack {
                     thead { tr { th scope="col" { "Jour" } th scope="col" { "Prestations" } th scope="col" { "Pour les" }
                         th scope="col" { "Date limite" } th scope="col" { "Phrase" } th scope="col" { span.sr-only { "Action" } } } }
                     tbody {
                         @for o in &overrides {
                             tr {
-                                td { (date_fr_with_year(o.rule.date)) }
-                                td { @match &o.rule.services {
+                                td data-label="Jour" { (date_fr_with_year(o.rule.date)) }
+                                td data-label="Prestations" { @match &o.rule.services {
                                     ServiceScope::All => "toutes",
                                     ServiceScope::Only(list) => (list.iter().map(&label_of).collect::<Vec<_>>().join(", ")),
                                 } }
-                                td { (scope_fr(o.rule.actions)) }
-                                td { (o.rule.deadline.with_timezone(&tz).format("%d/%m/%Y à %Hh%M")) }
-                                td { (o.rule.message) }
+                                td data-label="Pour les" { (scope_fr(o.rule.actions)) }
+                                td data-label="Date limite" { (o.rule.deadline.with_timezone(&tz).format("%d/%m/%Y à %Hh%M")) }
+                                td data-label="Phrase" { (o.rule.message) }
                                 td { form method="post" action=(format!("/mairie/delais/derogation/{}/supprimer", o.id.0)) {
                                     (csrf_field(csrf))
                                     button.secondary type="submit" { "Supprimer" }
@@ -120,7 +120,7 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
                             }
                         }
                     }
-                } }
+                }
             }
         }
         section.card aria-labelledby="nouvelle-fermeture" {

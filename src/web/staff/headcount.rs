@@ -84,8 +84,11 @@ pub async fn get(
         }
         @if rows.is_empty() { p { "Aucune inscription ce jour-là." } }
         @else {
-            div.table-wrap { table.list {
-                caption { "Nombre d'enfants inscrits par école et prestation" }
+            // A grid of numbers reads only as a grid: on a narrow screen it scrolls in its
+            // own box, which takes the keyboard's focus so it can be scrolled without a
+            // mouse (WCAG 2.1.1).
+            div.table-wrap role="region" aria-labelledby="effectifs-titre" tabindex="0" { table.list {
+                caption id="effectifs-titre" { "Nombre d'enfants inscrits par école et prestation" }
                 thead { tr {
                     th scope="col" { "École" }
                     @for (_, label) in &services { th scope="col" { (label) } }

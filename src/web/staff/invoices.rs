@@ -63,13 +63,15 @@ pub async fn get(
         h2 { "Factures de " (month.label_fr()) }
         @if invoices.is_empty() { p { "Aucune facture pour ce mois." } }
         @else {
-            table {
-                thead { tr { th { "Facture" } th { "Montant" } th { "Échéance" } th { "État" } } }
+            table.list.stack {
+                thead { tr { th scope="col" { "Facture" } th scope="col" { "Montant" } th scope="col" { "Échéance" } th scope="col" { "État" } } }
                 tbody {
                     @for inv in &invoices {
                         tr {
-                            td { (inv.number) } td { (inv.total) } td { (inv.due.format("%d/%m/%Y")) }
-                            td { @match inv.paid_at {
+                            td.number data-label="Facture" { (inv.number) }
+                            td data-label="Montant" { (inv.total) }
+                            td data-label="Échéance" { (inv.due.format("%d/%m/%Y")) }
+                            td data-label="État" { @match inv.paid_at {
                                 Some(at) => { "payée le " (at.with_timezone(&tz).format("%d/%m/%Y")) }
                                 None => { "à payer" }
                             } }
@@ -82,21 +84,23 @@ pub async fn get(
             h2 id="doubles" { "Paiements en double à rembourser" }
             p { "Le prestataire a confirmé ces paiements pour des factures déjà payées : \
                  remboursez-les depuis son espace, puis notez-le ici." }
-            table {
+            table.list.stack {
                 thead { tr {
-                    th { "Reçu le" } th { "Prestataire" } th { "Transaction" }
-                    th { "Demande" } th { "Montant" } th { "État" }
+                    th scope="col" { "Reçu le" } th scope="col" { "Prestataire" } th scope="col" { "Transaction" }
+                    th scope="col" { "Demande" } th scope="col" { "Montant" } th scope="col" { "État" }
                 } }
                 tbody {
                     @for d in &duplicates {
                         tr {
-                            td { (d.detected_at.with_timezone(&tz).format("%d/%m/%Y %H:%M")) }
-                            td { (match d.provider {
+                            td data-label="Reçu le" { (d.detected_at.with_timezone(&tz).format("%d/%m/%Y %H:%M")) }
+                            td data-label="Prestataire" { (match d.provider {
                                 Provider::SystemPay => "SystemPay (carte)",
                                 Provider::PayFipClassic | Provider::PayFipWs => "PayFiP",
                             }) }
-                            td { (d.transaction) } td { (d.order_id) } td { (d.amount) }
-                            td { @match d.refunded_at {
+                            td data-label="Transaction" { (d.transaction) }
+                            td data-label="Demande" { (d.order_id) }
+                            td data-label="Montant" { (d.amount) }
+                            td data-label="État" { @match d.refunded_at {
                                 Some(at) => { "remboursé le " (at.with_timezone(&tz).format("%d/%m/%Y")) }
                                 None => {
                                     form method="post" action="/mairie/factures/doubles" {

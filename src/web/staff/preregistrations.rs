@@ -20,11 +20,11 @@ use crate::web::state::AppState;
 fn request_cells(state: &AppState, r: &Preregistration) -> Markup {
     let tz = state.tz();
     html! {
-        td { (r.first_name) " " (r.last_name) @if r.child.is_none() { " (nouvel enfant)" } }
-        td { (what_fr(state, r.service.as_deref())) }
-        td { (r.school_year) }
-        td { (r.created_at.with_timezone(&tz).format("%d/%m/%Y %H:%M")) }
-        td { (r.comment) }
+        td data-label="Enfant" { (r.first_name) " " (r.last_name) @if r.child.is_none() { " (nouvel enfant)" } }
+        td data-label="Demande" { (what_fr(state, r.service.as_deref())) }
+        td data-label="Année" { (r.school_year) }
+        td data-label="Reçue le" { (r.created_at.with_timezone(&tz).format("%d/%m/%Y %H:%M")) }
+        td data-label="Commentaire" { (r.comment) }
     }
 }
 
@@ -39,13 +39,13 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
         h2 { "Demandes à traiter" }
         @if pending.is_empty() { p { "Aucune demande en attente." } }
         @else {
-            table.preregistrations {
-                thead { tr { th { "Enfant" } th { "Demande" } th { "Année" } th { "Reçue le" } th { "Commentaire" } th { "Décision" } } }
+            table.list.stack.preregistrations {
+                thead { tr { th scope="col" { "Enfant" } th scope="col" { "Demande" } th scope="col" { "Année" } th scope="col" { "Reçue le" } th scope="col" { "Commentaire" } th scope="col" { "Décision" } } }
                 tbody {
                     @for r in &pending {
                         tr {
                             (request_cells(&state, r))
-                            td {
+                            td data-label="Décision" {
                                 form method="post" action=(format!("/mairie/preinscriptions/{}", r.id.0)) {
                                     (csrf_field(&s.data.csrf))
                                     label for=(format!("reason-{}", r.id.0)) { "Motif (obligatoire pour un refus)" }
@@ -63,18 +63,18 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
         h2 { "Demandes traitées" }
         @if decided.is_empty() { p { "Aucune demande traitée." } }
         @else {
-            table.preregistrations {
-                thead { tr { th { "Enfant" } th { "Demande" } th { "Année" } th { "Reçue le" } th { "Commentaire" } th { "Décision" } th { "Motif" } } }
+            table.list.stack.preregistrations {
+                thead { tr { th scope="col" { "Enfant" } th scope="col" { "Demande" } th scope="col" { "Année" } th scope="col" { "Reçue le" } th scope="col" { "Commentaire" } th scope="col" { "Décision" } th scope="col" { "Motif" } } }
                 tbody {
                     @for r in &decided {
                         tr {
                             (request_cells(&state, r))
-                            td {
+                            td data-label="Décision" {
                                 (r.status.label_fr())
                                 @if let Some(at) = r.decided_at { " le " (at.with_timezone(&tz).format("%d/%m/%Y")) }
                                 @if let Some(by) = &r.decided_by { " par " (by) }
                             }
-                            td { (r.staff_reason) }
+                            td data-label="Motif" { (r.staff_reason) }
                         }
                     }
                 }
