@@ -87,7 +87,7 @@ dashboard="$(printf 'mezcalito-demo\n' | python3 "$here/dashboard.py" "$web" ame
   || { echo "ci-smoke: the staff dashboard could not be read" >&2; exit 1; }
 for want in "Appels au serveur vocal : 1" \
   "<th scope=\"row\">inscription ou annulation faite</th><td>1</td>" \
-  "Par téléphone : 1 inscriptions et 1 annulations."; do
+  "Par téléphone : inscriptions 1, annulations 1."; do
   grep -qF "$want" <<<"$dashboard" || { echo "ci-smoke: the dashboard lacks: $want" >&2; exit 1; }
 done
 echo "ci-smoke: the staff dashboard shows the call"

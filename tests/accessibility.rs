@@ -309,6 +309,35 @@ async fn every_page_passes_axe_wcag_21_aa_and_fits_phone_widths() {
         )
         .await;
     assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    // The morning's calls, for the dashboard's charts and tables.
+    let now = portal.state.now();
+    for (minutes, outcome, step) in [
+        (-20, ivr::store::CallOutcome::Changed, "menu_principal"),
+        (-5, ivr::store::CallOutcome::LoginFailed, "code_payeur"),
+        (-4, ivr::store::CallOutcome::NoLogin, "bienvenue"),
+    ] {
+        let at = now + chrono::Duration::minutes(minutes);
+        portal
+            .db
+            .store
+            .insert_call_record(&ivr::store::CallRecord {
+                started_at: at,
+                ended_at: at + chrono::Duration::seconds(50),
+                line: "0476549985".into(),
+                caller: "h:0123456789abcdef".into(),
+                dialplan: "default".into(),
+                outcome,
+                logins_failed: u32::from(outcome == ivr::store::CallOutcome::LoginFailed),
+                booked: u32::from(outcome == ivr::store::CallOutcome::Changed),
+                cancelled: 0,
+                refused: 0,
+                failed: 0,
+                last_step: step.into(),
+                ended_by: ivr::store::EndedBy::Caller,
+            })
+            .await
+            .expect("call record");
+    }
 
     let chrome = Chrome::start(&format!("http://{addr}")).await;
     the_checks_can_fail(&chrome, &axe).await;
@@ -416,6 +445,11 @@ async fn every_page_passes_axe_wcag_21_aa_and_fits_phone_widths() {
         ("mairie-annonce", "/mairie/annonce"),
         ("mairie-delais", "/mairie/delais"),
         ("mairie-effectifs", "/mairie/effectifs"),
+        ("mairie-tableau-de-bord", "/mairie/tableau-de-bord"),
+        (
+            "mairie-tableau-de-bord-jeudi",
+            "/mairie/tableau-de-bord?date=2026-05-07",
+        ),
         ("mairie-factures", "/mairie/factures"),
         ("mairie-preinscriptions", "/mairie/preinscriptions"),
     ] {

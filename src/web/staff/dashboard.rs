@@ -131,7 +131,7 @@ fn calls(r: &DayReport) -> Markup {
                     tr { th scope="row" { (outcome_fr(*o)) } td { (n) } }
                 } }
             } }
-            p { "Par téléphone : " (r.phone_booked) " inscriptions et " (r.phone_cancelled) " annulations." }
+            p { "Par téléphone : inscriptions " (r.phone_booked) ", annulations " (r.phone_cancelled) "." }
             @if !r.hung_up_at.is_empty() {
                 div.table-wrap { table.list {
                     caption { "Où les appelants ont raccroché (étape du plan d'appel)" }
@@ -186,11 +186,13 @@ fn changes(r: &DayReport) -> Markup {
         section.card aria-labelledby="changes-h" {
             h2 id="changes-h" { "Inscriptions et annulations par canal" }
             (bars(Caption { id: "changes-chart", title: "Changements par jour et par canal", description: &description }, &labels, 1, &series))
-            div.table-wrap { table.list {
-                caption { (description) }
+            // Seven days by three channels may be wider than a phone: the table scrolls in
+            // its own box, which the keyboard can reach.
+            div.table-wrap role="region" aria-labelledby="changes-caption" tabindex="0" { table.list {
+                caption id="changes-caption" { (description) " Inscriptions / annulations." }
                 thead { tr {
                     th scope="col" { "Jour" }
-                    @for c in CHANNELS { th scope="col" { (channel_fr(c)) " (inscr. / annul.)" } }
+                    @for c in CHANNELS { th scope="col" { (channel_fr(c)) } }
                 } }
                 tbody { @for d in &r.changes {
                     tr {
