@@ -61,6 +61,10 @@ pub struct Metrics {
     pub phone_changes: Family<[(&'static str, &'static str); 1], Counter>,
     /// Logins refused for wrong codes on the voice line.
     pub phone_logins_failed: Counter,
+    /// Bookings and cancellations written, by channel (web, phone, staff) and action.
+    pub booking_changes: Family<[(&'static str, &'static str); 2], Counter>,
+    /// Parents' logins refused, by channel (web, phone) and reason (wrong_codes, locked).
+    pub logins_refused: Family<[(&'static str, &'static str); 2], Counter>,
 }
 
 impl Default for Metrics {
@@ -84,6 +88,8 @@ impl Default for Metrics {
         let call_outcomes = Family::default();
         let phone_changes = Family::default();
         let phone_logins_failed = Counter::default();
+        let booking_changes = Family::default();
+        let logins_refused = Family::default();
         registry.register("calls", "Calls received", calls.clone());
         registry.register("calls_active", "Calls in progress", calls_active.clone());
         registry.register(
@@ -162,6 +168,16 @@ impl Default for Metrics {
             "Voice-line logins refused for wrong codes",
             phone_logins_failed.clone(),
         );
+        registry.register(
+            "booking_changes",
+            "Bookings and cancellations written, by channel and action",
+            booking_changes.clone(),
+        );
+        registry.register(
+            "logins_refused",
+            "Parents' logins refused, by channel and reason (wrong codes, locked out)",
+            logins_refused.clone(),
+        );
         Self {
             registry,
             calls,
@@ -182,6 +198,8 @@ impl Default for Metrics {
             call_outcomes,
             phone_changes,
             phone_logins_failed,
+            booking_changes,
+            logins_refused,
         }
     }
 }

@@ -31,6 +31,7 @@ ivr::both_backends!(
     demo_seed_is_idempotent,
     database_school_holiday_refuses_with_its_name,
     demo_seeds_the_school_year_and_books_around_it,
+    changes_and_refused_logins_are_counted_by_channel,
 );
 
 /// The instant most tests run at: Monday 4 May 2026, 09:00 in Paris.
@@ -1016,6 +1017,90 @@ async fn demo_seeds_the_school_year_and_books_around_it(db: &TestDb) -> anyhow::
             .await?
             .len(),
         8
+    );
+    Ok(())
+}
+
+/// The counters `/metrics` serves: changes by channel and action once written (not a
+/// refusal, not a no-op), refused logins by channel and reason.
+async fn changes_and_refused_logins_are_counted_by_channel(db: &TestDb) -> anyhow::Result<()> {
+    let f = family(db).await?;
+    let metrics = ivr::metrics::Metrics::new();
+    let s = f.service.clone().with_metrics(metrics.clone());
+    let now = monday_9h();
+    // Tuesday 5 May: its meal closes today at 10:00, so at 09:00 it is open.
+    let tuesday = date(2026, 5, 5);
+    change(
+        &s,
+        Channel::Web,
+        f.angeline,
+        tuesday,
+        "REPAS",
+        Action::Book,
+        now,
+    )
+    .await?;
+    change(
+        &s,
+        Channel::Web,
+        f.angeline,
+        tuesday,
+        "REPAS",
+        Action::Book,
+        now,
+    )
+    .await?;
+    change(
+        &s,
+        Channel::Phone,
+        f.theo,
+        tuesday,
+        "REPAS",
+        Action::Book,
+        now,
+    )
+    .await?;
+    change(
+        &s,
+        Channel::Phone,
+        f.theo,
+        tuesday,
+        "REPAS",
+        Action::Cancel,
+        now,
+    )
+    .await?;
+    // Monday 4 May's meal closed on Friday: refused, not counted.
+    change(
+        &s,
+        Channel::Web,
+        f.angeline,
+        date(2026, 5, 4),
+        "REPAS",
+        Action::Book,
+        now,
+    )
+    .await?;
+    let (c, wrong) = codes("3011", "999999");
+    for _ in 0..2 {
+        s.login("phone:0612345678", &c, &wrong, now)
+            .await
+            .unwrap_err();
+    }
+    s.login("ip:192.0.2.9", &c, &wrong, now).await.unwrap_err();
+    let text = metrics.render();
+    for line in [
+        r#"ivr_booking_changes_total{channel="web",action="booked"} 1"#,
+        r#"ivr_booking_changes_total{channel="phone",action="booked"} 1"#,
+        r#"ivr_booking_changes_total{channel="phone",action="cancelled"} 1"#,
+        r#"ivr_logins_refused_total{channel="phone",reason="wrong_codes"} 2"#,
+        r#"ivr_logins_refused_total{channel="web",reason="wrong_codes"} 1"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
+    assert!(
+        !text.contains(r#"channel="web",action="cancelled""#),
+        "{text}"
     );
     Ok(())
 }

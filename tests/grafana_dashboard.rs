@@ -33,6 +33,14 @@ fn every_metric_the_dashboard_queries_is_exported() {
     let metrics = Metrics::new();
     // A finished call, so the labelled families have series to show.
     metrics.call_ended("locked", 1, 1, 1);
+    metrics
+        .booking_changes
+        .get_or_create(&[("channel", "web"), ("action", "booked")])
+        .inc();
+    metrics
+        .logins_refused
+        .get_or_create(&[("channel", "web"), ("reason", "locked")])
+        .inc();
     let exported = metrics.render();
     let names = queried();
     assert!(names.len() >= 10, "the dashboard queries {names:?}");

@@ -111,6 +111,8 @@ pub async fn serve(
     };
     let web_addr = web_listener.local_addr()?;
     let metrics = Metrics::new();
+    // One set of counters for the phone and the web: both book through this service.
+    let service = service.with_metrics(metrics.clone());
     let stop_metrics = CancellationToken::new();
     if let Some(addr) = args.metrics_listen {
         let bound = serve_metrics(addr, metrics.clone(), stop_metrics.clone())

@@ -15,6 +15,7 @@ use crate::booking::calendar::{Calendar, CalendarError, Override, SchoolHoliday}
 use crate::booking::deadline::{self, Decision, Refusal, decide};
 use crate::booking::model::{Action, Channel, ChildCode, ChildId, PayerCode, PayerId, ServiceCode};
 use crate::booking::rules::Rules;
+use crate::metrics::Metrics;
 use crate::service::login::{LoginConfig, LoginError, LoginGuard, Origin, Session};
 use crate::store::{
     Child, Closure, HeadCount, HistoryEntry, OverrideId, Store, StoreError, StoreTx, StoredOverride,
@@ -152,6 +153,8 @@ pub struct BookingService {
     rules: Arc<Rules>,
     calendar: Arc<Calendar>,
     login: LoginGuard,
+    /// The server's counters, when it keeps them ([`BookingService::with_metrics`]).
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl BookingService {
@@ -170,7 +173,40 @@ impl BookingService {
             rules: Arc::new(rules),
             calendar: Arc::new(calendar),
             login,
+            metrics: None,
         })
+    }
+
+    /// The same service, counting bookings, cancellations and refused logins by channel in
+    /// `metrics` (`ivr serve` gives the one set its `/metrics` serves).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Counts a refused login; `sources` tell the channel (the voice line's start with
+    /// `phone:`).
+    fn count_login<'a, T>(
+        &self,
+        mut sources: impl Iterator<Item = &'a str>,
+        result: &Result<T, LoginError>,
+    ) {
+        let (Some(m), Err(e)) = (&self.metrics, result) else {
+            return;
+        };
+        let channel = if sources.any(|s| s.starts_with("phone:")) {
+            "phone"
+        } else {
+            "web"
+        };
+        let reason = match e {
+            LoginError::WrongCodes => "wrong_codes",
+            LoginError::TooManyAttempts { .. } => "locked",
+            LoginError::Store(_) => return,
+        };
+        m.logins_refused
+            .get_or_create(&[("channel", channel), ("reason", reason)])
+            .inc();
     }
 
     /// The store (for channels' own reads, e.g. invoices).
@@ -204,9 +240,12 @@ impl BookingService {
         payer: &PayerCode,
         now: DateTime<Utc>,
     ) -> Result<Session, LoginError> {
-        self.login
+        let result = self
+            .login
             .login(&self.store, source, child, payer, now)
-            .await
+            .await;
+        self.count_login(std::iter::once(source), &result);
+        result
     }
 
     /// Checks a pair typed from `origin` (its sources, and a device that may be known for
@@ -218,9 +257,12 @@ impl BookingService {
         payer: &PayerCode,
         now: DateTime<Utc>,
     ) -> Result<Session, LoginError> {
-        self.login
+        let result = self
+            .login
             .login_from(&self.store, origin, child, payer, now)
-            .await
+            .await;
+        self.count_login(origin.sources.iter().map(String::as_str), &result);
+        result
     }
 
     /// The login throttle (the web's staff login and device cookies use its key).
@@ -382,6 +424,18 @@ impl BookingService {
             outcomes.push(outcome);
         }
         tx.commit().await?;
+        if let Some(m) = &self.metrics {
+            for o in &outcomes {
+                let action = match o {
+                    BookingOutcome::Booked => "booked",
+                    BookingOutcome::Cancelled => "cancelled",
+                    _ => continue,
+                };
+                m.booking_changes
+                    .get_or_create(&[("channel", channel.as_str()), ("action", action)])
+                    .inc();
+            }
+        }
         Ok(outcomes)
     }
 
