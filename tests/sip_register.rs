@@ -106,6 +106,7 @@ fn trunk(registrar: SocketAddr, expires: u32) -> SipConfig {
             user: "mairie".into(),
             password: "s3cret".into(),
             expires_secs: expires,
+            ..TrunkConfig::default()
         }),
         ..test_config()
     }

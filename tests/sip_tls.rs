@@ -2,6 +2,8 @@
 //! the line's certificate are made for each run; a caller trusting that authority calls over
 //! TLS and is answered, its dialog on the TLS connection; one trusting another authority is
 //! refused by its own TLS; bad files stop the server at start-up with their setting named.
+//! The line registers with a trunk over TLS, checking the registrar's certificate against
+//! the configured authority and the trunk's name, its Contact naming its TLS listener.
 
 mod common;
 
@@ -31,6 +33,15 @@ impl Authority {
         let key = KeyPair::generate()?;
         let pem = params.clone().self_signed(&key)?.pem();
         Ok(Self { pem, params, key })
+    }
+
+    /// A certificate for the DNS name `name` only, signed by this authority, and its key.
+    fn issue_for_name(&self, name: &str) -> Result<(String, String)> {
+        let issuer = self.params.clone().self_signed(&self.key)?;
+        let params = CertificateParams::new(vec![name.to_owned()])?;
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &issuer, &self.key)?;
+        Ok((cert.pem(), key.serialize_pem()))
     }
 
     /// A certificate for 127.0.0.1 signed by this authority, and its key (both PEM).
@@ -182,4 +193,198 @@ fn the_tls_section_reads_as_the_example_configuration_writes_it() {
     assert_eq!(tls.ca, None);
     let unknown = toml::from_str::<SipConfig>("[tls]\nlisten = \"0.0.0.0:5061\"\nport = 1\n");
     assert!(unknown.is_err(), "an unknown key is refused");
+}
+
+/// A registrar reached over TLS on loopback, with the certificate the test gives it; it
+/// answers every REGISTER with 200 and hands the requests to the test.
+struct TlsRegistrar {
+    addr: SocketAddr,
+    registers: tokio::sync::mpsc::UnboundedReceiver<String>,
+}
+
+impl TlsRegistrar {
+    async fn start(cert_pem: &str, key_pem: &str) -> Result<Self> {
+        use rustls_pki_types::pem::PemObject;
+        let certs = rustls_pki_types::CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()?;
+        let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes())?;
+        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (tx, registers) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                tokio::spawn(async move {
+                    // A client that does not trust us ends the handshake: nothing to serve.
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let _ = serve_registers(&mut tls, &tx).await;
+                });
+            }
+        });
+        Ok(Self { addr, registers })
+    }
+
+    async fn next_register(&mut self) -> Result<String> {
+        guard("a REGISTER over TLS", self.registers.recv())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("registrar stopped"))
+    }
+}
+
+/// Reads REGISTERs (no body) from one TLS connection and grants each for 60 s.
+async fn serve_registers(
+    tls: &mut tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+    tx: &tokio::sync::mpsc::UnboundedSender<String>,
+) -> Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = tls.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let msg = String::from_utf8_lossy(&buf[..end + 4]).into_owned();
+            buf.drain(..end + 4);
+            if !msg.starts_with("REGISTER ") {
+                continue;
+            }
+            let contact = text_header(&msg, "Contact").unwrap_or_default().to_owned();
+            let reply = text_response(
+                &msg,
+                "200 OK",
+                &format!("Contact: {contact};expires=60\r\nExpires: 60\r\n"),
+            );
+            tls.write_all(reply.as_bytes()).await?;
+            tx.send(msg).ok();
+        }
+    }
+}
+
+/// The line with TLS and the test authority trusted, registering over TLS with the trunk
+/// at `registrar` whose certificate must carry `server_name`.
+fn tls_trunk(
+    dir: &Path,
+    authority: &Authority,
+    registrar: SocketAddr,
+    server_name: Option<&str>,
+) -> Result<SipConfig> {
+    let (cert, key) = authority.issue_for_loopback()?;
+    let mut config = tls_config(dir, &cert, &key)?;
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &authority.pem)?;
+    if let Some(tls) = config.tls.as_mut() {
+        tls.ca = Some(ca);
+    }
+    config.trunk = Some(ivr::sip::TrunkConfig {
+        registrar,
+        user: "mairie".into(),
+        password: "s3cret".into(),
+        expires_secs: 60,
+        transport: ivr::sip::TrunkTransport::Tls,
+        server_name: server_name.map(str::to_owned),
+    });
+    Ok(config)
+}
+
+#[tokio::test]
+async fn the_line_registers_over_tls_checking_the_trunk_s_name_and_names_its_tls_listener()
+-> Result<()> {
+    let authority = Authority::new("Autorité de test")?;
+    let (cert, key) = authority.issue_for_name("sip.operateur.test")?;
+    let mut registrar = TlsRegistrar::start(&cert, &key).await?;
+    let dir = tempfile::tempdir()?;
+    let config = tls_trunk(
+        dir.path(),
+        &authority,
+        registrar.addr,
+        Some("sip.operateur.test"),
+    )?;
+    let (server, _) = start_server(config.clone(), wait_forever).await?;
+    let tls = server.tls_addr().expect("TLS configured");
+    let reg = ivr::sip::register::spawn_if_configured(&server, &config).expect("a trunk");
+    let mut status = reg.status();
+    let register = registrar.next_register().await?;
+    let via = text_header(&register, "Via").unwrap_or_default();
+    assert!(via.starts_with("SIP/2.0/TLS"), "{register}");
+    let contact = text_header(&register, "Contact")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(
+        contact.contains("transport=tls") && contact.contains(&format!(":{}", tls.port())),
+        "the carrier must call back over TLS: {register}"
+    );
+    guard(
+        "registered over TLS",
+        status.wait_for(|s| matches!(s, ivr::sip::register::TrunkStatus::Registered { .. })),
+    )
+    .await??;
+    drop(reg);
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_trunk_whose_certificate_another_authority_or_name_vouches_for_is_not_registered_with()
+-> Result<()> {
+    let ours = Authority::new("Autorité de test")?;
+    let theirs = Authority::new("Autre autorité")?;
+    for (issuer, name, configured) in [
+        (&theirs, "sip.operateur.test", "sip.operateur.test"),
+        (&ours, "sip.autre.test", "sip.operateur.test"),
+    ] {
+        let (cert, key) = issuer.issue_for_name(name)?;
+        let mut registrar = TlsRegistrar::start(&cert, &key).await?;
+        let dir = tempfile::tempdir()?;
+        let mut config = tls_trunk(dir.path(), &ours, registrar.addr, Some(configured))?;
+        // The stack retries the handshake until its transaction times out (64 × T1): a
+        // short T1 makes that 3.2 s.
+        config.t1_ms = 50;
+        let (server, _) = start_server(config.clone(), wait_forever).await?;
+        let reg = ivr::sip::register::spawn_if_configured(&server, &config).expect("a trunk");
+        let mut status = reg.status();
+        guard(
+            "the failure",
+            status.wait_for(|s| matches!(s, ivr::sip::register::TrunkStatus::Failed { .. })),
+        )
+        .await??;
+        assert!(
+            registrar.registers.try_recv().is_err(),
+            "a REGISTER reached a registrar we should not trust ({name})"
+        );
+        drop(reg);
+        server.shutdown().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_tls_trunk_without_trusted_authorities_stops_the_server_naming_both_settings()
+-> Result<()> {
+    let authority = Authority::new("Autorité de test")?;
+    let dir = tempfile::tempdir()?;
+    let mut config = tls_trunk(dir.path(), &authority, "127.0.0.1:5061".parse()?, None)?;
+    if let Some(tls) = config.tls.as_mut() {
+        tls.ca = None;
+    }
+    let err = match start_server(config, wait_forever).await {
+        Ok(_) => anyhow::bail!("a TLS trunk without authorities was accepted"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        err.contains("[sip.trunk] transport") && err.contains("[sip.tls]"),
+        "{err}"
+    );
+    Ok(())
 }

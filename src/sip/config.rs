@@ -128,6 +128,37 @@ pub struct TrunkConfig {
     pub password: String,
     /// Registration lifetime asked for, in seconds; refreshed before it ends.
     pub expires_secs: u32,
+    /// How the registration reaches the registrar; over TLS the registrar's certificate
+    /// is checked against `[sip.tls] ca` and [`TrunkConfig::server_name`].
+    pub transport: TrunkTransport,
+    /// The name the registrar's certificate must carry over TLS (e.g. `sip.operateur.fr`);
+    /// unset, its IP address must be in the certificate.
+    pub server_name: Option<String>,
+}
+
+/// The transport of the trunk's registration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrunkTransport {
+    /// SIP over UDP (the default).
+    #[default]
+    Udp,
+    /// SIP over TCP.
+    Tcp,
+    /// SIP over TLS (RFC 3261 §26.2): needs `[sip.tls]`, whose listener the Contact names
+    /// so that the carrier's calls come back over TLS too.
+    Tls,
+}
+
+impl TrunkTransport {
+    /// The `transport=` parameter of a SIP URI.
+    pub fn uri_param(self) -> &'static str {
+        match self {
+            TrunkTransport::Udp => "udp",
+            TrunkTransport::Tcp => "tcp",
+            TrunkTransport::Tls => "tls",
+        }
+    }
 }
 
 impl Default for TrunkConfig {
@@ -137,6 +168,8 @@ impl Default for TrunkConfig {
             user: String::new(),
             password: String::new(),
             expires_secs: 3_600,
+            transport: TrunkTransport::Udp,
+            server_name: None,
         }
     }
 }
@@ -148,6 +181,8 @@ impl std::fmt::Debug for TrunkConfig {
             .field("user", &self.user)
             .field("password", &"***")
             .field("expires_secs", &self.expires_secs)
+            .field("transport", &self.transport)
+            .field("server_name", &self.server_name)
             .finish()
     }
 }

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 
 use thiserror::Error;
 
-pub use config::{RtpSource, SipConfig, TrunkConfig};
+pub use config::{RtpSource, SipConfig, TrunkConfig, TrunkTransport};
 pub use server::SipServer;
 
 pub use crate::call::settings::ALLOW;
@@ -44,6 +44,9 @@ pub enum SipError {
     /// Registration to the trunk failed.
     #[error("registration failed: {0}")]
     Register(String),
+    /// The settings do not fit together (e.g. a TLS trunk without `[sip.tls]`).
+    #[error("{0}")]
+    Config(String),
     /// A TLS file is missing or not what it should be.
     #[error("{setting} = « {} » : {reason}", path.display())]
     Tls {

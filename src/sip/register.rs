@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::config::{SipConfig, TrunkConfig};
+use super::config::{SipConfig, TrunkConfig, TrunkTransport};
 use super::server::SipServer;
 
 /// Where the trunk registration stands.
@@ -60,7 +60,25 @@ pub fn spawn(server: &SipServer, trunk: &TrunkConfig) -> TrunkRegistration {
         auth_username: None,
     };
     let mut registration = Registration::new(server.endpoint(), Some(credential));
-    let uri = format!("sip:{}", trunk.registrar);
+    let uri = match trunk.transport {
+        TrunkTransport::Udp => format!("sip:{}", trunk.registrar),
+        other => format!("sip:{};transport={}", trunk.registrar, other.uri_param()),
+    };
+    // Over TLS the carrier must call back over TLS: the Contact names our TLS listener
+    // (the stack's own Contact would name the UDP one).
+    if trunk.transport == TrunkTransport::Tls
+        && let Some(tls) = server.tls_addr()
+    {
+        let contact = format!(
+            "sip:{}@{};transport=tls",
+            trunk.user,
+            std::net::SocketAddr::new(server.public_ip(), tls.port())
+        );
+        match rsipstack::sip::Uri::try_from(contact.as_str()) {
+            Ok(uri) => registration.contact = Some(rsipstack::sip::typed::Contact::from(uri)),
+            Err(e) => warn!(error = %e, "TLS contact for the trunk not made; the stack's is sent"),
+        }
+    }
     let expires = trunk.expires_secs;
     let token = stop.clone();
     tokio::spawn(async move {

@@ -88,12 +88,27 @@ impl SipServer {
         .map_err(|e| SipError::Bind(tcp_addr, e.to_string()))?;
         transport.add_transport(udp.into());
         transport.add_transport(SipConnection::TcpListener(tcp));
+        let tls_trunk = config
+            .trunk
+            .as_ref()
+            .filter(|t| t.transport == super::TrunkTransport::Tls);
+        if let Some(trunk) = tls_trunk
+            && config.tls.as_ref().is_none_or(|t| t.ca.is_none())
+        {
+            return Err(SipError::Config(format!(
+                "[sip.trunk] transport = \"tls\" vers {} demande [sip.tls] avec ca (les autorités \
+                 qui garantissent le certificat de l'opérateur) : sans elles aucun serveur n'est cru",
+                trunk.registrar
+            )));
+        }
         let tls_addr = match &config.tls {
             Some(settings) => {
                 let tls_config = super::tls::load(settings)?;
-                // Our own TLS connections (to the trunk) trust the configured authorities.
+                // Our own TLS connections (to the trunk) trust the configured authorities,
+                // and check the certificate against the trunk's name when it has one.
                 transport.set_tls_config(TlsConfig {
                     ca_certs: tls_config.ca_certs.clone(),
+                    sni_hostname: tls_trunk.and_then(|t| t.server_name.clone()),
                     ..TlsConfig::default()
                 });
                 let listener = TlsListenerConnection::new(
@@ -186,6 +201,11 @@ impl SipServer {
     /// The address SIP over TLS listens on, when configured.
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls_addr
+    }
+
+    /// The address our Contact and SDP name ([`SipConfig::public_ip`]).
+    pub(crate) fn public_ip(&self) -> std::net::IpAddr {
+        self.sip.public_ip()
     }
 
     /// The SIP endpoint, for requests of our own (trunk registration).
