@@ -388,3 +388,39 @@ async fn a_tls_trunk_without_trusted_authorities_stops_the_server_naming_both_se
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_sips_uri_is_answered_over_tls_with_a_sips_contact() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ca = Authority::new("Mairie de Mezcalito, autorité de test")?;
+    let (cert, key) = ca.issue_for_loopback()?;
+    let flow = |call: Call| async move {
+        call.hangup().ok();
+    };
+    let (server, _) = start_server(tls_config(dir.path(), &cert, &key)?, flow).await?;
+    let tls = server.tls_addr().expect("TLS configured");
+    let phone = Phone::trusting(ca.pem.clone().into_bytes()).await?;
+    let media = Media::new().await?;
+    let (dialog, resp) = phone
+        .invite_uri(
+            tls,
+            Transport::Tls,
+            &format!("sips:3900@{tls}"),
+            Some(media.offer(Offer::Pcmu, None, "")),
+            None,
+        )
+        .await?;
+    let call = Answered::new(dialog, resp)?;
+    // RFC 3261 §8.1.1.8 / RFC 5630: a sips Request-URI is answered with a sips Contact,
+    // so the dialog's requests stay on TLS end to end.
+    let contact = header(&call.response, "Contact").unwrap_or_default();
+    assert!(
+        contact.to_ascii_lowercase().contains("sips:")
+            && contact.contains(&format!(":{}", tls.port())),
+        "{contact}"
+    );
+    let id = call.call_id();
+    guard("the line's BYE", phone.ended(&id)).await??;
+    server.shutdown().await;
+    Ok(())
+}

@@ -518,6 +518,11 @@ impl Router {
                         uri.host_with_port.port = Some(tls.listen.port().into());
                     }
                     uri.params.push(Param::Transport(Transport::Tls));
+                    // A sips: Request-URI asks for TLS on every hop: our Contact says so
+                    // too (RFC 5630), or the caller's next request could leave TLS.
+                    if tx.original.uri.scheme == Some(rsipstack::sip::Scheme::Sips) {
+                        uri.scheme = Some(rsipstack::sip::Scheme::Sips);
+                    }
                 }
                 _ => {}
             }

@@ -203,10 +203,24 @@ impl Phone {
             Transport::Tls => format!("sip:{dialled}@{server};transport=tls"),
             _ => format!("sip:{dialled}@{server}"),
         };
+        self.invite_uri(server, transport, &callee, body, call_id)
+            .await
+    }
+
+    /// Sends an INVITE for the Request-URI `callee` (e.g. a `sips:` one) to `server` over
+    /// `transport`; see [`Phone::invite`].
+    pub async fn invite_uri(
+        &self,
+        server: SocketAddr,
+        transport: Transport,
+        callee: &str,
+        body: Option<Vec<u8>>,
+        call_id: Option<String>,
+    ) -> Result<(InviteDialog, Option<Response>)> {
         let me = format!("sip:{}@{}", self.from, self.addr);
         let opt = InviteOption {
             caller: me.as_str().try_into()?,
-            callee: callee.as_str().try_into()?,
+            callee: callee.try_into()?,
             contact: me.as_str().try_into()?,
             content_type: body.as_ref().map(|_| "application/sdp".to_string()),
             offer: body,
