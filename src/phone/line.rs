@@ -19,10 +19,11 @@ use crate::dialplan::{
 };
 use crate::media::{MediaError, Prompt, PromptLibrary, SharedPrompts};
 use crate::metrics::Metrics;
-use crate::phone::announcement::{ANNOUNCEMENT_PROMPT, Announcements};
+use crate::phone::announcement::Announcements;
 use crate::phone::config::PhoneConfig;
 use crate::phone::events::{EventSink, PhoneEvent};
 use crate::phone::prompt_ids::{BEEP_PROMPT, STAFF_PROMPTS};
+use crate::phone::town_voice::TownVoice;
 use crate::service::booking::BookingService;
 use crate::service::login::{
     LoginError, Origin, STAFF_FAILURES, STAFF_LINE_FAILURES, StaffAttempt,
@@ -61,6 +62,8 @@ pub struct PhoneLine {
     dialplans: ArcSwap<DialplanSet>,
     prompts: Arc<SharedPrompts>,
     announcements: Announcements,
+    /// The town's recordings of prompts, merged over the shipped ones.
+    town_voice: TownVoice,
     clock: Arc<dyn Clock>,
     events: EventSink,
     staff: Option<StaffAccess>,
@@ -114,6 +117,7 @@ impl PhoneLine {
         let prompts = Arc::new(SharedPrompts::new(library));
         let announcements =
             Announcements::new(service.store().clone(), &config.data_dir, prompts.clone());
+        let town_voice = TownVoice::new(service.store().clone(), prompts.clone());
         info!(
             dialplans = set.plans().len(),
             prompts = prompts.current().len(),
@@ -127,6 +131,7 @@ impl PhoneLine {
             dialplans: ArcSwap::from_pointee(set),
             prompts,
             announcements,
+            town_voice,
             clock,
             events,
             staff,
@@ -169,12 +174,10 @@ impl PhoneLine {
     /// error is returned (for the log). Calls in progress are not touched.
     pub fn reload(&self) -> Result<(), PhoneError> {
         let (manifest, set) = self.dialplan_config.load()?;
-        let mut library = load_library(&self.dialplan_config, &self.config, &manifest)?;
-        // The announcement is not a file of the prompt directory: carry it over.
-        if let Some(a) = self.prompts.get(ANNOUNCEMENT_PROMPT) {
-            library.insert(a);
-        }
-        self.prompts.replace(library);
+        let library = load_library(&self.dialplan_config, &self.config, &manifest)?;
+        // The town's recordings and the announcement are no files of the prompt
+        // directory: they go back over the new files.
+        self.town_voice.shipped_reloaded(library);
         self.dialplans.store(Arc::new(set));
         info!("voice line reloaded");
         Ok(())
@@ -208,6 +211,11 @@ impl PhoneLine {
     /// The announcement store.
     pub fn announcements(&self) -> &Announcements {
         &self.announcements
+    }
+
+    /// The town's recordings of prompts: [`TownVoice::refresh`] at each call's start.
+    pub fn town_voice(&self) -> &TownVoice {
+        &self.town_voice
     }
 
     /// The server's clock.
