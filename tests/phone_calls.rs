@@ -71,6 +71,17 @@ impl Env {
 
     /// As [`Env::start_with`], with `sip` as the SIP settings.
     async fn start_full(now: DateTime<Utc>, phone: PhoneConfig, sip: SipConfigT) -> Result<Self> {
+        Self::node(now, phone, sip, None).await
+    }
+
+    /// One node of the voice line on `store`, shared with other nodes (the demo families are
+    /// seeded by the first: `seed`); or, without a store, on a fresh SQLite file, seeded.
+    async fn node(
+        now: DateTime<Utc>,
+        phone: PhoneConfig,
+        sip: SipConfigT,
+        shared: Option<(Store, bool)>,
+    ) -> Result<Self> {
         init_logs();
         let dir = tempfile::tempdir()?;
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -95,10 +106,17 @@ impl Env {
         std::fs::write(plans.join("default.toml"), short)?;
 
         let config = Config::default();
-        let url = format!("sqlite://{}", dir.path().join("ivr.sqlite").display());
-        let store = Store::open(&url).await?;
+        let (store, seed) = match shared {
+            Some(shared) => shared,
+            None => {
+                let url = format!("sqlite://{}", dir.path().join("ivr.sqlite").display());
+                (Store::open(&url).await?, true)
+            }
+        };
         let service = config.booking_service(store).await?;
-        demo::seed(&service, &config.town.name, &config.town.message, now).await?;
+        if seed {
+            demo::seed(&service, &config.town.name, &config.town.message, now).await?;
+        }
         let clock = Arc::new(ManualClock::new(now));
         let (sink, events) = EventSink::channel();
         let line = PhoneLine::load(
@@ -956,4 +974,113 @@ async fn an_asserted_caller_known_for_the_child_is_not_locked_out_by_others() ->
     assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "locked");
     env.stop().await;
     Ok(())
+}
+
+/// The µ-law payloads of the first `n` packets (20 ms) of `prompt`: what a PCMU caller
+/// receives when it starts playing.
+fn first_pcmu_packets(prompt: &ivr::media::Prompt, n: usize) -> Vec<Vec<u8>> {
+    let pcmu = prompt
+        .g711(ivr::media::Codec::Pcmu)
+        .expect("G.711 is encoded at load");
+    pcmu.chunks(160).take(n).map(<[u8]>::to_vec).collect()
+}
+
+/// What a new call hears first (the welcome, after the answer's silence): the first `n`
+/// packets of its first talk-spurt.
+async fn first_words(env: &Env, n: usize) -> Result<Vec<Vec<u8>>> {
+    let caller = Caller::call(env, "0476549985").await?;
+    let (pt, spurt, _) = receive_spurt(&caller.media.socket, n).await?;
+    assert_eq!(pt, 0, "PCMU");
+    caller.hang_up().await;
+    Ok(spurt)
+}
+
+/// Two nodes of the voice line on one database: the town replaces the welcome on the web
+/// (the service the staff page calls), and the next call on either node hears the town's
+/// recording, byte for byte; back to the shipped prompt, the next call hears the file again.
+async fn town_voice_on_every_node(a: Store, b: Store) -> Result<()> {
+    let now = monday_8am();
+    let node_a = Env::node(
+        now,
+        PhoneConfig::default(),
+        test_config(),
+        Some((a.clone(), true)),
+    )
+    .await?;
+    let node_b = Env::node(now, PhoneConfig::default(), test_config(), Some((b, false))).await?;
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shipped = ivr::media::Prompt::from_wav_file(&root.join("prompts/fr/bienvenue.wav"))?;
+    const N: usize = 20;
+    assert_eq!(
+        first_words(&node_a, N).await?,
+        first_pcmu_packets(&shipped, N)
+    );
+
+    let manifest = web_support::shipped_prompts();
+    let recording = ivr::media::upload::sine_wav(16_000, 1, 16, 1_000.0, 900);
+    ivr::service::voice::replace(&a, &manifest, "bienvenue", recording, "amelie", now).await?;
+    let stored = a
+        .prompt_override_wav("bienvenue")
+        .await?
+        .context("stored")?;
+    let town = ivr::media::Prompt::from_wav_reader(
+        "bienvenue",
+        std::io::Cursor::new(stored),
+        std::path::Path::new("<test>"),
+    )?;
+    let expected = first_pcmu_packets(&town, N);
+    assert_ne!(expected, first_pcmu_packets(&shipped, N));
+    assert_eq!(first_words(&node_a, N).await?, expected, "node A");
+    assert_eq!(first_words(&node_b, N).await?, expected, "node B");
+    // The other prompts stay the shipped ones in the library calls take.
+    let lib = node_b
+        .voice
+        .as_ref()
+        .expect("running")
+        .line()
+        .prompts()
+        .current();
+    assert_eq!(
+        lib.get("bienvenue").map(|p| p.duration().as_millis()),
+        Some(900)
+    );
+    let menu = ivr::media::Prompt::from_wav_file(&root.join("prompts/fr/menu_principal.wav"))?;
+    assert_eq!(
+        lib.get("menu_principal").map(|p| p.duration()),
+        Some(menu.duration())
+    );
+
+    // A reload of the files (SIGHUP, an edited prompt) keeps the town's recording over them.
+    let line = node_b.voice.as_ref().expect("running").line();
+    line.reload()?;
+    let reloaded = line.prompts().current();
+    assert_eq!(
+        reloaded.get("bienvenue").map(|p| p.duration().as_millis()),
+        Some(900)
+    );
+
+    ivr::service::voice::restore(&a, &manifest, "bienvenue").await?;
+    assert_eq!(
+        first_words(&node_b, N).await?,
+        first_pcmu_packets(&shipped, N)
+    );
+    node_a.stop().await;
+    node_b.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_call_after_an_upload_hears_the_town_s_recording_on_every_node_on_sqlite() -> Result<()> {
+    let db = ivr::store::testing::TestDb::sqlite().await?;
+    town_voice_on_every_node(db.store.clone(), db.store.clone()).await
+}
+
+#[tokio::test]
+#[cfg_attr(ivr_no_test_database, ignore = "TEST_DATABASE_URL is unset")]
+async fn a_call_after_an_upload_hears_the_town_s_recording_on_every_node_on_postgres() -> Result<()>
+{
+    let Some(db) = ivr::store::testing::TestDb::postgres().await? else {
+        return Ok(());
+    };
+    town_voice_on_every_node(db.store.clone(), db.store.clone()).await
 }
