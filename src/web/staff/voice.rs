@@ -112,9 +112,16 @@ pub async fn get(
             input type="file" id="file" name="file" accept=".wav,audio/wav,audio/x-wav" required;
             button type="submit" { "Envoyer l'enregistrement" }
         }
-        h2 { "Les messages" }
-        @for e in &entries {
-            (card(&state, csrf, e))
+        // The town's recordings first: what staff come back to check or undo.
+        @if town > 0 {
+            h2 { "Dits par la mairie" }
+            div.prompts {
+                @for e in entries.iter().filter(|e| e.town.is_some()) { (card(&state, csrf, e)) }
+            }
+        }
+        h2 { "Voix d'origine" }
+        div.prompts {
+            @for e in entries.iter().filter(|e| e.town.is_none()) { (card(&state, csrf, e)) }
         }
     };
     Ok(staff_page(&state, &s, StaffTab::Voice, title, body).into_response())
@@ -134,7 +141,8 @@ fn card(state: &AppState, csrf: &str, e: &voice::PromptEntry) -> Markup {
     let listen = format!("{PAGE}/{}/ecouter.wav", e.id);
     html! {
         section.card id=(anchor(&e.id)) aria-labelledby=(format!("titre-{}", e.id)) {
-            h3 id=(format!("titre-{}", e.id)) {
+            // Ids are long words of `_`: let them break on a phone.
+            h3.prompt-id id=(format!("titre-{}", e.id)) {
                 (e.id) " – "
                 @if e.town.is_some() { strong { "voix de la mairie" } } @else { "voix d'origine" }
             }
