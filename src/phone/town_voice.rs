@@ -166,3 +166,71 @@ impl TownVoice {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::upload::{sine_wav, to_phone};
+    use crate::store::NewPromptOverride;
+    use crate::store::testing::TestDb;
+
+    async fn upload(store: &Store, id: &str, millis: u32) {
+        let audio = to_phone(&sine_wav(8_000, 1, 16, 700.0, millis)).unwrap();
+        store
+            .upsert_prompt_override(&NewPromptOverride {
+                prompt_id: id,
+                wav: &audio.wav,
+                duration_ms: i64::from(millis),
+                by: "amelie",
+                at: chrono::DateTime::UNIX_EPOCH,
+            })
+            .await
+            .unwrap();
+    }
+
+    fn ms(prompts: &SharedPrompts, id: &str) -> Option<u128> {
+        prompts.get(id).map(|p| p.duration().as_millis())
+    }
+
+    #[tokio::test]
+    async fn recordings_go_over_the_shipped_prompts_and_only_changes_are_decoded_again() {
+        let db = TestDb::sqlite().await.unwrap();
+        let mut shipped = PromptLibrary::new();
+        for id in ["bienvenue", "menu"] {
+            shipped.insert(Arc::new(
+                Prompt::from_pcm(id, &[500; 4_000], 8_000).unwrap(),
+            ));
+        }
+        let prompts = Arc::new(SharedPrompts::new(shipped.clone()));
+        let voice = TownVoice::new(db.store.clone(), prompts.clone());
+        voice.refresh().await.unwrap();
+        assert_eq!(ms(&prompts, "bienvenue"), Some(500), "nothing recorded yet");
+
+        upload(&db.store, "bienvenue", 300).await;
+        voice.refresh().await.unwrap();
+        assert_eq!(ms(&prompts, "bienvenue"), Some(300));
+        assert_eq!(ms(&prompts, "menu"), Some(500));
+        let first = prompts.get("bienvenue").unwrap();
+
+        // Another prompt changes: the welcome is not decoded again (the same `Arc`).
+        upload(&db.store, "menu", 200).await;
+        voice.refresh().await.unwrap();
+        assert_eq!(ms(&prompts, "menu"), Some(200));
+        assert!(Arc::ptr_eq(&first, &prompts.get("bienvenue").unwrap()));
+        // Nothing changed: nothing is rebuilt.
+        let library = prompts.current();
+        voice.refresh().await.unwrap();
+        assert!(Arc::ptr_eq(&library, &prompts.current()));
+
+        // Files reloaded: the recordings stay over them.
+        voice.shipped_reloaded(shipped);
+        assert_eq!(ms(&prompts, "bienvenue"), Some(300));
+        // Removed: the shipped prompt again.
+        assert!(db.store.delete_prompt_override("bienvenue").await.unwrap());
+        assert!(!db.store.delete_prompt_override("bienvenue").await.unwrap());
+        voice.refresh().await.unwrap();
+        assert_eq!(ms(&prompts, "bienvenue"), Some(500));
+        assert_eq!(ms(&prompts, "menu"), Some(200));
+        assert_eq!(db.store.prompt_overrides_version().await.unwrap(), 3);
+    }
+}
