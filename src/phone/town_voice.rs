@@ -145,10 +145,13 @@ impl TownVoice {
         self.decoded.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Swaps in the shipped library with every decoded recording over it.
+    /// Swaps in the shipped library with every decoded recording over it. The lock is held
+    /// until the swap, so that a reload of the files and a refresh, crossing, cannot leave
+    /// the older of the two in place.
     fn apply(&self) {
+        let decoded = self.decoded();
         let mut library = PromptLibrary::clone(&self.shipped.load());
-        for (_, prompt) in self.decoded().values() {
+        for (_, prompt) in decoded.values() {
             library.insert(prompt.clone());
         }
         // The announcement is no file and no override: keep the one the line holds.
@@ -156,6 +159,7 @@ impl TownVoice {
             library.insert(a);
         }
         self.prompts.replace(library);
+        drop(decoded);
     }
 
     /// Refreshes for a call starting now; on failure the call goes on with the library
