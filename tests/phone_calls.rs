@@ -636,14 +636,14 @@ fn spoken_announcement() -> Vec<Vec<u8>> {
         .collect()
 }
 
-#[tokio::test]
-async fn staff_records_an_announcement_and_the_next_caller_hears_it() -> Result<()> {
+/// A line whose staff line is 8000, PIN 2468.
+async fn with_staff_line() -> Result<Env> {
     use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
     let hash = argon2::Argon2::default()
         .hash_password(b"2468", &SaltString::generate(&mut OsRng))
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .to_string();
-    let mut env = Env::start_with(
+    Env::start_with(
         monday_8am(),
         PhoneConfig {
             staff_number: Some("8000".into()),
@@ -651,7 +651,12 @@ async fn staff_records_an_announcement_and_the_next_caller_hears_it() -> Result<
             ..PhoneConfig::default()
         },
     )
-    .await?;
+    .await
+}
+
+#[tokio::test]
+async fn staff_records_an_announcement_and_the_next_caller_hears_it() -> Result<()> {
+    let mut env = with_staff_line().await?;
 
     // Nobody has recorded anything: the welcome goes straight to the question.
     let first = Caller::call(&env, "0476549985").await?;
@@ -670,7 +675,11 @@ async fn staff_records_an_announcement_and_the_next_caller_hears_it() -> Result<
         .walk(
             &mut env,
             &mut seen,
-            &[("1111#", "staff_code_incorrect"), ("2468#", "bip")],
+            &[
+                ("1111#", "staff_code_incorrect"),
+                ("2468#", "staff_menu"),
+                ("1", "bip"),
+            ],
         )
         .await?;
     env.until(&id, &mut seen, |e| {
@@ -1083,4 +1092,88 @@ async fn a_call_after_an_upload_hears_the_town_s_recording_on_every_node_on_post
         return Ok(());
     };
     town_voice_on_every_node(db.store.clone(), db.store.clone()).await
+}
+
+#[tokio::test]
+async fn staff_records_a_prompt_by_phone_and_the_next_caller_hears_it() -> Result<()> {
+    let mut env = with_staff_line().await?;
+    let number = web_support::shipped_prompts()
+        .ids()
+        .position(|id| id == "bienvenue")
+        .context("bienvenue in the manifest")?
+        + 1;
+    let mut staff = Caller::call(&env, "8000").await?;
+    let id = staff.call_id.clone();
+    let mut seen = Vec::new();
+    env.played(&id, &mut seen, "staff_accueil").await?;
+    // 2: a prompt; an unknown number is said so and asked again; then the welcome's.
+    staff
+        .walk(
+            &mut env,
+            &mut seen,
+            &[
+                ("2468#", "staff_menu"),
+                ("2", "staff_numero_message"),
+                ("999#", "staff_message_inconnu"),
+                (&format!("{number}#"), "staff_enregistrez_message"),
+            ],
+        )
+        .await?;
+    let tail = &seen[seen.len() - 3..];
+    assert_eq!(
+        tail,
+        [
+            "staff_message_actuel",
+            "bienvenue",
+            "staff_enregistrez_message"
+        ],
+        "what it says now, then the question: {seen:?}"
+    );
+    env.played(&id, &mut seen, "bip").await?;
+    env.until(&id, &mut seen, |e| {
+        matches!(e, PhoneEvent::RecordingStarted { .. }).then_some(())
+    })
+    .await?;
+    let mut pace = tokio::time::interval(std::time::Duration::from_millis(20));
+    for packet in spoken_announcement() {
+        pace.tick().await;
+        staff.out.audio(&staff.media.socket, 0, &packet).await?;
+    }
+    staff.keys("#").await?;
+    let mut playback = Vec::new();
+    env.played(&id, &mut playback, "staff_garder_message")
+        .await?;
+    assert_eq!(
+        playback,
+        ["staff_ecoute_message", "recording", "staff_garder_message"]
+    );
+    staff.keys("1").await?;
+    env.played(&id, &mut seen, "staff_message_enregistre")
+        .await?;
+    env.ended(&id, &mut seen).await?;
+
+    // Kept in the database, as an upload on the web is, for every node; no announcement.
+    let store = env.service.store().clone();
+    let town = store.prompt_overrides().await?;
+    assert_eq!(town.len(), 1);
+    assert_eq!(town[0].prompt_id, "bienvenue");
+    assert_eq!(town[0].uploaded_by, "téléphone (code personnel)");
+    assert!(town[0].duration_ms >= 1_000, "{} ms", town[0].duration_ms);
+    assert!(store.announcements().await?.is_empty());
+    let stored = store
+        .prompt_override_wav("bienvenue")
+        .await?
+        .context("stored")?;
+    let prompt = ivr::media::Prompt::from_wav_reader(
+        "bienvenue",
+        std::io::Cursor::new(stored),
+        std::path::Path::new("<test>"),
+    )?;
+    // The next caller's welcome is the staff member's voice, byte for byte.
+    assert_eq!(
+        first_words(&env, 20).await?,
+        first_pcmu_packets(&prompt, 20)
+    );
+    env.stop().await;
+    Ok(())
 }

@@ -60,6 +60,8 @@ pub struct PhoneLine {
     dialplan_config: DialplanConfig,
     config: PhoneConfig,
     dialplans: ArcSwap<DialplanSet>,
+    /// The prompt manifest the dialplans were checked against (ids the town may replace).
+    manifest: ArcSwap<PromptManifest>,
     prompts: Arc<SharedPrompts>,
     announcements: Announcements,
     /// The town's recordings of prompts, merged over the shipped ones.
@@ -129,6 +131,7 @@ impl PhoneLine {
             dialplan_config,
             config,
             dialplans: ArcSwap::from_pointee(set),
+            manifest: ArcSwap::from_pointee(manifest),
             prompts,
             announcements,
             town_voice,
@@ -179,6 +182,7 @@ impl PhoneLine {
         // directory: they go back over the new files.
         self.town_voice.shipped_reloaded(library);
         self.dialplans.store(Arc::new(set));
+        self.manifest.store(Arc::new(manifest));
         info!("voice line reloaded");
         Ok(())
     }
@@ -189,6 +193,7 @@ impl PhoneLine {
         let (manifest, set) = self.dialplan_config.load()?;
         self.prompts.current().require(manifest.ids())?;
         self.dialplans.store(Arc::new(set));
+        self.manifest.store(Arc::new(manifest));
         info!("dialplans reloaded");
         Ok(())
     }
@@ -201,6 +206,11 @@ impl PhoneLine {
     /// The dialplans now.
     pub fn dialplans(&self) -> Arc<DialplanSet> {
         self.dialplans.load_full()
+    }
+
+    /// The prompt manifest now (its ids are the prompts the town may replace).
+    pub fn manifest(&self) -> Arc<PromptManifest> {
+        self.manifest.load_full()
     }
 
     /// The prompt library, swapped on reload and on a new announcement.

@@ -47,6 +47,8 @@ pub enum VoiceRefused {
 /// One prompt of the voice line as the staff page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromptEntry {
+    /// Its number, what staff type on the staff line ([`by_number`]).
+    pub number: usize,
     /// Its id (the manifest's, also the shipped file's stem).
     pub id: String,
     /// The French text the shipped prompt says.
@@ -86,12 +88,20 @@ pub async fn list(
         .collect();
     Ok(manifest
         .ids()
-        .map(|id| PromptEntry {
+        .enumerate()
+        .map(|(i, id)| PromptEntry {
+            number: i + 1,
             id: id.to_owned(),
             text: manifest.text(id).unwrap_or_default().to_owned(),
             town: town.remove(id),
         })
         .collect())
+}
+
+/// The prompt numbered `number` (from 1, in the manifest's id order, as the staff page
+/// shows them): the staff line is a keypad, and a number is what it can be told.
+pub fn by_number(manifest: &PromptManifest, number: usize) -> Option<&str> {
+    manifest.ids().nth(number.checked_sub(1)?)
 }
 
 /// Checks the prompt id, then checks and converts `file` (any common WAV, as for the
@@ -111,16 +121,32 @@ pub async fn replace(
         .await
         .map_err(|_| VoiceRefused::Interrupted)??;
     let duration_ms = audio.duration_ms();
+    keep(store, manifest, id, &audio.wav, duration_ms, by, at).await?;
+    Ok(duration_ms)
+}
+
+/// Stores `wav`, already in the line's format (8 kHz mono 16-bit: a recording made on the
+/// staff line, or a converted upload), as the town's recording of prompt `id`.
+pub async fn keep(
+    store: &Store,
+    manifest: &PromptManifest,
+    id: &str,
+    wav: &[u8],
+    duration_ms: u64,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), VoiceRefused> {
+    let id = known(manifest, id)?;
     store
         .upsert_prompt_override(&NewPromptOverride {
             prompt_id: id,
-            wav: &audio.wav,
+            wav,
             duration_ms: i64::try_from(duration_ms).unwrap_or(i64::MAX),
             by,
             at,
         })
         .await?;
-    Ok(duration_ms)
+    Ok(())
 }
 
 /// Goes back to the shipped prompt `id`: the town's recording is removed.

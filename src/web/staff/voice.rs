@@ -95,7 +95,8 @@ pub async fn get(
         p { "Chaque message du serveur vocal peut être dit par la voix de la mairie : envoyez un "
             "enregistrement WAV (toute fréquence courante, mono ou stéréo), il est converti au "
             "format téléphonique (8 kHz, mono) et joué dès l'appel suivant, sur tous les serveurs. "
-            "Le message d'origine reste disponible." }
+            "Le message d'origine reste disponible. Sur la ligne de la mairie, après le code "
+            "personnel, la touche 2 enregistre un message par téléphone : tapez son numéro." }
         p { (summary(town, entries.len())) }
         form.card #envoi method="post" action=(PAGE) enctype="multipart/form-data" {
             h2 { "Remplacer un message" }
@@ -143,7 +144,7 @@ fn card(state: &AppState, csrf: &str, e: &voice::PromptEntry) -> Markup {
         section.card id=(anchor(&e.id)) aria-labelledby=(format!("titre-{}", e.id)) {
             // Ids are long words of `_`: let them break on a phone.
             h3.prompt-id id=(format!("titre-{}", e.id)) {
-                (e.id) " – "
+                "n° " (e.number) " · " (e.id) " – "
                 @if e.town.is_some() { strong { "voix de la mairie" } } @else { "voix d'origine" }
             }
             p { "« " (e.text) " »" }
