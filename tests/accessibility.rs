@@ -292,6 +292,19 @@ async fn every_page_passes_axe_wcag_21_aa_and_fits_phone_widths() {
         )
         .await;
     assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    // The welcome in the town's own voice: its card shows who sent it and the way back.
+    let csrf = staff.get("/mairie/voix").await.csrf();
+    let r = staff
+        .post_multipart(
+            "/mairie/voix",
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("prompt", None, b"bienvenue"),
+                ("file", Some("bienvenue.wav"), &wav),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
     let mut parent = portal.parent().await;
     let csrf = parent.get("/preinscription").await.csrf();
     let r = parent
@@ -443,6 +456,7 @@ async fn every_page_passes_axe_wcag_21_aa_and_fits_phone_widths() {
     for (name, path) in [
         ("mairie-message", "/mairie/message"),
         ("mairie-annonce", "/mairie/annonce"),
+        ("mairie-voix", "/mairie/voix"),
         ("mairie-delais", "/mairie/delais"),
         ("mairie-effectifs", "/mairie/effectifs"),
         ("mairie-tableau-de-bord", "/mairie/tableau-de-bord"),

@@ -205,8 +205,13 @@ fn ivr_check(prompts: &Path, dialplans: &Path) -> (bool, String) {
     let town = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", town.path().join("ivr.sqlite").display());
     add_clerk(&url);
+    ivr_check_on(&url, prompts, dialplans)
+}
+
+/// `ivr check` of these folders on the database at `url`.
+fn ivr_check_on(url: &str, prompts: &Path, dialplans: &Path) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ivr"))
-        .args(["--database-url", &url, "check", "--prompts"])
+        .args(["--database-url", url, "check", "--prompts"])
         .arg(prompts)
         .arg("--dialplans")
         .arg(dialplans)
@@ -330,4 +335,67 @@ fn ivr_check_lists_missing_unreadable_and_wrong_prompts_and_dialplan_errors() {
         "{out}"
     );
     assert!(out.contains("4 problème(s)"), "{out}");
+}
+
+#[test]
+fn ivr_check_names_the_prompts_the_town_recorded() {
+    let town = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", town.path().join("ivr.sqlite").display());
+    add_clerk(&url);
+    let (prompts, dialplans) = (root().join("prompts/fr"), root().join("dialplans"));
+    let (ok, out) = ivr_check_on(&url, &prompts, &dialplans);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(
+            "Messages enregistrés par la mairie : aucun, tous les messages sont ceux d'origine."
+        ),
+        "{out}"
+    );
+    // Two prompts recorded by the town on the staff page (the service it calls).
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = ivr::store::Store::open(&url).await.unwrap();
+        let manifest = PromptManifest::load(&prompts).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-05-06T09:00:00+02:00")
+            .unwrap()
+            .to_utc();
+        for id in ["menu_principal", "bienvenue"] {
+            let wav = ivr::media::upload::sine_wav(8_000, 1, 16, 500.0, 300);
+            ivr::service::voice::replace(&store, &manifest, id, wav, "amelie", now)
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    });
+    let (ok, out) = ivr_check_on(&url, &prompts, &dialplans);
+    assert!(ok, "the town's prompts are no problem: {out}");
+    assert!(
+        out.contains("Messages enregistrés par la mairie (2) : bienvenue, menu_principal"),
+        "{out}"
+    );
+    // A manifest that no longer lists one: said, without failing the check.
+    let fewer = town.path().join("prompts");
+    std::fs::create_dir(&fewer).unwrap();
+    for entry in std::fs::read_dir(&prompts).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, fewer.join(path.file_name().unwrap())).unwrap();
+    }
+    let manifest = std::fs::read_to_string(fewer.join("manifest.toml")).unwrap();
+    let menu = manifest
+        .lines()
+        .find(|l| l.starts_with("menu_principal ="))
+        .unwrap()
+        .to_owned();
+    std::fs::write(
+        fewer.join("manifest.toml"),
+        manifest.replace(&format!("{menu}\n"), ""),
+    )
+    .unwrap();
+    let plans = town.path().join("dialplans");
+    std::fs::create_dir(&plans).unwrap();
+    let (_, out) = ivr_check_on(&url, &fewer, &plans);
+    assert!(
+        out.contains("le message « menu_principal » enregistré par la mairie n'est plus dans"),
+        "{out}"
+    );
 }

@@ -71,6 +71,17 @@ impl Env {
 
     /// As [`Env::start_with`], with `sip` as the SIP settings.
     async fn start_full(now: DateTime<Utc>, phone: PhoneConfig, sip: SipConfigT) -> Result<Self> {
+        Self::node(now, phone, sip, None).await
+    }
+
+    /// One node of the voice line on `store`, shared with other nodes (the demo families are
+    /// seeded by the first: `seed`); or, without a store, on a fresh SQLite file, seeded.
+    async fn node(
+        now: DateTime<Utc>,
+        phone: PhoneConfig,
+        sip: SipConfigT,
+        shared: Option<(Store, bool)>,
+    ) -> Result<Self> {
         init_logs();
         let dir = tempfile::tempdir()?;
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -95,10 +106,17 @@ impl Env {
         std::fs::write(plans.join("default.toml"), short)?;
 
         let config = Config::default();
-        let url = format!("sqlite://{}", dir.path().join("ivr.sqlite").display());
-        let store = Store::open(&url).await?;
+        let (store, seed) = match shared {
+            Some(shared) => shared,
+            None => {
+                let url = format!("sqlite://{}", dir.path().join("ivr.sqlite").display());
+                (Store::open(&url).await?, true)
+            }
+        };
         let service = config.booking_service(store).await?;
-        demo::seed(&service, &config.town.name, &config.town.message, now).await?;
+        if seed {
+            demo::seed(&service, &config.town.name, &config.town.message, now).await?;
+        }
         let clock = Arc::new(ManualClock::new(now));
         let (sink, events) = EventSink::channel();
         let line = PhoneLine::load(
@@ -618,14 +636,14 @@ fn spoken_announcement() -> Vec<Vec<u8>> {
         .collect()
 }
 
-#[tokio::test]
-async fn staff_records_an_announcement_and_the_next_caller_hears_it() -> Result<()> {
+/// A line whose staff line is 8000, PIN 2468.
+async fn with_staff_line() -> Result<Env> {
     use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
     let hash = argon2::Argon2::default()
         .hash_password(b"2468", &SaltString::generate(&mut OsRng))
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .to_string();
-    let mut env = Env::start_with(
+    Env::start_with(
         monday_8am(),
         PhoneConfig {
             staff_number: Some("8000".into()),
@@ -633,7 +651,12 @@ async fn staff_records_an_announcement_and_the_next_caller_hears_it() -> Result<
             ..PhoneConfig::default()
         },
     )
-    .await?;
+    .await
+}
+
+#[tokio::test]
+async fn staff_records_an_announcement_and_the_next_caller_hears_it() -> Result<()> {
+    let mut env = with_staff_line().await?;
 
     // Nobody has recorded anything: the welcome goes straight to the question.
     let first = Caller::call(&env, "0476549985").await?;
@@ -652,7 +675,11 @@ async fn staff_records_an_announcement_and_the_next_caller_hears_it() -> Result<
         .walk(
             &mut env,
             &mut seen,
-            &[("1111#", "staff_code_incorrect"), ("2468#", "bip")],
+            &[
+                ("1111#", "staff_code_incorrect"),
+                ("2468#", "staff_menu"),
+                ("1", "bip"),
+            ],
         )
         .await?;
     env.until(&id, &mut seen, |e| {
@@ -954,6 +981,199 @@ async fn an_asserted_caller_known_for_the_child_is_not_locked_out_by_others() ->
     assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "locked");
     let mut c = Caller::relayed(&env, "127.0.0.1", family, Some(family)).await?;
     assert_eq!(c.try_codes(&mut env, "3011#770021#").await?, "locked");
+    env.stop().await;
+    Ok(())
+}
+
+/// The µ-law payloads of the first `n` packets (20 ms) of `prompt`: what a PCMU caller
+/// receives when it starts playing.
+fn first_pcmu_packets(prompt: &ivr::media::Prompt, n: usize) -> Vec<Vec<u8>> {
+    let pcmu = prompt
+        .g711(ivr::media::Codec::Pcmu)
+        .expect("G.711 is encoded at load");
+    pcmu.chunks(160).take(n).map(<[u8]>::to_vec).collect()
+}
+
+/// What a new call hears first (the welcome, after the answer's silence): the first `n`
+/// packets of its first talk-spurt.
+async fn first_words(env: &Env, n: usize) -> Result<Vec<Vec<u8>>> {
+    let caller = Caller::call(env, "0476549985").await?;
+    let (pt, spurt, _) = receive_spurt(&caller.media.socket, n).await?;
+    assert_eq!(pt, 0, "PCMU");
+    caller.hang_up().await;
+    Ok(spurt)
+}
+
+/// Two nodes of the voice line on one database: the town replaces the welcome on the web
+/// (the service the staff page calls), and the next call on either node hears the town's
+/// recording, byte for byte; back to the shipped prompt, the next call hears the file again.
+async fn town_voice_on_every_node(a: Store, b: Store) -> Result<()> {
+    let now = monday_8am();
+    let node_a = Env::node(
+        now,
+        PhoneConfig::default(),
+        test_config(),
+        Some((a.clone(), true)),
+    )
+    .await?;
+    let node_b = Env::node(now, PhoneConfig::default(), test_config(), Some((b, false))).await?;
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shipped = ivr::media::Prompt::from_wav_file(&root.join("prompts/fr/bienvenue.wav"))?;
+    const N: usize = 20;
+    assert_eq!(
+        first_words(&node_a, N).await?,
+        first_pcmu_packets(&shipped, N)
+    );
+
+    let manifest = web_support::shipped_prompts();
+    let recording = ivr::media::upload::sine_wav(16_000, 1, 16, 1_000.0, 900);
+    ivr::service::voice::replace(&a, &manifest, "bienvenue", recording, "amelie", now).await?;
+    let stored = a
+        .prompt_override_wav("bienvenue")
+        .await?
+        .context("stored")?;
+    let town = ivr::media::Prompt::from_wav_reader(
+        "bienvenue",
+        std::io::Cursor::new(stored),
+        std::path::Path::new("<test>"),
+    )?;
+    let expected = first_pcmu_packets(&town, N);
+    assert_ne!(expected, first_pcmu_packets(&shipped, N));
+    assert_eq!(first_words(&node_a, N).await?, expected, "node A");
+    assert_eq!(first_words(&node_b, N).await?, expected, "node B");
+    // The other prompts stay the shipped ones in the library calls take.
+    let lib = node_b
+        .voice
+        .as_ref()
+        .expect("running")
+        .line()
+        .prompts()
+        .current();
+    assert_eq!(
+        lib.get("bienvenue").map(|p| p.duration().as_millis()),
+        Some(900)
+    );
+    let menu = ivr::media::Prompt::from_wav_file(&root.join("prompts/fr/menu_principal.wav"))?;
+    assert_eq!(
+        lib.get("menu_principal").map(|p| p.duration()),
+        Some(menu.duration())
+    );
+
+    // A reload of the files (SIGHUP, an edited prompt) keeps the town's recording over them.
+    let line = node_b.voice.as_ref().expect("running").line();
+    line.reload()?;
+    let reloaded = line.prompts().current();
+    assert_eq!(
+        reloaded.get("bienvenue").map(|p| p.duration().as_millis()),
+        Some(900)
+    );
+
+    ivr::service::voice::restore(&a, &manifest, "bienvenue").await?;
+    assert_eq!(
+        first_words(&node_b, N).await?,
+        first_pcmu_packets(&shipped, N)
+    );
+    node_a.stop().await;
+    node_b.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_call_after_an_upload_hears_the_town_s_recording_on_every_node_on_sqlite() -> Result<()> {
+    let db = ivr::store::testing::TestDb::sqlite().await?;
+    town_voice_on_every_node(db.store.clone(), db.store.clone()).await
+}
+
+#[tokio::test]
+#[cfg_attr(ivr_no_test_database, ignore = "TEST_DATABASE_URL is unset")]
+async fn a_call_after_an_upload_hears_the_town_s_recording_on_every_node_on_postgres() -> Result<()>
+{
+    let Some(db) = ivr::store::testing::TestDb::postgres().await? else {
+        return Ok(());
+    };
+    town_voice_on_every_node(db.store.clone(), db.store.clone()).await
+}
+
+#[tokio::test]
+async fn staff_records_a_prompt_by_phone_and_the_next_caller_hears_it() -> Result<()> {
+    let mut env = with_staff_line().await?;
+    let number = web_support::shipped_prompts()
+        .ids()
+        .position(|id| id == "bienvenue")
+        .context("bienvenue in the manifest")?
+        + 1;
+    let mut staff = Caller::call(&env, "8000").await?;
+    let id = staff.call_id.clone();
+    let mut seen = Vec::new();
+    env.played(&id, &mut seen, "staff_accueil").await?;
+    // 2: a prompt; an unknown number is said so and asked again; then the welcome's.
+    staff
+        .walk(
+            &mut env,
+            &mut seen,
+            &[
+                ("2468#", "staff_menu"),
+                ("2", "staff_numero_message"),
+                ("999#", "staff_message_inconnu"),
+                (&format!("{number}#"), "staff_enregistrez_message"),
+            ],
+        )
+        .await?;
+    let tail = &seen[seen.len() - 3..];
+    assert_eq!(
+        tail,
+        [
+            "staff_message_actuel",
+            "bienvenue",
+            "staff_enregistrez_message"
+        ],
+        "what it says now, then the question: {seen:?}"
+    );
+    env.played(&id, &mut seen, "bip").await?;
+    env.until(&id, &mut seen, |e| {
+        matches!(e, PhoneEvent::RecordingStarted { .. }).then_some(())
+    })
+    .await?;
+    let mut pace = tokio::time::interval(std::time::Duration::from_millis(20));
+    for packet in spoken_announcement() {
+        pace.tick().await;
+        staff.out.audio(&staff.media.socket, 0, &packet).await?;
+    }
+    staff.keys("#").await?;
+    let mut playback = Vec::new();
+    env.played(&id, &mut playback, "staff_garder_message")
+        .await?;
+    assert_eq!(
+        playback,
+        ["staff_ecoute_message", "recording", "staff_garder_message"]
+    );
+    staff.keys("1").await?;
+    env.played(&id, &mut seen, "staff_message_enregistre")
+        .await?;
+    env.ended(&id, &mut seen).await?;
+
+    // Kept in the database, as an upload on the web is, for every node; no announcement.
+    let store = env.service.store().clone();
+    let town = store.prompt_overrides().await?;
+    assert_eq!(town.len(), 1);
+    assert_eq!(town[0].prompt_id, "bienvenue");
+    assert_eq!(town[0].uploaded_by, "téléphone (code personnel)");
+    assert!(town[0].duration_ms >= 1_000, "{} ms", town[0].duration_ms);
+    assert!(store.announcements().await?.is_empty());
+    let stored = store
+        .prompt_override_wav("bienvenue")
+        .await?
+        .context("stored")?;
+    let prompt = ivr::media::Prompt::from_wav_reader(
+        "bienvenue",
+        std::io::Cursor::new(stored),
+        std::path::Path::new("<test>"),
+    )?;
+    // The next caller's welcome is the staff member's voice, byte for byte.
+    assert_eq!(
+        first_words(&env, 20).await?,
+        first_pcmu_packets(&prompt, 20)
+    );
     env.stop().await;
     Ok(())
 }

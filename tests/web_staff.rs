@@ -623,3 +623,198 @@ async fn parallel_staff_posts_hash_no_more_than_the_gate_allows() {
     eprintln!("at most {max} argon2 verifications ran at once");
     assert!((1..=PASSWORD_CHECKS_AT_ONCE).contains(&max), "{max}");
 }
+
+/// What `/mairie/voix/{id}/ecouter.wav` must serve: a shipped prompt's file.
+fn shipped_wav(id: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("prompts/fr")
+        .join(format!("{id}.wav"));
+    std::fs::read(path).unwrap()
+}
+
+/// The town's own voice on `p`: the page lists every prompt with its text and a player of
+/// what callers hear; forged or missing tokens, an unknown prompt and a file that is no
+/// WAV are refused and store nothing; an upload is the town's, listened to as stored; the
+/// way back brings the shipped prompt again. Staff only.
+async fn town_voice_suite(p: Portal) {
+    let store = &p.db.store;
+    let all = web_support::shipped_prompts().ids().count();
+    let (mut c, page) = p.staff_at("/mairie/voix").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_has(&[
+        "Voix du serveur vocal",
+        &format!("Les {all} messages sont ceux d'origine."),
+        "bienvenue – voix d'origine",
+        "« Bonjour, bienvenue sur le serveur vocal des services scolaires. »",
+        r#"src="/mairie/voix/bienvenue/ecouter.wav""#,
+        r#"<option value="menu_principal">"#,
+        r#"href="/mairie/voix" aria-current="page""#,
+    ]);
+    page.assert_lacks(&["Revenir au message d'origine"]);
+    let listen = c.get("/mairie/voix/bienvenue/ecouter.wav").await;
+    assert_eq!(listen.status, StatusCode::OK);
+    assert_eq!(listen.headers["content-type"], "audio/wav");
+    assert_eq!(
+        listen.body,
+        String::from_utf8_lossy(&shipped_wav("bienvenue"))
+    );
+
+    let csrf = page.csrf();
+    let wav = sine_wav(44_100, 2, 16, 660.0, 1200);
+    // No token, then a forged one: refused, nothing stored.
+    let r = c
+        .post_multipart(
+            "/mairie/voix",
+            &[
+                ("prompt", None, b"bienvenue"),
+                ("file", Some("voix.wav"), &wav),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = c
+        .post_multipart(
+            "/mairie/voix",
+            &[
+                ("csrf", None, b"0000"),
+                ("prompt", None, b"bienvenue"),
+                ("file", Some("voix.wav"), &wav),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A prompt the manifest does not list: refused with a sentence.
+    let r = c
+        .post_multipart(
+            "/mairie/voix",
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("prompt", None, b"bonjour_inconnu"),
+                ("file", Some("voix.wav"), &wav),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    r.assert_shows("« bonjour_inconnu » n'est pas un message du serveur vocal");
+    // Not a WAV: said on the page.
+    let r = c
+        .post_multipart(
+            "/mairie/voix",
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("prompt", None, b"bienvenue"),
+                ("file", Some("voix.wav"), b"RIFF? no"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    c.get("/mairie/voix")
+        .await
+        .assert_shows("Enregistrement refusé : le fichier n'est pas un enregistrement WAV lisible");
+    assert!(store.prompt_overrides().await.unwrap().is_empty());
+    assert_eq!(store.prompt_overrides_version().await.unwrap(), 0);
+
+    // A real recording (44.1 kHz stereo): converted, the town's from now on.
+    let r = c
+        .post_multipart(
+            "/mairie/voix",
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("prompt", None, b"bienvenue"),
+                ("file", Some("voix.wav"), &wav),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/mairie/voix#message-bienvenue");
+    let page = c.get("/mairie/voix").await;
+    page.assert_shows("Message « bienvenue » remplacé par votre enregistrement (1,2 s");
+    page.assert_has(&[
+        &format!("1 message sur {all} est dit par la mairie."),
+        "bienvenue – <strong>voix de la mairie</strong>",
+        "envoyé par amelie le 06/05/2026 à 09h00",
+        r#"action="/mairie/voix/bienvenue/origine""#,
+        "Revenir au message d'origine",
+    ]);
+    let stored = store
+        .prompt_override_wav("bienvenue")
+        .await
+        .unwrap()
+        .unwrap();
+    let spec = hound::WavReader::new(std::io::Cursor::new(&stored))
+        .unwrap()
+        .spec();
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (8000, 1, 16)
+    );
+    let listen = c.get("/mairie/voix/bienvenue/ecouter.wav").await;
+    assert_eq!(listen.body, String::from_utf8_lossy(&stored));
+    assert_ne!(
+        listen.body,
+        String::from_utf8_lossy(&shipped_wav("bienvenue"))
+    );
+    // The other prompts are still the shipped ones.
+    let other = c.get("/mairie/voix/menu_principal/ecouter.wav").await;
+    assert_eq!(
+        other.body,
+        String::from_utf8_lossy(&shipped_wav("menu_principal"))
+    );
+    assert_eq!(
+        c.get("/mairie/voix/inconnu/ecouter.wav").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Staff only: a visitor is sent to the staff login, a parent refused.
+    let anon = p.client().get("/mairie/voix/bienvenue/ecouter.wav").await;
+    assert_eq!(anon.status, StatusCode::SEE_OTHER);
+    assert_eq!(anon.location(), "/mairie/connexion");
+    let mut parent = p.parent().await;
+    let refused = parent.get("/mairie/voix/bienvenue/ecouter.wav").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        parent.get("/mairie/voix").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Back to the shipped prompt: a forged token changes nothing, the real one does.
+    let back = "/mairie/voix/bienvenue/origine";
+    let r = c.post_csrf(back, "0000", &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(store.prompt_overrides().await.unwrap().len(), 1);
+    let r = c.post_csrf(back, &csrf, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = c.get("/mairie/voix").await;
+    page.assert_shows("Message « bienvenue » : la voix d'origine est de retour");
+    page.assert_has(&["bienvenue – voix d'origine"]);
+    assert!(store.prompt_overrides().await.unwrap().is_empty());
+    let listen = c.get("/mairie/voix/bienvenue/ecouter.wav").await;
+    assert_eq!(
+        listen.body,
+        String::from_utf8_lossy(&shipped_wav("bienvenue"))
+    );
+    // Twice, or a prompt that does not exist: a clear refusal.
+    let again = c.post_csrf(back, &csrf, &[]).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    again.assert_shows("le message « bienvenue » est déjà celui d'origine");
+    let unknown = c
+        .post_csrf("/mairie/voix/inconnu/origine", &csrf, &[])
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    // One upload and one removal: the voice line's counter moved twice.
+    assert_eq!(store.prompt_overrides_version().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn the_town_replaces_a_prompt_listens_to_it_and_goes_back_on_sqlite() {
+    town_voice_suite(Portal::new().await).await;
+}
+
+#[tokio::test]
+#[cfg_attr(ivr_no_test_database, ignore = "TEST_DATABASE_URL is unset")]
+async fn the_town_replaces_a_prompt_listens_to_it_and_goes_back_on_postgres() {
+    let Some(db) = ivr::store::testing::TestDb::postgres().await.unwrap() else {
+        return;
+    };
+    town_voice_suite(Portal::on(db, Default::default(), Default::default()).await).await;
+}

@@ -1,6 +1,7 @@
 //! `ivr check`: lists the prompts that are missing or unreadable (the voice line's and the
 //! staff line's), the dialplan errors, and a town hall without any staff account, so that a
-//! town's edits are caught before a caller or a clerk meets them.
+//! town's edits are caught before a caller or a clerk meets them; and names the prompts the
+//! town recorded itself (the staff's voice page), which callers hear instead of the files.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +37,8 @@ pub struct CheckReport {
     pub prompts: usize,
     /// How many dialplans passed their checks (0 when any failed).
     pub dialplans: usize,
+    /// The prompts the town recorded itself, by id (read from the database).
+    pub town_prompts: Vec<String>,
 }
 
 /// Checks the prompts and dialplans of the given directories.
@@ -110,7 +113,7 @@ pub fn run(config: &Config, args: &CheckArgs) -> anyhow::Result<bool> {
     }
     let mut report = check(&folders[0], &folders[1]);
     check_staff_prompts(&folders[2], &mut report);
-    check_staff_accounts(config, &mut report)?;
+    check_database(config, &folders[0], &mut report)?;
     for p in &report.problems {
         println!("{p}");
     }
@@ -141,21 +144,57 @@ fn check_staff_prompts(dir: &Path, report: &mut CheckReport) {
     }
 }
 
-/// A town hall needs at least one staff account for its pages.
-fn check_staff_accounts(config: &Config, report: &mut CheckReport) -> anyhow::Result<()> {
+/// What the database holds that the line depends on: a town hall needs at least one staff
+/// account for its pages; the prompts the town recorded are named, and one whose id the
+/// manifest no longer lists is said (callers never hear it; it waits harmlessly in case the
+/// id comes back, so it fails nothing).
+fn check_database(
+    config: &Config,
+    prompts_dir: &Path,
+    report: &mut CheckReport,
+) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
-    let accounts = rt
+    let (accounts, town) = rt
         .block_on(async {
             let store = Store::open(&config.server.database_url).await?;
             let n = store.staff_account_count().await;
+            let town = ivr::service::voice::town_prompts(&store).await;
             store.close().await;
-            anyhow::Ok(n?)
+            anyhow::Ok((n?, town?))
         })
-        .context("lecture des comptes de la mairie")?;
+        .context("lecture des comptes et des messages de la mairie")?;
     if accounts == 0 {
         report.problems.push(
             "aucun compte pour les pages de la mairie : « ivr staff add NOM » en crée un".into(),
         );
+    }
+    report.town_prompts = town.into_iter().map(|o| o.prompt_id).collect();
+    if report.town_prompts.is_empty() {
+        println!(
+            "Messages enregistrés par la mairie : aucun, tous les messages sont ceux d'origine."
+        );
+    } else {
+        println!(
+            "Messages enregistrés par la mairie ({}) : {}",
+            report.town_prompts.len(),
+            report.town_prompts.join(", ")
+        );
+    }
+    if let Ok(manifest) = PromptManifest::load(prompts_dir) {
+        for id in report
+            .town_prompts
+            .iter()
+            .filter(|id| !manifest.contains(id))
+        {
+            println!(
+                "Remarque : le message « {id} » enregistré par la mairie n'est plus dans {} ; \
+                 aucun appelant ne l'entend.",
+                manifest
+                    .dir()
+                    .join(ivr::dialplan::manifest::MANIFEST_FILE)
+                    .display()
+            );
+        }
     }
     Ok(())
 }

@@ -59,6 +59,13 @@ pub async fn serve_portal(
             systempay,
             payfip: Some(config.payfip.clone()),
         });
+    let state = match voice_manifest(config) {
+        Ok(manifest) => state.with_voice(manifest),
+        Err(e) => {
+            tracing::warn!(error = %e, "prompt manifest unreadable: the town's voice page is not offered");
+            state
+        }
+    };
     // The e-mail outbox worker runs beside the portal (on every node: a notice is claimed
     // before it is sent, so two nodes never send the same one), and stops with it.
     let worker = match ivr::mail::Mailer::from_config(&config.mail) {
@@ -81,6 +88,21 @@ pub async fn serve_portal(
     let res = ivr::web::serve(listener, state).await;
     drop(worker);
     res
+}
+
+/// The voice line's prompt manifest as the line reads it (`[dialplan] prompts_dir`, or the
+/// built-in copy when that shipped folder is absent here), for the staff's voice page: a
+/// portal without a voice line beside it (`ivr web`) lists the same prompts.
+fn voice_manifest(config: &Config) -> anyhow::Result<ivr::dialplan::PromptManifest> {
+    let folder = &config.dialplan.prompts_dir;
+    let source =
+        ivr::dialplan::builtin::resolve(folder, &config.phone.data_dir).with_context(|| {
+            format!(
+                "copie intégrée pour [dialplan] prompts_dir dans {}",
+                config.phone.data_dir.display()
+            )
+        })?;
+    Ok(ivr::dialplan::PromptManifest::load(source.path())?)
 }
 
 /// Aborts a background task when dropped.

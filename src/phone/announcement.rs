@@ -22,7 +22,7 @@ use crate::store::{AnnouncementId, NewAnnouncement, Store, StoreError, Validity}
 /// The prompt id under which the active announcement sits in the prompt library.
 pub const ANNOUNCEMENT_PROMPT: &str = "announcement";
 /// Who the stored row says recorded it (the web stores the staff login there).
-const RECORDED_BY: &str = "téléphone (code personnel)";
+pub(crate) const RECORDED_BY: &str = "téléphone (code personnel)";
 /// Sample rate of stored announcements.
 const RATE: u32 = 8_000;
 /// A sample this loud or more is speech, not line noise (about −40 dBFS).

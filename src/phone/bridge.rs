@@ -106,6 +106,9 @@ async fn run_plan(line: &Arc<PhoneLine>, call: &Call, info: &CallInfo, plan: Arc
     };
     let tz = plan.timezone();
     let mut interp = Interpreter::new(plan);
+    // The town's recordings changed since the last call (on any node)? Then the library
+    // is rebuilt first, so that this call hears them.
+    line.town_voice().refresh_or_warn().await;
     // One library for the whole call: a reload does not change a call in progress.
     let library = line.prompts().current();
     let now = line.clock().now();

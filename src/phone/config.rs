@@ -20,7 +20,7 @@ pub struct PhoneConfig {
     /// The staff PIN as an argon2 PHC string (`$argon2id$v=19$...`), made with
     /// `ivr phone hash-pin`; never the PIN itself. Unset, the staff line is off.
     pub staff_pin_hash: Option<String>,
-    /// Longest announcement recorded by phone, in seconds.
+    /// Longest recording made by phone (an announcement or a prompt), in seconds.
     pub max_announcement_secs: u64,
     /// How often the prompt and dialplan directories are checked for changes, in
     /// milliseconds (0: only on SIGHUP).

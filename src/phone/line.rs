@@ -19,10 +19,11 @@ use crate::dialplan::{
 };
 use crate::media::{MediaError, Prompt, PromptLibrary, SharedPrompts};
 use crate::metrics::Metrics;
-use crate::phone::announcement::{ANNOUNCEMENT_PROMPT, Announcements};
+use crate::phone::announcement::Announcements;
 use crate::phone::config::PhoneConfig;
 use crate::phone::events::{EventSink, PhoneEvent};
 use crate::phone::prompt_ids::{BEEP_PROMPT, STAFF_PROMPTS};
+use crate::phone::town_voice::TownVoice;
 use crate::service::booking::BookingService;
 use crate::service::login::{
     LoginError, Origin, STAFF_FAILURES, STAFF_LINE_FAILURES, StaffAttempt,
@@ -59,8 +60,12 @@ pub struct PhoneLine {
     dialplan_config: DialplanConfig,
     config: PhoneConfig,
     dialplans: ArcSwap<DialplanSet>,
+    /// The prompt manifest the dialplans were checked against (ids the town may replace).
+    manifest: ArcSwap<PromptManifest>,
     prompts: Arc<SharedPrompts>,
     announcements: Announcements,
+    /// The town's recordings of prompts, merged over the shipped ones.
+    town_voice: TownVoice,
     clock: Arc<dyn Clock>,
     events: EventSink,
     staff: Option<StaffAccess>,
@@ -114,6 +119,7 @@ impl PhoneLine {
         let prompts = Arc::new(SharedPrompts::new(library));
         let announcements =
             Announcements::new(service.store().clone(), &config.data_dir, prompts.clone());
+        let town_voice = TownVoice::new(service.store().clone(), prompts.clone());
         info!(
             dialplans = set.plans().len(),
             prompts = prompts.current().len(),
@@ -125,8 +131,10 @@ impl PhoneLine {
             dialplan_config,
             config,
             dialplans: ArcSwap::from_pointee(set),
+            manifest: ArcSwap::from_pointee(manifest),
             prompts,
             announcements,
+            town_voice,
             clock,
             events,
             staff,
@@ -169,13 +177,12 @@ impl PhoneLine {
     /// error is returned (for the log). Calls in progress are not touched.
     pub fn reload(&self) -> Result<(), PhoneError> {
         let (manifest, set) = self.dialplan_config.load()?;
-        let mut library = load_library(&self.dialplan_config, &self.config, &manifest)?;
-        // The announcement is not a file of the prompt directory: carry it over.
-        if let Some(a) = self.prompts.get(ANNOUNCEMENT_PROMPT) {
-            library.insert(a);
-        }
-        self.prompts.replace(library);
+        let library = load_library(&self.dialplan_config, &self.config, &manifest)?;
+        // The town's recordings and the announcement are no files of the prompt
+        // directory: they go back over the new files.
+        self.town_voice.shipped_reloaded(library);
         self.dialplans.store(Arc::new(set));
+        self.manifest.store(Arc::new(manifest));
         info!("voice line reloaded");
         Ok(())
     }
@@ -186,6 +193,7 @@ impl PhoneLine {
         let (manifest, set) = self.dialplan_config.load()?;
         self.prompts.current().require(manifest.ids())?;
         self.dialplans.store(Arc::new(set));
+        self.manifest.store(Arc::new(manifest));
         info!("dialplans reloaded");
         Ok(())
     }
@@ -200,6 +208,11 @@ impl PhoneLine {
         self.dialplans.load_full()
     }
 
+    /// The prompt manifest now (its ids are the prompts the town may replace).
+    pub fn manifest(&self) -> Arc<PromptManifest> {
+        self.manifest.load_full()
+    }
+
     /// The prompt library, swapped on reload and on a new announcement.
     pub fn prompts(&self) -> &Arc<SharedPrompts> {
         &self.prompts
@@ -208,6 +221,11 @@ impl PhoneLine {
     /// The announcement store.
     pub fn announcements(&self) -> &Announcements {
         &self.announcements
+    }
+
+    /// The town's recordings of prompts: [`TownVoice::refresh`] at each call's start.
+    pub fn town_voice(&self) -> &TownVoice {
+        &self.town_voice
     }
 
     /// The server's clock.

@@ -9,6 +9,7 @@
 //! - [`flows`]: the flow for a dialled number (staff line or dialplan);
 //! - [`record`]: each call's record for the staff dashboard (never a digit or code);
 //! - [`staff`]: recording the announcement by phone behind a PIN;
+//! - [`town_voice`]: the town's recordings of prompts, merged over the shipped ones;
 //! - [`VoiceLine`]: SIP plus all of the above, as `ivr serve` and `ivr demo` run it.
 
 pub mod actions;
@@ -23,6 +24,7 @@ pub mod record;
 pub mod reload;
 pub mod server;
 pub mod staff;
+pub mod town_voice;
 
 pub use config::PhoneConfig;
 pub use events::{EventSink, PhoneEvent};

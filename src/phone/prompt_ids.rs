@@ -16,3 +16,17 @@ pub const STAFF_PROMPTS: &[&str] = &[
     "staff_annonce_enregistree",
     "staff_erreur",
 ];
+
+/// The staff line's prompts for replacing a prompt of the voice line by phone. They are not
+/// required: a town's own staff folder made before them keeps its line, which then records
+/// the announcement only, as it did.
+pub const STAFF_VOICE_PROMPTS: &[&str] = &[
+    "staff_menu",
+    "staff_numero_message",
+    "staff_message_inconnu",
+    "staff_message_actuel",
+    "staff_enregistrez_message",
+    "staff_ecoute_message",
+    "staff_garder_message",
+    "staff_message_enregistre",
+];

@@ -27,6 +27,10 @@ impl VoiceLine {
         metrics: Arc<Metrics>,
     ) -> Result<Self, SipError> {
         line.attach_metrics(metrics.clone());
+        // The town's recordings decoded now rather than by the first caller, who would wait
+        // for every one of them; a call starting meanwhile waits for this one refresh.
+        let warm = line.clone();
+        tokio::spawn(async move { warm.town_voice().refresh_or_warn().await });
         let sip = SipServer::start(sip, flows::flows(&line), metrics).await?;
         let stop = CancellationToken::new();
         let watcher = reload::spawn(line.clone(), stop.clone());

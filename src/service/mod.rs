@@ -12,6 +12,7 @@
 //! - [`preregistrations`]: a parent's request checked whole, staff's one decision;
 //! - [`invoices`]: a month's invoices made and stored in one transaction;
 //! - [`import`]: the families CSV checked whole, then written;
+//! - [`voice`]: the town's own recordings of the voice line's prompts;
 //! - [`demo`]: the demo families and their bookings (`ivr demo`, tests).
 
 pub mod announcements;
@@ -25,3 +26,4 @@ pub mod login;
 pub mod payments;
 pub mod preregistrations;
 pub mod staff_accounts;
+pub mod voice;

@@ -20,6 +20,7 @@ mod invoices;
 mod login;
 mod payments;
 mod preregistrations;
+mod prompt_overrides;
 mod records;
 mod school_holidays;
 mod sessions;
@@ -39,6 +40,7 @@ pub use payments::{
 pub use preregistrations::{
     NewPreregistration, PreregDecision, PreregStatus, Preregistration, PreregistrationId,
 };
+pub use prompt_overrides::{NewPromptOverride, PromptOverride};
 pub use records::{
     Child, Closure, HeadCount, HistoryEntry, LoginCounter, NewChild, NewPayer, OverrideId, Payer,
     StoredOverride,

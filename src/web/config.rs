@@ -31,7 +31,7 @@ pub struct WebConfig {
     pub weeks_shown: u32,
     /// The phone number of the voice line, shown on the login and help pages.
     pub phone_number: String,
-    /// The largest announcement upload accepted, in bytes.
+    /// The largest upload accepted (an announcement, a prompt in the town's voice), in bytes.
     pub max_upload_bytes: usize,
 }
 

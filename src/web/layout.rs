@@ -39,6 +39,8 @@ pub enum StaffTab {
     Message,
     /// Recorded announcement.
     Announcement,
+    /// The town's own voice: its recordings of the voice line's prompts.
+    Voice,
     /// Deadline overrides and closures.
     Deadlines,
     /// Head-count.
@@ -128,6 +130,7 @@ fn tabs(area: Area) -> Markup {
                 Area::Staff(t) => {
                     (tab("/mairie/message", "Message", t == StaffTab::Message))
                     (tab("/mairie/annonce", "Annonce vocale", t == StaffTab::Announcement))
+                    (tab("/mairie/voix", "Voix du serveur", t == StaffTab::Voice))
                     (tab("/mairie/delais", "Délais et fermetures", t == StaffTab::Deadlines))
                     (tab("/mairie/effectifs", "Effectifs", t == StaffTab::HeadCount))
                     (tab("/mairie/tableau-de-bord", "Tableau de bord", t == StaffTab::Dashboard))

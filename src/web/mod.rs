@@ -160,6 +160,14 @@ pub fn router(state: AppState) -> Router {
             "/mairie/annonce/{id}/ecouter.wav",
             get(staff::announcement::listen),
         )
+        .route(
+            "/mairie/voix",
+            get(staff::voice::get)
+                .post(staff::voice::upload)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/mairie/voix/{id}/origine", post(staff::voice::restore))
+        .route("/mairie/voix/{id}/ecouter.wav", get(staff::voice::listen))
         .route("/mairie/delais", get(staff::deadlines::get))
         .route(
             "/mairie/delais/derogation",

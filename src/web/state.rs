@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 
 use crate::booking::model::ServiceCode;
 use crate::clock::Clock;
+use crate::dialplan::PromptManifest;
 use crate::service::booking::BookingService;
 use crate::service::login::{LoginConfig, STAFF_FAILURES};
 use crate::store::Store;
@@ -29,6 +30,8 @@ struct Inner {
     sessions: SessionStore,
     clock: Arc<dyn Clock>,
     invoicing: Invoicing,
+    /// The voice line's prompts (ids, texts, shipped files), for the town's voice page.
+    voice: Option<PromptManifest>,
 }
 
 /// What the invoice and payment pages need: the `[invoice]` settings (PDF header, régie)
@@ -63,6 +66,7 @@ impl AppState {
                 sessions,
                 clock,
                 invoicing: Invoicing::default(),
+                voice: None,
             }),
         }
     }
@@ -76,6 +80,23 @@ impl AppState {
             None => tracing::error!("invoice settings set on a shared web state: ignored"),
         }
         self
+    }
+
+    /// The same state with the voice line's prompt manifest (its ids, texts and shipped
+    /// WAV files), for the staff's page of the town's own voice; without it that page says
+    /// the prompts are not loaded. Call it before the state is cloned, as
+    /// [`AppState::with_invoicing`].
+    pub fn with_voice(mut self, manifest: PromptManifest) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.voice = Some(manifest),
+            None => tracing::error!("prompt manifest set on a shared web state: ignored"),
+        }
+        self
+    }
+
+    /// The voice line's prompt manifest, when the portal was given it.
+    pub fn voice(&self) -> Option<&PromptManifest> {
+        self.inner.voice.as_ref()
     }
 
     /// The invoice and payment settings.

@@ -42,6 +42,12 @@ pub fn default_now() -> DateTime<Utc> {
     paris(2026, 5, 6, 9, 0)
 }
 
+/// The shipped prompt manifest (`prompts/fr`), which the portal's voice page lists.
+pub fn shipped_prompts() -> ivr::dialplan::PromptManifest {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/fr");
+    ivr::dialplan::PromptManifest::load(&dir).expect("the shipped prompt manifest")
+}
+
 /// The staff account the tests log in with ([`Portal::add_staff`] creates it).
 pub const STAFF_USER: &str = "amelie";
 /// Its password.
@@ -82,8 +88,9 @@ impl Portal {
         .await
         .expect("booking service");
         let clock = Arc::new(ManualClock::new(default_now()));
-        let state =
-            AppState::new(service, "Mezcalito", config, clock.clone()).with_invoicing(invoicing);
+        let state = AppState::new(service, "Mezcalito", config, clock.clone())
+            .with_invoicing(invoicing)
+            .with_voice(shipped_prompts());
         Portal {
             db,
             state,
@@ -109,7 +116,8 @@ impl Portal {
             self.state.config().clone(),
             self.clock.clone(),
         )
-        .with_invoicing(self.state.invoicing().clone());
+        .with_invoicing(self.state.invoicing().clone())
+        .with_voice(shipped_prompts());
     }
 
     pub fn app(&self) -> Router {

@@ -1,5 +1,5 @@
 //! The staff's pages, behind a staff login: the town's message, the recorded
-//! announcement, deadline overrides and closures, the head-count.
+//! announcement, the town's own voice, deadline overrides and closures, the head-count.
 
 pub mod announcement;
 pub mod dashboard;
@@ -9,6 +9,7 @@ pub mod invoices;
 pub mod login;
 pub mod message;
 pub mod preregistrations;
+pub mod voice;
 
 use maud::Markup;
 
