@@ -96,6 +96,19 @@ async fn suite(p: Portal) {
             .unwrap();
     }
 
+    // Two wrong pairs on the web and one by phone this morning.
+    let (child, wrong) = (
+        ivr::booking::model::ChildCode::parse("9999").unwrap(),
+        ivr::booking::model::PayerCode::parse("999999").unwrap(),
+    );
+    for source in ["ip:192.0.2.8", "ip:192.0.2.9", "phone:0612345678"] {
+        p.state
+            .service()
+            .login(source, &child, &wrong, default_now())
+            .await
+            .unwrap_err();
+    }
+
     // Nobody but staff sees it.
     let anonymous = p.client().get("/mairie/tableau-de-bord").await;
     assert_ne!(anonymous.status, StatusCode::OK);
@@ -118,6 +131,8 @@ async fn suite(p: Portal) {
         "<title>10h : 1</title>",
         "Codes erronés au téléphone ce jour-là : <strong>2</strong>",
         "Appels arrêtés par le blocage : <strong>0</strong>",
+        "<th scope=\"row\">portail</th><td>2</td><td>0</td>",
+        "<th scope=\"row\">téléphone</th><td>1</td><td>0</td>",
         // Where the caller hung up (the line's own end is not counted there).
         "<code>code_payeur</code>",
         "<code>bienvenue</code>",

@@ -184,14 +184,16 @@ impl BookingService {
         self
     }
 
-    /// Counts a refused login; `sources` tell the channel (the voice line's start with
-    /// `phone:`).
-    fn count_login<'a, T>(
+    /// Counts a refused login in the metrics and in the day's figures of the dashboard;
+    /// `sources` tell the channel (the voice line's start with `phone:`). A failure to
+    /// count is logged: the login's answer does not depend on it.
+    async fn count_login<'a, T>(
         &self,
         mut sources: impl Iterator<Item = &'a str>,
         result: &Result<T, LoginError>,
+        now: DateTime<Utc>,
     ) {
-        let (Some(m), Err(e)) = (&self.metrics, result) else {
+        let Err(e) = result else {
             return;
         };
         let channel = if sources.any(|s| s.starts_with("phone:")) {
@@ -204,9 +206,15 @@ impl BookingService {
             LoginError::TooManyAttempts { .. } => "locked",
             LoginError::Store(_) => return,
         };
-        m.logins_refused
-            .get_or_create(&[("channel", channel), ("reason", reason)])
-            .inc();
+        if let Some(m) = &self.metrics {
+            m.logins_refused
+                .get_or_create(&[("channel", channel), ("reason", reason)])
+                .inc();
+        }
+        let day = now.with_timezone(&self.rules.timezone()).date_naive();
+        if let Err(e) = self.store.count_login_refusal(day, channel, reason).await {
+            tracing::warn!(error = %e, "refused login not counted for the dashboard");
+        }
     }
 
     /// The store (for channels' own reads, e.g. invoices).
@@ -244,7 +252,8 @@ impl BookingService {
             .login
             .login(&self.store, source, child, payer, now)
             .await;
-        self.count_login(std::iter::once(source), &result);
+        self.count_login(std::iter::once(source), &result, now)
+            .await;
         result
     }
 
@@ -261,7 +270,8 @@ impl BookingService {
             .login
             .login_from(&self.store, origin, child, payer, now)
             .await;
-        self.count_login(origin.sources.iter().map(String::as_str), &result);
+        self.count_login(origin.sources.iter().map(String::as_str), &result, now)
+            .await;
         result
     }
 

@@ -50,6 +50,9 @@ pub struct DayReport {
     pub locked_calls: u32,
     /// Login counters (parents' and staff's, any channel) locked right now.
     pub locked_now: i64,
+    /// Parents' refused logins that day: (channel, reason, count), channel `web` or
+    /// `phone`, reason `wrong_codes` or `locked`.
+    pub login_refusals: Vec<(String, String, i64)>,
     /// Calls the caller hung up before the flow ended, by the step they were at, most first.
     pub hung_up_at: Vec<(String, u32)>,
     /// Changes by channel, the [`CHANGE_DAYS`] days ending with `date`.
@@ -82,7 +85,9 @@ pub async fn day_report(
     let changes = store.changes_between(since, to).await?;
     let locked_now = store.locked_login_counters(now).await?;
     let head_counts = service.head_counts(date).await?;
-    Ok(report(date, tz, &calls, &changes, locked_now, head_counts))
+    let mut day = report(date, tz, &calls, &changes, locked_now, head_counts);
+    day.login_refusals = store.login_refusals(date).await?;
+    Ok(day)
 }
 
 /// The report from the rows (pure: the bucketing by the town's clock is tested here).
@@ -154,6 +159,7 @@ pub fn report(
         logins_failed,
         locked_calls,
         locked_now,
+        login_refusals: Vec::new(),
         hung_up_at,
         changes: days,
         head_counts,

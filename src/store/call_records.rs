@@ -208,6 +208,48 @@ impl Store {
         })
     }
 
+    /// Counts one refused parent login on the town's `day`, through `channel` (`web`,
+    /// `phone`), for `reason` (`wrong_codes`, `locked`): one upsert, atomic on both backends.
+    pub async fn count_login_refusal(
+        &self,
+        day: NaiveDate,
+        channel: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO login_refusals (day, channel, reason, refusals) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (day, channel, reason) DO UPDATE SET refusals = login_refusals.refusals + 1",
+        )
+        .bind(day)
+        .bind(channel)
+        .bind(reason)
+        .execute(p)
+        .await
+        .map(drop)?);
+        Ok(())
+    }
+
+    /// The refused logins of `day`: (channel, reason, count).
+    pub async fn login_refusals(
+        &self,
+        day: NaiveDate,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        on_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT channel, reason, refusals FROM login_refusals WHERE day = $1 \
+                 ORDER BY channel, reason",
+            )
+            .bind(day)
+            .fetch_all(p)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push((row.try_get("channel")?, row.try_get("reason")?, row.try_get("refusals")?));
+            }
+            Ok(out)
+        })
+    }
+
     /// Login counters (parents' and staff's) locked at `now`.
     pub async fn locked_login_counters(&self, now: DateTime<Utc>) -> Result<i64, StoreError> {
         on_pool!(self, p => {

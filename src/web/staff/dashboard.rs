@@ -214,6 +214,18 @@ fn logins(r: &DayReport) -> Markup {
                 li { "Appels arrêtés par le blocage : " strong { (r.locked_calls) } }
                 li { "Compteurs bloqués en ce moment (portail, téléphone, mairie) : " strong { (r.locked_now) } }
             }
+            div.table-wrap { table.list {
+                caption { "Connexions des parents refusées ce jour-là" }
+                thead { tr { th scope="col" { "Canal" } th scope="col" { "Codes erronés" } th scope="col" { "Bloquées" } } }
+                tbody { @for channel in ["web", "phone"] {
+                    tr {
+                        th scope="row" { (channel_fr(channel)) }
+                        @for reason in ["wrong_codes", "locked"] {
+                            td { (r.login_refusals.iter().filter(|(c, why, _)| c == channel && why == reason).map(|(_, _, n)| n).sum::<i64>()) }
+                        }
+                    }
+                } }
+            } }
         }
     }
 }
