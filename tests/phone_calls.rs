@@ -334,6 +334,27 @@ async fn log_in(env: &mut Env, caller: &mut Caller, seen: &mut Vec<String>) -> R
 #[tokio::test]
 async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone() -> Result<()> {
     let mut env = Env::start(monday_8am()).await?;
+    // A call of 500 days ago: past the default retention (400 days), the next recorded
+    // call takes it away.
+    let old = monday_8am() - chrono::Duration::days(500);
+    env.service
+        .store()
+        .insert_call_record(&CallRecord {
+            started_at: old,
+            ended_at: old,
+            line: "0476549985".into(),
+            caller: String::new(),
+            dialplan: "default".into(),
+            outcome: CallOutcome::NoLogin,
+            logins_failed: 0,
+            booked: 0,
+            cancelled: 0,
+            refused: 0,
+            failed: 0,
+            last_step: String::new(),
+            ended_by: EndedBy::Caller,
+        })
+        .await?;
     let mut caller = Caller::call(&env, "0476549985").await?;
     let id = caller.call_id.clone();
     let mut seen = Vec::new();
@@ -442,6 +463,18 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
     assert!(r.caller.starts_with("h:") && r.caller.len() == 18, "{r:?}");
     let text = format!("{r:?}");
     assert!(!text.contains("3011") && !text.contains("770021"), "{text}");
+    let past = env
+        .service
+        .store()
+        .call_records_between(
+            old - chrono::Duration::days(1),
+            monday_8am() - chrono::Duration::days(1),
+        )
+        .await?;
+    assert!(
+        past.is_empty(),
+        "the record past retention stayed: {past:?}"
+    );
     env.stop().await;
     Ok(())
 }

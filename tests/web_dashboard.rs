@@ -160,6 +160,43 @@ async fn suite(p: Portal) {
     // A wrong date is a clear error, not a crash.
     let bad = c.get("/mairie/tableau-de-bord?date=2026-13-40").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+
+    // Retention: records and daily figures before the limit go, the rest stays.
+    let purged = store
+        .purge_call_records(
+            paris(2026, 5, 6, 0, 0),
+            NaiveDate::from_ymd_opt(2026, 5, 6).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(purged, 1, "the call of the 5th");
+    let kept = store
+        .call_records_between(paris(2026, 5, 1, 0, 0), paris(2026, 5, 8, 0, 0))
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 4);
+    assert_eq!(
+        store
+            .login_refusals(NaiveDate::from_ymd_opt(2026, 5, 6).unwrap())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    store
+        .purge_call_records(
+            paris(2026, 5, 6, 0, 0),
+            NaiveDate::from_ymd_opt(2026, 5, 7).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .login_refusals(NaiveDate::from_ymd_opt(2026, 5, 6).unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]

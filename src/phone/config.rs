@@ -29,6 +29,9 @@ pub struct PhoneConfig {
     /// data-protection register); off, a keyed hash of the number is kept instead, which
     /// still counts repeat callers but names nobody.
     pub keep_caller_numbers: bool,
+    /// Days call records and the daily login figures are kept (0: for ever); older ones
+    /// are deleted as new calls are recorded.
+    pub call_records_days: u32,
 }
 
 impl Default for PhoneConfig {
@@ -41,6 +44,7 @@ impl Default for PhoneConfig {
             max_announcement_secs: 120,
             reload_poll_ms: 2_000,
             keep_caller_numbers: false,
+            call_records_days: 400,
         }
     }
 }
@@ -59,6 +63,7 @@ impl std::fmt::Debug for PhoneConfig {
             .field("max_announcement_secs", &self.max_announcement_secs)
             .field("reload_poll_ms", &self.reload_poll_ms)
             .field("keep_caller_numbers", &self.keep_caller_numbers)
+            .field("call_records_days", &self.call_records_days)
             .finish()
     }
 }

@@ -6,6 +6,7 @@
 //! with.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
@@ -71,7 +72,12 @@ pub struct PhoneLine {
     staff: Option<StaffAccess>,
     /// The server's counters, once the SIP side has started ([`PhoneLine::attach_metrics`]).
     metrics: OnceLock<Arc<Metrics>>,
+    /// Calls recorded since start, to purge old records every [`PURGE_RECORDS_EVERY`].
+    recorded: AtomicU32,
 }
+
+/// Old call records are purged once every this many calls (the first call included).
+const PURGE_RECORDS_EVERY: u32 = 256;
 
 impl std::fmt::Debug for PhoneLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -139,6 +145,7 @@ impl PhoneLine {
             events,
             staff,
             metrics: OnceLock::new(),
+            recorded: AtomicU32::new(0),
         }))
     }
 
@@ -161,8 +168,25 @@ impl PhoneLine {
         let store = self.service.store().clone();
         let events = self.events.clone();
         let call_id = call_id.to_owned();
+        // Every so many calls, the records past the town's retention go.
+        let purge = (self.config.call_records_days > 0
+            && self.recorded.fetch_add(1, Ordering::Relaxed) % PURGE_RECORDS_EVERY == 0)
+            .then(|| {
+                let days = chrono::Duration::days(i64::from(self.config.call_records_days));
+                let before = record.ended_at - days;
+                let tz = self.service.rules().timezone();
+                (before, before.with_timezone(&tz).date_naive())
+            });
         let write = async move {
-            match store.insert_call_record(&record).await {
+            let written = store.insert_call_record(&record).await;
+            if let Some((before, day)) = purge {
+                match store.purge_call_records(before, day).await {
+                    Ok(n) if n > 0 => info!(deleted = n, "call records past retention deleted"),
+                    Ok(_) => {}
+                    Err(e) => warn!(error = %e, "old call records not deleted"),
+                }
+            }
+            match written {
                 Ok(()) => events.emit(|| PhoneEvent::Recorded { call_id }),
                 Err(e) => warn!(error = %e, "call record not written"),
             }

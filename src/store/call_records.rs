@@ -250,6 +250,27 @@ impl Store {
         })
     }
 
+    /// Deletes the call records that started before `before` and the daily login figures of
+    /// days before `before_day`; returns how many call records went.
+    pub async fn purge_call_records(
+        &self,
+        before: DateTime<Utc>,
+        before_day: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        on_pool!(self, p => {
+            let calls = sqlx::query("DELETE FROM call_records WHERE started_at < $1")
+                .bind(before)
+                .execute(p)
+                .await?
+                .rows_affected();
+            sqlx::query("DELETE FROM login_refusals WHERE day < $1")
+                .bind(before_day)
+                .execute(p)
+                .await?;
+            Ok(calls)
+        })
+    }
+
     /// Login counters (parents' and staff's) locked at `now`.
     pub async fn locked_login_counters(&self, now: DateTime<Utc>) -> Result<i64, StoreError> {
         on_pool!(self, p => {
