@@ -170,13 +170,16 @@ impl PhoneLine {
         let call_id = call_id.to_owned();
         // Every so many calls, the records past the town's retention go.
         let purge = (self.config.call_records_days > 0
-            && self.recorded.fetch_add(1, Ordering::Relaxed) % PURGE_RECORDS_EVERY == 0)
-            .then(|| {
-                let days = chrono::Duration::days(i64::from(self.config.call_records_days));
-                let before = record.ended_at - days;
-                let tz = self.service.rules().timezone();
-                (before, before.with_timezone(&tz).date_naive())
-            });
+            && self
+                .recorded
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(PURGE_RECORDS_EVERY))
+        .then(|| {
+            let days = chrono::Duration::days(i64::from(self.config.call_records_days));
+            let before = record.ended_at - days;
+            let tz = self.service.rules().timezone();
+            (before, before.with_timezone(&tz).date_naive())
+        });
         let write = async move {
             let written = store.insert_call_record(&record).await;
             if let Some((before, day)) = purge {
