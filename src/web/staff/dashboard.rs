@@ -214,8 +214,10 @@ fn logins(r: &DayReport) -> Markup {
                 li { "Appels arrêtés par le blocage : " strong { (r.locked_calls) } }
                 li { "Compteurs bloqués en ce moment (portail, téléphone, mairie) : " strong { (r.locked_now) } }
             }
-            div.table-wrap { table.list {
-                caption { "Connexions des parents refusées ce jour-là" }
+            // Three columns may not fit a 320 px phone: the table scrolls in its own box,
+            // which the keyboard can reach.
+            div.table-wrap role="region" aria-labelledby="refusals-caption" tabindex="0" { table.list {
+                caption id="refusals-caption" { "Connexions des parents refusées ce jour-là" }
                 thead { tr { th scope="col" { "Canal" } th scope="col" { "Codes erronés" } th scope="col" { "Bloquées" } } }
                 tbody { @for channel in ["web", "phone"] {
                     tr {
