@@ -57,10 +57,6 @@ pub struct Metrics {
     /// Finished calls of the voice line by how far they got (the staff dashboard's
     /// outcomes: changed, consulted, locked, login_failed, no_login).
     pub call_outcomes: Family<[(&'static str, &'static str); 1], Counter>,
-    /// Bookings and cancellations made by phone, by action (booked, cancelled).
-    pub phone_changes: Family<[(&'static str, &'static str); 1], Counter>,
-    /// Logins refused for wrong codes on the voice line.
-    pub phone_logins_failed: Counter,
     /// Bookings and cancellations written, by channel (web, phone, staff) and action.
     pub booking_changes: Family<[(&'static str, &'static str); 2], Counter>,
     /// Parents' logins refused, by channel (web, phone) and reason (wrong_codes, locked).
@@ -86,8 +82,6 @@ impl Default for Metrics {
         let sip_requests_refused = Counter::default();
         let sip_messages_dropped = Counter::default();
         let call_outcomes = Family::default();
-        let phone_changes = Family::default();
-        let phone_logins_failed = Counter::default();
         let booking_changes = Family::default();
         let logins_refused = Family::default();
         registry.register("calls", "Calls received", calls.clone());
@@ -159,16 +153,6 @@ impl Default for Metrics {
             call_outcomes.clone(),
         );
         registry.register(
-            "phone_changes",
-            "Bookings and cancellations made by phone",
-            phone_changes.clone(),
-        );
-        registry.register(
-            "phone_logins_failed",
-            "Voice-line logins refused for wrong codes",
-            phone_logins_failed.clone(),
-        );
-        registry.register(
             "booking_changes",
             "Bookings and cancellations written, by channel and action",
             booking_changes.clone(),
@@ -196,8 +180,6 @@ impl Default for Metrics {
             sip_requests_refused,
             sip_messages_dropped,
             call_outcomes,
-            phone_changes,
-            phone_logins_failed,
             booking_changes,
             logins_refused,
         }
@@ -210,25 +192,13 @@ impl Metrics {
         Arc::new(Self::default())
     }
 
-    /// Counts a finished call of the voice line: its outcome, the bookings and
-    /// cancellations it made, its logins refused for wrong codes.
-    pub fn call_ended(
-        &self,
-        outcome: &'static str,
-        booked: u32,
-        cancelled: u32,
-        logins_failed: u32,
-    ) {
+    /// Counts a finished call of the voice line by its outcome. (Its bookings,
+    /// cancellations and refused logins are counted where they happen, by the booking
+    /// service: `booking_changes`, `logins_refused`.)
+    pub fn call_ended(&self, outcome: &'static str) {
         self.call_outcomes
             .get_or_create(&[("outcome", outcome)])
             .inc();
-        self.phone_changes
-            .get_or_create(&[("action", "booked")])
-            .inc_by(u64::from(booked));
-        self.phone_changes
-            .get_or_create(&[("action", "cancelled")])
-            .inc_by(u64::from(cancelled));
-        self.phone_logins_failed.inc_by(u64::from(logins_failed));
     }
 
     /// The counters in the Prometheus text exposition format (OpenMetrics flavour).

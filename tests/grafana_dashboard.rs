@@ -32,7 +32,7 @@ fn queried() -> BTreeSet<String> {
 fn every_metric_the_dashboard_queries_is_exported() {
     let metrics = Metrics::new();
     // A finished call, so the labelled families have series to show.
-    metrics.call_ended("locked", 1, 1, 1);
+    metrics.call_ended("locked");
     metrics
         .booking_changes
         .get_or_create(&[("channel", "web"), ("action", "booked")])

@@ -80,8 +80,15 @@ fn tls_config(dir: &Path, cert: &str, key: &str) -> Result<SipConfig> {
     })
 }
 
-#[tokio::test]
-async fn a_caller_trusting_the_lines_authority_calls_over_tls() -> Result<()> {
+/// A line answering over TLS with a certificate from a fresh authority, whose flow hangs
+/// up at once; a phone trusting that authority, and its media. The folder holds the files.
+async fn hanging_up_tls_line() -> Result<(
+    tempfile::TempDir,
+    ivr::sip::SipServer,
+    SocketAddr,
+    Phone,
+    Media,
+)> {
     let dir = tempfile::tempdir()?;
     let ca = Authority::new("Mairie de Mezcalito, autorité de test")?;
     let (cert, key) = ca.issue_for_loopback()?;
@@ -92,6 +99,12 @@ async fn a_caller_trusting_the_lines_authority_calls_over_tls() -> Result<()> {
     let tls = server.tls_addr().expect("TLS configured");
     let phone = Phone::trusting(ca.pem.clone().into_bytes()).await?;
     let media = Media::new().await?;
+    Ok((dir, server, tls, phone, media))
+}
+
+#[tokio::test]
+async fn a_caller_trusting_the_lines_authority_calls_over_tls() -> Result<()> {
+    let (_dir, server, tls, phone, media) = hanging_up_tls_line().await?;
     let call = phone
         .answered(
             tls,
@@ -391,16 +404,7 @@ async fn a_tls_trunk_without_trusted_authorities_stops_the_server_naming_both_se
 
 #[tokio::test]
 async fn a_sips_uri_is_answered_over_tls_with_a_sips_contact() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ca = Authority::new("Mairie de Mezcalito, autorité de test")?;
-    let (cert, key) = ca.issue_for_loopback()?;
-    let flow = |call: Call| async move {
-        call.hangup().ok();
-    };
-    let (server, _) = start_server(tls_config(dir.path(), &cert, &key)?, flow).await?;
-    let tls = server.tls_addr().expect("TLS configured");
-    let phone = Phone::trusting(ca.pem.clone().into_bytes()).await?;
-    let media = Media::new().await?;
+    let (_dir, server, tls, phone, media) = hanging_up_tls_line().await?;
     let (dialog, resp) = phone
         .invite_uri(
             tls,

@@ -158,12 +158,7 @@ impl PhoneLine {
     /// and nothing it did waits on this row. A failed write is logged.
     pub(crate) fn record_call(&self, call_id: &str, record: CallRecord) {
         if let Some(m) = self.metrics.get() {
-            m.call_ended(
-                record.outcome.as_str(),
-                record.booked,
-                record.cancelled,
-                record.logins_failed,
-            );
+            m.call_ended(record.outcome.as_str());
         }
         let store = self.service.store().clone();
         let events = self.events.clone();

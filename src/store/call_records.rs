@@ -67,6 +67,13 @@ impl EndedBy {
             EndedBy::Line => "line",
         }
     }
+
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        [EndedBy::Caller, EndedBy::Line]
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| StoreError::Corrupt(format!("call ended_by {s:?}")))
+    }
 }
 
 /// One call, as recorded when it ends. Never a code or a typed digit.
@@ -161,7 +168,6 @@ impl Store {
                     let n: i64 = row.try_get(name)?;
                     u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{name} = {n}")))
                 };
-                let ended_by: String = row.try_get("ended_by")?;
                 out.push(CallRecord {
                     started_at: row.try_get("started_at")?,
                     ended_at: row.try_get("ended_at")?,
@@ -175,7 +181,7 @@ impl Store {
                     refused: count("refused")?,
                     failed: count("failed")?,
                     last_step: row.try_get("last_step")?,
-                    ended_by: if ended_by == "caller" { EndedBy::Caller } else { EndedBy::Line },
+                    ended_by: EndedBy::parse(row.try_get("ended_by")?)?,
                 });
             }
             Ok(out)

@@ -233,12 +233,10 @@ fn logins(r: &DayReport) -> Markup {
 }
 
 fn head_counts(r: &DayReport, services: &[(crate::booking::model::ServiceCode, String)]) -> Markup {
-    let mut schools: Vec<String> = r.head_counts.iter().map(|c| c.school.clone()).collect();
-    schools.sort();
-    schools.dedup();
-    let labels: Vec<String> = schools
+    let rows = super::headcount::table(&r.head_counts, services);
+    let labels: Vec<String> = rows
         .iter()
-        .map(|s| {
+        .map(|(s, _)| {
             if s.is_empty() {
                 "(sans école)".to_owned()
             } else {
@@ -246,18 +244,10 @@ fn head_counts(r: &DayReport, services: &[(crate::booking::model::ServiceCode, S
             }
         })
         .collect();
-    let per_service: Vec<Vec<u32>> = services
-        .iter()
-        .map(|(code, _)| {
-            schools
-                .iter()
-                .map(|school| {
-                    r.head_counts
-                        .iter()
-                        .filter(|c| &c.school == school && &c.service == code)
-                        .map(|c| u32::try_from(c.count).unwrap_or(0))
-                        .sum()
-                })
+    let per_service: Vec<Vec<u32>> = (0..services.len())
+        .map(|i| {
+            rows.iter()
+                .map(|(_, n)| u32::try_from(n[i]).unwrap_or(0))
                 .collect()
         })
         .collect();
@@ -279,7 +269,7 @@ fn head_counts(r: &DayReport, services: &[(crate::booking::model::ServiceCode, S
     html! {
         section.card aria-labelledby="heads-h" {
             h2 id="heads-h" { "Effectifs du jour" }
-            @if schools.is_empty() { p { "Aucune inscription ce jour-là." } }
+            @if rows.is_empty() { p { "Aucune inscription ce jour-là." } }
             @else {
                 (bars(Caption { id: "heads-chart", title: "Effectifs par école et prestation", description: &description }, &labels, 1, &series))
                 p { (description) " " a href=(format!("/mairie/effectifs?date={}", r.date)) { "Le tableau" } " · "

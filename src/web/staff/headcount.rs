@@ -30,8 +30,9 @@ fn day(state: &AppState, q: &DateQuery) -> Result<NaiveDate, WebError> {
         .unwrap_or_else(|| today.checked_add_days(Days::new(1)).unwrap_or(today)))
 }
 
-/// Counts arranged as a table: schools in rows, the town's services in columns.
-fn table(
+/// Counts arranged as a table: schools in rows, the town's services in columns (the
+/// dashboard draws the same table).
+pub(crate) fn table(
     counts: &[HeadCount],
     services: &[(crate::booking::model::ServiceCode, String)],
 ) -> Vec<(String, Vec<i64>)> {
