@@ -12,6 +12,7 @@ pub mod prompt;
 pub mod resample;
 pub mod rtp_packetizer;
 pub mod rtp_types;
+pub mod srtp;
 pub mod testing;
 pub mod upload;
 pub mod wav;
