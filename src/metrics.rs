@@ -44,6 +44,11 @@ pub struct Metrics {
     pub rtp_foreign_dropped: Counter,
     /// RTP audio dropped unread because a caller sent more than a call's share at one tick.
     pub rtp_flood_dropped: Counter,
+    /// SRTP packets dropped because their authentication failed (forged, altered, another
+    /// key's, or RTP in clear on an SRTP call).
+    pub srtp_auth_failed: Counter,
+    /// SRTP packets dropped as replays (a sequence number already received).
+    pub srtp_replayed: Counter,
     /// Calls we hung up because the caller never acknowledged our 200 (no ACK).
     pub calls_unacknowledged: Counter,
     /// INVITEs refused with 503 by the per-source brake (rate or calls in progress).
@@ -76,6 +81,8 @@ impl Default for Metrics {
         let media_timeouts = Counter::default();
         let rtp_deferred = Counter::default();
         let rtp_foreign_dropped = Counter::default();
+        let srtp_auth_failed = Counter::default();
+        let srtp_replayed = Counter::default();
         let rtp_flood_dropped = Counter::default();
         let calls_unacknowledged = Counter::default();
         let sip_invites_throttled = Counter::default();
@@ -128,6 +135,16 @@ impl Default for Metrics {
             rtp_flood_dropped.clone(),
         );
         registry.register(
+            "srtp_auth_failed",
+            "SRTP packets dropped because their authentication failed",
+            srtp_auth_failed.clone(),
+        );
+        registry.register(
+            "srtp_replayed",
+            "SRTP packets dropped as replays of packets already received",
+            srtp_replayed.clone(),
+        );
+        registry.register(
             "calls_unacknowledged",
             "Calls hung up because our 200 was never acknowledged (no ACK)",
             calls_unacknowledged.clone(),
@@ -175,6 +192,8 @@ impl Default for Metrics {
             rtp_deferred,
             rtp_foreign_dropped,
             rtp_flood_dropped,
+            srtp_auth_failed,
+            srtp_replayed,
             calls_unacknowledged,
             sip_invites_throttled,
             sip_requests_refused,

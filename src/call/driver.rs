@@ -27,8 +27,8 @@ use tracing::{Instrument, debug, info, warn};
 use super::api::{Call, CallError, CallFlow, CallInfo, Command, FlowFuture, Played, Recorded};
 use super::media::{MediaEvent, MediaSession};
 use super::reply::LogFailed;
-use super::rtp_thread::{RtpLink, RtpThreads};
-use super::sdp::{LocalSession, Negotiated, RemoteAudio};
+use super::rtp_thread::{LinkState, RtpLink, RtpThreads};
+use super::sdp::{LocalSession, Negotiated, RemoteAudio, SrtpPolicy};
 use super::session::{AckProblem, Change, SdpSession, UpdateReply};
 use super::settings::CallSettings;
 use super::state::{Ending, Lifecycle, MediaSeen, Phase, Sign};
@@ -36,6 +36,7 @@ use super::waits::{Output, Replies, Waits};
 use crate::core::Collected;
 use crate::core::Digit;
 use crate::core::error::CoreError;
+use crate::media::srtp::{SrtpSession, SrtpSetupError};
 use crate::metrics::Metrics;
 
 /// What the SIP side tells a call's driver.
@@ -155,6 +156,9 @@ async fn drive(setup: CallSetup) {
     let started_at = now();
     let link = rtp.local_addr().and_then(|a| {
         let link = RtpLink::new(rtp.into_std()?, shared.config.rtp_source)?;
+        // Until the keys are set, an SRTP call's port hears nothing (`awaiting_srtp`).
+        link.lock().awaiting_srtp = shared.config.srtp == SrtpPolicy::Require
+            || offer.as_ref().is_some_and(|(_, n)| n.srtp.is_some());
         Ok((a.port(), link))
     });
     let (rtp_port, link) = match link {
@@ -190,8 +194,10 @@ async fn drive(setup: CallSetup) {
                 rtp_port,
                 session_id: rand::random::<u32>().into(),
                 version: 1,
+                srtp: None,
             },
             offer,
+            shared.config.srtp,
         ),
         shared,
         link,
@@ -201,6 +207,17 @@ async fn drive(setup: CallSetup) {
         commands_tx: None,
         hangup_requested: false,
     };
+    // The caller's key is known from its offer: its packets are checked from the first.
+    if let Some(neg) = d.session.negotiated().cloned()
+        && let Err(e) = key_media(&mut d.link.lock(), &neg, &d.session)
+    {
+        warn!(error = %e, "cannot start SRTP");
+        d.dialog
+            .reject(Some(StatusCode::ServiceUnavailable), None)
+            .log_failed("503 rejection");
+        d.link.lock().closed = true;
+        return;
+    }
     let ring = d.shared.config.ring;
     if ring.is_zero() {
         d.answer();
@@ -278,6 +295,24 @@ async fn drive(setup: CallSetup) {
     }
 }
 
+/// Gives the call's media the SRTP its negotiation settled: our sending context kept while
+/// our key stays, the caller's context made anew when its key changes, none in clear.
+fn key_media(
+    link: &mut LinkState,
+    neg: &Negotiated,
+    session: &SdpSession,
+) -> Result<(), SrtpSetupError> {
+    match (neg.srtp, session.local_srtp()) {
+        (Some(theirs), Some(ours)) => match link.srtp.as_mut() {
+            Some(srtp) if *srtp.local() == ours => srtp.rekey_remote(theirs.key)?,
+            _ => link.srtp = Some(SrtpSession::new(ours, theirs.key)?),
+        },
+        _ => link.srtp = None,
+    }
+    link.awaiting_srtp = false;
+    Ok(())
+}
+
 fn sdp_headers() -> Option<Vec<Header>> {
     Some(vec![Header::ContentType("application/sdp".into())])
 }
@@ -309,6 +344,11 @@ impl Driver {
         };
         let mut link = self.link.lock();
         if link.media.is_some() {
+            return;
+        }
+        if let Err(e) = key_media(&mut link, &neg, &self.session) {
+            warn!(error = %e, "cannot start SRTP");
+            self.hangup_requested = true;
             return;
         }
         if !link.latched {
@@ -418,6 +458,11 @@ impl Driver {
         let start = self.shared.rtp.align(now());
         let neg = change.negotiated;
         let mut link = self.link.lock();
+        if let Err(e) = key_media(&mut link, &neg, &self.session) {
+            warn!(error = %e, "cannot follow the new SRTP keys");
+            self.hangup_requested = true;
+            return;
+        }
         if !link.latched || change.remote_moved {
             link.send_to = Some(neg.remote);
             link.latched = false;

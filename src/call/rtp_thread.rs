@@ -30,6 +30,7 @@ use tracing::{debug, warn};
 use super::handoff::Handoff;
 use super::media::MediaSession;
 use super::settings::RtpSource;
+use crate::media::srtp::{SrtpSession, Unprotect};
 use crate::metrics::Metrics;
 
 /// The tick of every RTP thread: a divisor of the usual packet times.
@@ -84,6 +85,13 @@ pub(crate) struct LinkState {
     pub acknowledged: bool,
     /// When the last RTP packet came (for the media timeout).
     pub last_rtp_at: Option<Instant>,
+    /// The call's SRTP, when its media is `RTP/SAVP`: what the caller sends is checked and
+    /// decrypted with it before anything reads it, what we send is protected with it.
+    pub srtp: Option<SrtpSession>,
+    /// The call's media will be SRTP (the line requires it) but its keys are not known yet
+    /// (our offer waits for the ACK's answer): until they are, nothing the port receives
+    /// counts, so no one can latch the call's address or type into it in clear.
+    pub awaiting_srtp: bool,
     /// The driver is done with the call: the thread drops it (and closes the socket).
     pub closed: bool,
 }
@@ -145,6 +153,7 @@ impl RtpLink {
             send_to,
             sending,
             acknowledged,
+            srtp,
             ..
         } = &mut *st;
         let Some(media) = media.as_mut() else {
@@ -153,10 +162,15 @@ impl RtpLink {
         let to = send_to.filter(|_| *sending && *acknowledged);
         // On hold the pacer keeps running (timestamps stay continuous) but nothing is sent.
         tally.late += media.transmit(now, |packet| {
+            let Some(to) = to else { return };
             // A full socket buffer drops the packet, as the network would.
-            if let Some(to) = to
-                && self.socket.send_to(packet, to).is_ok()
-            {
+            let sent = match srtp.as_mut() {
+                Some(srtp) => srtp
+                    .protect(packet)
+                    .is_some_and(|p| self.socket.send_to(&p, to).is_ok()),
+                None => self.socket.send_to(packet, to).is_ok(),
+            };
+            if sent {
                 tally.sent += 1;
             }
         });
@@ -180,6 +194,30 @@ impl LinkState {
         if packet.len() < 12 || packet[0] >> 6 != 2 {
             return;
         }
+        // An SRTP call hears only what the caller's key authenticates, and each packet
+        // once: a forgery or a replay neither latches, nor keeps the call alive, nor types.
+        let decrypted;
+        let packet = match self.srtp.as_mut() {
+            Some(srtp) => match srtp.unprotect(packet) {
+                Ok(plain) => {
+                    decrypted = plain;
+                    &decrypted[..]
+                }
+                Err(Unprotect::Replayed) => {
+                    tally.srtp_replayed += 1;
+                    return;
+                }
+                Err(Unprotect::Failed) => {
+                    tally.srtp_failed += 1;
+                    return;
+                }
+            },
+            None if self.awaiting_srtp => {
+                tally.srtp_failed += 1;
+                return;
+            }
+            None => packet,
+        };
         tally.received += 1;
         self.last_rtp_at = Some(now);
         // Symmetric RTP (RFC 4961): answer where the caller's packets come from.
@@ -207,6 +245,10 @@ struct Tally {
     foreign: u64,
     /// Audio dropped unread because the caller sent more than a call's share at a tick.
     flooded: u64,
+    /// SRTP packets whose authentication failed (or RTP in clear on an SRTP call).
+    srtp_failed: u64,
+    /// SRTP packets already received (replays).
+    srtp_replayed: u64,
 }
 
 /// The RTP threads of the server: one per core it may run on.
@@ -363,6 +405,12 @@ fn run(handoff: &Handoff<Arc<RtpLink>>, epoch: Instant, metrics: &Metrics) {
         }
         if tally.flooded > 0 {
             metrics.rtp_flood_dropped.inc_by(tally.flooded);
+        }
+        if tally.srtp_failed > 0 {
+            metrics.srtp_auth_failed.inc_by(tally.srtp_failed);
+        }
+        if tally.srtp_replayed > 0 {
+            metrics.srtp_replayed.inc_by(tally.srtp_replayed);
         }
         // After a long tick (overload) the missed ticks are skipped; the pacers catch up.
         next_tick = grid_at_or_after(epoch, now().max(t + Duration::from_nanos(1)));

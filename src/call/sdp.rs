@@ -3,12 +3,17 @@
 //! We carry one audio stream: PCMU, PCMA or Opus, plus RFC 4733 telephone-events at the
 //! payload type and clock rate the caller offers. The answer lists the codecs we share in the
 //! caller's order of preference (RFC 3264 §6.1) and we send with the first of them.
+//!
+//! An `RTP/SAVP` stream (SRTP keyed by SDES, RFC 4568) is answered with the first of the
+//! caller's `a=crypto` lines we can honour, under its tag, with a key of ours for the same
+//! suite; whether the line takes it, requires it or refuses it is [`SrtpPolicy`]'s to say.
 
 use std::net::{IpAddr, SocketAddr};
 
 use sdp_types::{Attribute, Connection, Direction, Media, Origin, Session};
 
 use crate::media::PayloadType;
+use crate::media::srtp::{CryptoAttribute, SrtpKey};
 use crate::media::{Codec, Ptime};
 
 pub use sdp_types::Direction as MediaDirection;
@@ -50,6 +55,8 @@ pub struct Negotiated {
     pub remote: SocketAddr,
     /// Our direction, from our point of view: whether we send and/or receive.
     pub direction: Direction,
+    /// The caller's SRTP key and the tag of its line, when the stream is `RTP/SAVP`.
+    pub srtp: Option<CryptoAttribute>,
 }
 
 impl Negotiated {
@@ -94,6 +101,37 @@ pub enum UnusableAddress {
     Unspecified,
 }
 
+/// Whether a line takes SRTP (`[sip] srtp`).
+///
+/// The keys of SDES travel in the SDP, so they are as safe as the signalling: over TLS
+/// (`docs/tls.md`) nobody on the path reads them; over UDP or TCP whoever reads the INVITE
+/// can decrypt the call, and SRTP then only keeps the media from being altered or injected
+/// by someone who does not.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SrtpPolicy {
+    /// `RTP/SAVP` offers are answered with SRTP, `RTP/AVP` ones in clear; our own offer
+    /// (to an INVITE without SDP) is in clear (the default).
+    #[default]
+    Offer,
+    /// Only `RTP/SAVP` is accepted (488 otherwise), and our own offer is `RTP/SAVP`.
+    Require,
+    /// Only `RTP/AVP` is accepted (488 to `RTP/SAVP`): for a line whose carrier does not
+    /// want it.
+    Refuse,
+}
+
+impl SrtpPolicy {
+    /// Whether a negotiation follows the policy.
+    pub fn admits(self, neg: &Negotiated) -> bool {
+        match self {
+            SrtpPolicy::Offer => true,
+            SrtpPolicy::Require => neg.srtp.is_some(),
+            SrtpPolicy::Refuse => neg.srtp.is_none(),
+        }
+    }
+}
+
 /// Errors of SDP handling; each maps to a SIP response.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum SdpError {
@@ -116,6 +154,9 @@ pub struct LocalSession {
     pub session_id: u64,
     /// `o=` version, incremented each time our description changes (RFC 3264 §8).
     pub version: u64,
+    /// Our SRTP key, written in our answer when the caller's stream is `RTP/SAVP` and in our
+    /// offer when we make one with it; `None` for RTP in clear.
+    pub srtp: Option<SrtpKey>,
 }
 
 /// The caller's description of its audio stream, as parsed.
@@ -134,7 +175,8 @@ pub fn parse(body: &[u8]) -> Result<RemoteAudio, SdpError> {
         .position(|m| {
             m.media.eq_ignore_ascii_case("audio")
                 && m.port != 0
-                && m.proto.eq_ignore_ascii_case("RTP/AVP")
+                && (m.proto.eq_ignore_ascii_case("RTP/AVP")
+                    || m.proto.eq_ignore_ascii_case("RTP/SAVP"))
         })
         .ok_or(SdpError::NotAcceptable)?;
     Ok(RemoteAudio {
@@ -213,6 +255,23 @@ impl RemoteAudio {
             .unwrap_or_default()
     }
 
+    /// The first of the caller's `a=crypto` lines we can honour, for an `RTP/SAVP` stream;
+    /// `Ok(None)` for RTP in clear (whose `a=crypto` lines, if any, mean nothing).
+    fn crypto(&self) -> Result<Option<CryptoAttribute>, SdpError> {
+        let media = self.media();
+        if !media.proto.eq_ignore_ascii_case("RTP/SAVP") {
+            return Ok(None);
+        }
+        media
+            .attributes
+            .iter()
+            .filter(|a| a.attribute.eq_ignore_ascii_case("crypto"))
+            .find_map(|a| a.value.as_deref().and_then(|v| CryptoAttribute::parse(v).ok()))
+            .map(Some)
+            // SRTP offered with no key we can use: nothing to answer with (RFC 4568 §7.1.1).
+            .ok_or(SdpError::NotAcceptable)
+    }
+
     fn ptime(&self) -> Option<u32> {
         self.media()
             .get_first_attribute_value("ptime")
@@ -254,6 +313,7 @@ impl RemoteAudio {
             ptime,
             remote: self.remote_addr()?,
             direction: self.direction().reverse(),
+            srtp: self.crypto()?,
         })
     }
 
@@ -262,12 +322,16 @@ impl RemoteAudio {
         let mut session = base_session(local);
         for (i, offered) in self.session.medias.iter().enumerate() {
             if i == self.audio_index {
+                let crypto = neg
+                    .srtp
+                    .and_then(|theirs| local.srtp.map(|ours| (theirs.tag, ours)));
                 session.medias.push(audio_media(
                     local.rtp_port,
                     &neg.codecs,
                     neg.telephone_event,
                     Some(neg.ptime.as_millis()),
                     neg.direction,
+                    crypto,
                 ));
             } else {
                 // RFC 3264 §6: a refused stream keeps its place with port 0.
@@ -302,6 +366,7 @@ pub fn offer(local: &LocalSession) -> Vec<u8> {
         }),
         Some(20),
         Direction::SendRecv,
+        local.srtp.map(|key| (1, key)),
     ));
     write(&session)
 }
@@ -321,6 +386,7 @@ fn audio_media(
     event: Option<TelephoneEventFormat>,
     ptime: Option<u32>,
     direction: Direction,
+    crypto: Option<(u32, SrtpKey)>,
 ) -> Media {
     let mut fmt: Vec<String> = codecs.iter().map(|(_, pt)| pt.get().to_string()).collect();
     if let Some(ev) = event {
@@ -329,7 +395,11 @@ fn audio_media(
     let mut media = Media::new(
         sdp_types::MediaType::Audio,
         port,
-        sdp_types::TransportProto::RtpAvp,
+        if crypto.is_some() {
+            sdp_types::TransportProto::RtpSavp
+        } else {
+            sdp_types::TransportProto::RtpAvp
+        },
         fmt.join(" "),
     );
     for (codec, pt) in codecs {
@@ -348,6 +418,9 @@ fn audio_media(
         media.add_attribute_with_value("ptime", p);
     }
     media.add_attribute(Attribute::new(direction.as_str()));
+    if let Some((tag, key)) = crypto {
+        media.add_attribute_with_value("crypto", CryptoAttribute::format(tag, &key));
+    }
     media
 }
 
@@ -400,6 +473,7 @@ mod tests {
             rtp_port: 12000,
             session_id: 42,
             version: 1,
+            srtp: None,
         };
         let answer = String::from_utf8(remote.answer(&local, &neg)).unwrap();
         assert!(
@@ -486,6 +560,7 @@ mod tests {
             rtp_port: 10002,
             session_id: 1,
             version: 3,
+            srtp: None,
         };
         let answer = String::from_utf8(remote.answer(&local, &neg)).unwrap();
         let v = answer.find("m=video 0 RTP/AVP 96").expect(&answer);
@@ -501,6 +576,7 @@ mod tests {
             rtp_port: 10000,
             session_id: 1,
             version: 1,
+            srtp: None,
         };
         let sdp = offer(&local);
         let neg = parse(&sdp).unwrap().negotiate().unwrap();
@@ -550,7 +626,7 @@ mod proptests {
             );
             let remote = parse(sdp.as_bytes()).unwrap();
             if let Ok(neg) = remote.negotiate() {
-                let local = LocalSession { ip: [192, 0, 2, 9].into(), rtp_port: 10_000, session_id: 5, version: 1 };
+                let local = LocalSession { ip: [192, 0, 2, 9].into(), rtp_port: 10_000, session_id: 5, version: 1, srtp: None };
                 let answer = remote.answer(&local, &neg);
                 let back = parse(&answer).unwrap().negotiate().unwrap();
                 prop_assert_eq!(back.codec, neg.codec);

@@ -16,6 +16,8 @@ pub struct CallSettings {
     pub public_ip: IpAddr,
     /// Which sources a call accepts RTP from once its caller's is known.
     pub rtp_source: RtpSource,
+    /// Whether calls take SRTP.
+    pub srtp: super::sdp::SrtpPolicy,
     /// Whether dual tones in the received audio count as digits.
     pub inband_dtmf: bool,
     /// How long the line rings (180) before answering.

@@ -324,6 +324,7 @@ mod tests {
         CallSettings {
             public_ip: IpAddr::from([127, 0, 0, 1]),
             rtp_source: RtpSource::Strict,
+            srtp: crate::call::sdp::SrtpPolicy::Offer,
             inband_dtmf: true,
             ring: Duration::from_millis(ring_ms),
             t1: Duration::from_millis(500),

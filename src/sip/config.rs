@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::call::settings::CallSettings;
+pub use crate::call::sdp::SrtpPolicy;
 pub use crate::call::settings::RtpSource;
 
 /// Settings of the SIP/RTP engine.
@@ -55,6 +56,8 @@ pub struct SipConfig {
     pub calls_per_source: usize,
     /// Which sources may send RTP into a call once the caller's own source is known.
     pub rtp_source: RtpSource,
+    /// Whether calls take SRTP (`RTP/SAVP` keyed by SDES): offered, required or refused.
+    pub srtp: SrtpPolicy,
     /// Optional registration to an upstream SIP trunk, so a carrier can deliver calls here.
     pub trunk: Option<TrunkConfig>,
     /// Addresses of the trunks whose P-Asserted-Identity (RFC 3325 §9.1) is believed: only
@@ -83,6 +86,7 @@ impl Default for SipConfig {
             invites_per_second_per_source: 30,
             calls_per_source: 200,
             rtp_source: RtpSource::Strict,
+            srtp: SrtpPolicy::Offer,
             trunk: None,
             trusted_trunks: Vec::new(),
             tls: None,
@@ -192,6 +196,7 @@ impl From<&SipConfig> for CallSettings {
         CallSettings {
             public_ip: c.public_ip(),
             rtp_source: c.rtp_source,
+            srtp: c.srtp,
             inband_dtmf: c.inband_dtmf,
             ring: Duration::from_millis(c.ring_ms),
             t1: Duration::from_millis(c.t1_ms.max(1)),

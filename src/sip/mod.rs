@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 
 use thiserror::Error;
 
-pub use config::{RtpSource, SipConfig, TrunkConfig, TrunkTransport};
+pub use config::{RtpSource, SipConfig, SrtpPolicy, TrunkConfig, TrunkTransport};
 pub use server::SipServer;
 
 pub use crate::call::settings::ALLOW;
