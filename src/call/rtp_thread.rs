@@ -512,6 +512,70 @@ mod tests {
     }
 
     #[test]
+    fn an_srtp_call_hears_only_what_the_callers_key_authenticates_once() -> std::io::Result<()>
+    {
+        use crate::media::srtp::{SrtpKey, SrtpSession, SrtpSuite};
+        let ours = UdpSocket::bind("127.0.0.1:0")?;
+        let our_addr = ours.local_addr()?;
+        let phone = UdpSocket::bind("127.0.0.1:0")?;
+        let intruder = UdpSocket::bind("127.0.0.1:0")?;
+        phone.set_read_timeout(Some(Duration::from_secs(2)))?;
+        let (our_key, phone_key) = (
+            SrtpKey::generate(SrtpSuite::AesCm128HmacSha1_80),
+            SrtpKey::generate(SrtpSuite::AesCm128HmacSha1_80),
+        );
+        let mut phone_srtp = SrtpSession::new(phone_key, our_key).expect("keys");
+        let link = RtpLink::new(ours, RtpSource::Strict)?;
+        let start = now();
+        start_pcmu(&link, phone.local_addr()?, start);
+        link.lock().srtp = Some(SrtpSession::new(our_key, phone_key).expect("keys"));
+        // Before the caller's first packet, an intruder's forgeries and clear RTP latch
+        // nothing and keep nothing alive.
+        link.lock().last_rtp_at = None;
+        let mut forged = phone_srtp.protect(&phone_packet()).expect("protects").to_vec();
+        let genuine = forged.clone();
+        forged[20] ^= 0x55;
+        intruder.send_to(&forged, our_addr)?;
+        intruder.send_to(&phone_packet(), our_addr)?;
+        std::thread::sleep(Duration::from_millis(20));
+        let (_, tally) = tick(&link, start);
+        assert_eq!((tally.received, tally.srtp_failed), (0, 2));
+        {
+            let st = link.lock();
+            assert!(!st.latched && st.last_rtp_at.is_none());
+        }
+        // The caller's genuine packet is heard once; its replay is dropped and counted.
+        phone.send_to(&genuine, our_addr)?;
+        phone.send_to(&genuine, our_addr)?;
+        std::thread::sleep(Duration::from_millis(20));
+        let (_, tally) = tick(&link, start + 2 * TICK);
+        assert_eq!((tally.received, tally.srtp_replayed), (1, 1));
+        assert_eq!(link.lock().send_to, Some(phone.local_addr()?));
+        // What we send is SRTP the caller's session reads: tagged, encrypted, authentic.
+        let mut buf = [0u8; 2048];
+        let (len, _) = phone.recv_from(&mut buf)?;
+        assert_eq!(len, 12 + 160 + 10);
+        let plain = phone_srtp.unprotect(&buf[..len]);
+        assert_eq!(plain.map(|p| p.len()), Ok(12 + 160));
+        Ok(())
+    }
+
+    #[test]
+    fn an_srtp_call_whose_keys_are_not_known_yet_hears_nothing() -> std::io::Result<()> {
+        let ours = UdpSocket::bind("127.0.0.1:0")?;
+        let our_addr = ours.local_addr()?;
+        let phone = UdpSocket::bind("127.0.0.1:0")?;
+        let link = RtpLink::new(ours, RtpSource::Strict)?;
+        link.lock().awaiting_srtp = true;
+        phone.send_to(&phone_packet(), our_addr)?;
+        std::thread::sleep(Duration::from_millis(20));
+        let (_, tally) = tick(&link, now());
+        assert_eq!((tally.received, tally.srtp_failed), (0, 1));
+        assert!(!link.lock().latched);
+        Ok(())
+    }
+
+    #[test]
     fn before_media_the_socket_is_read_at_every_tick_to_latch() -> std::io::Result<()> {
         let ours = UdpSocket::bind("127.0.0.1:0")?;
         let our_addr = ours.local_addr()?;
