@@ -42,14 +42,15 @@ impl Drop for Server {
     }
 }
 
-/// A fresh database with the demo and `CALLS` bench families; the server on free ports.
-fn start_server(dir: &Path) -> Result<(Server, String)> {
+/// A fresh database with the demo and `CALLS` bench families; the server on free ports,
+/// with `extra` added to its configuration.
+fn start_server(dir: &Path, extra: &str) -> Result<(Server, String)> {
     let config = dir.join("ivr.toml");
     std::fs::write(
         &config,
         format!(
             "[server]\ndatabase_url = \"sqlite://{}/ivr.sqlite\"\nsip_listen = \"127.0.0.1:0\"\n\
-             web_listen = \"127.0.0.1:0\"\n",
+             web_listen = \"127.0.0.1:0\"\n{extra}",
             dir.display()
         ),
     )?;
@@ -122,7 +123,7 @@ fn load(dir: &Path, server: &str, extra: &[&str]) -> Result<(bool, serde_json::V
 #[test]
 fn every_load_call_books_its_own_childs_meal() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let (_server, sip) = start_server(dir.path())?;
+    let (_server, sip) = start_server(dir.path(), "")?;
     let codes = dir.path().join("codes.csv");
     let n = CALLS.to_string();
     let (ok, report, stdout) = load(
@@ -170,6 +171,50 @@ fn every_load_call_books_its_own_childs_meal() -> Result<()> {
          WHERE c.code LIKE '4_____' AND b.date = '2026-03-12' AND b.service = 'REPAS'",
     )?;
     assert_eq!(booked, CALLS);
+    Ok(())
+}
+
+/// A line that requires SRTP: every SRTP call hears the server's protected audio, types its
+/// codes in protected telephone-events and books its meal; a call offering RTP in clear is
+/// refused with 488.
+#[test]
+fn on_a_line_that_requires_srtp_every_srtp_call_books_and_clear_rtp_is_refused() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (_server, sip) = start_server(dir.path(), "[sip]\nsrtp = \"require\"\n")?;
+    let codes = dir.path().join("codes.csv");
+    let n = CALLS.to_string();
+    let args = [
+        "--codes",
+        codes.to_str().unwrap(),
+        "--count",
+        &n,
+        "--rate",
+        "4",
+        "--max",
+        &n,
+    ];
+    let (ok, report, stdout) = load(dir.path(), &sip, &[&args[..], &["--srtp"]].concat())?;
+    assert!(ok, "{stdout}");
+    assert_eq!(report["completed"], CALLS, "{report}");
+    let rtp = &report["rtp"];
+    assert_eq!(rtp["srtp_failed"], 0, "{report}");
+    assert_eq!(rtp["silent_calls"], 0, "{report}");
+    assert!(
+        rtp["min_packets_per_s"].as_f64().unwrap() > 40.0,
+        "{report}"
+    );
+    assert!(rtp["min_spurts"].as_u64().unwrap() >= 2, "{report}");
+    let booked = sqlite_count(
+        &dir.path().join("ivr.sqlite"),
+        "SELECT count(*) FROM bookings b JOIN children c ON c.id = b.child_id \
+         WHERE c.code LIKE '4_____' AND b.date = '2026-03-12' AND b.service = 'REPAS'",
+    )?;
+    assert_eq!(booked, CALLS);
+
+    let clear = ["--script", "short", "--count", "1", "--answer-timeout", "5"];
+    let (ok, report, stdout) = load(dir.path(), &sip, &clear)?;
+    assert!(!ok, "{stdout}");
+    assert_eq!(report["failures"]["refused 488"], 1, "{report}");
     Ok(())
 }
 

@@ -512,8 +512,7 @@ mod tests {
     }
 
     #[test]
-    fn an_srtp_call_hears_only_what_the_callers_key_authenticates_once() -> std::io::Result<()>
-    {
+    fn an_srtp_call_hears_only_what_the_callers_key_authenticates_once() -> std::io::Result<()> {
         use crate::media::srtp::{SrtpKey, SrtpSession, SrtpSuite};
         let ours = UdpSocket::bind("127.0.0.1:0")?;
         let our_addr = ours.local_addr()?;
@@ -532,7 +531,10 @@ mod tests {
         // Before the caller's first packet, an intruder's forgeries and clear RTP latch
         // nothing and keep nothing alive.
         link.lock().last_rtp_at = None;
-        let mut forged = phone_srtp.protect(&phone_packet()).expect("protects").to_vec();
+        let mut forged = phone_srtp
+            .protect(&phone_packet())
+            .expect("protects")
+            .to_vec();
         let genuine = forged.clone();
         forged[20] ^= 0x55;
         intruder.send_to(&forged, our_addr)?;

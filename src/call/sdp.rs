@@ -266,7 +266,11 @@ impl RemoteAudio {
             .attributes
             .iter()
             .filter(|a| a.attribute.eq_ignore_ascii_case("crypto"))
-            .find_map(|a| a.value.as_deref().and_then(|v| CryptoAttribute::parse(v).ok()))
+            .find_map(|a| {
+                a.value
+                    .as_deref()
+                    .and_then(|v| CryptoAttribute::parse(v).ok())
+            })
             .map(Some)
             // SRTP offered with no key we can use: nothing to answer with (RFC 4568 §7.1.1).
             .ok_or(SdpError::NotAcceptable)

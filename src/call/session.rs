@@ -261,23 +261,39 @@ mod tests {
         );
         let remote = sdp::parse(&offer).unwrap();
         let neg = remote.negotiate().unwrap();
-        assert_eq!(neg.srtp.map(|c| c.tag), Some(5), "the first line we can honour");
+        assert_eq!(
+            neg.srtp.map(|c| c.tag),
+            Some(5),
+            "the first line we can honour"
+        );
         let mut s = SdpSession::new(local(), Some((remote, neg)), SrtpPolicy::Offer);
         let answer = s.answer_invite();
         let text = String::from_utf8_lossy(&answer);
         assert!(text.contains("m=audio 12000 RTP/SAVP 0"), "{text}");
         let ours = crypto_of(&answer).expect("our key");
-        assert!(ours.starts_with("5 AES_CM_128_HMAC_SHA1_80 inline:"), "{ours}");
+        assert!(
+            ours.starts_with("5 AES_CM_128_HMAC_SHA1_80 inline:"),
+            "{ours}"
+        );
         assert!(!ours.contains(KEY_A), "our key is our own");
         // A refresh keeps our key (and so our sending context); another suite gets a new one.
         let (again, _) = answered(s.on_update(false, &offer));
         assert_eq!(crypto_of(&again).as_deref(), Some(ours.as_str()));
-        let short = savp(4000, &format!("a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:{KEY_B}\r\n"));
+        let short = savp(
+            4000,
+            &format!("a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:{KEY_B}\r\n"),
+        );
         let (rekeyed, change) = answered(s.on_update(false, &short));
         let new = crypto_of(&rekeyed).unwrap();
-        assert!(new.starts_with("1 AES_CM_128_HMAC_SHA1_32 inline:"), "{new}");
+        assert!(
+            new.starts_with("1 AES_CM_128_HMAC_SHA1_32 inline:"),
+            "{new}"
+        );
         assert_ne!(new[2..], ours[2..]);
-        assert_eq!(s.local_srtp().map(|k| k.suite), Some(SrtpSuite::AesCm128HmacSha1_32));
+        assert_eq!(
+            s.local_srtp().map(|k| k.suite),
+            Some(SrtpSuite::AesCm128HmacSha1_32)
+        );
         assert!(change.negotiated.srtp.is_some());
         // Back to clear, which the default setting allows: no key of ours any more.
         let (clear, change) = answered(s.on_update(false, &sdp("192.0.2.1", 4000, "0", "")));
@@ -299,10 +315,15 @@ mod tests {
 
     #[test]
     fn the_lines_setting_is_held_on_every_offer_and_answer() {
-        let srtp = savp(4000, &format!("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{KEY_A}\r\n"));
+        let srtp = savp(
+            4000,
+            &format!("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{KEY_A}\r\n"),
+        );
         let clear = sdp("192.0.2.1", 4000, "0", "");
         let neg = |b: &[u8]| sdp::parse(b).unwrap().negotiate().unwrap();
-        assert!(SrtpPolicy::Require.admits(&neg(&srtp)) && !SrtpPolicy::Require.admits(&neg(&clear)));
+        assert!(
+            SrtpPolicy::Require.admits(&neg(&srtp)) && !SrtpPolicy::Require.admits(&neg(&clear))
+        );
         assert!(!SrtpPolicy::Refuse.admits(&neg(&srtp)) && SrtpPolicy::Refuse.admits(&neg(&clear)));
         assert!(SrtpPolicy::Offer.admits(&neg(&srtp)) && SrtpPolicy::Offer.admits(&neg(&clear)));
 
@@ -319,11 +340,17 @@ mod tests {
         let offer = late.answer_invite();
         assert!(String::from_utf8_lossy(&offer).contains("RTP/SAVP"));
         let ours = crypto_of(&offer).unwrap();
-        assert!(ours.starts_with("1 AES_CM_128_HMAC_SHA1_80 inline:"), "{ours}");
+        assert!(
+            ours.starts_with("1 AES_CM_128_HMAC_SHA1_80 inline:"),
+            "{ours}"
+        );
         assert_eq!(late.on_ack(&clear), Err(AckProblem::Srtp));
         let mut late = SdpSession::new(local(), None, SrtpPolicy::Require);
         late.answer_invite();
-        let wrong_suite = savp(4000, &format!("a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:{KEY_A}\r\n"));
+        let wrong_suite = savp(
+            4000,
+            &format!("a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:{KEY_A}\r\n"),
+        );
         assert_eq!(late.on_ack(&wrong_suite), Err(AckProblem::Srtp));
         let mut late = SdpSession::new(local(), None, SrtpPolicy::Require);
         late.answer_invite();

@@ -43,6 +43,9 @@ pub struct LoadArgs {
     /// The codec offered (with telephone-event at its clock rate)
     #[arg(long, value_enum, default_value = "pcmu")]
     codec: LoadCodec,
+    /// Offer SRTP (RTP/SAVP keyed by SDES) instead of RTP in clear
+    #[arg(long)]
+    srtp: bool,
     /// The number dialled
     #[arg(long, default_value = "service")]
     number: String,
@@ -79,6 +82,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<bool> {
             LoadCodec::Pcmu => Codec::Pcmu,
             LoadCodec::Opus => Codec::Opus,
         },
+        srtp: args.srtp,
         script: args.script,
         codes,
         count: args.count,

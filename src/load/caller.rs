@@ -21,6 +21,7 @@ use super::rtp::{RtpCaller, StreamSpec};
 use super::script::Step;
 use crate::call::sdp;
 use crate::core::player::silence_frame;
+use crate::media::srtp::{CryptoAttribute, SrtpKey, SrtpSuite};
 use crate::media::{Codec, Ptime};
 use crate::sip::client::{UserAgent, settle};
 
@@ -164,6 +165,9 @@ impl Agent {
             .expect("endings lock")
             .insert(call_id.to_owned(), ended_tx);
         let contact = format!("sip:load{n}@{}", self.ua.addr);
+        let key = config
+            .srtp
+            .then(|| SrtpKey::generate(SrtpSuite::AesCm128HmacSha1_80));
         let option = InviteOption {
             caller: contact.as_str().try_into()?,
             callee: format!("sip:{}@{}", config.number, config.server)
@@ -171,7 +175,7 @@ impl Agent {
                 .try_into()?,
             contact: contact.as_str().try_into()?,
             content_type: Some("application/sdp".into()),
-            offer: Some(self.offer(n)),
+            offer: Some(self.offer(n, key)),
             destination: Some(SipAddr {
                 r#type: Some(Transport::Udp),
                 addr: config.server.into(),
@@ -196,7 +200,7 @@ impl Agent {
             return Ok(CallOutcome::Refused(status.unwrap_or(0)));
         };
         result.answer = Some(sent.elapsed());
-        let spec = match self.stream_spec(&response.body) {
+        let spec = match self.stream_spec(&response.body, key) {
             Ok(spec) => spec,
             Err(e) => {
                 // Answered but unusable: hang up rather than leave the server's call up.
@@ -228,30 +232,47 @@ impl Agent {
         Ok(outcome)
     }
 
-    /// The offer: the one codec and telephone-event at its clock rate, on the shared port.
-    fn offer(&self, n: u64) -> Vec<u8> {
+    /// The offer: the one codec and telephone-event at its clock rate, on the shared port,
+    /// in clear or as SRTP with `key`.
+    fn offer(&self, n: u64, key: Option<SrtpKey>) -> Vec<u8> {
         let rtp = self.rtp.local_addr(n);
         let (pt, map, rate) = match self.config.codec {
             Codec::Opus => (111, "opus/48000/2", 48_000),
             Codec::Pcma => (8, "PCMA/8000", 8_000),
             Codec::Pcmu => (0, "PCMU/8000", 8_000),
         };
+        let (proto, crypto) = match key {
+            Some(key) => (
+                "RTP/SAVP",
+                format!("a=crypto:{}\r\n", CryptoAttribute::format(1, &key)),
+            ),
+            None => ("RTP/AVP", String::new()),
+        };
         format!(
             "v=0\r\no=load {n} 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
-             m=audio {port} RTP/AVP {pt} 101\r\na=rtpmap:{pt} {map}\r\n\
-             a=rtpmap:101 telephone-event/{rate}\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n",
+             m=audio {port} {proto} {pt} 101\r\na=rtpmap:{pt} {map}\r\n\
+             a=rtpmap:101 telephone-event/{rate}\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n\
+             {crypto}",
             ip = rtp.ip(),
             port = rtp.port()
         )
         .into_bytes()
     }
 
-    /// How to send to the server, from its answer.
-    fn stream_spec(&self, answer: &[u8]) -> anyhow::Result<StreamSpec> {
+    /// How to send to the server, from its answer (to our offer with `key`).
+    fn stream_spec(&self, answer: &[u8], key: Option<SrtpKey>) -> anyhow::Result<StreamSpec> {
         let neg = sdp::parse(answer)
             .context("the answer's SDP")?
             .negotiate()
             .context("the answer's SDP")?;
+        let srtp = match (key, neg.srtp) {
+            (None, None) => None,
+            (Some(ours), Some(theirs)) if theirs.tag == 1 && theirs.key.suite == ours.suite => {
+                Some((ours, theirs.key))
+            }
+            (Some(_), _) => anyhow::bail!("the answer does not take the SRTP offered"),
+            (None, Some(_)) => anyhow::bail!("SRTP answered to an offer in clear"),
+        };
         let event = neg
             .telephone_event
             .context("the answer has no telephone-event")?;
@@ -262,6 +283,7 @@ impl Agent {
             event_pt: event.payload_type.get(),
             samples_per_packet: neg.codec.clock_rate().0 / 50,
             silence,
+            srtp,
         })
     }
 }

@@ -22,6 +22,8 @@ pub struct LoadConfig {
     pub number: String,
     /// The one codec offered (with telephone-event at its clock rate).
     pub codec: Codec,
+    /// Whether the calls offer SRTP (`RTP/SAVP`, AES_CM_128_HMAC_SHA1_80 keyed by SDES).
+    pub srtp: bool,
     /// What every call does.
     pub script: Script,
     /// Per-call codes for the parent call, used in turn (call i types codes[i % len]).

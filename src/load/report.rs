@@ -94,6 +94,8 @@ pub struct Heard {
     pub lost: u64,
     /// Packets the caller sent.
     pub sent: u64,
+    /// SRTP packets from the server that failed authentication (none when SRTP works).
+    pub srtp_failed: u64,
     /// The fewest packets a call received per second of media, and the median.
     pub min_packets_per_s: f64,
     /// See `min_packets_per_s`.
@@ -180,7 +182,8 @@ impl Report {
              answer (INVITE to 200) ms: p50 {} p99 {} max {}\n\
              call length ms: p50 {} p99 {} max {}\n\
              RTP heard: {} packets, {} lost, {} silent calls, per call {} packets/s at least \
-             (median {}), prompts begun {} at least (median {}); {} packets sent\n\
+             (median {}), prompts begun {} at least (median {}); {} packets sent; \
+             {} SRTP packets failed\n\
              RTP pacing (|gap - 20 ms| at arrival) ms: p50 {} p99 {} max {}, \
              {} gaps of {} over 2 ms\n",
             self.attempted,
@@ -202,6 +205,7 @@ impl Report {
             self.rtp.min_spurts,
             self.rtp.p50_spurts,
             self.rtp.sent,
+            self.rtp.srtp_failed,
             ms_or_dash(self.pacing.gap_dev_ms_p50),
             ms_or_dash(self.pacing.gap_dev_ms_p99),
             ms_or_dash(self.pacing.gap_dev_ms_max),
@@ -250,6 +254,7 @@ fn heard(calls: &[CallResult]) -> Heard {
         packets: with_media.iter().map(|(_, r)| r.received).sum(),
         lost: with_media.iter().map(|(_, r)| r.lost).sum(),
         sent: with_media.iter().map(|(_, r)| r.sent).sum(),
+        srtp_failed: with_media.iter().map(|(_, r)| r.srtp_failed).sum(),
         min_packets_per_s: round(rates[0]),
         p50_packets_per_s: round(rates[rates.len() / 2]),
         min_spurts: spurts[0],

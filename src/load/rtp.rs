@@ -34,6 +34,7 @@ use super::pacing::{GapHistogram, Pacing};
 use crate::call::handoff::Handoff;
 use crate::core::Digit;
 use crate::core::dtmf::rfc4733::TelephoneEvent;
+use crate::media::srtp::{SrtpKey, SrtpSession};
 
 /// The thread's grid: calls are split in two halves sending 10 ms apart, so that the
 /// server does not receive every call's packet in the same instant.
@@ -67,6 +68,8 @@ pub struct StreamSpec {
     pub samples_per_packet: u32,
     /// One packet of silence in the call's codec.
     pub silence: &'static [u8],
+    /// Our SRTP key and the server's, for an SRTP call.
+    pub srtp: Option<(SrtpKey, SrtpKey)>,
 }
 
 /// What one call's stream sent and received.
@@ -80,6 +83,8 @@ pub struct StreamStats {
     pub lost: u64,
     /// Talk-spurts begun (packets with the marker bit): the prompts heard starting.
     pub spurts: u64,
+    /// SRTP packets from the server that failed authentication (not counted as received).
+    pub srtp_failed: u64,
 }
 
 enum Command {
@@ -205,6 +210,8 @@ struct Stream {
     highest: Option<(u64, u64)>,
     /// The sequence number and kernel arrival time of the latest packet, for the pacing.
     last_arrival: Option<(u16, Duration)>,
+    /// The call's SRTP, when it is an SRTP call.
+    srtp: Option<SrtpSession>,
 }
 
 impl Stream {
@@ -223,6 +230,10 @@ impl Stream {
             stats: StreamStats::default(),
             highest: None,
             last_arrival: None,
+            // Keys of our own making, of the suite we chose: the contexts cannot be refused.
+            srtp: spec
+                .srtp
+                .and_then(|(ours, theirs)| SrtpSession::new(ours, theirs).ok()),
         }
     }
 
@@ -269,10 +280,19 @@ impl Stream {
                     .payload(self.spec.silence)
             }
         };
-        let len = builder.build_into(buf).unwrap_or(0);
+        let mut len = builder.build_into(buf).unwrap_or(0);
         self.seq = self.seq.wrapping_add(1);
         // The media clock runs on during a press (RFC 4733 §2.5.1.2).
         self.timestamp = self.timestamp.wrapping_add(self.spec.samples_per_packet);
+        if let Some(srtp) = self.srtp.as_mut() {
+            len = match srtp.protect(&buf[..len]) {
+                Some(p) if p.len() <= buf.len() => {
+                    buf[..p.len()].copy_from_slice(&p);
+                    p.len()
+                }
+                _ => 0,
+            };
+        }
         len
     }
 
@@ -446,7 +466,21 @@ fn run(
                         else {
                             continue;
                         };
-                        if let Ok(packet) = RtpReader::new(&inbound[..len]) {
+                        let decrypted;
+                        let datagram = match stream.srtp.as_mut() {
+                            Some(srtp) => match srtp.unprotect(&inbound[..len]) {
+                                Ok(plain) => {
+                                    decrypted = plain;
+                                    &decrypted[..]
+                                }
+                                Err(_) => {
+                                    stream.stats.srtp_failed += 1;
+                                    continue;
+                                }
+                            },
+                            None => &inbound[..len],
+                        };
+                        if let Ok(packet) = RtpReader::new(datagram) {
                             heard_streams += usize::from(stream.stats.received == 0);
                             heard_packets += 1;
                             stream.on_packet(&packet, at, &mut pacing);
@@ -504,6 +538,7 @@ mod tests {
                 event_pt: 101,
                 samples_per_packet: 160,
                 silence: &[0xFF; 160],
+                srtp: None,
             },
         );
         caller.press(7, "5#");

@@ -153,9 +153,7 @@ impl CryptoAttribute {
         if params.contains(';') {
             return Err(CryptoError::Mki);
         }
-        let inline = params
-            .strip_prefix("inline:")
-            .ok_or(CryptoError::BadKey)?;
+        let inline = params.strip_prefix("inline:").ok_or(CryptoError::BadKey)?;
         // key||salt, then an optional lifetime, then an optional MKI:length.
         let mut parts = inline.split('|');
         let encoded = parts.next().ok_or(CryptoError::BadKey)?;
@@ -323,23 +321,39 @@ mod tests {
             ("", CryptoError::Malformed),
             ("x AES_CM_128_HMAC_SHA1_80 inline:k", CryptoError::Malformed),
             ("1 AES_CM_128_HMAC_SHA1_80", CryptoError::Malformed),
-            ("1 AES_256_CM_HMAC_SHA1_80 inline:k", CryptoError::UnknownSuite),
+            (
+                "1 AES_256_CM_HMAC_SHA1_80 inline:k",
+                CryptoError::UnknownSuite,
+            ),
             ("1 F8_128_HMAC_SHA1_80 inline:k", CryptoError::UnknownSuite),
             ("1 AES_CM_128_HMAC_SHA1_80 uri:k", CryptoError::BadKey),
-            ("1 AES_CM_128_HMAC_SHA1_80 inline:c2hvcnQ=", CryptoError::BadKey),
+            (
+                "1 AES_CM_128_HMAC_SHA1_80 inline:c2hvcnQ=",
+                CryptoError::BadKey,
+            ),
             ("1 AES_CM_128_HMAC_SHA1_80 inline:!!!", CryptoError::BadKey),
         ];
         for (line, why) in cases {
             assert_eq!(CryptoAttribute::parse(line), Err(why), "{line:?}");
         }
-        let with = |rest: &str| CryptoAttribute::parse(&format!("1 AES_CM_128_HMAC_SHA1_80 {rest}"));
-        assert_eq!(with(&format!("inline:{EXAMPLE}|2^20|1:4")), Err(CryptoError::Mki));
-        assert_eq!(with(&format!("inline:{EXAMPLE}|1:4")), Err(CryptoError::Mki));
+        let with =
+            |rest: &str| CryptoAttribute::parse(&format!("1 AES_CM_128_HMAC_SHA1_80 {rest}"));
+        assert_eq!(
+            with(&format!("inline:{EXAMPLE}|2^20|1:4")),
+            Err(CryptoError::Mki)
+        );
+        assert_eq!(
+            with(&format!("inline:{EXAMPLE}|1:4")),
+            Err(CryptoError::Mki)
+        );
         assert_eq!(
             with(&format!("inline:{EXAMPLE};inline:{EXAMPLE}")),
             Err(CryptoError::Mki)
         );
-        assert_eq!(with(&format!("inline:{EXAMPLE}|2^99")), Err(CryptoError::BadKey));
+        assert_eq!(
+            with(&format!("inline:{EXAMPLE}|2^99")),
+            Err(CryptoError::BadKey)
+        );
         assert_eq!(
             with(&format!("inline:{EXAMPLE} UNENCRYPTED_SRTP")),
             Err(CryptoError::SessionParameters)
@@ -349,10 +363,13 @@ mod tests {
 
     #[test]
     fn the_key_never_shows_in_debug_output() {
-        let attr = CryptoAttribute::parse(&format!("1 AES_CM_128_HMAC_SHA1_80 inline:{EXAMPLE}"))
-            .unwrap();
+        let attr =
+            CryptoAttribute::parse(&format!("1 AES_CM_128_HMAC_SHA1_80 inline:{EXAMPLE}")).unwrap();
         let shown = format!("{attr:?}");
-        assert!(!shown.contains(EXAMPLE) && !shown.contains("material"), "{shown}");
+        assert!(
+            !shown.contains(EXAMPLE) && !shown.contains("material"),
+            "{shown}"
+        );
     }
 
     fn pair(suite: SrtpSuite) -> (SrtpSession, SrtpSession) {
@@ -371,7 +388,11 @@ mod tests {
             let sent = us.protect(&plain).unwrap();
             assert_eq!(sent.len(), plain.len() + suite.tag_len());
             assert_eq!(&sent[..12], &plain[..12], "the header stays in clear");
-            assert_ne!(&sent[12..plain.len()], &plain[12..], "the payload is encrypted");
+            assert_ne!(
+                &sent[12..plain.len()],
+                &plain[12..],
+                "the payload is encrypted"
+            );
             assert_eq!(&them.unprotect(&sent).unwrap()[..], &plain[..]);
             assert_eq!(them.unprotect(&sent), Err(Unprotect::Replayed));
             // Across the sequence number's wrap (the rollover counter moves on).
@@ -389,7 +410,11 @@ mod tests {
         // The genuine one still passes: a forgery does not poison the window.
         sent[20] ^= 1;
         assert!(them.unprotect(&sent).is_ok());
-        assert_eq!(them.unprotect(&rtp(11)), Err(Unprotect::Failed), "clear RTP");
+        assert_eq!(
+            them.unprotect(&rtp(11)),
+            Err(Unprotect::Failed),
+            "clear RTP"
+        );
         assert_eq!(them.unprotect(b"short"), Err(Unprotect::Failed));
         // Another key's packet.
         let (mut other, _) = pair(SrtpSuite::AesCm128HmacSha1_80);

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::call::settings::CallSettings;
 pub use crate::call::sdp::SrtpPolicy;
+use crate::call::settings::CallSettings;
 pub use crate::call::settings::RtpSource;
 
 /// Settings of the SIP/RTP engine.

@@ -378,7 +378,11 @@ impl Router {
             match sdp::parse(&tx.original.body).and_then(|r| r.negotiate().map(|n| (r, n))) {
                 Ok((remote, neg)) if !self.sip.srtp.admits(&neg) => {
                     metrics.calls_rejected.inc();
-                    let offered = if neg.srtp.is_some() { "SRTP" } else { "RTP in clear" };
+                    let offered = if neg.srtp.is_some() {
+                        "SRTP"
+                    } else {
+                        "RTP in clear"
+                    };
                     info!(srtp = ?self.sip.srtp, "offer of {offered} against the line's SRTP setting: 488");
                     drop(remote);
                     spawn_reply(tx, StatusCode::NotAcceptableHere, vec![]);
