@@ -35,6 +35,9 @@
 # it measures the pacing itself, on every packet of the run (kernel arrival times): no
 # capture then, which charged its copies to the server and, starting, stalled both sides'
 # SIP for up to a second (the answers' maximum).
+# SRTP=1 (with CALLER=ivr): the line requires SRTP (`[sip] srtp = "require"`) and every call
+# of the load caller offers it (`ivr load --srtp`: RTP/SAVP, AES_CM_128_HMAC_SHA1_80), to
+# measure what SRTP costs against the same steps in clear; the step folders end in -srtp.
 # PERF=1: also record a 10 s profile of the server at full load (DIR/STEP/perf.data).
 # Needs: a release build with the load caller (cargo build --release --features devtools;
 # IVR=path/to/ivr to use another), sipp,
@@ -60,6 +63,11 @@ while [ $# -gt 0 ]; do
 done
 caller="${CALLER:-sipp}"
 case "$caller" in sipp | ivr) ;; *) echo "bench: CALLER is sipp or ivr" >&2; exit 2 ;; esac
+srtp="${SRTP:-0}" srtp_args=() srtp_tag="" srtp_setting="offer"
+if [ "$srtp" = 1 ]; then
+  [ "$caller" = ivr ] || { echo "bench: SRTP=1 needs CALLER=ivr (the SIPp scenarios are in clear)" >&2; exit 2; }
+  srtp_args=(--srtp) srtp_tag="-srtp" srtp_setting="require"
+fi
 out="${out:-/tmp/ivr-bench-$(date -u +%Y%m%dT%H%M%S)}"
 mkdir -p "$out"
 [ -x "$ivr" ] || { echo "bench: no $ivr (cargo build --release --features devtools)" >&2; exit 2; }
@@ -127,6 +135,7 @@ rtp_port_max = 40000
 # The load comes from one loopback address: the per-source brake would refuse it.
 invites_per_second_per_source = 0
 calls_per_source = 0
+srtp = "$srtp_setting"
 EOF
   "$ivr" --config "$dir/ivr.toml" migrate >>"$dir/seed.log" 2>&1
   "$ivr" --config "$dir/ivr.toml" demo --seed-only >>"$dir/seed.log" 2>&1
@@ -183,7 +192,7 @@ print(round(100 * ($c1 - $c0) / d, 1), round(100 * ($s1 - $s0) / d, 1),
 }
 
 calls_step() { # concurrency
-  local c="$1" dir="$out/$codec-calls-$c" n=$(( 2 * $1 )) rate
+  local c="$1" dir="$out/$codec-calls-$c$srtp_tag" n=$(( 2 * $1 )) rate
   rate=$(( c / 10 )); [ "$rate" -ge 20 ] || rate=20
   mkdir -p "$dir"
   start_server "$dir" "$n" $(( c + c / 2 ))
@@ -194,7 +203,7 @@ calls_step() { # concurrency
     pattern="--json $dir/load.json"
     "${prio[@]}" taskset -c "$caller_cpus" timeout $(( n / rate + 90 )) "$ivr" load \
       --server "127.0.0.1:$sip_port" --codes "$dir/codes.csv" --count "$n" --rate "$rate" \
-      --max "$c" --codec "$codec" --sip-port 5070 --rtp-port 6000 \
+      --max "$c" --codec "$codec" --sip-port 5070 --rtp-port 6000 "${srtp_args[@]}" \
       --json "$dir/load.json" >"$dir/load-summary.txt" 2>&1 &
   else
     pattern="-stf $dir/sipp/stat.csv"
@@ -240,7 +249,7 @@ calls_step() { # concurrency
   # "sipp_cpu_pct_machine" is the caller's CPU, SIPp's or ivr load's (named so earlier results compare).
   python3 - "$out/results.jsonl" <<EOF
 import json, sys
-row = {"kind": "calls", "codec": "$codec", "db": "$db", "caller": "$caller", "concurrency": $c, "peak_calls": "$peak_calls",
+row = {"kind": "calls", "codec": "$codec", "srtp": $srtp == 1, "db": "$db", "caller": "$caller", "concurrency": $c, "peak_calls": "$peak_calls",
        "attempted": int("$created"), "completed": int("$ok"), "failed": int("$failed"),
        "bookings": int("$booked"), "phone_history": int("$phone_rows"),
        "cpu_pct_machine": $cpu, "cpu_pct_core": round($cpu * $ncpu, 1),

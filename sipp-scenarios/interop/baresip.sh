@@ -5,6 +5,9 @@
 # codes, cancels and books tomorrow's meal, and hangs up. Each cell is green when the call
 # was answered with the codec offered, and its record (`ivr phone calls`) says it logged in,
 # cancelled 1 and booked 1 (so every digit counted once) and that the caller hung up.
+# Then the same calls over SIP over TLS with SRTP (baresip's `srtp` module, `mediaenc=srtp-mand`:
+# RTP/SAVP keyed by SDES) against a second demo whose line requires SRTP (`[sip] srtp =
+# "require"`), so a call answered there is an SRTP call, and its digits were read from SRTP.
 # Prints the matrix as a table; exits 1 if a cell is red.
 #
 #   sipp-scenarios/interop/baresip.sh [CODEC…]     (default: PCMU PCMA opus)
@@ -17,6 +20,7 @@ root="$(cd "$here/../.." && pwd)"
 baresip="${BARESIP:-baresip}"
 command -v "$baresip" >/dev/null || { echo "interop: baresip not found (apt-get install baresip-core)" >&2; exit 2; }
 command -v sox >/dev/null || { echo "interop: sox not found (apt-get install sox)" >&2; exit 2; }
+command -v openssl >/dev/null || { echo "interop: openssl not found (apt-get install openssl)" >&2; exit 2; }
 bin="${IVR_BIN:-}"
 if [[ -z "$bin" ]]; then
   (cd "$root" && cargo build --quiet --features devtools --bin ivr)
@@ -26,9 +30,9 @@ codecs=("$@")
 ((${#codecs[@]})) || codecs=(PCMU PCMA opus)
 
 work="$(mktemp -d)"
-demo_pid="" phone_pid=""
+demo_pid="" tls_demo_pid="" phone_pid=""
 cleanup() {
-  for pid in "$phone_pid" "$demo_pid"; do
+  for pid in "$phone_pid" "$demo_pid" "$tls_demo_pid"; do
     [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
@@ -39,27 +43,62 @@ free_port() { # PROTO
   python3 -c 'import socket,sys; t=socket.SOCK_DGRAM if sys.argv[1]=="udp" else socket.SOCK_STREAM; s=socket.socket(socket.AF_INET,t); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"
 }
 
-# The demo on a Monday at 08:00: tomorrow's meal is open until 10:00.
+# An authority of this run's own, and the line's certificate for 127.0.0.1 signed by it.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj "/CN=interop CA" -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+  -keyout "$work/sip.key" -out "$work/sip.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$work/ext"
+openssl x509 -req -in "$work/sip.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" -CAcreateserial \
+  -days 2 -extfile "$work/ext" -out "$work/sip.crt" 2>/dev/null
+
+# start_demo NAME PORT [CONFIG]: the demo on a Monday at 08:00 (tomorrow's meal is open until
+# 10:00); its pid in $started.
+start_demo() {
+  local name="$1" at="$2" config=()
+  [[ -n "${3:-}" ]] && config=(--config "$3")
+  "$bin" --sip-listen "127.0.0.1:$at" --web-listen 127.0.0.1:0 demo "${config[@]}" \
+    --data-dir "$work/$name" --now 2026-03-09T08:00:00+01:00 >"$work/$name.out" 2>"$work/$name.err" &
+  started=$!
+  for _ in $(seq 1 300); do
+    grep -q "ligne vocale prête" "$work/$name.out" 2>/dev/null && return
+    kill -0 "$started" 2>/dev/null || { cat "$work/$name.err" >&2; echo "interop: the demo $name did not start" >&2; exit 1; }
+    sleep 0.1
+  done
+}
 port="$(free_port udp)"
-"$bin" --sip-listen "127.0.0.1:$port" --web-listen 127.0.0.1:0 demo --data-dir "$work/demo" \
-  --now 2026-03-09T08:00:00+01:00 >"$work/demo.out" 2>"$work/demo.err" &
-demo_pid=$!
-for _ in $(seq 1 300); do
-  grep -q "ligne vocale prête" "$work/demo.out" 2>/dev/null && break
-  kill -0 "$demo_pid" 2>/dev/null || { cat "$work/demo.err" >&2; echo "interop: the demo did not start" >&2; exit 1; }
-  sleep 0.1
-done
+start_demo demo "$port"
+demo_pid=$started
+tls_port="$(free_port tcp)"
+cat >"$work/tls.toml" <<CONF
+[sip]
+srtp = "require"
+[sip.tls]
+listen = "127.0.0.1:$tls_port"
+certificate = "$work/sip.crt"
+key = "$work/sip.key"
+CONF
+start_demo demo-tls "$(free_port udp)" "$work/tls.toml"
+tls_demo_pid=$started
 # What the phone's microphone sends: silence, at the codec's own rate (baresip's file source
 # does not resample).
 sox -n -r 8000 -c 1 -b 16 "$work/silence-8000.wav" trim 0 90
 sox -n -r 48000 -c 2 -b 16 "$work/silence-48000.wav" trim 0 90
 
-calls() { "$bin" --database-url "sqlite://$work/demo/ivr.sqlite" phone calls --date 2026-03-09; }
+calls() { "$bin" --database-url "sqlite://$work/$demo/ivr.sqlite" phone calls --date 2026-03-09; }
 lines_of() { if [[ -z "$1" ]]; then echo 0; else wc -l <<<"$1"; fi; }
 
-# One call from baresip offering CODEC; prints "ok" or what went wrong.
+# One call from baresip offering CODEC, in clear over UDP or (MODE tls) over TLS with SRTP;
+# prints "ok" or what went wrong.
 cell() {
-  local codec="$1" conf="$work/baresip-$1" cons sip before after record
+  local codec="$1" mode="$2" conf="$work/baresip-$1-$2" cons sip before after record
+  local demo=demo dial="sip:0476549985@127.0.0.1:$port" account="" extra=""
+  if [[ "$mode" == tls ]]; then
+    demo=demo-tls dial="sip:0476549985@127.0.0.1:$tls_port;transport=tls"
+    account=";mediaenc=srtp-mand"
+    extra="module			srtp.so
+sip_cafile		$work/ca.crt"
+  fi
   mkdir -p "$conf"
   cons="$(free_port udp)"; sip="$(free_port tcp)"
   # baresip names Opus with its rate and channels in the account's codec list.
@@ -83,17 +122,18 @@ module_app		account.so
 module_app		menu.so
 cons_listen		127.0.0.1:$cons
 rtp_ports		$((30000 + RANDOM % 2000 * 2))-$((34100 + RANDOM % 2000 * 2))
+$extra
 CONF
-  echo "<sip:parent@127.0.0.1>;regint=0;audio_codecs=$offered" >"$conf/accounts"
+  echo "<sip:parent@127.0.0.1>;regint=0;audio_codecs=$offered$account" >"$conf/accounts"
   : >"$conf/contacts"
   before="$(calls)"
   local confirmed
-  confirmed="$(grep -c "call confirmed" "$work/demo.err" || true)"
-  timeout 60 "$baresip" -f "$conf" -e "/dial sip:0476549985@127.0.0.1:$port" >"$conf/out" 2>&1 &
+  confirmed="$(grep -c "call confirmed" "$work/$demo.err" || true)"
+  timeout 60 "$baresip" -f "$conf" -e "/dial $dial" >"$conf/out" 2>&1 &
   phone_pid=$!
   local answered=""
   for _ in $(seq 1 100); do
-    [[ "$(grep -c "call confirmed" "$work/demo.err" || true)" -gt "$confirmed" ]] && answered=1 && break
+    [[ "$(grep -c "call confirmed" "$work/$demo.err" || true)" -gt "$confirmed" ]] && answered=1 && break
     sleep 0.1
   done
   if [[ -z "$answered" ]]; then
@@ -123,19 +163,26 @@ CONF
   phone_pid=""
   record="$(tail -n1 <<<"$after")"
   local got
-  got="$(grep "call confirmed" "$work/demo.err" | tail -n1 | sed 's/.*codec=//')"
+  got="$(grep "call confirmed" "$work/$demo.err" | tail -n1 | sed 's/.*codec=//')"
   if [[ "$(lines_of "$after")" -le "$(lines_of "$before")" ]]; then echo "no call record"; return; fi
   if [[ "${got,,}" != "${codec,,}" ]]; then echo "answered with $got"; return; fi
+  local secure
+  secure="$(grep "call confirmed" "$work/$demo.err" | tail -n1 | sed 's/.*srtp=\([a-z]*\).*/\1/')"
+  [[ "$secure" == "$([[ "$mode" == tls ]] && echo true || echo false)" ]] || { echo "srtp=$secure"; return; }
   [[ "$record" == *" changed logins_failed=0 booked=1 cancelled=1 "*"ended_by=caller" ]] \
     || { echo "record: ${record#* * }"; return; }
   echo ok
 }
 
-printf '%-10s %-10s %s\n' "codec" "digits" "result"
+printf '%-10s %-14s %-10s %s\n' "codec" "transport" "digits" "result"
 failed=0
-for codec in "${codecs[@]}"; do
-  result="$(cell "$codec")"
-  printf '%-10s %-10s %s\n' "$codec" "RFC 4733" "$result"
-  [[ "$result" == ok ]] || failed=1
+for mode in udp tls; do
+  for codec in "${codecs[@]}"; do
+    result="$(cell "$codec" "$mode")"
+    transport="UDP, RTP"
+    [[ "$mode" == tls ]] && transport="TLS, SRTP"
+    printf '%-10s %-14s %-10s %s\n' "$codec" "$transport" "RFC 4733" "$result"
+    [[ "$result" == ok ]] || failed=1
+  done
 done
 exit "$failed"

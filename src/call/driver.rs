@@ -449,7 +449,8 @@ impl Driver {
                 link.acknowledged = true;
             }
             self.start_media(t);
-            info!(codec = ?self.info.codec, "call confirmed");
+            let srtp = self.link.lock().srtp.is_some();
+            info!(srtp, codec = ?self.info.codec, "call confirmed");
         }
     }
 
