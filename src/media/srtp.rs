@@ -272,9 +272,17 @@ impl SrtpSession {
         Ok(())
     }
 
-    /// Our RTP packet, encrypted and tagged; `None` if the library refuses it (a packet that
-    /// is not RTP, or 2^48 packets sent under one key), which is then not sent.
+    /// Our RTP packet, encrypted and tagged; `None` if it is refused (not a 12-byte RTP
+    /// header of ours, or 2^48 packets sent under one key), and then not sent.
+    ///
+    /// Our packets carry no CSRC and no header extension, and only those are taken: the
+    /// library's encryption trusts the header's own length, and a header whose extension
+    /// says more than the packet holds made it panic (found by the `srtp_input` fuzz target).
     pub fn protect(&mut self, packet: &[u8]) -> Option<BytesMut> {
+        const CSRC_COUNT_AND_EXTENSION: u8 = 0x1F;
+        if packet.len() < 12 || packet[0] & CSRC_COUNT_AND_EXTENSION != 0 {
+            return None;
+        }
         self.outbound.encrypt_rtp(packet).ok()
     }
 
@@ -420,6 +428,21 @@ mod tests {
         let (mut other, _) = pair(SrtpSuite::AesCm128HmacSha1_80);
         let foreign = other.protect(&rtp(12)).unwrap();
         assert_eq!(them.unprotect(&foreign), Err(Unprotect::Failed));
+    }
+
+    #[test]
+    fn only_headers_of_ours_are_protected() {
+        let (mut us, _) = pair(SrtpSuite::AesCm128HmacSha1_80);
+        // The fuzzer's packet: an extension header longer than the packet.
+        let mut extended = rtp(1);
+        extended[0] |= 0x10;
+        extended.truncate(14);
+        assert!(us.protect(&extended).is_none());
+        let mut with_csrc = rtp(2);
+        with_csrc[0] |= 0x01;
+        assert!(us.protect(&with_csrc).is_none());
+        assert!(us.protect(&rtp(3)[..11]).is_none());
+        assert!(us.protect(&rtp(4)).is_some());
     }
 
     #[test]
