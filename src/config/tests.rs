@@ -76,6 +76,11 @@ fn a_bad_value_is_named() {
     );
     let e = err("[server]\ndatabase_url = \"mysql://x\"\n");
     assert!(e.contains("`server.database_url`"), "{e}");
+    let e = err("[sip]\nsrtp = \"always\"\n");
+    assert!(
+        e.contains("`sip.srtp`") && e.contains("always") && e.contains("require"),
+        "{e}"
+    );
     let e = err("[calendar]\nclosures = [2026-05-15, \"15/05/2026\"]\n");
     assert!(
         e.contains("`calendar.closures[1]`") && e.contains("15/05/2026"),
