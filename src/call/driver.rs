@@ -346,11 +346,6 @@ impl Driver {
         if link.media.is_some() {
             return;
         }
-        if let Err(e) = key_media(&mut link, &neg, &self.session) {
-            warn!(error = %e, "cannot start SRTP");
-            self.hangup_requested = true;
-            return;
-        }
         if !link.latched {
             link.send_to = Some(neg.remote);
         }

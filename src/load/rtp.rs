@@ -230,10 +230,11 @@ impl Stream {
             stats: StreamStats::default(),
             highest: None,
             last_arrival: None,
-            // Keys of our own making, of the suite we chose: the contexts cannot be refused.
-            srtp: spec
-                .srtp
-                .and_then(|(ours, theirs)| SrtpSession::new(ours, theirs).ok()),
+            // Keys of whole length for a suite we have: the contexts cannot be refused, and
+            // an SRTP call must never go on in clear.
+            srtp: spec.srtp.map(|(ours, theirs)| {
+                SrtpSession::new(ours, theirs).expect("SRTP contexts for well-formed keys")
+            }),
         }
     }
 

@@ -376,7 +376,7 @@ impl Router {
             None
         } else {
             match sdp::parse(&tx.original.body).and_then(|r| r.negotiate().map(|n| (r, n))) {
-                Ok((remote, neg)) if !self.sip.srtp.admits(&neg) => {
+                Ok((_, neg)) if !self.sip.srtp.admits(&neg) => {
                     metrics.calls_rejected.inc();
                     let offered = if neg.srtp.is_some() {
                         "SRTP"
@@ -384,7 +384,6 @@ impl Router {
                         "RTP in clear"
                     };
                     info!(srtp = ?self.sip.srtp, "offer of {offered} against the line's SRTP setting: 488");
-                    drop(remote);
                     spawn_reply(tx, StatusCode::NotAcceptableHere, vec![]);
                     return None;
                 }
