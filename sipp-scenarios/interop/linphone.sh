@@ -17,12 +17,13 @@
 # Environment: IVR_BIN (default: cargo build --features devtools), LINPHONEC (default:
 # linphonec), KEEP=1 keeps the temporary folder (the demos' logs, linphonec's logs).
 #
-# What linphonec cannot do (these cells print n/a and do not fail the run, but only when
-# linphonec's log shows the reason): in-band tones with Opus. mediastreamer2 (5.1) generates
-# in-band DTMF only on PCMU and PCMA (audiostream.c); on any other codec without a
-# telephone-event payload it hands the key to the RTP sender, which logs "There is no usable
-# telephone-event payload type configured in the RTP session. The DTMF cannot be sent." and
-# drops it.
+# In-band tones with Opus come from the microphone: mediastreamer2 (5.1) generates in-band
+# DTMF only on PCMU and PCMA (audiostream.c); on any other codec without a telephone-event
+# payload it hands the key to the RTP sender, which logs "There is no usable telephone-event
+# payload type configured in the RTP session. The DTMF cannot be sent." and drops it. So that
+# cell's keys are tones in the sound linphonec's microphone (its file source) picks up, as
+# from a phone held to a tone dialler or a gateway that passes tones through as audio, encoded
+# by linphonec's own Opus encoder; the cell says so ("tones in the microphone").
 #
 # Keys reach linphonec on its standard input (a FIFO), one key a line: linphonec sends a line
 # of digits as DTMF, sleeping one second after each key (`ms_sleep(1)` in its console), and
@@ -97,11 +98,46 @@ done
 sox -n -r 8000 -c 1 -b 16 "$work/silence-8000.wav" trim 0 90
 sox -n -r 48000 -c 2 -b 16 "$work/silence-48000.wav" trim 0 90
 
+# tones_wav OUT RATE CHANNELS STEP…: DTMF tones as sound, a file linphonec's microphone plays;
+# each STEP is a key (0-9, #, *: a 120 ms tone, two sines at -13 dBFS each, then 250 ms of
+# silence) or a pause in seconds (p2.5).
+tones_wav() {
+  local out="$1" rate="$2" channels="$3" step n=0 low high
+  shift 3
+  local dir="$out.parts"
+  mkdir -p "$dir"
+  declare -A low_of=([1]=697 [2]=697 [3]=697 [4]=770 [5]=770 [6]=770 [7]=852 [8]=852 [9]=852
+    ['*']=941 [0]=941 ['#']=941)
+  declare -A high_of=([1]=1209 [2]=1336 [3]=1477 [4]=1209 [5]=1336 [6]=1477 [7]=1209 [8]=1336
+    [9]=1477 ['*']=1209 [0]=1336 ['#']=1477)
+  for step in "$@"; do
+    n=$((n + 1))
+    if [[ "$step" == p* ]]; then
+      sox -n -r "$rate" -c "$channels" -b 16 "$dir/$(printf %03d $n).wav" trim 0 "${step#p}"
+    else
+      low="${low_of[$step]}" high="${high_of[$step]}"
+      # Two files mixed (-m halves each), so both tones have the same level: sox's own
+      # `synth … sine mix` leaves the first twice as loud, a 6 dB twist no detector accepts.
+      sox -n -r "$rate" -c 1 -b 16 "$dir/low.wav" synth 0.12 sine "$low" vol 0.45
+      sox -n -r "$rate" -c 1 -b 16 "$dir/high.wav" synth 0.12 sine "$high" vol 0.45
+      sox -m "$dir/low.wav" "$dir/high.wav" -c "$channels" "$dir/$(printf %03d $n)a.wav"
+      sox -n -r "$rate" -c "$channels" -b 16 "$dir/$(printf %03d $n)b.wav" trim 0 0.25
+    fi
+  done
+  rm "$dir/low.wav" "$dir/high.wav"
+  sox "$dir"/*.wav "$out"
+  rm -r "$dir"
+}
+# The Opus in-band cell's microphone: the same keys at the same pace as the keypad cells
+# (the codes over the welcome, cancel tomorrow's meal, book it again), then silence.
+tones_wav "$work/keys-48000.wav" 48000 2 p1.5 3 0 1 1 '#' 7 7 0 0 2 1 '#' p2 \
+  2 p0.35 1 p0.35 1 p0.35 1 p2.5 1 p0.35 1 p0.35 1 p0.35 1 p60
+
 calls() { "$bin" --database-url "sqlite://$work/$1/ivr.sqlite" phone calls --date 2026-03-09; }
 lines_of() { if [[ -z "$1" ]]; then echo 0; else wc -l <<<"$1"; fi; }
 
-# One call from linphonec offering CODEC and sending its keys by METHOD; prints "ok", "n/a
-# (linphonec: …)" or what went wrong.
+# One call from linphonec offering CODEC and sending its keys by METHOD; prints "ok" (for
+# Opus in-band, "ok (tones in the microphone)") or what went wrong.
 cell() {
   local codec="$1" method="$2" conf="$work/linphone-$1-$2" before after record
   local demo="demo-$method" dial="sip:0476549985@127.0.0.1:${port[$2]}"
@@ -115,6 +151,9 @@ cell() {
     rfc4733) rfc2833=1 ;;
     info) info=1 ;;
   esac
+  # The microphone plays silence, or for Opus in-band the keys as tones (see above).
+  local mic="$work/silence-$rate.wav"
+  [[ "$codec" == opus && "$method" == inband ]] && mic="$work/keys-48000.wav"
   # One codec and no other (`add_missing_audio_codecs=0`, else liblinphone adds back every
   # codec it supports), SIP and RTP on loopback, no video, no echo canceller on silence.
   cat >"$conf/linphonerc" <<CONF
@@ -133,7 +172,7 @@ use_rfc2833=$rfc2833
 bind_address=127.0.0.1
 audio_rtp_port=$((30000 + RANDOM % 2000 * 2))-$((34100 + RANDOM % 2000 * 2))
 [sound]
-hold_music=$work/silence-$rate.wav
+hold_music=$mic
 echocancellation=0
 [video]
 enabled=0
@@ -188,13 +227,17 @@ CONF
   settled
   # Each pause comes after linphonec is done with the key: its core only runs between lines.
   press() { local gap="$1"; shift; for k in "$@"; do send "$k"; settled; sleep "$gap"; done; }
-  sleep 1
-  press 0.3 3 0 1 1 '#' 7 7 0 0 2 1 '#'   # the codes, over the welcome
-  sleep 2
-  press 0.6 2 1 1 1                        # cancel tomorrow's meal
-  sleep 2.5
-  press 0.6 1 1 1 1                        # and book it again
-  sleep 3
+  if [[ "$mic" == "$work/keys-48000.wav" ]]; then
+    sleep 19                                 # the microphone types (15.5 s), then 3 s
+  else
+    sleep 1
+    press 0.3 3 0 1 1 '#' 7 7 0 0 2 1 '#'   # the codes, over the welcome
+    sleep 2
+    press 0.6 2 1 1 1                        # cancel tomorrow's meal
+    sleep 2.5
+    press 0.6 1 1 1 1                        # and book it again
+    sleep 3
+  fi
   send terminate                           # hang up
   for _ in $(seq 1 50); do
     after="$(calls "$demo")"
@@ -217,10 +260,6 @@ CONF
   infos="$(grep -oE "^CSeq: [0-9]+ INFO" "$conf/log" | sort -u | wc -l)"
   tev="$(grep -cE "^a=rtpmap:[0-9]+ telephone-event" "$conf/log" || true)"
   if [[ "$record" != *" changed logins_failed=0 booked=1 cancelled=1 "*"ended_by=caller" ]]; then
-    if [[ "$method" == inband ]] && grep -q "no usable telephone-event payload type" "$conf/log"; then
-      echo "n/a (linphonec: in-band DTMF on G.711 only, drops the keys on $codec)"
-      return
-    fi
     echo "record: ${record#* * }"
     return
   fi
@@ -232,7 +271,7 @@ CONF
     inband) [[ "$infos" -eq 0 && "$events" -eq 0 && "$tev" -eq 0 ]] \
       || { echo "sent $infos INFO, $events RFC 4733 events, telephone-event in SDP: $tev"; return; } ;;
   esac
-  echo ok
+  if [[ "$mic" == "$work/keys-48000.wav" ]]; then echo "ok (tones in the microphone)"; else echo ok; fi
 }
 
 # column METHOD: that column's cells, one after the other, one "CODEC<tab>RESULT" line each.
@@ -256,7 +295,7 @@ failed=0
 for method in "${methods[@]}"; do
   while IFS=$'\t' read -r codec result; do
     printf '%-10s %-14s %-10s %s\n' "$codec" "UDP, RTP" "${digits[$method]}" "$result"
-    [[ "$result" == ok || "$result" == "n/a (linphonec:"* ]] || failed=1
+    [[ "$result" == ok || "$result" == "ok (tones in the microphone)" ]] || failed=1
   done <"$work/column-$method"
 done
 exit "$failed"
