@@ -287,6 +287,37 @@ async fn shutdown_refuses_new_calls_and_lets_current_ones_finish() -> Result<()>
 }
 
 #[tokio::test]
+async fn a_draining_line_answers_options_503_so_a_proxy_stops_choosing_it() -> Result<()> {
+    let line = waiting_line(|c| c.shutdown_grace_secs = 60).await?;
+    let peer = line.raw_peer().await?;
+    let resp = peer.ask("OPTIONS", "probe-1", 1, None, None).await?;
+    assert_eq!(resp.status_code, StatusCode::OK, "before the drain");
+    let call = line.call_pcmu().await?;
+    let mut active = line.server.watch_active_calls();
+    let shutdown = tokio::spawn(line.server.shutdown());
+    let mut answer = None;
+    for cseq in 2..100 {
+        let resp = peer.ask("OPTIONS", "probe-1", cseq, None, None).await?;
+        if resp.status_code != StatusCode::OK {
+            answer = Some(resp);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let resp = answer.context("OPTIONS still 200 while draining")?;
+    assert_eq!(resp.status_code, StatusCode::ServiceUnavailable);
+    assert_eq!(header(&resp, "Retry-After").as_deref(), Some("5"));
+    let reason = header(&resp, "Reason").context("a Reason header")?;
+    assert!(reason.contains("draining"), "{reason}");
+    // The call in progress is not touched by the probe's answer.
+    assert_eq!(*active.borrow(), 1);
+    call.hang_up().await?;
+    guard("the last call to end", active.wait_for(|n| *n == 0)).await??;
+    guard("shutdown", shutdown).await??;
+    Ok(())
+}
+
+#[tokio::test]
 async fn shutdown_hangs_up_after_grace() -> Result<()> {
     let line = waiting_line(|c| c.shutdown_grace_secs = 0).await?;
     let call = line.call_pcmu().await?;

@@ -307,6 +307,14 @@ impl Router {
         }
         match tx.original.method {
             Method::Invite => self.on_invite(tx),
+            Method::Options if self.shared.drain.is_cancelled() => {
+                // A proxy probing its nodes (Kamailio's dispatcher) takes a node out on any
+                // answer but 2xx: a draining node says so, and the proxy sends its new
+                // calls elsewhere while the calls here finish.
+                let retry = Header::RetryAfter(self.sip.retry_after_secs.to_string().into());
+                let why = Header::Other("Reason".into(), "SIP;cause=503;text=\"draining\"".into());
+                spawn_reply(tx, StatusCode::ServiceUnavailable, vec![retry, why]);
+            }
             Method::Options => {
                 // RFC 3261 §11.2: capabilities.
                 let headers = vec![
