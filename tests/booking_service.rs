@@ -32,6 +32,7 @@ ivr::both_backends!(
     database_school_holiday_refuses_with_its_name,
     demo_seeds_the_school_year_and_books_around_it,
     changes_and_refused_logins_are_counted_by_channel,
+    the_configured_region_reaches_every_channel,
 );
 
 /// The instant most tests run at: Monday 4 May 2026, 09:00 in Paris.
@@ -1102,5 +1103,90 @@ async fn changes_and_refused_logins_are_counted_by_channel(db: &TestDb) -> anyho
         !text.contains(r#"channel="web",action="cancelled""#),
         "{text}"
     );
+    Ok(())
+}
+
+/// `[calendar] region = "alsace-moselle"` from the configuration to the phone and the web:
+/// Good Friday is refused with its name, and the deadline of the Tuesday after Easter
+/// Monday steps back over it to Thursday. A town in metropolitan France books both.
+async fn the_configured_region_reaches_every_channel(db: &TestDb) -> anyhow::Result<()> {
+    let config =
+        ivr::config::Config::from_toml("[calendar]\nregion = \"alsace-moselle\"\n", "ivr.toml")?;
+    let alsace = config.booking_service(db.store.clone()).await?;
+    let metropole = default_service(&db.store).await?;
+    let Families { angeline, .. } = seed_families(&db.store).await?;
+    let good_friday = date(2026, 4, 3);
+    // Thursday 2 April 2026, 11:00 in Paris (UTC+2).
+    let thursday_11h = Utc.with_ymd_and_hms(2026, 4, 2, 9, 0, 0).unwrap();
+
+    let out = change(
+        &alsace,
+        Channel::Phone,
+        angeline,
+        good_friday,
+        "REPAS",
+        Action::Book,
+        thursday_11h,
+    )
+    .await?;
+    let BookingOutcome::Refused(r) = &out else {
+        panic!("expected a refusal, got {out:?}")
+    };
+    let holiday = RefusalReason::PublicHoliday {
+        name: "Vendredi saint".into(),
+    };
+    assert_eq!(r.reason, holiday);
+    assert_eq!(
+        out.sentence_fr(Action::Book),
+        "Pas de cantine le vendredi 3 avril, jour férié (Vendredi saint)."
+    );
+    let planning = alsace.week(angeline, good_friday, 1, thursday_11h).await?;
+    let friday = &planning.weeks[0].days[4];
+    assert_eq!(friday.date, good_friday);
+    assert!(
+        friday
+            .cells
+            .iter()
+            .all(|c| matches!(&c.decision, Decision::Refused(r) if r.reason == holiday)),
+        "{friday:?}"
+    );
+
+    // Tuesday 7 April: Monday is Easter Monday and Friday Good Friday, so the meal closed on
+    // Thursday at 10:00, an hour ago.
+    let tuesday = date(2026, 4, 7);
+    let out = change(
+        &alsace,
+        Channel::Web,
+        angeline,
+        tuesday,
+        "REPAS",
+        Action::Book,
+        thursday_11h,
+    )
+    .await?;
+    let BookingOutcome::Refused(r) = out else {
+        panic!("expected a refusal, got {out:?}")
+    };
+    assert_eq!(r.reason, RefusalReason::DeadlinePassed);
+    assert_eq!(
+        r.deadline,
+        Some(Utc.with_ymd_and_hms(2026, 4, 2, 8, 0, 0).unwrap())
+    );
+
+    // Without the region both days book: Good Friday's evening care (same day, 16:00) and
+    // Tuesday's meal (closing on Friday).
+    for (day, service) in [(good_friday, "SOIR"), (tuesday, "REPAS")] {
+        let out = change(
+            &metropole,
+            Channel::Web,
+            angeline,
+            day,
+            service,
+            Action::Book,
+            thursday_11h,
+        )
+        .await?;
+        assert_eq!(out, BookingOutcome::Booked, "{day} {service}");
+    }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! The town's calendar: the office's working days, public holidays (computed), school
-//! holidays, town closures ("ponts") and staff overrides of one date's deadline.
+//! The town's calendar: the office's working days, public holidays (computed for the
+//! town's region), school holidays, town closures ("ponts") and staff overrides of one
+//! date's deadline.
 //!
 //! Fields are public so that the storage layer can add the closures and overrides that staff
 //! keep in the database (`with_closures`, `with_overrides`) on top of the configured ones.
@@ -11,6 +12,7 @@ use thiserror::Error;
 
 use crate::booking::holidays;
 use crate::booking::model::{Action, ServiceCode};
+use crate::booking::region::Region;
 use crate::booking::rules::Rules;
 use crate::booking::weekdays::Weekdays;
 
@@ -131,6 +133,8 @@ pub enum CalendarError {
 pub struct Calendar {
     /// The weekdays on which the town hall's office works.
     pub office_days: Weekdays,
+    /// The region whose public holidays the town keeps beside the national ones.
+    pub region: Region,
     /// School holiday periods.
     pub school_holidays: Vec<SchoolHoliday>,
     /// Days the town has declared closed (ponts): no service, and not a working day.
@@ -141,10 +145,12 @@ pub struct Calendar {
 }
 
 impl Default for Calendar {
-    /// The office works Monday to Friday; no school holiday, closure or override.
+    /// The office works Monday to Friday; metropolitan holidays; no school holiday, closure
+    /// or override.
     fn default() -> Self {
         Self {
             office_days: Weekdays::MON_TO_FRI,
+            region: Region::Metropole,
             school_holidays: Vec::new(),
             closures: BTreeSet::new(),
             overrides: Vec::new(),
@@ -153,6 +159,12 @@ impl Default for Calendar {
 }
 
 impl Calendar {
+    /// The same calendar with the public holidays of `region`.
+    pub fn in_region(mut self, region: Region) -> Self {
+        self.region = region;
+        self
+    }
+
     /// Adds school holiday periods.
     pub fn with_school_holidays(
         mut self,
@@ -210,9 +222,10 @@ impl Calendar {
         Ok(())
     }
 
-    /// The name of the public holiday on `date`, if any.
+    /// The name of the public holiday on `date` in the town's region, if any: the one
+    /// question every user of the calendar asks, so that none forgets the region.
     pub fn public_holiday(&self, date: NaiveDate) -> Option<&'static str> {
-        holidays::public_holiday(date)
+        holidays::public_holiday(date, self.region)
     }
 
     /// The school holiday period that holds `date`, if any.
@@ -230,7 +243,7 @@ impl Calendar {
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         self.office_days.contains(date.weekday())
             && !self.is_closed(date)
-            && holidays::public_holiday(date).is_none()
+            && self.public_holiday(date).is_none()
     }
 
     /// The override that sets the deadline of (`date`, `service`, `action`), if any.

@@ -322,4 +322,6 @@ pub fn next_service_day(
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
+mod region_tests;
+#[cfg(test)]
 mod tests;

@@ -1,27 +1,43 @@
 //! French public holidays (jours fériés) for any year: the fixed ones and the three that
-//! follow Easter (Code du travail, art. L3133-1). Computed, never listed, so that no year
-//! is ever missing.
+//! follow Easter (Code du travail, art. L3133-1), plus those of the town's [`Region`].
+//! Computed, never listed, so that no year is ever missing.
 
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Datelike, NaiveDate, TimeDelta};
 
-/// The fixed public holidays: (month, day, French name).
-const FIXED: [(u32, u32, &str); 8] = [
-    (1, 1, "Jour de l'an"),
-    (5, 1, "Fête du Travail"),
-    (5, 8, "Victoire 1945"),
-    (7, 14, "Fête nationale"),
-    (8, 15, "Assomption"),
-    (11, 1, "Toussaint"),
-    (11, 11, "Armistice 1918"),
-    (12, 25, "Noël"),
-];
+use crate::booking::region::Region;
 
-/// The public holidays that follow Easter Sunday: (days after Easter, French name).
-const AFTER_EASTER: [(u64, &str); 3] = [
-    (1, "Lundi de Pâques"),
-    (39, "Ascension"),
-    (50, "Lundi de Pentecôte"),
-];
+/// How a public holiday's date is found in a given year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HolidayRule {
+    /// The same day every year: (month, day, French name).
+    Fixed(u32, u32, &'static str),
+    /// So many days after Easter Sunday, negative before it: (days, French name).
+    FromEaster(i64, &'static str),
+}
+
+/// The national public holidays, kept in every region.
+const NATIONAL: [HolidayRule; 11] = {
+    use HolidayRule::{Fixed, FromEaster};
+    [
+        Fixed(1, 1, "Jour de l'an"),
+        Fixed(5, 1, "Fête du Travail"),
+        Fixed(5, 8, "Victoire 1945"),
+        Fixed(7, 14, "Fête nationale"),
+        Fixed(8, 15, "Assomption"),
+        Fixed(11, 1, "Toussaint"),
+        Fixed(11, 11, "Armistice 1918"),
+        Fixed(12, 25, "Noël"),
+        FromEaster(1, "Lundi de Pâques"),
+        FromEaster(39, "Ascension"),
+        FromEaster(50, "Lundi de Pentecôte"),
+    ]
+};
+
+/// The rules `region` keeps: the national ones first, so that a national name wins should
+/// a local holiday ever fall on the same day.
+fn rules(region: Region) -> impl Iterator<Item = HolidayRule> {
+    NATIONAL.iter().chain(region.local_holidays()).copied()
+}
 
 /// Easter Sunday of `year` in the Gregorian calendar (the "anonymous Gregorian algorithm",
 /// Meeus/Jones/Butcher), valid for every year chrono can represent after 1583.
@@ -44,34 +60,37 @@ pub fn easter_sunday(year: i32) -> NaiveDate {
         .expect("the computus always yields a day in March or April")
 }
 
-/// The French name of the public holiday on `date`, or `None` on an ordinary day.
-pub fn public_holiday(date: NaiveDate) -> Option<&'static str> {
+/// The French name of the public holiday on `date` in `region`, or `None` on an ordinary
+/// day.
+pub fn public_holiday(date: NaiveDate, region: Region) -> Option<&'static str> {
     let (month, day) = (date.month(), date.day());
-    if let Some((_, _, name)) = FIXED.iter().find(|(m, d, _)| *m == month && *d == day) {
-        return Some(name);
-    }
-    // Easter-based holidays fall between 23 March and 14 June: skip the computus otherwise.
-    if !(3..=6).contains(&month) {
-        return None;
-    }
-    let easter = easter_sunday(date.year());
-    AFTER_EASTER
-        .iter()
-        .find(|(offset, _)| easter.checked_add_days(Days::new(*offset)) == Some(date))
-        .map(|(_, name)| *name)
+    // Easter-based holidays fall between 20 March (Good Friday) and 14 June (Whit Monday):
+    // the computus, asked for every day a deadline search walks back over, is skipped
+    // outside those months and done at most once otherwise.
+    let near_easter = (3..=6).contains(&month);
+    let mut easter = None;
+    rules(region).find_map(|rule| match rule {
+        HolidayRule::Fixed(m, d, name) => (m == month && d == day).then_some(name),
+        HolidayRule::FromEaster(offset, name) if near_easter => {
+            let easter = *easter.get_or_insert_with(|| easter_sunday(date.year()));
+            (easter.checked_add_signed(TimeDelta::days(offset)) == Some(date)).then_some(name)
+        }
+        HolidayRule::FromEaster(..) => None,
+    })
 }
 
-/// Every public holiday of `year`, in date order, with its French name.
-pub fn public_holidays(year: i32) -> Vec<(NaiveDate, &'static str)> {
+/// Every public holiday of `year` in `region`, in date order, with its French name.
+pub fn public_holidays(year: i32, region: Region) -> Vec<(NaiveDate, &'static str)> {
     let easter = easter_sunday(year);
-    let mut all: Vec<(NaiveDate, &'static str)> = FIXED
-        .iter()
-        .filter_map(|(m, d, name)| NaiveDate::from_ymd_opt(year, *m, *d).map(|day| (day, *name)))
-        .chain(
-            AFTER_EASTER
-                .iter()
-                .map(|(offset, name)| (easter + Days::new(*offset), *name)),
-        )
+    let mut all: Vec<(NaiveDate, &'static str)> = rules(region)
+        .filter_map(|rule| match rule {
+            HolidayRule::Fixed(m, d, name) => {
+                NaiveDate::from_ymd_opt(year, m, d).map(|day| (day, name))
+            }
+            HolidayRule::FromEaster(offset, name) => easter
+                .checked_add_signed(TimeDelta::days(offset))
+                .map(|day| (day, name)),
+        })
         .collect();
     all.sort();
     all
@@ -107,31 +126,175 @@ mod tests {
 
     #[test]
     fn movable_holidays_follow_easter() {
-        assert_eq!(public_holiday(d(2020, 4, 13)), Some("Lundi de Pâques"));
-        assert_eq!(public_holiday(d(2020, 5, 21)), Some("Ascension"));
-        assert_eq!(public_holiday(d(2020, 6, 1)), Some("Lundi de Pentecôte"));
-        assert_eq!(public_holiday(d(2026, 5, 14)), Some("Ascension"));
-        assert_eq!(public_holiday(d(2026, 5, 25)), Some("Lundi de Pentecôte"));
-        assert_eq!(public_holiday(d(2020, 5, 22)), None);
+        assert_eq!(
+            public_holiday(d(2020, 4, 13), Region::Metropole),
+            Some("Lundi de Pâques")
+        );
+        assert_eq!(
+            public_holiday(d(2020, 5, 21), Region::Metropole),
+            Some("Ascension")
+        );
+        assert_eq!(
+            public_holiday(d(2020, 6, 1), Region::Metropole),
+            Some("Lundi de Pentecôte")
+        );
+        assert_eq!(
+            public_holiday(d(2026, 5, 14), Region::Metropole),
+            Some("Ascension")
+        );
+        assert_eq!(
+            public_holiday(d(2026, 5, 25), Region::Metropole),
+            Some("Lundi de Pentecôte")
+        );
+        assert_eq!(public_holiday(d(2020, 5, 22), Region::Metropole), None);
     }
 
     #[test]
     fn fixed_holidays_have_their_names() {
-        assert_eq!(public_holiday(d(2026, 11, 11)), Some("Armistice 1918"));
-        assert_eq!(public_holiday(d(2014, 5, 1)), Some("Fête du Travail"));
-        assert_eq!(public_holiday(d(2014, 5, 8)), Some("Victoire 1945"));
-        assert_eq!(public_holiday(d(2026, 12, 25)), Some("Noël"));
-        assert_eq!(public_holiday(d(2026, 12, 24)), None);
+        assert_eq!(
+            public_holiday(d(2026, 11, 11), Region::Metropole),
+            Some("Armistice 1918")
+        );
+        assert_eq!(
+            public_holiday(d(2014, 5, 1), Region::Metropole),
+            Some("Fête du Travail")
+        );
+        assert_eq!(
+            public_holiday(d(2014, 5, 8), Region::Metropole),
+            Some("Victoire 1945")
+        );
+        assert_eq!(
+            public_holiday(d(2026, 12, 25), Region::Metropole),
+            Some("Noël")
+        );
+        assert_eq!(public_holiday(d(2026, 12, 24), Region::Metropole), None);
     }
 
     #[test]
     fn a_year_has_eleven_holidays() {
-        let all = public_holidays(2026);
+        let all = public_holidays(2026, Region::Metropole);
         assert_eq!(all.len(), 11);
         assert!(all.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(
             all.iter()
-                .all(|(day, name)| public_holiday(*day) == Some(*name))
+                .all(|(day, name)| public_holiday(*day, Region::Metropole) == Some(*name))
         );
+    }
+
+    #[test]
+    fn metropole_keeps_no_local_holiday() {
+        let m = Region::Metropole;
+        assert_eq!(public_holiday(d(2026, 4, 3), m), None, "Good Friday");
+        assert_eq!(public_holiday(d(2026, 12, 26), m), None);
+        for (month, day) in [(5, 27), (5, 22), (6, 10), (12, 20), (4, 27)] {
+            assert_eq!(
+                public_holiday(d(2026, month, day), m),
+                None,
+                "{month}-{day}"
+            );
+        }
+    }
+
+    #[test]
+    fn alsace_moselle_adds_good_friday_and_saint_stephen() {
+        let am = Region::AlsaceMoselle;
+        assert_eq!(public_holiday(d(2026, 4, 3), am), Some("Vendredi saint"));
+        assert_eq!(public_holiday(d(2027, 3, 26), am), Some("Vendredi saint"));
+        assert_eq!(public_holiday(d(2025, 4, 18), am), Some("Vendredi saint"));
+        assert_eq!(public_holiday(d(2026, 12, 26), am), Some("Saint-Étienne"));
+        // The days around stay ordinary, and the national ones keep their names.
+        assert_eq!(public_holiday(d(2026, 4, 2), am), None);
+        assert_eq!(public_holiday(d(2027, 3, 27), am), None);
+        assert_eq!(public_holiday(d(2026, 12, 27), am), None);
+        assert_eq!(public_holiday(d(2026, 4, 6), am), Some("Lundi de Pâques"));
+        assert_eq!(public_holiday(d(2026, 12, 25), am), Some("Noël"));
+    }
+
+    #[test]
+    fn each_overseas_department_adds_its_abolition_day_only() {
+        let days = [
+            (Region::Guadeloupe, 5, 27),
+            (Region::Martinique, 5, 22),
+            (Region::Guyane, 6, 10),
+            (Region::LaReunion, 12, 20),
+            (Region::Mayotte, 4, 27),
+        ];
+        for (region, month, day) in days {
+            for year in [2026, 2027] {
+                assert_eq!(
+                    public_holiday(d(year, month, day), region),
+                    Some("Abolition de l'esclavage"),
+                    "{region:?} {year}"
+                );
+            }
+            // Another department's day is an ordinary day here.
+            for (other, m, od) in days {
+                if other != region {
+                    assert_eq!(public_holiday(d(2026, m, od), region), None, "{region:?}");
+                }
+            }
+            assert_eq!(
+                public_holiday(d(2026, 4, 3), region),
+                None,
+                "no Good Friday"
+            );
+            assert_eq!(public_holiday(d(2026, 12, 26), region), None);
+        }
+    }
+
+    #[test]
+    fn each_region_lists_the_national_holidays_and_its_own() {
+        let expected = [
+            (Region::Metropole, 11, vec![]),
+            (
+                Region::AlsaceMoselle,
+                13,
+                vec![
+                    (d(2026, 4, 3), "Vendredi saint"),
+                    (d(2026, 12, 26), "Saint-Étienne"),
+                ],
+            ),
+            (
+                Region::Guadeloupe,
+                12,
+                vec![(d(2026, 5, 27), "Abolition de l'esclavage")],
+            ),
+            (
+                Region::Martinique,
+                12,
+                vec![(d(2026, 5, 22), "Abolition de l'esclavage")],
+            ),
+            (
+                Region::Guyane,
+                12,
+                vec![(d(2026, 6, 10), "Abolition de l'esclavage")],
+            ),
+            (
+                Region::LaReunion,
+                12,
+                vec![(d(2026, 12, 20), "Abolition de l'esclavage")],
+            ),
+            (
+                Region::Mayotte,
+                12,
+                vec![(d(2026, 4, 27), "Abolition de l'esclavage")],
+            ),
+        ];
+        let national = public_holidays(2026, Region::Metropole);
+        for (region, count, local) in expected {
+            let all = public_holidays(2026, region);
+            assert_eq!(all.len(), count, "{region:?}");
+            assert!(
+                all.windows(2).all(|w| w[0].0 < w[1].0),
+                "{region:?} in order"
+            );
+            assert!(national.iter().all(|h| all.contains(h)), "{region:?}");
+            assert!(local.iter().all(|h| all.contains(h)), "{region:?}");
+            assert!(
+                all.iter()
+                    .all(|(day, name)| public_holiday(*day, region) == Some(*name)),
+                "{region:?}"
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod deadline;
 pub mod french;
 pub mod holidays;
 pub mod model;
+pub mod region;
 pub mod rules;
 pub mod school_calendar;
 pub mod settings;

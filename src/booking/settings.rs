@@ -10,6 +10,7 @@ use crate::booking::calendar::{
     ActionScope, Calendar, CalendarError, Override, SchoolHoliday, ServiceScope,
 };
 use crate::booking::model::ServiceCode;
+use crate::booking::region::Region;
 use crate::booking::rules::{DEFAULT_SERVICES, DeadlineRule, PhoneKey, Rules, RulesError, Service};
 use crate::booking::toml_dates::{ConfigDate, ConfigDateTime};
 use crate::booking::weekdays::Weekdays;
@@ -100,6 +101,9 @@ pub struct OverrideConfig {
 pub struct CalendarConfig {
     /// Weekdays the town hall's office works (deadlines fall on these days only).
     pub office_days: Vec<String>,
+    /// Whose public holidays the town keeps beside the national ones (`metropole`,
+    /// `alsace-moselle`, `guadeloupe`, `martinique`, `guyane`, `la-reunion`, `mayotte`).
+    pub region: Region,
     /// Days the town is closed (ponts): no service, and not a working day.
     pub closures: Vec<ConfigDate>,
     /// School holiday periods.
@@ -114,6 +118,7 @@ impl Default for CalendarConfig {
             office_days: ["lundi", "mardi", "mercredi", "jeudi", "vendredi"]
                 .map(str::to_owned)
                 .to_vec(),
+            region: Region::Metropole,
             closures: Vec::new(),
             school_holidays: Vec::new(),
             overrides: Vec::new(),
@@ -220,6 +225,7 @@ pub fn calendar_from(cfg: &CalendarConfig, rules: &Rules) -> Result<Calendar, Se
     }
     let calendar = Calendar {
         office_days,
+        region: cfg.region,
         school_holidays: cfg
             .school_holidays
             .iter()

@@ -81,6 +81,23 @@ fn a_bad_value_is_named() {
         e.contains("`sip.srtp`") && e.contains("always") && e.contains("require"),
         "{e}"
     );
+    let e = err("[calendar]\nregion = \"alsace\"\n");
+    assert!(
+        e.contains("`calendar.region`") && e.contains("ligne 2"),
+        "{e}"
+    );
+    for name in [
+        "`alsace`",
+        "`metropole`",
+        "`alsace-moselle`",
+        "`guadeloupe`",
+        "`martinique`",
+        "`guyane`",
+        "`la-reunion`",
+        "`mayotte`",
+    ] {
+        assert!(e.contains(name), "{name} not in: {e}");
+    }
     let e = err("[calendar]\nclosures = [2026-05-15, \"15/05/2026\"]\n");
     assert!(
         e.contains("`calendar.closures[1]`") && e.contains("15/05/2026"),
@@ -560,6 +577,21 @@ fn an_unknown_key_is_refused_in_every_table() {
             "{e}"
         );
     }
+}
+
+#[test]
+fn the_region_reaches_the_calendar() {
+    use crate::booking::region::Region;
+    let config = Config::from_toml("[calendar]\nregion = \"la-reunion\"\n", "test").unwrap();
+    let rules = config.rules().unwrap();
+    let calendar = config.calendar(&rules).unwrap();
+    assert_eq!(calendar.region, Region::LaReunion);
+    let abolition = NaiveDate::from_ymd_opt(2026, 12, 20).unwrap();
+    assert_eq!(
+        calendar.public_holiday(abolition),
+        Some("Abolition de l'esclavage")
+    );
+    assert_eq!(Calendar::default().public_holiday(abolition), None);
 }
 
 #[test]
