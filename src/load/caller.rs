@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow};
 use rsipstack::dialog::dialog::TerminatedReason;
 use rsipstack::dialog::invitation::InviteOption;
-use rsipstack::sip::Transport;
+use rsipstack::sip::{Method, StatusCode, Transport};
 use rsipstack::transport::SipAddr;
 use tokio::sync::{Semaphore, oneshot};
 
@@ -134,6 +134,7 @@ impl Agent {
         let up = self.up.fetch_add(1, Ordering::Relaxed) + 1;
         self.peak.fetch_max(up, Ordering::Relaxed);
         let mut result = CallResult {
+            number: n,
             outcome: CallOutcome::Completed,
             answer: None,
             length: Duration::ZERO,
@@ -222,11 +223,20 @@ impl Agent {
         let outcome = if hung_up {
             CallOutcome::ServerHungUp
         } else {
-            match tokio::time::timeout(config.answer_timeout, dialog.bye()).await {
-                Ok(Ok(())) => CallOutcome::Completed,
+            // The BYE's own answer, not only that one came: through a proxy, a node that
+            // died mid-call gets the proxy's 408 or 503, and that call did not go to its end
+            // (a fault test counts only the calls the server carried to their BYE).
+            let bye = dialog.request(Method::Bye, None, None);
+            let outcome = match tokio::time::timeout(config.answer_timeout, bye).await {
+                Ok(Ok(Some(r))) if r.status_code == StatusCode::OK => CallOutcome::Completed,
+                Ok(Ok(Some(r))) => CallOutcome::Error(format!("BYE: {}", u16::from(r.status_code))),
+                Ok(Ok(None)) => CallOutcome::Error("BYE: the dialog was over".into()),
                 Ok(Err(e)) => CallOutcome::Error(format!("BYE: {e}")),
                 Err(_) => CallOutcome::Error("BYE: no answer".into()),
-            }
+            };
+            // A BYE sent as a plain request leaves the dialog in the layer: done with it.
+            self.ua.dialogs.remove_dialog(&dialog.id());
+            outcome
         };
         result.rtp = self.rtp.stop_stream(n).await;
         Ok(outcome)

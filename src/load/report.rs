@@ -41,6 +41,8 @@ impl CallOutcome {
 /// One call, as the run saw it.
 #[derive(Debug, Clone)]
 pub struct CallResult {
+    /// The call's number in the run (from 0): call `n` typed line `n` of the codes, in turn.
+    pub number: u64,
     /// How it ended.
     pub outcome: CallOutcome,
     /// INVITE to 200 OK, when answered.
@@ -133,6 +135,10 @@ pub struct Report {
     pub rate: f64,
     /// At most this many at once, as asked.
     pub max_at_once: usize,
+    /// The numbers of the calls that went to their end, in order: a fault test checks from
+    /// the database that each of these callers' bookings is there (call `n` typed line `n`
+    /// of the codes, in turn).
+    pub completed_calls: Vec<u64>,
 }
 
 impl Report {
@@ -149,10 +155,13 @@ impl Report {
             *failures.entry(c.outcome.label()).or_insert(0) += 1;
         }
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let completed = calls
+        let mut completed_calls: Vec<u64> = calls
             .iter()
             .filter(|c| c.outcome == CallOutcome::Completed)
-            .count();
+            .map(|c| c.number)
+            .collect();
+        completed_calls.sort_unstable();
+        let completed = completed_calls.len();
         Report {
             attempted: calls.len(),
             completed,
@@ -172,6 +181,7 @@ impl Report {
             elapsed_s: (elapsed.as_secs_f64() * 10.0).round() / 10.0,
             rate: config.rate,
             max_at_once: config.max_at_once,
+            completed_calls,
         }
     }
 
