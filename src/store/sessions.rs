@@ -126,6 +126,30 @@ impl Store {
         Ok(())
     }
 
+    /// Sets the session's one-shot message (serialized by the web layer), replacing any.
+    pub async fn set_session_flash(&self, id_hash: &str, flash: &str) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO web_flashes (id_hash, flash) VALUES ($1, $2) \
+             ON CONFLICT (id_hash) DO UPDATE SET flash = excluded.flash",
+        )
+        .bind(id_hash)
+        .bind(flash)
+        .execute(p)
+        .await
+        .map(drop)?);
+        Ok(())
+    }
+
+    /// Takes the session's one-shot message: it is gone once read, in one statement.
+    pub async fn take_session_flash(&self, id_hash: &str) -> Result<Option<String>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_scalar(
+            "DELETE FROM web_flashes WHERE id_hash = $1 RETURNING flash",
+        )
+        .bind(id_hash)
+        .fetch_optional(p)
+        .await?))
+    }
+
     /// Ends a session.
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         on_pool!(self, p => sqlx::query("DELETE FROM web_sessions WHERE id_hash = $1")

@@ -4,17 +4,16 @@
 //! Sessions live in the database (`web_sessions`), so a restart logs nobody out and every
 //! node of a PostgreSQL installation serves every session; the row is keyed by a SHA-256
 //! of the id, so the table cannot be replayed as cookies. The id is 256 random bits from
-//! the OS generator, renewed at each login (no session fixation). Only the one-shot
-//! message shown after a redirect ([`Flash`]) stays in this node's memory: losing one on
-//! a restart costs a sentence, not a login.
+//! the OS generator, renewed at each login (no session fixation). The one-shot message
+//! shown after a redirect ([`Flash`]) lives there too (`web_flashes`), so the node that
+//! shows the page after a form need not be the one that took the form.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use rand::rngs::OsRng;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -37,11 +36,8 @@ const PURGE_EVERY: u32 = 32;
 /// always be a database write).
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 
-/// The most flash messages held; past it they are all dropped (each is one sentence).
-const MAX_FLASHES: usize = 10_000;
-
 /// What a page shows once after a redirect (the recap of a validation, a confirmation).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Flash {
     /// The planning's recap: lines of changes made, and lines refused with their reason.
     Recap {
@@ -77,7 +73,6 @@ impl SessionData {
 pub struct SessionStore {
     store: Store,
     idle: Duration,
-    flashes: Mutex<HashMap<String, Flash>>,
     created: AtomicU32,
 }
 
@@ -99,15 +94,8 @@ impl SessionStore {
         Self {
             store,
             idle,
-            flashes: Mutex::new(HashMap::new()),
             created: AtomicU32::new(0),
         }
-    }
-
-    fn flashes(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flash>> {
-        // A panic while holding the lock cannot leave a half-written entry (every update
-        // is a single insert or removal), so the data is still sound.
-        self.flashes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Creates a session for `who` and returns its id (the cookie value). Now and then
@@ -154,8 +142,8 @@ impl SessionStore {
         };
         let idle_for = now - stored.last_seen;
         if idle_for >= self.idle {
+            // Its flash goes with it (ON DELETE CASCADE).
             self.store.delete_session(&k).await?;
-            self.flashes().remove(&k);
             return Ok(None);
         }
         if idle_for >= TOUCH_EVERY {
@@ -167,18 +155,21 @@ impl SessionStore {
         }))
     }
 
-    /// Takes the session's flash message, if any.
-    pub fn take_flash(&self, id: &str) -> Option<Flash> {
-        self.flashes().remove(&key(id))
+    /// Takes the session's flash message, if any (shown once, by whichever node).
+    pub async fn take_flash(&self, id: &str) -> Result<Option<Flash>, StoreError> {
+        let Some(text) = self.store.take_session_flash(&key(id)).await? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("message de session illisible : {e}")))
     }
 
     /// Sets the message the next page shows.
-    pub fn set_flash(&self, id: &str, flash: Flash) {
-        let mut map = self.flashes();
-        if map.len() >= MAX_FLASHES {
-            map.clear();
-        }
-        map.insert(key(id), flash);
+    pub async fn set_flash(&self, id: &str, flash: Flash) -> Result<(), StoreError> {
+        let text = serde_json::to_string(&flash)
+            .map_err(|e| StoreError::Corrupt(format!("message de session : {e}")))?;
+        self.store.set_session_flash(&key(id), &text).await
     }
 
     /// Points a parent's session at another child (already checked to be theirs).
@@ -188,9 +179,7 @@ impl SessionStore {
 
     /// Ends a session.
     pub async fn remove(&self, id: &str) -> Result<(), StoreError> {
-        let k = key(id);
-        self.flashes().remove(&k);
-        self.store.delete_session(&k).await
+        self.store.delete_session(&key(id)).await
     }
 }
 
@@ -256,13 +245,28 @@ mod tests {
         assert!(!d.csrf_ok(std::str::from_utf8(&forged).unwrap()));
     }
 
-    #[tokio::test]
-    async fn flash_is_shown_once() {
-        let db = TestDb::sqlite().await.unwrap();
-        let store = SessionStore::new(db.store.clone(), Duration::minutes(30));
-        let (a, _) = store.create(Who::Anonymous, t(0)).await.unwrap();
-        store.set_flash(&a, Flash::Notice("ok".into()));
-        assert_eq!(store.take_flash(&a), Some(Flash::Notice("ok".into())));
-        assert_eq!(store.take_flash(&a), None);
+    /// Two nodes over one database: the flash one node sets after a form is shown by the
+    /// other, once; a session's end takes its flash with it.
+    async fn flash_is_shown_once_by_any_node(db: &TestDb) -> anyhow::Result<()> {
+        let node_a = SessionStore::new(db.store.clone(), Duration::minutes(30));
+        let node_b = SessionStore::new(db.store.clone(), Duration::minutes(30));
+        let (a, _) = node_a.create(Who::Anonymous, t(0)).await?;
+        let recap = Flash::Recap {
+            done: vec!["inscription, 01/05/2014, Cantine".into()],
+            refused: vec!["29/04/2014, Cantine : trop tard".into()],
+        };
+        node_a
+            .set_flash(&a, Flash::Notice("remplacé".into()))
+            .await?;
+        node_a.set_flash(&a, recap.clone()).await?;
+        assert_eq!(node_b.take_flash(&a).await?, Some(recap));
+        assert_eq!(node_a.take_flash(&a).await?, None);
+        assert_eq!(node_b.take_flash(&a).await?, None);
+        node_b.set_flash(&a, Flash::Error("non".into())).await?;
+        node_a.remove(&a).await?;
+        assert_eq!(node_b.take_flash(&a).await?, None, "ended with its session");
+        Ok(())
     }
+
+    crate::both_backends!(flash_is_shown_once_by_any_node);
 }

@@ -32,7 +32,7 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
     let invoices = store.invoices_of(s.payer).await?;
     let (paid, to_pay): (Vec<_>, Vec<_>) = invoices.iter().partition(|i| i.paid_at.is_some());
     let tz = state.tz();
-    let message = state.sessions().take_flash(&s.id);
+    let message = state.sessions().take_flash(&s.id).await?;
     let period = |month: &str| {
         InvoiceMonth::parse(month)
             .map(InvoiceMonth::label_fr)
@@ -177,7 +177,8 @@ pub async fn opt_in(
     };
     state
         .sessions()
-        .set_flash(&s.id, Flash::Notice(text.to_owned()));
+        .set_flash(&s.id, Flash::Notice(text.to_owned()))
+        .await?;
     Ok(Redirect::to("/factures").into_response())
 }
 

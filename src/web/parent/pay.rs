@@ -51,10 +51,13 @@ async fn selected(
 ) -> Result<Option<(Vec<StoredInvoice>, Cents)>, WebError> {
     let ids = parse_ids(&form.invoice)?;
     if ids.is_empty() {
-        state.sessions().set_flash(
-            &s.id,
-            Flash::Error("Cochez au moins une facture à payer.".into()),
-        );
+        state
+            .sessions()
+            .set_flash(
+                &s.id,
+                Flash::Error("Cochez au moins une facture à payer.".into()),
+            )
+            .await?;
         return Ok(None);
     }
     let mut tx = state.store().begin().await?;
@@ -67,7 +70,7 @@ async fn selected(
                 "Une des factures choisies est déjà payée ou n'est pas rattachée à votre compte."
                     .into(),
             ),
-        );
+        ).await?;
         return Ok(None);
     }
     let total = invoices.iter().map(|i| i.total.0).sum();
@@ -140,7 +143,7 @@ pub async fn systempay_form(
     let payment =
         match payments::start_card(state.store(), shop, s.payer, &ids, base, state.now()).await {
             Ok(p) => p,
-            Err(refused) => return refused_to_parent(&state, &s, refused),
+            Err(refused) => return refused_to_parent(&state, &s, refused).await,
         };
     let (invoices, total, signed) = (payment.invoices, payment.total, payment.form);
     let body = html! {
@@ -210,7 +213,7 @@ pub async fn back(
 
 /// Sends the parent back to the invoices with the sentence of a refusal they can act on
 /// (already paid, being paid, PayFiP unreachable...); our own failures stay errors.
-fn refused_to_parent(
+async fn refused_to_parent(
     state: &AppState,
     s: &ParentSession,
     refused: StartRefused,
@@ -222,7 +225,8 @@ fn refused_to_parent(
         StartRefused::NotPayable | StartRefused::InProgress | StartRefused::Provider(_) => {
             state
                 .sessions()
-                .set_flash(&s.id, Flash::Error(refused.to_string()));
+                .set_flash(&s.id, Flash::Error(refused.to_string()))
+                .await?;
             Ok(Redirect::to("/factures").into_response())
         }
     }
@@ -247,6 +251,6 @@ pub async fn payfip_redirect(
     let ids = parse_ids(&form.invoice)?;
     match payments::start_payfip(state.store(), config, s.payer, &ids, base, state.now()).await {
         Ok(page) => Ok(Redirect::to(page.as_str()).into_response()),
-        Err(refused) => refused_to_parent(&state, &s, refused),
+        Err(refused) => refused_to_parent(&state, &s, refused).await,
     }
 }

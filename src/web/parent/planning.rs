@@ -65,7 +65,7 @@ pub async fn get(
         .ok_or_else(|| WebError::NotFound("enfant introuvable".to_owned()))?;
     let siblings = state.service().children(s.payer).await?.len();
     let weeks = super::weeks_view(&state, s.child, monday, weeks_n).await?;
-    let flash = state.sessions().take_flash(&s.id);
+    let flash = state.sessions().take_flash(&s.id).await?;
     let span = Days::new(7 * u64::from(weeks_n));
     let prev = monday - span;
     let next = monday + span;
@@ -198,6 +198,7 @@ pub async fn post(
     );
     state
         .sessions()
-        .set_flash(&s.id, Flash::Recap { done, refused });
+        .set_flash(&s.id, Flash::Recap { done, refused })
+        .await?;
     Ok(Redirect::to(&format!("/planning?du={monday}")).into_response())
 }

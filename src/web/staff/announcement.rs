@@ -77,7 +77,11 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
             }
         }
     };
-    Ok(staff_page(&state, &s, StaffTab::Announcement, "Annonce vocale", body).into_response())
+    Ok(
+        staff_page(&state, &s, StaffTab::Announcement, "Annonce vocale", body)
+            .await?
+            .into_response(),
+    )
 }
 
 /// Reads an optional `<input type=date>` value.
@@ -154,7 +158,8 @@ pub async fn upload(
         Err(e) => {
             state
                 .sessions()
-                .set_flash(&s.id, Flash::Error(format!("Annonce refusée : {e}.")));
+                .set_flash(&s.id, Flash::Error(format!("Annonce refusée : {e}.")))
+                .await?;
             return Ok(Redirect::to("/mairie/annonce").into_response());
         }
     };
@@ -174,13 +179,16 @@ pub async fn upload(
     };
     let id = announcements::add(state.store(), &new).await?;
     tracing::info!(user = %s.user, id = id.0, ms = audio.duration_ms(), "announcement uploaded");
-    state.sessions().set_flash(
-        &s.id,
-        Flash::Notice(format!(
-            "Annonce « {label} » enregistrée ({} s, convertie en 8 kHz mono).",
-            audio.duration_ms() / 1000
-        )),
-    );
+    state
+        .sessions()
+        .set_flash(
+            &s.id,
+            Flash::Notice(format!(
+                "Annonce « {label} » enregistrée ({} s, convertie en 8 kHz mono).",
+                audio.duration_ms() / 1000
+            )),
+        )
+        .await?;
     Ok(Redirect::to("/mairie/annonce").into_response())
 }
 
@@ -213,7 +221,8 @@ pub async fn set_validity(
     tracing::info!(user = %s.user, id, enabled = validity.enabled, "announcement validity changed");
     state
         .sessions()
-        .set_flash(&s.id, Flash::Notice("Annonce mise à jour.".to_owned()));
+        .set_flash(&s.id, Flash::Notice("Annonce mise à jour.".to_owned()))
+        .await?;
     Ok(Redirect::to("/mairie/annonce").into_response())
 }
 

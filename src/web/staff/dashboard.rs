@@ -69,7 +69,11 @@ pub async fn get(
         (logins(&report))
         (head_counts(&report, &services))
     };
-    Ok(staff_page(&state, &s, StaffTab::Dashboard, "Tableau de bord", body).into_response())
+    Ok(
+        staff_page(&state, &s, StaffTab::Dashboard, "Tableau de bord", body)
+            .await?
+            .into_response(),
+    )
 }
 
 fn pager(date: NaiveDate) -> Markup {

@@ -157,6 +157,7 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
         "Délais et fermetures",
         body,
     )
+    .await?
     .into_response())
 }
 
@@ -225,13 +226,16 @@ pub async fn add_override(
     };
     let id = state.service().add_override(&rule).await?;
     tracing::info!(user = %s.user, id = id.0, %date, "deadline override added");
-    state.sessions().set_flash(
-        &s.id,
-        Flash::Notice(format!(
-            "Délai exceptionnel enregistré pour le {}.",
-            date_fr_with_year(date)
-        )),
-    );
+    state
+        .sessions()
+        .set_flash(
+            &s.id,
+            Flash::Notice(format!(
+                "Délai exceptionnel enregistré pour le {}.",
+                date_fr_with_year(date)
+            )),
+        )
+        .await?;
     Ok(Redirect::to("/mairie/delais").into_response())
 }
 
@@ -256,10 +260,13 @@ pub async fn remove_override(
         ));
     }
     tracing::info!(user = %s.user, id, "deadline override removed");
-    state.sessions().set_flash(
-        &s.id,
-        Flash::Notice("Délai exceptionnel supprimé.".to_owned()),
-    );
+    state
+        .sessions()
+        .set_flash(
+            &s.id,
+            Flash::Notice("Délai exceptionnel supprimé.".to_owned()),
+        )
+        .await?;
     Ok(Redirect::to("/mairie/delais").into_response())
 }
 
@@ -289,19 +296,25 @@ pub async fn add_closure(
     match state.service().add_closure(date, label).await {
         Ok(()) => {
             tracing::info!(user = %s.user, %date, "closure added");
-            state.sessions().set_flash(
-                &s.id,
-                Flash::Notice(format!(
-                    "Fermeture du {} enregistrée.",
-                    date_fr_with_year(date)
-                )),
-            );
+            state
+                .sessions()
+                .set_flash(
+                    &s.id,
+                    Flash::Notice(format!(
+                        "Fermeture du {} enregistrée.",
+                        date_fr_with_year(date)
+                    )),
+                )
+                .await?;
         }
         Err(BookingError::Store(StoreError::Duplicate { what })) => {
-            state.sessions().set_flash(
-                &s.id,
-                Flash::Error(format!("Rien d'enregistré : {what} existe déjà.")),
-            );
+            state
+                .sessions()
+                .set_flash(
+                    &s.id,
+                    Flash::Error(format!("Rien d'enregistré : {what} existe déjà.")),
+                )
+                .await?;
         }
         Err(e) => return Err(e.into()),
     }
@@ -325,6 +338,7 @@ pub async fn remove_closure(
     tracing::info!(user = %s.user, %date, "closure removed");
     state
         .sessions()
-        .set_flash(&s.id, Flash::Notice("Fermeture supprimée.".to_owned()));
+        .set_flash(&s.id, Flash::Notice("Fermeture supprimée.".to_owned()))
+        .await?;
     Ok(Redirect::to("/mairie/delais").into_response())
 }

@@ -104,7 +104,11 @@ pub async fn get(
             } }
         }
     };
-    Ok(staff_page(&state, &s, StaffTab::HeadCount, "Effectifs", body).into_response())
+    Ok(
+        staff_page(&state, &s, StaffTab::HeadCount, "Effectifs", body)
+            .await?
+            .into_response(),
+    )
 }
 
 /// GET /mairie/effectifs.csv: `date;ecole;prestation;libelle;nombre`, `;`-separated as

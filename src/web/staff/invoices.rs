@@ -116,7 +116,9 @@ pub async fn get(
             }
         }
     };
-    Ok(staff_page(&state, &s, StaffTab::Invoices, "Factures", body).into_response())
+    Ok(staff_page(&state, &s, StaffTab::Invoices, "Factures", body)
+        .await?
+        .into_response())
 }
 
 /// The "refunded" form of a duplicate payment.
@@ -143,7 +145,7 @@ pub async fn refunded(
     } else {
         Flash::Error("Ce paiement en double est inconnu ou déjà remboursé.".into())
     };
-    state.sessions().set_flash(&s.id, flash);
+    state.sessions().set_flash(&s.id, flash).await?;
     Ok(Redirect::to("/mairie/factures#doubles").into_response())
 }
 
@@ -186,6 +188,6 @@ pub async fn generate(
         Err(IssueError::Invoice(e)) => Flash::Error(format!("Aucune facture créée : {e}.")),
         Err(IssueError::Store(e)) => return Err(e.into()),
     };
-    state.sessions().set_flash(&s.id, flash);
+    state.sessions().set_flash(&s.id, flash).await?;
     Ok(Redirect::to(&format!("/mairie/factures?mois={month}")).into_response())
 }

@@ -33,7 +33,11 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
             div.message { (message) }
         }
     };
-    Ok(staff_page(&state, &s, StaffTab::Message, "Message de la mairie", body).into_response())
+    Ok(
+        staff_page(&state, &s, StaffTab::Message, "Message de la mairie", body)
+            .await?
+            .into_response(),
+    )
 }
 
 /// The message form.
@@ -61,6 +65,7 @@ pub async fn post(
     tracing::info!(user = %s.user, "town message changed");
     state
         .sessions()
-        .set_flash(&s.id, Flash::Notice("Message enregistré.".to_owned()));
+        .set_flash(&s.id, Flash::Notice("Message enregistré.".to_owned()))
+        .await?;
     Ok(Redirect::to("/mairie/message").into_response())
 }

@@ -13,24 +13,25 @@ pub mod voice;
 
 use maud::Markup;
 
+use super::error::WebError;
 use super::extract::StaffSession;
 use super::layout::{Area, Shell, StaffTab, flash, page};
 use super::state::AppState;
 
 /// A staff page: the shell with the staff tabs, the flash message, then `body`.
-pub(crate) fn staff_page(
+pub(crate) async fn staff_page(
     state: &AppState,
     s: &StaffSession,
     tab: StaffTab,
     title: &str,
     body: Markup,
-) -> Markup {
-    let f = state.sessions().take_flash(&s.id);
+) -> Result<Markup, WebError> {
+    let f = state.sessions().take_flash(&s.id).await?;
     let shell = Shell {
         title,
         town: state.town_name(),
         area: Area::Staff(tab),
         csrf: Some(&s.data.csrf),
     };
-    page(&shell, maud::html! { (flash(&f)) (body) })
+    Ok(page(&shell, maud::html! { (flash(&f)) (body) }))
 }

@@ -88,6 +88,7 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
         "Préinscriptions",
         body,
     )
+    .await?
     .into_response())
 }
 
@@ -134,6 +135,6 @@ pub async fn decide(
             "Cette demande a déjà été traitée ou n'existe pas : rien n'a changé.".to_owned(),
         )
     };
-    state.sessions().set_flash(&s.id, flash);
+    state.sessions().set_flash(&s.id, flash).await?;
     Ok(Redirect::to("/mairie/preinscriptions").into_response())
 }

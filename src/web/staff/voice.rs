@@ -84,7 +84,9 @@ pub async fn get(
             p { "Les messages du serveur vocal ne sont pas chargés sur ce serveur : "
                 "vérifiez le réglage « [dialplan] prompts_dir »." }
         };
-        return Ok(staff_page(&state, &s, StaffTab::Voice, title, body).into_response());
+        return Ok(staff_page(&state, &s, StaffTab::Voice, title, body)
+            .await?
+            .into_response());
     };
     let entries = voice::list(state.store(), manifest).await?;
     let town = entries.iter().filter(|e| e.town.is_some()).count();
@@ -125,7 +127,9 @@ pub async fn get(
             @for e in entries.iter().filter(|e| e.town.is_none()) { (card(&state, csrf, e)) }
         }
     };
-    Ok(staff_page(&state, &s, StaffTab::Voice, title, body).into_response())
+    Ok(staff_page(&state, &s, StaffTab::Voice, title, body)
+        .await?
+        .into_response())
 }
 
 /// "3 messages sur 95 sont dits par la mairie."
@@ -202,10 +206,13 @@ pub async fn upload(
     }
     let back = format!("{PAGE}#{}", anchor(&prompt));
     if file.is_empty() {
-        state.sessions().set_flash(
-            &s.id,
-            Flash::Error("Aucun fichier envoyé : choisissez un enregistrement WAV.".into()),
-        );
+        state
+            .sessions()
+            .set_flash(
+                &s.id,
+                Flash::Error("Aucun fichier envoyé : choisissez un enregistrement WAV.".into()),
+            )
+            .await?;
         return Ok(Redirect::to(&back).into_response());
     }
     match voice::replace(state.store(), manifest, &prompt, file, &s.user, state.now()).await {
@@ -219,13 +226,14 @@ pub async fn upload(
                     ms / 1000,
                     (ms % 1000) / 100
                 )),
-            );
+            ).await?;
         }
         Err(e @ VoiceRefused::Wav(_)) => {
             // A file staff can fix: said on the page, as for the announcement.
             state
                 .sessions()
-                .set_flash(&s.id, Flash::Error(format!("Enregistrement refusé : {e}.")));
+                .set_flash(&s.id, Flash::Error(format!("Enregistrement refusé : {e}.")))
+                .await?;
         }
         Err(e) => return Err(e.into()),
     }
@@ -249,12 +257,15 @@ pub async fn restore(
     let manifest = manifest(&state)?;
     voice::restore(state.store(), manifest, &id).await?;
     tracing::info!(user = %s.user, prompt = %id, "prompt back to the shipped one");
-    state.sessions().set_flash(
-        &s.id,
-        Flash::Notice(format!(
-            "Message « {id} » : la voix d'origine est de retour dès l'appel suivant."
-        )),
-    );
+    state
+        .sessions()
+        .set_flash(
+            &s.id,
+            Flash::Notice(format!(
+                "Message « {id} » : la voix d'origine est de retour dès l'appel suivant."
+            )),
+        )
+        .await?;
     Ok(Redirect::to(&format!("{PAGE}#{}", anchor(&id))).into_response())
 }
 
