@@ -322,6 +322,41 @@ async fn every_page_passes_axe_wcag_21_aa_and_fits_phone_widths() {
         )
         .await;
     assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    // A second request, accepted: the child it created shows its code on "Choisir un autre
+    // enfant", the request links there, and the staff's list says "enfant créé".
+    let r = parent
+        .post_csrf(
+            "/preinscription",
+            &csrf,
+            &[
+                ("child", "nouveau"),
+                ("first_name", "Noé"),
+                ("last_name", "MARSONE"),
+                ("service", "REPAS"),
+                ("school_year", "2026-2027"),
+                ("comment", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    let noe = portal
+        .db
+        .store
+        .preregistrations_of(portal.fam.payer)
+        .await
+        .unwrap()[0]
+        .id;
+    let decided = ivr::service::preregistrations::decide(
+        &portal.db.store,
+        noe,
+        ivr::store::PreregDecision::Accept,
+        "Bienvenue",
+        "amelie",
+        portal.state.now(),
+    )
+    .await
+    .unwrap();
+    assert!(decided);
     // The morning's calls, for the dashboard's charts and tables.
     let now = portal.state.now();
     for (minutes, outcome, step) in [

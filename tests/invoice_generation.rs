@@ -15,7 +15,7 @@ use ivr::invoice::InvoiceNumber;
 use ivr::invoice::generate::{BookedService, InvoiceMonth, draft_invoices};
 use ivr::invoice::pdf::{InvoiceDocument, render};
 use ivr::invoice::tariff::QuotientFamilial;
-use ivr::mail::{MailConfig, Mailer, Notice};
+use ivr::mail::{InvoiceNotice, MailConfig, Mailer, Notice, NoticeAbout};
 use store_support::invoices::{invoice_config, pdftotext, saint_julien};
 
 fn booking(payer: i64, child: i64, name: &str, day: u32, service: &str) -> BookedService {
@@ -98,12 +98,14 @@ async fn a_month_becomes_numbered_invoices_pdfs_and_notices() -> Result<()> {
                     key: format!("invoice-{number}"),
                     to_name: name.into(),
                     to_address: mail.into(),
-                    invoice_number: number,
-                    period: period.clone(),
-                    amount: draft.total,
-                    due,
                     portal_url: "https://portail.mairie.example/factures".into(),
                     town_name: config.town.name.clone(),
+                    about: NoticeAbout::Invoice(InvoiceNotice {
+                        number,
+                        period: period.clone(),
+                        amount: draft.total,
+                        due,
+                    }),
                 })
                 .await?;
         }

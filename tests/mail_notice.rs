@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use ivr::booking::model::Cents;
 use ivr::invoice::InvoiceNumber;
 use ivr::mail::test_smtp::{RcptPolicy, TestSmtpServer};
-use ivr::mail::{MailConfig, MailError, Mailer, Notice, SmtpSecurity};
+use ivr::mail::{InvoiceNotice, MailConfig, MailError, Mailer, Notice, NoticeAbout, SmtpSecurity};
 use mail_parser::MessageParser;
 use store_support::smtp_config;
 
@@ -21,12 +21,14 @@ fn notice(key: &str) -> Result<Notice> {
         key: key.into(),
         to_name: "Laurence MARSONE".into(),
         to_address: "laurence.marsone@example.org".into(),
-        invoice_number: InvoiceNumber::parse("2014-003-000162")?,
-        period: "novembre 2014".into(),
-        amount: Cents(5830),
-        due: NaiveDate::from_ymd_opt(2014, 12, 31).context("date")?,
         portal_url: "https://portail.mairie.example/factures".into(),
         town_name: "Mairie de Saint-Julien-en-Genevois".into(),
+        about: NoticeAbout::Invoice(InvoiceNotice {
+            number: InvoiceNumber::parse("2014-003-000162")?,
+            period: "novembre 2014".into(),
+            amount: Cents(5830),
+            due: NaiveDate::from_ymd_opt(2014, 12, 31).context("date")?,
+        }),
     })
 }
 

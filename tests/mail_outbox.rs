@@ -32,6 +32,7 @@ fn now() -> DateTime<Utc> {
 
 fn settings() -> OutboxSettings {
     OutboxSettings {
+        service_labels: Vec::new(),
         portal_url: "https://portail.mezcalito.example".into(),
         town_name: "Mezcalito".into(),
         retry_after: chrono::Duration::minutes(10),

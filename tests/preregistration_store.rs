@@ -24,9 +24,12 @@ async fn amelie_decides(
     why: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    Ok(store
+    let mut tx = store.begin().await?;
+    let decided = tx
         .decide_preregistration(id, decision, why, "amelie", now)
-        .await?)
+        .await?;
+    tx.commit().await?;
+    Ok(decided.is_some())
 }
 
 async fn preregistrations_round_trip(db: &TestDb) -> anyhow::Result<()> {

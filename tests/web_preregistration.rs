@@ -1,5 +1,6 @@
 //! Pre-registration ("Préinscription") through the router (`oneshot`): the parent asks,
-//! staff decide once, the parent reads the answer. Fresh SQLite database per test.
+//! staff decide once and see what the acceptance did, the parent reads the answer and, for
+//! a new child, its code. Fresh SQLite database per test.
 
 mod web_support;
 
@@ -82,7 +83,58 @@ async fn a_refused_request_shows_refusee_and_the_reason_to_the_parent() {
 
     let page = parent.get("/preinscription").await;
     page.assert_has(&["refusée", "Plus de place en maternelle"]);
-    page.assert_lacks(&["en attente"]);
+    page.assert_lacks(&["en attente", "Enfant inscrit"]);
+    // Refused: no child, nothing done to show.
+    list.assert_lacks(&["enfant créé"]);
+    parent.get("/enfants").await.assert_lacks(&["Lou MARSONE"]);
+}
+
+#[tokio::test]
+async fn an_accepted_new_child_is_created_and_its_family_alone_sees_its_code() {
+    let p = Portal::new().await;
+    let mut parent = p.parent().await;
+    ask_new_child(&mut parent, "Lou", "MARSONE", "REPAS").await;
+    let id = requests(&p).await[0].id.0;
+    let mut staff = p.staff().await;
+    decide(&mut staff, id, "accepter", "")
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let list = staff.get("/mairie/preinscriptions").await;
+    list.assert_has(&["Demande acceptée.", "enfant créé"]);
+
+    let lou = requests(&p).await[0].created_child.expect("Lou created");
+    let code = p.db.store.child_code(lou).await.unwrap().expect("a code");
+    // The code as the page shows it: searched with its markup, so that digits elsewhere
+    // (the CSRF token, a date) cannot stand for it.
+    let shown = |code: &str| format!("<strong>{code}</strong>");
+    let page = parent.get("/preinscription").await;
+    page.assert_has(&["acceptée", "Enfant inscrit", "« Choisir un autre enfant »"]);
+    page.assert_lacks(&[&shown(code.expose())]);
+    let page = parent.get("/enfants").await;
+    page.assert_has(&[
+        "Lou MARSONE",
+        "Nouvel enfant inscrit : son code enfant est",
+        &shown(code.expose()),
+    ]);
+    // Seed children imported by the town do not have their codes shown.
+    page.assert_lacks(&[&shown("3011"), &shown("3012")]);
+
+    // The new code opens Lou's planning with the family's payer code.
+    let mut lou_login = p.client();
+    let r = lou_login.parent_login(code.expose(), "770021").await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    lou_login
+        .get("/planning")
+        .await
+        .assert_has(&["Lou MARSONE"]);
+
+    // Another family sees neither Lou nor the code.
+    let mut other = p.client();
+    other.parent_login("4000", "880000").await;
+    other
+        .get("/enfants")
+        .await
+        .assert_lacks(&["Lou MARSONE", &shown(code.expose())]);
 }
 
 #[tokio::test]
@@ -112,6 +164,9 @@ async fn an_accepted_request_for_a_known_child_and_a_service() {
     r.assert_status(StatusCode::SEE_OTHER);
     let page = parent.get("/preinscription").await;
     page.assert_has(&["Théo MARSONE", "acceptée"]);
+    let list = staff.get("/mairie/preinscriptions").await;
+    list.assert_has(&["inscription enregistrée"]);
+    list.assert_lacks(&["enfant créé"]);
 }
 
 #[tokio::test]

@@ -73,6 +73,11 @@ pub async fn serve_portal(
             state.store().clone(),
             mailer,
             ivr::mail::outbox::OutboxSettings {
+                service_labels: state
+                    .services()
+                    .into_iter()
+                    .map(|(code, label)| (code.to_string(), label))
+                    .collect(),
                 portal_url: config.web.public_base_url.clone(),
                 town_name: config.town.name.clone(),
                 retry_after: chrono::Duration::minutes(15),
@@ -81,7 +86,7 @@ pub async fn serve_portal(
             std::time::Duration::from_secs(60),
         )))),
         Err(e) => {
-            tracing::warn!(error = %e, "mail settings unusable: invoice e-mails not sent");
+            tracing::warn!(error = %e, "mail settings unusable: e-mails to families not sent");
             None
         }
     };

@@ -1,4 +1,5 @@
-//! E-mail notices: "votre facture est en ligne", for payers who opted in.
+//! E-mail notices: "votre facture est en ligne", for payers who opted in, and the town's
+//! answer to a pre-registration request.
 //!
 //! [`Mailer::send`] sends one [`Notice`] over SMTP (lettre) or, with no SMTP server
 //! configured, writes it as an `.eml` file in a folder. The outbox (one row per notice,
@@ -10,11 +11,13 @@ pub mod config;
 pub mod error;
 pub mod notice;
 pub mod outbox;
+pub mod prereg;
 pub mod sender;
 #[cfg(feature = "devtools")]
 pub mod test_smtp;
 
 pub use config::{MailConfig, SmtpSecurity};
 pub use error::MailError;
-pub use notice::Notice;
+pub use notice::{InvoiceNotice, Notice, NoticeAbout};
+pub use prereg::{PreregAnswer, PreregNotice};
 pub use sender::Mailer;

@@ -1,12 +1,14 @@
-//! The notice "votre facture est en ligne": what it says, built once per invoice and payer.
+//! One e-mail to send, as the outbox row holds it: who it goes to and what it is about (an
+//! invoice online, or a pre-registration decision, whose words are in [`super::prereg`]).
 
 use chrono::NaiveDate;
 
 use super::MailError;
+use super::prereg::PreregNotice;
 use crate::booking::model::Cents;
 use crate::invoice::InvoiceNumber;
 
-/// One e-mail to send, as the outbox row will hold it.
+/// One e-mail to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
     /// A unique key (the outbox row, e.g. `invoice-2014-003-000162`): letters, digits, `-`,
@@ -16,18 +18,34 @@ pub struct Notice {
     pub to_name: String,
     /// The payer's address.
     pub to_address: String,
+    /// The portal's address, where the family reads more.
+    pub portal_url: String,
+    /// The town's name, to sign the message.
+    pub town_name: String,
+    /// What the message is about.
+    pub about: NoticeAbout,
+}
+
+/// What a notice is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeAbout {
+    /// "Votre facture est en ligne", for payers who opted in.
+    Invoice(InvoiceNotice),
+    /// The staff's answer to a pre-registration request.
+    Preregistration(PreregNotice),
+}
+
+/// The invoice a "votre facture est en ligne" notice announces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceNotice {
     /// The invoice.
-    pub invoice_number: InvoiceNumber,
+    pub number: InvoiceNumber,
     /// "novembre 2014".
     pub period: String,
     /// The invoice's total.
     pub amount: Cents,
     /// The due date.
     pub due: NaiveDate,
-    /// The portal's address, where the invoice is shown and paid.
-    pub portal_url: String,
-    /// The town's name, to sign the message.
-    pub town_name: String,
 }
 
 impl Notice {
@@ -49,11 +67,23 @@ impl Notice {
 
     /// The subject line.
     pub fn subject(&self) -> String {
-        format!("Votre facture {} est en ligne", self.invoice_number)
+        match &self.about {
+            NoticeAbout::Invoice(i) => format!("Votre facture {} est en ligne", i.number),
+            NoticeAbout::Preregistration(p) => p.subject(),
+        }
     }
 
     /// The plain-text body (no codes, no secrets: just where to look).
     pub fn body(&self) -> String {
+        match &self.about {
+            NoticeAbout::Invoice(i) => self.invoice_body(i),
+            NoticeAbout::Preregistration(p) => {
+                p.body(&self.to_name, &self.portal_url, &self.town_name)
+            }
+        }
+    }
+
+    fn invoice_body(&self, i: &InvoiceNotice) -> String {
         format!(
             "Bonjour {name},\n\n\
              Votre facture n° {number} ({period}), d'un montant de {amount}, est en ligne sur le \
@@ -65,10 +95,10 @@ impl Notice {
              en ligne de ma facture » sur le portail.\n\n\
              {town}\n",
             name = self.to_name,
-            number = self.invoice_number,
-            period = self.period,
-            amount = self.amount,
-            due = self.due.format("%d/%m/%Y"),
+            number = i.number,
+            period = i.period,
+            amount = i.amount,
+            due = i.due.format("%d/%m/%Y"),
             url = self.portal_url,
             town = self.town_name,
         )

@@ -1,4 +1,5 @@
-//! The outbox worker: sends each pending "invoice online" notice with [`Mailer`], once.
+//! The outbox worker: sends each pending notice (an invoice online, a pre-registration
+//! decision) with [`Mailer`], once.
 //!
 //! A pass ([`send_due`]) takes the due rows, claims each one (a conditional update, so two
 //! workers never both send it), sends it, and records the result: sent; retried after
@@ -10,9 +11,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{Mailer, Notice};
+use super::{InvoiceNotice, Mailer, Notice, NoticeAbout, PreregAnswer, PreregNotice};
 use crate::invoice::generate::InvoiceMonth;
-use crate::store::{Store, StoreError};
+use crate::store::{NoticeSubject, Store, StoreError};
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,9 +26,12 @@ pub struct OutboxReport {
     pub given_up: usize,
 }
 
-/// What the messages say besides each invoice.
+/// What the messages say besides each invoice or request.
 #[derive(Debug, Clone)]
 pub struct OutboxSettings {
+    /// The town's services as (code, label), to name the service a request was for; a
+    /// code missing here is shown as is.
+    pub service_labels: Vec<(String, String)>,
     /// The portal's address, given in the message.
     pub portal_url: String,
     /// The town's name, signing the message.
@@ -55,19 +59,13 @@ pub async fn send_due(
         {
             continue;
         }
-        let period = InvoiceMonth::parse(&pending.month)
-            .map(InvoiceMonth::label_fr)
-            .unwrap_or_else(|_| pending.month.clone());
         let notice = Notice {
             key: pending.key.clone(),
             to_name: pending.payer_name.clone(),
             to_address: pending.email.clone(),
-            invoice_number: pending.number,
-            period,
-            amount: pending.total,
-            due: pending.due,
             portal_url: settings.portal_url.clone(),
             town_name: settings.town_name.clone(),
+            about: about(&pending.subject, settings),
         };
         match mailer.send(&notice).await {
             Ok(()) => {
@@ -96,6 +94,53 @@ pub async fn send_due(
         }
     }
     Ok(report)
+}
+
+/// What the message of an outbox row says, in the mail layer's words.
+fn about(subject: &NoticeSubject, settings: &OutboxSettings) -> NoticeAbout {
+    match subject {
+        NoticeSubject::Invoice {
+            number,
+            month,
+            total,
+            due,
+        } => NoticeAbout::Invoice(InvoiceNotice {
+            number: *number,
+            period: InvoiceMonth::parse(month)
+                .map(InvoiceMonth::label_fr)
+                .unwrap_or_else(|_| month.clone()),
+            amount: *total,
+            due: *due,
+        }),
+        NoticeSubject::Preregistration {
+            first_name,
+            last_name,
+            service,
+            school_year,
+            accepted,
+            reason,
+            child_created,
+        } => NoticeAbout::Preregistration(PreregNotice {
+            first_name: first_name.clone(),
+            last_name: last_name.clone(),
+            service_label: service.as_ref().map(|code| {
+                settings
+                    .service_labels
+                    .iter()
+                    .find(|(c, _)| c == code)
+                    .map_or_else(|| code.clone(), |(_, label)| label.clone())
+            }),
+            school_year: school_year.clone(),
+            answer: match (accepted, child_created, service.is_some()) {
+                (false, _, _) => PreregAnswer::Refused {
+                    reason: reason.clone(),
+                },
+                (true, true, _) => PreregAnswer::ChildCreated,
+                (true, false, true) => PreregAnswer::Enrolled,
+                (true, false, false) => PreregAnswer::Accepted,
+            },
+        }),
+    }
 }
 
 /// Runs [`send_due`] every `every` until the task is dropped; a database error is logged

@@ -2,13 +2,27 @@
 //! not know yet) for a service or a whole school year; staff accept or refuse it once, a
 //! refusal with a reason the family reads. The rules are here; the store keeps the rows
 //! (one decision per request is its conditional update).
+//!
+//! A decision finishes the job in one transaction: accepting a request for a new child
+//! creates the child (with a fresh, random code); accepting one for a known child and a
+//! service records the enrolment; and the family's e-mail is queued in the outbox. So two
+//! staff deciding at once make one decision and one child, a failure leaves nothing
+//! behind, and no decision is ever without its message.
+//!
+//! Enrolments do not change booking: every child may book every service, as before; they
+//! record what the town agreed to.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rand::Rng;
+use rand::rngs::OsRng;
 use thiserror::Error;
 
-use crate::booking::model::{ChildId, PayerId, ServiceCode};
+use crate::booking::model::{ChildCode, ChildId, MAX_CODE_DIGITS, PayerId, ServiceCode};
 use crate::service::booking::{BookingError, BookingService};
-use crate::store::{NewPreregistration, PreregDecision, PreregistrationId, Store, StoreError};
+use crate::store::{
+    NewChild, NewPreregistration, PreregDecision, Preregistration, PreregistrationId, Store,
+    StoreError, StoreTx,
+};
 
 /// The longest child name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -44,6 +58,10 @@ pub enum PreregRefused {
     /// A reason too long.
     #[error("le motif dépasse {MAX_REASON_CHARS} caractères")]
     ReasonTooLong,
+    /// Every code drawn for a new child was taken (the codes of that length are nearly all
+    /// given): the import should move to longer codes.
+    #[error("aucun code enfant libre n'a été trouvé : réessayez, ou passez à des codes plus longs")]
+    NoFreeChildCode,
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -157,8 +175,41 @@ pub async fn request(
         .await?)
 }
 
+/// The codes of the payer's children that an accepted request created, for the family's
+/// own portal page: the e-mail never carries them, so the portal is where the family
+/// learns them.
+pub async fn created_child_codes(
+    store: &Store,
+    payer: PayerId,
+) -> Result<Vec<(ChildId, ChildCode)>, PreregRefused> {
+    let mut out = Vec::new();
+    for created in store
+        .preregistrations_of(payer)
+        .await?
+        .iter()
+        .filter_map(|r| r.created_child)
+    {
+        if let Some(code) = store.child_code(created).await? {
+            out.push((created, code));
+        }
+    }
+    Ok(out)
+}
+
+/// A new child code has as many digits as the longest code the town gave (so it is typed
+/// like the others on the phone), and never fewer than this: a short code is easy to guess.
+pub const MIN_NEW_CHILD_CODE_DIGITS: usize = 4;
+
+/// Codes drawn before giving up: with 4 digits and 90 % of them given, all 100 taken has a
+/// chance of 0.9^100, about 3 in 100,000.
+const CODE_DRAWS: usize = 100;
+
 /// Accepts or refuses a pending request, once; a refusal needs a reason. False when the
 /// request was decided already or does not exist (nothing changed).
+///
+/// In the same transaction as the decision: an accepted request for a new child creates
+/// it for the payer; one for a known child and a service records the enrolment; the
+/// family's e-mail is queued when the payer has an address.
 pub async fn decide(
     store: &Store,
     id: PreregistrationId,
@@ -174,7 +225,97 @@ pub async fn decide(
     if reason.chars().count() > MAX_REASON_CHARS {
         return Err(PreregRefused::ReasonTooLong);
     }
-    Ok(store
+    // Dropped on any error before the commit, the transaction rolls back: no child without
+    // its decision, no decision without its message.
+    let mut tx = store.begin().await?;
+    let Some(request) = tx
         .decide_preregistration(id, decision, reason, by, now)
-        .await?)
+        .await?
+    else {
+        return Ok(false);
+    };
+    if decision == PreregDecision::Accept {
+        finish_acceptance(&mut tx, &request, now).await?;
+    }
+    tx.queue_preregistration_notice(&format!("preinscription-{}", id.0), request.payer, id, now)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// What accepting does beyond the status.
+async fn finish_acceptance(
+    tx: &mut StoreTx,
+    request: &Preregistration,
+    now: DateTime<Utc>,
+) -> Result<(), PreregRefused> {
+    match (request.child, &request.service) {
+        (None, _) => {
+            let child = create_child(tx, request).await?;
+            tx.set_created_child(request.id, child).await?;
+        }
+        (Some(child), Some(service)) => {
+            let service =
+                ServiceCode::parse(service).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            tx.insert_enrolment(child, &service, &request.school_year, request.id, now)
+                .await?;
+        }
+        // A known child for the whole school year: the status says it all.
+        (Some(_), None) => {}
+    }
+    Ok(())
+}
+
+/// Creates the requested child for the payer, drawing codes until one is free.
+async fn create_child(
+    tx: &mut StoreTx,
+    request: &Preregistration,
+) -> Result<ChildId, PreregRefused> {
+    let digits = tx
+        .longest_child_code()
+        .await?
+        .unwrap_or(0)
+        .clamp(MIN_NEW_CHILD_CODE_DIGITS, MAX_CODE_DIGITS);
+    for _ in 0..CODE_DRAWS {
+        let child = NewChild {
+            code: draw_child_code(digits),
+            payer: request.payer,
+            first_name: request.first_name.clone(),
+            last_name: request.last_name.clone(),
+            // Staff complete school and class later, as for an imported child without them.
+            school: String::new(),
+            class_label: String::new(),
+            teacher: String::new(),
+        };
+        if let Some(id) = tx.insert_child_if_code_free(&child).await? {
+            return Ok(id);
+        }
+    }
+    Err(PreregRefused::NoFreeChildCode)
+}
+
+/// A random code of `digits` digits, not starting with 0 (so it keeps its length however
+/// it is typed or read), from the operating system's CSPRNG: codes are secrets.
+fn draw_child_code(digits: usize) -> ChildCode {
+    let mut rng = OsRng;
+    let mut code = String::with_capacity(digits);
+    code.push(char::from(b'0' + rng.gen_range(1..=9u8)));
+    for _ in 1..digits {
+        code.push(char::from(b'0' + rng.gen_range(0..=9u8)));
+    }
+    ChildCode::parse(&code).expect("digits only, within MAX_CODE_DIGITS")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drawn_codes_have_the_length_asked_and_vary() {
+        let codes: std::collections::HashSet<String> = (0..50)
+            .map(|_| draw_child_code(6).expose().to_owned())
+            .collect();
+        assert!(codes.iter().all(|c| c.len() == 6 && !c.starts_with('0')));
+        assert!(codes.len() > 40, "random: {} distinct of 50", codes.len());
+    }
 }

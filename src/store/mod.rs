@@ -18,6 +18,7 @@ mod error;
 mod families;
 mod invoices;
 mod login;
+mod outbox;
 mod payments;
 mod preregistrations;
 mod prompt_overrides;
@@ -32,13 +33,15 @@ mod tx;
 pub use announcements::{Announcement, AnnouncementId, NewAnnouncement, Validity};
 pub use call_records::{CallOutcome, CallRecord, ChannelChanges, EndedBy, day_range};
 pub use error::StoreError;
-pub use invoices::{InvoiceId, MonthBookings, NewInvoice, PendingNotice, StoredInvoice};
+pub use invoices::{InvoiceId, MonthBookings, NewInvoice, StoredInvoice};
 pub use login::LoginKeyKind;
+pub use outbox::{NoticeSubject, PendingNotice};
 pub use payments::{
     DuplicatePayment, NewPaymentRequest, PaymentId, PaymentRequestId, StoredPaymentRequest,
 };
 pub use preregistrations::{
-    NewPreregistration, PreregDecision, PreregStatus, Preregistration, PreregistrationId,
+    NewPreregistration, PreregDecision, PreregOutcome, PreregStatus, Preregistration,
+    PreregistrationId,
 };
 pub use prompt_overrides::{NewPromptOverride, PromptOverride};
 pub use records::{

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Store, StoreError, on_pool};
-use crate::booking::model::{ChildId, PayerId, ServiceCode};
+use super::{NewChild, Store, StoreError, StoreTx, on_pool, on_tx};
+use crate::booking::model::{ChildCode, ChildId, PayerId, ServiceCode};
 
 /// The database id of a pre-registration request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,10 +121,48 @@ pub struct Preregistration {
     pub decided_at: Option<DateTime<Utc>>,
     /// The staff user who decided.
     pub decided_by: Option<String>,
+    /// The child its acceptance created (a request for a child the town did not know).
+    pub created_child: Option<ChildId>,
+}
+
+impl Preregistration {
+    /// What its acceptance did beyond the status, for staff: a child created or an
+    /// enrolment recorded; `None` while not accepted, and for a known child accepted for
+    /// the whole school year (the status says it all).
+    pub fn outcome(&self) -> Option<PreregOutcome> {
+        if self.status != PreregStatus::Accepted {
+            return None;
+        }
+        match (self.created_child, self.child, &self.service) {
+            (Some(_), _, _) => Some(PreregOutcome::ChildCreated),
+            (None, Some(_), Some(_)) => Some(PreregOutcome::Enrolled),
+            _ => None,
+        }
+    }
+}
+
+/// What an accepted request did beyond its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreregOutcome {
+    /// A new child row, with a fresh code, for the payer.
+    ChildCreated,
+    /// The known child's enrolment in the service for the school year.
+    Enrolled,
+}
+
+impl PreregOutcome {
+    /// The French label shown to staff.
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            PreregOutcome::ChildCreated => "enfant créé",
+            PreregOutcome::Enrolled => "inscription enregistrée",
+        }
+    }
 }
 
 const COLUMNS: &str = "id, payer_id, child_id, child_first_name, child_last_name, service, \
-     school_year, comment, status, staff_reason, created_at, decided_at, decided_by";
+     school_year, comment, status, staff_reason, created_at, decided_at, decided_by, \
+     created_child_id";
 
 macro_rules! prereg_from_row {
     ($row:expr) => {{
@@ -144,6 +182,9 @@ macro_rules! prereg_from_row {
             created_at: row.try_get("created_at")?,
             decided_at: row.try_get("decided_at")?,
             decided_by: row.try_get("decided_by")?,
+            created_child: row
+                .try_get::<Option<i64>, _>("created_child_id")?
+                .map(ChildId),
         }
     }};
 }
@@ -211,29 +252,176 @@ impl Store {
             Ok(out)
         })
     }
+}
 
-    /// Decides a pending request once: `Ok(false)` when it does not exist or was already
-    /// decided (the `WHERE status = 'pending'` makes two concurrent decisions one).
+impl StoreTx {
+    /// Decides a pending request once and returns it as decided; `None` when it does not
+    /// exist or was already decided. The `WHERE status = 'pending'` makes two concurrent
+    /// decisions one: on PostgreSQL the second waits on the row, then finds it decided.
     pub async fn decide_preregistration(
-        &self,
+        &mut self,
         id: PreregistrationId,
         decision: PreregDecision,
         reason: &str,
         by: &str,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let done = on_pool!(self, p => sqlx::query(
-            "UPDATE preregistrations SET status = $1, staff_reason = $2, decided_at = $3, \
-             decided_by = $4 WHERE id = $5 AND status = 'pending'",
+    ) -> Result<Option<Preregistration>, StoreError> {
+        on_tx!(self, c => {
+            let row = sqlx::query(&format!(
+                "UPDATE preregistrations SET status = $1, staff_reason = $2, decided_at = $3, \
+                 decided_by = $4 WHERE id = $5 AND status = 'pending' RETURNING {COLUMNS}"
+            ))
+            .bind(decision.status().as_str())
+            .bind(reason)
+            .bind(now)
+            .bind(by)
+            .bind(id.0)
+            .fetch_optional(&mut **c)
+            .await?;
+            match row {
+                Some(row) => Ok(Some(prereg_from_row!(&row))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// The longest child code in use, in digits (`None` with no child yet).
+    pub async fn longest_child_code(&mut self) -> Result<Option<usize>, StoreError> {
+        let n: Option<i64> = on_tx!(self, c => sqlx::query_scalar(
+            "SELECT CAST(MAX(LENGTH(code)) AS BIGINT) FROM children",
         )
-        .bind(decision.status().as_str())
-        .bind(reason)
-        .bind(now)
-        .bind(by)
+        .fetch_one(&mut **c)
+        .await?);
+        Ok(n.and_then(|n| usize::try_from(n).ok()))
+    }
+
+    /// Creates the child unless its code is taken: `None` then, and nothing written. The
+    /// UNIQUE code decides (`ON CONFLICT DO NOTHING`, so the transaction stays usable on
+    /// PostgreSQL, where an error would abort it), and the caller draws another code.
+    pub async fn insert_child_if_code_free(
+        &mut self,
+        child: &NewChild,
+    ) -> Result<Option<ChildId>, StoreError> {
+        let id: Option<i64> = on_tx!(self, c => sqlx::query_scalar(
+            "INSERT INTO children \
+             (code, payer_id, first_name, last_name, school, class_label, teacher) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING RETURNING id",
+        )
+        .bind(child.code.expose())
+        .bind(child.payer.0)
+        .bind(&child.first_name)
+        .bind(&child.last_name)
+        .bind(&child.school)
+        .bind(&child.class_label)
+        .bind(&child.teacher)
+        .fetch_optional(&mut **c)
+        .await?);
+        Ok(id.map(ChildId))
+    }
+
+    /// Records the child an accepted request created.
+    pub async fn set_created_child(
+        &mut self,
+        id: PreregistrationId,
+        child: ChildId,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => sqlx::query(
+            "UPDATE preregistrations SET created_child_id = $1 WHERE id = $2",
+        )
+        .bind(child.0)
         .bind(id.0)
-        .execute(p)
+        .execute(&mut **c)
+        .await
+        .map(drop)?);
+        Ok(())
+    }
+
+    /// Records the enrolment of a known child in a service for a school year; false when
+    /// it was recorded already (an earlier accepted request: the UNIQUE triple decides).
+    pub async fn insert_enrolment(
+        &mut self,
+        child: ChildId,
+        service: &ServiceCode,
+        school_year: &str,
+        request: PreregistrationId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = on_tx!(self, c => sqlx::query(
+            "INSERT INTO enrolments (child_id, service, school_year, preregistration_id, \
+             created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (child_id, service, school_year) DO NOTHING",
+        )
+        .bind(child.0)
+        .bind(service.as_str())
+        .bind(school_year)
+        .bind(request.0)
+        .bind(now)
+        .execute(&mut **c)
         .await?
         .rows_affected());
         Ok(done == 1)
+    }
+
+    /// Queues the e-mail telling the family of a decision, if the payer has an address;
+    /// false when it has none or the key was queued already (the UNIQUE key decides).
+    pub async fn queue_preregistration_notice(
+        &mut self,
+        key: &str,
+        payer: PayerId,
+        request: PreregistrationId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = on_tx!(self, c => sqlx::query(
+            "INSERT INTO mail_outbox (key, payer_id, preregistration_id, attempts, \
+             next_attempt_at, created_at) SELECT $1, id, $3, 0, $4, $4 FROM payers \
+             WHERE id = $2 AND length(trim(email)) > 0 ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(payer.0)
+        .bind(request.0)
+        .bind(now)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
+        Ok(done == 1)
+    }
+}
+
+impl Store {
+    /// The (child, service, school year) enrolments recorded for a child.
+    pub async fn enrolments_of(
+        &self,
+        child: ChildId,
+    ) -> Result<Vec<(ServiceCode, String)>, StoreError> {
+        on_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT service, school_year FROM enrolments WHERE child_id = $1 \
+                 ORDER BY school_year, service",
+            )
+            .bind(child.0)
+            .fetch_all(p)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push((
+                    super::tx::service_code(row.try_get("service")?)?,
+                    row.try_get("school_year")?,
+                ));
+            }
+            Ok(out)
+        })
+    }
+
+    /// The code of a child, for its own family's portal page only (codes are secrets:
+    /// never log it, never put it in an e-mail).
+    pub async fn child_code(&self, child: ChildId) -> Result<Option<ChildCode>, StoreError> {
+        let code: Option<String> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT code FROM children WHERE id = $1",
+        )
+        .bind(child.0)
+        .fetch_optional(p)
+        .await?);
+        code.map(|c| ChildCode::parse(&c).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
     }
 }

@@ -1,5 +1,6 @@
 //! "Choisir un autre enfant": the payer's children; picking one shows their planning
-//! without logging in again.
+//! without logging in again. A child created by an accepted pre-registration shows its
+//! code here (the e-mail never carries it; the page is not cached, see `web::mod`).
 
 use axum::Form;
 use axum::extract::State;
@@ -9,6 +10,7 @@ use serde::Deserialize;
 
 use super::parent_page;
 use crate::booking::model::ChildId;
+use crate::service::preregistrations::created_child_codes;
 use crate::web::error::WebError;
 use crate::web::extract::ParentSession;
 use crate::web::layout::csrf_field;
@@ -17,6 +19,7 @@ use crate::web::state::AppState;
 /// GET /enfants
 pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Response, WebError> {
     let children = state.service().children(s.payer).await?;
+    let new_codes = created_child_codes(state.store(), s.payer).await?;
     let body = html! {
         h1 { "Choisir un autre enfant" }
         p { "Sélectionnez le nom et le prénom de l'enfant dont vous voulez voir le planning." }
@@ -31,6 +34,13 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
                         }
                         " " (c.class_line())
                         @if c.id == s.child { " (affiché actuellement)" }
+                    }
+                    @if let Some((_, code)) = new_codes.iter().find(|(id, _)| *id == c.id) {
+                        p.child-code {
+                            "Nouvel enfant inscrit : son code enfant est "
+                            strong { (code.expose()) }
+                            ". Avec votre code payeur, il permet de réserver sur le portail et par téléphone."
+                        }
                     }
                 }
             }

@@ -87,7 +87,14 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
                             td data-label="Année" { (r.school_year) }
                             td data-label="Envoyée le" { (r.created_at.with_timezone(&tz).format("%d/%m/%Y")) }
                             td data-label="État" { (r.status.label_fr()) }
-                            td data-label="Réponse de la mairie" { (r.staff_reason) }
+                            td data-label="Réponse de la mairie" {
+                                (r.staff_reason)
+                                @if r.created_child.is_some() {
+                                    @if !r.staff_reason.is_empty() { br; }
+                                    "Enfant inscrit : son code enfant est affiché à la page "
+                                    a href="/enfants" { "« Choisir un autre enfant »" } "."
+                                }
+                            }
                         }
                     }
                 }

@@ -1,5 +1,6 @@
 //! "Préinscriptions" for staff: the families' requests, pending ones first, each accepted
-//! or refused once (a refusal needs a reason the family will read).
+//! or refused once (a refusal needs a reason the family will read); a decided request says
+//! what its acceptance did ("enfant créé", "inscription enregistrée").
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -73,6 +74,7 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
                                 (r.status.label_fr())
                                 @if let Some(at) = r.decided_at { " le " (at.with_timezone(&tz).format("%d/%m/%Y")) }
                                 @if let Some(by) = &r.decided_by { " par " (by) }
+                                @if let Some(done) = r.outcome() { " : " strong { (done.label_fr()) } }
                             }
                             td data-label="Motif" { (r.staff_reason) }
                         }
