@@ -1210,3 +1210,193 @@ async fn staff_records_a_prompt_by_phone_and_the_next_caller_hears_it() -> Resul
     env.stop().await;
     Ok(())
 }
+
+/// A trigger that makes the database refuse every new booking, as a disk or a server gone
+/// would: SQLite's RAISE, PostgreSQL's RAISE EXCEPTION (which also counts its calls in a
+/// sequence, which no rollback undoes, so the test sees how many times the write was tried).
+const REFUSE_SQLITE: &str = "CREATE TRIGGER fault BEFORE INSERT ON bookings \
+     BEGIN SELECT RAISE(ABORT, 'the disk is gone'); END";
+const REFUSE_POSTGRES: [&str; 3] = [
+    "CREATE SEQUENCE fault_tries",
+    "CREATE FUNCTION fault() RETURNS trigger AS $$ BEGIN \
+       IF nextval('fault_tries') <= (SELECT coalesce(max(n), 1000) FROM fault_budget) THEN \
+         RAISE EXCEPTION 'the server is gone'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER fault BEFORE INSERT ON bookings FOR EACH ROW EXECUTE FUNCTION fault()",
+];
+
+/// Logs in on `env`, cancels tomorrow's meal (the demo has it booked), asks to book it again
+/// and confirms; returns what the booking's action answered and the call's record.
+async fn cancel_then_book_again(env: &mut Env) -> Result<(&'static str, Vec<String>, CallRecord)> {
+    let mut caller = Caller::call(env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    log_in(env, &mut caller, &mut seen).await?;
+    caller
+        .walk(
+            env,
+            &mut seen,
+            &[
+                ("2", "choix_date"),
+                ("1", "choix_service"),
+                ("1", "vous_demandez_annulation"),
+            ],
+        )
+        .await?;
+    caller.keys("1").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "cancelled");
+    env.played(&id, &mut seen, "annulation_enregistree").await?;
+    caller
+        .walk(
+            env,
+            &mut seen,
+            &[
+                ("1", "choix_date"),
+                ("1", "choix_service"),
+                ("1", "confirmer"),
+            ],
+        )
+        .await?;
+    caller.keys("1").await?;
+    let booked = env.action(&id, &mut seen).await?;
+    let mut heard = Vec::new();
+    if booked == "failed" {
+        // The polite end: said, then the line hangs up by itself.
+        env.played(&id, &mut heard, "erreur_technique").await?;
+    } else {
+        env.played(&id, &mut heard, "inscription_enregistree")
+            .await?;
+        caller.hang_up().await;
+    }
+    env.ended(&id, &mut heard).await?;
+    let mut records = env.records_after(&id).await?;
+    let record = records.pop().context("the call's record")?;
+    Ok((booked, heard, record))
+}
+
+/// Tuesday's meal in the database and its history (newest first), for the demo child.
+async fn tuesday_meal(env: &Env) -> Result<(bool, Vec<Action>)> {
+    let (_, child) = env
+        .service
+        .store()
+        .find_login(&child_code(), &payer_code())
+        .await?
+        .context("demo child")?;
+    let week = env.service.week(child, tuesday(), 1, monday_8am()).await?;
+    let booked = week.weeks[0]
+        .days
+        .iter()
+        .find(|d| d.date == tuesday())
+        .and_then(|d| d.cells.iter().find(|c| c.service.as_str() == "REPAS"))
+        .context("Tuesday's meal cell")?
+        .booked;
+    let history = env.service.history(child, 40).await?;
+    let lines = history
+        .iter()
+        .filter(|h| h.date == tuesday() && h.channel == Channel::Phone)
+        .map(|h| h.action)
+        .collect();
+    Ok((booked, lines))
+}
+
+/// A booking the database refuses twice (the try and its one retry) is answered "service
+/// momentanément indisponible", never confirmed; nothing is booked and the history has the
+/// cancellation only; the call's record counts the failure.
+async fn a_booking_the_database_refuses_is_never_confirmed(env: &mut Env) -> Result<()> {
+    let (answer, heard, record) = cancel_then_book_again(env).await?;
+    assert_eq!(answer, "failed");
+    assert!(
+        !heard.iter().any(|p| p == "inscription_enregistree"),
+        "{heard:?}"
+    );
+    assert_eq!(tuesday_meal(env).await?, (false, vec![Action::Cancel]));
+    assert_eq!(
+        (record.booked, record.cancelled, record.failed),
+        (0, 1, 1),
+        "{record:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_booking_the_database_refuses_is_never_confirmed_on_sqlite() -> Result<()> {
+    let db = ivr::store::testing::TestDb::sqlite().await?;
+    let mut env = Env::node(
+        monday_8am(),
+        PhoneConfig::default(),
+        test_config(),
+        Some((db.store.clone(), true)),
+    )
+    .await?;
+    db.execute_raw(REFUSE_SQLITE).await?;
+    a_booking_the_database_refuses_is_never_confirmed(&mut env).await?;
+    env.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+#[cfg_attr(ivr_no_test_database, ignore = "TEST_DATABASE_URL is unset")]
+async fn a_booking_the_database_refuses_is_tried_twice_never_confirmed_on_postgres() -> Result<()> {
+    let Some(db) = ivr::store::testing::TestDb::postgres().await? else {
+        return Ok(());
+    };
+    let mut env = Env::node(
+        monday_8am(),
+        PhoneConfig::default(),
+        test_config(),
+        Some((db.store.clone(), true)),
+    )
+    .await?;
+    db.execute_raw("CREATE TABLE fault_budget (n BIGINT)")
+        .await?;
+    for sql in REFUSE_POSTGRES {
+        db.execute_raw(sql).await?;
+    }
+    a_booking_the_database_refuses_is_never_confirmed(&mut env).await?;
+    // Tried, then tried once more: not once, not three times.
+    assert_eq!(
+        db.query_texts("SELECT last_value::text FROM fault_tries")
+            .await?,
+        ["2"]
+    );
+    env.stop().await;
+    Ok(())
+}
+
+/// A database that fails the first write only (a restart, a cut connection): the retry
+/// books, the caller hears the confirmation, and the booking and its history are there once.
+#[tokio::test]
+#[cfg_attr(ivr_no_test_database, ignore = "TEST_DATABASE_URL is unset")]
+async fn a_booking_whose_first_write_fails_is_retried_once_and_confirmed_on_postgres() -> Result<()>
+{
+    let Some(db) = ivr::store::testing::TestDb::postgres().await? else {
+        return Ok(());
+    };
+    let mut env = Env::node(
+        monday_8am(),
+        PhoneConfig::default(),
+        test_config(),
+        Some((db.store.clone(), true)),
+    )
+    .await?;
+    db.execute_raw("CREATE TABLE fault_budget (n BIGINT)")
+        .await?;
+    db.execute_raw("INSERT INTO fault_budget VALUES (1)")
+        .await?;
+    for sql in REFUSE_POSTGRES {
+        db.execute_raw(sql).await?;
+    }
+    let (answer, heard, record) = cancel_then_book_again(&mut env).await?;
+    assert_eq!(answer, "booked", "{heard:?}");
+    assert_eq!(
+        tuesday_meal(&env).await?,
+        (true, vec![Action::Book, Action::Cancel])
+    );
+    assert_eq!((record.booked, record.failed), (1, 0), "{record:?}");
+    assert_eq!(
+        db.query_texts("SELECT last_value::text FROM fault_tries")
+            .await?,
+        ["2"]
+    );
+    env.stop().await;
+    Ok(())
+}

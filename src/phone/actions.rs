@@ -154,10 +154,21 @@ impl CallSession {
         now: DateTime<Utc>,
     ) -> ActionResult {
         let today = now.with_timezone(&service.rules().timezone()).date_naive();
-        match service
-            .change(child, date, code, action, Channel::Phone, ACTOR, now)
-            .await
-        {
+        let attempt = || service.change(child, date, code, action, Channel::Phone, ACTOR, now);
+        // A change the database could not take (restarting, a connection cut) is tried once
+        // more after a pause the caller hears as a short silence; a second failure is said
+        // as such ("service momentanément indisponible"), never as a confirmation. The
+        // change is one transaction, so a first try whose commit did land is found by the
+        // second as already done.
+        let result = match attempt().await {
+            Err(e) => {
+                warn!(error = %e, "booking service failed (change): trying once more");
+                tokio::time::sleep(CHANGE_RETRY_AFTER).await;
+                attempt().await
+            }
+            done => done,
+        };
+        match result {
             Ok(BookingOutcome::Booked) => ActionResult::Booked,
             Ok(BookingOutcome::AlreadyBooked) => ActionResult::AlreadyBooked,
             Ok(BookingOutcome::Cancelled) => ActionResult::Cancelled,
@@ -197,6 +208,10 @@ pub fn refusal(
     };
     SpokenRefusal { reason, deadline }
 }
+
+/// The pause before a failed booking or cancellation is tried again: about what a
+/// restarted PostgreSQL takes to accept connections, short enough for a caller on the line.
+const CHANGE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn failed(what: &str, error: &dyn std::fmt::Display) -> ActionResult {
     warn!(%error, "booking service failed ({what})");

@@ -17,6 +17,8 @@ const SQLITE_MAX_CONNECTIONS: u32 = 8;
 
 /// PostgreSQL connections per node.
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
+/// How long a request waits for a PostgreSQL connection.
+const POSTGRES_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Store {
     /// Connects to `url` without migrating: `sqlite://path` (the file and its folder are
@@ -62,6 +64,11 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(POSTGRES_MAX_CONNECTIONS)
+                // While the server is down (a restart), a request fails after this rather
+                // than the default 30 s, so a caller hears "momentanément indisponible" and
+                // not a long silence; connections are checked before use (sqlx's default),
+                // so once the server is back the pool reconnects by itself.
+                .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
                 .connect_with(opts)
                 .await?;
             Ok(Store {
