@@ -11,9 +11,15 @@
 #     dead node carried when it died; its callers call back and book, and then every family
 #     has exactly one booking;
 #   - term: no call failed (the node's calls finished), no new call reached the node once it
-#     drained, the dispatcher took it out within 3 s, and it exited cleanly (status 0).
+#     drained, the dispatcher took it out within 3 s, and it exited cleanly (status 0);
+#   - pg: PostgreSQL stopped for PG_DOWN seconds (default 12) mid-peak, then started again:
+#     no call is dropped unanswered (a call either goes to its end or is told "service
+#     momentanément indisponible" and hung up by the server); the bookings in the database
+#     are exactly those the calls' records say were confirmed (no false confirmation, no
+#     silent booking); then a second peak, with every call completed and booked, shows the
+#     nodes reconnected by themselves. Needs pg_ctlcluster and a local server (this machine's).
 #
-#   bench/cluster-faults.sh [--calls N] [--rate R] [kill] [term]    (default: 60 calls at 4/s, both)
+#   bench/cluster-faults.sh [--calls N] [--rate R] [kill] [term] [pg]   (default: 60 calls at 4/s, all)
 #
 # Environment as deploy/cluster.sh (IVR_BIN, CLUSTER_DB, KEEP=1 keeps the folders).
 set -euo pipefail
@@ -23,11 +29,11 @@ while (($#)); do
   case "$1" in
     --calls) calls="$2"; shift 2 ;;
     --rate) rate="$2"; shift 2 ;;
-    kill | term) scenarios+=("$1"); shift ;;
-    *) echo "usage: $0 [--calls N] [--rate R] [kill] [term]" >&2; exit 2 ;;
+    kill | term | pg) scenarios+=("$1"); shift ;;
+    *) echo "usage: $0 [--calls N] [--rate R] [kill] [term] [pg]" >&2; exit 2 ;;
   esac
 done
-((${#scenarios[@]})) || scenarios=(kill term)
+((${#scenarios[@]})) || scenarios=(kill term pg)
 export GRACE_SECS=60
 source "$here/../deploy/cluster/lib.sh"
 cluster_need
@@ -90,8 +96,65 @@ start_peak() {
 }
 json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
+# The local PostgreSQL server's cluster ("15 main"), stopped and started by the pg scenario.
+pg_cluster() { pg_lsclusters -h | awk '$3 == 5432 { print $1, $2; exit }'; }
+pg_ctl_local() { # start|stop
+  local c
+  c="$(pg_cluster)"
+  [[ -n "$c" ]] || { echo "cluster faults: no local PostgreSQL cluster on port 5432" >&2; return 2; }
+  # shellcheck disable=SC2086
+  pg_ctlcluster --skip-systemctl-redirect $c "$1"
+}
+
+run_pg_scenario() {
+  scenario=pg
+  local down="${PG_DOWN:-12}"
+  echo "== pg: $calls calls at $rate/s over $NODES nodes, PostgreSQL stopped for $down s mid-peak"
+  cluster_up
+  mkdir -p "$CLUSTER_WORK/fam"
+  "$here/families.py" "$calls" "$CLUSTER_WORK/fam" >/dev/null
+  "$IVR_BIN" --database-url "$CLUSTER_DB" import "$CLUSTER_WORK/fam/families.csv" >/dev/null
+  local t0
+  t0="$(psql_q "SELECT now()")"
+  start_peak "$calls" peak
+  sleep "$(python3 -c "print($calls / $rate / 3)")"
+  pg_ctl_local stop
+  sleep "$down"
+  pg_ctl_local start
+  for _ in $(seq 1 100); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.1; done
+  wait "$load_pid" || true
+  grep "^calls:" "$CLUSTER_WORK/peak.txt" | sed "s/^/  /"
+  # Every failed call was ended by the server (told the service is unavailable), none left
+  # to time out or unanswered.
+  local stray
+  stray="$(python3 -c 'import json,sys; f=json.load(open(sys.argv[1]))["failures"]; print(sum(n for k,n in f.items() if k != "server hung up"))' "$CLUSTER_WORK/peak.json")"
+  [[ "$stray" == 0 ]] || fail "$stray call(s) failed otherwise than hung up by the server: $(grep -A9 '^calls:' "$CLUSTER_WORK/peak.txt" | grep '×' | tr '\n' ' ')"
+  # The records' confirmations (the nodes write them when each call ends, retried on the
+  # database's return) against the bookings.
+  sleep 2
+  local said booked failed_actions
+  said="$(psql_q "SELECT coalesce(sum(booked), 0) FROM call_records WHERE started_at >= '$t0'")"
+  failed_actions="$(psql_q "SELECT coalesce(sum(failed), 0) FROM call_records WHERE started_at >= '$t0'")"
+  booked="$(psql_q "SELECT count(*) FROM bookings b JOIN children c ON c.id = b.child_id WHERE c.code ~ '^4[0-9]{5}\$'")"
+  [[ "$said" == "$booked" ]] || fail "the calls' records say $said booking(s) confirmed, the database holds $booked"
+  echo "  $booked booking(s) confirmed and in the database; $failed_actions action(s) answered 'momentanément indisponible'"
+  local doubled
+  doubled="$(psql_q "SELECT count(*) FROM (SELECT 1 FROM bookings GROUP BY child_id, date, service HAVING count(*) > 1) d")"
+  [[ "$doubled" == 0 ]] || fail "$doubled booking(s) doubled"
+  # The nodes reconnected by themselves: a second peak, all completed, every family booked.
+  start_peak "$calls" after
+  wait "$load_pid" || fail "after the restart: $(grep '^calls:' "$CLUSTER_WORK/after.txt")"
+  booked="$(psql_q "SELECT count(DISTINCT b.child_id) FROM bookings b JOIN children c ON c.id = b.child_id WHERE c.code ~ '^4[0-9]{5}\$'")"
+  [[ "$booked" == "$calls" ]] || fail "after the restart, $booked of $calls families booked"
+  check_bookings "$CLUSTER_WORK/after.json"
+  echo "  after the restart: $(grep '^calls:' "$CLUSTER_WORK/after.txt" | cut -d'(' -f1)and every family booked once"
+  cluster_down
+  node_pids=()
+}
+
 run_scenario() {
   scenario="$1"
+  [[ "$scenario" == pg ]] && { run_pg_scenario; return; }
   echo "== $scenario: $calls calls at $rate/s over $NODES nodes, node 2 $([[ $1 == kill ]] && echo "killed (kill -9)" || echo "stopped (SIGTERM)") mid-peak"
   cluster_up
   mkdir -p "$CLUSTER_WORK/fam"

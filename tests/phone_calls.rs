@@ -1400,3 +1400,37 @@ async fn a_booking_whose_first_write_fails_is_retried_once_and_confirmed_on_post
     env.stop().await;
     Ok(())
 }
+
+/// The database is away when a call ends (its record's write refused), and back a moment
+/// later: the record is written by a later try, not lost.
+#[tokio::test]
+async fn a_call_record_refused_when_the_call_ends_is_written_when_the_database_is_back()
+-> Result<()> {
+    let db = ivr::store::testing::TestDb::sqlite().await?;
+    let mut env = Env::node(
+        monday_8am(),
+        PhoneConfig::default(),
+        test_config(),
+        Some((db.store.clone(), true)),
+    )
+    .await?;
+    db.execute_raw(
+        "CREATE TRIGGER fault BEFORE INSERT ON call_records \
+         BEGIN SELECT RAISE(ABORT, 'the disk is gone'); END",
+    )
+    .await?;
+    let mut caller = Caller::call(&env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    log_in(&mut env, &mut caller, &mut seen).await?;
+    caller.hang_up().await;
+    env.ended(&id, &mut seen).await?;
+    // The first write has failed by now or will; the database comes back.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    db.execute_raw("DROP TRIGGER fault").await?;
+    let records = env.records_after(&id).await?;
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].outcome, CallOutcome::Consulted, "{records:?}");
+    env.stop().await;
+    Ok(())
+}

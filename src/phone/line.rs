@@ -79,6 +79,15 @@ pub struct PhoneLine {
 /// Old call records are purged once every this many calls (the first call included).
 const PURGE_RECORDS_EVERY: u32 = 256;
 
+/// The pauses before each new try of a call record's write that failed (about 15 s in all,
+/// what a database restart takes).
+const RECORD_RETRY_PAUSES: [std::time::Duration; 4] = [
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(2),
+    std::time::Duration::from_secs(4),
+    std::time::Duration::from_secs(8),
+];
+
 impl std::fmt::Debug for PhoneLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PhoneLine")
@@ -155,7 +164,8 @@ impl PhoneLine {
     }
 
     /// Counts a finished call and writes its record in the background: the call is over,
-    /// and nothing it did waits on this row. A failed write is logged.
+    /// and nothing it did waits on this row. A write that fails is tried again after each
+    /// of [`RECORD_RETRY_PAUSES`], then logged.
     pub(crate) fn record_call(&self, call_id: &str, record: CallRecord) {
         if let Some(m) = self.metrics.get() {
             m.call_ended(record.outcome.as_str());
@@ -176,7 +186,18 @@ impl PhoneLine {
             (before, before.with_timezone(&tz).date_naive())
         });
         let write = async move {
-            let written = store.insert_call_record(&record).await;
+            // A database restarting when the call ends: try again a few times (the call is
+            // over, nothing waits on this), so the day's records still say what callers
+            // heard. A first try whose commit landed unseen would make a second row; a
+            // record lost is the worse of the two for the staff's counts.
+            let mut written = store.insert_call_record(&record).await;
+            for pause in RECORD_RETRY_PAUSES {
+                if written.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(pause).await;
+                written = store.insert_call_record(&record).await;
+            }
             if let Some((before, day)) = purge {
                 match store.purge_call_records(before, day).await {
                     Ok(n) if n > 0 => info!(deleted = n, "call records past retention deleted"),
