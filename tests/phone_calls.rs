@@ -1224,6 +1224,17 @@ const REFUSE_POSTGRES: [&str; 3] = [
     "CREATE TRIGGER fault BEFORE INSERT ON bookings FOR EACH ROW EXECUTE FUNCTION fault()",
 ];
 
+/// A node of the line on `db`, seeded with the demo town, on Monday 08:00.
+async fn demo_node_on(db: &ivr::store::testing::TestDb) -> Result<Env> {
+    Env::node(
+        monday_8am(),
+        PhoneConfig::default(),
+        test_config(),
+        Some((db.store.clone(), true)),
+    )
+    .await
+}
+
 /// Logs in on `env`, cancels tomorrow's meal (the demo has it booked), asks to book it again
 /// and confirms; returns what the booking's action answered and the call's record.
 async fn cancel_then_book_again(env: &mut Env) -> Result<(&'static str, Vec<String>, CallRecord)> {
@@ -1320,13 +1331,7 @@ async fn a_booking_the_database_refuses_is_never_confirmed(env: &mut Env) -> Res
 #[tokio::test]
 async fn a_booking_the_database_refuses_is_never_confirmed_on_sqlite() -> Result<()> {
     let db = ivr::store::testing::TestDb::sqlite().await?;
-    let mut env = Env::node(
-        monday_8am(),
-        PhoneConfig::default(),
-        test_config(),
-        Some((db.store.clone(), true)),
-    )
-    .await?;
+    let mut env = demo_node_on(&db).await?;
     db.execute_raw(REFUSE_SQLITE).await?;
     a_booking_the_database_refuses_is_never_confirmed(&mut env).await?;
     env.stop().await;
@@ -1339,13 +1344,7 @@ async fn a_booking_the_database_refuses_is_tried_twice_never_confirmed_on_postgr
     let Some(db) = ivr::store::testing::TestDb::postgres().await? else {
         return Ok(());
     };
-    let mut env = Env::node(
-        monday_8am(),
-        PhoneConfig::default(),
-        test_config(),
-        Some((db.store.clone(), true)),
-    )
-    .await?;
+    let mut env = demo_node_on(&db).await?;
     db.execute_raw("CREATE TABLE fault_budget (n BIGINT)")
         .await?;
     for sql in REFUSE_POSTGRES {
@@ -1371,13 +1370,7 @@ async fn a_booking_whose_first_write_fails_is_retried_once_and_confirmed_on_post
     let Some(db) = ivr::store::testing::TestDb::postgres().await? else {
         return Ok(());
     };
-    let mut env = Env::node(
-        monday_8am(),
-        PhoneConfig::default(),
-        test_config(),
-        Some((db.store.clone(), true)),
-    )
-    .await?;
+    let mut env = demo_node_on(&db).await?;
     db.execute_raw("CREATE TABLE fault_budget (n BIGINT)")
         .await?;
     db.execute_raw("INSERT INTO fault_budget VALUES (1)")
@@ -1407,13 +1400,7 @@ async fn a_booking_whose_first_write_fails_is_retried_once_and_confirmed_on_post
 async fn a_call_record_refused_when_the_call_ends_is_written_when_the_database_is_back()
 -> Result<()> {
     let db = ivr::store::testing::TestDb::sqlite().await?;
-    let mut env = Env::node(
-        monday_8am(),
-        PhoneConfig::default(),
-        test_config(),
-        Some((db.store.clone(), true)),
-    )
-    .await?;
+    let mut env = demo_node_on(&db).await?;
     db.execute_raw(
         "CREATE TRIGGER fault BEFORE INSERT ON call_records \
          BEGIN SELECT RAISE(ABORT, 'the disk is gone'); END",
