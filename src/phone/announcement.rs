@@ -6,9 +6,18 @@
 //! a file under the data directory (an archive staff can fetch). The decoded prompt is kept
 //! by id and swapped into the shared prompt library under [`ANNOUNCEMENT_PROMPT`], so the
 //! next call hears a new announcement with no restart, and a call does not decode it again.
+//!
+//! On PostgreSQL the answer "which one is active today" is kept too, keyed by the town's
+//! date and the store's change generation ([`Store::change_generation`]): a change on any
+//! node is pushed, so a call reads the validities only after a change, a new day, or while
+//! notices are not heard. On SQLite every call reads them (see [`crate::store::Topic`]'s
+//! module: no push between the processes sharing the file).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwapOption;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
@@ -17,7 +26,7 @@ use crate::media::resample::{f32_to_i16, i16_to_f32, resample};
 use crate::media::wav::{normalize_rms, write_wav};
 use crate::media::{MediaError, Prompt, SharedPrompts};
 use crate::service::announcements::{self, AnnouncementRefused};
-use crate::store::{AnnouncementId, NewAnnouncement, Store, StoreError, Validity};
+use crate::store::{AnnouncementId, NewAnnouncement, Store, StoreError, Topic, Validity};
 
 /// The prompt id under which the active announcement sits in the prompt library.
 pub const ANNOUNCEMENT_PROMPT: &str = "announcement";
@@ -63,6 +72,17 @@ pub struct Announcements {
     dir: PathBuf,
     prompts: Arc<SharedPrompts>,
     cached: Mutex<Option<(i64, Arc<Prompt>)>>,
+    /// What plays on a day, as found at a change generation (PostgreSQL only).
+    active: ArcSwapOption<Active>,
+    /// How many times the validities were read (the cache missed).
+    validity_reads: AtomicU64,
+}
+
+/// The announcement found active on `day` when the change generation was `generation`.
+struct Active {
+    generation: u64,
+    day: NaiveDate,
+    playing: Option<Arc<Prompt>>,
 }
 
 impl std::fmt::Debug for Announcements {
@@ -81,6 +101,8 @@ impl Announcements {
             dir: data_dir.join("announcements"),
             prompts,
             cached: Mutex::new(None),
+            active: ArcSwapOption::empty(),
+            validity_reads: AtomicU64::new(0),
         }
     }
 
@@ -96,12 +118,47 @@ impl Announcements {
         *self.cached.lock().unwrap_or_else(|e| e.into_inner()) = Some((id, prompt));
     }
 
+    /// How many times [`Announcements::current`] read the validities from the database (its
+    /// cache missed); for tests and the logs.
+    pub fn validity_reads(&self) -> u64 {
+        self.validity_reads.load(Ordering::Relaxed)
+    }
+
     /// The prompt of the announcement active on `today` (the town's date), if any. The audio
-    /// is read and decoded only when the active announcement changed.
+    /// is read and decoded only when the active announcement changed; the validities are
+    /// read only when a change was pushed since, the day is another, or changes are not
+    /// pushed (SQLite, PostgreSQL's listener disconnected).
     pub async fn current(
         &self,
         today: NaiveDate,
     ) -> Result<Option<Arc<Prompt>>, AnnouncementError> {
+        // Taken before the read: a change committed during it moves the generation, and the
+        // next call reads again.
+        let generation = self.store.change_generation(Topic::Announcements);
+        if let Some(g) = generation
+            && let Some(active) = self.active.load().as_deref()
+            && active.generation == g
+            && active.day == today
+        {
+            return Ok(active.playing.clone());
+        }
+        let playing = self.read_current(today).await?;
+        if let Some(generation) = generation {
+            self.active.store(Some(Arc::new(Active {
+                generation,
+                day: today,
+                playing: playing.clone(),
+            })));
+        }
+        Ok(playing)
+    }
+
+    /// [`Announcements::current`] from the database.
+    async fn read_current(
+        &self,
+        today: NaiveDate,
+    ) -> Result<Option<Arc<Prompt>>, AnnouncementError> {
+        self.validity_reads.fetch_add(1, Ordering::Relaxed);
         let Some(AnnouncementId(id)) = announcements::active_id(&self.store, today).await? else {
             return Ok(None);
         };

@@ -7,10 +7,15 @@
 //! once for every codec, then swaps a whole new library in. Calls in progress keep the
 //! library they started with; the next call on every node hears the change. Nothing is
 //! done per RTP packet.
+//!
+//! On PostgreSQL a change is also pushed ([`Store::change_generation`]): the counter is
+//! read only after a notice, or while notices are not heard, so a call reads nothing when
+//! nothing changed. On SQLite the counter is read at each call: `ivr web` may be another
+//! process on the same file, and nothing pushes its changes here.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -19,7 +24,7 @@ use tracing::{info, warn};
 
 use crate::media::{MediaError, Prompt, PromptLibrary, SharedPrompts};
 use crate::phone::announcement::ANNOUNCEMENT_PROMPT;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Topic};
 
 /// Why the town's recordings could not be read (the call goes on with the library it has).
 #[derive(Debug, Error)]
@@ -42,6 +47,8 @@ pub enum TownVoiceError {
 
 /// No version seen yet: the first call reads the table.
 const UNSEEN: i64 = -1;
+/// No change generation checked yet (generations count up from 0 and never reach it).
+const UNCHECKED: u64 = u64::MAX;
 
 /// The shipped library, the town's decoded recordings and the library built from both.
 pub struct TownVoice {
@@ -53,6 +60,11 @@ pub struct TownVoice {
     decoded: Mutex<HashMap<String, (i64, Arc<Prompt>)>>,
     /// The change counter the current library was built for.
     seen: AtomicI64,
+    /// The change generation at which the counter was last read and the library was
+    /// found up to date (PostgreSQL).
+    checked: AtomicU64,
+    /// How many times the counter was read.
+    version_reads: AtomicU64,
     /// One rebuild at a time: calls starting together after a change decode it once.
     refreshing: tokio::sync::Mutex<()>,
 }
@@ -75,20 +87,36 @@ impl TownVoice {
             shipped,
             decoded: Mutex::new(HashMap::new()),
             seen: AtomicI64::new(UNSEEN),
+            checked: AtomicU64::new(UNCHECKED),
+            version_reads: AtomicU64::new(0),
             refreshing: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// Brings the shared library up to date with the database: one small read when nothing
+    /// How many times [`TownVoice::refresh`] read the change counter; for tests and logs.
+    pub fn version_reads(&self) -> u64 {
+        self.version_reads.load(Ordering::Relaxed)
+    }
+
+    /// Brings the shared library up to date with the database: nothing read when no change
+    /// was pushed since the last check (PostgreSQL listening), one small read when nothing
     /// changed; otherwise the changed recordings are decoded and a new library swapped in.
     pub async fn refresh(&self) -> Result<(), TownVoiceError> {
+        // Taken before the read: a change committed during it moves the generation.
+        let generation = self.store.change_generation(Topic::Prompts);
+        if generation.is_some_and(|g| g == self.checked.load(Ordering::Acquire)) {
+            return Ok(());
+        }
+        self.version_reads.fetch_add(1, Ordering::Relaxed);
         let version = self.store.prompt_overrides_version().await?;
         if version == self.seen.load(Ordering::Acquire) {
+            self.checked_at(generation);
             return Ok(());
         }
         let _one = self.refreshing.lock().await;
         if version == self.seen.load(Ordering::Acquire) {
             // Another call rebuilt it while this one waited.
+            self.checked_at(generation);
             return Ok(());
         }
         let rows = self.store.prompt_overrides().await?;
@@ -126,7 +154,16 @@ impl TownVoice {
         *self.decoded.lock().unwrap_or_else(|e| e.into_inner()) = next;
         self.apply();
         self.seen.store(version, Ordering::Release);
+        self.checked_at(generation);
         Ok(())
+    }
+
+    /// Notes that the library was up to date at `generation`. Two refreshes crossing may
+    /// leave the older of their generations: the next call then reads once more, never less.
+    fn checked_at(&self, generation: Option<u64>) {
+        if let Some(g) = generation {
+            self.checked.store(g, Ordering::Release);
+        }
     }
 
     /// Takes a newly loaded shipped library (a reload of the files) and puts the town's

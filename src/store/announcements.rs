@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 
-use super::{Store, StoreError, on_pool};
+use super::{Store, StoreError, Topic, on_pool};
 
 /// Database id of an announcement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -85,6 +85,7 @@ impl Store {
         .bind(new.validity.enabled)
         .fetch_one(p)
         .await?);
+        self.changed_here(Topic::Announcements);
         Ok(AnnouncementId(id))
     }
 
@@ -161,6 +162,7 @@ impl Store {
         .execute(p)
         .await?
         .rows_affected());
+        self.changed_here(Topic::Announcements);
         Ok(n == 1)
     }
 

@@ -57,9 +57,7 @@ impl Store {
                 })
                 .connect_with(opts)
                 .await?;
-            Ok(Store {
-                pool: Pool::Sqlite(pool),
-            })
+            Ok(Store::on(Pool::Sqlite(pool)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -71,9 +69,7 @@ impl Store {
                 .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
                 .connect_with(opts)
                 .await?;
-            Ok(Store {
-                pool: Pool::Postgres(pool),
-            })
+            Ok(Store::on(Pool::Postgres(pool)))
         } else {
             Err(StoreError::BadUrl)
         }

@@ -13,6 +13,7 @@
 mod announcements;
 mod calendar;
 mod call_records;
+mod changes;
 mod connect;
 mod error;
 mod families;
@@ -32,6 +33,7 @@ mod tx;
 
 pub use announcements::{Announcement, AnnouncementId, NewAnnouncement, Validity};
 pub use call_records::{CallOutcome, CallRecord, ChannelChanges, EndedBy, day_range};
+pub use changes::{CHANNEL, Topic};
 pub use error::StoreError;
 pub use invoices::{InvoiceId, MonthBookings, NewInvoice, StoredInvoice};
 pub use login::LoginKeyKind;
@@ -87,6 +89,8 @@ pub(crate) enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: Pool,
+    /// Changes pushed by PostgreSQL, shared by the clones of this store.
+    pub(crate) changes: std::sync::Arc<changes::ChangeNotices>,
 }
 
 /// Which database a [`Store`] talks to.
@@ -99,6 +103,14 @@ pub enum Backend {
 }
 
 impl Store {
+    /// A store on `pool`, no change heard yet.
+    pub(crate) fn on(pool: Pool) -> Store {
+        Store {
+            pool,
+            changes: std::sync::Arc::default(),
+        }
+    }
+
     /// The backend behind this store.
     pub fn backend(&self) -> Backend {
         match self.pool {

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Store, StoreError, on_pool, on_tx};
+use super::{Store, StoreError, Topic, on_pool, on_tx};
 
 /// A prompt replaced by the town, without its audio.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +76,7 @@ impl Store {
             version
         });
         tx.commit().await?;
+        self.changed_here(Topic::Prompts);
         Ok(version)
     }
 
@@ -95,6 +96,7 @@ impl Store {
             n > 0
         });
         tx.commit().await?;
+        self.changed_here(Topic::Prompts);
         Ok(removed)
     }
 

@@ -104,9 +104,7 @@ impl TestDb {
             .max_connections(8)
             .connect_with(admin.clone().database(&name))
             .await?;
-        let store = Store {
-            pool: Pool::Postgres(pool),
-        };
+        let store = Store::on(Pool::Postgres(pool));
         store.migrate().await?;
         Ok(Some(TestDb {
             store,
@@ -115,6 +113,25 @@ impl TestDb {
                 name,
             },
         }))
+    }
+}
+
+impl TestDb {
+    /// Another store on the same database, with its own connections and its own change
+    /// notices: a second node.
+    pub async fn other_node(&self) -> Result<Store, StoreError> {
+        match &self.cleanup {
+            Cleanup::SqliteDir(dir) => {
+                Store::connect(&format!("sqlite://{}", dir.join("ivr.db").display())).await
+            }
+            Cleanup::Postgres { admin, name } => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(PgConnectOptions::clone(admin).database(name))
+                    .await?;
+                Ok(Store::on(Pool::Postgres(pool)))
+            }
+        }
     }
 }
 
