@@ -1235,6 +1235,24 @@ async fn demo_node_on(db: &ivr::store::testing::TestDb) -> Result<Env> {
     .await
 }
 
+/// Installs [`REFUSE_POSTGRES`] on `db`: every new booking refused, or only the first
+/// `budget` tries.
+async fn refuse_bookings_on_postgres(
+    db: &ivr::store::testing::TestDb,
+    budget: Option<i64>,
+) -> Result<()> {
+    db.execute_raw("CREATE TABLE fault_budget (n BIGINT)")
+        .await?;
+    if let Some(n) = budget {
+        db.execute_raw(&format!("INSERT INTO fault_budget VALUES ({n})"))
+            .await?;
+    }
+    for sql in REFUSE_POSTGRES {
+        db.execute_raw(sql).await?;
+    }
+    Ok(())
+}
+
 /// Logs in on `env`, cancels tomorrow's meal (the demo has it booked), asks to book it again
 /// and confirms; returns what the booking's action answered and the call's record.
 async fn cancel_then_book_again(env: &mut Env) -> Result<(&'static str, Vec<String>, CallRecord)> {
@@ -1345,11 +1363,7 @@ async fn a_booking_the_database_refuses_is_tried_twice_never_confirmed_on_postgr
         return Ok(());
     };
     let mut env = demo_node_on(&db).await?;
-    db.execute_raw("CREATE TABLE fault_budget (n BIGINT)")
-        .await?;
-    for sql in REFUSE_POSTGRES {
-        db.execute_raw(sql).await?;
-    }
+    refuse_bookings_on_postgres(&db, None).await?;
     a_booking_the_database_refuses_is_never_confirmed(&mut env).await?;
     // Tried, then tried once more: not once, not three times.
     assert_eq!(
@@ -1371,13 +1385,7 @@ async fn a_booking_whose_first_write_fails_is_retried_once_and_confirmed_on_post
         return Ok(());
     };
     let mut env = demo_node_on(&db).await?;
-    db.execute_raw("CREATE TABLE fault_budget (n BIGINT)")
-        .await?;
-    db.execute_raw("INSERT INTO fault_budget VALUES (1)")
-        .await?;
-    for sql in REFUSE_POSTGRES {
-        db.execute_raw(sql).await?;
-    }
+    refuse_bookings_on_postgres(&db, Some(1)).await?;
     let (answer, heard, record) = cancel_then_book_again(&mut env).await?;
     assert_eq!(answer, "booked", "{heard:?}");
     assert_eq!(

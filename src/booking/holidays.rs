@@ -33,10 +33,30 @@ const NATIONAL: [HolidayRule; 11] = {
     ]
 };
 
+/// The name given to each overseas department's day of the abolition of slavery.
+pub const ABOLITION: &str = "Abolition de l'esclavage";
+
+/// The holidays `region` keeps beyond the national ones (see [`Region`] for the texts).
+pub fn local_holidays(region: Region) -> &'static [HolidayRule] {
+    use HolidayRule::{Fixed, FromEaster};
+    match region {
+        Region::Metropole => &[],
+        Region::AlsaceMoselle => &[
+            FromEaster(-2, "Vendredi saint"),
+            Fixed(12, 26, "Saint-Étienne"),
+        ],
+        Region::Guadeloupe => &[Fixed(5, 27, ABOLITION)],
+        Region::Martinique => &[Fixed(5, 22, ABOLITION)],
+        Region::Guyane => &[Fixed(6, 10, ABOLITION)],
+        Region::LaReunion => &[Fixed(12, 20, ABOLITION)],
+        Region::Mayotte => &[Fixed(4, 27, ABOLITION)],
+    }
+}
+
 /// The rules `region` keeps: the national ones first, so that a national name wins should
 /// a local holiday ever fall on the same day.
 fn rules(region: Region) -> impl Iterator<Item = HolidayRule> {
-    NATIONAL.iter().chain(region.local_holidays()).copied()
+    NATIONAL.iter().chain(local_holidays(region)).copied()
 }
 
 /// Easter Sunday of `year` in the Gregorian calendar (the "anonymous Gregorian algorithm",

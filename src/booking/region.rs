@@ -1,13 +1,9 @@
 //! The part of France whose public holidays a town keeps (`[calendar] region`): the
 //! national ones everywhere, plus a few local ones in Alsace-Moselle and the overseas
-//! departments. [`crate::booking::holidays`] adds these to the national list.
+//! departments. [`crate::booking::holidays`] holds each region's days beside the national
+//! list.
 
 use serde::Deserialize;
-
-use crate::booking::holidays::HolidayRule;
-
-/// The name given to each overseas department's day of the abolition of slavery.
-pub const ABOLITION: &str = "Abolition de l'esclavage";
 
 /// Where the town is, as far as its public holidays go. The names are those of
 /// `[calendar] region` in `ivr.toml`; a name not listed here stops start-up.
@@ -46,23 +42,6 @@ impl Region {
         Region::LaReunion,
         Region::Mayotte,
     ];
-
-    /// The holidays this region keeps beyond the national ones.
-    pub fn local_holidays(self) -> &'static [HolidayRule] {
-        use HolidayRule::{Fixed, FromEaster};
-        match self {
-            Region::Metropole => &[],
-            Region::AlsaceMoselle => &[
-                FromEaster(-2, "Vendredi saint"),
-                Fixed(12, 26, "Saint-Étienne"),
-            ],
-            Region::Guadeloupe => &[Fixed(5, 27, ABOLITION)],
-            Region::Martinique => &[Fixed(5, 22, ABOLITION)],
-            Region::Guyane => &[Fixed(6, 10, ABOLITION)],
-            Region::LaReunion => &[Fixed(12, 20, ABOLITION)],
-            Region::Mayotte => &[Fixed(4, 27, ABOLITION)],
-        }
-    }
 }
 
 #[cfg(test)]

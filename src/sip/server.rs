@@ -312,7 +312,7 @@ impl Router {
                 // answer but 2xx: a draining node says so, and the proxy sends its new
                 // calls elsewhere while the calls here finish.
                 let retry = Header::RetryAfter(self.sip.retry_after_secs.to_string().into());
-                let why = Header::Other("Reason".into(), "SIP;cause=503;text=\"draining\"".into());
+                let why = Header::Reason("SIP;cause=503;text=\"draining\"".into());
                 spawn_reply(tx, StatusCode::ServiceUnavailable, vec![retry, why]);
             }
             Method::Options => {

@@ -140,8 +140,20 @@ impl Store {
         Ok(())
     }
 
-    /// Takes the session's one-shot message: it is gone once read, in one statement.
+    /// Takes the session's one-shot message: it is gone once read. Most pages have none,
+    /// so a read comes first and only a message found is deleted (SQLite takes its one
+    /// write lock for any DELETE, even of nothing); the `DELETE … RETURNING` decides which
+    /// of two nodes reading it at once shows it.
     pub async fn take_session_flash(&self, id_hash: &str) -> Result<Option<String>, StoreError> {
+        let waiting: i64 = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT count(*) FROM web_flashes WHERE id_hash = $1",
+        )
+        .bind(id_hash)
+        .fetch_one(p)
+        .await?);
+        if waiting == 0 {
+            return Ok(None);
+        }
         Ok(on_pool!(self, p => sqlx::query_scalar(
             "DELETE FROM web_flashes WHERE id_hash = $1 RETURNING flash",
         )
