@@ -31,8 +31,9 @@ fn systemd_waits_for_the_drain_before_it_kills() {
         .expect("TimeoutStopSec is set")
         .parse()
         .expect("TimeoutStopSec in seconds");
-    // The server gives calls the grace, then 10 s more to hang them up and close.
-    let drain = ivr::sip::SipConfig::default().shutdown_grace_secs + 10;
+    // The server gives calls the grace, then 20 s more to say the farewell, hang them up
+    // and close.
+    let drain = ivr::sip::SipConfig::default().shutdown_grace_secs + 20;
     assert!(
         timeout > drain,
         "TimeoutStopSec={timeout} would kill calls still draining ({drain} s)"

@@ -659,6 +659,44 @@ async fn a_key_interrupts_the_menu_and_is_its_answer() -> Result<()> {
     Ok(())
 }
 
+/// Issue 15: a node that shuts down ends its last calls with a sentence, not a bare BYE: a
+/// caller still in the main menu when the grace period is over hears the line's
+/// `fin_de_service` from its first word, then the line hangs up.
+#[tokio::test]
+async fn at_the_end_of_the_grace_a_caller_is_told_then_hung_up() -> Result<()> {
+    let mut sip = test_config();
+    sip.shutdown_grace_secs = 0;
+    let mut env = Env::start_full(monday_8am(), PhoneConfig::default(), sip).await?;
+    let mut caller = Caller::call(&env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    log_in(&mut env, &mut caller, &mut seen).await?;
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let farewell = ivr::media::Prompt::from_wav_file(&root.join("prompts/fr/fin_de_service.wav"))?;
+    let expected = first_pcmu_packets(&farewell, 5);
+    let stopping = tokio::spawn(env.voice.take().expect("running").shutdown());
+    // The menu stops where it was and the farewell follows at once: its first five packets
+    // come in a row, byte for byte.
+    let mut buf = vec![0u8; 2048];
+    let mut last: std::collections::VecDeque<Vec<u8>> = Default::default();
+    guard("the farewell's first words", async {
+        while last.iter().ne(expected.iter()) {
+            let n = caller.media.socket.recv(&mut buf).await?;
+            let rtp = rtp_rs::RtpReader::new(&buf[..n]).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            last.push_back(rtp.payload().to_vec());
+            if last.len() > expected.len() {
+                last.pop_front();
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    })
+    .await??;
+    let reason = guard("the BYE", caller._phone.ended(&id)).await??;
+    assert!(reason.contains("UasBye"), "{reason}");
+    guard("the node's exit", stopping).await??;
+    Ok(())
+}
+
 /// 1.2 s of a 440 Hz tone in PCMU packets of 20 ms: what the staff member says.
 fn spoken_announcement() -> Vec<Vec<u8>> {
     let pcm: Vec<i16> = (0..9_600)

@@ -3,11 +3,15 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use common::*;
-use ivr::call::Call;
+use ivr::call::api::FlowFuture;
+use ivr::call::media::SharedPrompt;
+use ivr::call::{Call, CallFlow};
+use ivr::media::Prompt;
 use ivr::sip::SipConfig;
 use rsipstack::sip::{Header, StatusCode, Transport};
 
@@ -324,6 +328,57 @@ async fn shutdown_hangs_up_after_grace() -> Result<()> {
     guard("shutdown", line.server.shutdown()).await?;
     let reason = line.phone.ended(&call.call_id()).await?;
     assert!(reason.contains("UasBye"), "{reason}");
+    Ok(())
+}
+
+/// Issue 15: at the end of the grace period the caller hears the flow's farewell to its end,
+/// and only then the BYE (a flow without one is hung up at once, above).
+#[tokio::test]
+async fn at_the_end_of_the_grace_the_caller_hears_the_farewell_then_the_bye() -> Result<()> {
+    struct WithFarewell(Arc<Prompt>);
+    impl CallFlow for WithFarewell {
+        fn run(&self, call: Call) -> FlowFuture {
+            Box::pin(wait_forever(call))
+        }
+        fn farewell(&self) -> Option<SharedPrompt> {
+            Some(self.0.clone())
+        }
+    }
+    // 400 ms of tone: 20 packets of 20 ms, none of them silence (µ-law 0xFF).
+    let tone = Prompt::beep("farewell", 1_000.0, Duration::from_millis(400))?;
+    let mut config = test_config();
+    config.shutdown_grace_secs = 0;
+    let line = Line::start_with(config, WithFarewell(Arc::new(tone))).await?;
+    let call = line.call_pcmu().await?;
+    let silent = |p: &[u8]| p.iter().all(|&b| b == 0xFF);
+    line.media
+        .rtp_until("silence while the flow waits", |r| silent(r.payload()))
+        .await?;
+    let shutdown = tokio::spawn(line.server.shutdown());
+    line.media
+        .rtp_until("the farewell's first packet", |r| !silent(r.payload()))
+        .await?;
+    // Every packet from here on, until the line falls quiet: the BYE stops the RTP.
+    let mut buf = [0u8; 2048];
+    let (mut tone_packets, mut after) = (1, 0);
+    while let Ok(got) =
+        tokio::time::timeout(Duration::from_millis(500), line.media.socket.recv(&mut buf)).await
+    {
+        let rtp = rtp_rs::RtpReader::new(&buf[..got?]).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        if silent(rtp.payload()) {
+            after += 1;
+        } else {
+            assert_eq!(after, 0, "the tone resumed after silence");
+            tone_packets += 1;
+        }
+    }
+    assert!(
+        (19..=21).contains(&tone_packets),
+        "{tone_packets} packets of the 20 of the farewell before the BYE"
+    );
+    let reason = line.phone.ended(&call.call_id()).await?;
+    assert!(reason.contains("UasBye"), "{reason}");
+    guard("shutdown", shutdown).await??;
     Ok(())
 }
 

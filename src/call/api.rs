@@ -205,6 +205,13 @@ pub type FlowFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 pub trait CallFlow: Send + Sync + 'static {
     /// Drives `call` to its end.
     fn run(&self, call: Call) -> FlowFuture;
+
+    /// What the caller hears when the server must end the call itself because it shuts
+    /// down and the grace period is over: the flow is stopped, this is played, then the
+    /// BYE. `None` (the default) hangs up at once.
+    fn farewell(&self) -> Option<SharedPrompt> {
+        None
+    }
 }
 
 impl<F, Fut> CallFlow for F

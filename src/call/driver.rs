@@ -36,6 +36,7 @@ use super::waits::{Output, Replies, Waits};
 use crate::core::Collected;
 use crate::core::Digit;
 use crate::core::error::CoreError;
+use crate::core::player::PlayId;
 use crate::media::srtp::{SrtpSession, SrtpSetupError};
 use crate::metrics::Metrics;
 
@@ -112,6 +113,10 @@ struct Driver {
     waits: Waits<Oneshots>,
     commands_tx: Option<mpsc::UnboundedSender<Command>>,
     hangup_requested: bool,
+    /// The flow, asked for its farewell when the grace period is over.
+    flow: Arc<dyn CallFlow>,
+    /// The farewell playing once the grace period is over: its end hangs up.
+    farewell: Option<PlayId>,
 }
 
 /// Guards the active-call gauge whatever way the driver ends.
@@ -206,6 +211,8 @@ async fn drive(setup: CallSetup) {
         waits: Waits::default(),
         commands_tx: None,
         hangup_requested: false,
+        flow,
+        farewell: None,
     };
     // The caller's key is known from its offer: its packets are checked from the first.
     if let Some(neg) = d.session.negotiated().cloned()
@@ -243,7 +250,7 @@ async fn drive(setup: CallSetup) {
         if d.life.phase() == Phase::Confirmed && flow_fut.is_none() && d.commands_tx.is_some() {
             // Start the flow once, when the call is confirmed.
             let tx = d.commands_tx.take().expect("checked above");
-            flow_fut = Some(flow.run(Call::new(d.info.clone(), tx)));
+            flow_fut = Some(d.flow.run(Call::new(d.info.clone(), tx)));
         }
         let deadline = d.next_deadline();
         if let Some(t) = deadline.map(tokio::time::Instant::from_std)
@@ -273,6 +280,10 @@ async fn drive(setup: CallSetup) {
         d.pump_events(t);
         if d.on_time(t) {
             break;
+        }
+        if d.farewell.is_some() {
+            // The grace is over: the flow is stopped where it was, its waits forgotten.
+            flow_fut = None;
         }
     }
     // No more RTP once we hang up; the thread drops the call at its next tick.
@@ -617,6 +628,9 @@ impl Driver {
                         self.shared.metrics.digits.inc();
                         self.waits.typed(d, t);
                     }
+                    MediaEvent::PromptDone(id) if self.farewell == Some(id) => {
+                        self.hangup_requested = true;
+                    }
                     MediaEvent::PromptDone(id) => self.waits.prompt_done(id),
                 }
             }
@@ -672,7 +686,14 @@ impl Driver {
                     self.shared.metrics.calls_unacknowledged.inc();
                     self.invite.abort();
                 }
-                Ending::GraceOver => info!("shutdown grace period over, hanging up"),
+                Ending::GraceOver => {
+                    if self.say_farewell(t) {
+                        info!("shutdown grace period over, saying farewell");
+                        return false;
+                    }
+                    info!("shutdown grace period over, hanging up");
+                }
+                Ending::FarewellSaid => info!("farewell said, hanging up"),
                 Ending::NoMedia => {
                     let last = self.life.last_heard(self.media_seen());
                     info!(
@@ -694,6 +715,34 @@ impl Driver {
         });
         self.perform();
         false
+    }
+
+    /// The grace period is over: stops the flow's prompts and plays the flow's farewell, when
+    /// it has one and the caller can hear it; false when the call must end at once.
+    fn say_farewell(&mut self, t: Instant) -> bool {
+        if self.life.phase() != Phase::Confirmed {
+            return false;
+        }
+        let Some(prompt) = self.flow.farewell() else {
+            return false;
+        };
+        let length = prompt.duration();
+        let mut link = self.link.lock();
+        let Some(media) = link.media.as_mut() else {
+            return false;
+        };
+        media.stop_playing();
+        let Some(id) = media.play(prompt) else {
+            return false;
+        };
+        drop(link);
+        self.farewell = Some(id);
+        // The flow's waits are answered by nobody from now on; a flow not started yet never
+        // starts.
+        self.waits = Waits::default();
+        self.commands_tx = None;
+        self.life.farewell(t, length);
+        true
     }
 
     /// Our side ends the call.

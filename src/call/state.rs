@@ -12,6 +12,10 @@ use super::settings::CallSettings;
 use crate::core::Digit;
 use crate::core::{CollectSpec, Collected, Collector};
 
+/// How long after its length a farewell may take before the call ends anyway: its last
+/// packets are on their way, and a stalled media thread must not keep a draining node up.
+const FAREWELL_MARGIN: Duration = Duration::from_secs(1);
+
 /// Where the call is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -30,6 +34,8 @@ pub(crate) enum Ending {
     NoAck,
     /// The line drains for shutdown and the grace period is over.
     GraceOver,
+    /// The farewell played at the end of the grace period is over (or took too long).
+    FarewellSaid,
     /// The caller sent no RTP for the media timeout while we expected some.
     NoMedia,
     /// The call reached the longest a call may last.
@@ -81,6 +87,8 @@ pub(crate) struct Lifecycle {
     answer_at: Option<Instant>,
     answered_at: Option<Instant>,
     grace_deadline: Option<Instant>,
+    /// Once the grace is over and the farewell plays: when the call ends whatever happens.
+    farewell_deadline: Option<Instant>,
     /// The last sign of life other than RTP, and when.
     last_sign: Option<(Instant, Sign)>,
     ack_wait: Duration,
@@ -99,6 +107,7 @@ impl Lifecycle {
             answer_at: Some(started_at + settings.ring),
             answered_at: None,
             grace_deadline: None,
+            farewell_deadline: None,
             last_sign: None,
             ack_wait: settings.ack_wait(),
             media_timeout: settings.media_timeout,
@@ -152,6 +161,14 @@ impl Lifecycle {
         self.grace_deadline.get_or_insert(t + self.shutdown_grace);
     }
 
+    /// The grace is over and a farewell of `length` starts at `t`: the call ends when it
+    /// has been said ([`Ending::FarewellSaid`]), a second after its length at the latest,
+    /// instead of at once.
+    pub(crate) fn farewell(&mut self, t: Instant, length: Duration) {
+        self.farewell_deadline
+            .get_or_insert(t + length + FAREWELL_MARGIN);
+    }
+
     /// Whether the line is draining.
     pub(crate) fn draining(&self) -> bool {
         self.grace_deadline.is_some()
@@ -189,7 +206,7 @@ impl Lifecycle {
         [
             self.answer_at,
             self.ack_deadline(),
-            self.grace_deadline,
+            self.grace_or_farewell_deadline(),
             self.media_deadline(media),
             self.max_length_deadline(),
         ]
@@ -198,13 +215,20 @@ impl Lifecycle {
         .min()
     }
 
+    /// The end of the grace, or once the farewell plays, the end of the farewell.
+    fn grace_or_farewell_deadline(&self) -> Option<Instant> {
+        self.farewell_deadline.or(self.grace_deadline)
+    }
+
     /// Why the call must end at `t`, if it must: in this order, no ACK, the shutdown grace
-    /// over, no media, the longest call reached.
+    /// over (then its farewell said), no media, the longest call reached.
     pub(crate) fn ending_at(&self, t: Instant, media: MediaSeen) -> Option<Ending> {
         let due = |deadline: Option<Instant>| deadline.is_some_and(|d| d <= t);
         if due(self.ack_deadline()) {
             Some(Ending::NoAck)
-        } else if due(self.grace_deadline) {
+        } else if due(self.farewell_deadline) {
+            Some(Ending::FarewellSaid)
+        } else if self.farewell_deadline.is_none() && due(self.grace_deadline) {
             Some(Ending::GraceOver)
         } else if due(self.media_deadline(media)) {
             Some(Ending::NoMedia)
@@ -453,6 +477,20 @@ mod tests {
             life.ending_at(t0 + secs(160), live),
             Some(Ending::GraceOver),
             "the grace counts from the first drain"
+        );
+        // With a farewell of 3 s started at the end of the grace, the call ends when it is
+        // said (the driver hangs up on the prompt's end) or 1 s after its length at the latest.
+        life.farewell(t0 + secs(160), secs(3));
+        life.farewell(t0 + secs(161), secs(30));
+        assert_eq!(
+            life.ending_at(t0 + secs(163), live),
+            None,
+            "the grace no longer ends it"
+        );
+        assert_eq!(life.poll_timeout(live), Some(t0 + secs(164)));
+        assert_eq!(
+            life.ending_at(t0 + secs(164), live),
+            Some(Ending::FarewellSaid)
         );
         let mut long = Lifecycle::new(&settings(0), t0);
         long.answered(t0);

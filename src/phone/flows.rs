@@ -5,8 +5,10 @@
 
 use std::sync::Arc;
 
+use crate::call::media::SharedPrompt;
 use crate::call::{Call, CallFlow, FlowSelector};
 use crate::phone::line::PhoneLine;
+use crate::phone::prompt_ids::FAREWELL_PROMPT;
 use crate::phone::{bridge, staff};
 
 /// The flow selector of `line` for the SIP server.
@@ -40,6 +42,10 @@ impl CallFlow for DialplanFlow {
     fn run(&self, call: Call) -> crate::call::api::FlowFuture {
         Box::pin(bridge::run(self.0.clone(), call))
     }
+
+    fn farewell(&self) -> Option<SharedPrompt> {
+        self.0.prompts().get(FAREWELL_PROMPT)
+    }
 }
 
 struct StaffFlow(Arc<PhoneLine>);
@@ -47,5 +53,9 @@ struct StaffFlow(Arc<PhoneLine>);
 impl CallFlow for StaffFlow {
     fn run(&self, call: Call) -> crate::call::api::FlowFuture {
         Box::pin(staff::run(self.0.clone(), call))
+    }
+
+    fn farewell(&self) -> Option<SharedPrompt> {
+        self.0.prompts().get(FAREWELL_PROMPT)
     }
 }

@@ -30,3 +30,8 @@ pub const STAFF_VOICE_PROMPTS: &[&str] = &[
     "staff_garder_message",
     "staff_message_enregistre",
 ];
+
+/// The prompt a caller hears when the server shuts down and the grace period is over,
+/// before its BYE (issue 15). Not required: without it the call is hung up at once, as a
+/// town's own prompt folder made before it expects.
+pub const FAREWELL_PROMPT: &str = "fin_de_service";

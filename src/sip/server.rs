@@ -233,8 +233,9 @@ impl SipServer {
     pub async fn shutdown(mut self) {
         self.shared.drain.cancel();
         info!("draining calls");
-        // Each driver hangs up at the end of the grace period; wait for the last one.
-        let grace = Duration::from_secs(self.sip.shutdown_grace_secs + 10);
+        // Each driver hangs up at the end of the grace period, after its farewell (a
+        // sentence of some 8 s, bounded by its length) and the BYE: wait for the last one.
+        let grace = Duration::from_secs(self.sip.shutdown_grace_secs + 20);
         let wait = self.active.wait_for(|n| *n == 0);
         if tokio::time::timeout(grace, wait).await.is_err() {
             warn!("calls still up after the grace period");
