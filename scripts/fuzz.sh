@@ -4,13 +4,17 @@
 # a crash stops the run with the target's name and leaves its input in fuzz/artifacts/.
 #   scripts/fuzz.sh 20                 # every target, 20 s each (what CI runs)
 #   scripts/fuzz.sh 600 sip_message    # one target, ten minutes
+#   scripts/fuzz.sh build              # only build them (CI builds while other steps run)
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:?usage: scripts/fuzz.sh SECONDS [TARGET...]}"
+seconds="${1:?usage: scripts/fuzz.sh SECONDS|build [TARGET...]}"
 shift
 target_dir="${FUZZ_TARGET_DIR:-/var/tmp/ivr-fuzz-target}"
 cd fuzz
+if [[ "$seconds" == build ]]; then
+  exec cargo +nightly fuzz build --target-dir "$target_dir" >/dev/null
+fi
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   mapfile -t targets < <(cargo +nightly fuzz list)
