@@ -18,8 +18,12 @@
 #     are exactly those the calls' records say were confirmed (no false confirmation, no
 #     silent booking); then a second peak, with every call completed and booked, shows the
 #     nodes reconnected by themselves. Needs pg_ctlcluster and a local server (this machine's).
+#   - full: two nodes of N/4 calls each, N calls placed at once: the calls beyond the room
+#     of both are refused 503 and nothing else fails; a full node is never taken out of the
+#     dispatcher (only a draining or silent one is); a second peak the size of the room, as
+#     soon as the first is over, is carried whole.
 #
-#   bench/cluster-faults.sh [--calls N] [--rate R] [kill] [term] [pg]   (default: 60 calls at 4/s, all)
+#   bench/cluster-faults.sh [--calls N] [--rate R] [kill] [term] [pg] [full]   (default: 60 calls at 4/s, all)
 #
 # Environment as deploy/cluster.sh (IVR_BIN, CLUSTER_DB, KEEP=1 keeps the folders).
 set -euo pipefail
@@ -29,11 +33,11 @@ while (($#)); do
   case "$1" in
     --calls) calls="$2"; shift 2 ;;
     --rate) rate="$2"; shift 2 ;;
-    kill | term | pg) scenarios+=("$1"); shift ;;
-    *) echo "usage: $0 [--calls N] [--rate R] [kill] [term] [pg]" >&2; exit 2 ;;
+    kill | term | pg | full) scenarios+=("$1"); shift ;;
+    *) echo "usage: $0 [--calls N] [--rate R] [kill] [term] [pg] [full]" >&2; exit 2 ;;
   esac
 done
-((${#scenarios[@]})) || scenarios=(kill term pg)
+((${#scenarios[@]})) || scenarios=(kill term pg full)
 export GRACE_SECS=60
 source "$here/../deploy/cluster/lib.sh"
 cluster_need
@@ -152,9 +156,48 @@ run_pg_scenario() {
   node_pids=()
 }
 
+run_full_scenario() {
+  scenario=full
+  local room=$((calls / 4))
+  echo "== full: $calls calls at once over 2 nodes of $room calls each"
+  NODES=2 MAX_CALLS="$room" cluster_up
+  mkdir -p "$CLUSTER_WORK/fam"
+  "$here/families.py" "$calls" "$CLUSTER_WORK/fam" >/dev/null
+  "$IVR_BIN" --database-url "$CLUSTER_DB" import "$CLUSTER_WORK/fam/families.csv" >/dev/null
+  "$IVR_BIN" load --server "$SIP_EDGE" --codes "$CLUSTER_WORK/fam/codes.csv" --count "$calls" \
+    --rate "$calls" --max "$calls" --answer-timeout 5 --json "$CLUSTER_WORK/peak.json" \
+    >"$CLUSTER_WORK/peak.txt" 2>&1 &
+  load_pid=$!
+  # The dispatcher keeps both nodes all along the peak.
+  local least=2 now
+  while kill -0 "$load_pid" 2>/dev/null; do
+    now="$(nodes_active)"
+    ((now < least)) && least="$now"
+    sleep 0.2
+  done
+  wait "$load_pid" || true
+  grep "^calls:" "$CLUSTER_WORK/peak.txt" | sed "s/^/  /"
+  ((least == 2)) || fail "the dispatcher took a full node out ($least of 2 active at the least)"
+  local completed failed_calls others
+  completed="$(json_field "$CLUSTER_WORK/peak.json" completed)"
+  failed_calls="$(json_field "$CLUSTER_WORK/peak.json" failed)"
+  others="$(python3 -c 'import json,sys; f=json.load(open(sys.argv[1]))["failures"]; print(sum(n for k,n in f.items() if k != "refused 503"))' "$CLUSTER_WORK/peak.json")"
+  [[ "$others" == 0 ]] || fail "$others call(s) failed otherwise than refused 503"
+  ((completed >= 2 * room - 2)) || fail "$completed calls carried, the room is $((2 * room))"
+  check_bookings "$CLUSTER_WORK/peak.json"
+  # A second peak the size of the room, at once: every call carried (no node left out).
+  "$IVR_BIN" load --server "$SIP_EDGE" --codes "$CLUSTER_WORK/fam/codes.csv" --count $((2 * room)) \
+    --rate $((2 * room)) --max $((2 * room)) --answer-timeout 5 --json "$CLUSTER_WORK/after.json" \
+    >"$CLUSTER_WORK/after.txt" 2>&1 || fail "the second peak: $(grep '^calls:' "$CLUSTER_WORK/after.txt")"
+  echo "  $completed calls carried, $failed_calls refused 503, both nodes in the dispatcher all along; then $(grep '^calls:' "$CLUSTER_WORK/after.txt" | cut -d'(' -f1)"
+  cluster_down
+  node_pids=()
+}
+
 run_scenario() {
   scenario="$1"
   [[ "$scenario" == pg ]] && { run_pg_scenario; return; }
+  [[ "$scenario" == full ]] && { run_full_scenario; return; }
   echo "== $scenario: $calls calls at $rate/s over $NODES nodes, node 2 $([[ $1 == kill ]] && echo "killed (kill -9)" || echo "stopped (SIGTERM)") mid-peak"
   cluster_up
   mkdir -p "$CLUSTER_WORK/fam"

@@ -8,7 +8,7 @@
 # Set before sourcing (defaults): IVR_BIN (cargo build --features devtools), CLUSTER_WORK (a
 # new temporary folder), CLUSTER_DB (postgres://postgres@127.0.0.1:5432/ivr_cluster: dropped
 # and made again by cluster_up), NODES (3), SIP_EDGE (127.0.0.1:5060), WEB_EDGE
-# (127.0.0.1:8080).
+# (127.0.0.1:8080), GRACE_SECS (30) and MAX_CALLS (2000) for each node's [sip].
 
 cluster_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CLUSTER_DB="${CLUSTER_DB:-postgres://postgres@127.0.0.1:5432/ivr_cluster}"
@@ -60,6 +60,7 @@ database_url = "$CLUSTER_DB"
 [sip]
 trusted_trunks = ["$edge_ip"]
 shutdown_grace_secs = ${GRACE_SECS:-30}
+max_calls = ${MAX_CALLS:-2000}
 [web]
 behind_proxy = true
 trusted_proxies = ["$web_ip"]

@@ -362,11 +362,17 @@ impl Router {
     /// Answers an admitted INVITE: refused, or a call started (its dialog's id).
     fn start_call(&mut self, tx: Transaction) -> Option<DialogId> {
         let metrics = &self.shared.metrics;
-        if self.shared.drain.is_cancelled() || self.calls.len() >= self.sip.max_calls {
+        let draining = self.shared.drain.is_cancelled();
+        if draining || self.calls.len() >= self.sip.max_calls {
             metrics.calls_rejected.inc();
             let retry = Header::RetryAfter(self.sip.retry_after_secs.to_string().into());
-            info!("line full or shutting down: 503");
-            spawn_reply(tx, StatusCode::ServiceUnavailable, vec![retry]);
+            // The proxy tells the two apart (deploy/kamailio): a draining node is taken out
+            // until its probes say it is back; a full one is only passed over for this call,
+            // as it has room again at the next hang-up.
+            let why = if draining { "draining" } else { "full" };
+            info!("line {why}: 503");
+            let reason = Header::Reason(format!("SIP;cause=503;text=\"{why}\"").into());
+            spawn_reply(tx, StatusCode::ServiceUnavailable, vec![retry, reason]);
             return None;
         }
         let dialled = tx
