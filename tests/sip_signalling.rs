@@ -87,6 +87,10 @@ async fn full_line_gets_503_with_retry_after() -> Result<()> {
     let first = line.call_pcmu().await?;
     let busy = line.refused(NUMBER, line.pcmu(), 503).await?;
     assert_eq!(header(&busy, "Retry-After").as_deref(), Some("7"));
+    // The proxy in front passes a full node over for this call but keeps it (a draining one
+    // it takes out): the Reason tells them apart.
+    let reason = header(&busy, "Reason").context("a Reason header")?;
+    assert!(reason.contains("\"full\""), "{reason}");
     first.hang_up().await?;
     line.shutdown().await;
     Ok(())
@@ -283,6 +287,13 @@ async fn shutdown_refuses_new_calls_and_lets_current_ones_finish() -> Result<()>
         .call_pcmu(addr, Transport::Udp, NUMBER, &line.media)
         .await?;
     expect_status(&resp, 503)?;
+    let reason = resp.as_ref().and_then(|r| header(r, "Reason"));
+    assert!(
+        reason
+            .as_deref()
+            .is_some_and(|r| r.contains("\"draining\"")),
+        "{reason:?}"
+    );
     assert_eq!(*active.borrow(), 1);
     call.hang_up().await?;
     guard("the last call to end", active.wait_for(|n| *n == 0)).await??;
