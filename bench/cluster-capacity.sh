@@ -4,7 +4,7 @@
 # and 3 nodes (deploy/cluster.sh's parts, one PostgreSQL database), to show what the proxy
 # costs and how the load spreads.
 #
-#   bench/cluster-capacity.sh [--calls "500 1000"] [--out DIR]
+#   bench/cluster-capacity.sh [--calls "500 1000"] [--nodes "1 2 3"] [--out DIR]
 #
 # Per step, as bench/run.sh's: for C in --calls, 2*C calls at C/10 a second (at least 20),
 # at most C at once, each logging in, booking a meal and hanging up (about 15 s), so C
@@ -21,10 +21,11 @@
 # IVR_BIN=path/to/ivr for another), kamailio, haproxy, psql, taskset.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-steps="500 1000" out=""
+steps="500 1000" node_counts="1 2 3" out=""
 while (($#)); do
   case "$1" in
     --calls) steps="$2"; shift 2 ;;
+    --nodes) node_counts="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;
   esac
@@ -118,7 +119,7 @@ EOF
 
 for c in $steps; do
   step direct 1 "$c"
-  for nodes in 1 2 3; do step proxy "$nodes" "$c"; done
+  for nodes in $node_counts; do step proxy "$nodes" "$c"; done
 done
 
 python3 - "$out/results.jsonl" >"$out/results.md" <<'EOF'
