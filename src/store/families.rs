@@ -154,22 +154,48 @@ impl StoreTx {
 
     /// Creates a child; a code already used is [`StoreError::Duplicate`].
     pub async fn insert_child(&mut self, child: &NewChild) -> Result<ChildId, StoreError> {
-        let id: i64 = on_tx!(self, c => sqlx::query_scalar(
+        self.insert_child_row(child, false)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("INSERT … RETURNING gave no row".into()))
+    }
+
+    /// Creates the child unless its code is taken: `None` then, and nothing written. The
+    /// UNIQUE code decides (`ON CONFLICT DO NOTHING`, so the transaction stays usable on
+    /// PostgreSQL, where an error would abort it), and the caller draws another code.
+    pub async fn insert_child_if_code_free(
+        &mut self,
+        child: &NewChild,
+    ) -> Result<Option<ChildId>, StoreError> {
+        self.insert_child_row(child, true).await
+    }
+
+    /// The one INSERT of a child: a taken code is skipped (`None`) or an error.
+    async fn insert_child_row(
+        &mut self,
+        child: &NewChild,
+        skip_taken_code: bool,
+    ) -> Result<Option<ChildId>, StoreError> {
+        let sql = if skip_taken_code {
             "INSERT INTO children \
              (code, payer_id, first_name, last_name, school, class_label, teacher) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(child.code.expose())
-        .bind(child.payer.0)
-        .bind(&child.first_name)
-        .bind(&child.last_name)
-        .bind(&child.school)
-        .bind(&child.class_label)
-        .bind(&child.teacher)
-        .fetch_one(&mut **c)
-        .await
-        .map_err(|e| StoreError::duplicate_as(e, || "ce code enfant".into()))?);
-        Ok(ChildId(id))
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING RETURNING id"
+        } else {
+            "INSERT INTO children \
+             (code, payer_id, first_name, last_name, school, class_label, teacher) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+        };
+        let id: Option<i64> = on_tx!(self, c => sqlx::query_scalar(sql)
+            .bind(child.code.expose())
+            .bind(child.payer.0)
+            .bind(&child.first_name)
+            .bind(&child.last_name)
+            .bind(&child.school)
+            .bind(&child.class_label)
+            .bind(&child.teacher)
+            .fetch_optional(&mut **c)
+            .await
+            .map_err(|e| StoreError::duplicate_as(e, || "ce code enfant".into()))?);
+        Ok(id.map(ChildId))
     }
 
     /// The id of the payer with this code, if any.

@@ -295,30 +295,6 @@ impl StoreTx {
         Ok(n.and_then(|n| usize::try_from(n).ok()))
     }
 
-    /// Creates the child unless its code is taken: `None` then, and nothing written. The
-    /// UNIQUE code decides (`ON CONFLICT DO NOTHING`, so the transaction stays usable on
-    /// PostgreSQL, where an error would abort it), and the caller draws another code.
-    pub async fn insert_child_if_code_free(
-        &mut self,
-        child: &NewChild,
-    ) -> Result<Option<ChildId>, StoreError> {
-        let id: Option<i64> = on_tx!(self, c => sqlx::query_scalar(
-            "INSERT INTO children \
-             (code, payer_id, first_name, last_name, school, class_label, teacher) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING RETURNING id",
-        )
-        .bind(child.code.expose())
-        .bind(child.payer.0)
-        .bind(&child.first_name)
-        .bind(&child.last_name)
-        .bind(&child.school)
-        .bind(&child.class_label)
-        .bind(&child.teacher)
-        .fetch_optional(&mut **c)
-        .await?);
-        Ok(id.map(ChildId))
-    }
-
     /// Records the child an accepted request created.
     pub async fn set_created_child(
         &mut self,
