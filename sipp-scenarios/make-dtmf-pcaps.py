@@ -15,8 +15,9 @@ import os
 import struct
 import sys
 
-# The caller's keys in book.xml: codes, cancel tomorrow's meal, book it again.
-PRESSES = "3011#770021#" + "2111" + "1111"
+# The caller's keys in book.xml: codes, cancel tomorrow's meal (and 2: not for the other
+# child too), book it again.
+PRESSES = "3011#770021#" + "21112" + "1111"
 NAMES = {"#": "pound", "*": "star"}
 # Timestamp step between presses (8 kHz clock): 200 ms, more than one press lasts.
 TS_STEP = 1600

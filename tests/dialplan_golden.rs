@@ -20,8 +20,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use ivr::booking::model::{ChildId, ServiceCode};
 use ivr::core::Digit;
 use ivr::dialplan::{
-    ActionRequest, ActionResult, Dialplan, Event, Interpreter, Output, PlaybackId, PromptManifest,
-    PromptRef, SpokenReason, SpokenRefusal, TimerId, WeekBooking,
+    ActionRequest, ActionResult, Dialplan, Event, Interpreter, OtherOutcome, Output, PlaybackId,
+    PromptManifest, PromptRef, SpokenReason, SpokenRefusal, TimerId, WeekBooking,
 };
 
 fn root() -> PathBuf {
@@ -79,6 +79,20 @@ fn render(out: &Output) -> String {
                 format!("action hear_week {} {monday}", child.0)
             }
             ActionRequest::SwitchChild { child } => format!("action switch_child {}", child.0),
+            ActionRequest::SameForOthers {
+                children,
+                action,
+                date,
+                service,
+            } => format!(
+                "action same_for_others {} {} {date} {service}",
+                action.as_str(),
+                children
+                    .iter()
+                    .map(|c| c.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
         },
         Output::Hangup => "hangup".into(),
     }
@@ -135,6 +149,23 @@ fn result(words: &[&str]) -> ActionResult {
                 .collect(),
         ),
         ["switched"] => ActionResult::Switched,
+        ["others", outcomes @ ..] => ActionResult::Others(
+            outcomes
+                .iter()
+                .map(|o| match *o {
+                    "booked" => OtherOutcome::Booked,
+                    "already_booked" => OtherOutcome::AlreadyBooked,
+                    "cancelled" => OtherOutcome::Cancelled,
+                    "not_booked" => OtherOutcome::NotBooked,
+                    "refused_closed" => OtherOutcome::Refused(SpokenRefusal {
+                        reason: SpokenReason::BookingClosed,
+                        deadline: Some(instant("2025-05-04T08:00:00Z")),
+                    }),
+                    "failed" => OtherOutcome::Failed,
+                    o => panic!("unknown outcome {o}"),
+                })
+                .collect(),
+        ),
         ["failed"] => ActionResult::Failed,
         other => panic!("unknown result {other:?}"),
     }
@@ -279,6 +310,7 @@ golden!(
     barge_in,
     abandon_and_errors,
     branches,
+    same_for_others,
 );
 
 /// Every transcript in the directory is run by one of the tests above.
@@ -300,6 +332,7 @@ fn every_transcript_has_a_test() {
         "barge_in",
         "abandon_and_errors",
         "branches",
+        "same_for_others",
     ];
     for entry in std::fs::read_dir(root().join("tests/dialplans/golden")).unwrap() {
         let path = entry.unwrap().path();

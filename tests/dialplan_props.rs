@@ -9,8 +9,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use ivr::booking::model::{ChildId, ServiceCode};
 use ivr::core::Digit;
 use ivr::dialplan::{
-    ActionRequest, ActionResult, Dialplan, Event, Interpreter, Output, PlaybackId, PromptManifest,
-    PromptRef, SpokenReason, SpokenRefusal, TimerId, WeekBooking,
+    ActionRequest, ActionResult, Dialplan, Event, Interpreter, OtherOutcome, Output, PlaybackId,
+    PromptManifest, PromptRef, SpokenReason, SpokenRefusal, TimerId, WeekBooking,
 };
 use proptest::prelude::*;
 
@@ -99,6 +99,21 @@ fn answer(request: &ActionRequest, n: usize) -> ActionResult {
             ActionResult::Week(Vec::new()),
         ],
         ActionRequest::SwitchChild { .. } => vec![ActionResult::Switched],
+        ActionRequest::SameForOthers { children, .. } => vec![
+            ActionResult::Others(children.iter().map(|_| OtherOutcome::Booked).collect()),
+            ActionResult::Others(
+                children
+                    .iter()
+                    .map(|_| {
+                        OtherOutcome::Refused(SpokenRefusal {
+                            reason: SpokenReason::BookingClosed,
+                            deadline: Some(deadline),
+                        })
+                    })
+                    .collect(),
+            ),
+            ActionResult::Others(children.iter().map(|_| OtherOutcome::Failed).collect()),
+        ],
     };
     options.push(ActionResult::Failed);
     options.swap_remove(n % options.len())

@@ -381,6 +381,8 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
     caller.keys("1").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "cancelled");
     env.played(&id, &mut seen, "annulation_enregistree").await?;
+    // Not for the other child too (the family has two).
+    caller.keys("2").await?;
 
     // Then 1 book, 1 tomorrow, 1 meal: the read-back says the service and the date.
     caller
@@ -438,8 +440,8 @@ async fn caller_logs_in_books_tomorrows_meal_and_it_is_in_the_history_as_phone()
         .context("Tuesday's meal cell")?;
     assert!(cell.booked);
 
-    // 3: hear the week, the new booking among them.
-    caller.keys("3").await?;
+    // 3: hear the week, the new booking among them (after 2: not for the other child).
+    caller.keys("23").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "week");
     env.played(&id, &mut seen, "semaine_intro").await?;
 
@@ -867,6 +869,80 @@ async fn caller_switches_to_the_other_child_and_books_for_him() -> Result<()> {
             .any(|c| c.service.as_str() == "REPAS" && c.booked)
     );
     caller.hang_up().await;
+    env.stop().await;
+    Ok(())
+}
+
+/// Issue 18, point 2: after booking for one child, a payer of two books the same for the
+/// other with one key ("pour faire la même demande pour vos autres enfants, tapez 1"); the
+/// other child is answered by its number and both bookings are in the history as phone.
+#[tokio::test]
+async fn one_key_makes_the_same_booking_for_the_other_child() -> Result<()> {
+    let mut env = Env::start(monday_8am()).await?;
+    let thursday = NaiveDate::from_ymd_opt(2026, 3, 12).unwrap();
+    let meal = ServiceCode::parse("REPAS")?;
+    let mut children = Vec::new();
+    for code in ["3011", "3012"] {
+        let (_, child) = env
+            .service
+            .store()
+            .find_login(&ChildCode::parse(code)?, &payer_code())
+            .await?
+            .context("a demo child")?;
+        // Thursday's meal is free for both, whatever the demo booked.
+        env.service
+            .change(
+                child,
+                thursday,
+                &meal,
+                Action::Cancel,
+                Channel::Web,
+                "parent",
+                monday_8am(),
+            )
+            .await?;
+        children.push(child);
+    }
+    let mut caller = Caller::call(&env, "0476549985").await?;
+    let id = caller.call_id.clone();
+    let mut seen = Vec::new();
+    log_in(&mut env, &mut caller, &mut seen).await?;
+    // 1 book, 3 type a date, 1203, 1 meal, 1 confirm.
+    caller
+        .walk(
+            &mut env,
+            &mut seen,
+            &[
+                ("1", "choix_date"),
+                ("31203", "choix_service"),
+                ("1", "confirmer"),
+            ],
+        )
+        .await?;
+    caller.keys("1").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "booked");
+    env.played(&id, &mut seen, "meme_pour_les_autres").await?;
+    caller.keys("1").await?;
+    assert_eq!(env.action(&id, &mut seen).await?, "others");
+    // "Enfant numéro deux : c'est enregistré, votre enfant est inscrit."
+    let mut said = Vec::new();
+    env.played(&id, &mut said, "enfant_numero").await?;
+    assert_eq!(said, ["enfant_numero", "n_2", "inscription_enregistree"]);
+    env.played(&id, &mut said, "menu_principal").await?;
+    caller.hang_up().await;
+    for child in children {
+        let last = env.service.history(child, 1).await?;
+        assert_eq!(
+            last.iter()
+                .map(|h| (h.date, h.action, h.channel))
+                .collect::<Vec<_>>(),
+            [(thursday, Action::Book, Channel::Phone)],
+            "child {child:?}"
+        );
+    }
+    // The call's record (the only call of this line) counts both bookings.
+    let records = env.records_after(&id).await?;
+    assert_eq!(records.iter().map(|r| r.booked).collect::<Vec<_>>(), [2]);
     env.stop().await;
     Ok(())
 }
@@ -1312,6 +1388,8 @@ async fn cancel_then_book_again(env: &mut Env) -> Result<(&'static str, Vec<Stri
     caller.keys("1").await?;
     assert_eq!(env.action(&id, &mut seen).await?, "cancelled");
     env.played(&id, &mut seen, "annulation_enregistree").await?;
+    // Not for the other child too (the family has two).
+    caller.keys("2").await?;
     caller
         .walk(
             env,

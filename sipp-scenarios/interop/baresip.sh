@@ -148,7 +148,7 @@ CONF
   sleep 1
   press 0.3 3 0 1 1 '#' 7 7 0 0 2 1 '#'   # the codes, over the welcome
   sleep 2
-  press 0.6 2 1 1 1                        # cancel tomorrow's meal
+  press 0.6 2 1 1 1 2                      # cancel tomorrow's meal, not Théo's too
   sleep 2.5
   press 0.6 1 1 1 1                        # and book it again
   sleep 3

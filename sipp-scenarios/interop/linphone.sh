@@ -129,9 +129,10 @@ tones_wav() {
   rm -r "$dir"
 }
 # The Opus in-band cell's microphone: the same keys at the same pace as the keypad cells
-# (the codes over the welcome, cancel tomorrow's meal, book it again), then silence.
+# (the codes over the welcome, cancel tomorrow's meal and not the other child's, book it
+# again), then silence.
 tones_wav "$work/keys-48000.wav" 48000 2 p1.5 3 0 1 1 '#' 7 7 0 0 2 1 '#' p2 \
-  2 p0.35 1 p0.35 1 p0.35 1 p2.5 1 p0.35 1 p0.35 1 p0.35 1 p60
+  2 p0.35 1 p0.35 1 p0.35 1 p0.35 2 p2.5 1 p0.35 1 p0.35 1 p0.35 1 p60
 
 calls() { "$bin" --database-url "sqlite://$work/$1/ivr.sqlite" phone calls --date 2026-03-09; }
 lines_of() { if [[ -z "$1" ]]; then echo 0; else wc -l <<<"$1"; fi; }
@@ -233,7 +234,7 @@ CONF
     sleep 1
     press 0.3 3 0 1 1 '#' 7 7 0 0 2 1 '#'   # the codes, over the welcome
     sleep 2
-    press 0.6 2 1 1 1                        # cancel tomorrow's meal
+    press 0.6 2 1 1 1 2                      # cancel tomorrow's meal, not Théo's too
     sleep 2.5
     press 0.6 1 1 1 1                        # and book it again
     sleep 3
@@ -264,9 +265,9 @@ CONF
     return
   fi
   case "$method" in
-    rfc4733) [[ "$events" -eq 20 && "$infos" -eq 0 ]] \
+    rfc4733) [[ "$events" -eq 21 && "$infos" -eq 0 ]] \
       || { echo "sent $events RFC 4733 events and $infos INFO"; return; } ;;
-    info) [[ "$infos" -eq 20 && "$events" -eq 0 && "$tev" -eq 0 ]] \
+    info) [[ "$infos" -eq 21 && "$events" -eq 0 && "$tev" -eq 0 ]] \
       || { echo "sent $infos INFO, $events RFC 4733 events, telephone-event in SDP: $tev"; return; } ;;
     inband) [[ "$infos" -eq 0 && "$events" -eq 0 && "$tev" -eq 0 ]] \
       || { echo "sent $infos INFO, $events RFC 4733 events, telephone-event in SDP: $tev"; return; } ;;

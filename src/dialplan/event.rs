@@ -60,6 +60,8 @@ pub enum ActionResult {
     Week(Vec<WeekBooking>),
     /// Switch child: done.
     Switched,
+    /// Same for the others: each other child's outcome, in the request's order.
+    Others(Vec<OtherOutcome>),
     /// A technical failure (database unreachable...); the caller hears a polite message.
     Failed,
 }
@@ -79,6 +81,7 @@ impl ActionResult {
             ActionResult::Refused(_) => "refused",
             ActionResult::Week(_) => "week",
             ActionResult::Switched => "switched",
+            ActionResult::Others(_) => "others",
             ActionResult::Failed => "failed",
         }
     }
@@ -117,4 +120,21 @@ pub struct WeekBooking {
     pub date: NaiveDate,
     /// The service booked.
     pub service: ServiceCode,
+}
+
+/// What a request made again for another child gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtherOutcome {
+    /// Booked now.
+    Booked,
+    /// It was booked already.
+    AlreadyBooked,
+    /// Cancelled now.
+    Cancelled,
+    /// It was not booked.
+    NotBooked,
+    /// Refused by this child's own rules, with why and the deadline.
+    Refused(SpokenRefusal),
+    /// A technical failure for this child.
+    Failed,
 }

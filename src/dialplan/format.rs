@@ -154,6 +154,9 @@ pub enum SayKind {
     Week,
     /// The town's recorded announcement (nothing when none is active).
     Announcement,
+    /// What the last "same for the others" did for each other child, by its number:
+    /// "enfant numéro deux : c'est enregistré, votre enfant est inscrit".
+    Others,
 }
 
 impl SayKind {
@@ -166,6 +169,7 @@ impl SayKind {
             SayKind::Refusal => "refusal",
             SayKind::Week => "week",
             SayKind::Announcement => "announcement",
+            SayKind::Others => "others",
         }
     }
 }
@@ -343,6 +347,10 @@ pub enum ActionKind {
     HearWeek,
     /// Switch to child number `child_number` of the payer: `ok`, `error`.
     SwitchChild,
+    /// Make the same request (the intent, `service` on `date`) for every other child of the
+    /// payer, each by its own rules: `ok` (each child's outcome, for `{ say = "others" }`),
+    /// `error`.
+    SameForOthers,
 }
 
 impl ActionKind {
@@ -353,7 +361,9 @@ impl ActionKind {
             ActionKind::NextServiceDay => &["ok", "none", "error"],
             ActionKind::Book => &["booked", "already", "refused", "error"],
             ActionKind::Cancel => &["cancelled", "not_booked", "refused", "error"],
-            ActionKind::HearWeek | ActionKind::SwitchChild => &["ok", "error"],
+            ActionKind::HearWeek | ActionKind::SwitchChild | ActionKind::SameForOthers => {
+                &["ok", "error"]
+            }
         }
     }
 }

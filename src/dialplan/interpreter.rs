@@ -19,7 +19,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
 
-use crate::booking::model::{ChildCode, PayerCode};
+use crate::booking::model::{Action, ChildCode, PayerCode};
 use crate::core::{CollectSpec, Collected, Digit, Entry};
 use crate::dialplan::event::{ActionResult, Event};
 use crate::dialplan::format::{ActionKind, DateChoice, Intent, Node, PlayItem, Test, Var};
@@ -730,6 +730,34 @@ impl Interpreter {
                 switch_to = Some(chosen);
                 ActionRequest::SwitchChild { child: chosen }
             }
+            ActionKind::SameForOthers => {
+                let Some(child) = child else {
+                    return self.abort(unset(&name, "child"));
+                };
+                let Some(date) = self.vars.date else {
+                    return self.abort(unset(&name, Var::Date.name()));
+                };
+                let Some(service) = self.vars.service.clone() else {
+                    return self.abort(unset(&name, Var::Service.name()));
+                };
+                let action = match self.vars.intent {
+                    Some(Intent::Book) => Action::Book,
+                    Some(Intent::Cancel) => Action::Cancel,
+                    None => return self.abort(unset(&name, "intent")),
+                };
+                ActionRequest::SameForOthers {
+                    children: self
+                        .vars
+                        .children
+                        .iter()
+                        .copied()
+                        .filter(|c| *c != child)
+                        .collect(),
+                    action,
+                    date,
+                    service,
+                }
+            }
         };
         self.out.push_back(Output::Action(request));
         self.set_state(State::Acting {
@@ -789,6 +817,16 @@ impl Interpreter {
             }
             (ActionKind::SwitchChild, ActionResult::Switched) => {
                 self.vars.child = switch_to;
+                Some("ok")
+            }
+            (ActionKind::SameForOthers, ActionResult::Others(outcomes)) => {
+                // Each outcome named by the child's number, as the caller picks children.
+                let child = self.vars.child;
+                let numbers = (1u32..)
+                    .zip(&self.vars.children)
+                    .filter(|(_, c)| Some(**c) != child)
+                    .map(|(n, _)| n);
+                self.vars.others = Some(numbers.zip(outcomes).collect());
                 Some("ok")
             }
             (_, ActionResult::Failed) => Some("error"),

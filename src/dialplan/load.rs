@@ -376,7 +376,10 @@ impl Checker<'_> {
                         SayKind::Number => &[Var::ChildNumber, Var::ChildrenCount],
                         SayKind::Date => &[Var::Date],
                         SayKind::Service => &[Var::Service],
-                        SayKind::Refusal | SayKind::Week | SayKind::Announcement => &[],
+                        SayKind::Refusal
+                        | SayKind::Week
+                        | SayKind::Announcement
+                        | SayKind::Others => &[],
                     };
                     match (say.value, expected.is_empty()) {
                         (Some(v), true) => self.problem(

@@ -70,7 +70,7 @@ mod vars;
 
 pub use config::DialplanConfig;
 pub use error::{DialplanError, Problem};
-pub use event::{ActionResult, Event, SpokenReason, SpokenRefusal, WeekBooking};
+pub use event::{ActionResult, Event, OtherOutcome, SpokenReason, SpokenRefusal, WeekBooking};
 pub use interpreter::{Interpreter, StepError};
 pub use load::Dialplan;
 pub use manifest::{PromptManifest, PromptProblem, PromptProblemKind};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
-use crate::booking::model::{ChildCode, ChildId, PayerCode, ServiceCode};
+use crate::booking::model::{Action, ChildCode, ChildId, PayerCode, ServiceCode};
 
 /// An output of [`crate::dialplan::Interpreter::poll`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,5 +138,17 @@ pub enum ActionRequest {
     SwitchChild {
         /// The child chosen.
         child: ChildId,
+    },
+    /// Book (or cancel) `service` on `date` for each of `children`, channel phone, each
+    /// checked on its own: the payer's other children after a change for one.
+    SameForOthers {
+        /// The other children, in the login's order.
+        children: Vec<ChildId>,
+        /// Book or cancel.
+        action: Action,
+        /// The day.
+        date: NaiveDate,
+        /// The service.
+        service: ServiceCode,
     },
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
 
-use crate::dialplan::event::{SpokenReason, SpokenRefusal};
+use crate::dialplan::event::{OtherOutcome, SpokenReason, SpokenRefusal};
 use crate::dialplan::format::{PlayItem, SayKind, Var};
 use crate::dialplan::output::{PromptId, PromptRef};
 use crate::dialplan::vars::Vars;
@@ -19,6 +19,14 @@ const REASON_CANCELLATION_CLOSED: &str = "refus_annulations_closes";
 const REASON_NO_SERVICE: &str = "refus_pas_de_service";
 const REASON_PAST_DATE: &str = "refus_date_passee";
 const REASON_OTHER: &str = "refus_autre";
+/// "Enfant numéro", before each other child's outcome.
+const CHILD_NUMBER: &str = "enfant_numero";
+const OUTCOME_BOOKED: &str = "inscription_enregistree";
+const OUTCOME_ALREADY_BOOKED: &str = "deja_inscrit";
+const OUTCOME_CANCELLED: &str = "annulation_enregistree";
+const OUTCOME_NOT_BOOKED: &str = "pas_inscrit";
+/// A technical failure for one child of several: the others' outcomes stand.
+const OUTCOME_FAILED: &str = "enfant_non_modifie";
 
 /// The prompt ids a spoken value of this kind may use besides the say module's words
 /// (which `ivr check` verifies separately): the checker makes sure the manifest has them.
@@ -33,6 +41,20 @@ pub fn fixed_prompts(kind: SayKind) -> &'static [&'static str] {
             SINCE,
         ],
         SayKind::Week => &[WEEK_EMPTY],
+        SayKind::Others => &[
+            CHILD_NUMBER,
+            OUTCOME_BOOKED,
+            OUTCOME_ALREADY_BOOKED,
+            OUTCOME_CANCELLED,
+            OUTCOME_NOT_BOOKED,
+            OUTCOME_FAILED,
+            REASON_BOOKING_CLOSED,
+            REASON_CANCELLATION_CLOSED,
+            REASON_NO_SERVICE,
+            REASON_PAST_DATE,
+            REASON_OTHER,
+            SINCE,
+        ],
         SayKind::Number | SayKind::Date | SayKind::Service | SayKind::Announcement => &[],
     }
 }
@@ -119,6 +141,24 @@ pub(crate) fn render(
                 (SayKind::Announcement, _) => {
                     if ctx.announcement_active {
                         out.push(PromptRef::Announcement);
+                    }
+                }
+                (SayKind::Others, _) => {
+                    let others = ctx.vars.others.as_ref().ok_or(Unset("others"))?;
+                    for (number, outcome) in others {
+                        words.clear();
+                        words.push(CHILD_NUMBER);
+                        say::number((*number).min(say::MAX_NUMBER), &mut words)
+                            .expect("number clamped to range");
+                        match outcome {
+                            OtherOutcome::Booked => words.push(OUTCOME_BOOKED),
+                            OtherOutcome::AlreadyBooked => words.push(OUTCOME_ALREADY_BOOKED),
+                            OtherOutcome::Cancelled => words.push(OUTCOME_CANCELLED),
+                            OtherOutcome::NotBooked => words.push(OUTCOME_NOT_BOOKED),
+                            OtherOutcome::Refused(r) => refusal_words(r, ctx.timezone, &mut words),
+                            OtherOutcome::Failed => words.push(OUTCOME_FAILED),
+                        }
+                        push_words(&words, out);
                     }
                 }
                 // The checker refuses a number without a value.

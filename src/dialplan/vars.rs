@@ -3,7 +3,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::booking::model::{ChildCode, ChildId, PayerCode, ServiceCode};
-use crate::dialplan::event::{SpokenRefusal, WeekBooking};
+use crate::dialplan::event::{OtherOutcome, SpokenRefusal, WeekBooking};
 use crate::dialplan::format::Intent;
 
 /// What the call has learnt so far. `Debug` is safe to log: the codes redact themselves.
@@ -23,6 +23,9 @@ pub(crate) struct Vars {
     pub children: Vec<ChildId>,
     pub refusal: Option<SpokenRefusal>,
     pub week: Option<Vec<WeekBooking>>,
+    /// The last "same for the others": each other child's number (1 is the first of
+    /// `children`) and outcome.
+    pub others: Option<Vec<(u32, OtherOutcome)>>,
 }
 
 impl Vars {

@@ -9,7 +9,9 @@ use tracing::{info, warn};
 
 use crate::booking::deadline::RefusalReason as EngineReason;
 use crate::booking::model::{Action, Channel, ChildId, PayerId};
-use crate::dialplan::{ActionRequest, ActionResult, SpokenReason, SpokenRefusal, WeekBooking};
+use crate::dialplan::{
+    ActionRequest, ActionResult, OtherOutcome, SpokenReason, SpokenRefusal, WeekBooking,
+};
 use crate::service::booking::{BookingOutcome, BookingService};
 use crate::service::login::{LoginError, Origin};
 
@@ -140,6 +142,33 @@ impl CallSession {
                 } else {
                     ActionResult::Failed
                 }
+            }
+            ActionRequest::SameForOthers {
+                children,
+                action,
+                date,
+                service: code,
+            } => {
+                if !children.iter().all(|c| self.owns(*c)) {
+                    warn!(?code, %date, "phone change for a child not of this session");
+                    return ActionResult::Failed;
+                }
+                // Each child by its own rules and in its own transaction, as if the caller
+                // had switched to it and asked again: one refused does not stop the others.
+                let mut outcomes = Vec::with_capacity(children.len());
+                for child in children {
+                    outcomes.push(
+                        match self.change(service, child, date, &code, action, now).await {
+                            ActionResult::Booked => OtherOutcome::Booked,
+                            ActionResult::AlreadyBooked => OtherOutcome::AlreadyBooked,
+                            ActionResult::Cancelled => OtherOutcome::Cancelled,
+                            ActionResult::NotBooked => OtherOutcome::NotBooked,
+                            ActionResult::Refused(r) => OtherOutcome::Refused(r),
+                            _ => OtherOutcome::Failed,
+                        },
+                    );
+                }
+                ActionResult::Others(outcomes)
             }
         }
     }

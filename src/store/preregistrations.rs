@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{NewChild, Store, StoreError, StoreTx, on_pool, on_tx};
+use super::{Store, StoreError, StoreTx, on_pool, on_tx};
 use crate::booking::model::{ChildCode, ChildId, PayerId, ServiceCode};
 
 /// The database id of a pre-registration request.
