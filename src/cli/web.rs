@@ -53,7 +53,7 @@ pub async fn serve_portal(
             None
         }
     };
-    let state = AppState::new(service, config.town.name.clone(), config.web.clone(), clock)
+    let state = AppState::new(service, config.town.name.clone(), config.web.clone(), clock.clone())
         .with_invoicing(Invoicing {
             invoice: config.invoice.clone(),
             systempay,
@@ -90,7 +90,14 @@ pub async fn serve_portal(
             None
         }
     };
+    // The usual weeks' job runs beside the portal too (every node: the booking service
+    // books a cell once however many passes run), and stops with it.
+    let usual_weeks = AbortOnDrop(tokio::spawn(super::usual_weeks::nightly(
+        state.service().clone(),
+        clock.clone(),
+    )));
     let res = ivr::web::serve(listener, state).await;
+    drop(usual_weeks);
     drop(worker);
     res
 }
