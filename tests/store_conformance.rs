@@ -602,16 +602,16 @@ async fn school_holidays_round_trip(db: &TestDb) -> anyhow::Result<()> {
 
 async fn usual_weeks_round_trip(db: &TestDb) -> anyhow::Result<()> {
     use chrono::Weekday;
-    use ivr::booking::usual_week::{Rhythm, UsualWeek};
+    use ivr::booking::usual_week::{Day, Rhythm, UsualWeek};
     use ivr::store::UsualWeekRun;
     let store = &db.store;
     let (_, c) = family(store).await?;
     assert_eq!(store.usual_week(c).await?, None);
     let first = UsualWeek {
         cells: [
-            (svc("REPAS"), Weekday::Mon),
-            (svc("REPAS"), Weekday::Thu),
-            (svc("SOIR"), Weekday::Tue),
+            (svc("REPAS"), Day(Weekday::Mon)),
+            (svc("REPAS"), Day(Weekday::Thu)),
+            (svc("SOIR"), Day(Weekday::Tue)),
         ]
         .into_iter()
         .collect(),
@@ -630,7 +630,7 @@ async fn usual_weeks_round_trip(db: &TestDb) -> anyhow::Result<()> {
 
     // Replacing keeps one row, replaces the cells, keeps created_at.
     let second = UsualWeek {
-        cells: [(svc("MATIN"), Weekday::Fri)].into_iter().collect(),
+        cells: [(svc("MATIN"), Day(Weekday::Fri))].into_iter().collect(),
         first_day: date(2027, 1, 4),
         last_day: Some(date(2027, 3, 31)),
         rhythm: Rhythm::EveryOtherWeek,

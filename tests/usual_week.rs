@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Europe::Paris;
 use ivr::booking::deadline::RefusalReason;
 use ivr::booking::model::{Action, Channel, ServiceCode};
-use ivr::booking::usual_week::{Rhythm, UsualWeek};
+use ivr::booking::usual_week::{Day, Rhythm, UsualWeek};
 use ivr::service::booking::{BookingOutcome, BookingService};
 use ivr::service::usual_weeks::{
     self, CellResult, RunTrigger, USUAL_WEEK_ACTOR, UsualWeekError, book_usual_weeks,
@@ -50,10 +50,10 @@ fn set_at() -> DateTime<Utc> {
 fn the_pattern() -> UsualWeek {
     UsualWeek {
         cells: [
-            (svc("REPAS"), Weekday::Mon),
-            (svc("REPAS"), Weekday::Tue),
-            (svc("REPAS"), Weekday::Thu),
-            (svc("SOIR"), Weekday::Tue),
+            (svc("REPAS"), Day(Weekday::Mon)),
+            (svc("REPAS"), Day(Weekday::Tue)),
+            (svc("REPAS"), Day(Weekday::Thu)),
+            (svc("SOIR"), Day(Weekday::Tue)),
         ]
         .into_iter()
         .collect(),
@@ -143,12 +143,12 @@ async fn setting_books_next_month_and_says_what_it_skipped(db: &TestDb) -> anyho
 async fn a_pattern_the_town_cannot_run_writes_nothing(db: &TestDb) -> anyhow::Result<()> {
     let (service, f) = town(db).await?;
     let mut wednesday = the_pattern();
-    wednesday.cells.insert((svc("REPAS"), Weekday::Wed));
+    wednesday.cells.insert((svc("REPAS"), Day(Weekday::Wed)));
     let err = usual_weeks::set(&service, f.angeline, &wednesday, "parent", set_at()).await.unwrap_err();
     assert!(matches!(err, UsualWeekError::NotServiceDay { .. }), "{err:?}");
     assert_eq!(err.to_string(), "pas de cantine le mercredi : cette prestation n'a pas lieu ce jour-là");
     let mut unknown = the_pattern();
-    unknown.cells.insert((svc("PISCINE"), Weekday::Mon));
+    unknown.cells.insert((svc("PISCINE"), Day(Weekday::Mon)));
     let err = usual_weeks::set(&service, f.angeline, &unknown, "parent", set_at()).await.unwrap_err();
     assert_eq!(err.to_string(), "la prestation « PISCINE » n'existe pas");
     let mut backwards = the_pattern();

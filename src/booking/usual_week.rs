@@ -12,6 +12,25 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 use crate::booking::calendar::Calendar;
 use crate::booking::model::ServiceCode;
 
+/// A weekday that sorts Monday first, so that a pattern's cells can be a set (chrono's
+/// `Weekday` has no order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Day(pub Weekday);
+
+impl Ord for Day {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0
+            .num_days_from_monday()
+            .cmp(&other.0.num_days_from_monday())
+    }
+}
+
+impl PartialOrd for Day {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// How often the pattern repeats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rhythm {
@@ -25,7 +44,7 @@ pub enum Rhythm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsualWeek {
     /// The wanted (service, weekday) pairs.
-    pub cells: BTreeSet<(ServiceCode, Weekday)>,
+    pub cells: BTreeSet<(ServiceCode, Day)>,
     /// The first day it applies to.
     pub first_day: NaiveDate,
     /// The last day it applies to; `None`: the end of the school year.
@@ -73,7 +92,7 @@ impl UsualWeek {
                 continue;
             }
             for s in services {
-                if self.cells.contains(&(s.clone(), date.weekday())) {
+                if self.cells.contains(&(s.clone(), Day(date.weekday()))) {
                     out.push((date, s.clone()));
                 }
             }
@@ -152,10 +171,10 @@ mod tests {
     fn pattern(rhythm: Rhythm) -> UsualWeek {
         UsualWeek {
             cells: [
-                (svc("REPAS"), Weekday::Mon),
-                (svc("REPAS"), Weekday::Tue),
-                (svc("REPAS"), Weekday::Thu),
-                (svc("SOIR"), Weekday::Tue),
+                (svc("REPAS"), Day(Weekday::Mon)),
+                (svc("REPAS"), Day(Weekday::Tue)),
+                (svc("REPAS"), Day(Weekday::Thu)),
+                (svc("SOIR"), Day(Weekday::Tue)),
             ]
             .into_iter()
             .collect(),

@@ -155,10 +155,10 @@ pub fn check(service: &BookingService, pattern: &UsualWeek) -> Result<(), UsualW
             .rules()
             .service(code)
             .ok_or_else(|| UsualWeekError::UnknownService(code.to_string()))?;
-        if !svc.days.contains(*day) {
+        if !svc.days.contains(day.0) {
             return Err(UsualWeekError::NotServiceDay {
                 service: svc.label.to_lowercase(),
-                day: weekday_fr(*day),
+                day: weekday_fr(day.0),
             });
         }
     }
@@ -532,7 +532,7 @@ pub fn days_of(pattern: &UsualWeek, code: &ServiceCode) -> Vec<Weekday> {
         .cells
         .iter()
         .filter(|(s, _)| s == code)
-        .map(|(_, d)| *d)
+        .map(|(_, d)| d.0)
         .collect();
     days.sort_by_key(|d| d.num_days_from_monday());
     days

@@ -10,7 +10,7 @@ use sqlx::Row;
 use super::tx::service_code;
 use super::{Store, StoreError, StoreTx, on_pool, on_tx};
 use crate::booking::model::{Action, ChildId, ServiceCode};
-use crate::booking::usual_week::{Rhythm, UsualWeek};
+use crate::booking::usual_week::{Day, Rhythm, UsualWeek};
 
 /// A child's usual week as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +105,7 @@ macro_rules! usual_weeks_where {
             let service: Option<String> = row.try_get("service")?;
             let weekday: Option<i32> = row.try_get("weekday")?;
             if let (Some(s), Some(n), Some(w)) = (service, weekday, out.last_mut()) {
-                w.pattern.cells.insert((service_code(s)?, weekday_from(n)?));
+                w.pattern.cells.insert((service_code(s)?, Day(weekday_from(n)?)));
             }
         }
         Ok::<_, StoreError>(out)
@@ -291,7 +291,7 @@ impl StoreTx {
                 )
                 .bind(child.0)
                 .bind(service.as_str())
-                .bind(weekday_number(*day))
+                .bind(weekday_number(day.0))
                 .execute(&mut **c)
                 .await?;
             }
@@ -345,18 +345,12 @@ impl StoreTx {
         child: ChildId,
         updated_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let row = on_tx!(self, c => sqlx::query(
+        let at: Option<DateTime<Utc>> = on_tx!(self, c => sqlx::query_scalar(
             "SELECT updated_at FROM usual_weeks WHERE child_id = $1 AND stopped_at IS NULL",
         )
         .bind(child.0)
         .fetch_optional(&mut **c)
         .await?);
-        match row {
-            None => Ok(false),
-            Some(row) => {
-                let at: DateTime<Utc> = row.try_get("updated_at")?;
-                Ok(at == updated_at)
-            }
-        }
+        Ok(at == Some(updated_at))
     }
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::parent_page;
 use crate::booking::french::weekday_fr;
 use crate::booking::model::{Action, ServiceCode};
-use crate::booking::usual_week::{Rhythm, UsualWeek};
+use crate::booking::usual_week::{Day, Rhythm, UsualWeek};
 use crate::service::usual_weeks::{self, CellResult, UsualWeekError, days_fr, days_of};
 use crate::web::error::WebError;
 use crate::web::extract::ParentSession;
@@ -33,6 +33,9 @@ const WEEK: [Weekday; 7] = [
     Weekday::Sat,
     Weekday::Sun,
 ];
+
+/// The columns' short day names (the planning's).
+const DAY_SHORT: [&str; 7] = ["Lu", "Ma", "Me", "Je", "Ve", "Sa", "Di"];
 
 /// The form's value of a (service, weekday) box: "REPAS.1".
 fn cell_value(code: &ServiceCode, day: Weekday) -> String {
@@ -144,11 +147,13 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
                 "et délais passés sont sautés." }
             form method="post" action="/semaine-type" {
                 (csrf_field(csrf))
-                table.list {
+                table.list.usual {
                     caption.sr-only { "Prestations par jour de la semaine" }
                     thead { tr {
                         th scope="col" { "Prestation" }
-                        @for d in &days { th scope="col" { (weekday_fr(*d)) } }
+                        @for d in &days {
+                            th.day scope="col" { abbr title=(weekday_fr(*d)) { (DAY_SHORT[d.num_days_from_monday() as usize]) } }
+                        }
                     } }
                     tbody {
                         @for svc in rules.services() {
@@ -157,13 +162,13 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
                                 @for d in &days {
                                     @let id = format!("st-{}-{}", svc.code.as_str(), d.number_from_monday());
                                     @if svc.days.contains(*d) {
-                                        td.pick {
+                                        td.day {
                                             input type="checkbox" id=(id) name="cell" value=(cell_value(&svc.code, *d))
-                                                checked[pattern.is_some_and(|p| p.cells.contains(&(svc.code.clone(), *d)))];
+                                                checked[pattern.is_some_and(|p| p.cells.contains(&(svc.code.clone(), Day(*d))))];
                                             label.sr-only for=(id) { (svc.label) " le " (weekday_fr(*d)) }
                                         }
                                     } @else {
-                                        td.pick {
+                                        td.day {
                                             span aria-hidden="true" { "–" }
                                             span.sr-only { "pas de " (svc.label.to_lowercase()) " le " (weekday_fr(*d)) }
                                         }
@@ -237,7 +242,7 @@ pub async fn post(
         let cell = parse_cell_value(v).ok_or_else(|| {
             WebError::BadRequest("Semaine type non enregistrée : case invalide.".to_owned())
         })?;
-        cells.insert(cell);
+        cells.insert((cell.0, Day(cell.1)));
     }
     let first_day = form_date(&form.du, "à partir du")?.unwrap_or_else(|| state.today());
     let last_day = form_date(&form.au, "jusqu'au")?;
@@ -277,7 +282,12 @@ pub async fn post(
         applied.from.format("%d/%m/%Y"),
         applied.until.format("%d/%m/%Y")
     );
-    let note = if applied.until < applied.last_day {
+    let note = if applied.from > applied.until {
+        format!(
+            "Semaine type enregistrée. Ses jours seront réservés au fur et à mesure, à partir du {}, chaque nuit.",
+            applied.from.format("%d/%m/%Y")
+        )
+    } else if applied.until < applied.last_day {
         format!(
             "Semaine type enregistrée. Jours réservés {span} ; les semaines suivantes, jusqu'au {}, \
              seront réservées au fur et à mesure, chaque nuit.",
