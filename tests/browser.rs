@@ -345,14 +345,19 @@ async fn a_parent_sets_a_usual_week_and_sees_next_month_filled() {
         .await;
     let recap = chrome.text("recap", "section[aria-labelledby=recap]").await;
     assert!(recap.contains("Semaine type appliquée"), "{recap}");
-    assert!(recap.contains("inscription, 07/05/2026, Cantine"), "{recap}");
+    assert!(
+        recap.contains("inscription, 07/05/2026, Cantine"),
+        "{recap}"
+    );
     assert!(recap.contains("jour férié (Ascension)"), "{recap}");
     chrome
         .screenshot("usual week screenshot", "browser-usual-week.png")
         .await;
 
     // Next month's planning: the pattern's cells are booked, the others are not.
-    chrome.open("June planning", "/planning?du=2026-06-01").await;
+    chrome
+        .open("June planning", "/planning?du=2026-06-01")
+        .await;
     let checked = |key: &'static str| {
         let client = chrome.client.clone();
         async move {

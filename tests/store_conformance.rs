@@ -626,7 +626,10 @@ async fn usual_weeks_round_trip(db: &TestDb) -> anyhow::Result<()> {
     let stored = store.usual_week(c).await?.expect("set");
     assert_eq!(stored.pattern, first);
     assert_eq!((stored.created_at, stored.updated_at), (set_at, set_at));
-    assert_eq!((stored.set_by.as_str(), stored.stopped_at), ("parent", None));
+    assert_eq!(
+        (stored.set_by.as_str(), stored.stopped_at),
+        ("parent", None)
+    );
 
     // Replacing keeps one row, replaces the cells, keeps created_at.
     let second = UsualWeek {
@@ -641,18 +644,27 @@ async fn usual_weeks_round_trip(db: &TestDb) -> anyhow::Result<()> {
     tx.commit().await?;
     let stored = store.usual_week(c).await?.expect("set");
     assert_eq!(stored.pattern, second);
-    assert_eq!((stored.created_at, stored.updated_at), (set_at, replaced_at));
+    assert_eq!(
+        (stored.created_at, stored.updated_at),
+        (set_at, replaced_at)
+    );
     let active = store.active_usual_weeks(date(2027, 3, 31)).await?;
     assert_eq!(active.len(), 1);
     assert_eq!(active[0].pattern, second);
-    assert!(store.active_usual_weeks(date(2027, 4, 1)).await?.is_empty(), "ended");
+    assert!(
+        store.active_usual_weeks(date(2027, 4, 1)).await?.is_empty(),
+        "ended"
+    );
 
     // The transaction sees whether it still runs as read.
     let mut tx = store.begin().await?;
     assert!(tx.usual_week_unchanged(c, replaced_at).await?);
     assert!(!tx.usual_week_unchanged(c, set_at).await?, "replaced since");
     assert!(tx.stop_usual_week(c, at(2026, 12, 11, 8, 0)).await?);
-    assert!(!tx.stop_usual_week(c, at(2026, 12, 11, 9, 0)).await?, "stopped once");
+    assert!(
+        !tx.stop_usual_week(c, at(2026, 12, 11, 9, 0)).await?,
+        "stopped once"
+    );
     assert!(!tx.usual_week_unchanged(c, replaced_at).await?, "stopped");
     tx.commit().await?;
     assert_eq!(
@@ -681,19 +693,61 @@ async fn usual_weeks_round_trip(db: &TestDb) -> anyhow::Result<()> {
         at: when,
     };
     let week = "parent (semaine type)";
-    tx.push_history(c, &entry(Action::Book, date(2027, 1, 4), week, at(2026, 12, 3, 8, 0))).await?;
-    tx.push_history(c, &entry(Action::Book, date(2027, 1, 7), week, at(2026, 12, 3, 8, 0))).await?;
-    tx.push_history(c, &entry(Action::Cancel, date(2027, 1, 7), "parent", at(2026, 12, 4, 8, 0))).await?;
-    tx.push_history(c, &entry(Action::Book, date(2027, 1, 11), "parent", at(2026, 12, 4, 8, 0))).await?;
-    tx.push_history(c, &entry(Action::Cancel, date(2027, 1, 14), "parent", at(2026, 12, 1, 8, 0))).await?;
+    tx.push_history(
+        c,
+        &entry(Action::Book, date(2027, 1, 4), week, at(2026, 12, 3, 8, 0)),
+    )
+    .await?;
+    tx.push_history(
+        c,
+        &entry(Action::Book, date(2027, 1, 7), week, at(2026, 12, 3, 8, 0)),
+    )
+    .await?;
+    tx.push_history(
+        c,
+        &entry(
+            Action::Cancel,
+            date(2027, 1, 7),
+            "parent",
+            at(2026, 12, 4, 8, 0),
+        ),
+    )
+    .await?;
+    tx.push_history(
+        c,
+        &entry(
+            Action::Book,
+            date(2027, 1, 11),
+            "parent",
+            at(2026, 12, 4, 8, 0),
+        ),
+    )
+    .await?;
+    tx.push_history(
+        c,
+        &entry(
+            Action::Cancel,
+            date(2027, 1, 14),
+            "parent",
+            at(2026, 12, 1, 8, 0),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     assert_eq!(
-        store.last_booked_by(c, date(2027, 1, 1), date(2027, 1, 31), week).await?,
+        store
+            .last_booked_by(c, date(2027, 1, 1), date(2027, 1, 31), week)
+            .await?,
         vec![(date(2027, 1, 4), svc("REPAS"))],
         "7 January was cancelled after, 11 January booked by hand"
     );
     let since = store
-        .cancelled_since(c, date(2027, 1, 1), date(2027, 1, 31), at(2026, 12, 3, 8, 0))
+        .cancelled_since(
+            c,
+            date(2027, 1, 1),
+            date(2027, 1, 31),
+            at(2026, 12, 3, 8, 0),
+        )
         .await?;
     assert_eq!(
         since.into_iter().collect::<Vec<_>>(),
@@ -718,7 +772,10 @@ async fn usual_weeks_round_trip(db: &TestDb) -> anyhow::Result<()> {
             .await?;
     }
     let last = store.last_usual_week_run().await?.expect("recorded");
-    assert_eq!((last.trigger.as_str(), last.booked, last.patterns), ("fermeture", 5, 2));
+    assert_eq!(
+        (last.trigger.as_str(), last.booked, last.patterns),
+        ("fermeture", 5, 2)
+    );
     assert_eq!(last.finished_at, at(2026, 12, 5, 0, 1));
     Ok(())
 }

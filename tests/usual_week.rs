@@ -94,14 +94,31 @@ async fn setting_books_next_month_and_says_what_it_skipped(db: &TestDb) -> anyho
     let (service, f) = town(db).await?;
     // Monday 7 December's meal was booked by hand before.
     let earlier = service
-        .change(f.angeline, d(2026, 12, 7), &svc("REPAS"), Action::Book, Channel::Phone, "téléphone", paris(2026, 12, 1, 9))
+        .change(
+            f.angeline,
+            d(2026, 12, 7),
+            &svc("REPAS"),
+            Action::Book,
+            Channel::Phone,
+            "téléphone",
+            paris(2026, 12, 1, 9),
+        )
         .await?;
     assert_eq!(earlier, BookingOutcome::Booked);
 
-    let applied = usual_weeks::set(&service, f.angeline, &the_pattern(), "parent", set_at()).await?;
-    assert_eq!((applied.from, applied.until), (d(2026, 12, 3), d(2027, 1, 31)));
-    assert_eq!(applied.last_day, d(2027, 6, 30), "no summer holidays known: 30 June");
-    let count = |want: fn(&CellResult) -> bool| applied.cells.iter().filter(|c| want(&c.result)).count();
+    let applied =
+        usual_weeks::set(&service, f.angeline, &the_pattern(), "parent", set_at()).await?;
+    assert_eq!(
+        (applied.from, applied.until),
+        (d(2026, 12, 3), d(2027, 1, 31))
+    );
+    assert_eq!(
+        applied.last_day,
+        d(2027, 6, 30),
+        "no summer holidays known: 30 June"
+    );
+    let count =
+        |want: fn(&CellResult) -> bool| applied.cells.iter().filter(|c| want(&c.result)).count();
     assert_eq!(count(|r| matches!(r, CellResult::Booked)), 22);
     assert_eq!(count(|r| matches!(r, CellResult::AlreadyBooked)), 1);
     assert_eq!(count(|r| matches!(r, CellResult::Skipped(_))), 10);
@@ -125,18 +142,43 @@ async fn setting_books_next_month_and_says_what_it_skipped(db: &TestDb) -> anyho
     }
     assert!(matches!(reason(d(2026, 12, 21)), CellResult::Skipped(r)
         if r.reason == RefusalReason::SchoolHoliday { name: "Vacances de Noël".into() }));
-    assert!(matches!(reason(d(2027, 1, 11)), CellResult::Skipped(r) if r.reason == RefusalReason::TownClosed));
+    assert!(
+        matches!(reason(d(2027, 1, 11)), CellResult::Skipped(r) if r.reason == RefusalReason::TownClosed)
+    );
 
     // Next month is filled, and only with what the pattern asks for.
-    let january = db.store.bookings_between(f.angeline, d(2027, 1, 1), d(2027, 1, 31)).await?;
+    let january = db
+        .store
+        .bookings_between(f.angeline, d(2027, 1, 1), d(2027, 1, 31))
+        .await?;
     assert_eq!(january, january_cells());
-    assert!(db.store.bookings_between(f.angeline, d(2027, 2, 1), d(2027, 6, 30)).await?.is_empty());
-    assert!(db.store.bookings_between(f.theo, d(2026, 12, 1), d(2027, 6, 30)).await?.is_empty(), "per child");
+    assert!(
+        db.store
+            .bookings_between(f.angeline, d(2027, 2, 1), d(2027, 6, 30))
+            .await?
+            .is_empty()
+    );
+    assert!(
+        db.store
+            .bookings_between(f.theo, d(2026, 12, 1), d(2027, 6, 30))
+            .await?
+            .is_empty(),
+        "per child"
+    );
     // Each booking is in the history, on the web, as the parent's pattern.
     let history = db.store.history(f.angeline, 100).await?;
     assert_eq!(history.len(), 23);
-    assert!(history[..22].iter().all(|h| h.channel == Channel::Web && h.actor == USUAL_WEEK_ACTOR));
-    assert!(db.store.usual_week(f.angeline).await?.is_some_and(|w| w.stopped_at.is_none()));
+    assert!(
+        history[..22]
+            .iter()
+            .all(|h| h.channel == Channel::Web && h.actor == USUAL_WEEK_ACTOR)
+    );
+    assert!(
+        db.store
+            .usual_week(f.angeline)
+            .await?
+            .is_some_and(|w| w.stopped_at.is_none())
+    );
     Ok(())
 }
 
@@ -144,12 +186,22 @@ async fn a_pattern_the_town_cannot_run_writes_nothing(db: &TestDb) -> anyhow::Re
     let (service, f) = town(db).await?;
     let mut wednesday = the_pattern();
     wednesday.cells.insert((svc("REPAS"), Day(Weekday::Wed)));
-    let err = usual_weeks::set(&service, f.angeline, &wednesday, "parent", set_at()).await.unwrap_err();
-    assert!(matches!(err, UsualWeekError::NotServiceDay { .. }), "{err:?}");
-    assert_eq!(err.to_string(), "pas de cantine le mercredi : cette prestation n'a pas lieu ce jour-là");
+    let err = usual_weeks::set(&service, f.angeline, &wednesday, "parent", set_at())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, UsualWeekError::NotServiceDay { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "pas de cantine le mercredi : cette prestation n'a pas lieu ce jour-là"
+    );
     let mut unknown = the_pattern();
     unknown.cells.insert((svc("PISCINE"), Day(Weekday::Mon)));
-    let err = usual_weeks::set(&service, f.angeline, &unknown, "parent", set_at()).await.unwrap_err();
+    let err = usual_weeks::set(&service, f.angeline, &unknown, "parent", set_at())
+        .await
+        .unwrap_err();
     assert_eq!(err.to_string(), "la prestation « PISCINE » n'existe pas");
     let mut backwards = the_pattern();
     backwards.last_day = Some(d(2026, 12, 1));
@@ -157,13 +209,21 @@ async fn a_pattern_the_town_cannot_run_writes_nothing(db: &TestDb) -> anyhow::Re
         usual_weeks::set(&service, f.angeline, &backwards, "parent", set_at()).await,
         Err(UsualWeekError::EndBeforeStart)
     ));
-    let empty = UsualWeek { cells: Default::default(), ..the_pattern() };
+    let empty = UsualWeek {
+        cells: Default::default(),
+        ..the_pattern()
+    };
     assert!(matches!(
         usual_weeks::set(&service, f.angeline, &empty, "parent", set_at()).await,
         Err(UsualWeekError::NoCell)
     ));
     assert_eq!(db.store.usual_week(f.angeline).await?, None);
-    assert!(db.store.bookings_between(f.angeline, d(2026, 12, 1), d(2027, 6, 30)).await?.is_empty());
+    assert!(
+        db.store
+            .bookings_between(f.angeline, d(2026, 12, 1), d(2027, 6, 30))
+            .await?
+            .is_empty()
+    );
     assert!(db.store.history(f.angeline, 10).await?.is_empty());
     Ok(())
 }
@@ -173,7 +233,15 @@ async fn the_job_books_new_weeks_but_not_a_cancelled_day(db: &TestDb) -> anyhow:
     usual_weeks::set(&service, f.angeline, &the_pattern(), "parent", set_at()).await?;
     // The parent cancels Tuesday 12 January's meal the next day: the pattern is kept.
     let cancel = service
-        .change(f.angeline, d(2027, 1, 12), &svc("REPAS"), Action::Cancel, Channel::Web, "parent", paris(2026, 12, 4, 9))
+        .change(
+            f.angeline,
+            d(2027, 1, 12),
+            &svc("REPAS"),
+            Action::Cancel,
+            Channel::Web,
+            "parent",
+            paris(2026, 12, 4, 9),
+        )
         .await?;
     assert_eq!(cancel, BookingOutcome::Cancelled);
     assert_eq!(db.store.active_usual_weeks(d(2026, 12, 4)).await?.len(), 1);
@@ -182,13 +250,31 @@ async fn the_job_books_new_weeks_but_not_a_cancelled_day(db: &TestDb) -> anyhow:
     let night = paris(2027, 1, 1, 1);
     let run = book_usual_weeks(&service, RunTrigger::Night, night).await?;
     assert_eq!(run.patterns, 1);
-    assert_eq!(run.booked, 16, "February's Mondays, Tuesdays (meal and evening) and Thursdays");
+    assert_eq!(
+        run.booked, 16,
+        "February's Mondays, Tuesdays (meal and evening) and Thursdays"
+    );
     assert_eq!(run.kept_cancelled, 1, "12 January stays cancelled");
     assert_eq!(run.skipped, 1, "the closed 11 January");
     assert_eq!(run.failed, 0);
-    assert!(!db.store.is_booked(f.angeline, d(2027, 1, 12), &svc("REPAS")).await?);
-    assert_eq!(db.store.bookings_between(f.angeline, d(2027, 2, 1), d(2027, 2, 28)).await?.len(), 16);
-    assert!(db.store.bookings_between(f.angeline, d(2027, 3, 1), d(2027, 6, 30)).await?.is_empty());
+    assert!(
+        !db.store
+            .is_booked(f.angeline, d(2027, 1, 12), &svc("REPAS"))
+            .await?
+    );
+    assert_eq!(
+        db.store
+            .bookings_between(f.angeline, d(2027, 2, 1), d(2027, 2, 28))
+            .await?
+            .len(),
+        16
+    );
+    assert!(
+        db.store
+            .bookings_between(f.angeline, d(2027, 3, 1), d(2027, 6, 30))
+            .await?
+            .is_empty()
+    );
     // Staff see the pass.
     let last = db.store.last_usual_week_run().await?.expect("recorded");
     assert_eq!((last.trigger.as_str(), last.booked), ("nuit", 16));
@@ -200,8 +286,16 @@ async fn the_job_books_new_weeks_but_not_a_cancelled_day(db: &TestDb) -> anyhow:
     assert_eq!(db.store.history(f.angeline, 100).await?.len(), 23 + 1 + 16);
     // A month later March comes, without its closed Monday nor Easter Monday (29th).
     let run = book_usual_weeks(&service, RunTrigger::Night, paris(2027, 2, 1, 1)).await?;
-    assert_eq!(run.booked, 5 + 5 + 5 + 4 - 2, "March 2027's cells, bar the 1st and the 29th");
-    assert!(!db.store.is_booked(f.angeline, d(2027, 3, 1), &svc("REPAS")).await?);
+    assert_eq!(
+        run.booked,
+        5 + 5 + 5 + 4 - 2,
+        "March 2027's cells, bar the 1st and the 29th"
+    );
+    assert!(
+        !db.store
+            .is_booked(f.angeline, d(2027, 3, 1), &svc("REPAS"))
+            .await?
+    );
     Ok(())
 }
 
@@ -212,12 +306,24 @@ async fn stopping_cancels_only_when_asked_and_only_its_own(db: &TestDb) -> anyho
     book_usual_weeks(&service, RunTrigger::Night, night).await?;
     // Friday 5 February booked by hand: not the pattern's.
     service
-        .change(f.angeline, d(2027, 2, 5), &svc("REPAS"), Action::Book, Channel::Web, "parent", night)
+        .change(
+            f.angeline,
+            d(2027, 2, 5),
+            &svc("REPAS"),
+            Action::Book,
+            Channel::Web,
+            "parent",
+            night,
+        )
         .await?;
     let future = |db: &TestDb| {
         let store = db.store.clone();
         let child = f.angeline;
-        async move { store.bookings_between(child, d(2027, 1, 1), d(2027, 6, 30)).await }
+        async move {
+            store
+                .bookings_between(child, d(2027, 1, 1), d(2027, 6, 30))
+                .await
+        }
     };
     let before = future(db).await?;
     assert_eq!(before.len(), 15 + 16 + 1);
@@ -227,13 +333,21 @@ async fn stopping_cancels_only_when_asked_and_only_its_own(db: &TestDb) -> anyho
     assert_eq!(future(db).await?, before, "stopping cancels nothing");
     assert!(db.store.active_usual_weeks(d(2027, 1, 1)).await?.is_empty());
     let run = book_usual_weeks(&service, RunTrigger::Night, paris(2027, 2, 1, 1)).await?;
-    assert_eq!((run.patterns, run.booked), (0, 0), "a stopped pattern books no more");
+    assert_eq!(
+        (run.patterns, run.booked),
+        (0, 0),
+        "a stopped pattern books no more"
+    );
 
     // Asked: its future bookings go, each against its deadline; the hand-made one stays.
     usual_weeks::set(&service, f.angeline, &the_pattern(), "parent", night).await?;
     let stopped = usual_weeks::stop(&service, f.angeline, true, night).await?;
     assert!(stopped.was_running);
-    assert_eq!(stopped.kept.len(), 1, "Monday 4 January closed on 31 December at 10:00");
+    assert_eq!(
+        stopped.kept.len(),
+        1,
+        "Monday 4 January closed on 31 December at 10:00"
+    );
     assert_eq!(stopped.kept[0].0, d(2027, 1, 4));
     assert_eq!(stopped.cancelled.len(), 14 + 16);
     assert_eq!(

@@ -67,7 +67,9 @@ async fn a_post_without_the_forms_token_or_with_a_forged_box_writes_nothing() {
     // Without the token the form is not even read (422), with another one it is refused.
     let r = c.post("/semaine-type", &PATTERN).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = c.post_csrf("/semaine-type", &"0".repeat(64), &PATTERN).await;
+    let r = c
+        .post_csrf("/semaine-type", &"0".repeat(64), &PATTERN)
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     nothing_written(&p).await;
 
@@ -86,8 +88,14 @@ async fn a_post_without_the_forms_token_or_with_a_forged_box_writes_nothing() {
             ("cell", "PISCINE.1"),
             "Semaine type non enregistrée : la prestation « PISCINE » n'existe pas.",
         ),
-        (("cell", "REPAS.9"), "Semaine type non enregistrée : case invalide."),
-        (("cell", "REPAS"), "Semaine type non enregistrée : case invalide."),
+        (
+            ("cell", "REPAS.9"),
+            "Semaine type non enregistrée : case invalide.",
+        ),
+        (
+            ("cell", "REPAS"),
+            "Semaine type non enregistrée : case invalide.",
+        ),
     ] {
         let r = c.post_csrf("/semaine-type", &csrf, &with(extra)).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{extra:?}");
@@ -105,7 +113,11 @@ async fn a_post_without_the_forms_token_or_with_a_forged_box_writes_nothing() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     r.assert_shows("la date de fin est avant la date de début");
     let r = c
-        .post_csrf("/semaine-type", &csrf, &[("du", "2026-05-06"), ("rythme", "chaque")])
+        .post_csrf(
+            "/semaine-type",
+            &csrf,
+            &[("du", "2026-05-06"), ("rythme", "chaque")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     r.assert_shows("cochez au moins une prestation");
@@ -136,15 +148,16 @@ async fn a_usual_week_books_next_month_shows_what_it_skipped_and_stops_keeping_i
     ]);
     recap.assert_shows("à la fin de l'année scolaire, chaque semaine.");
     // Shown once.
-    c.get("/semaine-type").await.assert_lacks(&["Semaine type appliquée"]);
+    c.get("/semaine-type")
+        .await
+        .assert_lacks(&["Semaine type appliquée"]);
 
     // Next month is filled: June's Mondays, Tuesdays and Thursdays, and Tuesday evenings.
-    let june = p
-        .db
-        .store
-        .bookings_between(p.fam.angeline, d(6, 1), d(6, 30))
-        .await
-        .unwrap();
+    let june =
+        p.db.store
+            .bookings_between(p.fam.angeline, d(6, 1), d(6, 30))
+            .await
+            .unwrap();
     assert_eq!(june.len(), 5 + 5 + 4 + 5);
     assert!(june.iter().all(|(day, s)| {
         use chrono::Datelike;
@@ -154,25 +167,32 @@ async fn a_usual_week_books_next_month_shows_what_it_skipped_and_stops_keeping_i
     let planning = c.get("/planning?du=2026-06-01").await;
     planning.assert_has(&["value=\"2026-06-01.REPAS\" checked"]);
     // The history says the pattern did it.
-    c.get("/historique").await.assert_has(&["par internet (semaine type)"]);
+    c.get("/historique")
+        .await
+        .assert_has(&["par internet (semaine type)"]);
 
     // Staff see the running pattern.
     let (_, staff) = p.staff_at("/mairie/delais").await;
-    staff.assert_has(&["Semaines types des familles", "1 semaine(s) type(s) en cours."]);
+    staff.assert_has(&[
+        "Semaines types des familles",
+        "1 semaine(s) type(s) en cours.",
+    ]);
 
     // Stopped without asking: every booking stays.
     let csrf = c.get("/semaine-type").await.csrf();
     let r = c.post_csrf("/semaine-type/arreter", &csrf, &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = c.get("/semaine-type").await;
-    page.assert_has(&["Semaine type arrêtée. Les inscriptions déjà faites sont gardées.", "Définir une semaine type"]);
+    page.assert_has(&[
+        "Semaine type arrêtée. Les inscriptions déjà faites sont gardées.",
+        "Définir une semaine type",
+    ]);
     page.assert_lacks(&["Semaine type en cours"]);
-    let after = p
-        .db
-        .store
-        .bookings_between(p.fam.angeline, d(6, 1), d(6, 30))
-        .await
-        .unwrap();
+    let after =
+        p.db.store
+            .bookings_between(p.fam.angeline, d(6, 1), d(6, 30))
+            .await
+            .unwrap();
     assert_eq!(after, june);
 }
 

@@ -228,7 +228,10 @@ mod tests {
         p.last_day = Some(d(2026, 12, 7));
         let cells = p.cells_between(d(2026, 12, 1), d(2026, 12, 31), d(2026, 12, 7), &services());
         assert_eq!(cells.last(), Some(&(d(2026, 12, 7), svc("REPAS"))));
-        assert!(p.cells_between(d(2027, 1, 1), d(2027, 1, 31), d(2026, 12, 7), &services()).is_empty());
+        assert!(
+            p.cells_between(d(2027, 1, 1), d(2027, 1, 31), d(2026, 12, 7), &services())
+                .is_empty()
+        );
     }
 
     #[test]

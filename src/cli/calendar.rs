@@ -104,7 +104,9 @@ fn store_periods(
                     "semaines types : {} inscription(s) ajoutée(s), {} jour(s) sauté(s)",
                     run.booked, run.skipped
                 ),
-                Err(e) => eprintln!("semaines types non réservées ({e}) : le serveur le refera cette nuit"),
+                Err(e) => eprintln!(
+                    "semaines types non réservées ({e}) : le serveur le refera cette nuit"
+                ),
             }
         }
         store.close().await;

@@ -53,12 +53,17 @@ pub async fn serve_portal(
             None
         }
     };
-    let state = AppState::new(service, config.town.name.clone(), config.web.clone(), clock.clone())
-        .with_invoicing(Invoicing {
-            invoice: config.invoice.clone(),
-            systempay,
-            payfip: Some(config.payfip.clone()),
-        });
+    let state = AppState::new(
+        service,
+        config.town.name.clone(),
+        config.web.clone(),
+        clock.clone(),
+    )
+    .with_invoicing(Invoicing {
+        invoice: config.invoice.clone(),
+        systempay,
+        payfip: Some(config.payfip.clone()),
+    });
     let state = match voice_manifest(config) {
         Ok(manifest) => state.with_voice(manifest),
         Err(e) => {

@@ -19,7 +19,9 @@ use crate::booking::deadline::{Decision, Refusal, decide, town_instant};
 use crate::booking::french::weekday_fr;
 use crate::booking::model::{Action, Channel, ChildId, ServiceCode};
 use crate::booking::usual_week::{UsualWeek, horizon_end, rentree_year, school_year_end};
-use crate::service::booking::{BookingError, BookingOutcome, BookingService, CellChange, MAX_ATTEMPTS};
+use crate::service::booking::{
+    BookingError, BookingOutcome, BookingService, CellChange, MAX_ATTEMPTS,
+};
 use crate::store::{StoreError, StoreTx, StoredUsualWeek, UsualWeekRun};
 
 /// The history's actor for the cells a usual week books: the parent who set it, through
@@ -467,7 +469,9 @@ async fn try_book(
         tx.rollback().await?;
         return Ok(counts);
     }
-    let cancelled = tx.cancelled_since(p.child, from, until, p.updated_at).await?;
+    let cancelled = tx
+        .cancelled_since(p.child, from, until, p.updated_at)
+        .await?;
     let changes: Vec<CellChange> = candidates
         .iter()
         .filter(|c| {
@@ -484,7 +488,14 @@ async fn try_book(
         })
         .collect();
     let outcomes = service
-        .change_many_in_tx(&mut tx, p.child, &changes, Channel::Web, USUAL_WEEK_ACTOR, now)
+        .change_many_in_tx(
+            &mut tx,
+            p.child,
+            &changes,
+            Channel::Web,
+            USUAL_WEEK_ACTOR,
+            now,
+        )
         .await?;
     tx.commit().await?;
     service.count_changes(Channel::Web, &outcomes);
@@ -505,8 +516,8 @@ pub const NIGHT_RUN_AT: (u32, u32) = (1, 0);
 
 /// The next nightly pass strictly after `now`, in `tz`'s legal time.
 pub fn next_night_run(tz: chrono_tz::Tz, now: DateTime<Utc>) -> DateTime<Utc> {
-    let time = chrono::NaiveTime::from_hms_opt(NIGHT_RUN_AT.0, NIGHT_RUN_AT.1, 0)
-        .expect("a valid time");
+    let time =
+        chrono::NaiveTime::from_hms_opt(NIGHT_RUN_AT.0, NIGHT_RUN_AT.1, 0).expect("a valid time");
     let today = now.with_timezone(&tz).date_naive();
     let tonight = town_instant(tz, today, time);
     if tonight > now {

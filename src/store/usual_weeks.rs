@@ -105,7 +105,9 @@ macro_rules! usual_weeks_where {
             let service: Option<String> = row.try_get("service")?;
             let weekday: Option<i32> = row.try_get("weekday")?;
             if let (Some(s), Some(n), Some(w)) = (service, weekday, out.last_mut()) {
-                w.pattern.cells.insert((service_code(s)?, Day(weekday_from(n)?)));
+                w.pattern
+                    .cells
+                    .insert((service_code(s)?, Day(weekday_from(n)?)));
             }
         }
         Ok::<_, StoreError>(out)

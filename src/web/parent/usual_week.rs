@@ -213,9 +213,9 @@ fn form_date(s: &str, what: &str) -> Result<Option<NaiveDate>, WebError> {
     if s.is_empty() {
         return Ok(None);
     }
-    crate::web::url_date::parse(s)
-        .map(Some)
-        .ok_or_else(|| WebError::BadRequest(format!("date « {what} » invalide (attendu AAAA-MM-JJ)")))
+    crate::web::url_date::parse(s).map(Some).ok_or_else(|| {
+        WebError::BadRequest(format!("date « {what} » invalide (attendu AAAA-MM-JJ)"))
+    })
 }
 
 impl From<UsualWeekError> for WebError {
@@ -336,7 +336,11 @@ pub async fn stop(
     let cancel = match form.annuler.as_str() {
         "" => false,
         "oui" => true,
-        _ => return Err(WebError::BadRequest("choix d'annulation invalide".to_owned())),
+        _ => {
+            return Err(WebError::BadRequest(
+                "choix d'annulation invalide".to_owned(),
+            ));
+        }
     };
     let stopped = usual_weeks::stop(state.service(), s.child, cancel, state.now()).await?;
     let message = if !stopped.was_running {
@@ -373,7 +377,15 @@ mod tests {
         let repas = ServiceCode::parse("REPAS").unwrap();
         assert_eq!(cell_value(&repas, Weekday::Thu), "REPAS.4");
         assert_eq!(parse_cell_value("REPAS.4"), Some((repas, Weekday::Thu)));
-        for bad in ["REPAS.0", "REPAS.8", "REPAS", "repas.1", "REPAS.-1", ".1", "REPAS.1.2"] {
+        for bad in [
+            "REPAS.0",
+            "REPAS.8",
+            "REPAS",
+            "repas.1",
+            "REPAS.-1",
+            ".1",
+            "REPAS.1.2",
+        ] {
             assert_eq!(parse_cell_value(bad), None, "{bad}");
         }
     }

@@ -360,7 +360,10 @@ pub async fn remove_closure(
     let usual = book_usual_weeks_now(&state).await;
     state
         .sessions()
-        .set_flash(&s.id, Flash::Notice(format!("Fermeture supprimée. {usual}")))
+        .set_flash(
+            &s.id,
+            Flash::Notice(format!("Fermeture supprimée. {usual}")),
+        )
         .await?;
     Ok(Redirect::to("/mairie/delais").into_response())
 }
