@@ -217,3 +217,50 @@ async fn stopping_with_the_box_ticked_cancels_the_patterns_future_bookings() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_closure_removed_by_staff_lets_the_job_book_the_day_at_once_and_staff_see_the_pass() {
+    let p = Portal::new().await;
+    let mut staff = p.staff().await;
+    let csrf = staff.get("/mairie/delais").await.csrf();
+    staff
+        .post_csrf(
+            "/mairie/delais/fermeture",
+            &csrf,
+            &[("date", "2026-06-04"), ("label", "Grève")],
+        )
+        .await;
+    staff
+        .get("/mairie/delais")
+        .await
+        .assert_has(&["Semaines types : 0 inscription(s) ajoutée(s)"]);
+    // The pattern is set while Thursday 4 June is closed: that day is skipped, and said so.
+    let (mut c, page) = p.parent_at("/semaine-type").await;
+    c.post_csrf("/semaine-type", &page.csrf(), &PATTERN).await;
+    c.get("/semaine-type").await.assert_shows(
+        "04/06/2026, Cantine : Pas de cantine le jeudi 4 juin : la mairie est fermée ce jour-là.",
+    );
+    let thursday = || async {
+        p.db.store
+            .is_booked(
+                p.fam.angeline,
+                d(6, 4),
+                &ivr::booking::model::ServiceCode::parse("REPAS").unwrap(),
+            )
+            .await
+            .unwrap()
+    };
+    assert!(!thursday().await);
+    // Staff reopen the day: the usual weeks are booked right away, not at night.
+    let r = staff
+        .post_csrf("/mairie/delais/fermeture/2026-06-04/supprimer", &csrf, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(thursday().await, "4 June booked by the job");
+    let page = staff.get("/mairie/delais").await;
+    page.assert_has(&[
+        "Fermeture supprimée. Semaines types : 1 inscription(s) ajoutée(s)",
+        "1 semaine(s) type(s) en cours.",
+        "(fermeture) : 1 semaine(s) type(s), 1 inscription(s) faite(s)",
+    ]);
+}
