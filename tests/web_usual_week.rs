@@ -55,6 +55,10 @@ async fn the_form_offers_only_the_days_each_service_runs_and_is_linked_from_the_
     page.assert_shows("vide : fin de l'année scolaire");
     // No service runs on Wednesday: no such column, let alone a box.
     page.assert_lacks(&["value=\"REPAS.3\"", "mercredi"]);
+    // The help page says what it does.
+    c.get("/aide")
+        .await
+        .assert_has(&["id=\"aide-semaine-type\"", "une semaine sur deux"]);
     // Logged out, the page is not shown.
     let r = p.client().get("/semaine-type").await;
     assert_eq!(r.location(), "/");
