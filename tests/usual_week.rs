@@ -23,6 +23,7 @@ ivr::both_backends!(
     a_pattern_the_town_cannot_run_writes_nothing,
     the_job_books_new_weeks_but_not_a_cancelled_day,
     stopping_cancels_only_when_asked_and_only_its_own,
+    every_other_week_books_one_week_in_two_from_the_first_days,
 );
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -231,6 +232,16 @@ async fn a_pattern_the_town_cannot_run_writes_nothing(db: &TestDb) -> anyhow::Re
 async fn the_job_books_new_weeks_but_not_a_cancelled_day(db: &TestDb) -> anyhow::Result<()> {
     let (service, f) = town(db).await?;
     usual_weeks::set(&service, f.angeline, &the_pattern(), "parent", set_at()).await?;
+    // A pass an hour later books nothing: today's meal closed yesterday at 10:00, the
+    // other cells left are holidays and the closed Monday.
+    let early = book_usual_weeks(&service, RunTrigger::Startup, paris(2026, 12, 3, 10)).await?;
+    assert_eq!((early.booked, early.skipped), (0, 10));
+    assert!(
+        !db.store
+            .is_booked(f.angeline, d(2026, 12, 3), &svc("REPAS"))
+            .await?,
+        "never past a deadline"
+    );
     // The parent cancels Tuesday 12 January's meal the next day: the pattern is kept.
     let cancel = service
         .change(
@@ -353,6 +364,37 @@ async fn stopping_cancels_only_when_asked_and_only_its_own(db: &TestDb) -> anyho
     assert_eq!(
         future(db).await?,
         vec![(d(2027, 1, 4), svc("REPAS")), (d(2027, 2, 5), svc("REPAS"))]
+    );
+    Ok(())
+}
+
+async fn every_other_week_books_one_week_in_two_from_the_first_days(
+    db: &TestDb,
+) -> anyhow::Result<()> {
+    let (service, f) = town(db).await?;
+    let pattern = UsualWeek {
+        first_day: d(2027, 1, 4),
+        last_day: Some(d(2027, 1, 31)),
+        rhythm: Rhythm::EveryOtherWeek,
+        ..the_pattern()
+    };
+    let applied = usual_weeks::set(&service, f.theo, &pattern, "parent", set_at()).await?;
+    assert!(applied.cells.iter().all(|c| c.result == CellResult::Booked));
+    let booked = db
+        .store
+        .bookings_between(f.theo, d(2026, 12, 1), d(2027, 6, 30))
+        .await?;
+    let days: Vec<u32> = booked
+        .iter()
+        .map(|(day, _)| chrono::Datelike::day(day))
+        .collect();
+    // The weeks of 4 and 18 January; not those of 11 and 25 January.
+    assert_eq!(days, [4, 5, 5, 7, 18, 19, 19, 21]);
+    assert!(
+        db.store
+            .bookings_between(f.angeline, d(2027, 1, 1), d(2027, 1, 31))
+            .await?
+            .is_empty()
     );
     Ok(())
 }
