@@ -180,6 +180,16 @@ async fn setting_books_next_month_and_says_what_it_skipped(db: &TestDb) -> anyho
             .await?
             .is_some_and(|w| w.stopped_at.is_none())
     );
+    // Staff count it while it runs, not once its school year is over.
+    assert_eq!(usual_weeks::staff_summary(&service, set_at()).await?.0, 1);
+    assert_eq!(db.store.active_usual_weeks(d(2027, 7, 2)).await?.len(), 1);
+    assert_eq!(
+        usual_weeks::staff_summary(&service, paris(2027, 7, 2, 9))
+            .await?
+            .0,
+        0,
+        "the school year is over"
+    );
     Ok(())
 }
 

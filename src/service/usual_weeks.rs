@@ -509,6 +509,36 @@ async fn try_book(
     Ok(counts)
 }
 
+/// The child's running usual week, if any (a stopped one is not shown as running).
+pub async fn current(
+    service: &BookingService,
+    child: ChildId,
+) -> Result<Option<StoredUsualWeek>, StoreError> {
+    Ok(service
+        .store()
+        .usual_week(child)
+        .await?
+        .filter(|w| w.stopped_at.is_none()))
+}
+
+/// What staff see of the usual weeks at `now`: how many run (neither stopped nor past
+/// their last day, the end of the school year for those without one) and the job's last
+/// pass.
+pub async fn staff_summary(
+    service: &BookingService,
+    now: DateTime<Utc>,
+) -> Result<(usize, Option<UsualWeekRun>), BookingError> {
+    let today = town_today(service, now);
+    let mut ends = BTreeMap::new();
+    let mut running = 0;
+    for w in service.store().active_usual_weeks(today).await? {
+        if last_day_of(service, &w.pattern, &mut ends).await? >= today {
+            running += 1;
+        }
+    }
+    Ok((running, service.store().last_usual_week_run().await?))
+}
+
 /// When the town's clock reads the nightly pass's time: 01:00, after midnight so that
 /// "today" has moved on and the new last day of next month comes into reach, long
 /// before any 10:00 deadline.

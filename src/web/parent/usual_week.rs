@@ -80,11 +80,7 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
         .child(s.payer, s.child)
         .await?
         .ok_or_else(|| WebError::NotFound("enfant introuvable".to_owned()))?;
-    let current = state
-        .store()
-        .usual_week(s.child)
-        .await?
-        .filter(|w| w.stopped_at.is_none());
+    let current = usual_weeks::current(state.service(), s.child).await?;
     let page_flash = state.sessions().take_flash(&s.id).await?;
     let today = state.today();
     let rules = state.service().rules();

@@ -18,7 +18,7 @@ use crate::booking::deadline::town_instant;
 use crate::booking::french::date_fr_with_year;
 use crate::booking::model::ServiceCode;
 use crate::service::booking::BookingError;
-use crate::service::usual_weeks::{RunTrigger, book_usual_weeks};
+use crate::service::usual_weeks::{self, RunTrigger, book_usual_weeks};
 use crate::store::{OverrideId, StoreError};
 use crate::web::error::WebError;
 use crate::web::extract::StaffSession;
@@ -57,8 +57,7 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
     let services = state.services();
     let tz = state.tz();
     let csrf = &s.data.csrf;
-    let patterns = state.store().active_usual_weeks(today).await?.len();
-    let last_run = state.store().last_usual_week_run().await?;
+    let (patterns, last_run) = usual_weeks::staff_summary(state.service(), state.now()).await?;
     let label_of = |code: &ServiceCode| {
         services
             .iter()
