@@ -448,10 +448,32 @@ async fn every_page_passes_axe_wcag_21_aa_and_fits_phone_widths() {
         ("preinscription", "/preinscription"),
         ("aide-parent", "/aide"),
         ("paiement-retour", "/factures/paiement/retour"),
+        ("semaine-type", "/semaine-type"),
     ] {
         chrome.open(name, path).await;
         audit(&chrome, &axe, name, &shots, &mut problems).await;
     }
+    // The usual week set: its recap, and the running pattern with its stop form.
+    step("tick a usual day", async {
+        chrome
+            .client
+            .find(Locator::Id("st-REPAS-1"))
+            .await?
+            .click()
+            .await
+    })
+    .await;
+    chrome
+        .submit_form("set the usual week", "/semaine-type", "/semaine-type")
+        .await;
+    audit(
+        &chrome,
+        &axe,
+        "semaine-type-recapitulatif",
+        &shots,
+        &mut problems,
+    )
+    .await;
     chrome.open("factures", "/factures").await;
     invoices_read_well_on_a_phone(&chrome).await;
     audit(&chrome, &axe, "factures", &shots, &mut problems).await;

@@ -118,6 +118,16 @@ async fn calendar_import_writes_the_official_export_once() -> anyhow::Result<()>
     );
     // The summer without an end date is reported, not guessed.
     assert!(stderr(&out).contains("ligne 17 (Vacances d'Été)"));
+    // New holidays run the usual weeks' job at once (there are none to book here).
+    assert!(
+        stderr(&out).contains("semaines types : 0 inscription(s) ajoutée(s)"),
+        "{}",
+        stderr(&out)
+    );
+    let store = Store::open(&url).await?;
+    let run = store.last_usual_week_run().await?.expect("a pass recorded");
+    assert_eq!(run.trigger, "vacances");
+    store.close().await;
     let periods = stored().await?;
     assert_eq!(periods.len(), 8);
     assert_eq!(periods[0].name, "Vacances de la Toussaint");
@@ -127,10 +137,15 @@ async fn calendar_import_writes_the_official_export_once() -> anyhow::Result<()>
     );
 
     // Importing the same file again adds nothing.
-    let said = succeeded(&import(&csv, "Zone A", &["--write"]));
+    let again = import(&csv, "Zone A", &["--write"]);
+    let said = succeeded(&again);
     assert_eq!(
         said.trim(),
         "0 période(s) de vacances ajoutée(s) pour la zone « Zone A », 8 déjà présente(s)."
+    );
+    assert!(
+        !stderr(&again).contains("semaines types"),
+        "nothing new, no pass"
     );
     assert_eq!(stored().await?, periods);
 

@@ -312,3 +312,87 @@ async fn staff_log_in_publish_the_message_and_see_their_pages() {
     assert_eq!(shown, message);
     chrome.close().await;
 }
+
+/// Issue 18's "done when": a parent, as a new user would from the README, sets a usual
+/// week on the web and sees next month filled on the planning.
+#[tokio::test]
+async fn a_parent_sets_a_usual_week_and_sees_next_month_filled() {
+    if skipped() {
+        return;
+    }
+    // Wednesday 6 May 2026, 09:00: next month is June.
+    let portal = Portal::new().await;
+    let addr = web_support::http::serve(portal.state.clone()).await;
+    let chrome = Chrome::start(&format!("http://{addr}")).await;
+    chrome.window("window size", 390, 1400).await;
+    chrome.open("open login", "/").await;
+    chrome.type_into("child_code", "3011").await;
+    chrome.type_into("payer_code", "770021").await;
+    chrome
+        .submit_form("submit login", "/connexion", "/planning")
+        .await;
+    chrome
+        .follow("usual week link", "Semaine type", "/semaine-type")
+        .await;
+    // Cantine Monday, Tuesday, Thursday; Accueil Soir Tuesday; from today, every week.
+    for id in ["st-REPAS-1", "st-REPAS-2", "st-REPAS-4", "st-SOIR-2"] {
+        let cell = step(id, chrome.client.find(Locator::Id(id))).await;
+        step("tick", cell.click()).await;
+        assert!(step("ticked", cell.is_selected()).await, "{id} not ticked");
+    }
+    chrome
+        .submit_form("set the usual week", "/semaine-type", "/semaine-type")
+        .await;
+    let recap = chrome.text("recap", "section[aria-labelledby=recap]").await;
+    assert!(recap.contains("Semaine type appliquée"), "{recap}");
+    assert!(
+        recap.contains("inscription, 07/05/2026, Cantine"),
+        "{recap}"
+    );
+    assert!(recap.contains("jour férié (Ascension)"), "{recap}");
+    chrome
+        .screenshot("usual week screenshot", "browser-usual-week.png")
+        .await;
+
+    // Next month's planning: the pattern's cells are booked, the others are not.
+    chrome
+        .open("June planning", "/planning?du=2026-06-01")
+        .await;
+    let checked = |key: &'static str| {
+        let client = chrome.client.clone();
+        async move {
+            let css = format!("input[name=want][value='{key}']");
+            let cell = step(key, client.find(Locator::Css(&css))).await;
+            step("state", cell.is_selected()).await
+        }
+    };
+    for key in [
+        "2026-06-01.REPAS",
+        "2026-06-02.REPAS",
+        "2026-06-02.SOIR",
+        "2026-06-04.REPAS",
+        "2026-06-08.REPAS",
+    ] {
+        assert!(checked(key).await, "{key} not booked");
+    }
+    for key in ["2026-06-05.REPAS", "2026-06-01.SOIR", "2026-06-04.MATIN"] {
+        assert!(!checked(key).await, "{key} booked");
+    }
+    let booked_cells = step(
+        "booked cells",
+        chrome.client.find_all(Locator::Css("td.booked")),
+    )
+    .await;
+    assert!(!booked_cells.is_empty(), "no cell drawn booked");
+    chrome
+        .screenshot("june screenshot", "browser-usual-week-june.png")
+        .await;
+    let june = portal
+        .db
+        .store
+        .bookings_between(portal.fam.angeline, d(6, 1), d(6, 30))
+        .await
+        .unwrap();
+    assert_eq!(june.len(), 19, "{june:?}");
+    chrome.close().await;
+}

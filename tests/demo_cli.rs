@@ -42,6 +42,11 @@ fn the_demo_keeps_one_data_folder_and_starts_again_when_asked() {
     let logs = stderr(&first);
     assert!(logs.contains("INFO"), "{logs}");
     assert!(!logs.contains('\u{1b}'), "colour codes in:\n{logs}");
+    // The usual weeks' job ran once at start-up (then it runs each night).
+    assert!(
+        logs.contains("usual weeks booked") && logs.contains("trigger=\"démarrage\""),
+        "no start-up pass of the usual weeks in:\n{logs}"
+    );
 
     // Started again: the same folder, the same database, nothing seeded twice.
     let out = succeeded(&demo(&data, &[]));

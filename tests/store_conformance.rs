@@ -53,6 +53,7 @@ conformance!(
     head_counts_per_school_and_service,
     children_belong_to_their_payer,
     school_holidays_round_trip,
+    usual_weeks_round_trip,
 );
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -596,5 +597,185 @@ async fn school_holidays_round_trip(db: &TestDb) -> anyhow::Result<()> {
         between(date(2025, 9, 1), date(2026, 8, 31)).await?,
         vec![toussaint, noel]
     );
+    Ok(())
+}
+
+async fn usual_weeks_round_trip(db: &TestDb) -> anyhow::Result<()> {
+    use chrono::Weekday;
+    use ivr::booking::usual_week::{Day, Rhythm, UsualWeek};
+    use ivr::store::UsualWeekRun;
+    let store = &db.store;
+    let (_, c) = family(store).await?;
+    assert_eq!(store.usual_week(c).await?, None);
+    let first = UsualWeek {
+        cells: [
+            (svc("REPAS"), Day(Weekday::Mon)),
+            (svc("REPAS"), Day(Weekday::Thu)),
+            (svc("SOIR"), Day(Weekday::Tue)),
+        ]
+        .into_iter()
+        .collect(),
+        first_day: date(2026, 12, 3),
+        last_day: None,
+        rhythm: Rhythm::EveryWeek,
+    };
+    let set_at = at(2026, 12, 3, 8, 0);
+    let mut tx = store.begin().await?;
+    tx.set_usual_week(c, &first, "parent", set_at).await?;
+    tx.commit().await?;
+    let stored = store.usual_week(c).await?.expect("set");
+    assert_eq!(stored.pattern, first);
+    assert_eq!((stored.created_at, stored.updated_at), (set_at, set_at));
+    assert_eq!(
+        (stored.set_by.as_str(), stored.stopped_at),
+        ("parent", None)
+    );
+
+    // Replacing keeps one row, replaces the cells, keeps created_at.
+    let second = UsualWeek {
+        cells: [(svc("MATIN"), Day(Weekday::Fri))].into_iter().collect(),
+        first_day: date(2027, 1, 4),
+        last_day: Some(date(2027, 3, 31)),
+        rhythm: Rhythm::EveryOtherWeek,
+    };
+    let replaced_at = at(2026, 12, 10, 8, 0);
+    let mut tx = store.begin().await?;
+    tx.set_usual_week(c, &second, "parent", replaced_at).await?;
+    tx.commit().await?;
+    let stored = store.usual_week(c).await?.expect("set");
+    assert_eq!(stored.pattern, second);
+    assert_eq!(
+        (stored.created_at, stored.updated_at),
+        (set_at, replaced_at)
+    );
+    let active = store.active_usual_weeks(date(2027, 3, 31)).await?;
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0].pattern, second);
+    assert!(
+        store.active_usual_weeks(date(2027, 4, 1)).await?.is_empty(),
+        "ended"
+    );
+
+    // The transaction sees whether it still runs as read.
+    let mut tx = store.begin().await?;
+    assert!(tx.usual_week_unchanged(c, replaced_at).await?);
+    assert!(!tx.usual_week_unchanged(c, set_at).await?, "replaced since");
+    assert!(tx.stop_usual_week(c, at(2026, 12, 11, 8, 0)).await?);
+    assert!(
+        !tx.stop_usual_week(c, at(2026, 12, 11, 9, 0)).await?,
+        "stopped once"
+    );
+    assert!(!tx.usual_week_unchanged(c, replaced_at).await?, "stopped");
+    tx.commit().await?;
+    assert_eq!(
+        store.usual_week(c).await?.expect("kept").stopped_at,
+        Some(at(2026, 12, 11, 8, 0))
+    );
+    assert!(store.active_usual_weeks(date(2027, 1, 1)).await?.is_empty());
+
+    // A cell with no weekday the database accepts is refused by its check.
+    let bad = db
+        .execute_raw(&format!(
+            "INSERT INTO usual_week_cells (child_id, service, weekday) VALUES ({}, 'REPAS', 8)",
+            c.0
+        ))
+        .await;
+    assert!(bad.is_err(), "weekday 8 stored");
+
+    // What the history says a pattern booked, and what was cancelled since an instant.
+    let mut tx = store.begin().await?;
+    let entry = |action, day, actor: &str, when| HistoryEntry {
+        action,
+        date: day,
+        service: svc("REPAS"),
+        channel: Channel::Web,
+        actor: actor.into(),
+        at: when,
+    };
+    let week = "parent (semaine type)";
+    tx.push_history(
+        c,
+        &entry(Action::Book, date(2027, 1, 4), week, at(2026, 12, 3, 8, 0)),
+    )
+    .await?;
+    tx.push_history(
+        c,
+        &entry(Action::Book, date(2027, 1, 7), week, at(2026, 12, 3, 8, 0)),
+    )
+    .await?;
+    tx.push_history(
+        c,
+        &entry(
+            Action::Cancel,
+            date(2027, 1, 7),
+            "parent",
+            at(2026, 12, 4, 8, 0),
+        ),
+    )
+    .await?;
+    tx.push_history(
+        c,
+        &entry(
+            Action::Book,
+            date(2027, 1, 11),
+            "parent",
+            at(2026, 12, 4, 8, 0),
+        ),
+    )
+    .await?;
+    tx.push_history(
+        c,
+        &entry(
+            Action::Cancel,
+            date(2027, 1, 14),
+            "parent",
+            at(2026, 12, 1, 8, 0),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    assert_eq!(
+        store
+            .last_booked_by(c, date(2027, 1, 1), date(2027, 1, 31), week)
+            .await?,
+        vec![(date(2027, 1, 4), svc("REPAS"))],
+        "7 January was cancelled after, 11 January booked by hand"
+    );
+    let since = store
+        .cancelled_since(
+            c,
+            date(2027, 1, 1),
+            date(2027, 1, 31),
+            at(2026, 12, 3, 8, 0),
+        )
+        .await?;
+    assert_eq!(
+        since.into_iter().collect::<Vec<_>>(),
+        vec![(date(2027, 1, 7), svc("REPAS"))],
+        "14 January was cancelled before the instant"
+    );
+
+    // The job's passes: the last one is read back.
+    assert_eq!(store.last_usual_week_run().await?, None);
+    for (trigger, booked) in [("nuit", 3), ("fermeture", 5)] {
+        store
+            .record_usual_week_run(&UsualWeekRun {
+                trigger: trigger.into(),
+                started_at: at(2026, 12, 5, 0, 0),
+                finished_at: at(2026, 12, 5, 0, 1),
+                patterns: 2,
+                booked,
+                skipped: 1,
+                kept_cancelled: 1,
+                failed: 0,
+            })
+            .await?;
+    }
+    let last = store.last_usual_week_run().await?.expect("recorded");
+    assert_eq!(
+        (last.trigger.as_str(), last.booked, last.patterns),
+        ("fermeture", 5, 2)
+    );
+    assert_eq!(last.finished_at, at(2026, 12, 5, 0, 1));
     Ok(())
 }

@@ -11,4 +11,5 @@ pub mod rules;
 pub mod school_calendar;
 pub mod settings;
 pub mod toml_dates;
+pub mod usual_week;
 pub mod weekdays;

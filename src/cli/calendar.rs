@@ -88,6 +88,27 @@ fn store_periods(
         let store = Store::open(&config.server.database_url).await?;
         let service = config.booking_service(store.clone()).await?;
         let added = service.add_school_holidays(periods).await;
+        if matches!(added, Ok(n) if n > 0) {
+            // New holidays change which cells the usual weeks may book: book them now
+            // rather than at the next night.
+            #[allow(clippy::disallowed_methods)]
+            let now = chrono::Utc::now();
+            match ivr::service::usual_weeks::book_usual_weeks(
+                &service,
+                ivr::service::usual_weeks::RunTrigger::Holidays,
+                now,
+            )
+            .await
+            {
+                Ok(run) => eprintln!(
+                    "semaines types : {} inscription(s) ajoutée(s), {} jour(s) sauté(s)",
+                    run.booked, run.skipped
+                ),
+                Err(e) => eprintln!(
+                    "semaines types non réservées ({e}) : le serveur le refera cette nuit"
+                ),
+            }
+        }
         store.close().await;
         Ok(added?)
     })

@@ -17,6 +17,7 @@ mod migrate;
 mod phone;
 mod serve;
 mod staff;
+mod usual_weeks;
 mod web;
 
 use std::net::SocketAddr;

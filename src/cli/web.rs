@@ -53,12 +53,17 @@ pub async fn serve_portal(
             None
         }
     };
-    let state = AppState::new(service, config.town.name.clone(), config.web.clone(), clock)
-        .with_invoicing(Invoicing {
-            invoice: config.invoice.clone(),
-            systempay,
-            payfip: Some(config.payfip.clone()),
-        });
+    let state = AppState::new(
+        service,
+        config.town.name.clone(),
+        config.web.clone(),
+        clock.clone(),
+    )
+    .with_invoicing(Invoicing {
+        invoice: config.invoice.clone(),
+        systempay,
+        payfip: Some(config.payfip.clone()),
+    });
     let state = match voice_manifest(config) {
         Ok(manifest) => state.with_voice(manifest),
         Err(e) => {
@@ -90,7 +95,14 @@ pub async fn serve_portal(
             None
         }
     };
+    // The usual weeks' job runs beside the portal too (every node: the booking service
+    // books a cell once however many passes run), and stops with it.
+    let usual_weeks = AbortOnDrop(tokio::spawn(super::usual_weeks::nightly(
+        state.service().clone(),
+        clock.clone(),
+    )));
     let res = ivr::web::serve(listener, state).await;
+    drop(usual_weeks);
     drop(worker);
     res
 }

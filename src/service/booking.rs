@@ -30,7 +30,7 @@ pub const NEXT_SERVICE_DAY_HORIZON: u64 = 60;
 
 /// How many times a transaction that lost a race (PostgreSQL serialization failure or
 /// deadlock, SQLite still busy) is run again before giving up.
-const MAX_ATTEMPTS: u32 = 5;
+pub(crate) const MAX_ATTEMPTS: u32 = 5;
 
 /// The most weeks one planning request covers (a bound on the work per request).
 pub const MAX_PLANNING_WEEKS: u32 = 12;
@@ -422,20 +422,49 @@ impl BookingService {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<BookingOutcome>, StoreError> {
-        let from = changes.iter().map(|c| c.date).min().expect("not empty");
-        let to = changes.iter().map(|c| c.date).max().expect("not empty");
         let mut tx = self.store.begin().await?;
-        let calendar = self.calendar_in_tx(&mut tx, from, to).await?;
+        let outcomes = self
+            .change_many_in_tx(&mut tx, child, changes, channel, actor, now)
+            .await?;
+        tx.commit().await?;
+        self.count_changes(channel, &outcomes);
+        Ok(outcomes)
+    }
+
+    /// [`BookingService::change_many`]'s checks and writes inside the caller's transaction
+    /// `tx` (not committed, not retried), so that a feature that writes rows of its own
+    /// with the bookings (the usual week and the cells it books) keeps them all in one
+    /// transaction. The caller commits, then calls [`BookingService::count_changes`].
+    pub(crate) async fn change_many_in_tx(
+        &self,
+        tx: &mut StoreTx,
+        child: ChildId,
+        changes: &[CellChange],
+        channel: Channel,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<BookingOutcome>, StoreError> {
+        let (Some(from), Some(to)) = (
+            changes.iter().map(|c| c.date).min(),
+            changes.iter().map(|c| c.date).max(),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let calendar = self.calendar_in_tx(tx, from, to).await?;
         let mut outcomes = Vec::with_capacity(changes.len());
         for change in changes {
             let outcome = self
-                .apply(&mut tx, &calendar, child, change, channel, actor, now)
+                .apply(tx, &calendar, child, change, channel, actor, now)
                 .await?;
             outcomes.push(outcome);
         }
-        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// Counts committed changes in the metrics, by channel.
+    pub(crate) fn count_changes(&self, channel: Channel, outcomes: &[BookingOutcome]) {
         if let Some(m) = &self.metrics {
-            for o in &outcomes {
+            for o in outcomes {
                 let action = match o {
                     BookingOutcome::Booked => "booked",
                     BookingOutcome::Cancelled => "cancelled",
@@ -446,7 +475,6 @@ impl BookingService {
                     .inc();
             }
         }
-        Ok(outcomes)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -12,6 +12,7 @@
 //! - [`preregistrations`]: a parent's request checked whole, staff's one decision;
 //! - [`invoices`]: a month's invoices made and stored in one transaction;
 //! - [`import`]: the families CSV checked whole, then written;
+//! - [`usual_weeks`]: a child's usual week, booked when set and each night after;
 //! - [`voice`]: the town's own recordings of the voice line's prompts;
 //! - [`demo`]: the demo families and their bookings (`ivr demo`, tests).
 
@@ -26,4 +27,5 @@ pub mod login;
 pub mod payments;
 pub mod preregistrations;
 pub mod staff_accounts;
+pub mod usual_weeks;
 pub mod voice;

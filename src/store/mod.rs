@@ -30,6 +30,7 @@ mod settings;
 mod staff_accounts;
 pub mod testing;
 mod tx;
+mod usual_weeks;
 
 pub use announcements::{Announcement, AnnouncementId, NewAnnouncement, Validity};
 pub use call_records::{CallOutcome, CallRecord, ChannelChanges, EndedBy, day_range};
@@ -52,6 +53,7 @@ pub use records::{
 };
 pub use sessions::{SessionOwner, StoredSession};
 pub use tx::StoreTx;
+pub use usual_weeks::{StoredUsualWeek, UsualWeekRun};
 
 use sqlx::{PgPool, SqlitePool};
 

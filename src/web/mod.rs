@@ -103,6 +103,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/historique", get(parent::history::get))
         .route(
+            "/semaine-type",
+            get(parent::usual_week::get).post(parent::usual_week::post),
+        )
+        .route("/semaine-type/arreter", post(parent::usual_week::stop))
+        .route(
             "/enfants",
             get(parent::children::get).post(parent::children::post),
         )

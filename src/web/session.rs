@@ -48,6 +48,18 @@ pub enum Flash {
     },
     /// A short confirmation sentence (staff pages).
     Notice(String),
+    /// What setting a usual week did: cells booked, how many were booked already, cells
+    /// skipped with their reason, and a sentence on the period.
+    UsualWeek {
+        /// "inscription, 03/12/2026, Cantine" lines.
+        booked: Vec<String>,
+        /// How many cells were booked already.
+        already: usize,
+        /// "07/12/2026, Cantine : <reason>" lines.
+        skipped: Vec<String>,
+        /// The period booked now and what comes next.
+        note: String,
+    },
     /// A short error sentence (staff pages).
     Error(String),
 }

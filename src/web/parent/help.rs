@@ -74,6 +74,18 @@ fn body(phone: &str) -> Markup {
                 "les inscriptions sont marquées d'une flèche verte, les annulations d'une flèche orange, "
                 "avec le canal utilisé (par internet, par téléphone ou par la mairie)." }
         }
+        section.card aria-labelledby="aide-semaine-type" {
+            h2 id="aide-semaine-type" { "Semaine type" }
+            p { "Depuis le planning, « Semaine type » permet de cocher, pour chaque enfant, les prestations voulues "
+                "chaque jour de la semaine (par exemple la cantine le lundi, le mardi et le jeudi), à partir d'une date, "
+                "jusqu'à une date ou jusqu'à la fin de l'année scolaire, chaque semaine ou une semaine sur deux." }
+            p { "À l'enregistrement, tous les jours correspondants encore ouverts sont réservés jusqu'à la fin du mois "
+                "prochain, et la page liste ce qui a été réservé et ce qui ne l'a pas été, avec la raison (vacances, "
+                "jour férié, fermeture, délai passé). Les semaines suivantes sont réservées au fur et à mesure, chaque nuit." }
+            p { "Annuler un jour sur le planning ou par téléphone garde la semaine type : ce jour n'est pas réservé à nouveau. "
+                "Arrêter la semaine type n'annule rien, sauf si vous cochez « Annuler aussi les inscriptions à venir faites "
+                "par la semaine type »." }
+        }
         section.card aria-labelledby="aide-tel" {
             h2 id="aide-tel" { "Serveur vocal" }
             p { "Vous pouvez également réserver ou annuler par téléphone, 24 heures sur 24, avec les mêmes codes et les mêmes délais"

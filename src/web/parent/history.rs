@@ -7,6 +7,7 @@ use maud::html;
 
 use super::parent_page;
 use crate::booking::model::Action;
+use crate::service::usual_weeks::USUAL_WEEK_ACTOR;
 use crate::web::error::WebError;
 use crate::web::extract::ParentSession;
 use crate::web::state::AppState;
@@ -37,6 +38,7 @@ pub async fn get(State(state): State<AppState>, s: ParentSession) -> Result<Resp
                         span.arrow aria-hidden="true" { (arrow) " " }
                         strong { (e.action.as_str()) } ", " (e.date.format("%d/%m/%Y")) ", " (label)
                         " – par " (e.channel.label_fr())
+                        @if e.actor == USUAL_WEEK_ACTOR { " (semaine type)" }
                         ", le " (e.at.with_timezone(&tz).format("%d/%m/%Y à %Hh%M"))
                     }
                 }

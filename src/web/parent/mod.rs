@@ -9,6 +9,7 @@ pub mod login;
 pub mod pay;
 pub mod planning;
 pub mod preregistration;
+pub mod usual_week;
 
 use std::collections::BTreeSet;
 

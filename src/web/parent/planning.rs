@@ -81,6 +81,7 @@ pub async fn get(
             div.links {
                 @if siblings > 1 { a href="/enfants" { "Choisir un autre enfant" } }
                 a href="/historique" { "Voir les dernières modifications" }
+                a href="/semaine-type" { "Semaine type" }
             }
         }
         @if let Some(Flash::Recap { done, refused }) = &flash {

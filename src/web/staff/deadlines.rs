@@ -18,6 +18,7 @@ use crate::booking::deadline::town_instant;
 use crate::booking::french::date_fr_with_year;
 use crate::booking::model::ServiceCode;
 use crate::service::booking::BookingError;
+use crate::service::usual_weeks::{self, RunTrigger, book_usual_weeks};
 use crate::store::{OverrideId, StoreError};
 use crate::web::error::WebError;
 use crate::web::extract::StaffSession;
@@ -56,6 +57,7 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
     let services = state.services();
     let tz = state.tz();
     let csrf = &s.data.csrf;
+    let (patterns, last_run) = usual_weeks::staff_summary(state.service(), state.now()).await?;
     let label_of = |code: &ServiceCode| {
         services
             .iter()
@@ -147,6 +149,23 @@ pub async fn get(State(state): State<AppState>, s: StaffSession) -> Result<Respo
                         }
                     }
                 }
+            }
+        }
+        section.card aria-labelledby="semaines-types" {
+            h2 id="semaines-types" { "Semaines types des familles" }
+            p { (patterns) " semaine(s) type(s) en cours. Le serveur en réserve les nouvelles semaines chaque nuit, "
+                "et aussitôt après l'ajout ou la suppression d'une fermeture (jamais après un délai)." }
+            @match &last_run {
+                None => p { "Aucun passage enregistré pour l'instant." },
+                Some(r) => p {
+                    "Dernier passage le " (r.finished_at.with_timezone(&tz).format("%d/%m/%Y à %Hh%M"))
+                    " (" (r.trigger) ") : " (r.patterns) " semaine(s) type(s), "
+                    (r.booked) " inscription(s) faite(s), "
+                    (r.skipped) " jour(s) sauté(s) (vacances, fermeture, délai passé), "
+                    (r.kept_cancelled) " jour(s) annulé(s) par les familles laissé(s) tel(s) quel(s)"
+                    @if r.failed > 0 { ", " (r.failed) " en échec (réessayé au prochain passage)" }
+                    "."
+                },
             }
         }
     };
@@ -296,12 +315,13 @@ pub async fn add_closure(
     match state.service().add_closure(date, label).await {
         Ok(()) => {
             tracing::info!(user = %s.user, %date, "closure added");
+            let usual = book_usual_weeks_now(&state).await;
             state
                 .sessions()
                 .set_flash(
                     &s.id,
                     Flash::Notice(format!(
-                        "Fermeture du {} enregistrée.",
+                        "Fermeture du {} enregistrée. {usual}",
                         date_fr_with_year(date)
                     )),
                 )
@@ -336,9 +356,29 @@ pub async fn remove_closure(
         ));
     }
     tracing::info!(user = %s.user, %date, "closure removed");
+    let usual = book_usual_weeks_now(&state).await;
     state
         .sessions()
-        .set_flash(&s.id, Flash::Notice("Fermeture supprimée.".to_owned()))
+        .set_flash(
+            &s.id,
+            Flash::Notice(format!("Fermeture supprimée. {usual}")),
+        )
         .await?;
     Ok(Redirect::to("/mairie/delais").into_response())
+}
+
+/// Runs the usual weeks' job right after a closure changed (the calendar its cells are
+/// decided on), and says in a sentence what it did. A failure is logged and said: the
+/// closure is recorded anyway, and the nightly pass tries again.
+async fn book_usual_weeks_now(state: &AppState) -> String {
+    match book_usual_weeks(state.service(), RunTrigger::Closure, state.now()).await {
+        Ok(run) => format!(
+            "Semaines types : {} inscription(s) ajoutée(s), {} jour(s) sauté(s).",
+            run.booked, run.skipped
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "usual weeks not booked after a closure change");
+            "Semaines types : passage en échec, il sera refait cette nuit.".to_owned()
+        }
+    }
 }
