@@ -57,7 +57,8 @@ impl Weekdays {
     }
 }
 
-const ALL: [Weekday; 7] = [
+/// Monday to Sunday, in the order the planning and the forms show them.
+pub const ALL: [Weekday; 7] = [
     Weekday::Mon,
     Weekday::Tue,
     Weekday::Wed,

@@ -19,7 +19,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
 
-use crate::booking::model::{Action, ChildCode, PayerCode};
+use crate::booking::model::{Action, ChildCode, ChildId, PayerCode, ServiceCode};
 use crate::core::{CollectSpec, Collected, Digit, Entry};
 use crate::dialplan::event::{ActionResult, Event};
 use crate::dialplan::format::{ActionKind, DateChoice, Intent, Node, PlayItem, Test, Var};
@@ -685,14 +685,9 @@ impl Interpreter {
                 after: self.today(),
             },
             ActionKind::Book | ActionKind::Cancel => {
-                let Some(child) = child else {
-                    return self.abort(unset(&name, "child"));
-                };
-                let Some(date) = self.vars.date else {
-                    return self.abort(unset(&name, Var::Date.name()));
-                };
-                let Some(service) = self.vars.service.clone() else {
-                    return self.abort(unset(&name, Var::Service.name()));
+                let (child, date, service) = match self.cell() {
+                    Ok(cell) => cell,
+                    Err(var) => return self.abort(unset(&name, var)),
                 };
                 if action == ActionKind::Book {
                     ActionRequest::Book {
@@ -731,14 +726,9 @@ impl Interpreter {
                 ActionRequest::SwitchChild { child: chosen }
             }
             ActionKind::SameForOthers => {
-                let Some(child) = child else {
-                    return self.abort(unset(&name, "child"));
-                };
-                let Some(date) = self.vars.date else {
-                    return self.abort(unset(&name, Var::Date.name()));
-                };
-                let Some(service) = self.vars.service.clone() else {
-                    return self.abort(unset(&name, Var::Service.name()));
+                let (child, date, service) = match self.cell() {
+                    Ok(cell) => cell,
+                    Err(var) => return self.abort(unset(&name, var)),
                 };
                 let action = match self.vars.intent {
                     Some(Intent::Book) => Action::Book,
@@ -766,6 +756,15 @@ impl Interpreter {
             switch_to,
         });
         Ok(())
+    }
+
+    /// The cell a change is about: the child, the date and the service chosen, or the
+    /// name of the first not set yet.
+    fn cell(&self) -> Result<(ChildId, NaiveDate, ServiceCode), &'static str> {
+        let child = self.vars.child.ok_or("child")?;
+        let date = self.vars.date.ok_or(Var::Date.name())?;
+        let service = self.vars.service.clone().ok_or(Var::Service.name())?;
+        Ok((child, date, service))
     }
 
     fn action_result(&mut self, result: ActionResult) -> Result<(), StepError> {

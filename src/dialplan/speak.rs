@@ -30,33 +30,32 @@ const OUTCOME_FAILED: &str = "enfant_non_modifie";
 
 /// The prompt ids a spoken value of this kind may use besides the say module's words
 /// (which `ivr check` verifies separately): the checker makes sure the manifest has them.
-pub fn fixed_prompts(kind: SayKind) -> &'static [&'static str] {
-    match kind {
-        SayKind::Refusal => &[
-            REASON_BOOKING_CLOSED,
-            REASON_CANCELLATION_CLOSED,
-            REASON_NO_SERVICE,
-            REASON_PAST_DATE,
-            REASON_OTHER,
-            SINCE,
-        ],
-        SayKind::Week => &[WEEK_EMPTY],
-        SayKind::Others => &[
-            CHILD_NUMBER,
-            OUTCOME_BOOKED,
-            OUTCOME_ALREADY_BOOKED,
-            OUTCOME_CANCELLED,
-            OUTCOME_NOT_BOOKED,
-            OUTCOME_FAILED,
-            REASON_BOOKING_CLOSED,
-            REASON_CANCELLATION_CLOSED,
-            REASON_NO_SERVICE,
-            REASON_PAST_DATE,
-            REASON_OTHER,
-            SINCE,
-        ],
-        SayKind::Number | SayKind::Date | SayKind::Service | SayKind::Announcement => &[],
-    }
+pub fn fixed_prompts(kind: SayKind) -> impl Iterator<Item = &'static str> {
+    const REFUSAL: &[&str] = &[
+        REASON_BOOKING_CLOSED,
+        REASON_CANCELLATION_CLOSED,
+        REASON_NO_SERVICE,
+        REASON_PAST_DATE,
+        REASON_OTHER,
+        SINCE,
+    ];
+    // Each other child's outcome is one of these, or a refusal.
+    const OTHERS: &[&str] = &[
+        CHILD_NUMBER,
+        OUTCOME_BOOKED,
+        OUTCOME_ALREADY_BOOKED,
+        OUTCOME_CANCELLED,
+        OUTCOME_NOT_BOOKED,
+        OUTCOME_FAILED,
+    ];
+    let (own, refusals): (&[&str], bool) = match kind {
+        SayKind::Refusal => (&[], true),
+        SayKind::Week => (&[WEEK_EMPTY], false),
+        SayKind::Others => (OTHERS, true),
+        SayKind::Number | SayKind::Date | SayKind::Service | SayKind::Announcement => (&[], false),
+    };
+    let refusals: &[&str] = if refusals { REFUSAL } else { &[] };
+    own.iter().chain(refusals).copied()
 }
 
 /// Where a render stopped: a variable the flow has not set yet.

@@ -245,6 +245,12 @@ impl SipServer {
     }
 }
 
+/// The Reason of the line's 503 (RFC 3326): `draining` or `full`, which the proxy in front
+/// tells apart (deploy/kamailio/kamailio.cfg).
+fn unavailable(why: &str) -> Header {
+    Header::Reason(format!("SIP;cause=503;text=\"{why}\"").into())
+}
+
 /// The routing task's state (owned by one task: no locks).
 struct Router {
     dialogs: Arc<DialogLayer>,
@@ -313,8 +319,11 @@ impl Router {
                 // answer but 2xx: a draining node says so, and the proxy sends its new
                 // calls elsewhere while the calls here finish.
                 let retry = Header::RetryAfter(self.sip.retry_after_secs.to_string().into());
-                let why = Header::Reason("SIP;cause=503;text=\"draining\"".into());
-                spawn_reply(tx, StatusCode::ServiceUnavailable, vec![retry, why]);
+                spawn_reply(
+                    tx,
+                    StatusCode::ServiceUnavailable,
+                    vec![retry, unavailable("draining")],
+                );
             }
             Method::Options => {
                 // RFC 3261 §11.2: capabilities.
@@ -371,8 +380,11 @@ impl Router {
             // as it has room again at the next hang-up.
             let why = if draining { "draining" } else { "full" };
             info!("line {why}: 503");
-            let reason = Header::Reason(format!("SIP;cause=503;text=\"{why}\"").into());
-            spawn_reply(tx, StatusCode::ServiceUnavailable, vec![retry, reason]);
+            spawn_reply(
+                tx,
+                StatusCode::ServiceUnavailable,
+                vec![retry, unavailable(why)],
+            );
             return None;
         }
         let dialled = tx

@@ -12,7 +12,7 @@ use maud::{Markup, html};
 use crate::booking::model::ServiceCode;
 
 /// The weekdays' short names, as in the seed's header (Lu Ma Me Je Ve), Monday first.
-const DAY_SHORT: [&str; 7] = ["Lu", "Ma", "Me", "Je", "Ve", "Sa", "Di"];
+pub(crate) const DAY_SHORT: [&str; 7] = ["Lu", "Ma", "Me", "Je", "Ve", "Sa", "Di"];
 const DAY_LONG: [&str; 7] = [
     "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
 ];

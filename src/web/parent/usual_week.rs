@@ -22,20 +22,10 @@ use crate::web::extract::ParentSession;
 use crate::web::layout::{ParentTab, csrf_field, flash};
 use crate::web::session::Flash;
 use crate::web::state::AppState;
-
-/// Monday to Sunday, as the form numbers them (ISO: 1 = Monday).
-const WEEK: [Weekday; 7] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-    Weekday::Sat,
-    Weekday::Sun,
-];
-
-/// The columns' short day names (the planning's).
-const DAY_SHORT: [&str; 7] = ["Lu", "Ma", "Me", "Je", "Ve", "Sa", "Di"];
+// Monday to Sunday, as the form numbers them (ISO: 1 = Monday), and the planning's short
+// day names for the columns.
+use crate::booking::weekdays::ALL as WEEK;
+use crate::web::parent::grid::DAY_SHORT;
 
 /// The form's value of a (service, weekday) box: "REPAS.1".
 fn cell_value(code: &ServiceCode, day: Weekday) -> String {
